@@ -1,0 +1,95 @@
+"""Proof that the ledger and the balances agree (used by `manage.py audit_credits` and tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Sum
+
+from credits.models import CreditBalance, CreditTransaction, TransactionType
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    username: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.username}: {self.problem}"
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    users: int
+    transactions: int
+    total_balance: int
+    mismatches: list[Mismatch]
+
+    @property
+    def clean(self) -> bool:
+        return not self.mismatches
+
+
+def audit_credits() -> AuditReport:
+    """Checks every user: balance == sum of the ledger, each row's balance_after == the previous
+    row's balance_after + its amount, and refunds match their deductions."""
+    User = get_user_model()
+    balances = dict(CreditBalance.objects.values_list("user_id", "balance"))
+    sums = dict(
+        CreditTransaction.objects.values("user_id")
+        .annotate(total=Sum("amount"))
+        .values_list("user_id", "total")
+    )
+    names = dict(User.objects.values_list("id", "username"))
+    mismatches: list[Mismatch] = []
+
+    for user_id in sorted(set(balances) | set(sums)):
+        balance, total = balances.get(user_id, 0), sums.get(user_id, 0)
+        if balance != total:
+            mismatches.append(
+                Mismatch(names[user_id], f"balance is {balance} but the ledger sums to {total}")
+            )
+
+    # Streams the ledger once, in the order it was written.
+    running: dict[int, int] = {}
+    count = 0
+    rows = CreditTransaction.objects.order_by("user_id", "id").values_list(
+        "id", "user_id", "amount", "balance_after"
+    )
+    for tx_id, user_id, amount, balance_after in rows.iterator(chunk_size=2000):
+        count += 1
+        expected = running.get(user_id, 0) + amount
+        if balance_after != expected:
+            mismatches.append(
+                Mismatch(
+                    names[user_id],
+                    f"ledger row {tx_id} says balance_after={balance_after}, expected {expected}",
+                )
+            )
+        running[user_id] = balance_after
+
+    deductions = dict(
+        CreditTransaction.objects.filter(type=TransactionType.DEDUCTION).values_list(
+            "generation_id", "amount"
+        )
+    )
+    refunds = CreditTransaction.objects.filter(type=TransactionType.REFUND).values_list(
+        "id", "user_id", "generation_id", "amount"
+    )
+    for tx_id, user_id, generation_id, amount in refunds:
+        if deductions.get(generation_id) != -amount:
+            mismatches.append(
+                Mismatch(
+                    names[user_id],
+                    f"refund {tx_id} of {amount} does not match a deduction of generation "
+                    f"{generation_id}",
+                )
+            )
+
+    return AuditReport(
+        users=len(names),
+        transactions=count,
+        total_balance=sum(balances.values()),
+        mismatches=mismatches,
+    )

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from credits.selectors import balance_of
+from generations.catalog import CHEAPEST_COST
+
+
+def credit_balance(request: HttpRequest) -> dict:
+    """The header's balance and the low-credit warning, on every page."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    balance = balance_of(user)
+    return {"credit_balance": balance, "low_credits": balance < CHEAPEST_COST}

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from credits.models import CreditBalance, CreditTransaction
+
+
+def balance_of(user) -> int:
+    """The user's current balance (0 for a user without an account row yet)."""
+    return (
+        CreditBalance.objects.filter(user_id=user.pk).values_list("balance", flat=True).first() or 0
+    )
+
+
+def ledger_of(user):
+    return CreditTransaction.objects.filter(user=user).select_related("generation")

@@ -1,0 +1,155 @@
+"""The model catalog: the only source of what can be generated and what it costs.
+
+Each entry maps our parameters onto the input names of the Replicate model that runs it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+ASPECT_RATIOS = ("16:9", "9:16")
+PROMPT_MIN_LENGTH = 10
+PROMPT_MAX_LENGTH = 500
+NEGATIVE_PROMPT_MAX_LENGTH = 500
+SEED_MAX = 2**31 - 1
+
+
+class CatalogError(ValueError):
+    """A combination of model, resolution and aspect ratio that the catalog does not offer."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    resolution: str
+    credits: int
+    replicate_model: str
+
+
+@dataclass(frozen=True)
+class CatalogModel:
+    key: str
+    label: str
+    kind: str  # "t2v" or "i2v"
+    variants: tuple[Variant, ...]
+    frames_input: str  # the input name each Replicate model uses for the frame count
+
+    @property
+    def resolutions(self) -> tuple[str, ...]:
+        return tuple(variant.resolution for variant in self.variants)
+
+    @property
+    def needs_image(self) -> bool:
+        return self.kind == "i2v"
+
+    def variant(self, resolution: str) -> Variant:
+        for variant in self.variants:
+            if variant.resolution == resolution:
+                return variant
+        offered = ", ".join(self.resolutions)
+        raise CatalogError(f"{self.label} offers {offered}, not {resolution!r}.")
+
+
+FRAMES = 81  # Wan 2.1's native clip: 81 frames at 16 fps, about five seconds.
+
+MODELS: dict[str, CatalogModel] = {
+    model.key: model
+    for model in (
+        CatalogModel(
+            key="t2v-1.3B",
+            label="Wan 2.1 text-to-video 1.3B",
+            kind="t2v",
+            variants=(Variant("480p", 5, "wan-video/wan-2.1-1.3b"),),
+            frames_input="frame_num",
+        ),
+        CatalogModel(
+            key="t2v-14B",
+            label="Wan 2.1 text-to-video 14B",
+            kind="t2v",
+            variants=(
+                Variant("480p", 10, "wavespeedai/wan-2.1-t2v-480p"),
+                Variant("720p", 20, "wavespeedai/wan-2.1-t2v-720p"),
+            ),
+            frames_input="num_frames",
+        ),
+        CatalogModel(
+            key="i2v-14B",
+            label="Wan 2.1 image-to-video 14B",
+            kind="i2v",
+            variants=(
+                Variant("480p", 10, "wavespeedai/wan-2.1-i2v-480p"),
+                Variant("720p", 20, "wavespeedai/wan-2.1-i2v-720p"),
+            ),
+            frames_input="num_frames",
+        ),
+    )
+}
+
+CHEAPEST_COST = min(variant.credits for model in MODELS.values() for variant in model.variants)
+
+
+def get_model(key: str) -> CatalogModel:
+    try:
+        return MODELS[key]
+    except KeyError:
+        offered = ", ".join(MODELS)
+        raise CatalogError(f"Unknown model {key!r}; choose one of {offered}.") from None
+
+
+def resolve(model_key: str, resolution: str, aspect_ratio: str) -> Variant:
+    """The variant for a combination, or CatalogError with a sentence a user can act on."""
+    model = get_model(model_key)
+    variant = model.variant(resolution)
+    if aspect_ratio not in ASPECT_RATIOS:
+        raise CatalogError(f"Aspect ratio must be one of {', '.join(ASPECT_RATIOS)}.")
+    return variant
+
+
+def cost_of(model_key: str, resolution: str) -> int:
+    return get_model(model_key).variant(resolution).credits
+
+
+def replicate_input(
+    *,
+    model_key: str,
+    resolution: str,
+    aspect_ratio: str,
+    prompt: str,
+    negative_prompt: str = "",
+    seed: int | None = None,
+    image_url: str | None = None,
+) -> dict[str, Any]:
+    """Our parameters under the input names of the Replicate model that runs them."""
+    model = get_model(model_key)
+    data: dict[str, Any] = {
+        "prompt": prompt,
+        "aspect_ratio": aspect_ratio,
+        model.frames_input: FRAMES,
+    }
+    if model.key == "t2v-1.3B":
+        data["resolution"] = resolution
+    if negative_prompt:
+        data["negative_prompt"] = negative_prompt
+    if seed is not None:
+        data["seed"] = seed
+    if model.needs_image:
+        data["image"] = image_url
+    return data
+
+
+def as_dict() -> list[dict[str, Any]]:
+    """The catalog as plain data, for the create page's script and the API."""
+    return [
+        {
+            "key": model.key,
+            "label": model.label,
+            "kind": model.kind,
+            "needs_image": model.needs_image,
+            "aspect_ratios": list(ASPECT_RATIOS),
+            "resolutions": [
+                {"resolution": variant.resolution, "credits": variant.credits}
+                for variant in model.variants
+            ],
+        }
+        for model in MODELS.values()
+    ]

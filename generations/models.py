@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from generations import catalog
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    STARTING = "starting", "Starting"
+    PROCESSING = "processing", "Processing"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+# The order statuses may move in; a status never moves to one with a lower rank,
+# and the terminal statuses share the top rank so none can replace another.
+STATUS_RANK = {
+    Status.QUEUED: 0,
+    Status.STARTING: 1,
+    Status.PROCESSING: 2,
+    Status.SUCCEEDED: 3,
+    Status.FAILED: 3,
+    Status.CANCELED: 3,
+}
+TERMINAL_STATUSES = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELED})
+IN_FLIGHT_STATUSES = frozenset({Status.QUEUED, Status.STARTING, Status.PROCESSING})
+
+
+class Kind(models.TextChoices):
+    TEXT_TO_VIDEO = "t2v", "Text to video"
+    IMAGE_TO_VIDEO = "i2v", "Image to video"
+
+
+def upload_path(prefix: str, extension: str) -> str:
+    # Unguessable names: nobody can enumerate other users' inputs or outputs.
+    return f"{prefix}/{secrets.token_urlsafe(24)}{extension}"
+
+
+def input_image_path(instance: Generation, filename: str) -> str:
+    extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return upload_path("inputs", extension)
+
+
+def video_path(instance: Generation, filename: str) -> str:
+    return upload_path("videos", ".mp4")
+
+
+def poster_path(instance: Generation, filename: str) -> str:
+    return upload_path("posters", ".jpg")
+
+
+def new_share_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class GenerationQuerySet(models.QuerySet):
+    def visible(self) -> GenerationQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+    def owned_by(self, user) -> GenerationQuerySet:
+        return self.visible().filter(user=user)
+
+    def in_flight(self) -> GenerationQuerySet:
+        return self.filter(status__in=IN_FLIGHT_STATUSES)
+
+
+class Generation(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="generations"
+    )
+    kind = models.CharField(max_length=3, choices=Kind.choices)
+    model_key = models.CharField(
+        "model", max_length=20, choices=[(key, m.label) for key, m in catalog.MODELS.items()]
+    )
+    resolution = models.CharField(max_length=5)
+    aspect_ratio = models.CharField(
+        max_length=5, choices=[(ratio, ratio) for ratio in catalog.ASPECT_RATIOS]
+    )
+    prompt = models.TextField()
+    negative_prompt = models.TextField(blank=True)
+    seed = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(catalog.SEED_MAX)]
+    )
+    input_image = models.ImageField(upload_to=input_image_path, blank=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    prediction_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    progress = models.PositiveSmallIntegerField(
+        default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    error_message = models.TextField(blank=True)
+    cost = models.PositiveIntegerField()
+    # Replicate's own view: its last reported status and the output it produced. Our status only
+    # becomes succeeded once that output is copied into our storage.
+    replicate_status = models.CharField(max_length=20, blank=True)
+    output_url = models.URLField(max_length=2000, blank=True)
+    submit_attempts = models.PositiveSmallIntegerField(default=0)
+    poll_attempts = models.PositiveSmallIntegerField(default=0)
+
+    video = models.FileField(upload_to=video_path, blank=True)
+    poster = models.ImageField(upload_to=poster_path, blank=True)
+
+    retried_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+    # NULL, not "", for "no key": the per-user unique constraint must ignore keyless rows.
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
+
+    starred = models.BooleanField(default=False)
+    share_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # Deleting hides the generation and removes its files; the row stays for the credit ledger.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = GenerationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="generation_user_created"),
+            models.Index(fields=["status", "created_at"], name="generation_status_created"),
+            models.Index(
+                fields=["user", "-created_at"],
+                condition=Q(starred=True),
+                name="generation_user_starred",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="generation_idempotency_key_per_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__gte=0, progress__lte=100), name="generation_progress_0_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="generation_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(cost__gt=0), name="generation_cost_positive"),
+            models.CheckConstraint(
+                # i2v keeps its image until the generation is deleted
+                condition=Q(kind="t2v", input_image="")
+                | Q(kind="i2v") & (~Q(input_image="") | Q(deleted_at__isnull=False)),
+                name="generation_image_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.prompt[:40]}"
+
+    @property
+    def catalog_model(self) -> catalog.CatalogModel:
+        return catalog.get_model(self.model_key)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def is_in_flight(self) -> bool:
+        return self.status in IN_FLIGHT_STATUSES
+
+    @property
+    def is_ready(self) -> bool:
+        """Succeeded and copied into our storage: only then can the user play it."""
+        return self.status == Status.SUCCEEDED and bool(self.video)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.completed_at:
+            return (self.completed_at - self.started_at).total_seconds()
+        return None

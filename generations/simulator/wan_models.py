@@ -1,0 +1,126 @@
+"""The Replicate models the simulator runs, with the inputs each one takes.
+
+`MODELS` mirrors what `generations.catalog` sends: keep the two in step. Inputs not listed are
+accepted and ignored, as Replicate does; listed ones are type- and value-checked so a wrong
+mapping in the catalog shows up as a 422 here rather than as a surprise in production.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .images import image_url_problem
+
+ASPECT_RATIOS = ("16:9", "9:16")
+SIZES: dict[str, dict[str, tuple[int, int]]] = {
+    "480p": {"16:9": (832, 480), "9:16": (480, 832)},
+    "720p": {"16:9": (1280, 720), "9:16": (720, 1280)},
+}
+DEFAULT_STEPS = 30
+
+
+@dataclass(frozen=True)
+class Input:
+    kind: type
+    choices: tuple[str, ...] | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+@dataclass(frozen=True)
+class WanModel:
+    task: Literal["t2v", "i2v"]
+    resolution: Literal["480p", "720p"]
+    inputs: Mapping[str, Input]
+
+    def size(
+        self, model_input: Mapping[str, Any], image_size: tuple[int, int] | None
+    ) -> tuple[int, int]:
+        """Output width and height: the requested orientation, else the image's, else landscape."""
+        sizes = SIZES[self.resolution]
+        if model_input.get("aspect_ratio") in sizes:
+            return sizes[model_input["aspect_ratio"]]
+        area = self.inputs.get("max_area")
+        if area and area.choices and model_input.get("max_area") in area.choices:
+            width, height = model_input["max_area"].split("x")
+            return int(width), int(height)
+        if image_size and image_size[1] > image_size[0]:
+            return sizes["9:16"]
+        return sizes["16:9"]
+
+
+_T2V = {
+    "prompt": Input(str),
+    "negative_prompt": Input(str),
+    "aspect_ratio": Input(str, choices=ASPECT_RATIOS),
+    "seed": Input(int),
+    "sample_steps": Input(int, minimum=1, maximum=100),
+    "sample_guide_scale": Input(float),
+    "sample_shift": Input(float),
+}
+_WAVESPEED = {**_T2V, "num_frames": Input(int, minimum=1, maximum=200), "fast_mode": Input(str)}
+
+
+def _i2v(*areas: str) -> dict[str, Input]:
+    return {**_WAVESPEED, "image": Input(str), "max_area": Input(str, choices=areas)}
+
+
+MODELS: dict[str, WanModel] = {
+    "wan-video/wan-2.1-1.3b": WanModel(
+        "t2v",
+        "480p",
+        {
+            **_T2V,
+            "frame_num": Input(int, minimum=1, maximum=200),
+            "resolution": Input(str, choices=("480p",)),
+        },
+    ),
+    "wavespeedai/wan-2.1-t2v-480p": WanModel("t2v", "480p", _WAVESPEED),
+    "wavespeedai/wan-2.1-t2v-720p": WanModel("t2v", "720p", _WAVESPEED),
+    "wavespeedai/wan-2.1-i2v-480p": WanModel("i2v", "480p", _i2v("832x480", "480x832")),
+    "wavespeedai/wan-2.1-i2v-720p": WanModel("i2v", "720p", _i2v("1280x720", "720x1280")),
+}
+
+
+def invalid_fields(model: WanModel, model_input: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Replicate-style `invalid_fields` entries; empty when the input is acceptable."""
+    problems: list[dict[str, str]] = []
+    missing = {
+        name
+        for name in (("prompt", "image") if model.task == "i2v" else ("prompt",))
+        if not isinstance(model_input.get(name), str) or not model_input[name].strip()
+    }
+    problems.extend(_problem("required", name, f"{name} is required") for name in sorted(missing))
+    for name, spec in model.inputs.items():
+        if name in missing or name not in model_input:
+            continue
+        if message := _value_problem(name, spec, model_input[name]):
+            problems.append(_problem("invalid", name, message))
+    image = model_input.get("image")
+    if model.task == "i2v" and "image" not in missing and (message := image_url_problem(image)):
+        problems.append(_problem("invalid", "image", message))
+    return problems
+
+
+def _value_problem(name: str, spec: Input, value: Any) -> str | None:
+    # bool is an int subclass in Python but not a JSON integer.
+    if isinstance(value, bool) or not isinstance(value, _json_types(spec.kind)):
+        return f"{name} must be of type {spec.kind.__name__}"
+    if spec.choices is not None and value not in spec.choices:
+        allowed = ", ".join(f'"{choice}"' for choice in spec.choices)
+        return f"{name} must be one of the following: {allowed}"
+    if spec.minimum is not None and value < spec.minimum:
+        return f"{name} must be greater than or equal to {spec.minimum}"
+    if spec.maximum is not None and value > spec.maximum:
+        return f"{name} must be less than or equal to {spec.maximum}"
+    return None
+
+
+def _json_types(kind: type) -> tuple[type, ...]:
+    return (int, float) if kind is float else (kind,)
+
+
+def _problem(kind: str, field: str, description: str) -> dict[str, str]:
+    return {"type": kind, "field": f"input.{field}", "description": description}

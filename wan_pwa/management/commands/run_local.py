@@ -1,0 +1,72 @@
+"""`make run`: the web server, the task worker and, without a Replicate token, the simulator."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+class Command(BaseCommand):
+    help = "Runs web server, task worker and (without REPLICATE_API_TOKEN) the Replicate simulator."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--simulator-port", type=int, default=8001)
+
+    def handle(self, *args, port: int, simulator_port: int, **options) -> None:
+        env = os.environ.copy()
+        env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        commands: dict[str, list[str]] = {}
+        if not settings.REPLICATE_API_TOKEN:
+            secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+            env.update(
+                REPLICATE_API_TOKEN="local-simulator-token",  # noqa: S106 (the simulator accepts any)
+                REPLICATE_BASE_URL=f"http://127.0.0.1:{simulator_port}",
+                REPLICATE_WEBHOOK_SECRET=secret,
+            )
+            commands["simulator"] = [
+                *manage,
+                "replicate_simulator",
+                "--port",
+                str(simulator_port),
+                "--secret",
+                secret,
+            ]
+            self.stdout.write(
+                f"No REPLICATE_API_TOKEN: using the local simulator on :{simulator_port}"
+            )
+        commands["worker"] = [*manage, "db_worker", "--no-reload", "--interval", "0.5"]
+        commands["web"] = [*manage, "runserver", f"127.0.0.1:{port}"]
+
+        processes = {name: subprocess.Popen(cmd, env=env) for  # noqa: S603 (our own commands) name, cmd in commands.items()}
+        self.stdout.write(self.style.SUCCESS(f"Wan PWA is running on http://127.0.0.1:{port}/"))
+        signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            while all(process.poll() is None for process in processes.values()):
+                time.sleep(0.5)
+            stopped = [name for name, process in processes.items() if process.poll() is not None]
+            self.stderr.write(f"{', '.join(stopped)} stopped; shutting the others down.")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for process in processes.values():
+                if process.poll() is None:
+                    process.terminate()
+            for process in processes.values():
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from wan_pwa import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("signup/", views.signup, name="signup"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]
