@@ -51,7 +51,10 @@ class Command(BaseCommand):
         commands["worker"] = [*manage, "db_worker", "--no-reload", "--interval", "0.5"]
         commands["web"] = [*manage, "runserver", f"127.0.0.1:{port}"]
 
-        processes = {name: subprocess.Popen(cmd, env=env) for  # noqa: S603 (our own commands) name, cmd in commands.items()}
+        processes = {
+            name: subprocess.Popen(cmd, env=env)  # noqa: S603 (our own commands)
+            for name, cmd in commands.items()
+        }
         self.stdout.write(self.style.SUCCESS(f"Wan PWA is running on http://127.0.0.1:{port}/"))
         signal.signal(signal.SIGTERM, _interrupt)
         try:
