@@ -1,0 +1,81 @@
+"""Real threads against PostgreSQL: the balance lock lets exactly as many charges through as the
+balance covers."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from credits.actions import InsufficientCredits, charge_generation, refund_generation_charge
+from credits.models import CreditTransaction
+from credits.selectors import balance_of
+from generations.models import Generation
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_in_threads(target, items) -> list:
+    results: list = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(items))
+
+    def worker(item) -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcome = target(item)
+        except Exception as error:  # the outcome is what the test inspects
+            outcome = error
+        finally:
+            connection.close()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=worker, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+def generations_for(user, count: int) -> list[Generation]:
+    return [
+        Generation.objects.create(
+            user=user,
+            kind="t2v",
+            model_key="t2v-14B",
+            resolution="480p",
+            aspect_ratio="16:9",
+            prompt=f"race number {n} of many",
+            cost=10,
+        )
+        for n in range(count)
+    ]
+
+
+def test_fifty_concurrent_charges_of_10_from_100_let_exactly_ten_through(user, assert_audit_clean):
+    generations = generations_for(user, 50)
+
+    results = run_in_threads(charge_generation, generations)
+
+    charged = [r for r in results if isinstance(r, CreditTransaction)]
+    refused = [r for r in results if isinstance(r, InsufficientCredits)]
+    assert (len(charged), len(refused)) == (10, 40)
+    assert balance_of(user) == 0
+    assert sorted(r.balance_after for r in charged) == list(range(0, 100, 10))
+    assert_audit_clean()
+
+
+def test_concurrent_refunds_of_one_generation_refund_it_once(user, assert_audit_clean):
+    (generation,) = generations_for(user, 1)
+    charge_generation(generation)
+
+    results = run_in_threads(lambda _: refund_generation_charge(generation), range(20))
+
+    assert sum(isinstance(r, CreditTransaction) for r in results) == 1
+    assert results.count(None) == 19
+    assert balance_of(user) == 100
+    assert_audit_clean()
