@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -27,12 +28,26 @@ class GrantCreditsForm(forms.Form):
         return amount
 
 
+class UserCreationAdminForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+
+
+class UserChangeAdminForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    add_form = UserCreationAdminForm
+    form = UserChangeAdminForm
     list_display = ("username", "email", "balance", "is_staff", "is_active", "date_joined")
     list_select_related = ("credit_balance",)
-    inlines = [CreditTransactionInline]
     actions = ["grant_credits"]
+
+    def get_inlines(self, request, obj):
+        return [CreditTransactionInline] if obj else []  # a user being added has no ledger yet
 
     @admin.display(description="Credits", ordering="credit_balance__balance")
     def balance(self, user: User) -> int:

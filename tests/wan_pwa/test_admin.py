@@ -1,0 +1,102 @@
+"""The back office: users with balances, a read-only ledger, and audited credit grants."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from credits.models import CreditTransaction
+from credits.selectors import balance_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    admin = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-123-456-x")
+    client.force_login(admin)
+    client.admin = admin
+    return client
+
+
+def test_user_list_shows_balances(staff_client, user):
+    response = staff_client.get(reverse("admin:wan_pwa_user_changelist"))
+    assert response.status_code == 200
+    assert "alice" in response.content.decode()
+
+
+def test_user_page_shows_a_read_only_ledger_inline(staff_client, user):
+    response = staff_client.get(reverse("admin:wan_pwa_user_change", args=[user.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Credit ledger" in body
+    assert "Welcome bonus" in body
+
+
+def test_ledger_admin_allows_no_add_change_or_delete(staff_client, user):
+    row = CreditTransaction.objects.get(user=user)
+    assert (
+        staff_client.get(reverse("admin:credits_credittransaction_changelist")).status_code == 200
+    )
+    assert staff_client.get(reverse("admin:credits_credittransaction_add")).status_code == 403
+    delete_url = reverse("admin:credits_credittransaction_delete", args=[row.pk])
+    assert staff_client.post(delete_url, {"post": "yes"}).status_code == 403
+    change_url = reverse("admin:credits_credittransaction_change", args=[row.pk])
+    staff_client.post(change_url, {"amount": 999})
+    assert CreditTransaction.objects.get(pk=row.pk).amount == 100
+
+
+def test_grant_action_goes_through_the_ledger_and_records_the_staff_member(staff_client, user):
+    url = reverse("admin:wan_pwa_user_changelist")
+    form = staff_client.post(url, {"action": "grant_credits", "_selected_action": [user.pk]})
+    assert "Grant or adjust credits" in form.content.decode()
+    staff_client.post(
+        url,
+        {
+            "action": "grant_credits",
+            "_selected_action": [user.pk],
+            "apply": "1",
+            "amount": "-30",
+            "type": "adjustment",
+            "reason": "chargeback",
+        },
+    )
+    row = CreditTransaction.objects.filter(user=user).first()
+    assert (row.amount, row.type, row.description, row.created_by) == (
+        -30,
+        "adjustment",
+        "chargeback",
+        staff_client.admin,
+    )
+    assert balance_of(user) == 70
+
+
+def test_grant_action_refuses_a_negative_balance_with_a_message(staff_client, user):
+    response = staff_client.post(
+        reverse("admin:wan_pwa_user_changelist"),
+        {
+            "action": "grant_credits",
+            "_selected_action": [user.pk],
+            "apply": "1",
+            "amount": "-500",
+            "type": "adjustment",
+            "reason": "oops",
+        },
+        follow=True,
+    )
+    assert "negative balance" in response.content.decode()
+    assert balance_of(user) == 100
+
+
+def test_users_added_in_the_admin_get_the_welcome_bonus(staff_client, django_user_model):
+    staff_client.post(
+        reverse("admin:wan_pwa_user_add"),
+        {
+            "username": "dave",
+            "password1": "pw-123-456-xy",
+            "password2": "pw-123-456-xy",
+            "usable_password": "true",
+        },
+    )
+    dave = django_user_model.objects.get(username="dave")
+    assert balance_of(dave) == 100
