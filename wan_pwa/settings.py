@@ -202,12 +202,32 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # API keys first, so a missing credential answers 401 with WWW-Authenticate: Bearer.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "wan_pwa.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "EXCEPTION_HANDLER": "wan_pwa.api_errors.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Wan PWA API",
-    "DESCRIPTION": "Generate short videos with Wan 2.1, paid with credits.",
+    "DESCRIPTION": (
+        "Generate short videos with Wan 2.1, paid with credits.\n\n"
+        "Authenticate with an API key from the Settings page: `Authorization: Bearer <key>`. "
+        'Every error has the shape `{"error": {"code", "message", "fields"}}`.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,  # separate request bodies, so uploads are binary
+    "SCHEMA_PATH_PREFIX": "/api/v1",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -221,3 +241,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# REST API limits (generations/limits.py): counters in the cache, shared by all workers.
+API_SUBMISSIONS_PER_MINUTE = env_int("API_SUBMISSIONS_PER_MINUTE", 10)
+API_SUBMISSION_RATE_WINDOW = env_int("API_SUBMISSION_RATE_WINDOW", 60)  # seconds
+MAX_IN_FLIGHT_PER_USER = env_int("MAX_IN_FLIGHT_PER_USER", 3)
+# Credits all users together may spend per day; 0 stops every submission.
+DAILY_CREDIT_SPEND_CAP = env_int("DAILY_CREDIT_SPEND_CAP", 20000)

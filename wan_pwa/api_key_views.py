@@ -1,0 +1,64 @@
+"""The Settings page's API keys section: list, create (the key is shown once), revoke.
+
+With HTMX each action answers the section alone (`templates/wan_pwa/api_keys_section.html`);
+without it, the same template inside a full page.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from wan_pwa.api_keys import create_api_key, revoke_api_key
+from wan_pwa.models import ApiKey
+
+SECTION_TEMPLATE = "wan_pwa/api_keys_section.html"
+PAGE_TEMPLATE = "wan_pwa/api_keys_page.html"
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=100)
+
+
+def _render(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    template = SECTION_TEMPLATE if request.htmx else PAGE_TEMPLATE
+    return render(request, template, context, status=status)
+
+
+@require_GET
+@login_required
+def api_keys(request: HttpRequest) -> HttpResponse:
+    return _render(request, {})
+
+
+@require_POST
+@login_required
+@never_cache  # the answer carries the plaintext key
+def create(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST)
+    if form.is_valid():
+        try:
+            api_key, raw_key = create_api_key(request.user, form.cleaned_data["name"])
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+        else:
+            context = {"new_key": raw_key, "new_key_name": api_key.name}
+            return _render(request, context, status=201)
+    # htmx does not swap 4xx answers, so it gets the section with its errors as a 200.
+    return _render(request, {"api_key_form": form}, status=200 if request.htmx else 422)
+
+
+@require_POST
+@login_required
+def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    api_key = get_object_or_404(ApiKey.objects.active(), pk=pk, user=request.user)
+    revoke_api_key(api_key)
+    if request.htmx:
+        return _render(request, {})
+    return redirect("api_keys:list")
