@@ -248,3 +248,23 @@ API_SUBMISSION_RATE_WINDOW = env_int("API_SUBMISSION_RATE_WINDOW", 60)  # second
 MAX_IN_FLIGHT_PER_USER = env_int("MAX_IN_FLIGHT_PER_USER", 3)
 # Credits all users together may spend per day; 0 stops every submission.
 DAILY_CREDIT_SPEND_CAP = env_int("DAILY_CREDIT_SPEND_CAP", 20000)
+
+# Generation lifecycle on Replicate (generations/submission.py, watchdog.py, storage.py): every
+# delay in seconds. Submitting retries timeouts, 429 and 5xx with doubling delays (at least the
+# Retry-After Replicate asks for, at most the maximum); the watchdog asks Replicate about a
+# generation whose webhooks have not finished it, with doubling delays, up to a number of checks
+# and an age past which the generation fails and is refunded.
+REPLICATE_TIMEOUT = env_int("REPLICATE_TIMEOUT", 30)
+SUBMIT_MAX_ATTEMPTS = env_int("SUBMIT_MAX_ATTEMPTS", 5)
+SUBMIT_RETRY_DELAY = env_int("SUBMIT_RETRY_DELAY", 2)
+SUBMIT_RETRY_MAX_DELAY = env_int("SUBMIT_RETRY_MAX_DELAY", 120)
+SUBMIT_GRACE_PERIOD = env_int("SUBMIT_GRACE_PERIOD", 600)  # no prediction by then: fail, refund
+WATCHDOG_FIRST_DELAY = env_int("WATCHDOG_FIRST_DELAY", 90)
+WATCHDOG_MAX_DELAY = env_int("WATCHDOG_MAX_DELAY", 300)
+WATCHDOG_MAX_ATTEMPTS = env_int("WATCHDOG_MAX_ATTEMPTS", 12)
+GENERATION_MAX_AGE = env_int("GENERATION_MAX_AGE", 1800)
+OUTPUT_MAX_BYTES = env_int("OUTPUT_MAX_BYTES", 200 * 1024 * 1024)
+OUTPUT_COPY_MAX_ATTEMPTS = env_int("OUTPUT_COPY_MAX_ATTEMPTS", 5)
+OUTPUT_COPY_RETRY_DELAY = env_int("OUTPUT_COPY_RETRY_DELAY", 5)
+# How long a webhook signing key fetched from Replicate is kept (REPLICATE_WEBHOOK_SECRET unset).
+WEBHOOK_SECRET_CACHE_SECONDS = env_int("WEBHOOK_SECRET_CACHE_SECONDS", 86400)

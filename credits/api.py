@@ -1,0 +1,56 @@
+"""REST API for a user's credits: the balance and the ledger. Read-only: credits change only
+through credits.actions."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import generics
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from credits.models import CreditTransaction
+from credits.selectors import balance_of
+from credits.serializers import BalanceSerializer, LedgerEntrySerializer
+from generations.catalog import CHEAPEST_COST
+from wan_pwa.api_errors import error_responses
+from wan_pwa.api_pagination import NewestFirstPagination
+
+
+class BalanceView(APIView):
+    @extend_schema(
+        summary="Your credit balance",
+        responses={200: BalanceSerializer, **error_responses(401)},
+        examples=[
+            OpenApiExample(
+                "Balance",
+                value={"balance": 85, "low": False, "cheapest_generation_cost": CHEAPEST_COST},
+            )
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        balance = balance_of(request.user)
+        data = {
+            "balance": balance,
+            "low": balance < CHEAPEST_COST,
+            "cheapest_generation_cost": CHEAPEST_COST,
+        }
+        return Response(BalanceSerializer(data).data)
+
+
+class LedgerView(generics.ListAPIView):
+    serializer_class = LedgerEntrySerializer
+    pagination_class = NewestFirstPagination
+    queryset = CreditTransaction.objects.none()  # for the schema; get_queryset scopes to the user
+
+    def get_queryset(self):
+        # The generation is shown by id only, so no join is needed.
+        return CreditTransaction.objects.filter(user=self.request.user)
+
+    @extend_schema(
+        summary="Your credit ledger",
+        description="Every change of your balance, newest first, with the balance it left.",
+        responses={200: LedgerEntrySerializer(many=True), **error_responses(400, 401)},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)

@@ -1,0 +1,363 @@
+"""REST API for generations and the model catalog. Every write goes through generations.actions
+(the same functions the pages call) and every submission through generations.limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from generations import actions, catalog
+from generations.limits import submit_within_limits
+from generations.models import Generation
+from generations.serializers import (
+    CatalogModelSerializer,
+    GenerationCreateSerializer,
+    GenerationFilterSerializer,
+    GenerationSerializer,
+)
+from wan_pwa.api_errors import (
+    RETRY_AFTER,
+    ApiError,
+    Conflict,
+    ErrorSerializer,
+    error_responses,
+)
+from wan_pwa.api_pagination import NewestFirstPagination
+
+T = TypeVar("T")
+IDEMPOTENCY_KEY_MAX_LENGTH = Generation._meta.get_field("idempotency_key").max_length
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description=(
+        "Any unique string (a UUID is ideal), at most 128 printable ASCII characters. Sending "
+        "the same key again returns the first generation (200) instead of creating and charging "
+        "another; reusing it with different parameters is refused (422)."
+    ),
+)
+
+GENERATION_EXAMPLE = OpenApiExample(
+    "A queued generation",
+    response_only=True,
+    value={
+        "id": 42,
+        "kind": "t2v",
+        "model_key": "t2v-14B",
+        "resolution": "480p",
+        "aspect_ratio": "16:9",
+        "prompt": "A red fox running through fresh snow at dawn",
+        "negative_prompt": "",
+        "seed": None,
+        "has_input_image": False,
+        "status": "queued",
+        "progress": 0,
+        "error_message": "",
+        "cost": 10,
+        "starred": False,
+        "retried_from": None,
+        "video_url": None,
+        "created_at": "2025-06-01T09:30:00Z",
+        "submitted_at": None,
+        "started_at": None,
+        "completed_at": None,
+        "updated_at": "2025-06-01T09:30:00Z",
+        "duration_seconds": None,
+    },
+)
+CREATE_EXAMPLES = [
+    OpenApiExample(
+        "Text to video",
+        request_only=True,
+        value={
+            "model_key": "t2v-14B",
+            "resolution": "480p",
+            "aspect_ratio": "16:9",
+            "prompt": "A red fox running through fresh snow at dawn",
+            "seed": 1234,
+        },
+    ),
+    GENERATION_EXAMPLE,
+]
+REPLAY_EXAMPLE = OpenApiExample(
+    "Idempotency-Key reused with other parameters",
+    status_codes=[422],
+    value={
+        "error": {
+            "code": "idempotency_key_reused",
+            "message": "This Idempotency-Key was used for a different request.",
+        }
+    },
+)
+# Errors every authenticated operation on one generation can answer.
+ONE_GENERATION_ERRORS = (401, 403, 404)
+SUBMISSION_ERRORS = (400, 401, 402, 403, 429, 503)
+
+
+class IdempotencyKeyReused(ApiError):
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was used for a different request.",
+            code="idempotency_key_reused",
+            status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
+
+
+SUBMISSION_RESPONSES = {
+    200: OpenApiResponse(
+        GenerationSerializer, description="Replay: the generation first made with this key."
+    ),
+    201: OpenApiResponse(GenerationSerializer, description="Created, queued and charged."),
+    422: OpenApiResponse(
+        ErrorSerializer,
+        description="The Idempotency-Key was used for a different request.",
+        examples=[REPLAY_EXAMPLE],
+    ),
+    **error_responses(*SUBMISSION_ERRORS),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List your generations",
+        description="Newest first, paginated with an opaque cursor: follow `next`.",
+        parameters=[GenerationFilterSerializer],
+        responses={200: GenerationSerializer(many=True), **error_responses(400, 401)},
+    ),
+    retrieve=extend_schema(
+        summary="Get a generation",
+        description="Poll this until `status` is `succeeded`, `failed` or `canceled`.",
+        responses={200: GenerationSerializer, **error_responses(*ONE_GENERATION_ERRORS)},
+        examples=[GENERATION_EXAMPLE],
+    ),
+    create=extend_schema(
+        summary="Start a generation",
+        description=(
+            "Validates, charges the model's cost and queues the job. Send JSON, or "
+            "multipart/form-data with an `image` file for image-to-video. Limits: submissions per "
+            "minute and generations in progress per user (429 with Retry-After), and a site-wide "
+            "daily budget (503)."
+        ),
+        request={
+            "application/json": GenerationCreateSerializer,
+            "multipart/form-data": GenerationCreateSerializer,
+        },
+        parameters=[IDEMPOTENCY_KEY, RETRY_AFTER],
+        responses=SUBMISSION_RESPONSES,
+        examples=CREATE_EXAMPLES,
+    ),
+    destroy=extend_schema(
+        summary="Delete a generation",
+        description="Removes it and its files. A generation in progress must be canceled first.",
+        responses={204: None, **error_responses(*ONE_GENERATION_ERRORS, 409)},
+    ),
+)
+class GenerationViewSet(viewsets.GenericViewSet):
+    serializer_class = GenerationSerializer
+    pagination_class = NewestFirstPagination
+    queryset = Generation.objects.none()  # for the schema; get_queryset scopes to the user
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Generation]:
+        # Others' generations are simply not there: they answer 404, never 403.
+        return Generation.objects.owned_by(self.request.user)
+
+    def list(self, request: Request) -> Response:
+        filters = GenerationFilterSerializer(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        generations = self.get_queryset().filter(**filters.validated_data)
+        page = self.paginate_queryset(generations)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def create(self, request: Request) -> Response:
+        idempotency_key = _idempotency_key(request)
+        serializer = GenerationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        params = serializer.to_params()
+        generation, created = submit_within_limits(
+            request.user,
+            cost=_cost_or_none(params.model_key, params.resolution),
+            idempotency_key=idempotency_key,
+            submit=lambda: actions.submit_generation(
+                request.user, params, idempotency_key=idempotency_key
+            ),
+        )
+        if not created and not _same_request(generation, params):
+            raise IdempotencyKeyReused()
+        return self._submission_response(generation, created)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        _as_conflict(actions.delete_generation, self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Cancel a generation",
+        description="Stops a generation in progress; its credits are refunded.",
+        request=None,
+        responses={200: GenerationSerializer, **error_responses(*ONE_GENERATION_ERRORS, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        generation = _as_conflict(actions.cancel_generation, self.get_object())
+        return Response(self.get_serializer(generation).data)
+
+    @extend_schema(
+        summary="Retry a failed or canceled generation",
+        description="Starts a new generation with the same parameters, charged again.",
+        request=None,
+        parameters=[IDEMPOTENCY_KEY, RETRY_AFTER],
+        responses={**SUBMISSION_RESPONSES, **error_responses(404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str) -> Response:
+        original = self.get_object()
+        idempotency_key = _idempotency_key(request)
+        generation, created = submit_within_limits(
+            request.user,
+            cost=_cost_or_none(original.model_key, original.resolution),
+            idempotency_key=idempotency_key,
+            submit=lambda: _as_conflict(
+                actions.retry_generation, original, idempotency_key=idempotency_key
+            ),
+        )
+        if not created and generation.retried_from_id != original.pk:
+            raise IdempotencyKeyReused()
+        return self._submission_response(generation, created)
+
+    @extend_schema(
+        methods=["post"],
+        summary="Star a generation",
+        request=None,
+        responses={200: GenerationSerializer, **error_responses(*ONE_GENERATION_ERRORS)},
+    )
+    @extend_schema(
+        methods=["delete"],
+        summary="Unstar a generation",
+        request=None,
+        responses={200: GenerationSerializer, **error_responses(*ONE_GENERATION_ERRORS)},
+    )
+    @action(detail=True, methods=["post", "delete"])
+    def star(self, request: Request, pk: str) -> Response:
+        generation = actions.set_starred(self.get_object(), request.method == "POST")
+        return Response(self.get_serializer(generation).data)
+
+    @extend_schema(
+        summary="Download the video",
+        description="The MP4 file, once `status` is `succeeded` (409 before).",
+        responses={
+            (200, "video/mp4"): OpenApiResponse(OpenApiTypes.BINARY, description="The video."),
+            **error_responses(*ONE_GENERATION_ERRORS, 409),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def video(self, request: Request, pk: str) -> FileResponse:
+        generation = self.get_object()
+        if not generation.is_ready:
+            raise Conflict(
+                f"The video is not ready: the generation is {generation.status}.",
+                code="video_not_ready",
+            )
+        try:
+            stream = generation.video.open("rb")
+        except OSError:
+            raise Conflict("The video file is missing.", code="video_missing") from None
+        return FileResponse(
+            stream,
+            as_attachment=True,
+            filename=f"wan-{generation.pk}.mp4",
+            content_type="video/mp4",
+        )
+
+    def _submission_response(self, generation: Generation, created: bool) -> Response:
+        location = reverse("api:generation-detail", args=[generation.pk], request=self.request)
+        headers = {"Location": location}
+        if not created:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(
+            self.get_serializer(generation).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            headers=headers,
+        )
+
+
+class ModelCatalogView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="List the models",
+        description="What can be generated, at which resolutions, for how many credits. "
+        "No authentication needed.",
+        responses={200: CatalogModelSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(CatalogModelSerializer(catalog.as_dict(), many=True).data)
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 0 < len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH or not all(" " < char <= "~" for char in key):
+        raise ApiError(
+            "The Idempotency-Key header must be 1 to 128 printable ASCII characters, no spaces.",
+            code="invalid_idempotency_key",
+            status_code=status.HTTP_400_BAD_REQUEST,
+        )
+    return key
+
+
+def _cost_or_none(model_key: str, resolution: str) -> int | None:
+    try:
+        return catalog.cost_of(model_key, resolution)
+    except catalog.CatalogError:
+        return None  # the submission itself reports the error
+
+
+def _same_request(generation: Generation, params: actions.GenerationParams) -> bool:
+    first = actions.params_of(generation)
+    return (
+        first.model_key,
+        first.resolution,
+        first.aspect_ratio,
+        first.prompt,
+        first.negative_prompt,
+        first.seed,
+    ) == (
+        params.model_key,
+        params.resolution,
+        params.aspect_ratio,
+        params.prompt.strip(),
+        params.negative_prompt.strip(),
+        params.seed,
+    )
+
+
+def _as_conflict(operation: Callable[..., T], *args, **kwargs) -> T:
+    """Runs a generation action; its ValidationError (a state that forbids it) becomes a 409."""
+    try:
+        return operation(*args, **kwargs)
+    except ValidationError as error:
+        raise Conflict(" ".join(error.messages)) from None

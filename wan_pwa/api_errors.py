@@ -1,0 +1,246 @@
+"""One JSON shape for every REST API error:
+
+    {"error": {"code": "...", "message": "...", "fields": {"prompt": ["..."]}}}
+
+`fields` appears for validation errors; a 402 adds `needed` and `available`. Installed as DRF's
+EXCEPTION_HANDLER, it also turns our domain errors (validation, credits, limits) into responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, JsonResponse
+from django.urls import Resolver404, resolve
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from credits.actions import InsufficientCredits
+from generations.limits import DailySpendCapReached, LimitExceeded, LimitsUnavailable
+
+
+class ApiError(exceptions.APIException):
+    """An error with its own code, message and extra members of the error object."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        status_code: int,
+        extra: dict[str, Any] | None = None,
+        wait: int | None = None,
+    ) -> None:
+        super().__init__(message, code)
+        self.status_code = status_code
+        self.error_code = code
+        self.extra = extra or {}
+        self.wait = wait  # DRF's handler turns this into Retry-After
+
+
+class Conflict(ApiError):
+    """The object is in a state that does not allow the operation (e.g. cancel a finished job)."""
+
+    def __init__(self, message: str, code: str = "conflict") -> None:
+        super().__init__(message, code=code, status_code=status.HTTP_409_CONFLICT)
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    exc = _translate(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a bug: Django's 500 handling and logging take over
+    response.data = {"error": _error_body(exc)}
+    return response
+
+
+def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, InsufficientCredits):
+        return ApiError(
+            str(exc),
+            code="insufficient_credits",
+            status_code=status.HTTP_402_PAYMENT_REQUIRED,
+            extra={"needed": exc.needed, "available": exc.available},
+        )
+    if isinstance(exc, DailySpendCapReached | LimitsUnavailable):
+        return ApiError(
+            exc.message,
+            code=exc.code,
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            wait=exc.retry_after,
+        )
+    if isinstance(exc, LimitExceeded):
+        return ApiError(
+            exc.message,
+            code=exc.code,
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            wait=exc.retry_after,
+        )
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        return exceptions.ValidationError(detail)
+    if isinstance(exc, SuspiciousOperation):  # e.g. a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+        return exceptions.ParseError(str(exc) or "The request could not be read.")
+    return exc
+
+
+def _error_body(exc: exceptions.APIException) -> dict[str, Any]:
+    if isinstance(exc, ApiError):
+        return {"code": exc.error_code, "message": str(exc.detail), **exc.extra}
+    if isinstance(exc, exceptions.ValidationError):
+        return _validation_body(exc.detail)
+    return {"code": exc.default_code, "message": str(exc.detail)}
+
+
+def _validation_body(detail: Any) -> dict[str, Any]:
+    if not isinstance(detail, dict):
+        messages = _messages(detail)
+        return {"code": "invalid", "message": " ".join(messages) or "The request is not valid."}
+    fields: dict[str, list[str]] = {}
+    general: list[str] = []
+    for name, errors in _flatten(detail):
+        if name in ("non_field_errors", "__all__", ""):
+            general.extend(errors)
+        else:
+            fields[name] = errors
+    message = " ".join(general) or "Some fields are not valid; see `fields`."
+    body: dict[str, Any] = {"code": "invalid", "message": message}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def _flatten(detail: Any, prefix: str = "") -> list[tuple[str, list[str]]]:
+    """Nested serializer errors as ("outer.inner", [messages]) pairs."""
+    if isinstance(detail, dict):
+        pairs = []
+        for name, value in detail.items():
+            pairs.extend(_flatten(value, f"{prefix}.{name}" if prefix else str(name)))
+        return pairs
+    return [(prefix, _messages(detail))]
+
+
+def _messages(detail: Any) -> list[str]:
+    if isinstance(detail, list | tuple):
+        return [message for item in detail for message in _messages(item)]
+    if isinstance(detail, dict):
+        return [message for _, messages in _flatten(detail) for message in messages]
+    return [str(detail)]
+
+
+# The error shape in the OpenAPI description, with one example per status.
+
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    int,
+    OpenApiParameter.HEADER,
+    description="Seconds to wait before trying again.",
+    response=[429, 503],
+)
+
+
+class ErrorObjectSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, machine-readable: branch on this.")
+    message = serializers.CharField(help_text="A sentence for people.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Validation errors by field name.",
+    )
+    needed = serializers.IntegerField(required=False, help_text="402 only: the credits needed.")
+    available = serializers.IntegerField(
+        required=False, help_text="402 only: the credits available."
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorObjectSerializer()
+
+
+ERROR_EXAMPLES: dict[int, tuple[str, dict[str, Any]]] = {
+    400: (
+        "The request is not valid; `fields` says which fields and why.",
+        {
+            "code": "invalid",
+            "message": "Some fields are not valid; see `fields`.",
+            "fields": {"prompt": ["The prompt must be 10 to 500 characters long (it is 3)."]},
+        },
+    ),
+    401: (
+        "No API key or session, or the key is unknown or revoked.",
+        {
+            "code": "authentication_failed",
+            "message": "This API key is not valid or has been revoked.",
+        },
+    ),
+    402: (
+        "Not enough credits; nothing was created or charged.",
+        {
+            "code": "insufficient_credits",
+            "message": "This needs 20 credits but only 5 are available.",
+            "needed": 20,
+            "available": 5,
+        },
+    ),
+    403: (
+        "A session request without a valid CSRF token.",
+        {"code": "permission_denied", "message": "CSRF Failed: CSRF token missing."},
+    ),
+    404: (
+        "No such object among yours (other users' objects are never revealed).",
+        {"code": "not_found", "message": "No Generation matches the given query."},
+    ),
+    409: (
+        "The object's state does not allow this.",
+        {"code": "conflict", "message": "Cancel this generation before deleting it."},
+    ),
+    429: (
+        "A limit was reached; retry after the `Retry-After` header's seconds.",
+        {
+            "code": "rate_limited",
+            "message": "Too many submissions: at most 10 per minute. Try again in 42 s.",
+        },
+    ),
+    503: (
+        "The site's daily generation budget is used up (fails closed until midnight).",
+        {
+            "code": "daily_spend_cap_reached",
+            "message": "The service has reached its generation budget for today. "
+            "Submissions reopen at midnight; nothing was charged.",
+        },
+    ),
+}
+
+
+def error_responses(*status_codes: int) -> dict[int, OpenApiResponse]:
+    """OpenAPI responses for the given error statuses, each with the shared shape and an example."""
+    responses = {}
+    for status_code in status_codes:
+        description, example = ERROR_EXAMPLES[status_code]
+        responses[status_code] = OpenApiResponse(
+            ErrorSerializer,
+            description=description,
+            examples=[
+                OpenApiExample(
+                    example["code"], value={"error": example}, status_codes=[status_code]
+                )
+            ],
+        )
+    return responses
+
+
+def api_not_found(request: HttpRequest, path: str) -> JsonResponse:
+    """Unknown URLs under /api/ answer in the API's error shape."""
+    message = "There is no API endpoint at this URL."
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.view_name != "api:not-found":
+            message += f" Did you mean {request.path}/ (with a trailing slash)?"
+    return JsonResponse({"error": {"code": "not_found", "message": message}}, status=404)
