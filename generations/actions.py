@@ -7,18 +7,25 @@ then (inside credits.actions) the user's balance row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from credits.actions import InsufficientCredits, charge_generation
+from credits.actions import InsufficientCredits, charge_generation, refund_generation_charge
+from credits.models import CreditTransaction
 from credits.selectors import balance_of
-from generations import catalog
+from generations import catalog, predictions, tasks
 from generations.images import validate_image
-from generations.models import Generation, Kind, new_share_token
+from generations.models import STATUS_RANK, Generation, Kind, Status, new_share_token
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 128
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,14 @@ def submit_generation(
     Raises ValidationError (field errors) or InsufficientCredits; in both cases nothing is created
     and nothing charged. The same idempotency key again returns the first generation, charged once.
     """
+    if idempotency_key and len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "idempotency_key": [
+                    f"The idempotency key must be at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."
+                ]
+            }
+        )
     if idempotency_key:
         existing = Generation.objects.filter(user=user, idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -124,34 +139,36 @@ def _create_charged_generation(
     idempotency_key: str | None,
     retried_from: Generation | None,
 ) -> Generation:
-    from generations.tasks import submit_prediction
-
     model = catalog.get_model(params.model_key)
-    with transaction.atomic():
-        generation = Generation(
-            user=user,
-            kind=Kind.IMAGE_TO_VIDEO if model.needs_image else Kind.TEXT_TO_VIDEO,
-            model_key=params.model_key,
-            resolution=params.resolution,
-            aspect_ratio=params.aspect_ratio,
-            prompt=params.prompt,
-            negative_prompt=params.negative_prompt,
-            seed=params.seed,
-            cost=params.cost,
-            idempotency_key=idempotency_key or None,
-            retried_from=retried_from,
-        )
-        if params.image is not None:
-            extension = validate_image(params.image)
-            generation.input_image.save(f"input{extension}", params.image, save=False)
-        elif retried_from is not None and retried_from.input_image:
-            # A copy, so deleting either generation leaves the other's input intact.
-            with retried_from.input_image.open("rb") as source:
-                name = retried_from.input_image.name
-                generation.input_image.save(name.rsplit("/", 1)[-1], source, save=False)
-        generation.save()
-        charge_generation(generation)
-        submit_prediction.enqueue(generation.pk)
+    generation = Generation(
+        user=user,
+        kind=Kind.IMAGE_TO_VIDEO if model.needs_image else Kind.TEXT_TO_VIDEO,
+        model_key=params.model_key,
+        resolution=params.resolution,
+        aspect_ratio=params.aspect_ratio,
+        prompt=params.prompt,
+        negative_prompt=params.negative_prompt,
+        seed=params.seed,
+        cost=params.cost,
+        idempotency_key=idempotency_key or None,
+        retried_from=retried_from,
+    )
+    try:
+        with transaction.atomic():
+            if params.image is not None:
+                extension = validate_image(params.image)
+                generation.input_image.save(f"input{extension}", params.image, save=False)
+            generation.save()
+            charge_generation(generation)
+            tasks.submit_prediction.enqueue(generation.pk)
+            # The watchdog runs whatever happens to the submission (a crash, lost webhooks).
+            tasks.enqueue_later(
+                tasks.watch_generation, settings.WATCHDOG_FIRST_DELAY, generation.pk, 1
+            )
+    except BaseException:
+        if generation.input_image:  # nothing was created: do not keep the uploaded copy
+            generation.input_image.storage.delete(generation.input_image.name)
+        raise
     return generation
 
 
@@ -219,3 +236,244 @@ def delete_generation(generation: Generation) -> None:
         for stored in files:
             transaction.on_commit(lambda f=stored: f.storage.delete(f.name))
     generation.refresh_from_db()
+
+
+# --- The lifecycle: cancel, retry, refund, and the transitions webhooks, tasks and the
+# watchdog apply. Every one locks the generation row first; refunds then lock the balance.
+
+
+class UpdateOutcome(models.TextChoices):
+    """What applying a prediction update did (recorded on each webhook event)."""
+
+    APPLIED = "applied", "Applied"
+    UNCHANGED = "unchanged", "Nothing new"
+    FINAL = "final", "Ignored: the generation had already ended"
+    STRAY = "stray", "A prediction the generation does not use (canceled at Replicate)"
+    MISMATCH = "mismatch", "Ignored: the prediction belongs to another generation"
+    UNKNOWN_GENERATION = "unknown_generation", "Ignored: no such generation"
+
+
+def _locked(generation_id: int) -> Generation:
+    return Generation.objects.select_for_update().get(pk=generation_id)
+
+
+def _end_unsuccessfully(
+    generation: Generation, status: Status, message: str, fields: set[str]
+) -> None:
+    """Failed or canceled, with the refund in the same transaction (given at most once)."""
+    generation.status = status
+    generation.error_message = message
+    generation.completed_at = timezone.now()
+    fields |= {"status", "error_message", "completed_at", "updated_at"}
+    generation.save(update_fields=sorted(fields))
+    refund_generation_charge(generation, reason=message)
+
+
+def cancel_generation(generation: Generation) -> Generation:
+    """Stops the generation and refunds it; Replicate is told to cancel by a task.
+
+    A queued one simply never gets submitted (a submission already on its way finds the
+    generation canceled and cancels what it created). Raises ValidationError with a sentence
+    when the generation cannot be canceled any more.
+    """
+    with transaction.atomic():
+        locked = _locked(generation.pk)
+        if locked.deleted_at is not None:
+            raise ValidationError("This generation was deleted.")
+        if locked.status == Status.CANCELED:
+            raise ValidationError("This generation is already canceled.")
+        if locked.is_terminal:
+            raise ValidationError("This generation has already finished.")
+        if locked.replicate_status == "succeeded":
+            raise ValidationError("This generation has finished; its video is being saved.")
+        _end_unsuccessfully(locked, Status.CANCELED, "Canceled at your request.", set())
+        if locked.prediction_id:
+            tasks.cancel_prediction.enqueue(locked.prediction_id)
+    generation.refresh_from_db()
+    return generation
+
+
+def retry_generation(generation: Generation, *, idempotency_key: str | None = None) -> Generation:
+    """A new generation with the same parameters, linked by `retried_from` and charged again.
+
+    Raises ValidationError unless the generation failed or was canceled, and
+    InsufficientCredits when the balance cannot pay for it.
+    """
+    if generation.status not in (Status.FAILED, Status.CANCELED):
+        raise ValidationError("Only a failed or canceled generation can be retried.")
+    if generation.deleted_at is not None:
+        raise ValidationError("This generation was deleted, so it cannot be retried.")
+    params = params_of(generation)
+    if not generation.input_image:
+        return submit_generation(
+            generation.user, params, idempotency_key=idempotency_key, retried_from=generation
+        )
+    # The new generation gets its own copy of the input image.
+    with generation.input_image.open("rb") as image:
+        return submit_generation(
+            generation.user,
+            replace(params, image=File(image, name=generation.input_image.name)),
+            idempotency_key=idempotency_key,
+            retried_from=generation,
+        )
+
+
+def refund_generation(
+    generation: Generation, *, reason: str = "", force: bool = False
+) -> CreditTransaction | None:
+    """An operator's refund: None when already refunded (or never charged).
+
+    A generation still running must be canceled instead; a succeeded one is refunded only
+    with `force`. Raises ValidationError with the reason otherwise.
+    """
+    with transaction.atomic():
+        locked = _locked(generation.pk)
+        if locked.is_in_flight:
+            raise ValidationError(
+                f"Generation #{locked.pk} is still {locked.status}; cancel it instead."
+            )
+        if locked.status == Status.SUCCEEDED and not force:
+            raise ValidationError(f"Generation #{locked.pk} succeeded; refunding it needs --force.")
+        return refund_generation_charge(locked, reason=reason or "refunded by staff")
+
+
+def begin_submit_attempt(generation_id: int) -> Generation | None:
+    """Counts one attempt to create the generation's prediction, before the call is made.
+
+    The count is what lets the watchdog tell "never tried" from "maybe created, id lost".
+    None when there is nothing to submit any more (ended, or a prediction already exists).
+    """
+    with transaction.atomic():
+        generation = _locked(generation_id)
+        if generation.status != Status.QUEUED or generation.prediction_id:
+            return None
+        generation.submit_attempts += 1
+        generation.save(update_fields=["submit_attempts", "updated_at"])
+    return generation
+
+
+def apply_prediction_update(generation_id: int, prediction: dict[str, Any]) -> UpdateOutcome:
+    """Brings the generation up to what Replicate says about its prediction.
+
+    Used for webhooks, create answers and watchdog polls alike. Statuses only move forward and
+    an ended generation never changes, so duplicates and late or reordered updates are
+    harmless. A generation without a prediction id adopts this one (its creation may have
+    crashed before the id was saved). Failed, aborted or canceled: refunded. Succeeded: the
+    copy of the video is enqueued; our status becomes succeeded only once it is stored.
+    """
+    prediction_id = prediction["id"]
+    with transaction.atomic():
+        try:
+            generation = _locked(generation_id)
+        except Generation.DoesNotExist:
+            return UpdateOutcome.UNKNOWN_GENERATION
+        fields: set[str] = set()
+        if generation.prediction_id != prediction_id:
+            if Generation.objects.filter(prediction_id=prediction_id).exists():
+                return UpdateOutcome.MISMATCH
+            if generation.prediction_id or generation.is_terminal:
+                # A second prediction for one generation, or one for a generation given up
+                # on: nobody will use it, so stop Replicate from running (and charging) it.
+                if not predictions.is_terminal(prediction):
+                    tasks.cancel_prediction.enqueue(prediction_id)
+                return UpdateOutcome.STRAY
+            generation.prediction_id = prediction_id
+            generation.submitted_at = timezone.now()
+            fields |= {"prediction_id", "submitted_at"}
+        if generation.is_terminal:
+            return UpdateOutcome.FINAL
+        _apply(generation, prediction, fields)
+    return UpdateOutcome.APPLIED if fields else UpdateOutcome.UNCHANGED
+
+
+def _apply(generation: Generation, prediction: dict[str, Any], fields: set[str]) -> None:
+    replicate_status = predictions.status_of(prediction)[:20]
+    if predictions.replicate_rank(replicate_status) > predictions.replicate_rank(
+        generation.replicate_status
+    ):
+        generation.replicate_status = replicate_status
+        fields.add("replicate_status")
+    progress = predictions.progress_of(prediction.get("logs"))
+    if progress is not None and progress > generation.progress:
+        generation.progress = progress
+        fields.add("progress")
+
+    status = predictions.our_status(prediction)
+    if status in (Status.FAILED, Status.CANCELED):
+        _end_unsuccessfully(generation, status, predictions.error_message(prediction), fields)
+        return
+    if status == Status.SUCCEEDED:
+        url = predictions.output_url(prediction)
+        if not url:
+            message = (
+                "Replicate deleted the video before it could be saved."
+                if prediction.get("data_removed")
+                else "Replicate reported success but sent no video."
+            )
+            _end_unsuccessfully(generation, Status.FAILED, message, fields)
+            return
+        if url != generation.output_url:
+            generation.output_url = url
+            fields.add("output_url")
+            tasks.copy_output.enqueue(generation.pk)
+        status = Status.PROCESSING  # until the video is in our storage
+    if status is not None and STATUS_RANK[status] > STATUS_RANK[generation.status]:
+        generation.status = status
+        fields.add("status")
+    if generation.status == Status.PROCESSING and generation.started_at is None:
+        started = prediction.get("started_at")
+        parsed = parse_datetime(started) if isinstance(started, str) else None
+        generation.started_at = parsed or timezone.now()
+        fields.add("started_at")
+    if fields:
+        generation.save(update_fields=sorted(fields | {"updated_at"}))
+
+
+def store_output(generation_id: int, *, video_name: str, poster_name: str) -> bool:
+    """Marks the generation succeeded with its video and poster, now in our storage.
+
+    False (and the files are removed) when the generation ended meanwhile, e.g. canceled, or
+    when another copy of the same video got there first.
+    """
+    with transaction.atomic():
+        generation = _locked(generation_id)
+        if generation.is_terminal or generation.replicate_status != "succeeded":
+            storage = Generation._meta.get_field("video").storage
+            for name in (video_name, poster_name):
+                transaction.on_commit(lambda name=name: storage.delete(name))
+            return False
+        generation.video = video_name
+        generation.poster = poster_name
+        generation.status = Status.SUCCEEDED
+        generation.progress = 100
+        generation.completed_at = timezone.now()
+        generation.started_at = generation.started_at or generation.completed_at
+        generation.save(
+            update_fields=[
+                "video",
+                "poster",
+                "status",
+                "progress",
+                "completed_at",
+                "started_at",
+                "updated_at",
+            ]
+        )
+    return True
+
+
+def mark_failed(
+    generation_id: int, message: str, *, cancel_at_replicate: bool = False
+) -> Generation:
+    """Fails the generation with a readable message and refunds it (unless it already ended).
+
+    `cancel_at_replicate` also stops its prediction, for one we give up waiting for.
+    """
+    with transaction.atomic():
+        generation = _locked(generation_id)
+        if generation.is_terminal:
+            return generation
+        _end_unsuccessfully(generation, Status.FAILED, message, set())
+        if cancel_at_replicate and generation.prediction_id:
+            tasks.cancel_prediction.enqueue(generation.prediction_id)
+    return generation

@@ -150,6 +150,17 @@ class Generation(models.Model):
                 condition=Q(status__in=Status.values), name="generation_status_valid"
             ),
             models.CheckConstraint(condition=Q(cost__gt=0), name="generation_cost_positive"),
+            # Accepted by Replicate means we know the prediction; succeeded means the video
+            # is in our storage (until the generation is deleted).
+            models.CheckConstraint(
+                condition=Q(status__in=[Status.QUEUED, Status.FAILED, Status.CANCELED])
+                | Q(prediction_id__isnull=False),
+                name="generation_running_has_prediction",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.SUCCEEDED) | ~Q(video="") | Q(deleted_at__isnull=False),
+                name="generation_succeeded_has_video",
+            ),
             models.CheckConstraint(
                 # i2v keeps its image until the generation is deleted
                 condition=Q(kind="t2v", input_image="")

@@ -1,13 +1,63 @@
-"""Background work for generations, run by `manage.py db_worker`."""
+"""Background work for generations, run by `manage.py db_worker`.
+
+The tasks are thin: each hands over to the module that does the work. Those modules are
+imported inside the task bodies because they import `generations.actions`, which enqueues
+these tasks.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
 from django_tasks import task
+from django_tasks.base import Task
+
+
+def retry_delay(attempt: int, *, base: float, cap: float, at_least: float | None = None) -> float:
+    """Doubling delay before try number `attempt + 1`, at least `at_least`, at most `cap`."""
+    delay = base * 2 ** max(0, attempt - 1)
+    if at_least is not None:
+        delay = max(delay, at_least)
+    return min(delay, cap)
+
+
+def enqueue_later(task_to_run: Task, delay_seconds: float, *args) -> None:
+    """Enqueues in the caller's transaction, to run once the delay has passed."""
+    if delay_seconds <= 0:
+        task_to_run.enqueue(*args)
+        return
+    run_after = timezone.now() + timedelta(seconds=delay_seconds)
+    task_to_run.using(run_after=run_after).enqueue(*args)
 
 
 @task()
 def submit_prediction(generation_id: int) -> None:
     """Creates the Replicate prediction for a queued generation."""
-    from generations.replicate_flow import submit
+    from generations import submission
 
-    submit(generation_id)
+    submission.submit(generation_id)
+
+
+@task()
+def watch_generation(generation_id: int, check: int = 1) -> None:
+    """Asks Replicate about a generation its webhooks have not finished yet."""
+    from generations import watchdog
+
+    watchdog.scheduled_check(generation_id, check)
+
+
+@task()
+def copy_output(generation_id: int, attempt: int = 1) -> None:
+    """Copies a succeeded prediction's video into our storage and makes its poster."""
+    from generations import storage
+
+    storage.copy_output(generation_id, attempt)
+
+
+@task()
+def cancel_prediction(prediction_id: str, attempt: int = 1) -> None:
+    """Tells Replicate to stop a prediction we no longer want (and will not pay for)."""
+    from generations import submission
+
+    submission.cancel_at_replicate(prediction_id, attempt)

@@ -1,3 +1,7 @@
-"""URL routes (filled in by the issue that builds them)."""
+from django.urls import path
 
-urlpatterns: list = []
+from webhooks import views
+
+urlpatterns = [
+    path("replicate", views.replicate, name="replicate-webhook"),
+]

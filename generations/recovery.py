@@ -1,0 +1,60 @@
+"""Finding a prediction that Replicate created for a generation whose id we never saved.
+
+That happens when the submit task crashed (or its answer was lost to a timeout) after Replicate
+had accepted the create call. Replicate's list of recent predictions is searched for one that
+carries our webhook URL or, when the list does not show webhook URLs, that runs the generation's
+model on exactly its input and belongs to no other generation.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+
+from generations import gateway, predictions
+from generations.models import Generation
+from generations.replicate_inputs import prediction_input, replicate_model, webhook_url
+
+# Clocks differ: look a little before the generation was created.
+CLOCK_MARGIN = timedelta(minutes=2)
+
+
+def _comparable(model_input: Any) -> dict[str, Any]:
+    # The image URL is a fresh upload (or data URL) on every attempt, so it cannot be compared.
+    if not isinstance(model_input, dict):
+        return {}
+    return {key: value for key, value in model_input.items() if key != "image"}
+
+
+def find_prediction(generation: Generation) -> gateway.Prediction | None:
+    """The prediction an earlier attempt created for the generation, or None (gateway errors
+    propagate)."""
+    since = generation.created_at - CLOCK_MARGIN
+    our_webhook = webhook_url(generation)
+    model = replicate_model(generation)
+    expected_input = _comparable(prediction_input(generation))
+    candidates: list[gateway.Prediction] = []
+    for prediction in gateway.recent_predictions(since):
+        created = parse_datetime(str(prediction.get("created_at") or ""))
+        if created is not None and created < since:
+            break  # newest first: everything further is older
+        if not predictions.is_wellformed(prediction):
+            continue
+        if prediction.get("webhook"):
+            if prediction["webhook"] == our_webhook:
+                return prediction
+            continue
+        if prediction.get("model") == model and _comparable(prediction.get("input")) == (
+            expected_input
+        ):
+            candidates.append(prediction)
+    taken = set(
+        Generation.objects.filter(
+            prediction_id__in=[candidate["id"] for candidate in candidates]
+        ).values_list("prediction_id", flat=True)
+    )
+    unclaimed = [candidate for candidate in candidates if candidate["id"] not in taken]
+    # The list is newest first; the earliest unclaimed one is the likeliest to be ours.
+    return unclaimed[-1] if unclaimed else None

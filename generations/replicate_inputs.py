@@ -1,0 +1,37 @@
+"""What we send to Replicate for a generation: the model, its input and the webhook URL."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.urls import reverse
+
+from generations import catalog
+from generations.models import Generation
+
+
+def webhook_url(generation: Generation) -> str:
+    """Carries our generation id, so a webhook can be matched even before we know its
+    prediction id."""
+    query = urlencode({"generation": generation.pk})
+    return f"{settings.SITE_URL}{reverse('replicate-webhook')}?{query}"
+
+
+def replicate_model(generation: Generation) -> str:
+    return catalog.resolve(
+        generation.model_key, generation.resolution, generation.aspect_ratio
+    ).replicate_model
+
+
+def prediction_input(generation: Generation, *, image_url: str | None = None) -> dict[str, Any]:
+    return catalog.replicate_input(
+        model_key=generation.model_key,
+        resolution=generation.resolution,
+        aspect_ratio=generation.aspect_ratio,
+        prompt=generation.prompt,
+        negative_prompt=generation.negative_prompt,
+        seed=generation.seed,
+        image_url=image_url,
+    )

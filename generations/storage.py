@@ -1,0 +1,121 @@
+"""Copying a finished video from Replicate into our storage, with a poster frame.
+
+Replicate deletes outputs an hour after the prediction, so the copy happens as soon as it
+succeeds. The download is streamed to a temporary file with a size cap, opened with PyAV to
+prove it is an MP4 video that decodes, and its first frame becomes the poster.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import tempfile
+from typing import IO
+
+import av
+import httpx
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+
+from generations import actions, tasks
+from generations.models import Generation, Status
+
+logger = logging.getLogger(__name__)
+
+DOWNLOAD_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+CHUNK_BYTES = 1024 * 1024
+POSTER_QUALITY = 85
+
+
+class CopyError(Exception):
+    """The video could not be copied; `permanent` says whether trying again can help."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def download(url: str, destination: IO[bytes], *, max_bytes: int) -> int:
+    """Streams the URL into the file; returns the number of bytes (raises CopyError)."""
+    try:
+        with httpx.stream("GET", url, timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as response:
+            if response.status_code in (404, 410):
+                raise CopyError("Replicate no longer has the video.", permanent=True)
+            if response.status_code == 429 or response.status_code >= 500:
+                raise CopyError(f"The video host answered {response.status_code}.", permanent=False)
+            if response.status_code != 200:
+                raise CopyError(
+                    f"The video host refused the download ({response.status_code}).",
+                    permanent=True,
+                )
+            declared = int(response.headers.get("Content-Length") or 0)
+            size = 0
+            for chunk in response.iter_bytes(CHUNK_BYTES):
+                size += len(chunk)
+                if max(size, declared) > max_bytes:
+                    raise CopyError(
+                        f"The video is larger than {max_bytes // (1024 * 1024)} MB.",
+                        permanent=True,
+                    )
+                destination.write(chunk)
+    except (httpx.HTTPError, ValueError) as error:
+        raise CopyError(f"The video could not be downloaded: {error}", permanent=False) from None
+    destination.flush()
+    return size
+
+
+def poster_frame(path: str) -> bytes:
+    """The first frame of the MP4 as a JPEG (raises CopyError if it is not a playable video)."""
+    try:
+        with av.open(path) as container:
+            if "mp4" not in container.format.name.split(","):
+                raise CopyError("The output is not an MP4 video.", permanent=True)
+            if not container.streams.video:
+                raise CopyError("The output has no video track.", permanent=True)
+            for frame in container.decode(video=0):
+                image = frame.to_image()
+                break
+            else:
+                raise CopyError("The output video has no frames.", permanent=True)
+    except av.FFmpegError as error:
+        raise CopyError(f"The output is not a readable video ({error}).", permanent=True) from None
+    poster = io.BytesIO()
+    image.convert("RGB").save(poster, "JPEG", quality=POSTER_QUALITY)
+    return poster.getvalue()
+
+
+def _store(field_name: str, filename: str, content: File) -> str:
+    field = Generation._meta.get_field(field_name)
+    return field.storage.save(field.generate_filename(None, filename), content)
+
+
+def copy_output(generation_id: int, attempt: int) -> None:
+    """The copy task: store the video and poster, then mark the generation succeeded. Failures
+    that retrying cannot fix fail (and refund) the generation; others are retried."""
+    generation = Generation.objects.get(pk=generation_id)
+    if generation.is_terminal or generation.replicate_status != Status.SUCCEEDED:
+        return
+    try:
+        with tempfile.NamedTemporaryFile(suffix=".mp4") as video:
+            download(generation.output_url, video, max_bytes=settings.OUTPUT_MAX_BYTES)
+            poster = poster_frame(video.name)
+            video.seek(0)
+            video_name = _store("video", "video.mp4", File(video))
+            poster_name = _store("poster", "poster.jpg", ContentFile(poster))
+    except CopyError as error:
+        if error.permanent or attempt >= settings.OUTPUT_COPY_MAX_ATTEMPTS:
+            actions.mark_failed(
+                generation_id,
+                f"The video could not be saved: {error} Your credits were refunded.",
+            )
+            return
+        delay = tasks.retry_delay(
+            attempt,
+            base=settings.OUTPUT_COPY_RETRY_DELAY,
+            cap=settings.WATCHDOG_MAX_DELAY,
+        )
+        logger.info("generation %s: %s; copying again in %.0f s", generation_id, error, delay)
+        tasks.enqueue_later(tasks.copy_output, delay, generation_id, attempt + 1)
+        return
+    actions.store_output(generation_id, video_name=video_name, poster_name=poster_name)

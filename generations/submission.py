@@ -1,0 +1,94 @@
+"""Creating a generation's prediction on Replicate (the submit task), and canceling ones we drop.
+
+Crash safety: the attempt is counted in the database before Replicate is called, the webhook URL
+carries our generation id, and a retry first looks for a prediction an earlier attempt may have
+created (a timeout does not mean nothing was created). A crash between Replicate creating the
+prediction and us saving its id is therefore recovered by the first webhook (which adopts the
+prediction) or by the watchdog (which finds it in Replicate's list), see generations/recovery.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+
+from django.conf import settings
+
+from generations import actions, gateway, predictions, recovery, tasks
+from generations.models import Generation
+from generations.replicate_inputs import prediction_input, replicate_model, webhook_url
+
+logger = logging.getLogger(__name__)
+
+
+def _image_url(generation: Generation) -> str | None:
+    if not generation.input_image:
+        return None
+    name = generation.input_image.name
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    with generation.input_image.open("rb") as image:
+        return gateway.file_input(
+            image, filename=name.rsplit("/", 1)[-1], content_type=content_type
+        )
+
+
+def create_prediction(generation: Generation) -> gateway.Prediction:
+    """One create call to Replicate for the generation (raises gateway errors)."""
+    model_input = prediction_input(generation, image_url=_image_url(generation))
+    prediction = gateway.create_prediction(
+        replicate_model(generation), model_input, webhook_url(generation)
+    )
+    if not predictions.is_wellformed(prediction):
+        raise gateway.TransientError("Replicate answered the create call without a prediction.")
+    return prediction
+
+
+def submit(generation_id: int) -> None:
+    """The submit task: create the prediction, retrying transient errors with backoff."""
+    generation = actions.begin_submit_attempt(generation_id)
+    if generation is None:
+        return
+    attempt = generation.submit_attempts
+    try:
+        prediction = (recovery.find_prediction(generation) if attempt > 1 else None) or (
+            create_prediction(generation)
+        )
+    except gateway.PermanentError as error:
+        actions.mark_failed(generation_id, f"{error} Your credits were refunded.")
+        return
+    except gateway.TransientError as error:
+        if attempt >= settings.SUBMIT_MAX_ATTEMPTS:
+            actions.mark_failed(
+                generation_id,
+                f"{error} Gave up after {attempt} attempts; your credits were refunded.",
+            )
+            return
+        delay = tasks.retry_delay(
+            attempt,
+            base=settings.SUBMIT_RETRY_DELAY,
+            cap=settings.SUBMIT_RETRY_MAX_DELAY,
+            at_least=error.retry_after,
+        )
+        logger.info("generation %s: %s; trying again in %.0f s", generation_id, error, delay)
+        tasks.enqueue_later(tasks.submit_prediction, delay, generation_id)
+        return
+    actions.apply_prediction_update(generation_id, prediction)
+
+
+def cancel_at_replicate(prediction_id: str, attempt: int) -> None:
+    """The cancel task: stop a prediction nobody will use, retrying transient errors."""
+    try:
+        gateway.cancel_prediction(prediction_id)
+    except gateway.PermanentError as error:  # unknown, or already over: nothing to stop
+        logger.info("prediction %s: %s", prediction_id, error)
+    except gateway.TransientError as error:
+        if attempt >= settings.SUBMIT_MAX_ATTEMPTS:
+            logger.warning("prediction %s: %s; giving up canceling it", prediction_id, error)
+            return
+        delay = tasks.retry_delay(
+            attempt,
+            base=settings.SUBMIT_RETRY_DELAY,
+            cap=settings.SUBMIT_RETRY_MAX_DELAY,
+            at_least=error.retry_after,
+        )
+        tasks.enqueue_later(tasks.cancel_prediction, delay, prediction_id, attempt + 1)

@@ -1,0 +1,100 @@
+"""The watchdog: finishes what lost or late webhooks, crashes and stuck copies leave undone.
+
+Every generation gets a delayed check when it is submitted. A check asks Replicate about the
+prediction (or, without a prediction id, looks for one an interrupted submission created) and
+applies the answer; while the generation is still in flight the next check is scheduled with a
+doubling delay. Past GENERATION_MAX_AGE, or after WATCHDOG_MAX_ATTEMPTS checks, it fails and is
+refunded, and its prediction is canceled. `manage.py reconcile_generations` runs the same check
+on demand.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from generations import actions, gateway, recovery, tasks
+from generations.models import Generation, Status
+
+logger = logging.getLogger(__name__)
+
+
+def check(generation: Generation) -> str:
+    """One look at the generation; returns what was done, in words, for logs and commands."""
+    if generation.is_terminal:
+        return f"already {generation.status}"
+    age = timezone.now() - generation.created_at
+    if age > timedelta(seconds=settings.GENERATION_MAX_AGE):
+        actions.mark_failed(
+            generation.pk,
+            "Replicate did not finish the generation in time; your credits were refunded.",
+            cancel_at_replicate=True,
+        )
+        return "failed: too old, refunded"
+    try:
+        if generation.prediction_id is None:
+            return _find_lost_prediction(generation, age)
+        if generation.replicate_status == Status.SUCCEEDED:
+            # Replicate is done; our copy of the video has not landed (a crashed copy task).
+            tasks.copy_output.enqueue(generation.pk)
+            return "copying the video again"
+        prediction = gateway.get_prediction(generation.prediction_id)
+    except gateway.NotFound:
+        actions.mark_failed(
+            generation.pk,
+            "Replicate no longer knows this generation; your credits were refunded.",
+        )
+        return "failed: unknown to Replicate, refunded"
+    except gateway.GatewayError as error:
+        return f"could not ask Replicate: {error}"
+    outcome = actions.apply_prediction_update(generation.pk, prediction)
+    return f"Replicate says {prediction['status']}: {outcome.label.lower()}"
+
+
+def _find_lost_prediction(generation: Generation, age: timedelta) -> str:
+    if generation.submit_attempts > 0:
+        found = recovery.find_prediction(generation)
+        if found is not None:
+            actions.apply_prediction_update(generation.pk, found)
+            return f"recovered prediction {found['id']} ({found['status']})"
+    if age > timedelta(seconds=settings.SUBMIT_GRACE_PERIOD):
+        actions.mark_failed(
+            generation.pk,
+            "The generation could not be sent to Replicate; your credits were refunded.",
+        )
+        return "failed: never reached Replicate, refunded"
+    return "waiting for the submission"
+
+
+def next_delay(check_number: int) -> float:
+    return tasks.retry_delay(
+        check_number + 1,
+        base=settings.WATCHDOG_FIRST_DELAY,
+        cap=settings.WATCHDOG_MAX_DELAY,
+    )
+
+
+def scheduled_check(generation_id: int, check_number: int) -> None:
+    """The watchdog task: check, then schedule the next check while still in flight."""
+    try:
+        generation = Generation.objects.get(pk=generation_id)
+    except Generation.DoesNotExist:
+        return
+    result = check(generation)
+    logger.info("watchdog check %d of generation %s: %s", check_number, generation_id, result)
+    generation.refresh_from_db(fields=["status"])
+    if generation.is_terminal:
+        return
+    if check_number >= settings.WATCHDOG_MAX_ATTEMPTS:
+        actions.mark_failed(
+            generation_id,
+            "Replicate did not report on the generation in time; your credits were refunded.",
+            cancel_at_replicate=True,
+        )
+        return
+    tasks.enqueue_later(
+        tasks.watch_generation, next_delay(check_number), generation_id, check_number + 1
+    )

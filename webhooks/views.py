@@ -1,0 +1,64 @@
+"""Inbound webhooks. Every request is answered in milliseconds: verification, one transaction of
+small writes, and any slow work (copying a video) handed to a task. Bad input gets a 4xx and
+changes nothing; unverified requests are not even recorded, so nobody can fill the event log
+or claim a webhook id."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from generations import gateway, predictions
+from webhooks import verification
+from webhooks.actions import receive_replicate_webhook
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_GENERATION_ID = 2**63 - 1
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+@csrf_exempt  # authenticated by its signature, not by a cookie
+@require_POST
+def replicate(request: HttpRequest) -> JsonResponse:
+    generation = request.GET.get("generation", "")
+    if not (
+        generation.isascii() and generation.isdigit() and 0 < int(generation) <= MAX_GENERATION_ID
+    ):
+        return _error(400, "The generation query parameter must be a generation id.")
+    body = request.body  # Django refuses (400) anything over DATA_UPLOAD_MAX_MEMORY_SIZE
+    if len(body) > MAX_BODY_BYTES:
+        return _error(413, "The body is too large.")
+    try:
+        secret = verification.replicate_secret()
+    except gateway.GatewayError as error:
+        logger.error("webhook signing key unavailable: %s", error)
+        # Replicate retries the terminal webhook, so it can be delivered once the key is back.
+        return _error(503, "The webhook signing key is not available yet; try again later.")
+    try:
+        verification.verify(
+            secret=secret,
+            webhook_id=request.headers.get("webhook-id"),
+            timestamp=request.headers.get("webhook-timestamp"),
+            signatures=request.headers.get("webhook-signature"),
+            body=body,
+        )
+    except verification.InvalidWebhook as error:
+        logger.warning("rejected webhook for generation %s: %s", generation, error)
+        return _error(401, str(error))
+    try:
+        prediction = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        return _error(400, "The body is not JSON.")
+    if not predictions.is_wellformed(prediction):
+        return _error(400, "The body is not a prediction (it needs a string id and status).")
+    outcome = receive_replicate_webhook(request.headers["webhook-id"], int(generation), prediction)
+    return JsonResponse({"outcome": outcome})
