@@ -254,7 +254,12 @@ class UpdateOutcome(models.TextChoices):
 
 
 def _locked(generation_id: int) -> Generation:
-    return Generation.objects.select_for_update().get(pk=generation_id)
+    # The user comes along (refunds need it) without locking the user row.
+    return (
+        Generation.objects.select_related("user")
+        .select_for_update(of=("self",))
+        .get(pk=generation_id)
+    )
 
 
 def _end_unsuccessfully(

@@ -60,7 +60,11 @@ def verify(
         raise InvalidWebhook(
             "The webhook-id, webhook-timestamp and webhook-signature headers are required."
         )
-    if len(webhook_id) > MAX_WEBHOOK_ID_LENGTH or not webhook_id.isprintable():
+    if not (
+        len(webhook_id) <= MAX_WEBHOOK_ID_LENGTH
+        and webhook_id.isascii()
+        and webhook_id.isprintable()
+    ):
         raise InvalidWebhook("The webhook-id header is malformed.")
     if not timestamp.isascii() or not timestamp.isdigit():
         raise InvalidWebhook("The webhook-timestamp header must be a Unix time in seconds.")

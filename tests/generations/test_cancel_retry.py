@@ -22,6 +22,8 @@ from generations.actions import (
 )
 from generations.models import Generation, Status
 from tests.generations.lifecycle_helpers import (
+    REPLICATE,
+    configure,
     prediction,
     refunds_of,
     run_tasks,
@@ -29,14 +31,10 @@ from tests.generations.lifecycle_helpers import (
     submit,
 )
 
-REPLICATE = "https://replicate.test"
-
 
 @pytest.fixture(autouse=True)
 def replicate_settings(settings):
-    settings.REPLICATE_BASE_URL = REPLICATE
-    settings.REPLICATE_API_TOKEN = "test"
-    settings.SUBMIT_RETRY_DELAY = 0
+    configure(settings)
 
 
 @pytest.fixture
