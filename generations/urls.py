@@ -1,3 +1,22 @@
-"""URL routes (filled in by the issue that builds them)."""
+"""The generation pages, their actions and their files."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from generations import files, views
+
+urlpatterns = [
+    path("create/", views.create, name="create"),
+    path("history/", views.history, name="history"),
+    path("history/bulk/", views.history_bulk, name="history-bulk"),
+    path("generations/<int:pk>/", views.detail, name="detail"),
+    path("generations/<int:pk>/card/", views.generation_card, name="generation-card"),
+    path("generations/<int:pk>/star/", views.star, name="star"),
+    path("generations/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("generations/<int:pk>/retry/", views.retry, name="retry"),
+    path("generations/<int:pk>/delete/", views.delete, name="delete"),
+    path("generations/<int:pk>/share/", views.share, name="share"),
+    path("generations/<int:pk>/share/revoke/", views.revoke_share, name="revoke-share"),
+    path("generations/<int:pk>/files/<str:kind>", files.generation_file, name="generation-file"),
+    path("s/<str:token>/", views.shared, name="shared"),
+    path("s/<str:token>/<str:kind>", files.shared_file, name="shared-file"),
+]

@@ -25,3 +25,38 @@ class SignUpForm(BaseUserCreationForm):
             email=self.cleaned_data["email"],
             password=self.cleaned_data["password1"],
         )
+
+
+class ProfileForm(forms.ModelForm):
+    email = forms.EmailField(required=True, help_text="For password resets. Never shared.")
+
+    class Meta:
+        model = get_user_model()
+        fields = ("first_name", "last_name", "email")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        taken = get_user_model().objects.filter(email__iexact=email).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError("Another account already uses this email address.")
+        return email
+
+
+class ConfirmPasswordForm(forms.Form):
+    """Asks for the current password before an action that affects every session."""
+
+    password = forms.CharField(
+        label="Current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your current password.")
+        return password

@@ -1,18 +1,25 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wan_pwa.forms import SignUpForm
+from credits.selectors import ledger_of
+from wan_pwa.forms import ConfirmPasswordForm, ProfileForm, SignUpForm
+
+LEDGER_PAGE_SIZE = 20
 
 
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return render(request, "wan_pwa/dashboard.html")
+        return redirect("create")
     return render(request, "wan_pwa/landing.html")
 
 
@@ -32,3 +39,72 @@ def signup(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Welcome, {user.username}! You have 100 free credits.")
             return redirect("home")
     return render(request, "registration/signup.html", {"form": form})
+
+
+def _settings_page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
+    """The whole Settings page, with any bound form (and its errors) in place of a fresh one."""
+    ledger = Paginator(ledger_of(request.user), LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "profile_form": forms.get("profile_form") or ProfileForm(instance=request.user),
+        "password_form": forms.get("password_form") or PasswordChangeForm(request.user),
+        "sessions_form": forms.get("sessions_form") or ConfirmPasswordForm(request.user),
+        "ledger": ledger,
+    }
+    return render(request, "wan_pwa/settings.html", context, status=status)
+
+
+@login_required
+@require_GET
+def settings_page(request: HttpRequest) -> HttpResponse:
+    if request.htmx and request.htmx.target == "ledger":
+        ledger = Paginator(ledger_of(request.user), LEDGER_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        return render(request, "wan_pwa/settings.html#ledger", {"ledger": ledger})
+    return _settings_page(request)
+
+
+@login_required
+@require_POST
+def update_profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST, instance=request.user)
+    if form.is_valid():
+        form.save()
+        messages.success(request, "Profile saved.")
+        return redirect("settings")
+    request.user.refresh_from_db()  # the header must not show the rejected values
+    messages.error(request, "The profile was not saved: check the highlighted fields.")
+    return _settings_page(request, status=422, profile_form=form)
+
+
+@login_required
+@require_POST
+def change_password(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.user, request.POST)
+    if form.is_valid():
+        user = form.save()
+        update_session_auth_hash(request, user)  # stay logged in here; other sessions end
+        messages.success(request, "Password changed. Other sessions were logged out.")
+        return redirect("settings")
+    messages.error(request, "The password was not changed: check the highlighted fields.")
+    return _settings_page(request, status=422, password_form=form)
+
+
+@login_required
+@require_POST
+def logout_everywhere(request: HttpRequest) -> HttpResponse:
+    """Ends every session of the user, this one included.
+
+    Re-hashing the same password gives it a new salt, which changes the session auth hash that
+    every session carries, so Django refuses them all on their next request.
+    """
+    form = ConfirmPasswordForm(request.user, request.POST)
+    if not form.is_valid():
+        messages.error(request, "You were not logged out: check your password.")
+        return _settings_page(request, status=422, sessions_form=form)
+    user = request.user
+    user.set_password(form.cleaned_data["password"])
+    user.save(update_fields=["password"])
+    logout(request)
+    messages.success(request, "You were logged out of every session, this one included.")
+    return redirect("login")

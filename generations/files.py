@@ -1,0 +1,186 @@
+"""Serving stored videos, posters and input images: only to their owner or through a share link.
+
+Media is never served from a public URL: every file goes through an ownership (or share token)
+check here. Videos answer HTTP Range requests so `<video>` can seek, and several videos download
+as one ZIP that is streamed while it is written, never held in memory.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from typing import IO
+
+from django.contrib.auth.decorators import login_required
+from django.db.models.fields.files import FieldFile
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
+from django.views.decorators.http import require_GET
+
+from generations import selectors
+from generations.models import Generation
+
+CHUNK_SIZE = 256 * 1024
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+OWNER_FILES = ("video", "poster", "input")
+SHARED_FILES = ("video", "poster")
+
+
+def _field(generation: Generation, kind: str) -> FieldFile:
+    field = {
+        "video": generation.video,
+        "poster": generation.poster,
+        "input": generation.input_image,
+    }
+    return field[kind]
+
+
+def _read(handle: IO[bytes], length: int) -> Iterator[bytes]:
+    try:
+        while length > 0:
+            chunk = handle.read(min(CHUNK_SIZE, length))
+            if not chunk:
+                break
+            length -= len(chunk)
+            yield chunk
+    finally:
+        handle.close()
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """The (start, end) of a single `bytes=` range, inclusive; None to send the whole file.
+
+    Raises ValueError for a range that lies outside the file (answered with 416).
+    """
+    match = _RANGE.match(header.strip())
+    if not match or match.groups() == ("", ""):
+        return None  # multi-range or malformed: the whole file is a valid answer
+    first, last = match.groups()
+    if first:
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+    else:  # a suffix range: the last N bytes
+        start = max(size - int(last), 0)
+        end = size - 1
+    if start >= size or start > end:
+        raise ValueError("unsatisfiable range")
+    return start, end
+
+
+def file_response(
+    request: HttpRequest, stored: FieldFile, *, download_name: str = ""
+) -> HttpResponse:
+    if not stored:
+        raise Http404("No such file.")
+    try:
+        size = stored.storage.size(stored.name)
+        handle = stored.storage.open(stored.name, "rb")
+    except FileNotFoundError:
+        raise Http404("No such file.") from None
+    content_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
+    try:
+        byte_range = _byte_range(request.headers.get("Range", ""), size)
+    except ValueError:
+        handle.close()
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    if byte_range is None:
+        response: HttpResponse = FileResponse(
+            handle,
+            content_type=content_type,
+            as_attachment=bool(download_name),
+            filename=download_name,
+        )
+    else:
+        start, end = byte_range
+        handle.seek(start)
+        response = StreamingHttpResponse(
+            _read(handle, end - start + 1), status=206, content_type=content_type
+        )
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+        if download_name:
+            response["Content-Disposition"] = f'attachment; filename="{download_name}"'
+    response["Accept-Ranges"] = "bytes"
+    # Private: a shared proxy must never hand one user's video to another.
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def download_name(generation: Generation) -> str:
+    return f"wan-{generation.pk}.mp4"
+
+
+@require_GET
+@login_required
+def generation_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    if kind not in OWNER_FILES:
+        raise Http404("No such file.")
+    generation = selectors.generation_of(request.user, pk)
+    name = download_name(generation) if kind == "video" and "download" in request.GET else ""
+    return file_response(request, _field(generation, kind), download_name=name)
+
+
+@require_GET
+def shared_file(request: HttpRequest, token: str, kind: str) -> HttpResponse:
+    if kind not in SHARED_FILES:
+        raise Http404("No such file.")
+    generation = selectors.shared_generation(token)
+    return file_response(request, _field(generation, kind))
+
+
+class _Pipe:
+    """A write-only file for zipfile whose written bytes are taken out as they come."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self._written = 0
+
+    def write(self, data: bytes) -> int:
+        self._chunks.append(bytes(data))
+        self._written += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._written
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        return data
+
+
+def zip_stream(generations: Iterable[Generation]) -> Iterator[bytes]:
+    """The videos of `generations` as one ZIP, yielded piece by piece while it is written.
+
+    Videos are already compressed, so they are stored, not deflated: no CPU spent for nothing.
+    """
+    pipe = _Pipe()
+    with zipfile.ZipFile(pipe, mode="w", compression=zipfile.ZIP_STORED) as archive:
+        for generation in generations:
+            if not generation.video:
+                continue
+            try:
+                source = generation.video.storage.open(generation.video.name, "rb")
+            except FileNotFoundError:
+                continue
+            with source, archive.open(download_name(generation), mode="w") as target:
+                while chunk := source.read(CHUNK_SIZE):
+                    target.write(chunk)
+                    if data := pipe.take():
+                        yield data
+            if data := pipe.take():
+                yield data
+    if data := pipe.take():  # the central directory, written when the archive closes
+        yield data

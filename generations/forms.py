@@ -1,0 +1,128 @@
+"""The create form: what the page collects, turned into GenerationParams for the actions."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.core.files import File
+
+from generations import catalog, selectors
+from generations.actions import GenerationParams
+from generations.images import ACCEPTED_CONTENT_TYPES
+from generations.models import Generation, Kind
+
+RESOLUTIONS = sorted({r for model in catalog.MODELS.values() for r in model.resolutions})
+
+
+def model_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    # Grouped by kind, so the page reads well even before its script narrows the list.
+    return [
+        (kind.label, [(m.key, m.label) for m in catalog.MODELS.values() if m.kind == kind.value])
+        for kind in Kind
+    ]
+
+
+class CreateForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=Kind.choices, initial=Kind.TEXT_TO_VIDEO, widget=forms.RadioSelect
+    )
+    model_key = forms.ChoiceField(label="Model", choices=model_choices, initial="t2v-14B")
+    resolution = forms.ChoiceField(choices=[(r, r) for r in RESOLUTIONS], initial="480p")
+    aspect_ratio = forms.ChoiceField(
+        label="Aspect ratio",
+        choices=[(r, r) for r in catalog.ASPECT_RATIOS],
+        initial=catalog.ASPECT_RATIOS[0],
+        widget=forms.RadioSelect,
+    )
+    prompt = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": catalog.PROMPT_MAX_LENGTH}),
+        help_text=(
+            f"Describe the scene, {catalog.PROMPT_MIN_LENGTH} to {catalog.PROMPT_MAX_LENGTH} "
+            "characters."
+        ),
+        # The length rule lives in GenerationParams; the form only collects the text.
+        max_length=catalog.PROMPT_MAX_LENGTH * 2,
+    )
+    image = forms.FileField(
+        required=False,
+        label="Input image",
+        help_text="JPEG, PNG or WebP, at most 10 MB.",
+        widget=forms.FileInput(attrs={"accept": ",".join(ACCEPTED_CONTENT_TYPES)}),
+    )
+    negative_prompt = forms.CharField(
+        required=False,
+        label="Negative prompt",
+        help_text="What the video should avoid.",
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": catalog.NEGATIVE_PROMPT_MAX_LENGTH}),
+        max_length=catalog.NEGATIVE_PROMPT_MAX_LENGTH * 2,
+    )
+    seed = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=catalog.SEED_MAX,
+        help_text="The same seed and parameters give the same video. Empty: random.",
+    )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=128, required=False)
+    # Remixing an image-to-video generation may reuse its input image instead of a new upload.
+    remix_of = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, user, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+
+    def fields_initial(self) -> dict:
+        return {name: field.initial for name, field in self.fields.items()}
+
+    @classmethod
+    def remixing(cls, user, generation: Generation) -> CreateForm:
+        """An unbound form prefilled with the parameters of one of the user's generations."""
+        return cls(
+            user,
+            initial={
+                "kind": generation.kind,
+                "model_key": generation.model_key,
+                "resolution": generation.resolution,
+                "aspect_ratio": generation.aspect_ratio,
+                "prompt": generation.prompt,
+                "negative_prompt": generation.negative_prompt,
+                "seed": generation.seed,
+                "remix_of": generation.pk if generation.input_image else None,
+            },
+        )
+
+    def remix_source(self) -> Generation | None:
+        pk = self.initial.get("remix_of") if not self.is_bound else self.data.get("remix_of")
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            return None
+        source = selectors.history_of(self.user).filter(pk=pk).exclude(input_image="").first()
+        return source
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        model_key = cleaned.get("model_key")
+        kind = cleaned.get("kind")
+        if model_key and kind and catalog.get_model(model_key).kind != kind:
+            self.add_error("model_key", f"Choose a model for {Kind(kind).label.lower()}.")
+        return cleaned
+
+    def params(self) -> GenerationParams:
+        """The validated form as parameters; the actions decide whether they make a video."""
+        data = self.cleaned_data
+        model = catalog.get_model(data["model_key"])
+        image = data.get("image") if model.needs_image else None
+        if model.needs_image and image is None and (source := self.remix_source()):
+            image = File(source.input_image.open("rb"), name=source.input_image.name)
+        return GenerationParams(
+            model_key=data["model_key"],
+            resolution=data["resolution"],
+            aspect_ratio=data["aspect_ratio"],
+            prompt=data["prompt"],
+            negative_prompt=data.get("negative_prompt") or "",
+            seed=data.get("seed"),
+            image=image,
+        )

@@ -1,0 +1,344 @@
+"""The pages where users create, follow and manage their generations.
+
+Every page works as a full load; HTMX requests get a partial of the same template. Writes go
+through generations.actions; these views only translate requests and answers.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from credits.actions import InsufficientCredits
+from generations import actions, catalog, selectors
+from generations.files import zip_stream
+from generations.forms import CreateForm
+from generations.models import Generation, Status
+from generations.templatetags.wan_ui import retry_action_tag
+
+PAGE_SIZES = (12, 24, 48, 100)
+HISTORY_RESULTS_ID = "history-results"
+
+
+def _redirect(request: HttpRequest, default: str) -> HttpResponse:
+    """Back to where the action was started (a safe `next`), or to `default`."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = default
+    if request.htmx:
+        return HttpResponseClientRedirect(target)
+    return redirect(target)
+
+
+# Create
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create(request: HttpRequest) -> HttpResponse:
+    insufficient: InsufficientCredits | None = None
+    if request.method == "POST":
+        form = CreateForm(request.user, request.POST, request.FILES)
+        if form.is_valid():
+            params = form.params()
+            try:
+                generation = actions.submit_generation(
+                    request.user,
+                    params,
+                    idempotency_key=form.cleaned_data["idempotency_key"] or None,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            except InsufficientCredits as error:
+                insufficient = error
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request,
+                    f"Generation #{generation.pk} started: {generation.cost} credits reserved.",
+                )
+                return _redirect(request, reverse("history"))
+            finally:
+                if params.image is not None:
+                    params.image.close()
+        if insufficient:
+            messages.error(
+                request,
+                f"Not enough credits: this needs {insufficient.needed}, you have "
+                f"{insufficient.available}.",
+                extra_tags="action-billing",
+            )
+        else:
+            messages.error(request, "The video was not started: check the highlighted fields.")
+        status = 422
+    else:
+        source = None
+        if remix_pk := request.GET.get("remix", "").strip():
+            source = selectors.history_of(request.user).filter(pk=_int(remix_pk)).first()
+        form = CreateForm.remixing(request.user, source) if source else CreateForm(request.user)
+        status = 200
+    template = "generations/create.html#create-form" if request.htmx else "generations/create.html"
+    context = {
+        "form": form,
+        "catalog": catalog.as_dict(),
+        "cheapest_cost": catalog.CHEAPEST_COST,
+        "remix_source": form.remix_source(),
+        "insufficient": insufficient,
+        "cost_preview": _cost_preview(form),
+    }
+    return render(request, template, context, status=status)
+
+
+def _cost_preview(form: CreateForm) -> int | None:
+    """The cost of what the form currently asks for, before the page's script takes over."""
+    values = form.data if form.is_bound else {**form.fields_initial(), **form.initial}
+    try:
+        return catalog.cost_of(values.get("model_key", ""), values.get("resolution", ""))
+    except catalog.CatalogError:
+        return None
+
+
+def _int(value: str) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# History
+
+
+@login_required
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    starred = request.GET.get("starred") == "1"
+    per_page = _int(request.GET.get("per_page", "")) or PAGE_SIZES[0]
+    if per_page not in PAGE_SIZES:
+        per_page = PAGE_SIZES[0]
+    generations = selectors.history_of(request.user, status=status, starred=starred)
+    page = Paginator(generations, per_page).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page_obj": page,
+        "generations": page.object_list,
+        "status_filter": status if status in Status.values else "",
+        "starred_filter": starred,
+        "statuses": Status.choices,
+        "per_page": per_page,
+        "query": query.urlencode(),
+        "next_url": request.get_full_path(),
+    }
+    partial = request.htmx and request.htmx.target == HISTORY_RESULTS_ID
+    template = "generations/history.html#results" if partial else "generations/history.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def history_bulk(request: HttpRequest) -> HttpResponse:
+    action = request.POST.get("action")
+    ids = [_int(value) for value in request.POST.getlist("ids")]
+    if action not in ("delete", "download") or None in ids:
+        return HttpResponseBadRequest("Choose delete or download and select generations.")
+    chosen = list(selectors.selected_generations(request.user, ids))
+    if not chosen:
+        messages.info(request, "Select at least one generation first.")
+        return _redirect(request, reverse("history"))
+    if action == "download":
+        ready = [generation for generation in chosen if generation.is_ready]
+        if not ready:
+            messages.info(request, "None of the selected generations has a video yet.")
+            return _redirect(request, reverse("history"))
+        response = StreamingHttpResponse(zip_stream(ready), content_type="application/zip")
+        response["Content-Disposition"] = 'attachment; filename="wan-videos.zip"'
+        return response
+    deleted, kept = 0, 0
+    for generation in chosen:
+        try:
+            actions.delete_generation(generation)
+            deleted += 1
+        except ValidationError:
+            kept += 1
+    if deleted:
+        messages.success(request, f"Deleted {deleted} generation{'s' if deleted > 1 else ''}.")
+    if kept:
+        messages.error(request, f"{kept} still in progress and not deleted: cancel them first.")
+    return _redirect(request, reverse("history"))
+
+
+def _announce_finish(request: HttpRequest, generation: Generation, since: str) -> None:
+    """A toast when a poll sees a generation the page showed in flight come to its end."""
+    if since not in (Status.QUEUED, Status.STARTING, Status.PROCESSING) or generation.is_in_flight:
+        return
+    refund = f" {generation.cost} credits were refunded." if generation.refunded else ""
+    if generation.status == Status.SUCCEEDED:
+        messages.success(request, f"Generation #{generation.pk} is ready.")
+    elif generation.status == Status.FAILED:
+        reason = generation.error_message or "Replicate reported a failure."
+        messages.error(
+            request,
+            f"Generation #{generation.pk} failed: {reason}{refund}",
+            extra_tags=retry_action_tag(generation),
+        )
+    else:
+        messages.info(request, f"Generation #{generation.pk} was canceled.{refund}")
+
+
+@login_required
+@require_GET
+def generation_card(request: HttpRequest, pk: int) -> HttpResponse:
+    """One history card: what in-flight cards poll until they come to an end."""
+    generation = selectors.generation_of(request.user, pk)
+    _announce_finish(request, generation, request.GET.get("since", ""))
+    return render(
+        request,
+        "generations/history.html#card",
+        {"generation": generation, "next_url": request.GET.get("next", reverse("history"))},
+    )
+
+
+# Detail
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    generation = selectors.generation_of(request.user, pk)
+    if request.htmx:
+        _announce_finish(request, generation, request.GET.get("since", ""))
+        return render(request, "generations/detail.html#live", {"generation": generation})
+    entries = selectors.credit_entries_of(generation)
+    context = {
+        "generation": generation,
+        "entries": entries,
+        "charged": sum(-e.amount for e in entries if e.amount < 0),
+        "refunded_amount": sum(e.amount for e in entries if e.amount > 0),
+        "share_url": (
+            request.build_absolute_uri(reverse("shared", args=[generation.share_token]))
+            if generation.share_token
+            else ""
+        ),
+        "next_url": request.get_full_path(),
+    }
+    return render(request, "generations/detail.html", context)
+
+
+# Actions on one generation
+
+
+def _card_or_redirect(request: HttpRequest, generation: Generation) -> HttpResponse:
+    if request.htmx:
+        fresh = selectors.generation_of(request.user, generation.pk)
+        return render(
+            request,
+            "generations/history.html#card",
+            {"generation": fresh, "next_url": request.POST.get("next", reverse("history"))},
+        )
+    return _redirect(request, reverse("detail", args=[generation.pk]))
+
+
+@login_required
+@require_POST
+def star(request: HttpRequest, pk: int) -> HttpResponse:
+    generation = selectors.generation_of(request.user, pk)
+    starred = request.POST.get("starred") == "1"
+    actions.set_starred(generation, starred)
+    messages.success(request, f"{'Starred' if starred else 'Unstarred'} #{generation.pk}.")
+    if request.htmx:
+        return render(request, "generations/star_form.html", {"generation": generation})
+    return _redirect(request, reverse("detail", args=[pk]))
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    generation = selectors.generation_of(request.user, pk)
+    try:
+        generation = actions.cancel_generation(generation)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.info(request, f"Canceling #{generation.pk}; its credits come back.")
+    return _card_or_redirect(request, generation)
+
+
+@login_required
+@require_POST
+def retry(request: HttpRequest, pk: int) -> HttpResponse:
+    generation = selectors.generation_of(request.user, pk)
+    key = (request.POST.get("idempotency_key") or "")[:128] or None
+    try:
+        new = actions.retry_generation(generation, idempotency_key=key)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _redirect(request, reverse("detail", args=[pk]))
+    except InsufficientCredits as error:
+        messages.error(request, str(error), extra_tags="action-billing")
+        return _redirect(request, reverse("detail", args=[pk]))
+    messages.success(request, f"Retrying #{pk} as #{new.pk}: {new.cost} credits reserved.")
+    return _redirect(request, reverse("history"))
+
+
+@login_required
+@require_POST
+def delete(request: HttpRequest, pk: int) -> HttpResponse:
+    generation = selectors.generation_of(request.user, pk)
+    try:
+        actions.delete_generation(generation)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _card_or_redirect(request, generation)
+    messages.success(request, f"Deleted #{pk} and its files.")
+    if request.htmx:
+        return HttpResponse("")  # the card swaps itself out for nothing
+    next_url = request.POST.get("next", "")
+    if next_url.startswith(reverse("detail", args=[pk])):
+        return redirect("history")
+    return _redirect(request, reverse("history"))
+
+
+@login_required
+@require_POST
+def share(request: HttpRequest, pk: int) -> HttpResponse:
+    generation = selectors.generation_of(request.user, pk)
+    if not generation.is_ready:
+        messages.error(request, "Only a finished video can be shared.")
+    else:
+        actions.enable_sharing(generation)
+        messages.success(request, "Share link created: anyone with it can watch this video.")
+    return redirect("detail", pk=pk)
+
+
+@login_required
+@require_POST
+def revoke_share(request: HttpRequest, pk: int) -> HttpResponse:
+    generation = selectors.generation_of(request.user, pk)
+    actions.revoke_sharing(generation)
+    messages.success(request, "Share link revoked: it no longer works.")
+    return redirect("detail", pk=pk)
+
+
+# Public
+
+
+@require_GET
+def shared(request: HttpRequest, token: str) -> HttpResponse:
+    generation = selectors.shared_generation(token)
+    return render(request, "generations/shared.html", {"generation": generation})

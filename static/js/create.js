@@ -1,0 +1,198 @@
+/* The create page: the text/image switch, choices the catalog allows, the live cost and
+   character count, drag-and-drop with preview and checks, and the upload progress bar.
+   The server checks everything again; this only saves people a round trip. */
+(function () {
+  "use strict";
+
+  const ACCEPTED_TYPES = ["image/jpeg", "image/png", "image/webp"];
+  const MAX_BYTES = 10 * 1024 * 1024;
+  const PROMPT_MIN = 10;
+  const PROMPT_MAX = 500;
+
+  const catalogElement = document.getElementById("catalog-data");
+  const catalog = catalogElement ? JSON.parse(catalogElement.textContent) : [];
+  const models = Object.fromEntries(catalog.map((model) => [model.key, model]));
+
+  function form() {
+    return document.getElementById("create-form");
+  }
+
+  function balance() {
+    const header = document.getElementById("credit-balance");
+    return header ? Number(header.dataset.balance) : Infinity;
+  }
+
+  function kindOf(root) {
+    const checked = root.querySelector("input[name='kind']:checked");
+    return checked ? checked.value : "t2v";
+  }
+
+  /** Keeps the choices valid for the kind and model, and the cost and counts current. */
+  function sync() {
+    const root = form();
+    if (!root) return;
+    const kind = kindOf(root);
+    const modelSelect = root.querySelector("select[name='model_key']");
+    const resolutionSelect = root.querySelector("select[name='resolution']");
+
+    narrow(modelSelect, (value) => models[value] && models[value].kind === kind);
+    const model = models[modelSelect.value];
+    const offered = model ? model.resolutions.map((r) => r.resolution) : [];
+    narrow(resolutionSelect, (value) => offered.includes(value));
+
+    const imageField = root.querySelector("[data-needs-image]");
+    const fileInput = root.querySelector("input[name='image']");
+    const needsImage = Boolean(model && model.needs_image);
+    imageField.hidden = !needsImage;
+    fileInput.disabled = !needsImage; // a hidden file must not be uploaded with a text-only job
+
+    const variant = model && model.resolutions.find((r) => r.resolution === resolutionSelect.value);
+    const cost = variant ? variant.credits : null;
+    root.querySelector("[data-cost]").textContent = cost === null ? "\u2013" : String(cost);
+    root.querySelector("[data-balance-view]").textContent = String(balance());
+    const short = cost !== null && cost > balance();
+    root.querySelector("[data-insufficient]").hidden = !short;
+    const submit = root.querySelector("[data-submit]");
+    submit.disabled = short;
+
+    countPrompt(root);
+  }
+
+  /** Disables (and hides) the options `allowed` rejects, moving the selection if it must. */
+  function narrow(select, allowed) {
+    let firstAllowed = null;
+    Array.from(select.options).forEach((option) => {
+      const ok = allowed(option.value);
+      option.disabled = !ok;
+      option.hidden = !ok;
+      if (ok && firstAllowed === null) firstAllowed = option;
+    });
+    Array.from(select.querySelectorAll("optgroup")).forEach((group) => {
+      group.hidden = Array.from(group.children).every((option) => option.hidden);
+    });
+    if (select.selectedOptions.length === 0 || select.selectedOptions[0].disabled) {
+      if (firstAllowed) firstAllowed.selected = true;
+    }
+  }
+
+  function countPrompt(root) {
+    const prompt = root.querySelector("textarea[name='prompt']");
+    const counter = root.querySelector("[data-prompt-count]");
+    const length = prompt.value.trim().length;
+    counter.textContent = length + "/" + PROMPT_MAX;
+    const invalid = length > 0 && (length < PROMPT_MIN || length > PROMPT_MAX);
+    counter.classList.toggle("is-invalid", invalid);
+    counter.title = length < PROMPT_MIN ? "At least " + PROMPT_MIN + " characters" : "";
+  }
+
+  // Images: the same checks as the server's (type and size), then a local preview.
+  function imageProblem(file) {
+    if (!ACCEPTED_TYPES.includes(file.type)) return "Only JPEG, PNG and WebP images are accepted.";
+    if (file.size > MAX_BYTES) return "The image is larger than 10 MB; choose a smaller one.";
+    if (file.size === 0) return "The image file is empty.";
+    return "";
+  }
+
+  function showImage(root, file) {
+    const input = root.querySelector("input[name='image']");
+    const preview = root.querySelector("[data-preview]");
+    const error = root.querySelector("[data-image-error]");
+    if (preview.src) URL.revokeObjectURL(preview.src);
+    const problem = file ? imageProblem(file) : "";
+    error.textContent = problem;
+    error.hidden = !problem;
+    input.setAttribute("aria-invalid", problem ? "true" : "false");
+    if (!file || problem) {
+      input.value = "";
+      preview.hidden = true;
+      preview.removeAttribute("src");
+      return;
+    }
+    preview.src = URL.createObjectURL(file);
+    preview.hidden = false;
+  }
+
+  document.addEventListener("change", (event) => {
+    const root = form();
+    if (!root || !root.contains(event.target)) return;
+    if (event.target.name === "image") {
+      showImage(root, event.target.files[0]);
+    } else {
+      sync();
+    }
+  });
+
+  document.addEventListener("input", (event) => {
+    const root = form();
+    if (root && event.target.name === "prompt" && root.contains(event.target)) countPrompt(root);
+  });
+
+  function dropzoneOf(event) {
+    const root = form();
+    return root && event.target.closest ? event.target.closest("[data-needs-image]") : null;
+  }
+
+  ["dragenter", "dragover"].forEach((type) => {
+    document.addEventListener(type, (event) => {
+      const field = dropzoneOf(event);
+      if (!field) return;
+      event.preventDefault();
+      field.querySelector("[data-dropzone]").classList.add("is-dragging");
+    });
+  });
+
+  document.addEventListener("dragleave", (event) => {
+    const field = dropzoneOf(event);
+    if (field && !field.contains(event.relatedTarget)) {
+      field.querySelector("[data-dropzone]").classList.remove("is-dragging");
+    }
+  });
+
+  document.addEventListener("drop", (event) => {
+    const field = dropzoneOf(event);
+    if (!field) return;
+    event.preventDefault();
+    field.querySelector("[data-dropzone]").classList.remove("is-dragging");
+    const files = event.dataTransfer && event.dataTransfer.files;
+    if (!files || files.length === 0) return;
+    const input = field.querySelector("input[name='image']");
+    const chosen = new DataTransfer();
+    chosen.items.add(files[0]);
+    input.files = chosen.files;
+    showImage(form(), files[0]);
+  });
+
+  document.addEventListener("click", (event) => {
+    const zone = event.target.closest("[data-dropzone]");
+    if (zone) zone.closest("[data-needs-image]").querySelector("input[name='image']").click();
+  });
+
+  // Upload progress, from htmx's XHR events.
+  document.addEventListener("htmx:xhr:loadstart", (event) => {
+    if (event.target !== form()) return;
+    const box = form().querySelector("[data-upload-progress]");
+    box.hidden = !form().querySelector("input[name='image']").files.length;
+    box.querySelector("progress").value = 0;
+  });
+  document.addEventListener("htmx:xhr:progress", (event) => {
+    if (event.target !== form() || !event.detail.lengthComputable) return;
+    form().querySelector("[data-upload-progress] progress").value =
+      Math.round((event.detail.loaded / event.detail.total) * 100);
+  });
+
+  // After the server answers with errors, the form is swapped: set it up and show the first error.
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const root = form();
+    if (!root || event.target !== root) return;
+    sync();
+    const invalid = root.querySelector("#form-errors, [aria-invalid='true']");
+    if (invalid) {
+      if (invalid.id === "form-errors") invalid.setAttribute("tabindex", "-1");
+      invalid.focus();
+    }
+  });
+
+  // The header balance changes with every HTMX answer: the cost check follows it.
+  document.addEventListener("htmx:oobAfterSwap", sync);
+  document.addEventListener("DOMContentLoaded", sync);
+})();

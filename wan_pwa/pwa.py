@@ -1,0 +1,79 @@
+"""What makes the site an installable app: the manifest, the service worker, the offline page."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+
+THEME_COLOR = "#3346c8"
+BACKGROUND_COLOR = "#121417"
+ICON_SIZES = (192, 512)
+# What the service worker stores on install, so the shell loads with no network at all.
+SHELL_STATIC = (
+    "css/app.css",
+    "js/app.js",
+    "js/create.js",
+    "django_htmx/htmx-2.min.js",
+    "icons/icon-192.png",
+    "icons/favicon-32.png",
+)
+
+
+@require_GET
+@cache_control(max_age=3600, public=True)
+def manifest(request: HttpRequest) -> JsonResponse:
+    icons = [
+        {"src": static(f"icons/icon-{size}.png"), "sizes": f"{size}x{size}", "type": "image/png"}
+        for size in ICON_SIZES
+    ] + [
+        {
+            "src": static(f"icons/maskable-{size}.png"),
+            "sizes": f"{size}x{size}",
+            "type": "image/png",
+            "purpose": "maskable",
+        }
+        for size in ICON_SIZES
+    ]
+    data = {
+        "id": "/",
+        "name": "Wan PWA: videos from words",
+        "short_name": "Wan PWA",
+        "description": "Turn a prompt, or an image and a prompt, into a short video with Wan 2.1.",
+        "start_url": reverse("home"),
+        "scope": "/",
+        "display": "standalone",
+        "orientation": "any",
+        "theme_color": THEME_COLOR,
+        "background_color": BACKGROUND_COLOR,
+        "categories": ["entertainment", "photo"],
+        "icons": icons,
+        "shortcuts": [
+            {"name": "Create a video", "url": reverse("create")},
+            {"name": "History", "url": reverse("history")},
+        ],
+    }
+    return JsonResponse(data, content_type="application/manifest+json")
+
+
+@require_GET
+@cache_control(no_cache=True)  # browsers check for a new worker on every visit
+def service_worker(request: HttpRequest) -> HttpResponse:
+    shell = [static(path) for path in SHELL_STATIC]
+    offline_url = reverse("offline")
+    # Static names carry their content hash, so the version changes whenever the shell does.
+    version = hashlib.sha256("\n".join([offline_url, *shell]).encode()).hexdigest()[:12]
+    context = {"shell": shell, "offline_url": offline_url, "version": version}
+    response = render(request, "wan_pwa/sw.js", context, content_type="text/javascript")
+    response["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@require_GET
+def offline(request: HttpRequest) -> HttpResponse:
+    return render(request, "wan_pwa/offline.html")
