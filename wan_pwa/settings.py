@@ -79,6 +79,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After the messages and htmx middleware: it reads both to append toasts to HTMX answers.
+    "wan_pwa.middleware.HtmxExtrasMiddleware",
+    "wan_pwa.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "wan_pwa.urls"
