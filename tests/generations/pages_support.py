@@ -1,0 +1,67 @@
+"""Building generations in any state for the page tests, with real files and ledger rows."""
+
+from __future__ import annotations
+
+import io
+import secrets
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from PIL import Image
+
+from credits.actions import charge_generation, refund_generation_charge
+from generations.models import Generation, Status
+
+PROMPT = "A red fox running through fresh snow at dawn"
+VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40  # served as-is, never decoded
+
+
+def png_bytes(size: tuple[int, int] = (96, 64), fmt: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 60, 40)).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def make_generation(
+    user,
+    *,
+    status: str = Status.SUCCEEDED,
+    kind: str = "t2v",
+    prompt: str = PROMPT,
+    charged: bool = True,
+    **fields,
+) -> Generation:
+    """A generation as the lifecycle would leave it in `status`: charged, refunded when it
+    failed or was canceled, with its video and poster when it succeeded."""
+    now = timezone.now()
+    generation = Generation(
+        user=user,
+        kind=kind,
+        model_key="i2v-14B" if kind == "i2v" else "t2v-14B",
+        resolution="480p",
+        aspect_ratio="16:9",
+        prompt=prompt,
+        cost=10,
+        status=status,
+        **fields,
+    )
+    if status != Status.QUEUED:
+        generation.prediction_id = secrets.token_hex(12)
+        generation.started_at = now
+    if status in (Status.PROCESSING, Status.STARTING):
+        generation.progress = fields.get("progress", 40)
+    if status in (Status.SUCCEEDED, Status.FAILED, Status.CANCELED):
+        generation.completed_at = now
+    if status == Status.FAILED:
+        generation.error_message = fields.get("error_message", "The model ran out of memory.")
+    if kind == "i2v":
+        generation.input_image.save("input.png", ContentFile(png_bytes()), save=False)
+    if status == Status.SUCCEEDED:
+        generation.video.save("video.mp4", ContentFile(VIDEO_BYTES), save=False)
+        generation.poster.save("poster.jpg", ContentFile(png_bytes(fmt="JPEG")), save=False)
+    generation.save()
+    if charged:
+        charge_generation(generation)
+        if status in (Status.FAILED, Status.CANCELED):
+            refund_generation_charge(generation, reason=generation.error_message)
+    return generation

@@ -1,0 +1,208 @@
+"""Landing, settings, the PWA files, and what every page promises: CSP, no inline script."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from credits.actions import add_credits
+from generations.models import Status
+from tests.generations.pages_support import make_generation
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+PASSWORD = "a-strong-pass-123"
+
+
+@pytest.fixture
+def logged_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_landing_for_visitors_and_create_for_members(client, user):
+    page = client.get(reverse("home")).content.decode()
+    assert "Turn a prompt into a video" in page
+    assert reverse("signup") in page and reverse("login") in page
+    client.force_login(user)
+    assert client.get(reverse("home"))["Location"] == reverse("create")
+
+
+def test_settings_has_every_section(logged_in, user):
+    page = logged_in.get(reverse("settings")).content.decode()
+    for anchor in (
+        'id="profile"',
+        'id="password"',
+        'id="credits"',
+        'id="sessions"',
+        'id="api-keys"',
+    ):
+        assert anchor in page
+    assert 'data-testid="settings-balance">100<' in page
+    assert "Welcome bonus" in page
+
+
+def test_profile_update(logged_in, user):
+    response = logged_in.post(
+        reverse("settings-profile"),
+        {"first_name": "Alice", "last_name": "Liddell", "email": "alice@wonder.example"},
+        follow=True,
+    )
+    assert "Profile saved." in response.content.decode()
+    user.refresh_from_db()
+    assert (user.first_name, user.email) == ("Alice", "alice@wonder.example")
+
+
+def test_profile_with_a_taken_email_is_a_form_error(logged_in, user, make_user):
+    make_user("bob", email="bob@example.com")
+    response = logged_in.post(
+        reverse("settings-profile"), {"first_name": "", "last_name": "", "email": "BOB@example.com"}
+    )
+    assert response.status_code == 422
+    assert "Another account already uses this email address." in response.content.decode()
+    user.refresh_from_db()
+    assert user.email == "alice@example.com"
+
+
+def test_password_change_keeps_this_session(logged_in, user):
+    response = logged_in.post(
+        reverse("settings-password"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "n3w-pass-phrase",
+            "new_password2": "n3w-pass-phrase",
+        },
+        follow=True,
+    )
+    assert "Password changed." in response.content.decode()
+    assert logged_in.get(reverse("settings")).status_code == 200
+    user.refresh_from_db()
+    assert user.check_password("n3w-pass-phrase")
+
+
+def test_password_change_with_a_wrong_old_password_is_a_form_error(logged_in, user):
+    response = logged_in.post(
+        reverse("settings-password"),
+        {
+            "old_password": "wrong",
+            "new_password1": "n3w-pass-phrase",
+            "new_password2": "n3w-pass-phrase",
+        },
+    )
+    assert response.status_code == 422
+    assert "Your old password was entered incorrectly." in response.content.decode()
+
+
+def test_log_out_everywhere_ends_every_session(user):
+    here, elsewhere = Client(), Client()
+    assert here.login(username="alice", password=PASSWORD)
+    assert elsewhere.login(username="alice", password=PASSWORD)
+    assert elsewhere.get(reverse("settings")).status_code == 200
+
+    response = here.post(reverse("settings-logout-everywhere"), {"password": PASSWORD}, follow=True)
+    assert "logged out of every session" in response.content.decode()
+    assert here.get(reverse("settings")).status_code == 302
+    assert elsewhere.get(reverse("settings")).status_code == 302
+    assert Client().login(username="alice", password=PASSWORD)  # the password still works
+
+
+def test_log_out_everywhere_needs_the_password(logged_in, user):
+    response = logged_in.post(reverse("settings-logout-everywhere"), {"password": "nope"})
+    assert response.status_code == 422
+    assert "That is not your current password." in response.content.decode()
+    assert logged_in.get(reverse("settings")).status_code == 200
+
+
+def test_the_ledger_is_paginated_and_its_pages_swap_alone(logged_in, user):
+    for amount in range(1, 26):
+        add_credits(user, amount, type="bonus", description=f"grant {amount}")
+    page = logged_in.get(reverse("settings")).content.decode()
+    assert "grant 25" in page and "grant 5" not in page
+    assert "Page 1 of 2" in page
+    second = logged_in.get(reverse("settings") + "?page=2", HTTP_HX_TARGET="ledger", **HX)
+    body = second.content.decode()
+    assert body.lstrip().startswith('<div id="ledger"')
+    assert "grant 5" in body and "Welcome bonus" in body
+
+
+def test_the_ledger_links_generations(logged_in, user):
+    generation = make_generation(user, status=Status.FAILED)
+    page = logged_in.get(reverse("settings")).content.decode()
+    assert reverse("detail", args=[generation.pk]) in page
+    assert "+10" in page and "-10" in page
+
+
+def test_manifest_makes_the_app_installable(client):
+    response = client.get(reverse("manifest"))
+    assert response["Content-Type"] == "application/manifest+json"
+    manifest = json.loads(response.content)
+    assert manifest["name"] and manifest["short_name"] == "Wan PWA"
+    assert manifest["display"] == "standalone"
+    assert manifest["start_url"] == "/"
+    assert manifest["theme_color"] and manifest["background_color"]
+    sizes = {(icon["sizes"], icon.get("purpose", "any")) for icon in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    for icon in manifest["icons"]:
+        assert client.get(icon["src"]).status_code == 200
+
+
+def test_service_worker_caches_the_shell_and_the_offline_page(client):
+    response = client.get("/sw.js")
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Cache-Control"] == "no-cache"
+    body = response.content.decode()
+    assert f'const OFFLINE_URL = "{reverse("offline")}"' in body
+    assert "/static/css/app." in body
+    offline = client.get(reverse("offline"))
+    assert offline.status_code == 200
+    assert "You are offline" in offline.content.decode()
+
+
+def test_pages_carry_a_strict_content_security_policy(client, user):
+    response = client.get(reverse("home"))
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "http" not in policy  # no CDN
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>")
+
+
+def test_no_page_has_inline_script_or_style(client, user):
+    done = make_generation(user)
+    anonymous = [reverse("home"), reverse("login"), reverse("signup"), reverse("offline")]
+    members = [
+        reverse("create"),
+        reverse("history"),
+        reverse("detail", args=[done.pk]),
+        reverse("settings"),
+    ]
+    for url in anonymous:
+        page = client.get(url).content.decode()
+        assert not INLINE_SCRIPT.search(page), url
+        assert " style=" not in page and "<style" not in page, url
+    client.force_login(user)
+    for url in members:
+        page = client.get(url).content.decode()
+        assert not INLINE_SCRIPT.search(page), url
+        assert " style=" not in page and "<style" not in page, url
+        assert not re.search(r"<[^>]+\son[a-z]+=", page), url  # no inline event handlers
+
+
+def test_htmx_answers_update_the_header_balance(logged_in, user):
+    running = make_generation(user, status=Status.PROCESSING)
+    body = logged_in.post(reverse("cancel", args=[running.pk]), **HX).content.decode()
+    assert re.search(r'<a id="credit-balance"[^>]*hx-swap-oob="true"', body)
+    assert "100 credits" in body
+
+
+def test_unknown_pages_are_a_friendly_404(client):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert "There is nothing here" in response.content.decode()
