@@ -99,7 +99,7 @@ def _retry_after(headers: httpx.Headers | None, detail: str | None) -> float | N
             except (TypeError, ValueError):
                 pass
     # Replicate's 429 body says "... resets in ~Ns" when the header is missing.
-    if detail and (match := re.search(r"resets in ~?(\d+(?:\.\d+)?)\s*s", detail)):
+    if detail and (match := re.search(r"resets in ~?(\d+(?:\.\d+)?)\s*s", detail, re.IGNORECASE)):
         return float(match[1])
     return None
 

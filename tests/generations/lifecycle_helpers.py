@@ -6,15 +6,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import json
 import secrets
 import time
 from typing import Any
 
+import av
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
+from PIL import Image
 
 from credits.models import CreditTransaction, TransactionType
 from generations.actions import GenerationParams, submit_generation
@@ -23,6 +27,7 @@ from generations.models import Generation
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"lifecycle-tests-signing-key").decode()
 PROMPT = "A red fox running through fresh snow at dawn"
 REPLICATE = "https://replicate.test"
+SAFETY_LIMIT = 200
 
 
 def configure(settings, *, base_url: str = REPLICATE, webhook_secret: str = WEBHOOK_SECRET) -> None:
@@ -51,9 +56,10 @@ def submit(user, prompt: str = PROMPT, **params: Any) -> Generation:
     )
 
 
-def run_tasks(max_tasks: int = 200) -> None:
-    """Runs every task that is due, one by one, as `manage.py db_worker --batch` does (whose
-    loop would close the test's connection); fails the test if any task raised."""
+def run_tasks(max_tasks: int | None = None) -> None:
+    """Runs the tasks that are due, one by one, as `manage.py db_worker --batch` does (whose
+    loop would close the test's connection): all of them, or at most `max_tasks`. Fails the
+    test if any task raised."""
     worker = Worker(
         queue_names=["default"],
         interval=0,
@@ -64,7 +70,7 @@ def run_tasks(max_tasks: int = 200) -> None:
         worker_id="tests",
         excluded_queue_names=[],
     )
-    for _ in range(max_tasks):
+    for _ in range(max_tasks or SAFETY_LIMIT):
         with transaction.atomic():
             task_result = DBTaskResult.objects.ready().get_locked()
             if task_result is None:
@@ -72,7 +78,7 @@ def run_tasks(max_tasks: int = 200) -> None:
             task_result.claim(worker.worker_id)
         worker.run_task(task_result)
     else:
-        raise AssertionError(f"tasks still due after running {max_tasks}")
+        assert max_tasks, f"tasks still due after running {SAFETY_LIMIT}: a loop?"
     failed = list(DBTaskResult.objects.failed().values_list("task_path", "traceback"))
     assert not failed, failed
 
@@ -140,7 +146,7 @@ def prediction(prediction_id: str = "pred-1", status: str = "starting", **fields
         "error": None,
         "status": status,
         "data_removed": False,
-        "created_at": "2026-01-01T00:00:00Z",
+        "created_at": timezone.now().isoformat(),
         "urls": {},
         **fields,
     }
@@ -150,3 +156,29 @@ def refunds_of(generation: Generation) -> int:
     return CreditTransaction.objects.filter(
         generation=generation, type=TransactionType.REFUND
     ).count()
+
+
+def tiny_mp4(frames: int = 4, size: tuple[int, int] = (64, 48)) -> bytes:
+    """A real MP4 (MPEG-4 part 2, built into every PyAV) of a few coloured frames."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream("mpeg4", rate=16)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        for index in range(frames):
+            image = Image.new("RGB", size, (40 * index % 256, 120, 200))
+            container.mux(stream.encode(av.VideoFrame.from_image(image)))
+        container.mux(stream.encode())
+    return buffer.getvalue()
+
+
+def png(size: tuple[int, int] = (128, 96), *, noise: bool = False) -> SimpleUploadedFile:
+    """An input image; with `noise`, one too large to send inline (a few hundred KB)."""
+    image = (
+        Image.frombytes("RGB", size, secrets.token_bytes(size[0] * size[1] * 3))
+        if noise
+        else Image.new("RGB", size, "teal")
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return SimpleUploadedFile("in.png", buffer.getvalue(), content_type="image/png")

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 import httpx
 import pytest
 import respx
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from credits.actions import InsufficientCredits, add_credits
 from credits.selectors import balance_of
@@ -24,6 +20,7 @@ from generations.models import Generation, Status
 from tests.generations.lifecycle_helpers import (
     REPLICATE,
     configure,
+    png,
     prediction,
     refunds_of,
     run_tasks,
@@ -41,12 +38,6 @@ def replicate_settings(settings):
 def replicate_api():
     with respx.mock(base_url=REPLICATE, assert_all_called=False) as api:
         yield api
-
-
-def png(size=(128, 96)) -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, "teal").save(buffer, "PNG")
-    return SimpleUploadedFile("in.png", buffer.getvalue(), content_type="image/png")
 
 
 def test_canceling_a_queued_generation_refunds_it_and_it_is_never_sent(

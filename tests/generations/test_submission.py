@@ -1,0 +1,278 @@
+"""The submit task against Replicate's HTTP API (respx for the exact error shapes)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import httpx
+import pytest
+import respx
+from django.utils import timezone
+
+from credits.selectors import balance_of
+from generations.models import Generation, Status
+from tests.generations.lifecycle_helpers import (
+    PROMPT,
+    REPLICATE,
+    configure,
+    make_due,
+    png,
+    prediction,
+    refunds_of,
+    run_tasks,
+    scheduled_tasks,
+    submit,
+)
+
+CREATE = "/v1/models/wan-video/wan-2.1-1.3b/predictions"
+
+
+@pytest.fixture(autouse=True)
+def replicate_settings(settings):
+    configure(settings)
+    settings.SITE_URL = "https://wan.example"
+
+
+@pytest.fixture
+def api():
+    with respx.mock(base_url=REPLICATE, assert_all_called=False) as mock:
+        yield mock
+
+
+def created(prediction_id: str = "p-new") -> httpx.Response:
+    return httpx.Response(201, json=prediction(prediction_id, "starting"))
+
+
+def test_submitting_creates_the_prediction_with_our_webhook_and_saves_its_id(user, api):
+    route = api.post(CREATE).mock(return_value=created("p-abc"))
+    generation = submit(user, seed=42, negative_prompt="blurry")
+
+    run_tasks()
+
+    sent = json.loads(route.calls.last.request.content)
+    assert sent["webhook"] == (
+        f"https://wan.example/api/webhooks/replicate?generation={generation.pk}"
+    )
+    assert sent["webhook_events_filter"] == ["start", "output", "logs", "completed"]
+    assert sent["input"] == {
+        "prompt": PROMPT,
+        "aspect_ratio": "16:9",
+        "frame_num": 81,
+        "resolution": "480p",
+        "negative_prompt": "blurry",
+        "seed": 42,
+    }
+    assert route.calls.last.request.headers["Authorization"] == "Bearer test"
+    generation.refresh_from_db()
+    assert generation.prediction_id == "p-abc"
+    assert generation.status == Status.STARTING
+    assert generation.submit_attempts == 1
+    assert generation.submitted_at is not None
+
+
+def test_a_429_is_retried_after_the_delay_replicate_asks_for(user, api, settings):
+    settings.SUBMIT_RETRY_MAX_DELAY = 60
+    route = api.post(CREATE).mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "7"}, json={"detail": "throttled"}),
+            created(),
+        ]
+    )
+    api.get("/v1/predictions").respond(200, json={"results": [], "next": None})
+    generation = submit(user)
+
+    run_tasks()
+
+    [retry] = scheduled_tasks("submit_prediction")
+    wait = (retry.run_after - timezone.now()).total_seconds()
+    assert 5 < wait <= 7
+    generation.refresh_from_db()
+    assert (generation.status, generation.submit_attempts) == (Status.QUEUED, 1)
+
+    make_due("submit_prediction")
+    run_tasks()
+
+    generation.refresh_from_db()
+    assert generation.status == Status.STARTING
+    assert route.call_count == 2
+
+
+def test_the_wait_comes_from_the_429_detail_without_a_retry_after_header(user, api, settings):
+    settings.SUBMIT_RETRY_MAX_DELAY = 60
+    api.post(CREATE).respond(429, json={"detail": "Request was throttled. Resets in ~12s."})
+    submit(user)
+
+    run_tasks(max_tasks=1)
+
+    [retry] = scheduled_tasks("submit_prediction")
+    assert 10 < (retry.run_after - timezone.now()).total_seconds() <= 12
+
+
+def test_server_errors_and_timeouts_are_retried_until_it_works(user, api, assert_audit_clean):
+    route = api.post(CREATE).mock(
+        side_effect=[httpx.Response(500), httpx.ConnectError("refused"), created("p-ok")]
+    )
+    api.get("/v1/predictions").respond(200, json={"results": [], "next": None})
+    generation = submit(user)
+
+    run_tasks()
+
+    generation.refresh_from_db()
+    assert (generation.status, generation.prediction_id) == (Status.STARTING, "p-ok")
+    assert generation.submit_attempts == 3
+    assert route.call_count == 3
+    assert refunds_of(generation) == 0
+    assert_audit_clean()
+
+
+def test_exhausted_retries_fail_the_generation_and_refund_it_once(
+    user, api, settings, assert_audit_clean
+):
+    settings.SUBMIT_MAX_ATTEMPTS = 3
+    route = api.post(CREATE).respond(503, json={"detail": "Service unavailable"})
+    api.get("/v1/predictions").respond(200, json={"results": [], "next": None})
+    generation = submit(user)
+
+    run_tasks()
+
+    generation.refresh_from_db()
+    assert generation.status == Status.FAILED
+    assert "Service unavailable" in generation.error_message
+    assert "3 attempts" in generation.error_message
+    assert route.call_count == 3
+    assert refunds_of(generation) == 1
+    assert balance_of(user) == 100
+    assert not scheduled_tasks("submit_prediction")
+    assert_audit_clean()
+
+
+@pytest.mark.parametrize(
+    ("status", "detail"),
+    [(422, "input.prompt: prompt is required"), (401, "Unauthenticated"), (402, "No credit")],
+)
+def test_a_permanent_error_fails_at_once_with_replicates_reason(
+    user, api, assert_audit_clean, status, detail
+):
+    route = api.post(CREATE).respond(status, json={"detail": detail})
+    generation = submit(user)
+
+    run_tasks()
+
+    generation.refresh_from_db()
+    assert generation.status == Status.FAILED
+    assert detail in generation.error_message
+    assert route.call_count == 1
+    assert refunds_of(generation) == 1
+    assert_audit_clean()
+
+
+def test_a_timed_out_create_is_not_repeated_when_replicate_did_create_the_prediction(
+    user, api, assert_audit_clean
+):
+    generation = submit(user)
+    # The first create reaches Replicate, but its answer is lost to a timeout.
+    route = api.post(CREATE).mock(side_effect=httpx.ReadTimeout("no answer"))
+    ours = prediction("p-lost", "processing", input={}, webhook="")
+    run_tasks(max_tasks=1)
+    ours["input"] = json.loads(route.calls.last.request.content)["input"]
+    listing = api.get("/v1/predictions").respond(
+        200, json={"results": [prediction("p-other", "starting"), ours], "next": None}
+    )
+
+    run_tasks()
+
+    generation.refresh_from_db()
+    assert generation.prediction_id == "p-lost"
+    assert generation.status == Status.PROCESSING
+    assert route.call_count == 1
+    assert listing.call_count == 1
+    assert_audit_clean()
+
+
+def test_recovery_prefers_the_prediction_carrying_our_webhook_url(user, api):
+    generation = submit(user)
+    api.post(CREATE).mock(side_effect=httpx.ReadTimeout("no answer"))
+    run_tasks(max_tasks=1)
+    webhook = f"https://wan.example/api/webhooks/replicate?generation={generation.pk}"
+    other = prediction("p-someone-else", "starting", webhook=webhook + "0")
+    ours = prediction("p-ours", "starting", webhook=webhook)
+    api.get("/v1/predictions").respond(200, json={"results": [other, ours], "next": None})
+
+    run_tasks()
+
+    generation.refresh_from_db()
+    assert generation.prediction_id == "p-ours"
+
+
+def test_a_canceled_generation_is_not_submitted_by_a_pending_retry(user, api):
+    from generations.actions import cancel_generation
+
+    route = api.post(CREATE).mock(side_effect=[httpx.Response(500), created()])
+    generation = submit(user)
+    run_tasks(max_tasks=1)
+    cancel_generation(generation)
+
+    run_tasks()
+
+    assert route.call_count == 1
+    generation.refresh_from_db()
+    assert generation.status == Status.CANCELED
+    assert refunds_of(generation) == 1
+
+
+def test_a_prediction_created_for_a_generation_canceled_meanwhile_is_canceled(user, api):
+    generation = submit(user)
+    cancel_route = api.post("/v1/predictions/p-late/cancel").respond(
+        200, json=prediction("p-late", "canceled")
+    )
+
+    def cancel_while_creating(request):
+        Generation.objects.filter(pk=generation.pk).update(status=Status.CANCELED)
+        return created("p-late")
+
+    api.post(CREATE).mock(side_effect=cancel_while_creating)
+
+    run_tasks()
+
+    assert cancel_route.call_count == 1
+    generation.refresh_from_db()
+    assert generation.prediction_id is None
+
+
+def test_a_small_input_image_is_sent_inline(user, api):
+    route = api.post("/v1/models/wavespeedai/wan-2.1-i2v-480p/predictions").mock(
+        return_value=created()
+    )
+    submit(user, model_key="i2v-14B", image=png())
+
+    run_tasks()
+
+    image = json.loads(route.calls.last.request.content)["input"]["image"]
+    assert image.startswith("data:image/png;base64,")
+
+
+def test_a_large_input_image_is_uploaded_to_replicates_files_api(user, api):
+    upload = api.post("/v1/files").respond(
+        201, json={"id": "f1", "urls": {"get": f"{REPLICATE}/v1/files/f1"}}
+    )
+    route = api.post("/v1/models/wavespeedai/wan-2.1-i2v-480p/predictions").mock(
+        return_value=created()
+    )
+    submit(user, model_key="i2v-14B", image=png((400, 300), noise=True))
+
+    run_tasks()
+
+    assert upload.call_count == 1
+    assert b'name="content"' in upload.calls.last.request.content
+    assert json.loads(route.calls.last.request.content)["input"]["image"] == (
+        f"{REPLICATE}/v1/files/f1"
+    )
+
+
+def test_the_watchdog_is_scheduled_at_submission(user, settings):
+    settings.WATCHDOG_FIRST_DELAY = 90
+    submit(user)
+
+    [watch] = scheduled_tasks("watch_generation")
+    assert timedelta(seconds=80) < watch.run_after - timezone.now() <= timedelta(seconds=90)
