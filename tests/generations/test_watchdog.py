@@ -1,0 +1,249 @@
+"""The watchdog and `manage.py reconcile_generations`: finishing what webhooks did not."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from io import StringIO
+
+import httpx
+import pytest
+import respx
+from django.core.management import call_command
+from django.utils import timezone
+
+from generations.actions import apply_prediction_update, begin_submit_attempt
+from generations.models import Generation, Status
+from generations.tasks import watch_generation
+from tests.generations.lifecycle_helpers import (
+    REPLICATE,
+    configure,
+    make_due,
+    prediction,
+    refunds_of,
+    run_tasks,
+    scheduled_tasks,
+    submit,
+    tiny_mp4,
+)
+
+VIDEO_URL = "https://replicate.delivery/w/output.mp4"
+
+
+@pytest.fixture(autouse=True)
+def replicate_settings(settings):
+    configure(settings)
+    settings.WATCHDOG_FIRST_DELAY = 60
+    settings.WATCHDOG_MAX_DELAY = 300
+
+
+@pytest.fixture
+def api():
+    with respx.mock(base_url=REPLICATE, assert_all_called=False) as mock:
+        mock.post(url__regex=r"/v1/predictions/[^/]+/cancel$").respond(200, json={})
+        yield mock
+
+
+def running(user, prediction_id: str = "p-1") -> Generation:
+    """A generation Replicate accepted; its webhooks never come."""
+    generation = submit(user)
+    begin_submit_attempt(generation.pk)
+    apply_prediction_update(generation.pk, prediction(prediction_id, "starting"))
+    generation.refresh_from_db()
+    return generation
+
+
+def age(generation: Generation, seconds: int) -> None:
+    Generation.objects.filter(pk=generation.pk).update(
+        created_at=timezone.now() - timedelta(seconds=seconds),
+        updated_at=timezone.now() - timedelta(seconds=seconds),
+    )
+
+
+def test_lost_webhooks_the_watchdog_finishes_the_job(user, api, assert_audit_clean):
+    generation = running(user)
+    api.get("/v1/predictions/p-1").respond(
+        200, json=prediction("p-1", "succeeded", output=VIDEO_URL, logs="100%")
+    )
+    api.get(VIDEO_URL).respond(200, content=tiny_mp4())
+
+    make_due("watch_generation")
+    run_tasks()
+
+    generation.refresh_from_db()
+    assert generation.status == Status.SUCCEEDED
+    assert generation.is_ready
+    make_due("watch_generation")  # the check scheduled meanwhile finds it done
+    run_tasks()
+    assert not scheduled_tasks("watch_generation")
+    assert_audit_clean()
+
+
+def test_a_failure_found_by_the_watchdog_is_refunded_once(user, api, assert_audit_clean):
+    generation = running(user)
+    api.get("/v1/predictions/p-1").respond(200, json=prediction("p-1", "failed", error="OOM"))
+
+    watch_generation.call(generation.pk, 1)
+    watch_generation.call(generation.pk, 2)
+
+    generation.refresh_from_db()
+    assert generation.status == Status.FAILED
+    assert "OOM" in generation.error_message
+    assert refunds_of(generation) == 1
+    assert_audit_clean()
+
+
+def test_while_still_running_the_next_check_is_scheduled_with_a_longer_delay(user, api):
+    generation = running(user)
+    api.get("/v1/predictions/p-1").respond(200, json=prediction("p-1", "processing", logs="30%"))
+
+    watch_generation.call(generation.pk, 1)
+    watch_generation.call(generation.pk, 2)
+
+    generation.refresh_from_db()
+    assert (generation.status, generation.progress) == (Status.PROCESSING, 30)
+    delays = sorted(
+        (task.args_kwargs["args"][1], (task.run_after - timezone.now()).total_seconds())
+        for task in scheduled_tasks("watch_generation")
+        if task.args_kwargs["args"][1] > 1
+    )
+    assert [check for check, _ in delays] == [2, 3]
+    assert 110 < delays[0][1] <= 120  # 60 s doubled
+    assert 230 < delays[1][1] <= 240  # doubled again (capped at 300 later)
+
+
+def test_after_the_last_check_the_generation_fails_refunds_and_is_canceled(
+    user, api, settings, assert_audit_clean
+):
+    settings.WATCHDOG_MAX_ATTEMPTS = 3
+    generation = running(user)
+    api.get("/v1/predictions/p-1").respond(200, json=prediction("p-1", "processing"))
+    cancel = api.routes[0]
+
+    watch_generation.call(generation.pk, 3)
+    run_tasks()
+
+    generation.refresh_from_db()
+    assert generation.status == Status.FAILED
+    assert "in time" in generation.error_message
+    assert refunds_of(generation) == 1
+    assert cancel.call_count == 1
+    assert_audit_clean()
+
+
+def test_past_the_maximum_age_it_fails_and_refunds(user, api, settings, assert_audit_clean):
+    settings.GENERATION_MAX_AGE = 600
+    generation = running(user)
+    age(generation, 601)
+    cancel = api.routes[0]
+
+    watch_generation.call(generation.pk, 1)
+    run_tasks()
+
+    generation.refresh_from_db()
+    assert generation.status == Status.FAILED
+    assert refunds_of(generation) == 1
+    assert cancel.call_count == 1
+    assert len(scheduled_tasks("watch_generation")) == 1  # only the one from submission
+    assert_audit_clean()
+
+
+def test_a_prediction_replicate_no_longer_knows_fails_and_refunds(user, api):
+    generation = running(user)
+    api.get("/v1/predictions/p-1").respond(404, json={"detail": "Not found"})
+
+    watch_generation.call(generation.pk, 1)
+
+    generation.refresh_from_db()
+    assert generation.status == Status.FAILED
+    assert refunds_of(generation) == 1
+
+
+def test_replicate_being_unreachable_only_delays_the_check(user, api):
+    generation = running(user)
+    api.get("/v1/predictions/p-1").mock(side_effect=httpx.ConnectError("down"))
+
+    watch_generation.call(generation.pk, 1)
+
+    generation.refresh_from_db()
+    assert generation.status == Status.STARTING
+    assert sorted(t.args_kwargs["args"][1] for t in scheduled_tasks("watch_generation")) == [1, 2]
+
+
+def test_a_crashed_submission_is_recovered_from_replicates_list(user, api, assert_audit_clean):
+    generation = submit(user)
+    begin_submit_attempt(generation.pk)  # the submit task got this far, then died
+    ours = prediction("p-orphan", "processing", input=_input_of(generation))
+    api.get("/v1/predictions").respond(200, json={"results": [ours], "next": None})
+
+    watch_generation.call(generation.pk, 1)
+
+    generation.refresh_from_db()
+    assert generation.prediction_id == "p-orphan"
+    assert generation.status == Status.PROCESSING
+    assert refunds_of(generation) == 0
+    assert_audit_clean()
+
+
+def test_a_submission_that_never_reached_replicate_fails_after_the_grace_period(
+    user, api, settings, assert_audit_clean
+):
+    settings.SUBMIT_GRACE_PERIOD = 300
+    generation = submit(user)
+    begin_submit_attempt(generation.pk)
+    api.get("/v1/predictions").respond(200, json={"results": [], "next": None})
+
+    watch_generation.call(generation.pk, 1)
+    generation.refresh_from_db()
+    assert generation.status == Status.QUEUED  # still within the grace period
+
+    age(generation, 301)
+    watch_generation.call(generation.pk, 2)
+
+    generation.refresh_from_db()
+    assert generation.status == Status.FAILED
+    assert "could not be sent" in generation.error_message
+    assert refunds_of(generation) == 1
+    assert_audit_clean()
+
+
+def test_a_stuck_copy_is_started_again(user, api):
+    generation = running(user)
+    apply_prediction_update(generation.pk, prediction("p-1", "succeeded", output=VIDEO_URL))
+    assert len(scheduled_tasks("copy_output")) == 1  # imagine its worker died
+    api.get(VIDEO_URL).respond(200, content=tiny_mp4())
+
+    watch_generation.call(generation.pk, 1)
+
+    assert len(scheduled_tasks("copy_output")) == 2
+    run_tasks()
+    generation.refresh_from_db()
+    assert generation.status == Status.SUCCEEDED
+
+
+def test_reconcile_generations_checks_every_stale_generation_and_says_what_it_did(user, api):
+    finished = running(user, "p-done")
+    still = running(user, "p-busy")
+    fresh = running(user, "p-fresh")
+    for generation in (finished, still):
+        age(generation, 120)
+    api.get("/v1/predictions/p-done").respond(200, json=prediction("p-done", "canceled"))
+    api.get("/v1/predictions/p-busy").respond(200, json=prediction("p-busy", "processing"))
+    out = StringIO()
+
+    call_command("reconcile_generations", "--older-than", "60", stdout=out)
+
+    output = out.getvalue()
+    assert f"#{finished.pk} (starting): Replicate says canceled" in output
+    assert f"#{still.pk} (starting): Replicate says processing" in output
+    assert f"#{fresh.pk}" not in output
+    assert "Checked 2 stale generations." in output
+    finished.refresh_from_db()
+    assert finished.status == Status.CANCELED
+    assert refunds_of(finished) == 1
+
+
+def _input_of(generation: Generation) -> dict:
+    from generations.replicate_inputs import prediction_input
+
+    return json.loads(json.dumps(prediction_input(generation)))
