@@ -1,0 +1,155 @@
+"""The back office for generations: read-only records, changed only through the actions."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from generations import watchdog
+from generations.actions import cancel_generation, refund_generation
+from generations.models import Generation
+
+
+@admin.register(Generation)
+class GenerationAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "user",
+        "model_key",
+        "resolution",
+        "status",
+        "progress",
+        "cost",
+        "created_at",
+        "prediction_id",
+    )
+    list_filter = ("status", "model_key", "kind", "created_at")
+    search_fields = ("prompt", "user__username", "user__email", "=prediction_id")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    actions = ["refund", "cancel", "resync"]
+    fieldsets = (
+        (None, {"fields": ("user", "kind", "model_key", "resolution", "aspect_ratio", "cost")}),
+        ("Input", {"fields": ("prompt", "negative_prompt", "seed", "input_image")}),
+        (
+            "Lifecycle",
+            {
+                "fields": (
+                    "status",
+                    "progress",
+                    "error_message",
+                    "prediction_id",
+                    "replicate_status",
+                    "output_url",
+                    "submit_attempts",
+                    "video",
+                    "poster",
+                    "created_at",
+                    "submitted_at",
+                    "started_at",
+                    "completed_at",
+                )
+            },
+        ),
+        ("Credits and webhooks", {"fields": ("ledger_entries", "webhook_events")}),
+        (
+            "Other",
+            {
+                "fields": (
+                    "retried_from",
+                    "idempotency_key",
+                    "starred",
+                    "share_token",
+                    "deleted_at",
+                )
+            },
+        ),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        # Every field: statuses, files and credits change only through the actions.
+        return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # View-only pages: a form save would write every column over concurrent webhooks.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # the ledger points at generations; users delete theirs softly
+
+    def has_manage_permission(self, request: HttpRequest) -> bool:
+        """Who may run the actions (refund, cancel, re-sync)."""
+        return request.user.has_perm("generations.change_generation")
+
+    @admin.display(description="Ledger entries")
+    def ledger_entries(self, generation: Generation) -> str:
+        rows = generation.credit_transactions.order_by("id")
+        return (
+            format_html_join(
+                ", ",
+                '<a href="{}">{} {}</a>',
+                (
+                    (
+                        reverse("admin:credits_credittransaction_change", args=[row.pk]),
+                        row.get_type_display(),
+                        f"{row.amount:+d}",
+                    )
+                    for row in rows
+                ),
+            )
+            or "none"
+        )
+
+    @admin.display(description="Webhook events")
+    def webhook_events(self, generation: Generation) -> str:
+        url = reverse("admin:webhooks_webhookevent_changelist")
+        count = generation.webhook_events.count()
+        return format_html(
+            '<a href="{}?generation__id__exact={}">{} received</a>', url, generation.pk, count
+        )
+
+    def _each(self, request: HttpRequest, queryset: QuerySet, verb: str, apply) -> None:
+        done = 0
+        for generation in queryset.select_related("user"):
+            try:
+                note = apply(generation)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"#{generation.pk}: {' '.join(error.messages)}", messages.WARNING
+                )
+                continue
+            if note:
+                self.message_user(request, f"#{generation.pk}: {note}")
+            done += 1
+        self.message_user(request, f"{verb} {done} of {queryset.count()} generation(s).")
+
+    @admin.action(
+        description="Refund (failed or canceled ones that lack a refund)",
+        permissions=["manage"],
+    )
+    def refund(self, request: HttpRequest, queryset: QuerySet) -> None:
+        def apply(generation: Generation) -> str:
+            refund = refund_generation(generation, reason=f"refunded by {request.user}")
+            return f"refunded {refund.amount} credits" if refund else "already refunded"
+
+        self._each(request, queryset, "Refunded", apply)
+
+    @admin.action(description="Cancel (and refund)", permissions=["manage"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet) -> None:
+        def apply(generation: Generation) -> str:
+            cancel_generation(generation)
+            return ""
+
+        self._each(request, queryset, "Canceled", apply)
+
+    @admin.action(description="Re-sync from Replicate", permissions=["manage"])
+    def resync(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._each(request, queryset, "Checked", watchdog.check)

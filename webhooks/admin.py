@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from webhooks.actions import reprocess_webhook_event
+from webhooks.models import WebhookEvent
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = (
+        "received_at",
+        "webhook_id",
+        "generation",
+        "prediction_id",
+        "replicate_status",
+        "outcome",
+    )
+    list_filter = ("outcome", "replicate_status", "source", "received_at")
+    search_fields = ("=webhook_id", "=prediction_id", "=generation__id")
+    list_select_related = ("generation",)
+    date_hierarchy = "received_at"
+    show_full_result_count = False
+    fields = (
+        "source",
+        "webhook_id",
+        "received_at",
+        "generation",
+        "prediction_id",
+        "replicate_status",
+        "outcome",
+        "formatted_payload",
+    )
+    readonly_fields = fields
+    actions = ["process_again"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # the log is what was received; only the action below acts on it
+
+    @admin.display(description="Payload")
+    def formatted_payload(self, event: WebhookEvent) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(event.payload, indent=2, sort_keys=True))
+
+    def has_process_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("webhooks.change_webhookevent")
+
+    @admin.action(description="Process again", permissions=["process"])
+    def process_again(self, request: HttpRequest, queryset: QuerySet) -> None:
+        outcomes = [reprocess_webhook_event(event) for event in queryset.order_by("received_at")]
+        summary = ", ".join(f"{outcomes.count(o)} {o}" for o in sorted(set(outcomes)))
+        self.message_user(request, f"Processed {len(outcomes)} event(s) again: {summary}.")
