@@ -43,7 +43,7 @@ def render_video(
 
 
 @functools.cache
-def h264_encoder() -> str:
+def _h264_encoder() -> str:
     """The first usable encoder of `_ENCODERS` in this PyAV build."""
     for name in _ENCODERS:
         try:
@@ -55,7 +55,7 @@ def h264_encoder() -> str:
 
 
 def _encode(pictures: Iterator[Image.Image], width: int, height: int, fps: int) -> bytes:
-    encoder = h264_encoder()
+    encoder = _h264_encoder()
     options = {"preset": "veryfast", "crf": "23"} if encoder == "libx264" else {}
     # +faststart moves the index to the front so browsers start playing before the end
     # arrives; the muxer needs a real file for that second pass.

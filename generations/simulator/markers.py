@@ -1,0 +1,62 @@
+"""Failure modes chosen per prediction by markers in the prompt, or server-wide by the config.
+
+A marker is a word in square brackets anywhere in the prompt, e.g. "a cat surfing [slow]".
+`[create-429x2]` answers the create call with 429 twice for that exact prompt, then accepts it;
+without a count (`[create-429]`) it always does.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+from .config import SimulatorConfig
+
+MARKERS = (
+    "fail",  # fails part-way with an error
+    "slow",  # runs SLOW_FACTOR times longer
+    "hang",  # stops progressing and never finishes until canceled
+    "aborted",  # ends `aborted` before it starts, as when a deadline passes in the queue
+    "no-webhooks",
+    "duplicate-webhooks",  # every webhook sent twice with the same webhook-id
+    "out-of-order",  # a stale logs webhook after the completed one
+    "create-429",
+    "create-500",
+)
+SLOW_FACTOR = 4
+_MARKER = re.compile(r"\[(?P<name>[a-z0-9-]+?)(?:x(?P<times>\d+))?\]", re.IGNORECASE)
+
+
+def markers(prompt: str) -> dict[str, int | None]:
+    """Known markers in the prompt, each with its count (None when it has none)."""
+    found: dict[str, int | None] = {}
+    for match in _MARKER.finditer(prompt):
+        name = match["name"].lower()
+        if name in MARKERS:
+            found[name] = int(match["times"]) if match["times"] else None
+    return found
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    fail: bool = False
+    slow: bool = False
+    hang: bool = False
+    aborted: bool = False
+    webhooks: bool = True
+    duplicate_webhooks: bool = False
+    out_of_order: bool = False
+
+    @classmethod
+    def for_prompt(cls, prompt: str, config: SimulatorConfig) -> Behaviour:
+        found = markers(prompt)
+        return cls(
+            fail="fail" in found or random.random() < config.fail_rate,
+            slow="slow" in found,
+            hang="hang" in found,
+            aborted="aborted" in found,
+            webhooks="no-webhooks" not in found and not config.no_webhooks,
+            duplicate_webhooks="duplicate-webhooks" in found or config.duplicate_webhooks,
+            out_of_order="out-of-order" in found or config.out_of_order,
+        )
