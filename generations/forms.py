@@ -24,6 +24,9 @@ def model_choices() -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 class CreateForm(forms.Form):
+    """Lengths and combinations are checked by GenerationParams, the rule every client obeys;
+    the maxlength attributes only stop a browser from typing past them."""
+
     kind = forms.ChoiceField(
         choices=Kind.choices, initial=Kind.TEXT_TO_VIDEO, widget=forms.RadioSelect
     )
@@ -41,8 +44,6 @@ class CreateForm(forms.Form):
             f"Describe the scene, {catalog.PROMPT_MIN_LENGTH} to {catalog.PROMPT_MAX_LENGTH} "
             "characters."
         ),
-        # The length rule lives in GenerationParams; the form only collects the text.
-        max_length=catalog.PROMPT_MAX_LENGTH * 2,
     )
     image = forms.FileField(
         required=False,
@@ -55,7 +56,6 @@ class CreateForm(forms.Form):
         label="Negative prompt",
         help_text="What the video should avoid.",
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": catalog.NEGATIVE_PROMPT_MAX_LENGTH}),
-        max_length=catalog.NEGATIVE_PROMPT_MAX_LENGTH * 2,
     )
     seed = forms.IntegerField(
         required=False,
@@ -68,6 +68,7 @@ class CreateForm(forms.Form):
     remix_of = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, user, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.user = user
         if not self.is_bound:

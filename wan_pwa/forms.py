@@ -27,7 +27,15 @@ class SignUpForm(BaseUserCreationForm):
         )
 
 
-class ProfileForm(forms.ModelForm):
+class NoColonLabels:
+    """Labels without Django's trailing colon, as everywhere on the site's own pages."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class ProfileForm(NoColonLabels, forms.ModelForm):
     email = forms.EmailField(required=True, help_text="For password resets. Never shared.")
 
     class Meta:
@@ -42,7 +50,7 @@ class ProfileForm(forms.ModelForm):
         return email
 
 
-class ConfirmPasswordForm(forms.Form):
+class ConfirmPasswordForm(NoColonLabels, forms.Form):
     """Asks for the current password before an action that affects every session."""
 
     password = forms.CharField(

@@ -46,7 +46,8 @@ def _settings_page(request: HttpRequest, status: int = 200, **forms) -> HttpResp
     ledger = Paginator(ledger_of(request.user), LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "profile_form": forms.get("profile_form") or ProfileForm(instance=request.user),
-        "password_form": forms.get("password_form") or PasswordChangeForm(request.user),
+        "password_form": forms.get("password_form")
+        or PasswordChangeForm(request.user, label_suffix=""),
         "sessions_form": forms.get("sessions_form") or ConfirmPasswordForm(request.user),
         "ledger": ledger,
     }
@@ -80,7 +81,7 @@ def update_profile(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def change_password(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.user, request.POST)
+    form = PasswordChangeForm(request.user, request.POST, label_suffix="")
     if form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)  # stay logged in here; other sessions end

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import secrets
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 from PIL import Image
 
 from credits.actions import charge_generation, refund_generation_charge
+from generations.simulator import render_video
 from generations.models import Generation, Status
 
 PROMPT = "A red fox running through fresh snow at dawn"
@@ -22,6 +24,14 @@ def png_bytes(size: tuple[int, int] = (96, 64), fmt: str = "PNG") -> bytes:
     return buffer.getvalue()
 
 
+@functools.cache
+def playable_video() -> tuple[bytes, bytes]:
+    """A real H.264 MP4 and its poster, for pages a browser plays (rendered once per run)."""
+    frames = 8
+    video = render_video("A red fox running through fresh snow", 320, 180, frames)
+    return video, png_bytes((320, 180), fmt="JPEG")
+
+
 def make_generation(
     user,
     *,
@@ -29,10 +39,12 @@ def make_generation(
     kind: str = "t2v",
     prompt: str = PROMPT,
     charged: bool = True,
+    playable: bool = False,
     **fields,
 ) -> Generation:
     """A generation as the lifecycle would leave it in `status`: charged, refunded when it
-    failed or was canceled, with its video and poster when it succeeded."""
+    failed or was canceled, with its video and poster when it succeeded (`playable`: a real
+    MP4 instead of a few bytes)."""
     now = timezone.now()
     generation = Generation(
         user=user,
@@ -57,8 +69,9 @@ def make_generation(
     if kind == "i2v":
         generation.input_image.save("input.png", ContentFile(png_bytes()), save=False)
     if status == Status.SUCCEEDED:
-        generation.video.save("video.mp4", ContentFile(VIDEO_BYTES), save=False)
-        generation.poster.save("poster.jpg", ContentFile(png_bytes(fmt="JPEG")), save=False)
+        video, poster = playable_video() if playable else (VIDEO_BYTES, png_bytes(fmt="JPEG"))
+        generation.video.save("video.mp4", ContentFile(video), save=False)
+        generation.poster.save("poster.jpg", ContentFile(poster), save=False)
     generation.save()
     if charged:
         charge_generation(generation)

@@ -1,0 +1,170 @@
+"""The app as a browser meets it: served on 127.0.0.1 by pytest-django's live server, with the
+task worker in a thread and the Replicate simulator, driven through Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connections
+from django_tasks_db.management.commands.db_worker import Worker
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from generations.simulator import ReplicateSimulator
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / ".test-artifacts" / "screenshots"
+PASSWORD = "a-strong-pass-123"
+TIMEOUT_MS = 20_000  # the longest any step may take; a whole video takes about three seconds
+
+
+@pytest.fixture(scope="module")
+def playwright(django_db_setup) -> Iterator[Playwright]:
+    """Playwright for one test module. Its sync API keeps an event loop running on the main
+    thread while it lives, which Django takes for async code; the ORM calls the tests make
+    there are plain synchronous code, so Django is told to allow them for that time only."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"{CHROMIUM} is missing: `make chromium` (apt-get install chromium) installs it."
+        )
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            yield playwright
+    finally:
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+    )
+    yield browser
+    browser.close()
+
+
+class TaskWorker:
+    """django-tasks-db's own worker loop, in a thread, stopped cleanly at teardown."""
+
+    def __init__(self) -> None:
+        self.worker = Worker(
+            queue_names=["default"],
+            interval=0.05,
+            batch=False,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="browser-tests",
+            excluded_queue_names=[],
+        )
+        self.thread = threading.Thread(target=self._run, name="task-worker", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.worker.run()
+        finally:
+            connections.close_all()
+
+    def start(self) -> TaskWorker:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.worker.running = False
+        self.thread.join(timeout=10)
+        assert not self.thread.is_alive(), "the task worker did not stop"
+
+
+@pytest.fixture
+def app(live_server, settings, transactional_db) -> Iterator[str]:
+    """The live server's URL, with Replicate simulated and background tasks running."""
+    simulator = ReplicateSimulator(
+        duration=1.5, frames=16, webhook_throttle=0.2, webhook_retry_delays=(0.2, 0.5)
+    ).start()
+    settings.SITE_URL = live_server.url
+    settings.REPLICATE_BASE_URL = simulator.base_url
+    settings.REPLICATE_API_TOKEN = "browser-tests"
+    settings.REPLICATE_WEBHOOK_SECRET = simulator.webhook_secret
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The live server serves static files from the apps' folders, by their plain names.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    worker = TaskWorker().start()
+    try:
+        yield live_server.url
+    finally:
+        worker.stop()
+        simulator.stop()
+
+
+class PolicyWatch:
+    """Collects Content-Security-Policy violations and page errors reported by Chromium."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def attach(self, page: Page) -> None:
+        page.on(
+            "console",
+            lambda message: (
+                self.problems.append(message.text)
+                if "Content Security Policy" in message.text or "Refused to" in message.text
+                else None
+            ),
+        )
+        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+
+
+@pytest.fixture
+def new_page(browser: Browser, app: str) -> Iterator[Callable[..., Page]]:
+    """Opens pages in fresh browser contexts (separate cookies); fails on any CSP violation."""
+    contexts: list[BrowserContext] = []
+    watch = PolicyWatch()
+
+    def open_page(viewport: dict[str, int] = DESKTOP) -> Page:
+        context = browser.new_context(base_url=app, viewport=viewport)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        watch.attach(page)
+        page.on("dialog", lambda dialog: dialog.accept())  # confirmations say yes
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert not watch.problems, watch.problems
+
+
+@pytest.fixture
+def page(new_page: Callable[..., Page]) -> Page:
+    return new_page()
+
+
+def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    page.goto("/accounts/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/create/")

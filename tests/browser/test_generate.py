@@ -1,0 +1,146 @@
+"""From sign-up to a playing video, image-to-video by drag and drop, and the form's checks."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from credits.selectors import balance_of
+from generations.models import Generation, Status
+from tests.browser.conftest import PASSWORD, log_in
+from tests.generations.pages_support import png_bytes
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+
+PROMPT = "A paper boat drifting down a rainy street at dusk"
+
+
+def sign_up(page: Page, username: str) -> None:
+    page.goto("/signup/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_email").fill(f"{username}@example.com")
+    page.locator("#id_password1").fill(PASSWORD)
+    page.locator("#id_password2").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url("**/create/")
+
+
+def newest_card(page: Page):
+    return page.get_by_test_id("generation-card").first
+
+
+def expect_video_plays(page: Page, video) -> None:
+    """The video element has loaded real media: Chromium reports its duration."""
+    expect(video).to_be_visible()
+    video.evaluate("v => { v.muted = true; return v.play(); }")
+    page.wait_for_function(
+        "v => v.readyState >= 1 && v.duration > 0 && !v.error", arg=video.element_handle()
+    )
+
+
+def test_sign_up_create_watch_progress_and_play(page: Page, django_user_model):
+    sign_up(page, "dora")
+    balance = page.get_by_test_id("credit-balance")
+    expect(balance).to_have_text("100 credits")
+    expect(page.get_by_text("Welcome, dora! You have 100 free credits.")).to_be_visible()
+
+    page.get_by_label("Prompt", exact=True).fill(PROMPT)
+    expect(page.locator("[data-prompt-count]")).to_have_text(f"{len(PROMPT)}/500")
+    expect(page.locator("[data-cost]")).to_have_text("10")
+    page.get_by_role("button", name="Generate").click()
+
+    page.wait_for_url("**/history/")
+    expect(
+        page.get_by_text(re.compile(r"Generation #\d+ started: 10 credits reserved"))
+    ).to_be_visible()
+    expect(balance).to_have_text("90 credits")
+    card = newest_card(page)
+    expect(card.get_by_text(PROMPT)).to_be_visible()
+    # In flight it shows a live progress bar, which the polling fills in as the model works.
+    expect(card.locator("progress")).to_be_visible()
+    expect(card).to_have_attribute("data-status", "succeeded")
+    expect(page.get_by_text(re.compile(r"Generation #\d+ is ready\."))).to_be_visible()
+    expect(card.locator("progress")).to_have_count(0)
+    expect_video_plays(page, card.locator("video"))
+    expect(balance).to_have_text("90 credits")
+
+    user = django_user_model.objects.get(username="dora")
+    assert balance_of(user) == 90
+    assert Generation.objects.get(user=user).status == Status.SUCCEEDED
+
+
+def drop_image(page: Page, data: bytes, name: str, mime: str) -> None:
+    """A real drop event carrying a file, as when dragging from the desktop."""
+    page.locator("[data-dropzone]").evaluate(
+        """(zone, [b64, name, mime]) => {
+            const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, { type: mime }));
+            const init = { bubbles: true, cancelable: true, dataTransfer: transfer };
+            for (const type of ["dragenter", "dragover", "drop"]) {
+                zone.dispatchEvent(new DragEvent(type, init));
+            }
+        }""",
+        [base64.b64encode(data).decode(), name, mime],
+    )
+
+
+def test_image_to_video_with_a_dropped_image(page: Page, make_user):
+    make_user("erin")
+    log_in(page, "erin")
+    expect(page.locator("[data-needs-image]")).to_be_hidden()
+    page.get_by_role("radio", name="Image to video").check()
+    expect(page.locator("[data-needs-image]")).to_be_visible()
+    expect(page.get_by_label("Model")).to_have_value("i2v-14B")
+
+    drop_image(page, png_bytes((320, 180)), "lighthouse.png", "image/png")
+    expect(page.locator("[data-preview]")).to_be_visible()
+    assert page.get_by_label("Input image").evaluate("input => input.files[0].name") == (
+        "lighthouse.png"
+    )
+    page.get_by_label("Prompt", exact=True).fill("The lighthouse beam sweeps across a stormy sea")
+    page.get_by_label("Resolution").select_option("720p")
+    expect(page.locator("[data-cost]")).to_have_text("20")
+    page.get_by_role("button", name="Generate").click()
+
+    page.wait_for_url("**/history/")
+    card = newest_card(page)
+    expect(card).to_contain_text("Image to video")
+    expect(card).to_have_attribute("data-status", "succeeded")
+    expect_video_plays(page, card.locator("video"))
+    expect(page.get_by_test_id("credit-balance")).to_have_text("80 credits")
+
+
+def test_checks_on_the_prompt_and_the_image(page: Page, make_user):
+    user = make_user("finn")
+    log_in(page, "finn")
+    prompt = page.get_by_label("Prompt", exact=True)
+    prompt.fill("Too short")
+    expect(page.locator("[data-prompt-count]")).to_have_class(re.compile("is-invalid"))
+    page.get_by_role("button", name="Generate").click()
+    expect(
+        page.get_by_text("The prompt must be 10 to 500 characters long (it is 9).")
+    ).to_be_visible()
+    expect(
+        page.get_by_text("The video was not started: check the highlighted fields.")
+    ).to_be_visible()
+    expect(page.get_by_label("Prompt", exact=True)).to_have_attribute("aria-invalid", "true")
+
+    page.get_by_role("radio", name="Image to video").check()
+    # Caught in the browser: the wrong type never leaves the page.
+    drop_image(page, b"just some text", "notes.txt", "text/plain")
+    expect(page.get_by_text("Only JPEG, PNG and WebP images are accepted.")).to_be_visible()
+    expect(page.locator("[data-preview]")).to_be_hidden()
+
+    # Caught by the server: a file that only pretends to be a PNG.
+    page.get_by_label("Input image").set_input_files(
+        {"name": "fake.png", "mimeType": "image/png", "buffer": b"not really a png at all"}
+    )
+    page.get_by_label("Prompt", exact=True).fill("A field of sunflowers turning towards the sun")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.get_by_text("This file is not a valid JPEG, PNG or WebP image.")).to_be_visible()
+    assert not Generation.objects.filter(user=user).exists()
+    assert balance_of(user) == 100
