@@ -6,13 +6,14 @@ import functools
 import io
 import secrets
 
+import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image
 
 from credits.actions import charge_generation, refund_generation_charge
-from generations.simulator import render_video
 from generations.models import Generation, Status
+from generations.simulator import render_video
 
 PROMPT = "A red fox running through fresh snow at dawn"
 VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40  # served as-is, never decoded
@@ -22,6 +23,12 @@ def png_bytes(size: tuple[int, int] = (96, 64), fmt: str = "PNG") -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, (200, 60, 40)).save(buffer, fmt)
     return buffer.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """Users are made and logged in by almost every page test; MD5 keeps that instant."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @functools.cache

@@ -13,7 +13,12 @@ from credits.actions import add_credits
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
 from generations.models import Generation, Status
-from tests.generations.pages_support import PROMPT, make_generation, png_bytes
+from tests.generations.pages_support import (  # noqa: F401 (an autouse fixture)
+    PROMPT,
+    fast_password_hashing,
+    make_generation,
+    png_bytes,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,11 @@ import pytest
 from django.urls import reverse
 
 from generations.models import Status
-from tests.generations.pages_support import VIDEO_BYTES, make_generation
+from tests.generations.pages_support import (  # noqa: F401 (an autouse fixture)
+    VIDEO_BYTES,
+    fast_password_hashing,
+    make_generation,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,11 @@ from django.urls import reverse
 from credits.actions import add_credits
 from credits.selectors import balance_of
 from generations.models import Generation, Status
-from tests.generations.pages_support import VIDEO_BYTES, make_generation
+from tests.generations.pages_support import (  # noqa: F401 (an autouse fixture)
+    VIDEO_BYTES,
+    fast_password_hashing,
+    make_generation,
+)
 
 pytestmark = pytest.mark.django_db
 

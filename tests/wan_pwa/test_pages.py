@@ -11,7 +11,10 @@ from django.urls import reverse
 
 from credits.actions import add_credits
 from generations.models import Status
-from tests.generations.pages_support import make_generation
+from tests.generations.pages_support import (  # noqa: F401 (an autouse fixture)
+    fast_password_hashing,
+    make_generation,
+)
 
 pytestmark = pytest.mark.django_db
 
