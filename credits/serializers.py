@@ -15,7 +15,7 @@ class BalanceSerializer(serializers.Serializer):
 
 class LedgerEntrySerializer(serializers.ModelSerializer):
     generation = serializers.PrimaryKeyRelatedField(
-        read_only=True, help_text="The generation charged or refunded, if any."
+        read_only=True, allow_null=True, help_text="The generation charged or refunded, if any."
     )
 
     class Meta:

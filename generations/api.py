@@ -50,6 +50,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     str,
     OpenApiParameter.HEADER,
+    pattern=r"^[!-~]{1,128}$",
     description=(
         "Any unique string (a UUID is ideal), at most 128 printable ASCII characters. Sending "
         "the same key again returns the first generation (200) instead of creating and charging "

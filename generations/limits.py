@@ -16,7 +16,7 @@ from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.db import DatabaseCache
 from django.db import DatabaseError, connections, router, transaction
 from django.db.models import Sum
@@ -65,24 +65,29 @@ def increment(key: str, delta: int, *, timeout: int, initial: Callable[[], int] 
     Redis increments atomically. The database cache's incr() is a read then a write, so two workers
     could lose an update; there the row is locked for the read-modify-write.
     """
-    if cache.get(key) is None:
-        cache.add(key, initial(), timeout)  # atomic: a concurrent add of the same key loses
-    if not isinstance(cache, DatabaseCache):
-        return cache.incr(key, delta)
-    db = router.db_for_write(cache.cache_model_class)
+    backend = caches["default"]  # not the `cache` proxy, which hides the backend's class
+    if backend.get(key) is None:
+        backend.add(key, initial(), timeout)  # atomic: a concurrent add of the same key loses
+    if not isinstance(backend, DatabaseCache):
+        try:
+            return backend.incr(key, delta)
+        except ValueError:  # expired between the add and the incr
+            backend.add(key, initial(), timeout)
+            return backend.incr(key, delta)
+    db = router.db_for_write(backend.cache_model_class)
     connection = connections[db]
     with transaction.atomic(using=db), connection.cursor() as cursor:
-        table = connection.ops.quote_name(cache._table)
+        table = connection.ops.quote_name(backend._table)
         cursor.execute(
             f"SELECT cache_key FROM {table} WHERE cache_key = %s"  # noqa: S608 (quoted name)
             + (" FOR UPDATE" if connection.features.has_select_for_update else ""),
-            [cache.make_and_validate_key(key)],
+            [backend.make_and_validate_key(key)],
         )
-        value = cache.get(key)
+        value = backend.get(key)
         if value is None:  # expired in between; start over from the initial value
             value = initial()
         value += delta
-        cache.set(key, value, timeout)
+        backend.set(key, value, timeout)
     return value
 
 

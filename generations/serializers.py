@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
@@ -16,7 +15,9 @@ RESOLUTIONS = sorted({v.resolution for m in catalog.MODELS.values() for v in m.v
 
 class GenerationSerializer(serializers.ModelSerializer):
     retried_from = serializers.PrimaryKeyRelatedField(
-        read_only=True, help_text="The failed or canceled generation this one retries."
+        read_only=True,
+        allow_null=True,
+        help_text="The failed or canceled generation this one retries.",
     )
     has_input_image = serializers.SerializerMethodField()
     video_url = serializers.SerializerMethodField()
@@ -55,7 +56,7 @@ class GenerationSerializer(serializers.ModelSerializer):
     def get_has_input_image(self, generation: Generation) -> bool:
         return bool(generation.input_image)
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_video_url(self, generation: Generation) -> str | None:
         """Where to download the video once `status` is `succeeded`; null before."""
         if not generation.is_ready:
@@ -63,6 +64,22 @@ class GenerationSerializer(serializers.ModelSerializer):
         return reverse(
             "api:generation-video", args=[generation.pk], request=self.context.get("request")
         )
+
+
+class TextField(serializers.CharField):
+    """A string and nothing else: DRF's CharField would turn a number into text."""
+
+    def to_internal_value(self, data) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """Only `true` or `false`, as the OpenAPI description says, not DRF's yes/on/1 variants."""
+
+    TRUE_VALUES = {"true", True}
+    FALSE_VALUES = {"false", False}
 
 
 class GenerationCreateSerializer(serializers.Serializer):
@@ -76,12 +93,12 @@ class GenerationCreateSerializer(serializers.Serializer):
         choices=RESOLUTIONS, default="480p", help_text="One the model offers."
     )
     aspect_ratio = serializers.ChoiceField(choices=list(catalog.ASPECT_RATIOS), default="16:9")
-    prompt = serializers.CharField(
+    prompt = TextField(
         min_length=catalog.PROMPT_MIN_LENGTH,
         max_length=catalog.PROMPT_MAX_LENGTH,
         help_text="What the video shows (trimmed).",
     )
-    negative_prompt = serializers.CharField(
+    negative_prompt = TextField(
         required=False,
         allow_blank=True,
         default="",
@@ -112,7 +129,7 @@ class GenerationFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=Status.choices, required=False, help_text="Only generations in this status."
     )
-    starred = serializers.BooleanField(
+    starred = StrictBooleanField(
         required=False, help_text="true: only starred; false: only unstarred."
     )
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -83,6 +85,10 @@ def _translate(exc: Exception) -> Exception:
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         return exceptions.ValidationError(detail)
+    if isinstance(exc, Http404):
+        return exceptions.NotFound(*exc.args)
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied(*exc.args)
     if isinstance(exc, SuspiciousOperation):  # e.g. a body over DATA_UPLOAD_MAX_MEMORY_SIZE
         return exceptions.ParseError(str(exc) or "The request could not be read.")
     return exc
@@ -233,6 +239,7 @@ def error_responses(*status_codes: int) -> dict[int, OpenApiResponse]:
     return responses
 
 
+@csrf_exempt  # it changes nothing, and must answer in JSON rather than the CSRF failure page
 def api_not_found(request: HttpRequest, path: str) -> JsonResponse:
     """Unknown URLs under /api/ answer in the API's error shape."""
     message = "There is no API endpoint at this URL."

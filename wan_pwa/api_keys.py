@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -36,7 +37,7 @@ def create_api_key(user, name: str) -> tuple[ApiKey, str]:
     raw_key = KEY_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         # Locking the user's row serializes concurrent creations, so the cap holds.
-        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         if ApiKey.objects.active().filter(user=user).count() >= MAX_ACTIVE_KEYS_PER_USER:
             raise ValidationError(
                 {

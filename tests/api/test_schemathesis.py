@@ -1,0 +1,142 @@
+"""Property-based run of schemathesis against the live OpenAPI description: every operation,
+with schema-valid and schema-invalid inputs, through the real WSGI application and an API key.
+
+Asserts no 5xx; every status, header, content type and body as documented; invalid input
+rejected; authentication not ignored. Prints the operations, the cases and their statuses.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    ignored_auth,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from credits.actions import add_credits
+from generations.models import Status
+from wan_pwa.wsgi import application
+
+pytestmark = pytest.mark.django_db
+
+# Cases per operation: about 1,800 in all, well under a minute.
+EXAMPLES = {GenerationMode.POSITIVE: 100, GenerationMode.NEGATIVE: 50}
+CONFORMANCE = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    ignored_auth,
+]
+CHECKS = {
+    GenerationMode.POSITIVE: CONFORMANCE,
+    GenerationMode.NEGATIVE: [*CONFORMANCE, negative_data_rejection],
+}
+
+
+@pytest.fixture
+def wsgi_in_test_transaction():
+    """The WSGI handler closes the database connection after each request, which would end the
+    test's transaction; Django's own test client disconnects the same signals."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def known_generations(user, other_user, make_generation):
+    """Fresh ids worth hitting besides random ones, for each operation (an earlier one may have
+    deleted or canceled them): the user's generations in each state, and someone else's."""
+
+    def make() -> list[int]:
+        mine = [
+            make_generation(user, status=status).pk
+            for status in (Status.QUEUED, Status.PROCESSING, Status.SUCCEEDED, Status.FAILED)
+            for _ in range(3)
+        ]
+        return [*mine, make_generation(other_user, status=Status.SUCCEEDED).pk]
+
+    return make
+
+
+def fuzz(strategy, examples: int, checks: list, auth: dict, statuses: Counter) -> None:
+    """Runs up to `examples` cases; Hypothesis shrinks and raises the first failure."""
+
+    @given(case=strategy)
+    @hypothesis_settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,  # the same cases on every run: CI failures reproduce locally
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case) -> None:
+        response = case.call_and_validate(headers=auth, checks=checks)
+        statuses[response.status_code] += 1
+
+    run()
+
+
+def test_the_api_conforms_to_its_schema(
+    api_key, user, known_generations, settings, capsys, wsgi_in_test_transaction
+):
+    settings.API_SUBMISSIONS_PER_MINUTE = 100_000  # let submissions through to 201 (limits
+    settings.MAX_IN_FLIGHT_PER_USER = 100_000  # have tests of their own)
+    add_credits(user, 1_000_000, type="purchase", description="schemathesis")
+    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+    auth = {"Authorization": f"Bearer {api_key}"}
+    statuses: dict[str, Counter] = {}
+    failures: dict[str, str] = {}
+    started = time.monotonic()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for mode, examples in EXAMPLES.items():
+            label = f"{operation.label} [{mode.value}]"
+            strategies = [operation.as_strategy(mode)]
+            if "{id}" in operation.path and mode == GenerationMode.POSITIVE:
+                strategies += [
+                    operation.as_strategy(mode, path_parameters={"id": pk})
+                    for pk in known_generations()
+                ]
+            statuses[label] = Counter()
+            try:
+                fuzz(st.one_of(strategies), examples, CHECKS[mode], auth, statuses[label])
+            except Unsatisfiable:
+                if mode != GenerationMode.NEGATIVE:
+                    raise
+                del statuses[label]  # no input to get wrong: the operation takes none
+            except (Exception, BaseExceptionGroup) as error:  # report every operation's failure
+                failures[label] = f"{type(error).__name__}: {error}"[:3000]
+    elapsed = time.monotonic() - started
+
+    operations = {label.rsplit(" [", 1)[0] for label in statuses}
+    total = sum(sum(counter.values()) for counter in statuses.values())
+    with capsys.disabled():
+        print(
+            f"\nschemathesis: {len(operations)} operations, {total} cases in {elapsed:.0f} s, "
+            f"{len(failures)} failing"
+        )
+        for label, counter in sorted(statuses.items()):
+            spread = ", ".join(f"{code}: {n}" for code, n in sorted(counter.items()))
+            print(f"  {sum(counter.values()):4d}  {label}  ({spread})")
+    assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
+    assert len(operations) == 12
