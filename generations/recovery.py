@@ -50,10 +50,11 @@ def find_prediction(generation: Generation) -> gateway.Prediction | None:
             expected_input
         ):
             candidates.append(prediction)
+    # Its own webhook may have adopted it meanwhile: only other generations' claims count.
     taken = set(
-        Generation.objects.filter(
-            prediction_id__in=[candidate["id"] for candidate in candidates]
-        ).values_list("prediction_id", flat=True)
+        Generation.objects.filter(prediction_id__in=[candidate["id"] for candidate in candidates])
+        .exclude(pk=generation.pk)
+        .values_list("prediction_id", flat=True)
     )
     unclaimed = [candidate for candidate in candidates if candidate["id"] not in taken]
     # The list is newest first; the earliest unclaimed one is the likeliest to be ours.

@@ -42,17 +42,13 @@ def configure(settings, *, base_url: str = REPLICATE, webhook_secret: str = WEBH
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def submit(user, prompt: str = PROMPT, **params: Any) -> Generation:
+def submit(user, prompt: str = PROMPT, *, idempotency_key: str | None = None, **params: Any):
+    """A generation through the real submit action (t2v-1.3B 480p unless told otherwise)."""
+    params.setdefault("model_key", "t2v-1.3B")
+    params.setdefault("resolution", "480p")
+    params.setdefault("aspect_ratio", "16:9")
     return submit_generation(
-        user,
-        GenerationParams(
-            model_key=params.pop("model_key", "t2v-1.3B"),
-            resolution=params.pop("resolution", "480p"),
-            aspect_ratio=params.pop("aspect_ratio", "16:9"),
-            prompt=prompt,
-            **params,
-        ),
-        idempotency_key=params.pop("idempotency_key", None),
+        user, GenerationParams(prompt=prompt, **params), idempotency_key=idempotency_key
     )
 
 

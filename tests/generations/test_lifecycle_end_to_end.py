@@ -1,0 +1,327 @@
+"""The whole lifecycle over real HTTP: our app under `live_server`, the Replicate simulator,
+the task worker in the test thread. PostgreSQL, real transactions (webhooks arrive on the
+server's own thread and connection)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import av
+import httpx
+import pytest
+from django.utils import timezone
+
+from credits.selectors import balance_of
+from generations import submission
+from generations.actions import begin_submit_attempt, cancel_generation, retry_generation
+from generations.models import Generation, Status
+from generations.tasks import watch_generation
+from tests.generations.lifecycle_helpers import (
+    configure,
+    png,
+    refunds_of,
+    run_tasks,
+    sign,
+    submit,
+)
+from webhooks.models import WebhookEvent
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+WAIT_SECONDS = 15
+
+
+@pytest.fixture
+def sim(simulator_factory, live_server, settings):
+    simulator = simulator_factory()
+    configure(settings, base_url=simulator.base_url, webhook_secret=simulator.webhook_secret)
+    settings.SITE_URL = live_server.url
+    settings.WATCHDOG_FIRST_DELAY = 3600  # the tests run the watchdog themselves
+    return simulator
+
+
+def drive(
+    condition: Callable[[], bool], timeout: float = WAIT_SECONDS, *, tasks: bool = True
+) -> None:
+    """Runs due tasks (unless told not to) until the condition holds, while webhooks arrive;
+    bounded."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if tasks:
+            run_tasks()
+        if condition():
+            return
+        if time.monotonic() > deadline:
+            pytest.fail("the lifecycle did not get there in time")
+        time.sleep(0.05)
+
+
+def ended(generation: Generation) -> Callable[[], bool]:
+    def check() -> bool:
+        generation.refresh_from_db()
+        return generation.is_terminal
+
+    return check
+
+
+def frames_of(generation: Generation) -> int:
+    with av.open(generation.video.path) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+def test_a_prompt_becomes_a_stored_playable_video(sim, user, assert_audit_clean):
+    generation = submit(user, "A paper boat drifting down a rainy street")
+
+    drive(ended(generation))
+
+    assert generation.status == Status.SUCCEEDED
+    assert generation.is_ready
+    assert generation.progress == 100
+    assert frames_of(generation) == 4
+    assert generation.poster and generation.poster.size > 0
+    assert generation.replicate_status == "succeeded"
+    assert generation.prediction_id in sim.predictions
+    assert balance_of(user) == 95
+    assert refunds_of(generation) == 0
+    outcomes = set(
+        WebhookEvent.objects.filter(generation=generation).values_list("outcome", flat=True)
+    )
+    assert "applied" in outcomes
+    assert_audit_clean()
+
+
+def test_an_image_becomes_a_stored_playable_video(sim, user, assert_audit_clean):
+    generation = submit(user, "The lighthouse slowly comes alive", model_key="i2v-14B", image=png())
+
+    drive(ended(generation))
+
+    assert generation.status == Status.SUCCEEDED
+    assert frames_of(generation) == 4
+    assert balance_of(user) == 90
+    assert_audit_clean()
+
+
+def test_a_failed_prediction_is_refunded_exactly_once(sim, user, assert_audit_clean):
+    generation = submit(user, "A glass of water that will not render [fail]")
+
+    drive(ended(generation))
+    # The terminal webhook may be retried; give stragglers a moment, then check again.
+    time.sleep(0.3)
+    run_tasks()
+
+    generation.refresh_from_db()
+    assert generation.status == Status.FAILED
+    assert generation.error_message
+    assert refunds_of(generation) == 1
+    assert balance_of(user) == 100
+    assert_audit_clean()
+
+
+@pytest.mark.parametrize("marker", ["[duplicate-webhooks]", "[out-of-order]"])
+def test_duplicate_and_reordered_webhooks_change_nothing_extra(
+    sim, user, assert_audit_clean, marker
+):
+    good = submit(user, f"A hummingbird over a flower {marker}")
+    bad = submit(user, f"A hummingbird that crashes {marker} [fail]")
+
+    drive(lambda: ended(good)() and ended(bad)())
+    time.sleep(0.3)  # the late copies and the stale logs webhook
+    run_tasks()
+
+    good.refresh_from_db()
+    bad.refresh_from_db()
+    assert (good.status, good.progress, good.is_ready) == (Status.SUCCEEDED, 100, True)
+    assert bad.status == Status.FAILED
+    assert (refunds_of(good), refunds_of(bad)) == (0, 1)
+    assert balance_of(user) == 95
+    sent = [a for a in sim.webhook_log if a.prediction_id == good.prediction_id]
+    if marker == "[duplicate-webhooks]":
+        assert len({a.webhook_id for a in sent}) < len(sent)  # the same id, delivered twice
+        assert WebhookEvent.objects.filter(generation=good).count() == len(
+            {a.webhook_id for a in sent}
+        )
+    else:
+        assert sent[-1].event == "logs"  # a stale logs webhook after the completed one
+        stale = WebhookEvent.objects.filter(generation=good).latest("id")
+        assert stale.outcome in ("final", "unchanged")  # after the copy, or while it ran
+    assert_audit_clean()
+
+
+def test_lost_webhooks_the_watchdog_finishes_the_job(sim, user, assert_audit_clean):
+    generation = submit(user, "A quiet forest at night [no-webhooks]")
+    drive(lambda: Generation.objects.filter(pk=generation.pk, prediction_id__isnull=False).exists())
+    sim.wait_for(Generation.objects.get(pk=generation.pk).prediction_id)
+    assert not sim.webhook_log
+
+    watch_generation.call(generation.pk, 1)
+    drive(ended(generation))
+
+    assert generation.status == Status.SUCCEEDED
+    assert generation.is_ready
+    assert WebhookEvent.objects.count() == 0
+    assert_audit_clean()
+
+
+@pytest.mark.parametrize("marker", ["[create-429x2]", "[create-500x2]"])
+def test_throttled_or_failing_creates_are_retried_then_succeed(
+    sim, user, assert_audit_clean, marker
+):
+    generation = submit(user, f"A lantern floating upward {marker}")
+
+    drive(ended(generation))
+
+    assert generation.status == Status.SUCCEEDED
+    assert generation.submit_attempts == 3
+    assert len(sim.predictions) == 1  # retried, never duplicated
+    assert balance_of(user) == 95
+    assert_audit_clean()
+
+
+def test_creates_failing_every_time_fail_the_generation_and_refund(
+    sim, user, settings, assert_audit_clean
+):
+    settings.SUBMIT_MAX_ATTEMPTS = 3
+    generation = submit(user, "A storm that never starts [create-500]")
+
+    drive(ended(generation))
+
+    assert generation.status == Status.FAILED
+    assert "3 attempts" in generation.error_message
+    assert not sim.predictions
+    assert refunds_of(generation) == 1
+    assert balance_of(user) == 100
+    assert_audit_clean()
+
+
+def test_the_same_idempotency_key_makes_one_prediction_charged_once(sim, user, assert_audit_clean):
+    first = submit(user, "A kite above the dunes", idempotency_key="key-1")
+    second = submit(user, "A kite above the dunes", idempotency_key="key-1")
+
+    drive(ended(first))
+
+    assert first.pk == second.pk
+    assert len(sim.predictions) == 1
+    assert balance_of(user) == 95
+    assert_audit_clean()
+
+
+def test_canceling_a_running_generation_stops_it_at_replicate_and_refunds(
+    sim, user, assert_audit_clean
+):
+    generation = submit(user, "A clock that never stops ticking [hang]")
+    drive(lambda: Generation.objects.get(pk=generation.pk).status == Status.PROCESSING)
+
+    cancel_generation(generation)
+    drive(lambda: sim.prediction(generation.prediction_id)["status"] == "canceled")
+    time.sleep(0.3)  # Replicate's canceled webhook arrives too: it changes nothing
+    run_tasks()
+
+    generation.refresh_from_db()
+    assert generation.status == Status.CANCELED
+    assert refunds_of(generation) == 1
+    assert balance_of(user) == 100
+    assert_audit_clean()
+
+
+def test_a_failed_generation_retried_succeeds_and_is_charged_again(
+    sim, user, settings, assert_audit_clean
+):
+    settings.SUBMIT_MAX_ATTEMPTS = 2
+    # Three rejected creates: the first generation gives up after two, the retry gets through.
+    original = submit(user, "A comet over the mountains [create-500x3]")
+    drive(ended(original))
+    assert original.status == Status.FAILED
+
+    retried = retry_generation(original)
+    drive(ended(retried))
+
+    assert retried.status == Status.SUCCEEDED
+    assert retried.retried_from_id == original.pk
+    assert balance_of(user) == 95  # charged, refunded, charged again
+    assert_audit_clean()
+
+
+def crash_after_create(generation: Generation) -> dict:
+    """What a submit task does up to the moment it would save the prediction id; then it dies."""
+    attempt = begin_submit_attempt(generation.pk)
+    assert attempt is not None
+    return submission.create_prediction(attempt)
+
+
+def test_a_crash_before_saving_the_prediction_id_is_recovered_by_its_webhooks(
+    sim, user, assert_audit_clean
+):
+    generation = submit(user, "A violin playing itself")
+    prediction = crash_after_create(generation)
+    drive(lambda: any(a.event == "start" for a in sim.webhook_log), tasks=False)
+
+    drive(ended(generation))
+
+    assert generation.prediction_id == prediction["id"]
+    assert generation.status == Status.SUCCEEDED
+    assert len(sim.predictions) == 1  # the queued submit task did not create a second one
+    assert balance_of(user) == 95
+    assert_audit_clean()
+
+
+def test_a_crash_before_saving_the_prediction_id_is_recovered_by_the_watchdog(
+    sim, user, assert_audit_clean
+):
+    generation = submit(user, "A violin playing itself [no-webhooks]")
+    prediction = crash_after_create(generation)
+    sim.wait_for(prediction["id"])
+    generation.refresh_from_db()
+    assert generation.prediction_id is None
+
+    watch_generation.call(generation.pk, 1)
+    drive(ended(generation))
+
+    assert generation.prediction_id == prediction["id"]
+    assert generation.status == Status.SUCCEEDED
+    assert len(sim.predictions) == 1
+    assert_audit_clean()
+
+
+def test_a_crash_before_replicate_got_the_request_fails_and_refunds_after_the_grace_period(
+    sim, user, settings, assert_audit_clean
+):
+    settings.SUBMIT_GRACE_PERIOD = 60
+    generation = submit(user, "A bridge made of light")
+    begin_submit_attempt(generation.pk)  # the task died before its create call went out
+    Generation.objects.filter(pk=generation.pk).update(
+        created_at=timezone.now() - timedelta(seconds=61)
+    )
+
+    watch_generation.call(generation.pk, 1)
+
+    generation.refresh_from_db()
+    assert generation.status == Status.FAILED
+    assert refunds_of(generation) == 1
+    assert balance_of(user) == 100
+    run_tasks()  # the queued submit task finds nothing to do
+    assert not sim.predictions
+    assert_audit_clean()
+
+
+def test_forged_and_stale_webhooks_over_http_are_rejected(sim, user, live_server):
+    generation = submit(user, "A sunflower turning to the sun")
+    body = b'{"id": "p-forged", "status": "failed"}'
+    url = f"{live_server.url}/api/webhooks/replicate?generation={generation.pk}"
+    stale = {
+        key.removeprefix("HTTP_").replace("_", "-").lower(): value
+        for key, value in sign(
+            body, secret=sim.webhook_secret, timestamp=int(time.time()) - 600
+        ).items()
+    }
+    forged = {**stale, "webhook-timestamp": str(int(time.time()))}
+
+    answers = [
+        httpx.post(url, content=body, headers=headers, timeout=5) for headers in (stale, forged)
+    ]
+
+    assert [answer.status_code for answer in answers] == [401, 401]
+    generation.refresh_from_db()
+    assert generation.status == Status.QUEUED
+    assert WebhookEvent.objects.count() == 0
