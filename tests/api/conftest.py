@@ -12,6 +12,13 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from generations.models import Generation, Kind, Status
+from tests.browser.conftest import (  # noqa: F401 - the page tests' browser, for test_browser.py
+    app,
+    browser,
+    new_page,
+    page,
+    playwright,
+)
 from wan_pwa.api_keys import create_api_key
 
 PROMPT = "A red fox running through fresh snow at dawn"

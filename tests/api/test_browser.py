@@ -1,0 +1,44 @@
+"""The API's browser-facing parts in Chromium, under the site's Content-Security-Policy: the API
+keys section of the Settings page, and the interactive docs."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import log_in
+from wan_pwa.models import ApiKey
+
+pytestmark = pytest.mark.browser
+
+
+def test_create_use_and_revoke_a_key_on_the_settings_page(page: Page, app: str, make_user):
+    user = make_user("nora")
+    log_in(page, "nora")
+    page.goto("/settings/#api-keys")
+    section = page.locator("#api-keys")
+    section.get_by_label("Key name").fill("Build server")
+    section.get_by_role("button", name="Create key").click()
+    shown = page.locator("#api-key-new-value")  # the section swapped in by htmx
+    expect(shown).to_be_visible()
+    raw_key = shown.input_value()
+    assert raw_key.startswith(ApiKey.objects.get(user=user).prefix)
+    expect(page.get_by_role("cell", name="Build server", exact=True)).to_be_visible()
+
+    balance = httpx.get(f"{app}/api/v1/credits/", headers={"Authorization": f"Bearer {raw_key}"})
+    assert balance.json()["balance"] == 100
+
+    page.reload()  # shown once: gone after a reload
+    expect(page.locator("#api-key-new-value")).to_have_count(0)
+    page.locator("#api-keys").get_by_role("button", name="Revoke Build server").click()
+    expect(page.locator("[data-testid=api-key-empty]")).to_be_visible()
+    refused = httpx.get(f"{app}/api/v1/credits/", headers={"Authorization": f"Bearer {raw_key}"})
+    assert refused.status_code == 401
+
+
+def test_the_docs_run_under_the_content_security_policy(page: Page):
+    page.goto("/api/docs/")
+    expect(page.locator(".opblock").first).to_be_visible()
+    assert page.locator(".opblock").count() == 12
+    expect(page.get_by_text("Wan PWA API").first).to_be_visible()
