@@ -51,6 +51,13 @@ class CatalogModel:
 
 
 FRAMES = 81  # Wan 2.1's native clip: 81 frames at 16 fps, about five seconds.
+# Image-to-video takes its orientation as a pixel area rather than an aspect ratio.
+MAX_AREAS = {
+    ("480p", "16:9"): "832x480",
+    ("480p", "9:16"): "480x832",
+    ("720p", "16:9"): "1280x720",
+    ("720p", "9:16"): "720x1280",
+}
 
 MODELS: dict[str, CatalogModel] = {
     model.key: model
@@ -134,6 +141,7 @@ def replicate_input(
         data["seed"] = seed
     if model.needs_image:
         data["image"] = image_url
+        data["max_area"] = MAX_AREAS[resolution, aspect_ratio]
     return data
 
 
