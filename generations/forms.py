@@ -68,7 +68,6 @@ class CreateForm(forms.Form):
     remix_of = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, user, *args, **kwargs) -> None:
-        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.user = user
         if not self.is_bound:

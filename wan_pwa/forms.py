@@ -27,15 +27,7 @@ class SignUpForm(BaseUserCreationForm):
         )
 
 
-class NoColonLabels:
-    """Labels without Django's trailing colon, as everywhere on the site's own pages."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-
-class ProfileForm(NoColonLabels, forms.ModelForm):
+class ProfileForm(forms.ModelForm):
     email = forms.EmailField(required=True, help_text="For password resets. Never shared.")
 
     class Meta:
@@ -50,7 +42,7 @@ class ProfileForm(NoColonLabels, forms.ModelForm):
         return email
 
 
-class ConfirmPasswordForm(NoColonLabels, forms.Form):
+class ConfirmPasswordForm(forms.Form):
     """Asks for the current password before an action that affects every session."""
 
     password = forms.CharField(

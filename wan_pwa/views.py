@@ -41,13 +41,19 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
+def _password_form(user, data=None) -> PasswordChangeForm:
+    form = PasswordChangeForm(user, data)
+    # One form among several on the Settings page: it must not grab the focus and scroll to it.
+    form.fields["old_password"].widget.attrs.pop("autofocus", None)
+    return form
+
+
 def _settings_page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
     """The whole Settings page, with any bound form (and its errors) in place of a fresh one."""
     ledger = Paginator(ledger_of(request.user), LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "profile_form": forms.get("profile_form") or ProfileForm(instance=request.user),
-        "password_form": forms.get("password_form")
-        or PasswordChangeForm(request.user, label_suffix=""),
+        "password_form": forms.get("password_form") or _password_form(request.user),
         "sessions_form": forms.get("sessions_form") or ConfirmPasswordForm(request.user),
         "ledger": ledger,
     }
@@ -81,7 +87,7 @@ def update_profile(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def change_password(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.user, request.POST, label_suffix="")
+    form = _password_form(request.user, request.POST)
     if form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)  # stay logged in here; other sessions end

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import secrets
+import tempfile
 
 import pytest
 from django.core.files.base import ContentFile
@@ -14,6 +15,7 @@ from PIL import Image
 from credits.actions import charge_generation, refund_generation_charge
 from generations.models import Generation, Status
 from generations.simulator import render_video
+from generations.storage import poster_frame
 
 PROMPT = "A red fox running through fresh snow at dawn"
 VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40  # served as-is, never decoded
@@ -33,10 +35,12 @@ def fast_password_hashing(settings) -> None:
 
 @functools.cache
 def playable_video() -> tuple[bytes, bytes]:
-    """A real H.264 MP4 and its poster, for pages a browser plays (rendered once per run)."""
-    frames = 8
-    video = render_video("A red fox running through fresh snow", 320, 180, frames)
-    return video, png_bytes((320, 180), fmt="JPEG")
+    """A real H.264 MP4 and its first frame as poster, for pages a browser plays (made once)."""
+    video = render_video("A red fox running through fresh snow", 320, 180, frames=32)
+    with tempfile.NamedTemporaryFile(suffix=".mp4") as file:
+        file.write(video)
+        file.flush()
+        return video, poster_frame(file.name)
 
 
 def make_generation(

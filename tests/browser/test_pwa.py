@@ -1,0 +1,97 @@
+"""The installable app: Chromium's own installability check, the service worker's offline page,
+and screenshots of every main page at phone and desktop sizes."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, Playwright, expect
+
+from generations.models import Status
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, log_in
+from tests.generations.pages_support import make_generation
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+
+
+def test_chromium_finds_the_app_installable_and_it_works_offline(
+    playwright: Playwright, app: str, tmp_path
+):
+    # Installability is only judged in a normal (not incognito) profile.
+    context = playwright.chromium.launch_persistent_context(
+        user_data_dir=tmp_path / "profile",
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        headless=True,
+        base_url=app,
+    )
+    try:
+        page = context.new_page()
+        page.goto("/")
+        page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+        page.reload()  # now controlled by the service worker
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+        session = context.new_cdp_session(page)
+        errors = session.send("Page.getInstallabilityErrors")["installabilityErrors"]
+        assert errors == []
+        manifest = session.send("Page.getAppManifest")
+        assert not manifest["errors"], manifest["errors"]
+
+        context.set_offline(True)
+        page.goto("/history/")
+        expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
+        expect(page.locator("link[rel=stylesheet]")).to_have_count(1)
+        assert page.evaluate("getComputedStyle(document.body).fontFamily").startswith("system-ui")
+    finally:
+        context.close()
+
+
+PAGES = ("landing", "login", "signup", "create", "history", "detail", "settings", "shared")
+
+
+def test_screenshots_of_every_main_page(new_page, make_user):
+    user = make_user("nora")
+    done = make_generation(user, prompt="Cherry blossoms falling on a quiet river", playable=True)
+    make_generation(user, status=Status.PROCESSING, prompt="A hot-air balloon over the desert")
+    make_generation(
+        user,
+        status=Status.FAILED,
+        prompt="A city skyline made of books",
+        error_message="The model could not run.",
+    )
+    make_generation(
+        user, prompt="Waves on a black sand beach at night", playable=True, starred=True
+    )
+    from generations.actions import enable_sharing
+
+    enable_sharing(done)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        visitor = new_page(viewport)
+        member = new_page(viewport)
+        log_in(member, "nora")
+        urls = {
+            "landing": (visitor, "/"),
+            "login": (visitor, "/accounts/login/"),
+            "signup": (visitor, "/signup/"),
+            "create": (member, "/create/"),
+            "history": (member, "/history/"),
+            "detail": (member, f"/generations/{done.pk}/"),
+            "settings": (member, "/settings/"),
+            "shared": (visitor, f"/s/{done.share_token}/"),
+        }
+        for name in PAGES:
+            page, url = urls[name]
+            assert page.goto(url).status == 200, url
+            page.wait_for_load_state("networkidle")
+            settle_videos(page)
+            page.screenshot(path=SCREENSHOTS / f"{name}-{size}.png", full_page=True)
+    assert {path.name for path in SCREENSHOTS.glob("*.png")} >= {
+        f"{name}-{size}.png" for name in PAGES for size in ("phone", "desktop")
+    }
+
+
+def settle_videos(page: Page) -> None:
+    """Waits until every video shows its poster or first frame, so screenshots are stable."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('video')].every(v => v.readyState >= 1)"
+    )
