@@ -19,6 +19,7 @@ from wan_pwa.api_pagination import NewestFirstPagination
 
 class BalanceView(APIView):
     @extend_schema(
+        operation_id="credits_balance",
         summary="Your credit balance",
         responses={200: BalanceSerializer, **error_responses(401)},
         examples=[
@@ -48,6 +49,7 @@ class LedgerView(generics.ListAPIView):
         return CreditTransaction.objects.filter(user=self.request.user)
 
     @extend_schema(
+        operation_id="credits_ledger",
         summary="Your credit ledger",
         description="Every change of your balance, newest first, with the balance it left.",
         responses={200: LedgerEntrySerializer(many=True), **error_responses(400, 401)},

@@ -110,9 +110,10 @@ REPLAY_EXAMPLE = OpenApiExample(
         }
     },
 )
+THE_GENERATION = OpenApiResponse(GenerationSerializer, description="The generation as it is now.")
 # Errors every authenticated operation on one generation can answer.
 ONE_GENERATION_ERRORS = (401, 403, 404)
-SUBMISSION_ERRORS = (400, 401, 402, 403, 429, 503)
+SUBMISSION_ERRORS = (400, 401, 402, 403, 413, 429, 503)
 
 
 class IdempotencyKeyReused(ApiError):
@@ -148,7 +149,7 @@ SUBMISSION_RESPONSES = {
     retrieve=extend_schema(
         summary="Get a generation",
         description="Poll this until `status` is `succeeded`, `failed` or `canceled`.",
-        responses={200: GenerationSerializer, **error_responses(*ONE_GENERATION_ERRORS)},
+        responses={200: THE_GENERATION, **error_responses(*ONE_GENERATION_ERRORS)},
         examples=[GENERATION_EXAMPLE],
     ),
     create=extend_schema(
@@ -215,10 +216,11 @@ class GenerationViewSet(viewsets.GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
+        operation_id="generations_cancel",
         summary="Cancel a generation",
         description="Stops a generation in progress; its credits are refunded.",
         request=None,
-        responses={200: GenerationSerializer, **error_responses(*ONE_GENERATION_ERRORS, 409)},
+        responses={200: THE_GENERATION, **error_responses(*ONE_GENERATION_ERRORS, 409)},
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
@@ -226,6 +228,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
         return Response(self.get_serializer(generation).data)
 
     @extend_schema(
+        operation_id="generations_retry",
         summary="Retry a failed or canceled generation",
         description="Starts a new generation with the same parameters, charged again.",
         request=None,
@@ -250,15 +253,17 @@ class GenerationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         methods=["post"],
+        operation_id="generations_star",
         summary="Star a generation",
         request=None,
-        responses={200: GenerationSerializer, **error_responses(*ONE_GENERATION_ERRORS)},
+        responses={200: THE_GENERATION, **error_responses(*ONE_GENERATION_ERRORS)},
     )
     @extend_schema(
         methods=["delete"],
+        operation_id="generations_unstar",
         summary="Unstar a generation",
         request=None,
-        responses={200: GenerationSerializer, **error_responses(*ONE_GENERATION_ERRORS)},
+        responses={200: THE_GENERATION, **error_responses(*ONE_GENERATION_ERRORS)},
     )
     @action(detail=True, methods=["post", "delete"])
     def star(self, request: Request, pk: str) -> Response:
@@ -266,6 +271,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
         return Response(self.get_serializer(generation).data)
 
     @extend_schema(
+        operation_id="generations_video",
         summary="Download the video",
         description="The MP4 file, once `status` is `succeeded` (409 before).",
         responses={

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve
@@ -89,7 +90,14 @@ def _translate(exc: Exception) -> Exception:
         return exceptions.NotFound(*exc.args)
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(*exc.args)
-    if isinstance(exc, SuspiciousOperation):  # e.g. a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+    if isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 2**20
+        return ApiError(
+            f"The request body is larger than {limit} MB.",
+            code="payload_too_large",
+            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, SuspiciousOperation):  # e.g. too many form fields
         return exceptions.ParseError(str(exc) or "The request could not be read.")
     return exc
 
@@ -203,6 +211,10 @@ ERROR_EXAMPLES: dict[int, tuple[str, dict[str, Any]]] = {
     409: (
         "The object's state does not allow this.",
         {"code": "conflict", "message": "Cancel this generation before deleting it."},
+    ),
+    413: (
+        "The request body is too large (an image may be at most 10 MB).",
+        {"code": "payload_too_large", "message": "The request body is larger than 12 MB."},
     ),
     429: (
         "A limit was reached; retry after the `Retry-After` header's seconds.",

@@ -136,6 +136,13 @@ def test_an_unsupported_content_type_is_a_415(api):
     assert error_of(response)["code"] == "unsupported_media_type"
 
 
+def test_an_oversized_json_body_is_a_413(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api.post(URL, {**T2V, "negative_prompt": "n" * 2000}, format="json")
+    assert response.status_code == 413, response.content
+    assert error_of(response)["code"] == "payload_too_large"
+
+
 def test_image_to_video_takes_a_multipart_upload(api, user):
     image = SimpleUploadedFile("fox.png", png_bytes(), content_type="image/png")
     data = {**T2V, "model_key": "i2v-14B", "image": image}
