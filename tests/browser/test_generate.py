@@ -144,3 +144,25 @@ def test_checks_on_the_prompt_and_the_image(page: Page, make_user):
     expect(page.get_by_text("This file is not a valid JPEG, PNG or WebP image.")).to_be_visible()
     assert not Generation.objects.filter(user=user).exists()
     assert balance_of(user) == 100
+
+
+def test_a_submission_lost_on_the_network_offers_retry_and_makes_one_video(page: Page, make_user):
+    user = make_user("gus")
+    log_in(page, "gus")
+    page.get_by_label("Prompt", exact=True).fill("Snow falling on a quiet mountain village")
+
+    def drop_posts(route):
+        if route.request.method == "POST":
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/create/", drop_posts)
+    page.get_by_role("button", name="Generate").click()
+    toast = page.locator(".toast-error").filter(has_text="could not be reached")
+    expect(toast).to_be_visible()
+    page.unroute("**/create/")
+    toast.get_by_role("button", name="Retry").click()
+    page.wait_for_url("**/history/")
+    expect(page.get_by_test_id("generation-card")).to_have_count(1)
+    assert Generation.objects.filter(user=user).count() == 1

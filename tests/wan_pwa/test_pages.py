@@ -209,3 +209,16 @@ def test_unknown_pages_are_a_friendly_404(client):
     response = client.get("/no/such/page/")
     assert response.status_code == 404
     assert "There is nothing here" in response.content.decode()
+
+
+def test_htmx_posts_need_the_csrf_header_the_body_carries(user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    generation = make_generation(user)
+    page = client.get(reverse("history")).content.decode()
+    token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page)[1]
+    url = reverse("star", args=[generation.pk])
+    assert client.post(url, {"starred": "1"}, **HX).status_code == 403
+    assert client.post(url, {"starred": "1"}, HTTP_X_CSRFTOKEN=token, **HX).status_code == 200
+    generation.refresh_from_db()
+    assert generation.starred
