@@ -173,7 +173,10 @@ def file_input(content: IO[bytes], *, filename: str, content_type: str) -> str:
         "/v1/files",
         files={"content": (filename, data, content_type)},
     )
-    return uploaded["urls"]["get"]
+    try:
+        return uploaded["urls"]["get"]
+    except (KeyError, TypeError):
+        raise TransientError("Replicate stored the input image but gave no URL for it.") from None
 
 
 def default_webhook_secret() -> str:

@@ -25,6 +25,7 @@ REPLICATE_TERMINAL = frozenset({"succeeded", "failed", "canceled", "aborted"})
 REPLICATE_RANK = {"": 0, "starting": 1, "processing": 2}
 TERMINAL_RANK = 3
 ERROR_MAX_LENGTH = 500
+URL_MAX_LENGTH = 2000  # Generation.output_url
 
 _PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s?%")
 
@@ -71,7 +72,11 @@ def output_url(prediction: dict[str, Any]) -> str:
     output = prediction.get("output")
     if isinstance(output, list):
         output = next((item for item in output if isinstance(item, str)), None)
-    if isinstance(output, str) and output.startswith(("https://", "http://")):
+    if (
+        isinstance(output, str)
+        and output.startswith(("https://", "http://"))
+        and len(output) <= URL_MAX_LENGTH
+    ):
         return output
     return ""
 

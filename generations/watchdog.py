@@ -27,13 +27,24 @@ def check(generation: Generation) -> str:
     if generation.is_terminal:
         return f"already {generation.status}"
     age = timezone.now() - generation.created_at
-    if age > timedelta(seconds=settings.GENERATION_MAX_AGE):
+    result = _bring_up_to_date(generation, age)
+    generation.refresh_from_db(fields=["status", "replicate_status"])
+    # Too old, unless Replicate has finished and only our copy of the video is pending.
+    if (
+        generation.is_in_flight
+        and generation.replicate_status != Status.SUCCEEDED
+        and age > timedelta(seconds=settings.GENERATION_MAX_AGE)
+    ):
         actions.mark_failed(
             generation.pk,
             "Replicate did not finish the generation in time; your credits were refunded.",
             cancel_at_replicate=True,
         )
-        return "failed: too old, refunded"
+        result += "; failed: too old, refunded"
+    return result
+
+
+def _bring_up_to_date(generation: Generation, age: timedelta) -> str:
     try:
         if generation.prediction_id is None:
             return _find_lost_prediction(generation, age)
@@ -55,11 +66,13 @@ def check(generation: Generation) -> str:
 
 
 def _find_lost_prediction(generation: Generation, age: timedelta) -> str:
-    if generation.submit_attempts > 0:
-        found = recovery.find_prediction(generation)
-        if found is not None:
-            actions.apply_prediction_update(generation.pk, found)
-            return f"recovered prediction {found['id']} ({found['status']})"
+    if generation.submit_attempts == 0:
+        # Its submit task has not run yet (a busy or stopped worker): wait, up to the max age.
+        return "waiting for the submission"
+    found = recovery.find_prediction(generation)
+    if found is not None:
+        actions.apply_prediction_update(generation.pk, found)
+        return f"recovered prediction {found['id']} ({found['status']})"
     if age > timedelta(seconds=settings.SUBMIT_GRACE_PERIOD):
         actions.mark_failed(
             generation.pk,

@@ -29,6 +29,10 @@ class InvalidWebhook(Exception):
     """The request is not a genuine, fresh webhook; the message says why (safe to show)."""
 
 
+class SecretUnavailable(Exception):
+    """We have no usable signing key: not configured and not fetchable, or malformed."""
+
+
 def signing_key(secret: str) -> bytes:
     encoded = secret.removeprefix("whsec_")
     try:
@@ -80,12 +84,18 @@ def verify(
 
 
 def replicate_secret() -> str:
-    """REPLICATE_WEBHOOK_SECRET, else the account's key fetched once from Replicate and cached
-    (raises gateway.GatewayError when it cannot be fetched)."""
-    if settings.REPLICATE_WEBHOOK_SECRET:
-        return settings.REPLICATE_WEBHOOK_SECRET
-    secret = cache.get(SECRET_CACHE_KEY)
-    if secret is None:
-        secret = gateway.default_webhook_secret()
+    """REPLICATE_WEBHOOK_SECRET, else the account's key fetched once from Replicate and cached.
+
+    Raises SecretUnavailable when there is no usable key."""
+    secret = settings.REPLICATE_WEBHOOK_SECRET or cache.get(SECRET_CACHE_KEY)
+    if not secret:
+        try:
+            secret = gateway.default_webhook_secret()
+        except gateway.GatewayError as error:
+            raise SecretUnavailable(str(error)) from None
         cache.set(SECRET_CACHE_KEY, secret, settings.WEBHOOK_SECRET_CACHE_SECONDS)
+    try:
+        signing_key(secret)
+    except ValueError as error:
+        raise SecretUnavailable(str(error)) from None
     return secret

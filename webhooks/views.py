@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from generations import gateway, predictions
+from generations import predictions
 from webhooks import verification
 from webhooks.actions import receive_replicate_webhook
 
@@ -20,6 +21,21 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_GENERATION_ID = 2**63 - 1
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def storable(value: Any) -> Any:
+    """The parsed body with text PostgreSQL can store: no NUL characters, no lone surrogates."""
+    if isinstance(value, str):
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    return value
 
 
 def _error(status: int, message: str) -> JsonResponse:
@@ -39,7 +55,7 @@ def replicate(request: HttpRequest) -> JsonResponse:
         return _error(413, "The body is too large.")
     try:
         secret = verification.replicate_secret()
-    except gateway.GatewayError as error:
+    except verification.SecretUnavailable as error:
         logger.error("webhook signing key unavailable: %s", error)
         # Replicate retries the terminal webhook, so it can be delivered once the key is back.
         return _error(503, "The webhook signing key is not available yet; try again later.")
@@ -55,8 +71,8 @@ def replicate(request: HttpRequest) -> JsonResponse:
         logger.warning("rejected webhook for generation %s: %s", generation, error)
         return _error(401, str(error))
     try:
-        prediction = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+        prediction = storable(json.loads(body, parse_constant=_no_constants))
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return _error(400, "The body is not JSON.")
     if not predictions.is_wellformed(prediction):
         return _error(400, "The body is not a prediction (it needs a string id and status).")

@@ -135,6 +135,7 @@ def test_past_the_maximum_age_it_fails_and_refunds(user, api, settings, assert_a
     settings.GENERATION_MAX_AGE = 600
     generation = running(user)
     age(generation, 601)
+    api.get("/v1/predictions/p-1").respond(200, json=prediction("p-1", "processing"))
     cancel = api.routes[0]
 
     watch_generation.call(generation.pk, 1)
@@ -247,3 +248,30 @@ def _input_of(generation: Generation) -> dict:
     from generations.replicate_inputs import prediction_input
 
     return json.loads(json.dumps(prediction_input(generation)))
+
+
+def test_a_submission_still_waiting_for_a_busy_worker_is_not_failed_early(user, api, settings):
+    settings.SUBMIT_GRACE_PERIOD = 300
+    generation = submit(user)  # its submit task has not run yet
+    age(generation, 301)
+
+    watch_generation.call(generation.pk, 1)
+
+    generation.refresh_from_db()
+    assert generation.status == Status.QUEUED
+    assert refunds_of(generation) == 0
+
+
+def test_an_old_generation_whose_video_is_being_copied_is_not_given_up(user, api, settings):
+    settings.GENERATION_MAX_AGE = 600
+    generation = running(user)
+    apply_prediction_update(generation.pk, prediction("p-1", "succeeded", output=VIDEO_URL))
+    age(generation, 601)
+    api.get(VIDEO_URL).respond(200, content=tiny_mp4())
+
+    watch_generation.call(generation.pk, 1)
+    run_tasks()
+
+    generation.refresh_from_db()
+    assert generation.status == Status.SUCCEEDED
+    assert refunds_of(generation) == 0

@@ -340,7 +340,10 @@ def test_a_tampered_body_is_rejected(client, generation):
         json.dumps({"id": 5, "status": "failed"}).encode(),
         json.dumps({"id": "p-1", "status": ["failed"]}).encode(),
         json.dumps({"id": "p" * 65, "status": "failed"}).encode(),
+        b'{"id": "p-1", "status": "failed", "error": NaN}',
+        b"[" * 100_000 + b"]" * 100_000,
     ],
+    ids=lambda body: repr(body[:40]),
 )
 def test_signed_garbage_bodies_get_400_and_change_nothing(client, generation, body):
     before = state(generation)
@@ -437,3 +440,56 @@ def test_a_webhook_costs_a_constant_number_of_queries(client, user):
     assert all(refunds_of(generation) == 1 for generation in generations)
     assert len(set(counts)) == 1
     assert counts[0] <= 20
+
+
+def test_text_postgresql_cannot_store_is_cleaned_not_a_500(client, generation):
+    body = json.dumps(
+        prediction("p-\x001", "failed", error="bad\x00byte \ud800 lone", logs="\x00 50%")
+    ).encode()
+
+    response = post_webhook_raw(client, generation, body)
+
+    assert response.status_code == 200
+    generation.refresh_from_db()
+    assert generation.prediction_id == "p-1"
+    assert "badbyte ? lone" in generation.error_message
+    assert WebhookEvent.objects.get().payload["logs"] == " 50%"
+
+
+def test_an_overlong_output_url_fails_the_generation_instead_of_crashing(client, generation):
+    long_url = "https://replicate.delivery/" + "x" * 2000 + ".mp4"
+
+    response = post_webhook(client, generation, prediction("p-1", "succeeded", output=long_url))
+
+    assert response.status_code == 200
+    generation.refresh_from_db()
+    assert generation.status == Status.FAILED
+    assert refunds_of(generation) == 1
+
+
+def test_a_malformed_configured_secret_gets_503_not_500(client, settings, generation):
+    settings.REPLICATE_WEBHOOK_SECRET = "whsec_not base64!"
+    before = state(generation)
+
+    response = post_webhook(client, generation, prediction("p-1", "failed"))
+
+    assert response.status_code == 503
+    assert state(generation) == before
+
+
+def test_the_system_check_flags_a_malformed_secret(settings):
+    from webhooks.checks import webhook_secret_is_usable
+
+    settings.REPLICATE_WEBHOOK_SECRET = "whsec_not base64!"
+    assert [error.id for error in webhook_secret_is_usable(None)] == ["webhooks.E001"]
+    settings.REPLICATE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    assert webhook_secret_is_usable(None) == []
+
+
+def post_webhook_raw(client, generation, body: bytes):
+    return client.post(
+        f"{URL}?generation={generation.pk}",
+        data=body,
+        content_type="application/json",
+        **sign(body),
+    )

@@ -33,8 +33,9 @@ class Command(BaseCommand):
         checked = 0
         for generation in stale.iterator():
             checked += 1
+            was = generation.status
             result = watchdog.check(generation)
-            self.stdout.write(f"#{generation.pk} ({generation.status}): {result}")
+            self.stdout.write(f"#{generation.pk} ({was}): {result}")
         self.stdout.write(
             self.style.SUCCESS(f"Checked {checked} stale generation{'s' * (checked != 1)}.")
         )
