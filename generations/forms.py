@@ -73,9 +73,6 @@ class CreateForm(forms.Form):
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
 
-    def fields_initial(self) -> dict:
-        return {name: field.initial for name, field in self.fields.items()}
-
     @classmethod
     def remixing(cls, user, generation: Generation) -> CreateForm:
         """An unbound form prefilled with the parameters of one of the user's generations."""

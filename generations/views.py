@@ -26,6 +26,7 @@ from credits.actions import InsufficientCredits
 from generations import actions, catalog, selectors
 from generations.files import zip_stream
 from generations.forms import CreateForm
+from generations.limits import LimitExceeded, submit_within_limits
 from generations.models import Generation, Status
 from generations.templatetags.wan_ui import retry_action_tag
 
@@ -56,17 +57,23 @@ def create(request: HttpRequest) -> HttpResponse:
         form = CreateForm(request.user, request.POST, request.FILES)
         if form.is_valid():
             params = form.params()
+            key = form.cleaned_data["idempotency_key"] or None
             try:
-                generation = actions.submit_generation(
+                generation, _ = submit_within_limits(
                     request.user,
-                    params,
-                    idempotency_key=form.cleaned_data["idempotency_key"] or None,
+                    cost=_cost_or_none(params.model_key, params.resolution),
+                    idempotency_key=key,
+                    submit=lambda: actions.submit_generation(
+                        request.user, params, idempotency_key=key
+                    ),
                 )
             except ValidationError as error:
                 form.add_error(None, error)
             except InsufficientCredits as error:
                 insufficient = error
                 form.add_error(None, str(error))
+            except LimitExceeded as error:
+                form.add_error(None, error.message)
             else:
                 messages.success(
                     request,
@@ -104,13 +111,16 @@ def create(request: HttpRequest) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-def _cost_preview(form: CreateForm) -> int | None:
-    """The cost of what the form currently asks for, before the page's script takes over."""
-    values = form.data if form.is_bound else {**form.fields_initial(), **form.initial}
+def _cost_or_none(model_key: str, resolution: str) -> int | None:
     try:
-        return catalog.cost_of(values.get("model_key", ""), values.get("resolution", ""))
+        return catalog.cost_of(model_key, resolution)
     except catalog.CatalogError:
         return None
+
+
+def _cost_preview(form: CreateForm) -> int | None:
+    """The cost of what the form currently asks for, before the page's script takes over."""
+    return _cost_or_none(form["model_key"].value() or "", form["resolution"].value() or "")
 
 
 def _int(value: str) -> int | None:
@@ -285,12 +295,20 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     key = (request.POST.get("idempotency_key") or "")[:128] or None
     try:
-        new = actions.retry_generation(generation, idempotency_key=key)
+        new, _ = submit_within_limits(
+            request.user,
+            cost=generation.cost,
+            idempotency_key=key,
+            submit=lambda: actions.retry_generation(generation, idempotency_key=key),
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _redirect(request, reverse("detail", args=[pk]))
     except InsufficientCredits as error:
         messages.error(request, str(error), extra_tags="action-billing")
+        return _redirect(request, reverse("detail", args=[pk]))
+    except LimitExceeded as error:
+        messages.error(request, error.message)
         return _redirect(request, reverse("detail", args=[pk]))
     messages.success(request, f"Retrying #{pk} as #{new.pk}: {new.cost} credits reserved.")
     return _redirect(request, reverse("history"))

@@ -82,7 +82,7 @@ def test_screenshots_of_every_main_page(new_page, make_user):
         for name in PAGES:
             page, url = urls[name]
             assert page.goto(url).status == 200, url
-            page.wait_for_load_state("networkidle")
+            page.wait_for_load_state("load")
             settle_videos(page)
             page.screenshot(path=SCREENSHOTS / f"{name}-{size}.png", full_page=True)
     assert {path.name for path in SCREENSHOTS.glob("*.png")} >= {

@@ -225,3 +225,24 @@ def test_create_needs_the_csrf_token(client, user):
     client.force_login(user)
     assert client.post(reverse("create"), form_data()).status_code == 403
     assert not Generation.objects.exists()
+
+
+def test_the_in_flight_cap_applies_to_the_page_too(logged_in, user, settings):
+    settings.MAX_IN_FLIGHT_PER_USER = 1
+    make_generation(user, status=Status.PROCESSING)
+    response = logged_in.post(reverse("create"), form_data())
+    assert response.status_code == 422
+    assert "You have 1 generations in progress (at most 1)" in response.content.decode()
+    assert Generation.objects.filter(user=user).count() == 1
+
+
+def test_the_daily_spend_cap_stops_page_submissions_and_retries(logged_in, user, settings):
+    failed = make_generation(user, status=Status.FAILED)
+    settings.DAILY_CREDIT_SPEND_CAP = 0
+    response = logged_in.post(reverse("create"), form_data())
+    assert response.status_code == 422
+    assert "reached its generation budget for today" in response.content.decode()
+    page = logged_in.post(reverse("retry", args=[failed.pk]), follow=True).content.decode()
+    assert "reached its generation budget for today" in page
+    assert Generation.objects.filter(user=user).count() == 1
+    assert balance_of(user) == 100
