@@ -114,6 +114,23 @@ def test_image_to_video_with_a_dropped_image(page: Page, make_user):
     expect(page.get_by_test_id("credit-balance")).to_have_text("80 credits")
 
 
+def watch_upload_progress(page: Page) -> None:
+    """Records on <html> (which no swap replaces) what the upload progress bar showed."""
+    page.evaluate(
+        """() => {
+            const root = document.documentElement;
+            document.addEventListener("htmx:xhr:loadstart", () => {
+                const box = document.querySelector("[data-upload-progress]");
+                root.dataset.progressShown = String(!box.hidden);
+            });
+            document.addEventListener("htmx:xhr:progress", (event) => {
+                const bar = document.querySelector("[data-upload-progress] progress");
+                root.dataset.uploaded = String(bar.value);
+            });
+        }"""
+    )
+
+
 def test_checks_on_the_prompt_and_the_image(page: Page, make_user):
     user = make_user("finn")
     log_in(page, "finn")
@@ -140,8 +157,12 @@ def test_checks_on_the_prompt_and_the_image(page: Page, make_user):
         {"name": "fake.png", "mimeType": "image/png", "buffer": b"not really a png at all"}
     )
     page.get_by_label("Prompt", exact=True).fill("A field of sunflowers turning towards the sun")
+    watch_upload_progress(page)
     page.get_by_role("button", name="Generate").click()
     expect(page.get_by_text("This file is not a valid JPEG, PNG or WebP image.")).to_be_visible()
+    # The upload showed its progress bar and went all the way.
+    assert page.evaluate("document.documentElement.dataset.progressShown") == "true"
+    assert page.evaluate("document.documentElement.dataset.uploaded") == "100"
     assert not Generation.objects.filter(user=user).exists()
     assert balance_of(user) == 100
 
