@@ -245,7 +245,8 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# REST API limits (generations/limits.py): counters in the cache, shared by all workers.
+# Submission limits for the pages and the API (generations/limits.py): counters in the cache,
+# shared by all workers.
 API_SUBMISSIONS_PER_MINUTE = env_int("API_SUBMISSIONS_PER_MINUTE", 10)
 API_SUBMISSION_RATE_WINDOW = env_int("API_SUBMISSION_RATE_WINDOW", 60)  # seconds
 MAX_IN_FLIGHT_PER_USER = env_int("MAX_IN_FLIGHT_PER_USER", 3)
