@@ -11,7 +11,8 @@ from django.shortcuts import render
 from credits.actions import GRANT_TYPES, CreditError, add_credits, open_credit_account
 from credits.admin import CreditTransactionInline
 from credits.models import TransactionType
-from wan_pwa.models import User
+from wan_pwa.api_keys import revoke_api_key
+from wan_pwa.models import ApiKey, User
 
 
 class GrantCreditsForm(forms.Form):
@@ -96,3 +97,29 @@ class UserAdmin(DjangoUserAdmin):
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             },
         )
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Staff see and revoke keys; nobody creates or edits one here (the key is shown only to its
+    owner, once, on the Settings page)."""
+
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "created_at")
+    search_fields = ("name", "prefix", "user__username", "user__email")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    exclude = ("key_hash",)
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected API keys", permissions=["view"])
+    def revoke(self, request: HttpRequest, queryset) -> None:
+        for api_key in queryset:
+            revoke_api_key(api_key)
+        self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)

@@ -100,3 +100,16 @@ def test_users_added_in_the_admin_get_the_welcome_bonus(staff_client, django_use
     )
     dave = django_user_model.objects.get(username="dave")
     assert balance_of(dave) == 100
+
+
+def test_staff_can_revoke_a_users_api_key_but_never_see_or_create_one(staff_client, user):
+    from wan_pwa.api_keys import create_api_key, find_active_key
+
+    api_key, raw_key = create_api_key(user, "ci")
+    changelist = reverse("admin:wan_pwa_apikey_changelist")
+    page = staff_client.get(changelist).content.decode()
+    assert api_key.prefix in page
+    assert raw_key not in page and api_key.key_hash not in page
+    assert staff_client.get(reverse("admin:wan_pwa_apikey_add")).status_code == 403
+    staff_client.post(changelist, {"action": "revoke", "_selected_action": [api_key.pk]})
+    assert find_active_key(raw_key) is None
