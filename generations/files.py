@@ -75,8 +75,13 @@ def _byte_range(header: str, size: int) -> tuple[int, int] | None:
 
 
 def file_response(
-    request: HttpRequest, stored: FieldFile, *, download_name: str = ""
+    request: HttpRequest,
+    stored: FieldFile,
+    *,
+    attachment_name: str = "",
+    cache_control: str = "private, max-age=3600",
 ) -> HttpResponse:
+    """The stored file, whole or the one byte range asked for; an attachment when named."""
     if not stored:
         raise Http404("No such file.")
     try:
@@ -96,8 +101,8 @@ def file_response(
         response: HttpResponse = FileResponse(
             handle,
             content_type=content_type,
-            as_attachment=bool(download_name),
-            filename=download_name,
+            as_attachment=bool(attachment_name),
+            filename=attachment_name,
         )
     else:
         start, end = byte_range
@@ -107,11 +112,11 @@ def file_response(
         )
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(end - start + 1)
-        if download_name:
-            response["Content-Disposition"] = f'attachment; filename="{download_name}"'
+        if attachment_name:
+            response["Content-Disposition"] = f'attachment; filename="{attachment_name}"'
     response["Accept-Ranges"] = "bytes"
-    # Private: a shared proxy must never hand one user's video to another.
-    response["Cache-Control"] = "private, max-age=3600"
+    # Always private: a shared proxy must never hand one user's video to another.
+    response["Cache-Control"] = cache_control
     return response
 
 
@@ -126,7 +131,7 @@ def generation_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         raise Http404("No such file.")
     generation = selectors.generation_of(request.user, pk)
     name = download_name(generation) if kind == "video" and "download" in request.GET else ""
-    return file_response(request, _field(generation, kind), download_name=name)
+    return file_response(request, _field(generation, kind), attachment_name=name)
 
 
 @require_GET
@@ -134,7 +139,8 @@ def shared_file(request: HttpRequest, token: str, kind: str) -> HttpResponse:
     if kind not in SHARED_FILES:
         raise Http404("No such file.")
     generation = selectors.shared_generation(token)
-    return file_response(request, _field(generation, kind))
+    # Not kept by browsers: a revoked link must stop playing at once.
+    return file_response(request, _field(generation, kind), cache_control="private, no-store")
 
 
 class _Pipe:

@@ -151,7 +151,6 @@ def history(request: HttpRequest) -> HttpResponse:
         "status_filter": status if status in Status.values else "",
         "starred_filter": starred,
         "statuses": Status.choices,
-        "per_page": per_page,
         "query": query.urlencode(),
         "next_url": request.get_full_path(),
     }

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -41,6 +41,10 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
+def _ledger_page(request: HttpRequest) -> Page:
+    return Paginator(ledger_of(request.user), LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
 def _password_form(user, data=None) -> PasswordChangeForm:
     form = PasswordChangeForm(user, data)
     # One form among several on the Settings page: it must not grab the focus and scroll to it.
@@ -50,12 +54,11 @@ def _password_form(user, data=None) -> PasswordChangeForm:
 
 def _settings_page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
     """The whole Settings page, with any bound form (and its errors) in place of a fresh one."""
-    ledger = Paginator(ledger_of(request.user), LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "profile_form": forms.get("profile_form") or ProfileForm(instance=request.user),
         "password_form": forms.get("password_form") or _password_form(request.user),
         "sessions_form": forms.get("sessions_form") or ConfirmPasswordForm(request.user),
-        "ledger": ledger,
+        "ledger": _ledger_page(request),
     }
     return render(request, "wan_pwa/settings.html", context, status=status)
 
@@ -64,10 +67,7 @@ def _settings_page(request: HttpRequest, status: int = 200, **forms) -> HttpResp
 @require_GET
 def settings_page(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "ledger":
-        ledger = Paginator(ledger_of(request.user), LEDGER_PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
-        return render(request, "wan_pwa/settings.html#ledger", {"ledger": ledger})
+        return render(request, "wan_pwa/settings.html#ledger", {"ledger": _ledger_page(request)})
     return _settings_page(request)
 
 

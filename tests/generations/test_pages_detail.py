@@ -77,7 +77,9 @@ def test_share_link_works_logged_out_until_revoked(logged_in, client, user):
     public = client.get(share_url)
     assert public.status_code == 200
     assert done.prompt in public.content.decode()
-    assert b"".join(client.get(video_url).streaming_content) == VIDEO_BYTES
+    shared_video = client.get(video_url)
+    assert b"".join(shared_video.streaming_content) == VIDEO_BYTES
+    assert shared_video["Cache-Control"] == "private, no-store"
     assert client.get(reverse("shared-file", args=[done.share_token, "input"])).status_code == 404
 
     client.force_login(user)
