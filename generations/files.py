@@ -22,7 +22,7 @@ from django.http import (
     HttpResponse,
     StreamingHttpResponse,
 )
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from generations import selectors
 from generations.models import Generation
@@ -124,7 +124,7 @@ def download_name(generation: Generation) -> str:
     return f"wan-{generation.pk}.mp4"
 
 
-@require_GET
+@require_safe
 @login_required
 def generation_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     if kind not in OWNER_FILES:
@@ -134,7 +134,7 @@ def generation_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     return file_response(request, _field(generation, kind), attachment_name=name)
 
 
-@require_GET
+@require_safe
 def shared_file(request: HttpRequest, token: str, kind: str) -> HttpResponse:
     if kind not in SHARED_FILES:
         raise Http404("No such file.")

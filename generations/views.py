@@ -19,7 +19,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from credits.actions import InsufficientCredits
@@ -134,7 +134,7 @@ def _int(value: str) -> int | None:
 
 
 @login_required
-@require_GET
+@require_safe
 def history(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     starred = request.GET.get("starred") == "1"
@@ -211,7 +211,7 @@ def _announce_finish(request: HttpRequest, generation: Generation, since: str) -
 
 
 @login_required
-@require_GET
+@require_safe
 def generation_card(request: HttpRequest, pk: int) -> HttpResponse:
     """One history card: what in-flight cards poll until they come to an end."""
     generation = selectors.generation_of(request.user, pk)
@@ -227,7 +227,7 @@ def generation_card(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     if request.htmx:
@@ -355,7 +355,7 @@ def revoke_share(request: HttpRequest, pk: int) -> HttpResponse:
 # Public
 
 
-@require_GET
+@require_safe
 def shared(request: HttpRequest, token: str) -> HttpResponse:
     generation = selectors.shared_generation(token)
     return render(request, "generations/shared.html", {"generation": generation})

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 THEME_COLOR = "#3346c8"
 BACKGROUND_COLOR = "#121417"
@@ -25,7 +25,7 @@ SHELL_STATIC = (
 )
 
 
-@require_GET
+@require_safe
 @cache_control(max_age=3600, public=True)
 def manifest(request: HttpRequest) -> JsonResponse:
     icons = [
@@ -61,7 +61,7 @@ def manifest(request: HttpRequest) -> JsonResponse:
     return JsonResponse(data, content_type="application/manifest+json")
 
 
-@require_GET
+@require_safe
 @cache_control(no_cache=True)  # browsers check for a new worker on every visit
 def service_worker(request: HttpRequest) -> HttpResponse:
     shell = [static(path) for path in SHELL_STATIC]
@@ -74,6 +74,6 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def offline(request: HttpRequest) -> HttpResponse:
     return render(request, "wan_pwa/offline.html")

@@ -8,7 +8,7 @@ from django.core.paginator import Page, Paginator
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from credits.selectors import ledger_of
 from wan_pwa.forms import ConfirmPasswordForm, ProfileForm, SignUpForm
@@ -16,7 +16,7 @@ from wan_pwa.forms import ConfirmPasswordForm, ProfileForm, SignUpForm
 LEDGER_PAGE_SIZE = 20
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("create")
@@ -64,7 +64,7 @@ def _settings_page(request: HttpRequest, status: int = 200, **forms) -> HttpResp
 
 
 @login_required
-@require_GET
+@require_safe
 def settings_page(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "ledger":
         return render(request, "wan_pwa/settings.html#ledger", {"ledger": _ledger_page(request)})

@@ -32,6 +32,7 @@ def test_landing_for_visitors_and_create_for_members(client, user):
     page = client.get(reverse("home")).content.decode()
     assert "Turn a prompt into a video" in page
     assert reverse("signup") in page and reverse("login") in page
+    assert client.head(reverse("home")).status_code == 200  # uptime checks use HEAD
     client.force_login(user)
     assert client.get(reverse("home"))["Location"] == reverse("create")
 
