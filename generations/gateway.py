@@ -112,7 +112,7 @@ def _call(action: str, function, *args, **kwargs):
     except ReplicateError as error:
         status = error.status or 0
         detail = error.detail or error.title or f"HTTP {status}"
-        message = f"Replicate could not {action}: {detail}"
+        message = f"Replicate could not {action}: {detail.rstrip('.')}."
         if status == 429 or status >= 500:
             headers = getattr(_last_response, "headers", None)
             raise TransientError(message, retry_after=_retry_after(headers, detail)) from None
@@ -122,9 +122,11 @@ def _call(action: str, function, *args, **kwargs):
     except httpx.TimeoutException:
         raise TransientError(f"Replicate did not answer in time to {action}.") from None
     except httpx.HTTPError as error:
-        raise TransientError(f"Replicate could not be reached to {action}: {error}") from None
+        raise TransientError(f"Replicate could not be reached to {action} ({error}).") from None
     except ValueError as error:  # a body that is not JSON
-        raise TransientError(f"Replicate sent an unreadable answer to {action}: {error}") from None
+        raise TransientError(
+            f"Replicate sent an unreadable answer to {action} ({error})."
+        ) from None
 
 
 def _json(method: str, path: str, **kwargs) -> Any:

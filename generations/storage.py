@@ -60,7 +60,7 @@ def download(url: str, destination: IO[bytes], *, max_bytes: int) -> int:
                     )
                 destination.write(chunk)
     except (httpx.HTTPError, ValueError) as error:
-        raise CopyError(f"The video could not be downloaded: {error}", permanent=False) from None
+        raise CopyError(f"The video could not be downloaded ({error}).", permanent=False) from None
     destination.flush()
     return size
 
@@ -115,7 +115,7 @@ def copy_output(generation_id: int, attempt: int) -> None:
             base=settings.OUTPUT_COPY_RETRY_DELAY,
             cap=settings.WATCHDOG_MAX_DELAY,
         )
-        logger.info("generation %s: %s; copying again in %.0f s", generation_id, error, delay)
+        logger.info("generation %s: %s Copying again in %.0f s.", generation_id, error, delay)
         tasks.enqueue_later(tasks.copy_output, delay, generation_id, attempt + 1)
         return
     actions.store_output(generation_id, video_name=video_name, poster_name=poster_name)

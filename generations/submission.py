@@ -69,7 +69,7 @@ def submit(generation_id: int) -> None:
             cap=settings.SUBMIT_RETRY_MAX_DELAY,
             at_least=error.retry_after,
         )
-        logger.info("generation %s: %s; trying again in %.0f s", generation_id, error, delay)
+        logger.info("generation %s: %s Trying again in %.0f s.", generation_id, error, delay)
         tasks.enqueue_later(tasks.submit_prediction, delay, generation_id)
         return
     actions.apply_prediction_update(generation_id, prediction)

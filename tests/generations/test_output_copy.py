@@ -119,7 +119,10 @@ def test_an_image_instead_of_a_video_is_refused(finished, delivery, isolated_med
 
     finished.refresh_from_db()
     assert finished.status == Status.FAILED
-    assert "not an MP4" in finished.error_message or "not a readable" in finished.error_message
+    assert finished.error_message == (
+        "The video could not be saved: The output is not an MP4 video. "
+        "Your credits were refunded."
+    )
 
 
 def test_a_video_over_the_size_cap_is_refused_while_streaming(
