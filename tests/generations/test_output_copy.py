@@ -120,8 +120,7 @@ def test_an_image_instead_of_a_video_is_refused(finished, delivery, isolated_med
     finished.refresh_from_db()
     assert finished.status == Status.FAILED
     assert finished.error_message == (
-        "The video could not be saved: The output is not an MP4 video. "
-        "Your credits were refunded."
+        "The video could not be saved: The output is not an MP4 video. Your credits were refunded."
     )
 
 
