@@ -6,12 +6,10 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import threading
 import time
 
 import pytest
 from django.core.cache import caches
-from django.db import connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -19,6 +17,7 @@ from credits.selectors import balance_of
 from generations.limits import increment
 from generations.models import Generation
 from tests.api.conftest import T2V
+from tests.concurrency.threads import race
 
 pytestmark = pytest.mark.django_db
 
@@ -191,26 +190,6 @@ def test_an_unreachable_cache_fails_closed(api, limits):
     assert not Generation.objects.exists()
 
 
-def run_in_threads(count: int, work) -> list:
-    results: list = [None] * count
-    barrier = threading.Barrier(count)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=5)
-            results[index] = work()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_increments_lose_nothing(shared_cache):
@@ -219,7 +198,7 @@ def test_concurrent_increments_lose_nothing(shared_cache):
             increment("test:counter", 1, timeout=60)
         return 0
 
-    run_in_threads(8, add_25)
+    race([add_25] * 8)
     assert caches["default"].get("test:counter") == 200
 
 
@@ -233,7 +212,7 @@ def test_concurrent_submissions_respect_the_in_flight_cap(user, api_key, limits,
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key}")
         return submit(client).status_code
 
-    statuses = run_in_threads(6, submit_once)
+    statuses = race([submit_once] * 6)
     assert sorted(statuses) == [201, 201, 429, 429, 429, 429]
     assert Generation.objects.filter(user=user).count() == 2
     assert balance_of(user) == 90

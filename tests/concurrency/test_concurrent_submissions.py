@@ -3,16 +3,15 @@ an idempotency key charges once, and racing endings refund exactly once."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from credits.selectors import balance_of
 from generations.actions import apply_prediction_update, cancel_generation, mark_failed
 from generations.models import Generation, Status
+from tests.concurrency.threads import race
 from tests.generations.lifecycle_helpers import (
     configure,
     post_webhook,
@@ -28,29 +27,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def replicate_settings(settings):
     configure(settings)
-
-
-def race(calls) -> list:
-    """Runs the callables at the same moment, one thread each; returns results or errors."""
-    results: list = [None] * len(calls)
-    barrier = threading.Barrier(len(calls))
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = calls[index]()
-        except Exception as error:  # the outcome is what the test inspects
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def kinds(results: list) -> Counter:

@@ -3,42 +3,17 @@ balance covers."""
 
 from __future__ import annotations
 
-import threading
+import functools
 
 import pytest
-from django.db import connection
 
 from credits.actions import InsufficientCredits, charge_generation, refund_generation_charge
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
 from generations.models import Generation
+from tests.concurrency.threads import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_in_threads(target, items) -> list:
-    results: list = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(len(items))
-
-    def worker(item) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcome = target(item)
-        except Exception as error:  # the outcome is what the test inspects
-            outcome = error
-        finally:
-            connection.close()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=worker, args=(item,)) for item in items]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def generations_for(user, count: int) -> list[Generation]:
@@ -59,7 +34,7 @@ def generations_for(user, count: int) -> list[Generation]:
 def test_fifty_concurrent_charges_of_10_from_100_let_exactly_ten_through(user, assert_audit_clean):
     generations = generations_for(user, 50)
 
-    results = run_in_threads(charge_generation, generations)
+    results = race([functools.partial(charge_generation, g) for g in generations])
 
     charged = [r for r in results if isinstance(r, CreditTransaction)]
     refused = [r for r in results if isinstance(r, InsufficientCredits)]
@@ -73,7 +48,7 @@ def test_concurrent_refunds_of_one_generation_refund_it_once(user, assert_audit_
     (generation,) = generations_for(user, 1)
     charge_generation(generation)
 
-    results = run_in_threads(lambda _: refund_generation_charge(generation), range(20))
+    results = race([lambda: refund_generation_charge(generation)] * 20)
 
     assert sum(isinstance(r, CreditTransaction) for r in results) == 1
     assert results.count(None) == 19
