@@ -23,7 +23,14 @@ from credits.models import CreditTransaction
 from credits.selectors import balance_of
 from generations import catalog, predictions, tasks
 from generations.images import validate_image
-from generations.models import STATUS_RANK, Generation, Kind, Status, new_share_token
+from generations.models import (
+    STATUS_RANK,
+    Generation,
+    Kind,
+    Status,
+    new_share_token,
+    requested_fields,
+)
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 128
 
@@ -79,15 +86,7 @@ class GenerationParams:
             errors["image"] = ["Text-to-video takes no input image; choose image-to-video."]
         if errors:
             raise ValidationError(errors)
-        return GenerationParams(
-            model_key=self.model_key,
-            resolution=self.resolution,
-            aspect_ratio=self.aspect_ratio,
-            prompt=prompt,
-            negative_prompt=negative_prompt,
-            seed=self.seed,
-            image=self.image,
-        )
+        return replace(self, prompt=prompt, negative_prompt=negative_prompt)
 
     @property
     def cost(self) -> int:
@@ -143,12 +142,7 @@ def _create_charged_generation(
     generation = Generation(
         user=user,
         kind=Kind.IMAGE_TO_VIDEO if model.needs_image else Kind.TEXT_TO_VIDEO,
-        model_key=params.model_key,
-        resolution=params.resolution,
-        aspect_ratio=params.aspect_ratio,
-        prompt=params.prompt,
-        negative_prompt=params.negative_prompt,
-        seed=params.seed,
+        **requested_fields(params),
         cost=params.cost,
         idempotency_key=idempotency_key or None,
         retried_from=retried_from,
@@ -174,14 +168,7 @@ def _create_charged_generation(
 
 def params_of(generation: Generation) -> GenerationParams:
     """The parameters a generation was made with (for retry and remix)."""
-    return GenerationParams(
-        model_key=generation.model_key,
-        resolution=generation.resolution,
-        aspect_ratio=generation.aspect_ratio,
-        prompt=generation.prompt,
-        negative_prompt=generation.negative_prompt,
-        seed=generation.seed,
-    )
+    return GenerationParams(**requested_fields(generation))
 
 
 def set_starred(generation: Generation, starred: bool) -> Generation:

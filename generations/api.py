@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 
 from generations import actions, catalog
 from generations.limits import submit_within_limits
-from generations.models import Generation
+from generations.models import Generation, requested_fields
 from generations.serializers import (
     CatalogModelSerializer,
     GenerationCreateSerializer,
@@ -344,22 +344,11 @@ def _cost_or_none(model_key: str, resolution: str) -> int | None:
 
 
 def _same_request(generation: Generation, params: actions.GenerationParams) -> bool:
-    first = actions.params_of(generation)
-    return (
-        first.model_key,
-        first.resolution,
-        first.aspect_ratio,
-        first.prompt,
-        first.negative_prompt,
-        first.seed,
-    ) == (
-        params.model_key,
-        params.resolution,
-        params.aspect_ratio,
-        params.prompt.strip(),
-        params.negative_prompt.strip(),
-        params.seed,
-    )
+    return requested_fields(generation) == {
+        **requested_fields(params),
+        "prompt": params.prompt.strip(),
+        "negative_prompt": params.negative_prompt.strip(),
+    }
 
 
 def _as_conflict(operation: Callable[..., T], *args, **kwargs) -> T:

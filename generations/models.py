@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -58,6 +59,16 @@ def poster_path(instance: Generation, filename: str) -> str:
 
 def new_share_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+# What a user chooses for a generation (every other field is ours): GenerationParams carries
+# them in, a retry asks for them again, and Replicate's input is made from them.
+REQUESTED_FIELDS = ("model_key", "resolution", "aspect_ratio", "prompt", "negative_prompt", "seed")
+
+
+def requested_fields(source: object) -> dict[str, Any]:
+    """The requested fields of a Generation or a GenerationParams, by name."""
+    return {name: getattr(source, name) for name in REQUESTED_FIELDS}
 
 
 class GenerationQuerySet(models.QuerySet):

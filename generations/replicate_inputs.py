@@ -9,7 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from generations import catalog
-from generations.models import Generation
+from generations.models import Generation, requested_fields
 
 
 def webhook_url(generation: Generation) -> str:
@@ -26,12 +26,4 @@ def replicate_model(generation: Generation) -> str:
 
 
 def prediction_input(generation: Generation, *, image_url: str | None = None) -> dict[str, Any]:
-    return catalog.replicate_input(
-        model_key=generation.model_key,
-        resolution=generation.resolution,
-        aspect_ratio=generation.aspect_ratio,
-        prompt=generation.prompt,
-        negative_prompt=generation.negative_prompt,
-        seed=generation.seed,
-        image_url=image_url,
-    )
+    return catalog.replicate_input(**requested_fields(generation), image_url=image_url)
