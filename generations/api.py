@@ -26,7 +26,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from generations import actions, catalog
-from generations.limits import submit_within_limits
+from generations.limits import submit_generation_within_limits, submit_within_limits
 from generations.models import Generation, requested_fields
 from generations.serializers import (
     CatalogModelSerializer,
@@ -199,13 +199,8 @@ class GenerationViewSet(viewsets.GenericViewSet):
         serializer = GenerationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         params = serializer.to_params()
-        generation, created = submit_within_limits(
-            request.user,
-            cost=_cost_or_none(params.model_key, params.resolution),
-            idempotency_key=idempotency_key,
-            submit=lambda: actions.submit_generation(
-                request.user, params, idempotency_key=idempotency_key
-            ),
+        generation, created = submit_generation_within_limits(
+            request.user, params, idempotency_key=idempotency_key
         )
         if not created and not _same_request(generation, params):
             raise IdempotencyKeyReused()
@@ -241,7 +236,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
         idempotency_key = _idempotency_key(request)
         generation, created = submit_within_limits(
             request.user,
-            cost=_cost_or_none(original.model_key, original.resolution),
+            cost=catalog.cost_or_none(original.model_key, original.resolution),
             idempotency_key=idempotency_key,
             submit=lambda: _as_conflict(
                 actions.retry_generation, original, idempotency_key=idempotency_key
@@ -334,13 +329,6 @@ def _idempotency_key(request: Request) -> str | None:
             status_code=status.HTTP_400_BAD_REQUEST,
         )
     return key
-
-
-def _cost_or_none(model_key: str, resolution: str) -> int | None:
-    try:
-        return catalog.cost_of(model_key, resolution)
-    except catalog.CatalogError:
-        return None  # the submission itself reports the error
 
 
 def _same_request(generation: Generation, params: actions.GenerationParams) -> bool:

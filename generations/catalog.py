@@ -116,6 +116,14 @@ def cost_of(model_key: str, resolution: str) -> int:
     return get_model(model_key).variant(resolution).credits
 
 
+def cost_or_none(model_key: str, resolution: str) -> int | None:
+    """The cost, or None for a model or resolution we do not offer (validation says why)."""
+    try:
+        return cost_of(model_key, resolution)
+    except CatalogError:
+        return None
+
+
 def replicate_input(
     *,
     model_key: str,

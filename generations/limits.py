@@ -24,6 +24,8 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from credits.models import CreditTransaction, TransactionType
+from generations import catalog
+from generations.actions import GenerationParams, submit_generation
 from generations.models import Generation
 
 CACHE_ERRORS = (DatabaseError, RedisError, OSError)
@@ -190,6 +192,18 @@ def submit_within_limits(
             return submit(), True
         with daily_spend_reservation(cost):
             return submit(), True
+
+
+def submit_generation_within_limits(
+    user, params: GenerationParams, *, idempotency_key: str | None
+) -> tuple[Generation, bool]:
+    """`submit_generation` under every limit: the create page and the API's create."""
+    return submit_within_limits(
+        user,
+        cost=catalog.cost_or_none(params.model_key, params.resolution),
+        idempotency_key=idempotency_key,
+        submit=lambda: submit_generation(user, params, idempotency_key=idempotency_key),
+    )
 
 
 def _replay(user, idempotency_key: str | None) -> Generation | None:

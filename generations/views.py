@@ -26,7 +26,11 @@ from credits.actions import InsufficientCredits
 from generations import actions, catalog, selectors
 from generations.files import zip_stream
 from generations.forms import CreateForm
-from generations.limits import LimitExceeded, submit_within_limits
+from generations.limits import (
+    LimitExceeded,
+    submit_generation_within_limits,
+    submit_within_limits,
+)
 from generations.models import Generation, Status
 from generations.templatetags.wan_ui import retry_action_tag
 
@@ -59,13 +63,8 @@ def create(request: HttpRequest) -> HttpResponse:
             params = form.params()
             key = form.cleaned_data["idempotency_key"] or None
             try:
-                generation, _ = submit_within_limits(
-                    request.user,
-                    cost=_cost_or_none(params.model_key, params.resolution),
-                    idempotency_key=key,
-                    submit=lambda: actions.submit_generation(
-                        request.user, params, idempotency_key=key
-                    ),
+                generation, _ = submit_generation_within_limits(
+                    request.user, params, idempotency_key=key
                 )
             except ValidationError as error:
                 form.add_error(None, error)
@@ -111,16 +110,9 @@ def create(request: HttpRequest) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-def _cost_or_none(model_key: str, resolution: str) -> int | None:
-    try:
-        return catalog.cost_of(model_key, resolution)
-    except catalog.CatalogError:
-        return None
-
-
 def _cost_preview(form: CreateForm) -> int | None:
     """The cost of what the form currently asks for, before the page's script takes over."""
-    return _cost_or_none(form["model_key"].value() or "", form["resolution"].value() or "")
+    return catalog.cost_or_none(form["model_key"].value() or "", form["resolution"].value() or "")
 
 
 def _int(value: str) -> int | None:
