@@ -63,12 +63,7 @@ def submit(generation_id: int) -> None:
                 f"{error} Gave up after {attempt} attempts; your credits were refunded.",
             )
             return
-        delay = tasks.retry_delay(
-            attempt,
-            base=settings.SUBMIT_RETRY_DELAY,
-            cap=settings.SUBMIT_RETRY_MAX_DELAY,
-            at_least=error.retry_after,
-        )
+        delay = _backoff(attempt, error)
         logger.info("generation %s: %s Trying again in %.0f s.", generation_id, error, delay)
         tasks.enqueue_later(tasks.submit_prediction, delay, generation_id)
         return
@@ -85,10 +80,16 @@ def cancel_at_replicate(prediction_id: str, attempt: int) -> None:
         if attempt >= settings.SUBMIT_MAX_ATTEMPTS:
             logger.warning("prediction %s: %s; giving up canceling it", prediction_id, error)
             return
-        delay = tasks.retry_delay(
-            attempt,
-            base=settings.SUBMIT_RETRY_DELAY,
-            cap=settings.SUBMIT_RETRY_MAX_DELAY,
-            at_least=error.retry_after,
+        tasks.enqueue_later(
+            tasks.cancel_prediction, _backoff(attempt, error), prediction_id, attempt + 1
         )
-        tasks.enqueue_later(tasks.cancel_prediction, delay, prediction_id, attempt + 1)
+
+
+def _backoff(attempt: int, error: gateway.TransientError) -> float:
+    """Seconds before calling Replicate again after a transient error (its Retry-After counts)."""
+    return tasks.retry_delay(
+        attempt,
+        base=settings.SUBMIT_RETRY_DELAY,
+        cap=settings.SUBMIT_RETRY_MAX_DELAY,
+        at_least=error.retry_after,
+    )
