@@ -61,6 +61,13 @@ def user(make_user):
 
 
 @pytest.fixture
+def logged_in(client, user):
+    """The test client, logged in as `user`."""
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
 def assert_audit_clean():
     """Call at the end of a scenario: the ledger and balances must agree."""
 

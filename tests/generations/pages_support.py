@@ -19,6 +19,7 @@ from generations.storage import poster_frame
 
 PROMPT = "A red fox running through fresh snow at dawn"
 VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40  # served as-is, never decoded
+HX = {"HTTP_HX_REQUEST": "true"}  # what htmx sends with its requests
 
 
 def png_bytes(size: tuple[int, int] = (96, 64), fmt: str = "PNG") -> bytes:

@@ -14,6 +14,7 @@ from credits.models import CreditTransaction
 from credits.selectors import balance_of
 from generations.models import Generation, Status
 from tests.generations.pages_support import (  # noqa: F401 (an autouse fixture)
+    HX,
     PROMPT,
     fast_password_hashing,
     make_generation,
@@ -21,8 +22,6 @@ from tests.generations.pages_support import (  # noqa: F401 (an autouse fixture)
 )
 
 pytestmark = pytest.mark.django_db
-
-HX = {"HTTP_HX_REQUEST": "true"}
 
 
 def form_data(**overrides) -> dict:
@@ -42,12 +41,6 @@ def form_data(**overrides) -> dict:
 
 def i2v_data(image, **overrides) -> dict:
     return form_data(kind="i2v", model_key="i2v-14B", image=image, **overrides)
-
-
-@pytest.fixture
-def logged_in(client, user):
-    client.force_login(user)
-    return client
 
 
 def test_create_page_offers_the_catalog_with_cost_balance_and_a_fresh_idempotency_key(logged_in):

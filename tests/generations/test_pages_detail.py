@@ -7,20 +7,13 @@ from django.urls import reverse
 
 from generations.models import Status
 from tests.generations.pages_support import (  # noqa: F401 (an autouse fixture)
+    HX,
     VIDEO_BYTES,
     fast_password_hashing,
     make_generation,
 )
 
 pytestmark = pytest.mark.django_db
-
-HX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def logged_in(client, user):
-    client.force_login(user)
-    return client
 
 
 def test_detail_shows_parameters_timeline_and_the_ledger(logged_in, user):

@@ -16,20 +16,13 @@ from credits.actions import add_credits
 from credits.selectors import balance_of
 from generations.models import Generation, Status
 from tests.generations.pages_support import (  # noqa: F401 (an autouse fixture)
+    HX,
     VIDEO_BYTES,
     fast_password_hashing,
     make_generation,
 )
 
 pytestmark = pytest.mark.django_db
-
-HX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def logged_in(client, user):
-    client.force_login(user)
-    return client
 
 
 def card_ids(page: str) -> list[int]:

@@ -12,20 +12,14 @@ from django.urls import reverse
 from credits.actions import add_credits
 from generations.models import Status
 from tests.generations.pages_support import (  # noqa: F401 (an autouse fixture)
+    HX,
     fast_password_hashing,
     make_generation,
 )
 
 pytestmark = pytest.mark.django_db
 
-HX = {"HTTP_HX_REQUEST": "true"}
 PASSWORD = "a-strong-pass-123"
-
-
-@pytest.fixture
-def logged_in(client, user):
-    client.force_login(user)
-    return client
 
 
 def test_landing_for_visitors_and_create_for_members(client, user):
