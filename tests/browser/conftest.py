@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
-from django_tasks_db.management.commands.db_worker import Worker
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from generations.simulator import ReplicateSimulator
+from tests.generations.lifecycle_helpers import task_worker
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -66,16 +66,7 @@ class TaskWorker:
     """django-tasks-db's own worker loop, in a thread, stopped cleanly at teardown."""
 
     def __init__(self) -> None:
-        self.worker = Worker(
-            queue_names=["default"],
-            interval=0.05,
-            batch=False,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id="browser-tests",
-            excluded_queue_names=[],
-        )
+        self.worker = task_worker("browser-tests", batch=False, interval=0.05)
         self.thread = threading.Thread(target=self._run, name="task-worker", daemon=True)
 
     def _run(self) -> None:

@@ -52,20 +52,25 @@ def submit(user, prompt: str = PROMPT, *, idempotency_key: str | None = None, **
     )
 
 
+def task_worker(worker_id: str, *, batch: bool, interval: float) -> Worker:
+    """django-tasks-db's own worker, as `manage.py db_worker` makes it, on the default queue."""
+    return Worker(
+        queue_names=["default"],
+        interval=interval,
+        batch=batch,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    )
+
+
 def run_tasks(max_tasks: int | None = None) -> None:
     """Runs the tasks that are due, one by one, as `manage.py db_worker --batch` does (whose
     loop would close the test's connection): all of them, or at most `max_tasks`. Fails the
     test if any task raised."""
-    worker = Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="tests",
-        excluded_queue_names=[],
-    )
+    worker = task_worker("tests", batch=True, interval=0)
     for _ in range(max_tasks or SAFETY_LIMIT):
         with transaction.atomic():
             task_result = DBTaskResult.objects.ready().get_locked()
