@@ -126,12 +126,19 @@ def sign(
 
 def post_webhook(client, generation: Generation | int, prediction: dict[str, Any], **sign_options):
     body = json.dumps(prediction).encode()
+    return post_webhook_body(client, generation, body, sign(body, **sign_options))
+
+
+def post_webhook_body(
+    client, generation: Generation | int, body: bytes, headers: dict[str, str] | None = None
+):
+    """Any body to our webhook endpoint, with its signature unless other headers are given."""
     generation_id = generation if isinstance(generation, int) else generation.pk
     return client.post(
         f"/api/webhooks/replicate?generation={generation_id}",
         data=body,
         content_type="application/json",
-        **sign(body, **sign_options),
+        **(sign(body) if headers is None else headers),
     )
 
 

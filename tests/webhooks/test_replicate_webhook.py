@@ -21,6 +21,7 @@ from tests.generations.lifecycle_helpers import (
     WEBHOOK_SECRET,
     configure,
     post_webhook,
+    post_webhook_body,
     prediction,
     refunds_of,
     scheduled_tasks,
@@ -300,12 +301,7 @@ OTHER_SECRET = "whsec_" + base64.b64encode(b"somebody else").decode()
 def test_bad_signatures_are_rejected_and_change_nothing(client, generation, make_headers):
     before = state(generation)
 
-    response = client.post(
-        f"{URL}?generation={generation.pk}",
-        data=BODY,
-        content_type="application/json",
-        **make_headers(),
-    )
+    response = post_webhook_body(client, generation, BODY, make_headers())
 
     assert response.status_code == 401
     assert "error" in response.json()
@@ -316,12 +312,7 @@ def test_a_tampered_body_is_rejected(client, generation):
     before = state(generation)
     tampered = BODY.replace(b"failed", b"succeeded")
 
-    response = client.post(
-        f"{URL}?generation={generation.pk}",
-        data=tampered,
-        content_type="application/json",
-        **sign(BODY),
-    )
+    response = post_webhook_body(client, generation, tampered, sign(BODY))
 
     assert response.status_code == 401
     assert state(generation) == before
@@ -348,12 +339,7 @@ def test_a_tampered_body_is_rejected(client, generation):
 def test_signed_garbage_bodies_get_400_and_change_nothing(client, generation, body):
     before = state(generation)
 
-    response = client.post(
-        f"{URL}?generation={generation.pk}",
-        data=body,
-        content_type="application/json",
-        **sign(body),
-    )
+    response = post_webhook_body(client, generation, body)
 
     assert response.status_code == 400
     assert state(generation) == before
@@ -384,12 +370,7 @@ def test_a_huge_body_is_refused(client, generation):
     body = json.dumps(prediction("p-1", "processing", logs="x" * 3_000_000)).encode()
     before = state(generation)
 
-    response = client.post(
-        f"{URL}?generation={generation.pk}",
-        data=body,
-        content_type="application/json",
-        **sign(body),
-    )
+    response = post_webhook_body(client, generation, body)
 
     assert response.status_code in (400, 413)
     assert state(generation) == before
@@ -447,7 +428,7 @@ def test_text_postgresql_cannot_store_is_cleaned_not_a_500(client, generation):
         prediction("p-\x001", "failed", error="bad\x00byte \ud800 lone", logs="\x00 50%")
     ).encode()
 
-    response = post_webhook_raw(client, generation, body)
+    response = post_webhook_body(client, generation, body)
 
     assert response.status_code == 200
     generation.refresh_from_db()
@@ -484,12 +465,3 @@ def test_the_system_check_flags_a_malformed_secret(settings):
     assert [error.id for error in webhook_secret_is_usable(None)] == ["webhooks.E001"]
     settings.REPLICATE_WEBHOOK_SECRET = WEBHOOK_SECRET
     assert webhook_secret_is_usable(None) == []
-
-
-def post_webhook_raw(client, generation, body: bytes):
-    return client.post(
-        f"{URL}?generation={generation.pk}",
-        data=body,
-        content_type="application/json",
-        **sign(body),
-    )
