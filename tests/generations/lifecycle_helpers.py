@@ -166,6 +166,15 @@ def refunds_of(generation: Generation) -> int:
     ).count()
 
 
+def assert_refunded_once(generation: Generation, status: str, message: str = "") -> None:
+    """The generation, reloaded, ended in `status` (its error message saying `message`) with its
+    charge refunded exactly once."""
+    generation.refresh_from_db()
+    assert generation.status == status
+    assert message in generation.error_message
+    assert refunds_of(generation) == 1
+
+
 def tiny_mp4(frames: int = 4, size: tuple[int, int] = (64, 48)) -> bytes:
     """A real MP4 (MPEG-4 part 2, built into every PyAV) of a few coloured frames."""
     buffer = io.BytesIO()

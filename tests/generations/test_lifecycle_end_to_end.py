@@ -19,6 +19,7 @@ from generations.actions import begin_submit_attempt, cancel_generation, retry_g
 from generations.models import Generation, Status
 from generations.tasks import watch_generation
 from tests.generations.lifecycle_helpers import (
+    assert_refunded_once,
     configure,
     png,
     refunds_of,
@@ -187,10 +188,8 @@ def test_creates_failing_every_time_fail_the_generation_and_refund(
 
     drive(ended(generation))
 
-    assert generation.status == Status.FAILED
-    assert "3 attempts" in generation.error_message
+    assert_refunded_once(generation, Status.FAILED, "3 attempts")
     assert not sim.predictions
-    assert refunds_of(generation) == 1
     assert balance_of(user) == 100
     assert_audit_clean()
 
@@ -218,9 +217,7 @@ def test_canceling_a_running_generation_stops_it_at_replicate_and_refunds(
     time.sleep(0.2)  # Replicate's canceled webhook arrives too: it changes nothing
     run_tasks()
 
-    generation.refresh_from_db()
-    assert generation.status == Status.CANCELED
-    assert refunds_of(generation) == 1
+    assert_refunded_once(generation, Status.CANCELED)
     assert balance_of(user) == 100
     assert_audit_clean()
 

@@ -15,6 +15,7 @@ from generations.models import Generation, Status
 from tests.generations.lifecycle_helpers import (
     PROMPT,
     REPLICATE,
+    assert_refunded_once,
     configure,
     make_due,
     png,
@@ -161,11 +162,8 @@ def test_a_permanent_error_fails_at_once_with_replicates_reason(
 
     run_tasks()
 
-    generation.refresh_from_db()
-    assert generation.status == Status.FAILED
-    assert detail in generation.error_message
+    assert_refunded_once(generation, Status.FAILED, detail)
     assert route.call_count == 1
-    assert refunds_of(generation) == 1
     assert_audit_clean()
 
 
@@ -218,9 +216,7 @@ def test_a_canceled_generation_is_not_submitted_by_a_pending_retry(user, api):
     run_tasks()
 
     assert route.call_count == 1
-    generation.refresh_from_db()
-    assert generation.status == Status.CANCELED
-    assert refunds_of(generation) == 1
+    assert_refunded_once(generation, Status.CANCELED)
 
 
 def test_a_prediction_created_for_a_generation_canceled_meanwhile_is_canceled(user, api):

@@ -17,6 +17,7 @@ from generations.models import Generation, Status
 from generations.tasks import watch_generation
 from tests.generations.lifecycle_helpers import (
     REPLICATE,
+    assert_refunded_once,
     configure,
     make_due,
     prediction,
@@ -86,10 +87,7 @@ def test_a_failure_found_by_the_watchdog_is_refunded_once(user, api, assert_audi
     watch_generation.call(generation.pk, 1)
     watch_generation.call(generation.pk, 2)
 
-    generation.refresh_from_db()
-    assert generation.status == Status.FAILED
-    assert "OOM" in generation.error_message
-    assert refunds_of(generation) == 1
+    assert_refunded_once(generation, Status.FAILED, "OOM")
     assert_audit_clean()
 
 
@@ -123,10 +121,7 @@ def test_after_the_last_check_the_generation_fails_refunds_and_is_canceled(
     watch_generation.call(generation.pk, 3)
     run_tasks()
 
-    generation.refresh_from_db()
-    assert generation.status == Status.FAILED
-    assert "in time" in generation.error_message
-    assert refunds_of(generation) == 1
+    assert_refunded_once(generation, Status.FAILED, "in time")
     assert cancel.call_count == 1
     assert_audit_clean()
 
@@ -141,9 +136,7 @@ def test_past_the_maximum_age_it_fails_and_refunds(user, api, settings, assert_a
     watch_generation.call(generation.pk, 1)
     run_tasks()
 
-    generation.refresh_from_db()
-    assert generation.status == Status.FAILED
-    assert refunds_of(generation) == 1
+    assert_refunded_once(generation, Status.FAILED)
     assert cancel.call_count == 1
     assert len(scheduled_tasks("watch_generation")) == 1  # only the one from submission
     assert_audit_clean()
@@ -155,9 +148,7 @@ def test_a_prediction_replicate_no_longer_knows_fails_and_refunds(user, api):
 
     watch_generation.call(generation.pk, 1)
 
-    generation.refresh_from_db()
-    assert generation.status == Status.FAILED
-    assert refunds_of(generation) == 1
+    assert_refunded_once(generation, Status.FAILED)
 
 
 def test_replicate_being_unreachable_only_delays_the_check(user, api):
@@ -201,10 +192,7 @@ def test_a_submission_that_never_reached_replicate_fails_after_the_grace_period(
     age(generation, 301)
     watch_generation.call(generation.pk, 2)
 
-    generation.refresh_from_db()
-    assert generation.status == Status.FAILED
-    assert "could not be sent" in generation.error_message
-    assert refunds_of(generation) == 1
+    assert_refunded_once(generation, Status.FAILED, "could not be sent")
     assert_audit_clean()
 
 
