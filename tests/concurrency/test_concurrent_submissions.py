@@ -12,21 +12,16 @@ from credits.selectors import balance_of
 from generations.actions import apply_prediction_update, cancel_generation, mark_failed
 from generations.models import Generation, Status
 from tests.concurrency.threads import race
-from tests.generations.lifecycle_helpers import (
-    configure,
+from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
     post_webhook,
     prediction,
     refunds_of,
+    replicate_settings,
     submit,
 )
 from webhooks.models import WebhookEvent
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def replicate_settings(settings):
-    configure(settings)
 
 
 def kinds(results: list) -> Counter:

@@ -17,21 +17,16 @@ from generations.actions import (
     retry_generation,
 )
 from generations.models import Generation, Status
-from tests.generations.lifecycle_helpers import (
+from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
     REPLICATE,
-    configure,
     png,
     prediction,
     refunds_of,
+    replicate_settings,
     run_tasks,
     scheduled_tasks,
     submit,
 )
-
-
-@pytest.fixture(autouse=True)
-def replicate_settings(settings):
-    configure(settings)
 
 
 @pytest.fixture

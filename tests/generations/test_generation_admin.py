@@ -9,22 +9,17 @@ from django.urls import reverse
 from credits.models import CreditTransaction
 from generations.actions import apply_prediction_update, mark_failed
 from generations.models import Generation, Status
-from tests.generations.lifecycle_helpers import (
+from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
     REPLICATE,
-    configure,
     post_webhook,
     prediction,
     refunds_of,
+    replicate_settings,
     submit,
 )
 from webhooks.models import WebhookEvent
 
 CHANGELIST = reverse("admin:generations_generation_changelist")
-
-
-@pytest.fixture(autouse=True)
-def replicate_settings(settings):
-    configure(settings)
 
 
 @pytest.fixture

@@ -20,10 +20,10 @@ from generations.actions import (
     store_output,
 )
 from generations.models import Status
-from tests.generations.lifecycle_helpers import (
-    configure,
+from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
     prediction,
     refunds_of,
+    replicate_settings,
     run_tasks,
     scheduled_tasks,
     submit,
@@ -31,11 +31,6 @@ from tests.generations.lifecycle_helpers import (
 )
 
 VIDEO_URL = "https://replicate.delivery/xyz/output.mp4"
-
-
-@pytest.fixture(autouse=True)
-def replicate_settings(settings):
-    configure(settings)
 
 
 @pytest.fixture

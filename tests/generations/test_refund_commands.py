@@ -13,12 +13,11 @@ from credits.actions import refund_generation_charge
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
 from generations.models import Generation, Status
-from tests.generations.lifecycle_helpers import configure, refunds_of, submit
-
-
-@pytest.fixture(autouse=True)
-def replicate_settings(settings):
-    configure(settings)
+from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
+    refunds_of,
+    replicate_settings,
+    submit,
+)
 
 
 def run(*args) -> str:

@@ -12,15 +12,15 @@ from django.utils import timezone
 
 from credits.selectors import balance_of
 from generations.models import Generation, Status
-from tests.generations.lifecycle_helpers import (
+from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
     PROMPT,
     REPLICATE,
     assert_refunded_once,
-    configure,
     make_due,
     png,
     prediction,
     refunds_of,
+    replicate_settings,
     run_tasks,
     scheduled_tasks,
     submit,
@@ -30,8 +30,7 @@ CREATE = "/v1/models/wan-video/wan-2.1-1.3b/predictions"
 
 
 @pytest.fixture(autouse=True)
-def replicate_settings(settings):
-    configure(settings)
+def site_url(settings):
     settings.SITE_URL = "https://wan.example"
 
 

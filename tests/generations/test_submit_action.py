@@ -10,12 +10,12 @@ from credits.actions import InsufficientCredits, add_credits
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
 from generations.models import Generation, Kind, Status
-from tests.generations.lifecycle_helpers import configure, png, scheduled_tasks, submit
-
-
-@pytest.fixture(autouse=True)
-def replicate_settings(settings):
-    configure(settings)
+from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
+    png,
+    replicate_settings,
+    scheduled_tasks,
+    submit,
+)
 
 
 def stored_files(media_root) -> list:

@@ -15,13 +15,13 @@ from django.utils import timezone
 from generations.actions import apply_prediction_update, begin_submit_attempt
 from generations.models import Generation, Status
 from generations.tasks import watch_generation
-from tests.generations.lifecycle_helpers import (
+from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
     REPLICATE,
     assert_refunded_once,
-    configure,
     make_due,
     prediction,
     refunds_of,
+    replicate_settings,
     run_tasks,
     scheduled_tasks,
     submit,
@@ -32,8 +32,7 @@ VIDEO_URL = "https://replicate.delivery/w/output.mp4"
 
 
 @pytest.fixture(autouse=True)
-def replicate_settings(settings):
-    configure(settings)
+def watchdog_delays(settings):
     settings.WATCHDOG_FIRST_DELAY = 60
     settings.WATCHDOG_MAX_DELAY = 300
 

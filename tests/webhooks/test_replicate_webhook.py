@@ -16,14 +16,14 @@ from django.test.utils import CaptureQueriesContext
 from credits.selectors import balance_of
 from generations.actions import UpdateOutcome
 from generations.models import Generation, Status
-from tests.generations.lifecycle_helpers import (
+from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
     REPLICATE,
     WEBHOOK_SECRET,
-    configure,
     post_webhook,
     post_webhook_body,
     prediction,
     refunds_of,
+    replicate_settings,
     scheduled_tasks,
     sign,
     submit,
@@ -32,11 +32,6 @@ from webhooks.models import WebhookEvent
 
 URL = "/api/webhooks/replicate"
 VIDEO_URL = "https://replicate.delivery/abc/output.mp4"
-
-
-@pytest.fixture(autouse=True)
-def replicate_settings(settings):
-    configure(settings)
 
 
 @pytest.fixture(autouse=True)
