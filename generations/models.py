@@ -184,10 +184,6 @@ class Generation(models.Model):
         return f"#{self.pk} {self.prompt[:40]}"
 
     @property
-    def catalog_model(self) -> catalog.CatalogModel:
-        return catalog.get_model(self.model_key)
-
-    @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
 

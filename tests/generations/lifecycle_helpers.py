@@ -91,13 +91,6 @@ def run_tasks(max_tasks: int | None = None) -> None:
     assert not failed, failed
 
 
-def pending_tasks(task_name: str | None = None) -> list[DBTaskResult]:
-    tasks = DBTaskResult.objects.ready()
-    if task_name:
-        tasks = tasks.filter(task_path=f"generations.tasks.{task_name}")
-    return list(tasks)
-
-
 def scheduled_tasks(task_name: str) -> list[DBTaskResult]:
     """Ready tasks of that name, due now or later."""
     return list(
