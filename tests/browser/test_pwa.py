@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, Playwright, expect
 
+from generations.actions import enable_sharing
 from generations.models import Status
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, log_in
 from tests.generations.pages_support import make_generation
@@ -61,8 +62,6 @@ def test_screenshots_of_every_main_page(new_page, make_user):
     make_generation(
         user, prompt="Waves on a black sand beach at night", playable=True, starred=True
     )
-    from generations.actions import enable_sharing
-
     enable_sharing(done)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):

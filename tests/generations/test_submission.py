@@ -11,6 +11,7 @@ import respx
 from django.utils import timezone
 
 from credits.selectors import balance_of
+from generations.actions import cancel_generation
 from generations.models import Generation, Status
 from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
     PROMPT,
@@ -205,8 +206,6 @@ def test_recovery_prefers_the_prediction_carrying_our_webhook_url(user, api):
 
 
 def test_a_canceled_generation_is_not_submitted_by_a_pending_retry(user, api):
-    from generations.actions import cancel_generation
-
     route = api.post(CREATE).mock(side_effect=[httpx.Response(500), created()])
     generation = submit(user)
     run_tasks(max_tasks=1)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from generations.actions import apply_prediction_update, begin_submit_attempt
 from generations.models import Generation, Status
+from generations.replicate_inputs import prediction_input
 from generations.tasks import watch_generation
 from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
     REPLICATE,
@@ -232,8 +233,6 @@ def test_reconcile_generations_checks_every_stale_generation_and_says_what_it_di
 
 
 def _input_of(generation: Generation) -> dict:
-    from generations.replicate_inputs import prediction_input
-
     return json.loads(json.dumps(prediction_input(generation)))
 
 

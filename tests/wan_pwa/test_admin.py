@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
+from wan_pwa.api_keys import create_api_key, find_active_key
 
 pytestmark = pytest.mark.django_db
 
@@ -103,8 +104,6 @@ def test_users_added_in_the_admin_get_the_welcome_bonus(staff_client, django_use
 
 
 def test_staff_can_revoke_a_users_api_key_but_never_see_or_create_one(staff_client, user):
-    from wan_pwa.api_keys import create_api_key, find_active_key
-
     api_key, raw_key = create_api_key(user, "ci")
     changelist = reverse("admin:wan_pwa_apikey_changelist")
     page = staff_client.get(changelist).content.decode()

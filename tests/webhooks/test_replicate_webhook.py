@@ -28,6 +28,7 @@ from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixt
     sign,
     submit,
 )
+from webhooks.checks import webhook_secret_is_usable
 from webhooks.models import WebhookEvent
 
 URL = "/api/webhooks/replicate"
@@ -454,8 +455,6 @@ def test_a_malformed_configured_secret_gets_503_not_500(client, settings, genera
 
 
 def test_the_system_check_flags_a_malformed_secret(settings):
-    from webhooks.checks import webhook_secret_is_usable
-
     settings.REPLICATE_WEBHOOK_SECRET = "whsec_not base64!"
     assert [error.id for error in webhook_secret_is_usable(None)] == ["webhooks.E001"]
     settings.REPLICATE_WEBHOOK_SECRET = WEBHOOK_SECRET
