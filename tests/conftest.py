@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from credits.audit import audit_credits
+from tests.generations.lifecycle_helpers import configure
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -65,6 +66,13 @@ def logged_in(client, user):
     """The test client, logged in as `user`."""
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def replicate_settings(settings) -> None:
+    """Replicate at a test address, no waiting between retries (`configure`): modules that talk
+    to Replicate use it for every test."""
+    configure(settings)
 
 
 @pytest.fixture

@@ -12,16 +12,19 @@ from credits.selectors import balance_of
 from generations.actions import apply_prediction_update, cancel_generation, mark_failed
 from generations.models import Generation, Status
 from tests.concurrency.threads import race
-from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
+from tests.generations.lifecycle_helpers import (
     post_webhook,
     prediction,
     refunds_of,
-    replicate_settings,
     submit,
 )
 from webhooks.models import WebhookEvent
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("replicate_settings"),
+]
 
 
 def kinds(results: list) -> Counter:

@@ -13,7 +13,6 @@ import time
 from typing import Any
 
 import av
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -41,12 +40,6 @@ def configure(settings, *, base_url: str = REPLICATE, webhook_secret: str = WEBH
     settings.SUBMIT_RETRY_MAX_DELAY = 0
     settings.OUTPUT_COPY_RETRY_DELAY = 0
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def replicate_settings(settings) -> None:
-    """`configure(settings)` for every test of a module that imports this fixture."""
-    configure(settings)
 
 
 def submit(user, prompt: str = PROMPT, *, idempotency_key: str | None = None, **params: Any):

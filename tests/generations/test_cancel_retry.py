@@ -17,16 +17,17 @@ from generations.actions import (
     retry_generation,
 )
 from generations.models import Generation, Status
-from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
+from tests.generations.lifecycle_helpers import (
     REPLICATE,
     png,
     prediction,
     refunds_of,
-    replicate_settings,
     run_tasks,
     scheduled_tasks,
     submit,
 )
+
+pytestmark = pytest.mark.usefixtures("replicate_settings")
 
 
 @pytest.fixture

@@ -9,15 +9,16 @@ from django.urls import reverse
 from credits.models import CreditTransaction
 from generations.actions import apply_prediction_update, mark_failed
 from generations.models import Generation, Status
-from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
+from tests.generations.lifecycle_helpers import (
     REPLICATE,
     post_webhook,
     prediction,
     refunds_of,
-    replicate_settings,
     submit,
 )
 from webhooks.models import WebhookEvent
+
+pytestmark = pytest.mark.usefixtures("replicate_settings")
 
 CHANGELIST = reverse("admin:generations_generation_changelist")
 

@@ -20,15 +20,16 @@ from generations.actions import (
     store_output,
 )
 from generations.models import Status
-from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
+from tests.generations.lifecycle_helpers import (
     prediction,
     refunds_of,
-    replicate_settings,
     run_tasks,
     scheduled_tasks,
     submit,
     tiny_mp4,
 )
+
+pytestmark = pytest.mark.usefixtures("replicate_settings")
 
 VIDEO_URL = "https://replicate.delivery/xyz/output.mp4"
 

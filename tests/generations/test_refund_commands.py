@@ -13,11 +13,12 @@ from credits.actions import refund_generation_charge
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
 from generations.models import Generation, Status
-from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
+from tests.generations.lifecycle_helpers import (
     refunds_of,
-    replicate_settings,
     submit,
 )
+
+pytestmark = pytest.mark.usefixtures("replicate_settings")
 
 
 def run(*args) -> str:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from credits.selectors import balance_of
 from generations.actions import cancel_generation
 from generations.models import Generation, Status
-from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
+from tests.generations.lifecycle_helpers import (
     PROMPT,
     REPLICATE,
     assert_refunded_once,
@@ -21,11 +21,12 @@ from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixt
     png,
     prediction,
     refunds_of,
-    replicate_settings,
     run_tasks,
     scheduled_tasks,
     submit,
 )
+
+pytestmark = pytest.mark.usefixtures("replicate_settings")
 
 CREATE = "/v1/models/wan-video/wan-2.1-1.3b/predictions"
 

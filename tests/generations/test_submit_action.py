@@ -10,12 +10,13 @@ from credits.actions import InsufficientCredits, add_credits
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
 from generations.models import Generation, Kind, Status
-from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
+from tests.generations.lifecycle_helpers import (
     png,
-    replicate_settings,
     scheduled_tasks,
     submit,
 )
+
+pytestmark = pytest.mark.usefixtures("replicate_settings")
 
 
 def stored_files(media_root) -> list:

@@ -16,18 +16,19 @@ from generations.actions import apply_prediction_update, begin_submit_attempt
 from generations.models import Generation, Status
 from generations.replicate_inputs import prediction_input
 from generations.tasks import watch_generation
-from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
+from tests.generations.lifecycle_helpers import (
     REPLICATE,
     assert_refunded_once,
     make_due,
     prediction,
     refunds_of,
-    replicate_settings,
     run_tasks,
     scheduled_tasks,
     submit,
     tiny_mp4,
 )
+
+pytestmark = pytest.mark.usefixtures("replicate_settings")
 
 VIDEO_URL = "https://replicate.delivery/w/output.mp4"
 

@@ -16,20 +16,21 @@ from django.test.utils import CaptureQueriesContext
 from credits.selectors import balance_of
 from generations.actions import UpdateOutcome
 from generations.models import Generation, Status
-from tests.generations.lifecycle_helpers import (  # noqa: F401 (an autouse fixture)
+from tests.generations.lifecycle_helpers import (
     REPLICATE,
     WEBHOOK_SECRET,
     post_webhook,
     post_webhook_body,
     prediction,
     refunds_of,
-    replicate_settings,
     scheduled_tasks,
     sign,
     submit,
 )
 from webhooks.checks import webhook_secret_is_usable
 from webhooks.models import WebhookEvent
+
+pytestmark = pytest.mark.usefixtures("replicate_settings")
 
 URL = "/api/webhooks/replicate"
 VIDEO_URL = "https://replicate.delivery/abc/output.mp4"
