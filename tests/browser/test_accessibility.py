@@ -9,7 +9,7 @@ from generations.models import Status
 from tests.browser.conftest import log_in
 from tests.generations.pages_support import make_generation
 
-pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+pytestmark = pytest.mark.browser
 
 DESCRIBE_FOCUS = """() => {
     const element = document.activeElement;

@@ -13,7 +13,7 @@ from generations.models import Generation, Status
 from tests.browser.conftest import PASSWORD, log_in
 from tests.generations.pages_support import png_bytes
 
-pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+pytestmark = pytest.mark.browser
 
 PROMPT = "A paper boat drifting down a rainy street at dusk"
 

@@ -13,7 +13,7 @@ from generations.models import Generation, Status
 from tests.browser.conftest import log_in
 from tests.generations.pages_support import make_generation
 
-pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+pytestmark = pytest.mark.browser
 
 
 def create(page: Page, prompt: str) -> None:

@@ -11,7 +11,7 @@ from generations.models import Status
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, log_in
 from tests.generations.pages_support import make_generation
 
-pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+pytestmark = pytest.mark.browser
 
 
 def test_chromium_finds_the_app_installable_and_it_works_offline(

@@ -29,7 +29,7 @@ from tests.generations.lifecycle_helpers import (
 )
 from webhooks.models import WebhookEvent
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 WAIT_SECONDS = 15
 
