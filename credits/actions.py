@@ -11,27 +11,41 @@ from django.conf import settings
 from django.db import transaction
 
 from credits.models import CreditBalance, CreditTransaction, TransactionType
+from wan_pwa.errors import DomainError
 
 
-class CreditError(Exception):
+class CreditError(DomainError):
     """A credit operation that cannot be done, with a sentence a user or operator can read."""
+
+    code = "credit_error"
 
 
 class InsufficientCredits(CreditError):
+    code = "insufficient_credits"
+    status = 402
+
     def __init__(self, needed: int, available: int) -> None:
         self.needed = needed
         self.available = available
         super().__init__(f"This needs {needed} credits but only {available} are available.")
 
+    def extra(self) -> dict[str, int]:
+        return {"needed": self.needed, "available": self.available}
+
 
 GRANT_TYPES = (TransactionType.BONUS, TransactionType.PURCHASE, TransactionType.ADJUSTMENT)
 
 
-def _locked_balance(user) -> CreditBalance:
-    # get_or_create covers users made outside the manager (raw ORM); the primary key on
-    # user makes two concurrent creations collapse into one row.
-    CreditBalance.objects.get_or_create(user=user)
-    return CreditBalance.objects.select_for_update().get(user=user)
+def lock_balance(user) -> CreditBalance:
+    """The user's balance row, locked until the caller's transaction ends: what serializes
+    every credit change of one user, and every submission of theirs."""
+    try:
+        return CreditBalance.objects.select_for_update().get(user=user)
+    except CreditBalance.DoesNotExist:
+        # A user made outside the manager (raw ORM); the primary key on user makes two
+        # concurrent creations collapse into one row.
+        CreditBalance.objects.get_or_create(user=user)
+        return CreditBalance.objects.select_for_update().get(user=user)
 
 
 def _write(
@@ -85,7 +99,7 @@ def add_credits(
     if amount < 0 and type != TransactionType.ADJUSTMENT:
         raise CreditError("Only an adjustment can remove credits.")
     with transaction.atomic():
-        balance = _locked_balance(user)
+        balance = lock_balance(user)
         if balance.balance + amount < 0:
             raise CreditError(
                 f"Removing {-amount} credits would leave {user} with a negative balance "
@@ -96,21 +110,24 @@ def add_credits(
         )
 
 
-def charge_generation(generation) -> CreditTransaction:
-    """Take the generation's cost; InsufficientCredits if the balance cannot cover it."""
-    with transaction.atomic():
-        balance = _locked_balance(generation.user)
-        if balance.balance < generation.cost:
-            raise InsufficientCredits(needed=generation.cost, available=balance.balance)
-        return _write(
-            balance,
-            amount=-generation.cost,
-            type=TransactionType.DEDUCTION,
-            generation=generation,
-            description=(
-                f"Generation #{generation.pk} ({generation.model_key} {generation.resolution})"
-            ),
-        )
+def charge_generation(generation, balance: CreditBalance | None = None) -> CreditTransaction:
+    """Take the generation's cost; InsufficientCredits if the balance cannot cover it.
+
+    `balance` is the user's row when the caller already locked it (lock_balance) in the
+    transaction that creates the generation.
+    """
+    if balance is None:
+        with transaction.atomic():
+            return charge_generation(generation, lock_balance(generation.user))
+    if balance.balance < generation.cost:
+        raise InsufficientCredits(needed=generation.cost, available=balance.balance)
+    return _write(
+        balance,
+        amount=-generation.cost,
+        type=TransactionType.DEDUCTION,
+        generation=generation,
+        description=f"Generation #{generation.pk} ({generation.model_key} {generation.resolution})",
+    )
 
 
 def refund_generation_charge(generation, *, reason: str = "") -> CreditTransaction | None:
@@ -121,7 +138,7 @@ def refund_generation_charge(generation, *, reason: str = "") -> CreditTransacti
     the refund-matches-deduction trigger back it in the database.
     """
     with transaction.atomic():
-        balance = _locked_balance(generation.user)
+        balance = lock_balance(generation.user)
         charges = {
             row.type: row
             for row in CreditTransaction.objects.filter(

@@ -84,7 +84,15 @@ class CreditTransaction(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="credit_tx_user_created")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="credit_tx_user_created"),
+            # A day's spend, recounted when the daily budget's Redis counter is lost.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(type=TransactionType.DEDUCTION),
+                name="credit_tx_deductions_created",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="credit_tx_amount_nonzero"),
             models.CheckConstraint(

@@ -13,15 +13,18 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from credits.actions import InsufficientCredits, charge_generation, refund_generation_charge
-from credits.models import CreditTransaction
-from credits.selectors import balance_of
-from generations import catalog, predictions, tasks
+from credits.actions import (
+    InsufficientCredits,
+    charge_generation,
+    lock_balance,
+    refund_generation_charge,
+)
+from credits.models import CreditBalance, CreditTransaction
+from generations import catalog, limits, predictions, tasks
 from generations.images import validate_image
 from generations.models import (
     STATUS_RANK,
@@ -31,8 +34,17 @@ from generations.models import (
     new_share_token,
     requested_fields,
 )
+from wan_pwa.errors import DomainError
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 128
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    status = 422
+
+    def __init__(self) -> None:
+        super().__init__("This Idempotency-Key was used for a different request.")
 
 
 @dataclass(frozen=True)
@@ -45,7 +57,9 @@ class GenerationParams:
     prompt: str
     negative_prompt: str = ""
     seed: int | None = None
-    image: UploadedFile | None = None
+    image: File | None = None
+    # Set by clean() once the image is decoded: the extension of its real format.
+    image_extension: str = ""
 
     def clean(self) -> GenerationParams:
         errors: dict[str, list[str]] = {}
@@ -74,38 +88,73 @@ class GenerationParams:
             errors["aspect_ratio"] = [
                 f"The aspect ratio must be one of {', '.join(catalog.ASPECT_RATIOS)}."
             ]
+        extension = ""
         if model is not None and model.needs_image:
             if self.image is None:
                 errors["image"] = ["Image-to-video needs an input image."]
             else:
                 try:
-                    validate_image(self.image)
+                    extension = validate_image(self.image)
                 except ValidationError as error:
                     errors["image"] = error.messages
         elif model is not None and self.image is not None:
             errors["image"] = ["Text-to-video takes no input image; choose image-to-video."]
         if errors:
             raise ValidationError(errors)
-        return replace(self, prompt=prompt, negative_prompt=negative_prompt)
+        return replace(
+            self, prompt=prompt, negative_prompt=negative_prompt, image_extension=extension
+        )
 
     @property
     def cost(self) -> int:
         return catalog.cost_of(self.model_key, self.resolution)
 
 
-def submit_generation(
-    user,
-    params: GenerationParams,
-    *,
-    idempotency_key: str | None = None,
-    retried_from: Generation | None = None,
-) -> Generation:
-    """Validate, then in one transaction: charge, create the generation as queued, enqueue its
-    submission to Replicate.
+@dataclass(frozen=True)
+class Submission:
+    generation: Generation
+    created: bool  # False: the replay of an earlier request with the same idempotency key
 
-    Raises ValidationError (field errors) or InsufficientCredits; in both cases nothing is created
-    and nothing charged. The same idempotency key again returns the first generation, charged once.
+
+def check_submit_generation(
+    user, params: GenerationParams, *, idempotency_key: str | None = None
+) -> Submission:
+    """The one way to start a generation (pages, API, commands, tests).
+
+    Validates, then in one transaction: replays an idempotency key, applies every limit,
+    charges, creates the generation as queued and enqueues its submission to Replicate. Raises
+    ValidationError (field errors), IdempotencyKeyReused, InsufficientCredits or a
+    LimitExceeded; nothing is created or charged then.
     """
+    _check_idempotency_key(idempotency_key)
+    return _check_and_submit(user, params.clean(), idempotency_key, retried_from=None)
+
+
+def check_retry_generation(
+    generation: Generation, *, idempotency_key: str | None = None
+) -> Submission:
+    """A new generation with the same parameters, linked by `retried_from` and charged again,
+    under the same policy as check_submit_generation.
+
+    Raises ValidationError unless the generation failed or was canceled.
+    """
+    if not generation.can_retry:
+        raise ValidationError(
+            "This generation was deleted, so it cannot be retried."
+            if generation.deleted_at is not None
+            else "Only a failed or canceled generation can be retried."
+        )
+    _check_idempotency_key(idempotency_key)
+    params = params_of(generation)
+    if not generation.input_image:
+        return _check_and_submit(generation.user, params.clean(), idempotency_key, generation)
+    # The new generation gets its own copy of the input image.
+    with generation.input_image.open("rb") as image:
+        with_image = replace(params, image=File(image, name=generation.input_image.name))
+        return _check_and_submit(generation.user, with_image.clean(), idempotency_key, generation)
+
+
+def _check_idempotency_key(idempotency_key: str | None) -> None:
     if idempotency_key and len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
         raise ValidationError(
             {
@@ -114,30 +163,14 @@ def submit_generation(
                 ]
             }
         )
-    if idempotency_key:
-        existing = Generation.objects.filter(user=user, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing
-    params = params.clean()
-    available = balance_of(user)
-    if available < params.cost:  # fail fast before storing an upload; the locked check decides
-        raise InsufficientCredits(needed=params.cost, available=available)
-    try:
-        return _create_charged_generation(user, params, idempotency_key, retried_from)
-    except IntegrityError:
-        if idempotency_key:
-            existing = Generation.objects.filter(user=user, idempotency_key=idempotency_key).first()
-            if existing is not None:  # a concurrent request with the same key won
-                return existing
-        raise
 
 
-def _create_charged_generation(
+def _check_and_submit(
     user,
     params: GenerationParams,
     idempotency_key: str | None,
     retried_from: Generation | None,
-) -> Generation:
+) -> Submission:
     model = catalog.get_model(params.model_key)
     generation = Generation(
         user=user,
@@ -149,21 +182,49 @@ def _create_charged_generation(
     )
     try:
         with transaction.atomic():
-            if params.image is not None:
-                extension = validate_image(params.image)
-                generation.input_image.save(f"input{extension}", params.image, save=False)
-            generation.save()
-            charge_generation(generation)
-            tasks.submit_prediction.enqueue(generation.pk)
-            # The watchdog runs whatever happens to the submission (a crash, lost webhooks).
-            tasks.enqueue_later(
-                tasks.watch_generation, settings.WATCHDOG_FIRST_DELAY, generation.pk, 1
-            )
+            # The balance lock serializes this user's submissions: the replay lookup and the
+            # per-user limits below cannot race with a concurrent request of theirs.
+            balance = lock_balance(user)
+            if idempotency_key and (replay := _replay(generation)):
+                return Submission(replay, created=False)
+            limits.check_user_limits(user)
+            if balance.balance < generation.cost:
+                raise InsufficientCredits(needed=generation.cost, available=balance.balance)
+            with limits.daily_spend(user, generation.cost):
+                if params.image is not None:
+                    name = f"input{params.image_extension}"
+                    generation.input_image.save(name, params.image, save=False)
+                _do_submit_generation(generation, balance)
     except BaseException:
         if generation.input_image:  # nothing was created: do not keep the uploaded copy
             generation.input_image.storage.delete(generation.input_image.name)
         raise
-    return generation
+    return Submission(generation, created=True)
+
+
+def _replay(generation: Generation) -> Generation | None:
+    """The generation first made with this idempotency key; IdempotencyKeyReused when that
+    request asked for something else."""
+    first = Generation.objects.filter(
+        user=generation.user, idempotency_key=generation.idempotency_key
+    ).first()
+    if first is None:
+        return None
+    if (
+        requested_fields(first) != requested_fields(generation)
+        or first.retried_from_id != generation.retried_from_id
+    ):
+        raise IdempotencyKeyReused()
+    return first
+
+
+def _do_submit_generation(generation: Generation, balance: CreditBalance) -> None:
+    """Creates and charges the generation and enqueues its work; the caller holds the lock."""
+    generation.save()
+    charge_generation(generation, balance)
+    tasks.submit_prediction.enqueue(generation.pk)
+    # The watchdog runs whatever happens to the submission (a crash, lost webhooks).
+    tasks.enqueue_later(tasks.watch_generation, settings.WATCHDOG_FIRST_DELAY, generation.pk, 1)
 
 
 def params_of(generation: Generation) -> GenerationParams:
@@ -283,31 +344,6 @@ def cancel_generation(generation: Generation) -> Generation:
             tasks.cancel_prediction.enqueue(locked.prediction_id)
     generation.refresh_from_db()
     return generation
-
-
-def retry_generation(generation: Generation, *, idempotency_key: str | None = None) -> Generation:
-    """A new generation with the same parameters, linked by `retried_from` and charged again.
-
-    Raises ValidationError unless the generation failed or was canceled, and
-    InsufficientCredits when the balance cannot pay for it.
-    """
-    if generation.status not in (Status.FAILED, Status.CANCELED):
-        raise ValidationError("Only a failed or canceled generation can be retried.")
-    if generation.deleted_at is not None:
-        raise ValidationError("This generation was deleted, so it cannot be retried.")
-    params = params_of(generation)
-    if not generation.input_image:
-        return submit_generation(
-            generation.user, params, idempotency_key=idempotency_key, retried_from=generation
-        )
-    # The new generation gets its own copy of the input image.
-    with generation.input_image.open("rb") as image:
-        return submit_generation(
-            generation.user,
-            replace(params, image=File(image, name=generation.input_image.name)),
-            idempotency_key=idempotency_key,
-            retried_from=generation,
-        )
 
 
 def refund_generation(

@@ -1,5 +1,6 @@
-"""REST API for generations and the model catalog. Every write goes through generations.actions
-(the same functions the pages call) and every submission through generations.limits."""
+"""REST API for generations and the model catalog. Every write goes through generations.actions,
+the same functions the pages call; submissions through its check_* entry points, which apply
+the limits and idempotency."""
 
 from __future__ import annotations
 
@@ -26,8 +27,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from generations import actions, catalog
-from generations.limits import submit_generation_within_limits, submit_within_limits
-from generations.models import Generation, requested_fields
+from generations.models import Generation
 from generations.serializers import (
     CatalogModelSerializer,
     GenerationCreateSerializer,
@@ -116,15 +116,6 @@ ONE_GENERATION_ERRORS = (401, 403, 404)
 SUBMISSION_ERRORS = (400, 401, 402, 403, 413, 429, 503)
 
 
-class IdempotencyKeyReused(ApiError):
-    def __init__(self) -> None:
-        super().__init__(
-            "This Idempotency-Key was used for a different request.",
-            code="idempotency_key_reused",
-            status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
-        )
-
-
 SUBMISSION_RESPONSES = {
     200: OpenApiResponse(
         GenerationSerializer, description="Replay: the generation first made with this key."
@@ -198,13 +189,10 @@ class GenerationViewSet(viewsets.GenericViewSet):
         idempotency_key = _idempotency_key(request)
         serializer = GenerationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        params = serializer.to_params()
-        generation, created = submit_generation_within_limits(
-            request.user, params, idempotency_key=idempotency_key
+        submission = actions.check_submit_generation(
+            request.user, serializer.to_params(), idempotency_key=idempotency_key
         )
-        if not created and not _same_request(generation, params):
-            raise IdempotencyKeyReused()
-        return self._submission_response(generation, created)
+        return self._submission_response(submission)
 
     def destroy(self, request: Request, pk: str) -> Response:
         _as_conflict(actions.delete_generation, self.get_object())
@@ -232,19 +220,12 @@ class GenerationViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str) -> Response:
-        original = self.get_object()
-        idempotency_key = _idempotency_key(request)
-        generation, created = submit_within_limits(
-            request.user,
-            cost=catalog.cost_or_none(original.model_key, original.resolution),
-            idempotency_key=idempotency_key,
-            submit=lambda: _as_conflict(
-                actions.retry_generation, original, idempotency_key=idempotency_key
-            ),
+        submission = _as_conflict(
+            actions.check_retry_generation,
+            self.get_object(),
+            idempotency_key=_idempotency_key(request),
         )
-        if not created and generation.retried_from_id != original.pk:
-            raise IdempotencyKeyReused()
-        return self._submission_response(generation, created)
+        return self._submission_response(submission)
 
     @extend_schema(
         methods=["post"],
@@ -293,7 +274,8 @@ class GenerationViewSet(viewsets.GenericViewSet):
             content_type="video/mp4",
         )
 
-    def _submission_response(self, generation: Generation, created: bool) -> Response:
+    def _submission_response(self, submission: actions.Submission) -> Response:
+        generation, created = submission.generation, submission.created
         location = reverse("api:generation-detail", args=[generation.pk], request=self.request)
         headers = {"Location": location}
         if not created:
@@ -329,14 +311,6 @@ def _idempotency_key(request: Request) -> str | None:
             status_code=status.HTTP_400_BAD_REQUEST,
         )
     return key
-
-
-def _same_request(generation: Generation, params: actions.GenerationParams) -> bool:
-    return requested_fields(generation) == {
-        **requested_fields(params),
-        "prompt": params.prompt.strip(),
-        "negative_prompt": params.negative_prompt.strip(),
-    }
 
 
 def _as_conflict(operation: Callable[..., T], *args, **kwargs) -> T:

@@ -1,49 +1,54 @@
-"""Submission limits: a per-user rate, a cap on generations in flight per user, and a site-wide
-daily credit-spend cap.
+"""Submission limits, applied by the submit actions inside their transaction, after the user's
+balance row is locked: that lock serializes one user's submissions, so the per-user counts read
+here cannot race with another request of the same user.
 
-Counters live in the shared cache (Redis when REDIS_URL is set, the database cache otherwise), so
-every gunicorn worker sees the same numbers. When the cache cannot be reached, submissions are
-refused (fail closed) rather than let through unlimited.
+- The rate and the cap on generations in flight are one query over the user's recent and
+  in-flight generations (both indexed); nothing is written for them.
+- The site-wide daily credit budget must not be one row that every submission locks. With
+  REDIS_URL it is one atomic INCRBY (exact); without Redis, a counter sharded by user, so
+  submissions of different users rarely wait for each other, at the price of a possible
+  overshoot by the submissions committing at the same moment on other shards. It is a budget
+  guard, not money: the ledger stays exact either way.
+
+Every check fails closed: when Redis cannot be reached, submissions are refused.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-import secrets
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+import redis
 from django.conf import settings
-from django.core.cache import cache, caches
-from django.core.cache.backends.db import DatabaseCache
-from django.db import DatabaseError, connections, router, transaction
-from django.db.models import Sum
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
-from redis.exceptions import RedisError
 
 from credits.models import CreditTransaction, TransactionType
-from generations import catalog
-from generations.actions import GenerationParams, submit_generation
-from generations.models import Generation
+from generations.models import IN_FLIGHT_STATUSES, DailySpend, Generation
+from wan_pwa.errors import DomainError
 
-CACHE_ERRORS = (DatabaseError, RedisError, OSError)
-# How long a user's submissions wait for each other before the late one is told to retry.
-LOCK_WAIT_SECONDS = 5.0
-LOCK_TIMEOUT_SECONDS = 30  # a crashed worker's lock expires on its own
 IN_FLIGHT_RETRY_AFTER = 15  # a generation takes a minute or more; check back a little later
+SPEND_SHARDS = 16
+REDIS_TIMEOUT = 2  # seconds; a limit that cannot be read in time refuses (fail closed)
+SPEND_KEY_TTL = 2 * 86400
+
+# Adds to today's counter only if it exists, so a lost counter is rebuilt from the ledger
+# instead of starting again from zero.
+_INCRBY_IF_EXISTS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+return redis.call('INCRBY', KEYS[1], ARGV[1])
+"""
 
 
-class LimitExceeded(Exception):
-    """A submission refused by a limit, with the seconds after which it may succeed."""
+class LimitExceeded(DomainError):
+    """A submission refused by a limit; `retry_after` says when it may succeed."""
 
     code = "rate_limited"
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry_after = max(1, int(retry_after))
+    status = 429
 
 
 class TooManyInFlight(LimitExceeded):
@@ -54,167 +59,110 @@ class DailySpendCapReached(LimitExceeded):
     """The whole site spent its credits for the day: fails closed until midnight."""
 
     code = "daily_spend_cap_reached"
+    status = 503
 
 
 class LimitsUnavailable(LimitExceeded):
     code = "limits_unavailable"
+    status = 503
 
 
-def increment(key: str, delta: int, *, timeout: int, initial: Callable[[], int] = int) -> int:
-    """Atomically adds `delta` to a cache counter (created from `initial()` if missing) and
-    returns the new value.
-
-    Redis increments atomically. The database cache's incr() is a read then a write, so two workers
-    could lose an update; there the row is locked for the read-modify-write.
-    """
-    backend = caches["default"]  # not the `cache` proxy, which hides the backend's class
-    if backend.get(key) is None:
-        backend.add(key, initial(), timeout)  # atomic: a concurrent add of the same key loses
-    if not isinstance(backend, DatabaseCache):
-        try:
-            return backend.incr(key, delta)
-        except ValueError:  # expired between the add and the incr
-            backend.add(key, initial(), timeout)
-            return backend.incr(key, delta)
-    db = router.db_for_write(backend.cache_model_class)
-    connection = connections[db]
-    with transaction.atomic(using=db), connection.cursor() as cursor:
-        table = connection.ops.quote_name(backend._table)
-        cursor.execute(
-            f"SELECT cache_key FROM {table} WHERE cache_key = %s"  # noqa: S608 (quoted name)
-            + (" FOR UPDATE" if connection.features.has_select_for_update else ""),
-            [backend.make_and_validate_key(key)],
-        )
-        value = backend.get(key)
-        if value is None:  # expired in between; start over from the initial value
-            value = initial()
-        value += delta
-        backend.set(key, value, timeout)
-    return value
-
-
-def check_submission_rate(user) -> None:
-    """Counts one submission attempt; LimitExceeded beyond API_SUBMISSIONS_PER_MINUTE."""
+def check_user_limits(user) -> None:
+    """The submission rate and the cap on generations in flight, in one indexed query."""
     window = settings.API_SUBMISSION_RATE_WINDOW
-    now = time.time()
-    window_index = int(now // window)
-    try:
-        count = increment(f"limits:rate:{user.pk}:{window_index}", 1, timeout=window * 2)
-    except CACHE_ERRORS as error:
-        raise _unavailable() from error
-    if count > settings.API_SUBMISSIONS_PER_MINUTE:
-        retry_after = math.ceil((window_index + 1) * window - now)
+    now = timezone.now()
+    since = now - timedelta(seconds=window)
+    in_flight = Q(status__in=IN_FLIGHT_STATUSES)
+    recent = Q(created_at__gt=since)
+    counts = (
+        Generation.objects.filter(user=user)
+        .filter(in_flight | recent)
+        .aggregate(
+            in_flight=Count("pk", filter=in_flight),
+            recent=Count("pk", filter=recent),
+            oldest_recent=Min("created_at", filter=recent),
+        )
+    )
+    rate = settings.API_SUBMISSIONS_PER_MINUTE
+    if counts["recent"] >= rate:
+        retry_after = math.ceil((counts["oldest_recent"] - since).total_seconds())
         raise LimitExceeded(
-            f"Too many submissions: at most {settings.API_SUBMISSIONS_PER_MINUTE} per "
-            f"{_seconds(window)}. Try again in {retry_after} s.",
-            retry_after,
+            f"Too many submissions: at most {rate} per {_seconds(window)}. "
+            f"Try again in {max(1, retry_after)} s.",
+            retry_after=retry_after,
         )
-
-
-@contextmanager
-def user_submission_lock(user) -> Iterator[None]:
-    """Serializes one user's submissions across workers, so the in-flight count and the
-    idempotency lookup inside cannot race with a concurrent request."""
-    key = f"limits:lock:{user.pk}"
-    token = secrets.token_hex(8)
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    try:
-        while not cache.add(key, token, LOCK_TIMEOUT_SECONDS):
-            if time.monotonic() > deadline:
-                raise LimitExceeded("Another submission of yours is still being processed.", 1)
-            time.sleep(0.05)
-    except CACHE_ERRORS as error:
-        raise _unavailable() from error
-    try:
-        yield
-    finally:
-        with suppress(*CACHE_ERRORS):  # if this fails, it expires after LOCK_TIMEOUT_SECONDS
-            if cache.get(key) == token:  # never release a lock that expired and was re-taken
-                cache.delete(key)
-
-
-def check_in_flight(user) -> None:
     cap = settings.MAX_IN_FLIGHT_PER_USER
-    in_flight = Generation.objects.owned_by(user).in_flight().count()
-    if in_flight >= cap:
+    if counts["in_flight"] >= cap:
         raise TooManyInFlight(
-            f"You have {in_flight} generations in progress (at most {cap}); wait for one to "
-            "finish or cancel one.",
-            IN_FLIGHT_RETRY_AFTER,
+            f"You have {counts['in_flight']} generations in progress (at most {cap}); wait for "
+            "one to finish or cancel one.",
+            retry_after=IN_FLIGHT_RETRY_AFTER,
         )
 
 
 @contextmanager
-def daily_spend_reservation(cost: int) -> Iterator[None]:
-    """Reserves `cost` credits of today's site-wide budget; gives them back if the body raises
-    (nothing was charged then). DailySpendCapReached once the budget is used up."""
+def daily_spend(user, cost: int) -> Iterator[None]:
+    """Counts `cost` against today's site-wide budget for the body of the block, which creates
+    and charges the generation; DailySpendCapReached once the budget is used up. Must run
+    inside the submitting transaction."""
     today = timezone.localdate()
-    key = f"limits:spend:{today.isoformat()}"
-    try:
-        spent = increment(key, cost, timeout=2 * 86400, initial=lambda: _spent_on(today))
-    except CACHE_ERRORS as error:
-        raise _unavailable() from error
+    if settings.REDIS_URL:
+        with _redis_reservation(today, cost):
+            yield
+        return
+    spent = _add_to_shard(today, user.pk % SPEND_SHARDS, cost)
     if spent > settings.DAILY_CREDIT_SPEND_CAP:
-        _give_back(key, cost)
-        raise DailySpendCapReached(
-            "The service has reached its generation budget for today. Submissions reopen at "
-            "midnight; nothing was charged.",
-            _seconds_until_midnight(),
-        )
+        raise _cap_reached()  # the transaction's rollback takes the increment back
+    yield
+
+
+@contextmanager
+def _redis_reservation(today: date, cost: int) -> Iterator[None]:
+    key = f"limits:spend:{today.isoformat()}"
+    client = _redis(settings.REDIS_URL)
+    try:
+        spent = client.eval(_INCRBY_IF_EXISTS, 1, key, cost)
+        if spent is None:
+            client.set(key, _spent_on(today), nx=True, ex=SPEND_KEY_TTL)
+            spent = client.eval(_INCRBY_IF_EXISTS, 1, key, cost)
+    except (redis.RedisError, OSError) as error:
+        raise _unavailable() from error
+    if spent is None:  # the counter vanished between two calls: Redis is misbehaving
+        raise _unavailable()
+    if int(spent) > settings.DAILY_CREDIT_SPEND_CAP:
+        _give_back(client, key, cost)
+        raise _cap_reached()
     try:
         yield
     except BaseException:
-        _give_back(key, cost)
+        # Nothing was charged. (A failure of the COMMIT itself keeps the reservation: the
+        # budget then errs on the closed side.)
+        _give_back(client, key, cost)
         raise
 
 
-def submit_within_limits(
-    user,
-    *,
-    cost: int | None,
-    idempotency_key: str | None,
-    submit: Callable[[], Generation],
-) -> tuple[Generation, bool]:
-    """Runs `submit` under every limit; returns (generation, created).
-
-    A request repeating an idempotency key gets the first generation back (created False) without
-    counting against any limit. `cost` is None when the request names no valid model, in which
-    case `submit` raises its validation error without reserving anything.
-    """
-    if replay := _replay(user, idempotency_key):
-        return replay, False
-    check_submission_rate(user)
-    with user_submission_lock(user):
-        if replay := _replay(user, idempotency_key):  # a concurrent request with the key won
-            return replay, False
-        check_in_flight(user)
-        if cost is None:
-            return submit(), True
-        with daily_spend_reservation(cost):
-            return submit(), True
+def _add_to_shard(today: date, shard: int, cost: int) -> int:
+    """Adds `cost` to one shard of today's counter and returns today's total."""
+    counter = DailySpend.objects.filter(day=today, shard=shard)
+    if not counter.update(credits=F("credits") + cost):
+        try:
+            with transaction.atomic():
+                DailySpend.objects.create(day=today, shard=shard, credits=cost)
+        except IntegrityError:  # a submission of another user on this shard created it first
+            counter.update(credits=F("credits") + cost)
+    return DailySpend.objects.filter(day=today).aggregate(total=Sum("credits"))["total"]
 
 
-def submit_generation_within_limits(
-    user, params: GenerationParams, *, idempotency_key: str | None
-) -> tuple[Generation, bool]:
-    """`submit_generation` under every limit: the create page and the API's create."""
-    return submit_within_limits(
-        user,
-        cost=catalog.cost_or_none(params.model_key, params.resolution),
-        idempotency_key=idempotency_key,
-        submit=lambda: submit_generation(user, params, idempotency_key=idempotency_key),
+@functools.cache
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(
+        url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
     )
 
 
-def _replay(user, idempotency_key: str | None) -> Generation | None:
-    if not idempotency_key:
-        return None
-    return Generation.objects.filter(user=user, idempotency_key=idempotency_key).first()
-
-
-def _spent_on(day) -> int:
-    """Net credits charged for generations that day, from the ledger: the counter's starting
-    value, so losing the cache does not reset the budget."""
+def _spent_on(day: date) -> int:
+    """Credits charged for generations that day, from the ledger: the starting value of a
+    counter Redis lost, so a restart does not reset the budget."""
     start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
     total = CreditTransaction.objects.filter(
         type=TransactionType.DEDUCTION,
@@ -224,9 +172,17 @@ def _spent_on(day) -> int:
     return -(total or 0)
 
 
-def _give_back(key: str, cost: int) -> None:
-    with suppress(*CACHE_ERRORS):  # if this fails, the budget errs on the closed side
-        increment(key, -cost, timeout=2 * 86400)
+def _give_back(client: redis.Redis, key: str, cost: int) -> None:
+    with suppress(redis.RedisError, OSError):  # if this fails, the budget errs on the closed side
+        client.decrby(key, cost)
+
+
+def _cap_reached() -> DailySpendCapReached:
+    return DailySpendCapReached(
+        "The service has reached its generation budget for today. Submissions reopen at "
+        "midnight; nothing was charged.",
+        retry_after=_seconds_until_midnight(),
+    )
 
 
 def _seconds_until_midnight() -> int:
@@ -241,5 +197,5 @@ def _seconds(window: int) -> str:
 
 def _unavailable() -> LimitsUnavailable:
     return LimitsUnavailable(
-        "Submissions are paused for a moment: the limits service is unreachable.", 30
+        "Submissions are paused for a moment: the limits service is unreachable.", retry_after=30
     )

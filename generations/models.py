@@ -147,6 +147,12 @@ class Generation(models.Model):
                 condition=Q(starred=True),
                 name="generation_user_starred",
             ),
+            # The submission limits count a user's generations in flight.
+            models.Index(
+                fields=["user"],
+                condition=Q(status__in=IN_FLIGHT_STATUSES),
+                name="generation_user_in_flight",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -192,6 +198,10 @@ class Generation(models.Model):
         return self.status in IN_FLIGHT_STATUSES
 
     @property
+    def can_retry(self) -> bool:
+        return self.status in (Status.FAILED, Status.CANCELED) and self.deleted_at is None
+
+    @property
     def is_ready(self) -> bool:
         """Succeeded and copied into our storage: only then can the user play it."""
         return self.status == Status.SUCCEEDED and bool(self.video)
@@ -201,3 +211,21 @@ class Generation(models.Model):
         if self.started_at and self.completed_at:
             return (self.completed_at - self.started_at).total_seconds()
         return None
+
+
+class DailySpend(models.Model):
+    """One shard of a day's site-wide credit spend, for the daily budget without Redis
+    (generations.limits): sharded so that submissions of different users rarely lock the
+    same row."""
+
+    day = models.DateField()
+    shard = models.PositiveSmallIntegerField()
+    credits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "shard"], name="daily_spend_one_row_per_shard")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} shard {self.shard}: {self.credits} credits"

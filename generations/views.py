@@ -26,13 +26,9 @@ from credits.actions import InsufficientCredits
 from generations import actions, catalog, selectors
 from generations.files import zip_stream
 from generations.forms import CreateForm
-from generations.limits import (
-    LimitExceeded,
-    submit_generation_within_limits,
-    submit_within_limits,
-)
 from generations.models import Generation, Status
 from generations.templatetags.wan_ui import retry_action_tag
+from wan_pwa.errors import DomainError
 
 PAGE_SIZES = (12, 24, 48, 100)
 HISTORY_RESULTS_ID = "history-results"
@@ -63,15 +59,15 @@ def create(request: HttpRequest) -> HttpResponse:
             params = form.params()
             key = form.cleaned_data["idempotency_key"] or None
             try:
-                generation, _ = submit_generation_within_limits(
+                generation = actions.check_submit_generation(
                     request.user, params, idempotency_key=key
-                )
+                ).generation
             except ValidationError as error:
                 form.add_error(None, error)
             except InsufficientCredits as error:
                 insufficient = error
                 form.add_error(None, str(error))
-            except LimitExceeded as error:
+            except DomainError as error:  # a limit, or an idempotency key reused
                 form.add_error(None, error.message)
             else:
                 messages.success(
@@ -286,19 +282,14 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     key = (request.POST.get("idempotency_key") or "")[:128] or None
     try:
-        new, _ = submit_within_limits(
-            request.user,
-            cost=generation.cost,
-            idempotency_key=key,
-            submit=lambda: actions.retry_generation(generation, idempotency_key=key),
-        )
+        new = actions.check_retry_generation(generation, idempotency_key=key).generation
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _redirect(request, reverse("detail", args=[pk]))
     except InsufficientCredits as error:
         messages.error(request, str(error), extra_tags="action-billing")
         return _redirect(request, reverse("detail", args=[pk]))
-    except LimitExceeded as error:
+    except DomainError as error:
         messages.error(request, error.message)
         return _redirect(request, reverse("detail", args=[pk]))
     messages.success(request, f"Retrying #{pk} as #{new.pk}: {new.cost} credits reserved.")

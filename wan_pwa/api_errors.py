@@ -22,8 +22,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from credits.actions import InsufficientCredits
-from generations.limits import DailySpendCapReached, LimitExceeded, LimitsUnavailable
+from wan_pwa.errors import DomainError
 
 
 class ApiError(exceptions.APIException):
@@ -62,25 +61,12 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 def _translate(exc: Exception) -> Exception:
-    if isinstance(exc, InsufficientCredits):
-        return ApiError(
-            str(exc),
-            code="insufficient_credits",
-            status_code=status.HTTP_402_PAYMENT_REQUIRED,
-            extra={"needed": exc.needed, "available": exc.available},
-        )
-    if isinstance(exc, DailySpendCapReached | LimitsUnavailable):
+    if isinstance(exc, DomainError):
         return ApiError(
             exc.message,
             code=exc.code,
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            wait=exc.retry_after,
-        )
-    if isinstance(exc, LimitExceeded):
-        return ApiError(
-            exc.message,
-            code=exc.code,
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            status_code=exc.status,
+            extra=exc.extra(),
             wait=exc.retry_after,
         )
     if isinstance(exc, DjangoValidationError):

@@ -21,7 +21,7 @@ from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
 from credits.models import CreditTransaction, TransactionType
-from generations.actions import GenerationParams, submit_generation
+from generations.actions import GenerationParams, check_submit_generation
 from generations.models import Generation
 
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"lifecycle-tests-signing-key").decode()
@@ -47,9 +47,9 @@ def submit(user, prompt: str = PROMPT, *, idempotency_key: str | None = None, **
     params.setdefault("model_key", "t2v-1.3B")
     params.setdefault("resolution", "480p")
     params.setdefault("aspect_ratio", "16:9")
-    return submit_generation(
+    return check_submit_generation(
         user, GenerationParams(prompt=prompt, **params), idempotency_key=idempotency_key
-    )
+    ).generation
 
 
 def task_worker(worker_id: str, *, batch: bool, interval: float) -> Worker:

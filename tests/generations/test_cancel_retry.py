@@ -13,8 +13,8 @@ from generations.actions import (
     UpdateOutcome,
     apply_prediction_update,
     cancel_generation,
+    check_retry_generation,
     mark_failed,
-    retry_generation,
 )
 from generations.models import Generation, Status
 from tests.generations.lifecycle_helpers import (
@@ -139,7 +139,7 @@ def test_retry_creates_a_linked_generation_with_the_same_parameters_charged_agai
     mark_failed(original.pk, "The model failed.")
     original.refresh_from_db()
 
-    retried = retry_generation(original)
+    retried = check_retry_generation(original).generation
 
     assert retried.pk != original.pk
     assert retried.retried_from_id == original.pk
@@ -163,7 +163,7 @@ def test_retrying_an_image_generation_gives_it_its_own_copy_of_the_image(user, r
     original = submit(user, model_key="i2v-14B", image=png())
     cancel_generation(original)
 
-    retried = retry_generation(original)
+    retried = check_retry_generation(original).generation
 
     assert retried.input_image
     assert retried.input_image.name != original.input_image.name
@@ -175,8 +175,8 @@ def test_retry_with_an_idempotency_key_happens_once(user, replicate_api):
     original = submit(user)
     cancel_generation(original)
 
-    first = retry_generation(original, idempotency_key="retry-1")
-    second = retry_generation(original, idempotency_key="retry-1")
+    first = check_retry_generation(original, idempotency_key="retry-1").generation
+    second = check_retry_generation(original, idempotency_key="retry-1").generation
 
     assert first.pk == second.pk
     assert balance_of(user) == 95
@@ -191,7 +191,7 @@ def test_only_failed_or_canceled_generations_can_be_retried(user, replicate_api,
     generation.refresh_from_db()
 
     with pytest.raises(ValidationError):
-        retry_generation(generation)
+        check_retry_generation(generation)
     assert Generation.objects.count() == 1
 
 
@@ -203,7 +203,7 @@ def test_retry_without_enough_credits_creates_and_charges_nothing(
     add_credits(user, -balance_of(user) + 2, description="leave 2 credits")
 
     with pytest.raises(InsufficientCredits):
-        retry_generation(original)
+        check_retry_generation(original)
 
     assert Generation.objects.count() == 1
     assert balance_of(user) == 2

@@ -15,7 +15,11 @@ from django.utils import timezone
 
 from credits.selectors import balance_of
 from generations import submission
-from generations.actions import begin_submit_attempt, cancel_generation, retry_generation
+from generations.actions import (
+    begin_submit_attempt,
+    cancel_generation,
+    check_retry_generation,
+)
 from generations.models import Generation, Status
 from generations.tasks import watch_generation
 from tests.generations.lifecycle_helpers import (
@@ -120,7 +124,10 @@ def test_a_failed_prediction_is_refunded_exactly_once(sim, user, assert_audit_cl
     assert_audit_clean()
 
 
-def test_duplicate_and_reordered_webhooks_change_nothing_extra(sim, user, assert_audit_clean):
+def test_duplicate_and_reordered_webhooks_change_nothing_extra(
+    sim, user, settings, assert_audit_clean
+):
+    settings.MAX_IN_FLIGHT_PER_USER = 4
     markers = ("[duplicate-webhooks]", "[out-of-order]")
     good = {m: submit(user, f"A hummingbird over a flower {m}") for m in markers}
     bad = {m: submit(user, f"A hummingbird that crashes {m} [fail]") for m in markers}
@@ -231,7 +238,7 @@ def test_a_failed_generation_retried_succeeds_and_is_charged_again(
     drive(ended(original))
     assert original.status == Status.FAILED
 
-    retried = retry_generation(original)
+    retried = check_retry_generation(original).generation
     drive(ended(retried))
 
     assert retried.status == Status.SUCCEEDED

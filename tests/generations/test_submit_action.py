@@ -1,4 +1,4 @@
-"""submit_generation: validation, the charge, the queued generation and its tasks, at once."""
+"""check_submit_generation: validation, the charge, the queued generation and its tasks, at once."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.db import IntegrityError
 from credits.actions import InsufficientCredits, add_credits
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
+from generations.actions import IdempotencyKeyReused
 from generations.models import Generation, Kind, Status
 from tests.generations.lifecycle_helpers import (
     png,
@@ -100,7 +101,9 @@ def test_an_image_generation_keeps_its_validated_image(user):
 
 def test_the_same_idempotency_key_returns_the_first_generation_charged_once(user, make_user):
     first = submit(user, idempotency_key="abc")
-    again = submit(user, "A different prompt this time", idempotency_key="abc")
+    again = submit(user, idempotency_key="abc")
+    with pytest.raises(IdempotencyKeyReused):
+        submit(user, "A different prompt this time", idempotency_key="abc")
     someone_else = submit(make_user(), idempotency_key="abc")  # keys are per user
 
     assert again.pk == first.pk

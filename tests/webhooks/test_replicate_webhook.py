@@ -139,7 +139,8 @@ def test_unsuccessful_endings_fail_or_cancel_and_refund(
     assert_audit_clean()
 
 
-def test_every_status_in_replicates_api_description_is_handled(client, user):
+def test_every_status_in_replicates_api_description_is_handled(client, user, settings):
+    settings.MAX_IN_FLIGHT_PER_USER = 10  # one generation per status, all in flight at once
     # The `status` enum of schemas_prediction_response in Replicate's OpenAPI description.
     expected = {
         "starting": Status.STARTING,
