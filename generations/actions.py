@@ -24,7 +24,7 @@ from credits.actions import (
     refund_generation_charge,
 )
 from credits.models import CreditBalance, CreditTransaction
-from generations import catalog, limits, predictions, tasks
+from generations import catalog, limits, tasks
 from generations.images import validate_image
 from generations.models import (
     STATUS_RANK,
@@ -34,6 +34,7 @@ from generations.models import (
     new_share_token,
     requested_fields,
 )
+from generations.replicate import predictions
 from wan_pwa.errors import DomainError
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 128

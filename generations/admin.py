@@ -9,9 +9,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from generations import watchdog
 from generations.actions import cancel_generation, refund_generation
 from generations.models import Generation
+from generations.replicate import watchdog
 
 
 @admin.register(Generation)

@@ -34,7 +34,7 @@ def enqueue_later(task_to_run: Task, delay_seconds: float, *args) -> None:
 @task()
 def submit_prediction(generation_id: int) -> None:
     """Creates the Replicate prediction for a queued generation."""
-    from generations import submission
+    from generations.replicate import submission
 
     submission.submit(generation_id)
 
@@ -42,7 +42,7 @@ def submit_prediction(generation_id: int) -> None:
 @task()
 def watch_generation(generation_id: int, check: int = 1) -> None:
     """Asks Replicate about a generation its webhooks have not finished yet."""
-    from generations import watchdog
+    from generations.replicate import watchdog
 
     watchdog.scheduled_check(generation_id, check)
 
@@ -50,14 +50,14 @@ def watch_generation(generation_id: int, check: int = 1) -> None:
 @task()
 def copy_output(generation_id: int, attempt: int = 1) -> None:
     """Copies a succeeded prediction's video into our storage and makes its poster."""
-    from generations import storage
+    from generations.replicate import output
 
-    storage.copy_output(generation_id, attempt)
+    output.copy_output(generation_id, attempt)
 
 
 @task()
 def cancel_prediction(prediction_id: str, attempt: int = 1) -> None:
     """Tells Replicate to stop a prediction we no longer want (and will not pay for)."""
-    from generations import submission
+    from generations.replicate import submission
 
     submission.cancel_at_replicate(prediction_id, attempt)

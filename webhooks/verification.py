@@ -18,7 +18,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-from generations import gateway
+from generations.replicate import gateway
 
 TOLERANCE_SECONDS = 5 * 60
 MAX_WEBHOOK_ID_LENGTH = 255

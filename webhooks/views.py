@@ -13,7 +13,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from generations import predictions
+from generations.replicate import predictions
 from webhooks import verification
 from webhooks.actions import receive_replicate_webhook
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from generations import gateway, predictions
 from generations.models import Generation
-from generations.replicate_inputs import prediction_input, replicate_model, webhook_url
+from generations.replicate import gateway, predictions
+from generations.replicate.inputs import prediction_input, replicate_model, webhook_url
 
 # Clocks differ: look a little before the generation was created.
 CLOCK_MARGIN = timedelta(minutes=2)

@@ -14,9 +14,10 @@ import mimetypes
 
 from django.conf import settings
 
-from generations import actions, gateway, predictions, recovery, tasks
+from generations import actions, tasks
 from generations.models import Generation
-from generations.replicate_inputs import prediction_input, replicate_model, webhook_url
+from generations.replicate import gateway, predictions, recovery
+from generations.replicate.inputs import prediction_input, replicate_model, webhook_url
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from generations import actions, gateway, recovery, tasks
+from generations import actions, tasks
 from generations.models import Generation, Status
+from generations.replicate import gateway, recovery
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from PIL import Image
 
 from credits.actions import charge_generation, refund_generation_charge
 from generations.models import Generation, Status
+from generations.replicate.output import poster_frame
 from generations.simulator import render_video
-from generations.storage import poster_frame
 
 PROMPT = "A red fox running through fresh snow at dawn"
 VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40  # served as-is, never decoded

@@ -14,13 +14,13 @@ import pytest
 from django.utils import timezone
 
 from credits.selectors import balance_of
-from generations import submission
 from generations.actions import (
     begin_submit_attempt,
     cancel_generation,
     check_retry_generation,
 )
 from generations.models import Generation, Status
+from generations.replicate import submission
 from generations.tasks import watch_generation
 from tests.generations.lifecycle_helpers import (
     assert_refunded_once,

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from generations.actions import apply_prediction_update, begin_submit_attempt
 from generations.models import Generation, Status
-from generations.replicate_inputs import prediction_input
+from generations.replicate.inputs import prediction_input
 from generations.tasks import watch_generation
 from tests.generations.lifecycle_helpers import (
     REPLICATE,
