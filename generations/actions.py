@@ -14,8 +14,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import models, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from credits.actions import (
     InsufficientCredits,
@@ -27,6 +28,7 @@ from credits.models import CreditBalance, CreditTransaction
 from generations import catalog, limits, tasks
 from generations.images import validate_image
 from generations.models import (
+    IN_FLIGHT_STATUSES,
     STATUS_RANK,
     Generation,
     Kind,
@@ -35,6 +37,7 @@ from generations.models import (
     requested_fields,
 )
 from generations.replicate import predictions
+from generations.replicate.predictions import PredictionUpdate, ReplicateStatus
 from wan_pwa.errors import DomainError
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 128
@@ -338,7 +341,7 @@ def cancel_generation(generation: Generation) -> Generation:
             raise ValidationError("This generation is already canceled.")
         if locked.is_terminal:
             raise ValidationError("This generation has already finished.")
-        if locked.replicate_status == "succeeded":
+        if locked.replicate_status == ReplicateStatus.SUCCEEDED:
             raise ValidationError("This generation has finished; its video is being saved.")
         _end_unsuccessfully(locked, Status.CANCELED, "Canceled at your request.", set())
         if locked.prediction_id:
@@ -381,7 +384,7 @@ def begin_submit_attempt(generation_id: int) -> Generation | None:
     return generation
 
 
-def apply_prediction_update(generation_id: int, prediction: dict[str, Any]) -> UpdateOutcome:
+def apply_prediction_update(generation_id: int, update: PredictionUpdate) -> UpdateOutcome:
     """Brings the generation up to what Replicate says about its prediction.
 
     Used for webhooks, create answers and watchdog polls alike. Statuses only move forward and
@@ -390,59 +393,93 @@ def apply_prediction_update(generation_id: int, prediction: dict[str, Any]) -> U
     crashed before the id was saved). Failed, aborted or canceled: refunded. Succeeded: the
     copy of the video is enqueued; our status becomes succeeded only once it is stored.
     """
-    prediction_id = prediction["id"]
+    if update.is_running and _move_forward(generation_id, update):
+        return UpdateOutcome.APPLIED
     with transaction.atomic():
         try:
             generation = _locked(generation_id)
         except Generation.DoesNotExist:
             return UpdateOutcome.UNKNOWN_GENERATION
         fields: set[str] = set()
-        if generation.prediction_id != prediction_id:
-            if Generation.objects.filter(prediction_id=prediction_id).exists():
+        if generation.prediction_id != update.prediction_id:
+            if Generation.objects.filter(prediction_id=update.prediction_id).exists():
                 return UpdateOutcome.MISMATCH
             if generation.prediction_id or generation.is_terminal:
                 # A second prediction for one generation, or one for a generation given up
                 # on: nobody will use it, so stop Replicate from running (and charging) it.
-                if not predictions.is_terminal(prediction):
-                    tasks.cancel_prediction.enqueue(prediction_id)
+                if not update.is_terminal:
+                    tasks.cancel_prediction.enqueue(update.prediction_id)
                 return UpdateOutcome.STRAY
-            generation.prediction_id = prediction_id
+            generation.prediction_id = update.prediction_id
             generation.submitted_at = timezone.now()
             fields |= {"prediction_id", "submitted_at"}
         if generation.is_terminal:
             return UpdateOutcome.FINAL
-        _apply(generation, prediction, fields)
+        _apply(generation, update, fields)
     return UpdateOutcome.APPLIED if fields else UpdateOutcome.UNCHANGED
 
 
-def _apply(generation: Generation, prediction: dict[str, Any], fields: set[str]) -> None:
-    replicate_status = predictions.status_of(prediction)[:20]
-    if predictions.replicate_rank(replicate_status) > predictions.replicate_rank(
+def _move_forward(generation_id: int, update: PredictionUpdate) -> bool:
+    """A running prediction's news for the generation that owns it, in one conditional UPDATE
+    (one statement, no lock held across round trips): the progress webhooks' path.
+
+    Every column only moves forward, so a stale or repeated update matches no row. False when
+    nothing changed, and when the full path must decide (an id to adopt, an ended generation).
+    """
+    now = timezone.now()
+    target = update.status
+    assert target is not None  # is_running
+    earlier_statuses = [s for s in IN_FLIGHT_STATUSES if STATUS_RANK[s] < STATUS_RANK[target]]
+    rank = predictions.replicate_rank(update.replicate_status)
+    earlier_replicate = [s for s, r in predictions.REPLICATE_RANK.items() if r < rank]
+    news = Q(status__in=earlier_statuses) | Q(replicate_status__in=earlier_replicate)
+    changes: dict[str, Any] = {
+        "status": _forward(F("status"), earlier_statuses, "status", target),
+        "replicate_status": _forward(
+            F("replicate_status"), earlier_replicate, "replicate_status", update.replicate_status
+        ),
+        "updated_at": now,
+    }
+    if update.progress is not None:
+        news |= Q(progress__lt=update.progress)
+        changes["progress"] = Greatest(F("progress"), Value(update.progress))
+    if target == Status.PROCESSING:
+        changes["started_at"] = Coalesce(F("started_at"), Value(update.started_at or now))
+    return bool(
+        Generation.objects.filter(
+            news,
+            pk=generation_id,
+            prediction_id=update.prediction_id,
+            status__in=IN_FLIGHT_STATUSES,
+        ).update(**changes)
+    )
+
+
+def _forward(current: F, earlier: list[str], field: str, value: str) -> Case:
+    """`value` where the column holds one of the `earlier` values, else unchanged."""
+    return Case(When(**{f"{field}__in": earlier}, then=Value(value)), default=current)
+
+
+def _apply(generation: Generation, update: PredictionUpdate, fields: set[str]) -> None:
+    if predictions.replicate_rank(update.replicate_status) > predictions.replicate_rank(
         generation.replicate_status
     ):
-        generation.replicate_status = replicate_status
+        generation.replicate_status = update.replicate_status
         fields.add("replicate_status")
-    progress = predictions.progress_of(prediction.get("logs"))
-    if progress is not None and progress > generation.progress:
-        generation.progress = progress
+    if update.progress is not None and update.progress > generation.progress:
+        generation.progress = update.progress
         fields.add("progress")
 
-    status = predictions.our_status(prediction)
+    status = update.status
     if status in (Status.FAILED, Status.CANCELED):
-        _end_unsuccessfully(generation, status, predictions.error_message(prediction), fields)
+        _end_unsuccessfully(generation, status, update.error_message, fields)
         return
     if status == Status.SUCCEEDED:
-        url = predictions.output_url(prediction)
-        if not url:
-            message = (
-                "Replicate deleted the video before it could be saved."
-                if prediction.get("data_removed")
-                else "Replicate reported success but sent no video."
-            )
-            _end_unsuccessfully(generation, Status.FAILED, message, fields)
+        if not update.output_url:
+            _end_unsuccessfully(generation, Status.FAILED, update.error_message, fields)
             return
-        if url != generation.output_url:
-            generation.output_url = url
+        if update.output_url != generation.output_url:
+            generation.output_url = update.output_url
             fields.add("output_url")
             tasks.copy_output.enqueue(generation.pk)
         status = Status.PROCESSING  # until the video is in our storage
@@ -450,9 +487,7 @@ def _apply(generation: Generation, prediction: dict[str, Any], fields: set[str])
         generation.status = status
         fields.add("status")
     if generation.status == Status.PROCESSING and generation.started_at is None:
-        started = prediction.get("started_at")
-        parsed = parse_datetime(started) if isinstance(started, str) else None
-        generation.started_at = parsed or timezone.now()
+        generation.started_at = update.started_at or timezone.now()
         fields.add("started_at")
     if fields:
         generation.save(update_fields=sorted(fields | {"updated_at"}))
@@ -466,7 +501,7 @@ def store_output(generation_id: int, *, video_name: str, poster_name: str) -> bo
     """
     with transaction.atomic():
         generation = _locked(generation_id)
-        if generation.is_terminal or generation.replicate_status != "succeeded":
+        if generation.is_terminal or generation.replicate_status != ReplicateStatus.SUCCEEDED:
             storage = Generation._meta.get_field("video").storage
             for name in (video_name, poster_name):
                 transaction.on_commit(lambda name=name: storage.delete(name))

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from generations.actions import UpdateOutcome, apply_prediction_update
+from generations.replicate import predictions
 from webhooks.models import WebhookEvent
 
 DUPLICATE = "duplicate"
@@ -15,8 +16,16 @@ DUPLICATE = "duplicate"
 def receive_replicate_webhook(
     webhook_id: str, generation_id: int, prediction: dict[str, Any]
 ) -> str:
-    """Records the delivery and applies it to the generation; a webhook id seen before is
-    acknowledged without any effect. Returns the outcome."""
+    """Applies the delivery to the generation and returns the outcome.
+
+    News of a running prediction (Replicate sends its logs every half second) is one
+    conditional UPDATE: applying it twice, late or out of order changes nothing, so it needs
+    neither a lock nor a record. Any other delivery is recorded under its unique webhook id in
+    the transaction that applies it, so one seen before is acknowledged without any effect.
+    """
+    update = predictions.parse(prediction)
+    if update.is_running:
+        return apply_prediction_update(generation_id, update)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -43,7 +52,7 @@ def reprocess_webhook_event(event: WebhookEvent) -> str:
 
 
 def _apply(event: WebhookEvent, generation_id: int) -> None:
-    outcome = apply_prediction_update(generation_id, event.payload)
+    outcome = apply_prediction_update(generation_id, predictions.parse(event.payload))
     event.outcome = outcome
     # Linked only once it is known to exist (the foreign key is checked at commit).
     if outcome != UpdateOutcome.UNKNOWN_GENERATION:

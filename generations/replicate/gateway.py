@@ -27,6 +27,8 @@ from django.conf import settings
 from django.utils import timezone
 from replicate.exceptions import ReplicateError
 
+from generations.replicate import predictions
+
 WEBHOOK_EVENTS = ["start", "output", "logs", "completed"]
 # Replicate accepts files this small inline as data URLs; larger ones go through its files API.
 DATA_URL_MAX_BYTES = 256 * 1024
@@ -134,16 +136,26 @@ def _json(method: str, path: str, **kwargs) -> Any:
     return response.json()
 
 
-def create_prediction(model: str, model_input: dict[str, Any], webhook: str) -> Prediction:
+def create_prediction(
+    model: str, model_input: dict[str, Any], webhook: str
+) -> predictions.PredictionUpdate:
     """Starts a prediction of an official model; Replicate answers with it as `starting`."""
     body = {"input": model_input, "webhook": webhook, "webhook_events_filter": WEBHOOK_EVENTS}
-    return _call(
+    answer = _call(
         "start the generation", _json, "POST", f"/v1/models/{model}/predictions", json=body
     )
+    return _update(answer, "start the generation")
 
 
-def get_prediction(prediction_id: str) -> Prediction:
-    return _call("report on the generation", _json, "GET", f"/v1/predictions/{prediction_id}")
+def get_prediction(prediction_id: str) -> predictions.PredictionUpdate:
+    action = "report on the generation"
+    return _update(_call(action, _json, "GET", f"/v1/predictions/{prediction_id}"), action)
+
+
+def _update(answer: Any, action: str) -> predictions.PredictionUpdate:
+    if not predictions.is_wellformed(answer):
+        raise TransientError(f"Replicate answered without a prediction to {action}.")
+    return predictions.parse(answer)
 
 
 def cancel_prediction(prediction_id: str) -> Prediction:

@@ -19,7 +19,8 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 
 from generations import actions, tasks
-from generations.models import Generation, Status
+from generations.models import Generation
+from generations.replicate.predictions import ReplicateStatus
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def copy_output(generation_id: int, attempt: int) -> None:
     """The copy task: store the video and poster, then mark the generation succeeded. Failures
     that retrying cannot fix fail (and refund) the generation; others are retried."""
     generation = Generation.objects.get(pk=generation_id)
-    if generation.is_terminal or generation.replicate_status != Status.SUCCEEDED:
+    if generation.is_terminal or generation.replicate_status != ReplicateStatus.SUCCEEDED:
         return
     try:
         with tempfile.NamedTemporaryFile(suffix=".mp4") as video:

@@ -1,4 +1,5 @@
-"""Reading Replicate's prediction objects (webhook bodies and API answers) into our terms.
+"""Reading Replicate's prediction objects (webhook bodies and API answers) into our terms: a
+typed PredictionUpdate, the only thing the actions see of them.
 
 Pure functions: nothing here touches the database or the network.
 """
@@ -6,24 +7,48 @@ Pure functions: nothing here touches the database or the network.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
+
+from django.utils.dateparse import parse_datetime
 
 from generations.models import Status
 
-# Every status in Replicate's OpenAPI description. `aborted` (ended before it started) and any
-# status we do not know that comes with a completion time are failures for us.
+
+class ReplicateStatus(StrEnum):
+    """Every status in Replicate's OpenAPI description."""
+
+    STARTING = "starting"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    ABORTED = "aborted"  # ended before it started
+
+
+# `aborted` and any status we do not know that comes with a completion time are failures for us.
 REPLICATE_STATUSES = {
-    "starting": Status.STARTING,
-    "processing": Status.PROCESSING,
-    "succeeded": Status.SUCCEEDED,
-    "failed": Status.FAILED,
-    "canceled": Status.CANCELED,
-    "aborted": Status.FAILED,
+    ReplicateStatus.STARTING: Status.STARTING,
+    ReplicateStatus.PROCESSING: Status.PROCESSING,
+    ReplicateStatus.SUCCEEDED: Status.SUCCEEDED,
+    ReplicateStatus.FAILED: Status.FAILED,
+    ReplicateStatus.CANCELED: Status.CANCELED,
+    ReplicateStatus.ABORTED: Status.FAILED,
 }
-REPLICATE_TERMINAL = frozenset({"succeeded", "failed", "canceled", "aborted"})
+REPLICATE_TERMINAL = frozenset(
+    {
+        ReplicateStatus.SUCCEEDED,
+        ReplicateStatus.FAILED,
+        ReplicateStatus.CANCELED,
+        ReplicateStatus.ABORTED,
+    }
+)
 # Replicate's status only moves forward too: a late `processing` never replaces `succeeded`.
-REPLICATE_RANK = {"": 0, "starting": 1, "processing": 2}
+REPLICATE_RANK = {"": 0, ReplicateStatus.STARTING: 1, ReplicateStatus.PROCESSING: 2}
 TERMINAL_RANK = 3
+STATUS_MAX_LENGTH = 20  # Generation.replicate_status
 ERROR_MAX_LENGTH = 500
 URL_MAX_LENGTH = 2000  # Generation.output_url
 
@@ -85,9 +110,9 @@ def error_message(prediction: dict[str, Any]) -> str:
     """A sentence for the user about why the prediction did not produce a video."""
     status = status_of(prediction)
     error = str(prediction.get("error") or "").strip()
-    if status == "canceled":
+    if status == ReplicateStatus.CANCELED:
         return "The generation was canceled."
-    if status == "aborted":
+    if status == ReplicateStatus.ABORTED:
         return "Replicate stopped the generation before it started."
     if error:
         return f"The model failed: {error}"[:ERROR_MAX_LENGTH]
@@ -104,4 +129,49 @@ def is_wellformed(prediction: Any) -> bool:
         and 0 < len(prediction["id"]) <= 64
         and isinstance(prediction.get("status"), str)
         and 0 < len(prediction["status"]) <= 20
+    )
+
+
+@dataclass(frozen=True)
+class PredictionUpdate:
+    """What one prediction object says, in our terms."""
+
+    prediction_id: str
+    replicate_status: str  # Replicate's own word, kept for staff
+    status: Status | None  # ours; None for a status we do not know that is still running
+    is_terminal: bool
+    progress: int | None  # from the logs' percentages
+    output_url: str  # the video, when it succeeded and one was given
+    error_message: str  # why it ended without a video, for the user
+    started_at: datetime | None
+
+    @property
+    def is_running(self) -> bool:
+        """Starting or processing: news that only moves a generation forward."""
+        return not self.is_terminal and self.status in (Status.STARTING, Status.PROCESSING)
+
+
+def parse(prediction: dict[str, Any]) -> PredictionUpdate:
+    """The update a well-formed prediction (see is_wellformed) carries."""
+    started = prediction.get("started_at")
+    url = output_url(prediction)
+    status = our_status(prediction)
+    message = ""
+    if status in (Status.FAILED, Status.CANCELED):
+        message = error_message(prediction)
+    elif status == Status.SUCCEEDED and not url:
+        message = (
+            "Replicate deleted the video before it could be saved."
+            if prediction.get("data_removed")
+            else "Replicate reported success but sent no video."
+        )
+    return PredictionUpdate(
+        prediction_id=prediction["id"],
+        replicate_status=status_of(prediction)[:STATUS_MAX_LENGTH],
+        status=status,
+        is_terminal=is_terminal(prediction),
+        progress=progress_of(prediction.get("logs")),
+        output_url=url,
+        error_message=message,
+        started_at=parse_datetime(started) if isinstance(started, str) else None,
     )

@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 from generations.models import Generation
 from generations.replicate import gateway, predictions
 from generations.replicate.inputs import prediction_input, replicate_model, webhook_url
+from generations.replicate.predictions import PredictionUpdate
 
 # Clocks differ: look a little before the generation was created.
 CLOCK_MARGIN = timedelta(minutes=2)
@@ -28,7 +29,7 @@ def _comparable(model_input: Any) -> dict[str, Any]:
     return {key: value for key, value in model_input.items() if key != "image"}
 
 
-def find_prediction(generation: Generation) -> gateway.Prediction | None:
+def find_prediction(generation: Generation) -> PredictionUpdate | None:
     """The prediction an earlier attempt created for the generation, or None (gateway errors
     propagate)."""
     since = generation.created_at - CLOCK_MARGIN
@@ -44,7 +45,7 @@ def find_prediction(generation: Generation) -> gateway.Prediction | None:
             continue
         if prediction.get("webhook"):
             if prediction["webhook"] == our_webhook:
-                return prediction
+                return predictions.parse(prediction)
             continue
         if prediction.get("model") == model and _comparable(prediction.get("input")) == (
             expected_input
@@ -58,4 +59,4 @@ def find_prediction(generation: Generation) -> gateway.Prediction | None:
     )
     unclaimed = [candidate for candidate in candidates if candidate["id"] not in taken]
     # The list is newest first; the earliest unclaimed one is the likeliest to be ours.
-    return unclaimed[-1] if unclaimed else None
+    return predictions.parse(unclaimed[-1]) if unclaimed else None

@@ -16,8 +16,9 @@ from django.conf import settings
 
 from generations import actions, tasks
 from generations.models import Generation
-from generations.replicate import gateway, predictions, recovery
+from generations.replicate import gateway, recovery
 from generations.replicate.inputs import prediction_input, replicate_model, webhook_url
+from generations.replicate.predictions import PredictionUpdate
 
 logger = logging.getLogger(__name__)
 
@@ -33,15 +34,12 @@ def _image_url(generation: Generation) -> str | None:
         )
 
 
-def create_prediction(generation: Generation) -> gateway.Prediction:
+def create_prediction(generation: Generation) -> PredictionUpdate:
     """One create call to Replicate for the generation (raises gateway errors)."""
     model_input = prediction_input(generation, image_url=_image_url(generation))
-    prediction = gateway.create_prediction(
+    return gateway.create_prediction(
         replicate_model(generation), model_input, webhook_url(generation)
     )
-    if not predictions.is_wellformed(prediction):
-        raise gateway.TransientError("Replicate answered the create call without a prediction.")
-    return prediction
 
 
 def submit(generation_id: int) -> None:

@@ -17,8 +17,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from generations import actions, tasks
-from generations.models import Generation, Status
+from generations.models import Generation
 from generations.replicate import gateway, recovery
+from generations.replicate.predictions import ReplicateStatus
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def check(generation: Generation) -> str:
     # Too old, unless Replicate has finished and only our copy of the video is pending.
     if (
         generation.is_in_flight
-        and generation.replicate_status != Status.SUCCEEDED
+        and generation.replicate_status != ReplicateStatus.SUCCEEDED
         and age > timedelta(seconds=settings.GENERATION_MAX_AGE)
     ):
         actions.mark_failed(
@@ -49,7 +50,7 @@ def _bring_up_to_date(generation: Generation, age: timedelta) -> str:
     try:
         if generation.prediction_id is None:
             return _find_lost_prediction(generation, age)
-        if generation.replicate_status == Status.SUCCEEDED:
+        if generation.replicate_status == ReplicateStatus.SUCCEEDED:
             # Replicate is done; our copy of the video has not landed (a crashed copy task).
             tasks.copy_output.enqueue(generation.pk)
             return "copying the video again"
@@ -63,7 +64,7 @@ def _bring_up_to_date(generation: Generation, age: timedelta) -> str:
     except gateway.GatewayError as error:
         return f"could not ask Replicate: {error}"
     outcome = actions.apply_prediction_update(generation.pk, prediction)
-    return f"Replicate says {prediction['status']}: {outcome.label.lower()}"
+    return f"Replicate says {prediction.replicate_status}: {outcome.label.lower()}"
 
 
 def _find_lost_prediction(generation: Generation, age: timedelta) -> str:
@@ -73,7 +74,7 @@ def _find_lost_prediction(generation: Generation, age: timedelta) -> str:
     found = recovery.find_prediction(generation)
     if found is not None:
         actions.apply_prediction_update(generation.pk, found)
-        return f"recovered prediction {found['id']} ({found['status']})"
+        return f"recovered prediction {found.prediction_id} ({found.replicate_status})"
     if age > timedelta(seconds=settings.SUBMIT_GRACE_PERIOD):
         actions.mark_failed(
             generation.pk,

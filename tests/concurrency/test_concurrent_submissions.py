@@ -17,6 +17,7 @@ from tests.generations.lifecycle_helpers import (
     prediction,
     refunds_of,
     submit,
+    update,
 )
 from webhooks.models import WebhookEvent
 
@@ -63,7 +64,7 @@ def test_concurrent_submissions_with_one_idempotency_key_create_and_charge_once(
 
 def test_the_same_failed_webhook_delivered_concurrently_refunds_once(user, assert_audit_clean):
     generation = submit(user)
-    apply_prediction_update(generation.pk, prediction("p-1", "processing"))
+    apply_prediction_update(generation.pk, update("p-1", "processing"))
     failed = prediction("p-1", "failed", error="boom")
 
     # Eight deliveries at once: four copies of one webhook id, four distinct ids.
@@ -89,14 +90,14 @@ def test_cancel_racing_a_failure_and_a_success_ends_once_with_one_refund(user, a
     for round_number in range(5):
         generation = submit(user, f"Round {round_number} of cancel against endings")
         prediction_id = f"p-race-{round_number}"
-        apply_prediction_update(generation.pk, prediction(prediction_id, "processing"))
+        apply_prediction_update(generation.pk, update(prediction_id, "processing"))
 
         race(
             [
                 lambda g=generation: cancel_generation(g),
                 lambda g=generation: mark_failed(g.pk, "Replicate gave up."),
                 lambda g=generation, p=prediction_id: apply_prediction_update(
-                    g.pk, prediction(p, "failed", error="boom")
+                    g.pk, update(p, "failed", error="boom")
                 ),
             ]
         )

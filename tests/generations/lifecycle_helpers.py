@@ -23,6 +23,7 @@ from PIL import Image
 from credits.models import CreditTransaction, TransactionType
 from generations.actions import GenerationParams, check_submit_generation
 from generations.models import Generation
+from generations.replicate import predictions
 
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"lifecycle-tests-signing-key").decode()
 PROMPT = "A red fox running through fresh snow at dawn"
@@ -151,6 +152,11 @@ def prediction(prediction_id: str = "pred-1", status: str = "starting", **fields
         "urls": {},
         **fields,
     }
+
+
+def update(prediction_id: str = "pred-1", status: str = "starting", **fields: Any):
+    """The same prediction as the actions see it."""
+    return predictions.parse(prediction(prediction_id, status, **fields))
 
 
 def refunds_of(generation: Generation) -> int:

@@ -25,6 +25,7 @@ from tests.generations.lifecycle_helpers import (
     run_tasks,
     scheduled_tasks,
     submit,
+    update,
 )
 
 pytestmark = pytest.mark.usefixtures("replicate_settings")
@@ -58,7 +59,7 @@ def test_canceling_a_running_generation_cancels_the_prediction_at_replicate(
     user, replicate_api, assert_audit_clean
 ):
     generation = submit(user)
-    apply_prediction_update(generation.pk, prediction("p-run", "processing"))
+    apply_prediction_update(generation.pk, update("p-run", "processing"))
     cancel_route = replicate_api.post("/v1/predictions/p-run/cancel").respond(
         200, json=prediction("p-run", "canceled")
     )
@@ -75,7 +76,7 @@ def test_canceling_a_running_generation_cancels_the_prediction_at_replicate(
 
 def test_cancel_retries_replicate_when_it_is_briefly_unavailable(user, replicate_api):
     generation = submit(user)
-    apply_prediction_update(generation.pk, prediction("p-busy", "processing"))
+    apply_prediction_update(generation.pk, update("p-busy", "processing"))
     cancel_route = replicate_api.post("/v1/predictions/p-busy/cancel").mock(
         side_effect=[httpx.Response(503), httpx.Response(200, json=prediction("p-busy"))]
     )
@@ -88,12 +89,12 @@ def test_cancel_retries_replicate_when_it_is_briefly_unavailable(user, replicate
 
 def test_late_webhooks_after_a_cancel_change_nothing(user, replicate_api, assert_audit_clean):
     generation = submit(user)
-    apply_prediction_update(generation.pk, prediction("p-late", "processing"))
+    apply_prediction_update(generation.pk, update("p-late", "processing"))
     cancel_generation(generation)
 
     outcome = apply_prediction_update(
         generation.pk,
-        prediction("p-late", "succeeded", output="https://replicate.delivery/x/out.mp4"),
+        update("p-late", "succeeded", output="https://replicate.delivery/x/out.mp4"),
     )
 
     assert outcome == UpdateOutcome.FINAL
@@ -124,7 +125,7 @@ def test_a_generation_whose_video_is_being_saved_cannot_be_canceled(user, replic
     generation = submit(user)
     apply_prediction_update(
         generation.pk,
-        prediction("p-done", "succeeded", output="https://replicate.delivery/x/out.mp4"),
+        update("p-done", "succeeded", output="https://replicate.delivery/x/out.mp4"),
     )
 
     with pytest.raises(ValidationError, match="being saved"):

@@ -15,6 +15,7 @@ from tests.generations.lifecycle_helpers import (
     prediction,
     refunds_of,
     submit,
+    update,
 )
 from webhooks.models import WebhookEvent
 
@@ -57,7 +58,7 @@ def act(client, action: str, *generations: Generation):
 )
 def test_the_changelist_filters_and_searches(staff_client, user, query):
     found = submit(user, "A fox that should be found by search")
-    apply_prediction_update(found.pk, prediction("p-find-me", "starting"))
+    apply_prediction_update(found.pk, update("p-find-me", "starting"))
 
     response = staff_client.get(CHANGELIST + query)
 
@@ -112,7 +113,7 @@ def test_the_cancel_action_cancels_and_refunds(staff_client, user, api):
 
 def test_the_resync_action_applies_what_replicate_says(staff_client, user, api):
     generation = submit(user)
-    apply_prediction_update(generation.pk, prediction("p-sync", "starting"))
+    apply_prediction_update(generation.pk, update("p-sync", "starting"))
     api.get("/v1/predictions/p-sync").respond(
         200, json=prediction("p-sync", "failed", error="GPU lost")
     )

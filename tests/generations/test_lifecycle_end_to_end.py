@@ -147,14 +147,14 @@ def test_duplicate_and_reordered_webhooks_change_nothing_extra(
     assert balance_of(user) == 90
     duplicated = good["[duplicate-webhooks]"]
     sent = [a for a in sim.webhook_log if a.prediction_id == duplicated.prediction_id]
-    distinct_ids = {attempt.webhook_id for attempt in sent}
-    assert len(distinct_ids) < len(sent)  # the same id, delivered twice
-    assert WebhookEvent.objects.filter(generation=duplicated).count() == len(distinct_ids)
+    assert len({attempt.webhook_id for attempt in sent}) < len(sent)  # one id delivered twice
+    # Deliveries that end a generation are recorded once per id; progress is not recorded.
+    completed = {attempt.webhook_id for attempt in sent if attempt.event == "completed"}
+    events = WebhookEvent.objects.filter(generation=duplicated)
+    assert set(events.values_list("webhook_id", flat=True)) == completed
     reordered = good["[out-of-order]"]
     sent = [a for a in sim.webhook_log if a.prediction_id == reordered.prediction_id]
     assert sent[-1].event == "logs"  # a stale logs webhook after the completed one
-    stale = WebhookEvent.objects.filter(generation=reordered).latest("id")
-    assert stale.outcome in ("final", "unchanged")  # after the copy, or while it ran
     assert_audit_clean()
 
 
@@ -263,7 +263,7 @@ def test_a_crash_before_saving_the_prediction_id_is_recovered_by_its_webhooks(
 
     drive(ended(generation))
 
-    assert generation.prediction_id == prediction["id"]
+    assert generation.prediction_id == prediction.prediction_id
     assert generation.status == Status.SUCCEEDED
     assert len(sim.predictions) == 1  # the queued submit task did not create a second one
     assert balance_of(user) == 95
@@ -275,14 +275,14 @@ def test_a_crash_before_saving_the_prediction_id_is_recovered_by_the_watchdog(
 ):
     generation = submit(user, "A violin playing itself [no-webhooks]")
     prediction = crash_after_create(generation)
-    sim.wait_for(prediction["id"])
+    sim.wait_for(prediction.prediction_id)
     generation.refresh_from_db()
     assert generation.prediction_id is None
 
     watch_generation.call(generation.pk, 1)
     drive(ended(generation))
 
-    assert generation.prediction_id == prediction["id"]
+    assert generation.prediction_id == prediction.prediction_id
     assert generation.status == Status.SUCCEEDED
     assert len(sim.predictions) == 1
     assert_audit_clean()

@@ -21,12 +21,12 @@ from generations.actions import (
 )
 from generations.models import Status
 from tests.generations.lifecycle_helpers import (
-    prediction,
     refunds_of,
     run_tasks,
     scheduled_tasks,
     submit,
     tiny_mp4,
+    update,
 )
 
 pytestmark = pytest.mark.usefixtures("replicate_settings")
@@ -45,8 +45,8 @@ def delivery():
 def finished(user):
     """A generation Replicate reports succeeded, its copy enqueued."""
     generation = submit(user)
-    apply_prediction_update(generation.pk, prediction("p-1", "processing"))
-    apply_prediction_update(generation.pk, prediction("p-1", "succeeded", output=VIDEO_URL))
+    apply_prediction_update(generation.pk, update("p-1", "processing"))
+    apply_prediction_update(generation.pk, update("p-1", "succeeded", output=VIDEO_URL))
     return generation
 
 
@@ -200,9 +200,9 @@ def test_a_generation_canceled_before_its_copy_runs_keeps_no_files(
     user, delivery, isolated_media, assert_audit_clean
 ):
     generation = submit(user)
-    apply_prediction_update(generation.pk, prediction("p-1", "processing"))
+    apply_prediction_update(generation.pk, update("p-1", "processing"))
     cancel_generation(generation)
-    apply_prediction_update(generation.pk, prediction("p-1", "succeeded", output=VIDEO_URL))
+    apply_prediction_update(generation.pk, update("p-1", "succeeded", output=VIDEO_URL))
     delivery.respond(200, content=tiny_mp4())
 
     run_tasks()

@@ -26,6 +26,7 @@ from tests.generations.lifecycle_helpers import (
     scheduled_tasks,
     submit,
     tiny_mp4,
+    update,
 )
 
 pytestmark = pytest.mark.usefixtures("replicate_settings")
@@ -50,7 +51,7 @@ def running(user, prediction_id: str = "p-1") -> Generation:
     """A generation Replicate accepted; its webhooks never come."""
     generation = submit(user)
     begin_submit_attempt(generation.pk)
-    apply_prediction_update(generation.pk, prediction(prediction_id, "starting"))
+    apply_prediction_update(generation.pk, update(prediction_id, "starting"))
     generation.refresh_from_db()
     return generation
 
@@ -199,7 +200,7 @@ def test_a_submission_that_never_reached_replicate_fails_after_the_grace_period(
 
 def test_a_stuck_copy_is_started_again(user, api):
     generation = running(user)
-    apply_prediction_update(generation.pk, prediction("p-1", "succeeded", output=VIDEO_URL))
+    apply_prediction_update(generation.pk, update("p-1", "succeeded", output=VIDEO_URL))
     assert len(scheduled_tasks("copy_output")) == 1  # imagine its worker died
     api.get(VIDEO_URL).respond(200, content=tiny_mp4())
 
@@ -252,7 +253,7 @@ def test_a_submission_still_waiting_for_a_busy_worker_is_not_failed_early(user, 
 def test_an_old_generation_whose_video_is_being_copied_is_not_given_up(user, api, settings):
     settings.GENERATION_MAX_AGE = 600
     generation = running(user)
-    apply_prediction_update(generation.pk, prediction("p-1", "succeeded", output=VIDEO_URL))
+    apply_prediction_update(generation.pk, update("p-1", "succeeded", output=VIDEO_URL))
     age(generation, 601)
     api.get(VIDEO_URL).respond(200, content=tiny_mp4())
 

@@ -61,7 +61,7 @@ def state(generation: Generation) -> tuple:
     )
 
 
-def test_a_start_webhook_adopts_the_prediction_and_is_logged(client, generation):
+def test_a_start_webhook_adopts_the_prediction(client, generation):
     response = post_webhook(client, generation, prediction("p-1", "starting"))
 
     assert response.status_code == 200
@@ -70,11 +70,22 @@ def test_a_start_webhook_adopts_the_prediction_and_is_logged(client, generation)
     assert generation.status == Status.STARTING
     assert generation.prediction_id == "p-1"
     assert generation.replicate_status == "starting"
+    # News of a running prediction is applied, not recorded: it is harmless to repeat.
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_webhook_that_ends_the_generation_is_logged_once(client, generation):
+    post_webhook(client, generation, prediction("p-1", "processing"))
+    failed = prediction("p-1", "failed", error="out of memory")
+    response = post_webhook(client, generation, failed, webhook_id="msg_end")
+    again = post_webhook(client, generation, failed, webhook_id="msg_end")
+
+    assert response.json() == {"outcome": UpdateOutcome.APPLIED}
+    assert again.json() == {"outcome": "duplicate"}
     event = WebhookEvent.objects.get()
-    assert event.generation == generation
-    assert event.prediction_id == "p-1"
+    assert (event.generation, event.prediction_id) == (generation, "p-1")
     assert event.outcome == UpdateOutcome.APPLIED
-    assert event.payload["status"] == "starting"
+    assert event.payload["status"] == "failed"
 
 
 def test_progress_comes_from_the_percentages_in_the_logs(client, generation):
@@ -461,3 +472,22 @@ def test_the_system_check_flags_a_malformed_secret(settings):
     assert [error.id for error in webhook_secret_is_usable(None)] == ["webhooks.E001"]
     settings.REPLICATE_WEBHOOK_SECRET = WEBHOOK_SECRET
     assert webhook_secret_is_usable(None) == []
+
+
+def test_a_progress_webhook_is_one_conditional_update(client, generation):
+    post_webhook(client, generation, prediction("p-1", "starting"))
+    with CaptureQueriesContext(connection) as queries:
+        post_webhook(client, generation, prediction("p-1", "processing", logs="40%|####"))
+    assert [query["sql"].split()[0] for query in queries] == ["UPDATE"]
+    generation.refresh_from_db()
+    assert (generation.status, generation.progress) == (Status.PROCESSING, 40)
+
+
+def test_stale_progress_never_moves_a_generation_back(client, generation):
+    post_webhook(client, generation, prediction("p-1", "processing", logs="70%|#######"))
+    stale = post_webhook(client, generation, prediction("p-1", "starting", logs="20%|##"))
+
+    assert stale.json() == {"outcome": UpdateOutcome.UNCHANGED}
+    generation.refresh_from_db()
+    assert (generation.status, generation.replicate_status) == (Status.PROCESSING, "processing")
+    assert generation.progress == 70
