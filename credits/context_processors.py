@@ -11,5 +11,8 @@ def credit_balance(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    balance = balance_of(user)
+    # Read once per request: an HTMX answer renders the page's partial and then the extras.
+    if not hasattr(request, "_credit_balance"):
+        request._credit_balance = balance_of(user)  # type: ignore[attr-defined]
+    balance = request._credit_balance  # type: ignore[attr-defined]
     return {"credit_balance": balance, "low_credits": balance < CHEAPEST_COST}

@@ -18,7 +18,8 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import quote_etag, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -144,7 +145,9 @@ def history(request: HttpRequest) -> HttpResponse:
     }
     partial = request.htmx and request.htmx.target == HISTORY_RESULTS_ID
     template = "generations/history.html#results" if partial else "generations/history.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required
@@ -203,12 +206,30 @@ def _announce_finish(request: HttpRequest, generation: Generation, since: str) -
 def generation_card(request: HttpRequest, pk: int) -> HttpResponse:
     """One history card: what in-flight cards poll until they come to an end."""
     generation = selectors.generation_of(request.user, pk)
+    context = {"generation": generation, "next_url": request.GET.get("next", reverse("history"))}
+    return _polled(request, generation, "generations/history.html#card", context)
+
+
+def _polled(
+    request: HttpRequest, generation: Generation, template: str, context: dict
+) -> HttpResponse:
+    """A fragment that pages poll every 2 s while the generation runs.
+
+    While it runs, the answer is validated by an ETag on the row's last change: a poll that
+    changes nothing is a 304 without a body. Such an answer must stay what the browser holds, so
+    it carries no toasts or balance (HtmxExtrasMiddleware leaves answers with an ETag alone).
+    Once the generation has ended, the answer announces it, and polling stops.
+    """
+    if generation.is_in_flight:
+        etag = quote_etag(f"{generation.pk}.{generation.updated_at.timestamp()}")
+        response = get_conditional_response(request, etag=etag)
+        if response is None:
+            response = render(request, template, context)
+        response["ETag"] = etag
+        patch_cache_control(response, private=True, no_cache=True)
+        return response
     _announce_finish(request, generation, request.GET.get("since", ""))
-    return render(
-        request,
-        "generations/history.html#card",
-        {"generation": generation, "next_url": request.GET.get("next", reverse("history"))},
-    )
+    return render(request, template, context)
 
 
 # Detail
@@ -219,8 +240,16 @@ def generation_card(request: HttpRequest, pk: int) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     if request.htmx:
-        _announce_finish(request, generation, request.GET.get("since", ""))
-        return render(request, "generations/detail.html#live", {"generation": generation})
+        response = _polled(
+            request, generation, "generations/detail.html#live", {"generation": generation}
+        )
+    else:
+        response = _detail_page(request, generation)
+    patch_vary_headers(response, ["HX-Request"])  # one URL, two answers
+    return response
+
+
+def _detail_page(request: HttpRequest, generation: Generation) -> HttpResponse:
     entries = selectors.credit_entries_of(generation)
     context = {
         "generation": generation,

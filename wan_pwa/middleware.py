@@ -43,7 +43,9 @@ class HtmxExtrasMiddleware:
 
     Out-of-band swaps let any partial update the header and show toasts without each view
     knowing about them. Redirecting answers are left alone: their messages wait for the page
-    they lead to. Must come after MessageMiddleware and HtmxMiddleware.
+    they lead to. So are answers with an ETag: the browser may reuse their body on a 304, so
+    it must be exactly what the validator vouches for. Must come after MessageMiddleware and
+    HtmxMiddleware.
     """
 
     REDIRECT_HEADERS = ("HX-Redirect", "HX-Location", "HX-Refresh")
@@ -62,6 +64,7 @@ class HtmxExtrasMiddleware:
             and response.status_code in (200, 201, 422)
             and response.get("Content-Type", "").startswith("text/html")
             and not any(header in response for header in self.REDIRECT_HEADERS)
+            and "ETag" not in response
         ):
             extras = render_to_string("partials/htmx_extras.html", request=request)
             response.content += extras.encode()

@@ -14,7 +14,9 @@ from django.urls import reverse
 
 from credits.actions import add_credits
 from credits.selectors import balance_of
+from generations.actions import apply_prediction_update
 from generations.models import Generation, Status
+from tests.generations.lifecycle_helpers import update
 from tests.generations.pages_support import (  # noqa: F401 (an autouse fixture)
     HX,
     VIDEO_BYTES,
@@ -73,6 +75,35 @@ def test_a_card_still_in_flight_keeps_polling_quietly(logged_in, user):
     ).content.decode()
     assert "every 2s" in body
     assert "toast-" not in body
+
+
+def test_a_poll_that_changes_nothing_is_a_304_in_a_constant_few_queries(logged_in, user):
+    running = make_generation(user, status=Status.PROCESSING, progress=10)
+    url = reverse("generation-card", args=[running.pk]) + "?since=processing"
+    first = logged_in.get(url, **HX)
+    assert first.status_code == 200 and first["ETag"]
+    assert "no-cache" in first["Cache-Control"] and "private" in first["Cache-Control"]
+    assert "hx-swap-oob" not in first.content.decode()  # reusable: no toasts, no balance
+
+    with CaptureQueriesContext(connection) as queries:
+        again = logged_in.get(url, HTTP_IF_NONE_MATCH=first["ETag"], **HX)
+    assert (again.status_code, again.content) == (304, b"")
+    # The session, the user, the generation: two with Redis sessions (cached_db).
+    assert len(queries) == 3
+
+    apply_prediction_update(running.pk, update(running.prediction_id, "processing", logs="55%"))
+    changed = logged_in.get(url, HTTP_IF_NONE_MATCH=first["ETag"], **HX)
+    assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+    assert 'value="55"' in changed.content.decode()
+
+
+def test_the_detail_page_and_its_poll_vary_on_hx_request(logged_in, user):
+    running = make_generation(user, status=Status.STARTING)
+    url = reverse("detail", args=[running.pk])
+    page, poll = logged_in.get(url), logged_in.get(url + "?since=starting", **HX)
+    assert "HX-Request" in page["Vary"] and "HX-Request" in poll["Vary"]
+    assert poll["ETag"] and "ETag" not in page
+    assert logged_in.get(url, HTTP_IF_NONE_MATCH=poll["ETag"], **HX).status_code == 304
 
 
 def test_filters_by_status_and_star(logged_in, user):
