@@ -9,10 +9,14 @@ from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, UnidentifiedImageError
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
+MAX_IMAGE_SIZE = f"{MAX_IMAGE_BYTES // 2**20} MB"  # MAX_IMAGE_BYTES for people
 MAX_IMAGE_PIXELS = 40_000_000  # well above 4K, far below a decompression bomb
 MIN_IMAGE_SIDE = 64
 FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
 ACCEPTED_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
+TOO_MANY_PIXELS = (
+    f"The image has too many pixels; use one of at most {MAX_IMAGE_PIXELS // 10**6} megapixels."
+)
 
 
 def validate_image(upload: UploadedFile) -> str:
@@ -22,7 +26,7 @@ def validate_image(upload: UploadedFile) -> str:
     """
     if upload.size is not None and upload.size > MAX_IMAGE_BYTES:
         raise ValidationError(
-            "The image is larger than 10 MB; choose a smaller one.", code="too_large"
+            f"The image is larger than {MAX_IMAGE_SIZE}; choose a smaller one.", code="too_large"
         )
     if not upload.size:
         raise ValidationError("The image file is empty.", code="empty")
@@ -34,18 +38,12 @@ def validate_image(upload: UploadedFile) -> str:
                 image_format = image.format
                 width, height = image.size
                 if width * height > MAX_IMAGE_PIXELS:
-                    raise ValidationError(
-                        "The image has too many pixels; use one of at most 40 megapixels.",
-                        code="too_many_pixels",
-                    )
+                    raise ValidationError(TOO_MANY_PIXELS, code="too_many_pixels")
                 image.load()  # decodes every pixel: truncated or corrupt files fail here
     except ValidationError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError(
-            "The image has too many pixels; use one of at most 40 megapixels.",
-            code="too_many_pixels",
-        ) from None
+        raise ValidationError(TOO_MANY_PIXELS, code="too_many_pixels") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationError(
             "This file is not a valid JPEG, PNG or WebP image.", code="invalid_image"

@@ -199,12 +199,31 @@ class Generation(models.Model):
 
     @property
     def can_retry(self) -> bool:
-        return self.status in (Status.FAILED, Status.CANCELED) and self.deleted_at is None
+        return self.ended_unsuccessfully and self.deleted_at is None
 
     @property
     def is_ready(self) -> bool:
         """Succeeded and copied into our storage: only then can the user play it."""
         return self.status == Status.SUCCEEDED and bool(self.video)
+
+    @property
+    def ended_unsuccessfully(self) -> bool:
+        """Failed or canceled: no video, and the charge is refunded."""
+        return self.status in (Status.FAILED, Status.CANCELED)
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.is_in_flight and self.deleted_at is None
+
+    @property
+    def can_delete(self) -> bool:
+        """A generation in flight must be canceled first, so its refund cannot be lost."""
+        return not self.is_in_flight and self.deleted_at is None
+
+    @property
+    def can_share(self) -> bool:
+        """Only a finished video can be shared (deleting one removes its video)."""
+        return self.is_ready
 
     @property
     def duration_seconds(self) -> float | None:
