@@ -93,6 +93,7 @@ MODELS: dict[str, CatalogModel] = {
 }
 
 CHEAPEST_COST = min(variant.credits for model in MODELS.values() for variant in model.variants)
+RESOLUTIONS = tuple(sorted({variant.resolution for m in MODELS.values() for variant in m.variants}))
 
 
 def get_model(key: str) -> CatalogModel:
@@ -122,6 +123,16 @@ def cost_or_none(model_key: str, resolution: str) -> int | None:
         return cost_of(model_key, resolution)
     except CatalogError:
         return None
+
+
+def prices(kind: str) -> list[tuple[str, list[int]]]:
+    """Each resolution the models of `kind` offer, with the credits they charge, cheapest first."""
+    credits: dict[str, set[int]] = {}
+    for model in MODELS.values():
+        if model.kind == kind:
+            for variant in model.variants:
+                credits.setdefault(variant.resolution, set()).add(variant.credits)
+    return [(resolution, sorted(credits[resolution])) for resolution in sorted(credits)]
 
 
 def replicate_input(

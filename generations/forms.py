@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django import forms
 from django.core.files import File
 
 from generations import catalog, selectors
-from generations.actions import GenerationParams
-from generations.images import ACCEPTED_CONTENT_TYPES
+from generations.actions import IDEMPOTENCY_KEY_MAX_LENGTH, GenerationParams
+from generations.images import ACCEPTED_CONTENT_TYPES, MAX_IMAGE_BYTES, MAX_IMAGE_SIZE
 from generations.models import Generation, Kind
-
-RESOLUTIONS = sorted({r for model in catalog.MODELS.values() for r in model.resolutions})
 
 
 def model_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -23,6 +22,20 @@ def model_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     ]
 
 
+def script_data() -> dict[str, Any]:
+    """What the create page's script checks before a round trip (json_script embeds it): the
+    catalog and the limits, taken from the modules that own them."""
+    return {
+        "models": catalog.as_dict(),
+        "prompt": {"min": catalog.PROMPT_MIN_LENGTH, "max": catalog.PROMPT_MAX_LENGTH},
+        "image": {
+            "types": list(ACCEPTED_CONTENT_TYPES),
+            "max_bytes": MAX_IMAGE_BYTES,
+            "max_size": MAX_IMAGE_SIZE,
+        },
+    }
+
+
 class CreateForm(forms.Form):
     """Lengths and combinations are checked by GenerationParams, the rule every client obeys;
     the maxlength attributes only stop a browser from typing past them."""
@@ -31,7 +44,9 @@ class CreateForm(forms.Form):
         choices=Kind.choices, initial=Kind.TEXT_TO_VIDEO, widget=forms.RadioSelect
     )
     model_key = forms.ChoiceField(label="Model", choices=model_choices, initial="t2v-14B")
-    resolution = forms.ChoiceField(choices=[(r, r) for r in RESOLUTIONS], initial="480p")
+    resolution = forms.ChoiceField(
+        choices=[(r, r) for r in catalog.RESOLUTIONS], initial=catalog.RESOLUTIONS[0]
+    )
     aspect_ratio = forms.ChoiceField(
         label="Aspect ratio",
         choices=[(r, r) for r in catalog.ASPECT_RATIOS],
@@ -48,7 +63,7 @@ class CreateForm(forms.Form):
     image = forms.FileField(
         required=False,
         label="Input image",
-        help_text="JPEG, PNG or WebP, at most 10 MB.",
+        help_text=f"JPEG, PNG or WebP, at most {MAX_IMAGE_SIZE}.",
         widget=forms.FileInput(attrs={"accept": ",".join(ACCEPTED_CONTENT_TYPES)}),
     )
     negative_prompt = forms.CharField(
@@ -63,7 +78,9 @@ class CreateForm(forms.Form):
         max_value=catalog.SEED_MAX,
         help_text="The same seed and parameters give the same video. Empty: random.",
     )
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=128, required=False)
+    idempotency_key = forms.CharField(
+        widget=forms.HiddenInput, max_length=IDEMPOTENCY_KEY_MAX_LENGTH, required=False
+    )
     # Remixing an image-to-video generation may reuse its input image instead of a new upload.
     remix_of = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -96,8 +113,7 @@ class CreateForm(forms.Form):
             pk = int(pk)
         except (TypeError, ValueError):
             return None
-        source = selectors.history_of(self.user).filter(pk=pk).exclude(input_image="").first()
-        return source
+        return selectors.history_of(self.user).filter(pk=pk).exclude(input_image="").first()
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -108,11 +124,12 @@ class CreateForm(forms.Form):
         return cleaned
 
     def params(self) -> GenerationParams:
-        """The validated form as parameters; the actions decide whether they make a video."""
+        """The validated form as parameters; the actions decide whether they make a video
+        (an image sent with a text-to-video model is theirs to refuse, as for the API)."""
         data = self.cleaned_data
-        model = catalog.get_model(data["model_key"])
-        image = data.get("image") if model.needs_image else None
-        if model.needs_image and image is None and (source := self.remix_source()):
+        image = data.get("image")
+        needs_image = catalog.get_model(data["model_key"]).needs_image
+        if image is None and needs_image and (source := self.remix_source()):
             image = File(source.input_image.open("rb"), name=source.input_image.name)
         return GenerationParams(
             model_key=data["model_key"],

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from django.db.models import Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -17,13 +20,36 @@ def _with_refund_flag(generations: QuerySet[Generation]) -> QuerySet[Generation]
     return generations.annotate(refunded=Exists(refunds))
 
 
-def history_of(user, *, status: str = "", starred: bool = False) -> QuerySet[Generation]:
-    """The user's generations, newest first, optionally filtered by status and star."""
+@dataclass(frozen=True)
+class GenerationFilters:
+    """What a list of generations is narrowed to, on the history page and in the API."""
+
+    status: str = ""  # one of Status.values; "": any
+    starred: bool | None = None  # None: starred or not
+
+    @classmethod
+    def from_page(cls, query: Mapping[str, str]) -> GenerationFilters:
+        """The history page's filters (`?status=failed&starred=1`). A value the page never
+        sends filters nothing, so a mangled link still shows the history."""
+        status = query.get("status", "")
+        return cls(
+            status=status if status in Status.values else "",
+            starred=True if query.get("starred") == "1" else None,
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.status) or self.starred is not None
+
+
+def history_of(user, filters: GenerationFilters | None = None) -> QuerySet[Generation]:
+    """The user's generations, newest first, narrowed by `filters`."""
+    filters = filters or GenerationFilters()
     generations = Generation.objects.owned_by(user)
-    if status in Status.values:
-        generations = generations.filter(status=status)
-    if starred:
-        generations = generations.filter(starred=True)
+    if filters.status:
+        generations = generations.filter(status=filters.status)
+    if filters.starred is not None:
+        generations = generations.filter(starred=filters.starred)
     return _with_refund_flag(generations).order_by("-created_at", "-id")
 
 

@@ -8,9 +8,8 @@ from rest_framework.reverse import reverse
 
 from generations import catalog
 from generations.actions import GenerationParams
+from generations.images import MAX_IMAGE_SIZE, MIN_IMAGE_SIDE
 from generations.models import Generation, Kind, Status
-
-RESOLUTIONS = sorted({v.resolution for m in catalog.MODELS.values() for v in m.variants})
 
 
 class GenerationSerializer(serializers.ModelSerializer):
@@ -90,7 +89,7 @@ class GenerationCreateSerializer(serializers.Serializer):
         choices=list(catalog.MODELS), help_text="A `key` from GET /api/v1/models/."
     )
     resolution = serializers.ChoiceField(
-        choices=RESOLUTIONS, default="480p", help_text="One the model offers."
+        choices=catalog.RESOLUTIONS, default="480p", help_text="One the model offers."
     )
     aspect_ratio = serializers.ChoiceField(choices=list(catalog.ASPECT_RATIOS), default="16:9")
     prompt = TextField(
@@ -118,7 +117,7 @@ class GenerationCreateSerializer(serializers.Serializer):
         allow_null=True,
         default=None,
         help_text="Image-to-video only (multipart/form-data): a JPEG, PNG or WebP of at most "
-        "10 MB and at least 64 pixels a side.",
+        f"{MAX_IMAGE_SIZE} and at least {MIN_IMAGE_SIDE} pixels a side.",
     )
 
     def to_params(self) -> GenerationParams:

@@ -26,13 +26,18 @@ from django_htmx.http import HttpResponseClientRedirect
 from credits.actions import InsufficientCredits
 from generations import actions, catalog, selectors
 from generations.files import zip_stream
-from generations.forms import CreateForm
-from generations.models import Generation, Status
+from generations.forms import CreateForm, script_data
+from generations.models import IN_FLIGHT_STATUSES, Generation, Status
 from generations.templatetags.wan_ui import retry_action_tag
 from wan_pwa.errors import DomainError
 
 PAGE_SIZES = (12, 24, 48, 100)
+# The ids htmx names as its target: the history's list, and the detail page's live section.
 HISTORY_RESULTS_ID = "history-results"
+DETAIL_LIVE_ID = "live"
+CARD_TEMPLATE = "generations/partials/card.html"
+LIVE_TEMPLATE = "generations/detail.html#live"
+STAR_TEMPLATE = "generations/partials/star_form.html"
 
 
 def _redirect(request: HttpRequest, default: str) -> HttpResponse:
@@ -42,9 +47,14 @@ def _redirect(request: HttpRequest, default: str) -> HttpResponse:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = default
+    return _go(request, target)
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    """A redirect, which htmx gets as an instruction to load the page."""
     if request.htmx:
-        return HttpResponseClientRedirect(target)
-    return redirect(target)
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
 
 
 # Create
@@ -98,13 +108,15 @@ def create(request: HttpRequest) -> HttpResponse:
     template = "generations/create.html#create-form" if request.htmx else "generations/create.html"
     context = {
         "form": form,
-        "catalog": catalog.as_dict(),
+        "script_data": script_data(),
         "cheapest_cost": catalog.CHEAPEST_COST,
         "remix_source": form.remix_source(),
         "insufficient": insufficient,
         "cost_preview": _cost_preview(form),
     }
-    return render(request, template, context, status=status)
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])  # one URL, two answers
+    return response
 
 
 def _cost_preview(form: CreateForm) -> int | None:
@@ -125,22 +137,17 @@ def _int(value: str) -> int | None:
 @login_required
 @require_safe
 def history(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
-    starred = request.GET.get("starred") == "1"
+    filters = selectors.GenerationFilters.from_page(request.GET)
     per_page = _int(request.GET.get("per_page", "")) or PAGE_SIZES[0]
     if per_page not in PAGE_SIZES:
         per_page = PAGE_SIZES[0]
-    generations = selectors.history_of(request.user, status=status, starred=starred)
+    generations = selectors.history_of(request.user, filters)
     page = Paginator(generations, per_page).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "page_obj": page,
         "generations": page.object_list,
-        "status_filter": status if status in Status.values else "",
-        "starred_filter": starred,
+        "filters": filters,
         "statuses": Status.choices,
-        "query": query.urlencode(),
         "next_url": request.get_full_path(),
     }
     partial = request.htmx and request.htmx.target == HISTORY_RESULTS_ID
@@ -185,7 +192,7 @@ def history_bulk(request: HttpRequest) -> HttpResponse:
 
 def _announce_finish(request: HttpRequest, generation: Generation, since: str) -> None:
     """A toast when a poll sees a generation the page showed in flight come to its end."""
-    if since not in (Status.QUEUED, Status.STARTING, Status.PROCESSING) or generation.is_in_flight:
+    if since not in IN_FLIGHT_STATUSES or generation.is_in_flight:
         return
     refund = f" {generation.cost} credits were refunded." if generation.refunded else ""
     if generation.status == Status.SUCCEEDED:
@@ -207,7 +214,7 @@ def generation_card(request: HttpRequest, pk: int) -> HttpResponse:
     """One history card: what in-flight cards poll until they come to an end."""
     generation = selectors.generation_of(request.user, pk)
     context = {"generation": generation, "next_url": request.GET.get("next", reverse("history"))}
-    return _polled(request, generation, "generations/history.html#card", context)
+    return _polled(request, generation, CARD_TEMPLATE, context)
 
 
 def _polled(
@@ -240,9 +247,7 @@ def _polled(
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     if request.htmx:
-        response = _polled(
-            request, generation, "generations/detail.html#live", {"generation": generation}
-        )
+        response = _polled(request, generation, LIVE_TEMPLATE, {"generation": generation})
     else:
         response = _detail_page(request, generation)
     patch_vary_headers(response, ["HX-Request"])  # one URL, two answers
@@ -261,7 +266,6 @@ def _detail_page(request: HttpRequest, generation: Generation) -> HttpResponse:
             if generation.share_token
             else ""
         ),
-        "next_url": request.get_full_path(),
     }
     return render(request, "generations/detail.html", context)
 
@@ -269,15 +273,16 @@ def _detail_page(request: HttpRequest, generation: Generation) -> HttpResponse:
 # Actions on one generation
 
 
-def _card_or_redirect(request: HttpRequest, generation: Generation) -> HttpResponse:
-    if request.htmx:
-        fresh = selectors.generation_of(request.user, generation.pk)
-        return render(
-            request,
-            "generations/history.html#card",
-            {"generation": fresh, "next_url": request.POST.get("next", reverse("history"))},
-        )
-    return _redirect(request, reverse("detail", args=[generation.pk]))
+def _updated_or_redirect(request: HttpRequest, generation: Generation) -> HttpResponse:
+    """After an action: htmx gets the generation's part of the page it came from (the detail's
+    live section or a history card) as it is now; a plain form goes back to its page."""
+    if not request.htmx:
+        return _redirect(request, reverse("detail", args=[generation.pk]))
+    fresh = selectors.generation_of(request.user, generation.pk)
+    if request.htmx.target == DETAIL_LIVE_ID:
+        return render(request, LIVE_TEMPLATE, {"generation": fresh})
+    next_url = request.POST.get("next", reverse("history"))
+    return render(request, CARD_TEMPLATE, {"generation": fresh, "next_url": next_url})
 
 
 @login_required
@@ -288,7 +293,8 @@ def star(request: HttpRequest, pk: int) -> HttpResponse:
     actions.set_starred(generation, starred)
     messages.success(request, f"{'Starred' if starred else 'Unstarred'} #{generation.pk}.")
     if request.htmx:
-        return render(request, "generations/star_form.html", {"generation": generation})
+        context = {"generation": generation, "next_url": request.POST.get("next", "")}
+        return render(request, STAR_TEMPLATE, context)
     return _redirect(request, reverse("detail", args=[pk]))
 
 
@@ -302,14 +308,14 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.info(request, f"Canceling #{generation.pk}; its credits come back.")
-    return _card_or_redirect(request, generation)
+    return _updated_or_redirect(request, generation)
 
 
 @login_required
 @require_POST
 def retry(request: HttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
-    key = (request.POST.get("idempotency_key") or "")[:128] or None
+    key = request.POST.get("idempotency_key") or None  # too long: the action says so
     try:
         new = actions.check_retry_generation(generation, idempotency_key=key).generation
     except ValidationError as error:
@@ -333,13 +339,12 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
         actions.delete_generation(generation)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return _card_or_redirect(request, generation)
+        return _updated_or_redirect(request, generation)
     messages.success(request, f"Deleted #{pk} and its files.")
+    if request.POST.get("next", "").startswith(reverse("detail", args=[pk])):
+        return _go(request, reverse("history"))  # the page of what was deleted is gone
     if request.htmx:
         return HttpResponse("")  # the card swaps itself out for nothing
-    next_url = request.POST.get("next", "")
-    if next_url.startswith(reverse("detail", args=[pk])):
-        return redirect("history")
     return _redirect(request, reverse("history"))
 
 
@@ -347,7 +352,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def share(request: HttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
-    if not generation.is_ready:
+    if not generation.can_share:
         messages.error(request, "Only a finished video can be shared.")
     else:
         actions.enable_sharing(generation)

@@ -1,12 +1,16 @@
-"""Small pieces of page markup: inline SVG icons, toast actions, status tones."""
+"""Small pieces of page markup: inline SVG icons, toast actions, status tones, and the numbers
+pages quote (prices, limits, the sign-up bonus) from the settings and catalog that own them."""
 
 from __future__ import annotations
 
 import uuid
 
 from django import template
+from django.conf import settings
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+
+from generations import catalog
 
 register = template.Library()
 
@@ -112,3 +116,26 @@ def toast_action(message) -> dict[str, str | int]:
 def new_idempotency_key() -> str:
     """A fresh key for a form whose double submission must act once (retry buttons)."""
     return uuid.uuid4().hex
+
+
+@register.simple_tag
+def signup_bonus() -> int:
+    """The credits every new account gets."""
+    return settings.SIGNUP_BONUS_CREDITS
+
+
+@register.simple_tag
+def signup_bonus_videos() -> int:
+    """How many of the cheapest videos the sign-up bonus pays for."""
+    return settings.SIGNUP_BONUS_CREDITS // catalog.CHEAPEST_COST
+
+
+@register.simple_tag
+def prices(kind: str) -> list[tuple[str, list[int]]]:
+    """Each resolution of the models of `kind` with their credits: `[("480p", [5, 10]), ...]`."""
+    return catalog.prices(kind)
+
+
+@register.simple_tag
+def prompt_length() -> str:
+    return f"{catalog.PROMPT_MIN_LENGTH} to {catalog.PROMPT_MAX_LENGTH}"

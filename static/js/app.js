@@ -56,8 +56,6 @@
     arm(item);
   }
 
-  window.wanToast = toast;
-
   document.addEventListener("DOMContentLoaded", () => {
     armAll();
     const box = document.getElementById("toasts");

@@ -4,14 +4,11 @@
 (function () {
   "use strict";
 
-  const ACCEPTED_TYPES = ["image/jpeg", "image/png", "image/webp"];
-  const MAX_BYTES = 10 * 1024 * 1024;
-  const PROMPT_MIN = 10;
-  const PROMPT_MAX = 500;
-
-  const catalogElement = document.getElementById("catalog-data");
-  const catalog = catalogElement ? JSON.parse(catalogElement.textContent) : [];
-  const models = Object.fromEntries(catalog.map((model) => [model.key, model]));
+  // The catalog and the limits, as the server has them (generations.forms.script_data).
+  const dataElement = document.getElementById("catalog-data");
+  if (!dataElement) return;
+  const rules = JSON.parse(dataElement.textContent);
+  const models = Object.fromEntries(rules.models.map((model) => [model.key, model]));
 
   function form() {
     return document.getElementById("create-form");
@@ -79,16 +76,20 @@
     const prompt = root.querySelector("textarea[name='prompt']");
     const counter = root.querySelector("[data-prompt-count]");
     const length = prompt.value.trim().length;
-    counter.textContent = length + "/" + PROMPT_MAX;
-    const invalid = length > 0 && (length < PROMPT_MIN || length > PROMPT_MAX);
+    const { min, max } = rules.prompt;
+    counter.textContent = length + "/" + max;
+    const invalid = length > 0 && (length < min || length > max);
     counter.classList.toggle("is-invalid", invalid);
-    counter.title = length < PROMPT_MIN ? "At least " + PROMPT_MIN + " characters" : "";
+    counter.title = length < min ? "At least " + min + " characters" : "";
   }
 
   // Images: the same checks as the server's (type and size), then a local preview.
   function imageProblem(file) {
-    if (!ACCEPTED_TYPES.includes(file.type)) return "Only JPEG, PNG and WebP images are accepted.";
-    if (file.size > MAX_BYTES) return "The image is larger than 10 MB; choose a smaller one.";
+    const limits = rules.image;
+    if (!limits.types.includes(file.type)) return "Only JPEG, PNG and WebP images are accepted.";
+    if (file.size > limits.max_bytes) {
+      return "The image is larger than " + limits.max_size + "; choose a smaller one.";
+    }
     if (file.size === 0) return "The image file is empty.";
     return "";
   }

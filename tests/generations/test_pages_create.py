@@ -12,6 +12,8 @@ from django.urls import reverse
 from credits.actions import add_credits
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
+from generations import catalog
+from generations.images import ACCEPTED_CONTENT_TYPES, MAX_IMAGE_BYTES
 from generations.models import Generation, Status
 from tests.generations.pages_support import (  # noqa: F401 (an autouse fixture)
     HX,
@@ -47,8 +49,8 @@ def test_create_page_offers_the_catalog_with_cost_balance_and_a_fresh_idempotenc
     response = logged_in.get(reverse("create"))
     assert response.status_code == 200
     page = response.content.decode()
-    catalog = json.loads(re.search(r'id="catalog-data"[^>]*>(.*?)</script>', page, re.S)[1])
-    assert {model["key"] for model in catalog} == {"t2v-1.3B", "t2v-14B", "i2v-14B"}
+    data = json.loads(re.search(r'id="catalog-data"[^>]*>(.*?)</script>', page, re.S)[1])
+    assert {model["key"] for model in data["models"]} == {"t2v-1.3B", "t2v-14B", "i2v-14B"}
     assert "data-cost>10<" in page  # t2v 14B 480p, the default
     assert "data-balance-view>100<" in page
     key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page)[1]
@@ -142,10 +144,35 @@ def test_image_to_video_without_an_image_is_refused(logged_in):
     assert "Image-to-video needs an input image." in response.content.decode()
 
 
-def test_an_image_sent_with_a_text_to_video_job_is_ignored(logged_in, user):
+def test_the_script_checks_the_limits_the_server_applies(logged_in, monkeypatch):
+    monkeypatch.setattr(catalog, "PROMPT_MAX_LENGTH", 300)
+    page = logged_in.get(reverse("create")).content.decode()
+    data = json.loads(re.search(r'id="catalog-data"[^>]*>(.*?)</script>', page, re.S)[1])
+    assert data["prompt"] == {"min": catalog.PROMPT_MIN_LENGTH, "max": 300}
+    assert data["image"] == {
+        "types": list(ACCEPTED_CONTENT_TYPES),
+        "max_bytes": MAX_IMAGE_BYTES,
+        "max_size": "10 MB",
+    }
+    assert "JPEG, PNG or WebP, at most 10 MB." in page
+
+
+def test_an_image_sent_with_a_text_to_video_model_is_refused_as_by_the_api(logged_in, user):
     image = SimpleUploadedFile("a.png", png_bytes(), content_type="image/png")
-    assert logged_in.post(reverse("create"), form_data(image=image)).status_code == 302
-    assert not Generation.objects.get(user=user).input_image
+    response = logged_in.post(reverse("create"), form_data(image=image))
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "Text-to-video takes no input image; choose image-to-video." in body
+    assert "The video was not started" in body
+    assert not Generation.objects.exists()
+    assert not CreditTransaction.objects.filter(user=user, type="deduction").exists()
+    assert balance_of(user) == 100
+
+
+def test_the_create_page_varies_on_hx_request(logged_in):
+    page, form = logged_in.get(reverse("create")), logged_in.get(reverse("create"), **HX)
+    assert "HX-Request" in page["Vary"] and "HX-Request" in form["Vary"]
+    assert form.content.decode().lstrip().startswith('<form id="create-form"')
 
 
 def test_too_few_credits_is_refused_with_a_link_to_get_more(logged_in, user):

@@ -48,6 +48,28 @@ def test_detail_of_a_running_generation_polls_its_live_section(logged_in, user):
     assert "every 2s" in live
 
 
+def test_cancel_on_the_detail_page_answers_its_live_section(logged_in, user):
+    running = make_generation(user, status=Status.PROCESSING)
+    url = reverse("cancel", args=[running.pk])
+    next_url = reverse("detail", args=[running.pk])
+    body = logged_in.post(url, {"next": next_url}, HTTP_HX_TARGET="live", **HX).content.decode()
+    assert body.lstrip().startswith('<section id="live"')
+    assert "10 credits were refunded." in body
+    assert f'action="{reverse("retry", args=[running.pk])}"' in body
+    assert logged_in.post(url, {"next": next_url})["Location"] == next_url  # without htmx
+
+
+def test_delete_on_the_detail_page_takes_htmx_back_to_history(logged_in, user):
+    done = make_generation(user)
+    response = logged_in.post(
+        reverse("delete", args=[done.pk]),
+        {"next": reverse("detail", args=[done.pk])},
+        HTTP_HX_TARGET="live",
+        **HX,
+    )
+    assert response["HX-Redirect"] == reverse("history")
+
+
 def test_detail_poll_announces_success(logged_in, user):
     done = make_generation(user)
     live = logged_in.get(

@@ -46,6 +46,38 @@ def test_history_lists_own_generations_newest_first_with_status_badges(logged_in
     ).replace("\n", " ")
 
 
+def action_names(html: str) -> set[str]:
+    """The actions an action bar offers: the forms it posts to and the links it has."""
+    found = set(re.findall(r'action="/generations/\d+/(cancel|retry|delete)/"', html))
+    found |= {"download"} if "?download=1" in html else set()
+    return found | ({"remix"} if "?remix=" in html else set())
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (Status.QUEUED, {"cancel", "remix"}),
+        (Status.PROCESSING, {"cancel", "remix"}),
+        (Status.SUCCEEDED, {"download", "remix", "delete"}),
+        (Status.FAILED, {"retry", "remix", "delete"}),
+        (Status.CANCELED, {"retry", "remix", "delete"}),
+    ],
+)
+def test_card_and_detail_offer_the_actions_the_rules_allow(logged_in, user, status, expected):
+    generation = make_generation(user, status=status)
+    card = re.search(
+        r'<article class="card".*?</article>',
+        logged_in.get(reverse("history")).content.decode(),
+        re.S,
+    )[0]
+    live = logged_in.get(reverse("detail", args=[generation.pk]), **HX).content.decode()
+    assert action_names(card) == action_names(live) == expected
+    for html in (card, live):  # htmx where it runs, a real form for a full load
+        for name in {"cancel", "delete"} & expected:
+            url = reverse(name, args=[generation.pk])
+            assert f'action="{url}" hx-post="{url}" hx-target="closest [data-live]"' in html
+
+
 def test_only_in_flight_cards_poll_for_updates(logged_in, user):
     running = make_generation(user, status=Status.QUEUED)
     done = make_generation(user)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from credits.actions import add_credits
+from generations import catalog
 from generations.models import Status
 from tests.generations.pages_support import (  # noqa: F401 (an autouse fixture)
     HX,
@@ -29,6 +31,35 @@ def test_landing_for_visitors_and_create_for_members(client, user):
     assert client.head(reverse("home")).status_code == 200  # uptime checks use HEAD
     client.force_login(user)
     assert client.get(reverse("home"))["Location"] == reverse("create")
+
+
+def test_the_sign_up_bonus_quoted_everywhere_is_the_setting(client, user, settings):
+    settings.SIGNUP_BONUS_CREDITS = 250
+    shared = make_generation(user, share_token="a-share-token-for-the-bonus-test")
+    pages = {
+        name: client.get(url).content.decode()
+        for name, url in {
+            "home": reverse("home"),
+            "login": reverse("login"),
+            "signup": reverse("signup"),
+            "shared": reverse("shared", args=[shared.share_token]),
+        }.items()
+    }
+    for name, page in pages.items():
+        assert "250 free credits" in page, name
+        assert "100 free" not in page, name
+    assert f"enough for up to {250 // catalog.CHEAPEST_COST} videos" in pages["signup"]
+
+
+def test_the_landing_page_quotes_the_catalog(client, monkeypatch):
+    page = client.get(reverse("home")).content.decode()
+    assert "10 to 500 characters" in page
+    assert "A 480p clip costs 5 or 10, 720p costs 20 credits." in page
+    small = catalog.MODELS["t2v-1.3B"]
+    cheaper = replace(small, variants=(replace(small.variants[0], credits=3),))
+    monkeypatch.setitem(catalog.MODELS, "t2v-1.3B", cheaper)
+    page = client.get(reverse("home")).content.decode()
+    assert "A 480p clip costs 3 or 10, 720p costs 20 credits." in page
 
 
 def test_settings_has_every_section(logged_in, user):
