@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import FileResponse
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -26,7 +26,9 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from generations import actions, catalog
+from generations import actions, catalog, selectors
+from generations.actions import IDEMPOTENCY_KEY_MAX_LENGTH
+from generations.files import download_name, file_response
 from generations.models import Generation
 from generations.serializers import (
     CatalogModelSerializer,
@@ -44,17 +46,17 @@ from wan_pwa.api_errors import (
 from wan_pwa.api_pagination import NewestFirstPagination
 
 T = TypeVar("T")
-IDEMPOTENCY_KEY_MAX_LENGTH = Generation._meta.get_field("idempotency_key").max_length
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     str,
     OpenApiParameter.HEADER,
-    pattern=r"^[!-~]{1,128}$",
+    pattern=rf"^[!-~]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}}$",
     description=(
-        "Any unique string (a UUID is ideal), at most 128 printable ASCII characters. Sending "
-        "the same key again returns the first generation (200) instead of creating and charging "
-        "another; reusing it with different parameters is refused (422)."
+        f"Any unique string (a UUID is ideal), at most {IDEMPOTENCY_KEY_MAX_LENGTH} printable "
+        "ASCII characters. Sending the same key again returns the first generation (200) "
+        "instead of creating and charging another; reusing it with different parameters is "
+        "refused (422)."
     ),
 )
 
@@ -178,7 +180,9 @@ class GenerationViewSet(viewsets.GenericViewSet):
     def list(self, request: Request) -> Response:
         filters = GenerationFilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
-        generations = self.get_queryset().filter(**filters.validated_data)
+        generations = selectors.history_of(
+            request.user, selectors.GenerationFilters(**filters.validated_data)
+        )
         page = self.paginate_queryset(generations)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -249,30 +253,32 @@ class GenerationViewSet(viewsets.GenericViewSet):
     @extend_schema(
         operation_id="generations_video",
         summary="Download the video",
-        description="The MP4 file, once `status` is `succeeded` (409 before).",
+        description="The MP4 file, once `status` is `succeeded` (409 before). A `Range` header "
+        "asks for part of it (206), so players can seek and downloads resume.",
         responses={
             (200, "video/mp4"): OpenApiResponse(OpenApiTypes.BINARY, description="The video."),
+            (206, "video/mp4"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The byte range asked for."
+            ),
             **error_responses(*ONE_GENERATION_ERRORS, 409),
         },
     )
     @action(detail=True, methods=["get"])
-    def video(self, request: Request, pk: str) -> FileResponse:
+    def video(self, request: Request, pk: str) -> HttpResponse:
         generation = self.get_object()
         if not generation.is_ready:
             raise Conflict(
                 f"The video is not ready: the generation is {generation.status}.",
                 code="video_not_ready",
             )
-        try:
-            stream = generation.video.open("rb")
-        except OSError:
+        try:  # the pages' own download, Range support included
+            return file_response(
+                generation.video,
+                request.headers.get("Range", ""),
+                attachment_name=download_name(generation),
+            )
+        except Http404:
             raise Conflict("The video file is missing.", code="video_missing") from None
-        return FileResponse(
-            stream,
-            as_attachment=True,
-            filename=f"wan-{generation.pk}.mp4",
-            content_type="video/mp4",
-        )
 
     def _submission_response(self, submission: actions.Submission) -> Response:
         generation, created = submission.generation, submission.created
@@ -306,7 +312,8 @@ def _idempotency_key(request: Request) -> str | None:
         return None
     if not 0 < len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH or not all(" " < char <= "~" for char in key):
         raise ApiError(
-            "The Idempotency-Key header must be 1 to 128 printable ASCII characters, no spaces.",
+            f"The Idempotency-Key header must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable "
+            "ASCII characters, no spaces.",
             code="invalid_idempotency_key",
             status_code=status.HTTP_400_BAD_REQUEST,
         )

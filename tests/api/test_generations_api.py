@@ -316,6 +316,19 @@ def test_the_video_downloads_once_ready(api, user, make_generation):
     assert b"".join(response.streaming_content) == b"\x00\x00\x00\x18ftypmp42"
 
 
+def test_the_video_download_answers_range_requests(api, user, make_generation):
+    video = bytes(range(256)) * 4
+    generation = make_generation(user, status=Status.SUCCEEDED, video=video)
+    response = api.get(detail(generation.pk, "video/"), HTTP_RANGE="bytes=100-199")
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes 100-199/{len(video)}"
+    assert response["Accept-Ranges"] == "bytes"
+    assert response["Content-Type"] == "video/mp4"
+    assert b"".join(response.streaming_content) == video[100:200]
+    beyond = api.get(detail(generation.pk, "video/"), HTTP_RANGE=f"bytes={len(video)}-")
+    assert beyond.status_code == 416
+
+
 def test_no_video_before_it_is_ready(api, user, make_generation):
     generation = make_generation(user, status=Status.PROCESSING)
     response = api.get(detail(generation.pk, "video/"))
