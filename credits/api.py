@@ -3,6 +3,7 @@ through credits.actions."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
@@ -12,12 +13,15 @@ from rest_framework.views import APIView
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
 from credits.serializers import BalanceSerializer, LedgerEntrySerializer
-from generations.catalog import CHEAPEST_COST
-from wan_pwa.api_errors import error_responses
-from wan_pwa.api_pagination import NewestFirstPagination
+from wan_pwa.api.pagination import NewestFirstPagination
+from wan_pwa.api.schema import error_responses
 
 
 class BalanceView(APIView):
+    # The catalog's cheapest generation, handed in by the URL table (wan_pwa/urls.py) with
+    # as_view(): the catalog is the only source of costs, and credits import no app above them.
+    cheapest_generation_cost: int | None = None
+
     @extend_schema(
         operation_id="credits_balance",
         summary="Your credit balance",
@@ -25,17 +29,18 @@ class BalanceView(APIView):
         examples=[
             OpenApiExample(
                 "Balance",
-                value={"balance": 85, "low": False, "cheapest_generation_cost": CHEAPEST_COST},
+                value={"balance": 85, "low": False, "cheapest_generation_cost": 5},
             )
         ],
     )
     def get(self, request: Request) -> Response:
+        cheapest = self.cheapest_generation_cost
+        if cheapest is None:
+            raise ImproperlyConfigured(
+                "Mount BalanceView with as_view(cheapest_generation_cost=...)."
+            )
         balance = balance_of(request.user)
-        data = {
-            "balance": balance,
-            "low": balance < CHEAPEST_COST,
-            "cheapest_generation_cost": CHEAPEST_COST,
-        }
+        data = {"balance": balance, "low": balance < cheapest, "cheapest_generation_cost": cheapest}
         return Response(BalanceSerializer(data).data)
 
 

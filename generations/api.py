@@ -36,14 +36,9 @@ from generations.serializers import (
     GenerationFilterSerializer,
     GenerationSerializer,
 )
-from wan_pwa.api_errors import (
-    RETRY_AFTER,
-    ApiError,
-    Conflict,
-    ErrorSerializer,
-    error_responses,
-)
-from wan_pwa.api_pagination import NewestFirstPagination
+from wan_pwa.api.errors import ApiError, Conflict
+from wan_pwa.api.pagination import NewestFirstPagination
+from wan_pwa.api.schema import RETRY_AFTER, ErrorSerializer, error_responses
 
 T = TypeVar("T")
 

@@ -6,4 +6,6 @@ class WanPwaConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        # Django's admin discovers only `wan_pwa.admin`; the accounts' admin lives in their room.
         from wan_pwa import checks  # noqa: F401  (registers the deployment checks)
+        from wan_pwa.accounts import admin  # noqa: F401  (registers the accounts' admin)

@@ -97,8 +97,10 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "credits.context_processors.credit_balance",
+                "generations.context_processors.credit_balance",
             ],
+            # Tag libraries outside an app's templatetags/ package, which Django would not find.
+            "libraries": {"api_keys": "wan_pwa.accounts.templatetags"},
         },
     },
 ]
@@ -212,7 +214,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # API keys first, so a missing credential answers 401 with WWW-Authenticate: Bearer.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "wan_pwa.authentication.ApiKeyAuthentication",
+        "wan_pwa.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -222,7 +224,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
-    "EXCEPTION_HANDLER": "wan_pwa.api_errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "wan_pwa.api.errors.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

@@ -1,22 +1,38 @@
+"""The project's URL table: it sits above every app, so it is where the apps' pages and API
+endpoints are put together."""
+
 from django.contrib import admin
 from django.urls import include, path
+from rest_framework.routers import SimpleRouter
 
+from credits.api import BalanceView, LedgerView
+from generations import catalog
+from generations.api import GenerationViewSet, ModelCatalogView
 from wan_pwa import pwa, views
+from wan_pwa.api.urls import api_urls
+
+router = SimpleRouter()
+router.register("generations", GenerationViewSet, basename="generation")
+
+api_v1_endpoints = [
+    *router.urls,
+    path("models/", ModelCatalogView.as_view(), name="models"),
+    path(
+        "credits/",
+        BalanceView.as_view(cheapest_generation_cost=catalog.CHEAPEST_COST),
+        name="credits",
+    ),
+    path("credits/ledger/", LedgerView.as_view(), name="ledger"),
+]
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("signup/", views.signup, name="signup"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("wan_pwa.accounts.urls")),
     path("admin/", admin.site.urls),
-    path("settings/", views.settings_page, name="settings"),
-    path("settings/profile/", views.update_profile, name="settings-profile"),
-    path("settings/password/", views.change_password, name="settings-password"),
-    path("settings/sessions/", views.logout_everywhere, name="settings-logout-everywhere"),
-    path("settings/api-keys/", include("wan_pwa.api_key_urls")),
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("sw.js", pwa.service_worker, name="service-worker"),
     path("offline/", pwa.offline, name="offline"),
     path("api/webhooks/", include("webhooks.urls")),
-    path("api/", include("wan_pwa.api_urls")),
+    path("api/", include(api_urls(api_v1_endpoints))),
     path("", include("generations.urls")),
 ]

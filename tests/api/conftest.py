@@ -19,7 +19,7 @@ from tests.browser.conftest import (  # noqa: F401 - the page tests' browser, fo
     page,
     playwright,
 )
-from wan_pwa.api_keys import create_api_key
+from wan_pwa.accounts.api_keys import create_api_key
 
 PROMPT = "A red fox running through fresh snow at dawn"
 T2V = {"model_key": "t2v-1.3B", "resolution": "480p", "aspect_ratio": "16:9", "prompt": PROMPT}

@@ -14,8 +14,13 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from wan_pwa.api_keys import MAX_ACTIVE_KEYS_PER_USER, create_api_key, hash_key, revoke_api_key
-from wan_pwa.models import ApiKey
+from wan_pwa.accounts.api_keys import (
+    MAX_ACTIVE_KEYS_PER_USER,
+    create_api_key,
+    hash_key,
+    revoke_api_key,
+)
+from wan_pwa.accounts.models import ApiKey
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import log_in
-from wan_pwa.models import ApiKey
+from wan_pwa.accounts.models import ApiKey
 
 pytestmark = pytest.mark.browser
 

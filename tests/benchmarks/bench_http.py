@@ -444,7 +444,7 @@ class Seed:
 
 def new_user(name: str, credits: int = 0) -> Any:
     from credits.actions import add_credits
-    from wan_pwa.models import User
+    from wan_pwa.accounts.models import User
 
     # No password: nobody logs in with one, and hashing 80 of them would take seconds.
     user = User.objects.create_user(name, f"{name}@bench.invalid", None)
@@ -533,7 +533,7 @@ def seed_history(user: Any, count: int) -> None:
 def seed(args: argparse.Namespace) -> Seed:
     from generations.actions import apply_prediction_update
     from tests.generations.lifecycle_helpers import submit
-    from wan_pwa.api_keys import create_api_key
+    from wan_pwa.accounts.api_keys import create_api_key
 
     log(f"seeding: {API_USERS} API users with keys, {POOL_USERS} webhook owners, history users")
     api_keys = []

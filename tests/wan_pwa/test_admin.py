@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
-from wan_pwa.api_keys import create_api_key, find_active_key
+from wan_pwa.accounts.api_keys import create_api_key, find_active_key
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from credits.selectors import balance_of
-
 
 class Command(BaseCommand):
     help = "Creates the demo user (once) with the sign-up bonus and prints how to log in."
@@ -26,6 +24,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"{verb} the demo user. Log in as {username} / {password} "
-                f"({balance_of(user)} credits)."
+                f"({user.credit_balance.balance} credits)."
             )
         )

@@ -6,7 +6,6 @@ without it, the same template inside a full page.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -14,15 +13,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from wan_pwa.api_keys import create_api_key, revoke_api_key
-from wan_pwa.models import ApiKey
+from wan_pwa.accounts.api_keys import create_api_key, revoke_api_key
+from wan_pwa.accounts.forms import ApiKeyForm
+from wan_pwa.accounts.models import ApiKey
 
 SECTION_TEMPLATE = "wan_pwa/api_keys_section.html"
 PAGE_TEMPLATE = "wan_pwa/api_keys_page.html"
-
-
-class ApiKeyForm(forms.Form):
-    name = forms.CharField(max_length=100)
 
 
 def _render(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:

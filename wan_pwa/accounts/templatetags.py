@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import template
 
-from wan_pwa.models import ApiKey
+from wan_pwa.accounts.models import ApiKey
 
 register = template.Library()
 

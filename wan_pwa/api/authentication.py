@@ -1,4 +1,4 @@
-"""REST API authentication with `Authorization: Bearer <key>`; see wan_pwa.api_keys."""
+"""REST API authentication with `Authorization: Bearer <key>`; see wan_pwa.accounts.api_keys."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from wan_pwa.api_keys import find_active_key, record_use
-from wan_pwa.models import ApiKey, User
+from wan_pwa.accounts.api_keys import find_active_key, record_use
+from wan_pwa.accounts.models import ApiKey, User
 
 SCHEME = b"bearer"
 

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from wan_pwa.models import ApiKey
+from wan_pwa.accounts.models import ApiKey
 
 KEY_PREFIX = "wan_"
 VISIBLE_PREFIX_LENGTH = len(KEY_PREFIX) + 8

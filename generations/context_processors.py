@@ -7,7 +7,8 @@ from generations.catalog import CHEAPEST_COST
 
 
 def credit_balance(request: HttpRequest) -> dict:
-    """The header's balance and the low-credit warning, on every page."""
+    """The header's balance and the low-credit warning (below the cheapest generation, so it
+    lives with the catalog), on every page."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}

@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import BaseUserCreationForm
 
+from wan_pwa.accounts.models import ApiKey
+
 
 class SignUpForm(BaseUserCreationForm):
     email = forms.EmailField(required=True, help_text="For password resets. Never shared.")
@@ -19,7 +21,7 @@ class SignUpForm(BaseUserCreationForm):
         return email
 
     def save(self, commit: bool = True):
-        # Through the manager, so the credit account and bonus come in the same transaction.
+        # Through the manager, which announces the new user inside its creating transaction.
         return get_user_model().objects.create_user(
             username=self.cleaned_data["username"],
             email=self.cleaned_data["email"],
@@ -60,3 +62,7 @@ class ConfirmPasswordForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError("That is not your current password.")
         return password
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=ApiKey._meta.get_field("name").max_length)

@@ -1,3 +1,0 @@
-"""URL routes (filled in by the issue that builds them)."""
-
-urlpatterns: list = []

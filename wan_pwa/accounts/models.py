@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models, transaction
+from django.db.models.functions import Lower
+
+from wan_pwa.accounts.signals import user_created
+
+
+class WanUserManager(UserManager):
+    """Every user created through the manager is announced with `user_created` inside the
+    creating transaction, so what the receivers add (the credit account and the sign-up bonus)
+    exists exactly when the user does."""
+
+    def _create_user(self, username, email, password, **extra_fields):
+        with transaction.atomic():
+            user = super()._create_user(username, email, password, **extra_fields)
+            user_created.send(sender=self.model, user=user)
+        return user
+
+
+class User(AbstractUser):
+    email = models.EmailField("email address", blank=True)
+
+    objects = WanUserManager()
+
+    class Meta:
+        app_label = "wan_pwa"  # the label its migrations and AUTH_USER_MODEL use
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="user_email_unique_ci",
+                violation_error_message="A user with that email address already exists.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def active(self) -> ApiKeyQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """A key for the REST API. Only a SHA-256 hash of the key is stored: the key has 256 bits of
+    randomness, so a fast hash is safe and lets authentication look it up by index."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, help_text="The visible start of the key.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        app_label = "wan_pwa"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="api_key_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,8 @@
+"""Signals of the accounts, so the apps above (credits) react to them without accounts importing
+any app."""
+
+from django.dispatch import Signal
+
+# Sent inside the transaction that creates a user (sign-up, `create_user`, `createsuperuser`, the
+# admin), with `user`: a receiver's writes commit or roll back together with the new account.
+user_created = Signal()

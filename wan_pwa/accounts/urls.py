@@ -1,0 +1,24 @@
+"""Sign-up, log-in and password pages, Settings and its API keys; mounted at / by wan_pwa.urls."""
+
+from django.urls import include, path
+
+from wan_pwa.accounts import api_key_views, views
+
+api_key_patterns = (
+    [
+        path("", api_key_views.api_keys, name="list"),
+        path("create/", api_key_views.create, name="create"),
+        path("<int:pk>/revoke/", api_key_views.revoke, name="revoke"),
+    ],
+    "api_keys",
+)
+
+urlpatterns = [
+    path("signup/", views.signup, name="signup"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/profile/", views.update_profile, name="settings-profile"),
+    path("settings/password/", views.change_password, name="settings-password"),
+    path("settings/sessions/", views.logout_everywhere, name="settings-logout-everywhere"),
+    path("settings/api-keys/", include(api_key_patterns)),
+]
