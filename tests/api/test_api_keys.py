@@ -80,11 +80,13 @@ def test_a_key_needs_a_reasonable_name(client, user, name):
     assert not ApiKey.objects.exists()
 
 
-def test_htmx_form_errors_are_swapped_in(client, user):
+def test_htmx_form_errors_answer_422_with_the_section_to_swap_in(client, user):
     client.force_login(user)
     response = client.post(reverse("api_keys:create"), {"name": ""}, HTTP_HX_REQUEST="true")
-    assert response.status_code == 200  # htmx swaps only 2xx answers
-    assert 'class="field-error"' in response.content.decode()
+    assert response.status_code == 422  # like the create page; base.html has htmx swap 422s
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section class="api-keys" id="api-keys"')
+    assert 'class="field-error"' in html
 
 
 def test_a_user_has_at_most_a_fixed_number_of_active_keys(client, user):

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from wan_pwa.accounts.api_keys import create_api_key, revoke_api_key
 from wan_pwa.accounts.forms import ApiKeyForm
@@ -28,6 +29,7 @@ def _render(request: HttpRequest, context: dict, status: int = 200) -> HttpRespo
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request")  # one URL, two answers: the section or the page
 def api_keys(request: HttpRequest) -> HttpResponse:
     return _render(request, {})
 
@@ -46,8 +48,8 @@ def create(request: HttpRequest) -> HttpResponse:
         else:
             context = {"new_key": raw_key, "new_key_name": api_key.name}
             return _render(request, context, status=201)
-    # htmx does not swap 4xx answers, so it gets the section with its errors as a 200.
-    return _render(request, {"api_key_form": form}, status=200 if request.htmx else 422)
+    # htmx swaps 422 answers (base.html's responseHandling), so both kinds of request get it.
+    return _render(request, {"api_key_form": form}, status=422)
 
 
 @require_POST

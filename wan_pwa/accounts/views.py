@@ -10,6 +10,7 @@ from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
 
 from wan_pwa.accounts.forms import ConfirmPasswordForm, ProfileForm, SignUpForm
 
@@ -63,6 +64,7 @@ def _settings_page(request: HttpRequest, status: int = 200, **forms) -> HttpResp
 
 @login_required
 @require_safe
+@vary_on_headers("HX-Request", "HX-Target")  # the ledger's pages swap alone
 def settings_page(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "ledger":
         return render(request, "wan_pwa/settings.html#ledger", {"ledger": _ledger_page(request)})
