@@ -89,6 +89,12 @@ def test_htmx_form_errors_answer_422_with_the_section_to_swap_in(client, user):
     assert 'class="field-error"' in html
 
 
+def test_the_key_list_varies_on_hx_request(client, user):
+    client.force_login(user)
+    response = client.get(reverse("api_keys:list"))
+    assert "HX-Request" in response["Vary"]
+
+
 def test_a_user_has_at_most_a_fixed_number_of_active_keys(client, user):
     for number in range(MAX_ACTIVE_KEYS_PER_USER):
         create_api_key(user, f"key {number}")

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
+from wan_pwa.accounts.signals import user_created
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +104,18 @@ def test_password_reset_sends_a_link_that_sets_a_new_password(client, user):
 def test_users_made_by_createsuperuser_also_get_an_account(db):
     admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw-123-456-x")
     assert balance_of(admin) == 100
+
+
+def test_a_user_is_not_created_when_a_receiver_of_user_created_fails(db):
+    def refuse(sender, user, **kwargs):
+        raise RuntimeError("cannot open the account")
+
+    user_created.connect(refuse, dispatch_uid="test.refuse")
+    try:
+        with pytest.raises(RuntimeError):
+            get_user_model().objects.create_user("erin", "erin@example.com", "pw-123-456-x")
+    finally:
+        user_created.disconnect(dispatch_uid="test.refuse")
+    # The credits' receiver ran first; its balance and bonus went with the user.
+    assert not get_user_model().objects.filter(username="erin").exists()
+    assert not CreditTransaction.objects.exists()

@@ -159,6 +159,11 @@ def test_the_ledger_is_paginated_and_its_pages_swap_alone(logged_in, user):
     assert "grant 5" in body and "Welcome bonus" in body
 
 
+def test_the_settings_page_varies_on_the_headers_that_pick_the_ledger_alone(logged_in):
+    vary = logged_in.get(reverse("settings"))["Vary"]
+    assert "HX-Request" in vary and "HX-Target" in vary
+
+
 def test_the_ledger_links_generations(logged_in, user):
     generation = make_generation(user, status=Status.FAILED)
     page = logged_in.get(reverse("settings")).content.decode()
