@@ -20,7 +20,7 @@ def imported_modules(source: str, module: str) -> list[tuple[int, str]]:
     """(line, dotted name) of every module the source imports, anywhere in the file (functions
     included), relative imports resolved against `module`."""
     package = module.split(".")[:-1]
-    found = []
+    found: list[tuple[int, str]] = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             found.extend((node.lineno, alias.name) for alias in node.names)

@@ -29,7 +29,7 @@ class UserChangeAdminForm(UserChangeForm):
 class UserAdmin(DjangoUserAdmin):
     add_form = UserCreationAdminForm
     form = UserChangeAdminForm
-    list_display = ("username", "email", "is_staff", "is_active", "date_joined")
+    list_display: tuple[str, ...] = ("username", "email", "is_staff", "is_active", "date_joined")
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         if change:
