@@ -52,6 +52,7 @@ def test_create_page_offers_the_catalog_with_cost_balance_and_a_fresh_idempotenc
     data = json.loads(re.search(r'id="catalog-data"[^>]*>(.*?)</script>', page, re.S)[1])
     assert {model["key"] for model in data["models"]} == {"t2v-1.3B", "t2v-14B", "i2v-14B"}
     assert "data-cost>10<" in page  # t2v 14B 480p, the default
+    assert f">0/{catalog.PROMPT_MAX_LENGTH}</output>" in page  # the prompt's counter
     assert "data-balance-view>100<" in page
     key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page)[1]
     again = logged_in.get(reverse("create")).content.decode()
