@@ -153,7 +153,7 @@ def history(request: HttpRequest) -> HttpResponse:
     partial = request.htmx and request.htmx.target == HISTORY_RESULTS_ID
     template = "generations/history.html#results" if partial else "generations/history.html"
     response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])  # the results swap alone
     return response
 
 

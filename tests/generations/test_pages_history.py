@@ -162,6 +162,7 @@ def test_filtering_with_htmx_answers_the_results_alone(logged_in, user):
     body = response.content.decode()
     assert body.lstrip().startswith('<section id="history-results"')
     assert "<html" not in body
+    assert {"HX-Request", "HX-Target"} <= {v.strip() for v in response["Vary"].split(",")}
 
 
 def test_pagination_keeps_the_filters(logged_in, user):
