@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from credits.models import CreditBalance, CreditTransaction
+from credits.models import CreditBalance
 
 
 def balance_of(user) -> int:
@@ -8,7 +8,3 @@ def balance_of(user) -> int:
     return (
         CreditBalance.objects.filter(user_id=user.pk).values_list("balance", flat=True).first() or 0
     )
-
-
-def ledger_of(user):
-    return CreditTransaction.objects.filter(user=user).select_related("generation")
