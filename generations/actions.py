@@ -40,7 +40,7 @@ from generations.replicate import predictions
 from generations.replicate.predictions import PredictionUpdate, ReplicateStatus
 from wan_pwa.errors import DomainError
 
-IDEMPOTENCY_KEY_MAX_LENGTH = 128
+IDEMPOTENCY_KEY_MAX_LENGTH = Generation._meta.get_field("idempotency_key").max_length
 
 
 class IdempotencyKeyReused(DomainError):
@@ -263,10 +263,10 @@ def delete_generation(generation: Generation) -> None:
     """
     with transaction.atomic():
         locked = Generation.objects.select_for_update().get(pk=generation.pk)
-        if locked.is_in_flight:
-            raise ValidationError("Cancel this generation before deleting it.")
         if locked.deleted_at is not None:
             return
+        if not locked.can_delete:
+            raise ValidationError("Cancel this generation before deleting it.")
         files = [f for f in (locked.video, locked.poster, locked.input_image) if f]
         locked.deleted_at = timezone.now()
         locked.share_token = None
@@ -335,12 +335,14 @@ def cancel_generation(generation: Generation) -> Generation:
     """
     with transaction.atomic():
         locked = _locked(generation.pk)
-        if locked.deleted_at is not None:
-            raise ValidationError("This generation was deleted.")
-        if locked.status == Status.CANCELED:
-            raise ValidationError("This generation is already canceled.")
-        if locked.is_terminal:
-            raise ValidationError("This generation has already finished.")
+        if not locked.can_cancel:
+            raise ValidationError(
+                "This generation was deleted."
+                if locked.deleted_at is not None
+                else "This generation is already canceled."
+                if locked.status == Status.CANCELED
+                else "This generation has already finished."
+            )
         if locked.replicate_status == ReplicateStatus.SUCCEEDED:
             raise ValidationError("This generation has finished; its video is being saved.")
         _end_unsuccessfully(locked, Status.CANCELED, "Canceled at your request.", set())

@@ -41,7 +41,7 @@ ERROR_EXAMPLES: dict[int, tuple[str, dict[str, Any]]] = {
         {
             "code": "invalid",
             "message": "Some fields are not valid; see `fields`.",
-            "fields": {"prompt": ["The prompt must be 10 to 500 characters long (it is 3)."]},
+            "fields": {"prompt": ["This field is required."]},
         },
     ),
     401: (
@@ -73,7 +73,7 @@ ERROR_EXAMPLES: dict[int, tuple[str, dict[str, Any]]] = {
         {"code": "conflict", "message": "Cancel this generation before deleting it."},
     ),
     413: (
-        "The request body is too large (an image may be at most 10 MB).",
+        "The request body is too large (see the image size limit in the model catalog).",
         {"code": "payload_too_large", "message": "The request body is larger than 12 MB."},
     ),
     429: (
