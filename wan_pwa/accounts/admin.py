@@ -15,13 +15,14 @@ from wan_pwa.accounts.models import ApiKey, User
 from wan_pwa.accounts.signals import user_created
 
 
+# The stubs leave out the Meta that Django's user forms define.
 class UserCreationAdminForm(AdminUserCreationForm):
-    class Meta(AdminUserCreationForm.Meta):
+    class Meta(AdminUserCreationForm.Meta):  # type: ignore[name-defined]
         model = User
 
 
 class UserChangeAdminForm(UserChangeForm):
-    class Meta(UserChangeForm.Meta):
+    class Meta(UserChangeForm.Meta):  # type: ignore[name-defined]
         model = User
 
 

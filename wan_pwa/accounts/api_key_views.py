@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -17,12 +17,13 @@ from django.views.decorators.vary import vary_on_headers
 from wan_pwa.accounts.api_keys import create_api_key, revoke_api_key
 from wan_pwa.accounts.forms import ApiKeyForm
 from wan_pwa.accounts.models import ApiKey
+from wan_pwa.http import AuthenticatedHttpRequest
 
 SECTION_TEMPLATE = "wan_pwa/api_keys_section.html"
 PAGE_TEMPLATE = "wan_pwa/api_keys_page.html"
 
 
-def _render(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+def _render(request: AuthenticatedHttpRequest, context: dict, status: int = 200) -> HttpResponse:
     template = SECTION_TEMPLATE if request.htmx else PAGE_TEMPLATE
     return render(request, template, context, status=status)
 
@@ -30,14 +31,14 @@ def _render(request: HttpRequest, context: dict, status: int = 200) -> HttpRespo
 @require_GET
 @login_required
 @vary_on_headers("HX-Request")  # one URL, two answers: the section or the page
-def api_keys(request: HttpRequest) -> HttpResponse:
+def api_keys(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _render(request, {})
 
 
 @require_POST
 @login_required
 @never_cache  # the answer carries the plaintext key
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST)
     if form.is_valid():
         try:
@@ -54,7 +55,7 @@ def create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     api_key = get_object_or_404(ApiKey.objects.active(), pk=pk, user=request.user)
     revoke_api_key(api_key)
     if request.htmx:

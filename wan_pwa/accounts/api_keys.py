@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from wan_pwa.accounts.models import ApiKey
+from wan_pwa.accounts.models import API_KEY_NAME_MAX_LENGTH, ApiKey, User
 
 KEY_PREFIX = "wan_"
 VISIBLE_PREFIX_LENGTH = len(KEY_PREFIX) + 8
@@ -27,13 +27,15 @@ def hash_key(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
-def create_api_key(user, name: str) -> tuple[ApiKey, str]:
+def create_api_key(user: User, name: str) -> tuple[ApiKey, str]:
     """A new key for the user; returns the stored row and the plaintext key (shown once)."""
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": ["Give the key a name, such as the program that uses it."]})
-    if len(name) > ApiKey._meta.get_field("name").max_length:
-        raise ValidationError({"name": ["The name must be at most 100 characters long."]})
+    if len(name) > API_KEY_NAME_MAX_LENGTH:
+        raise ValidationError(
+            {"name": [f"The name must be at most {API_KEY_NAME_MAX_LENGTH} characters long."]}
+        )
     raw_key = KEY_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         # Locking the user's row serializes concurrent creations, so the cap holds.

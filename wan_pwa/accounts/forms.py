@@ -4,13 +4,14 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import BaseUserCreationForm
 
-from wan_pwa.accounts.models import ApiKey
+from wan_pwa.accounts.models import API_KEY_NAME_MAX_LENGTH
 
 
 class SignUpForm(BaseUserCreationForm):
     email = forms.EmailField(required=True, help_text="For password resets. Never shared.")
 
-    class Meta(BaseUserCreationForm.Meta):
+    # The stubs leave out the Meta that Django's user forms define.
+    class Meta(BaseUserCreationForm.Meta):  # type: ignore[name-defined]
         model = get_user_model()
         fields = ("username", "email")
 
@@ -65,4 +66,4 @@ class ConfirmPasswordForm(forms.Form):
 
 
 class ApiKeyForm(forms.Form):
-    name = forms.CharField(max_length=ApiKey._meta.get_field("name").max_length)
+    name = forms.CharField(max_length=API_KEY_NAME_MAX_LENGTH)

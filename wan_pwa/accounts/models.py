@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models, transaction
@@ -8,14 +10,20 @@ from django.db.models.functions import Lower
 from wan_pwa.accounts.signals import user_created
 
 
-class WanUserManager(UserManager):
+class WanUserManager(UserManager["User"]):
     """Every user created through the manager is announced with `user_created` inside the
     creating transaction, so what the receivers add (the credit account and the sign-up bonus)
     exists exactly when the user does."""
 
-    def _create_user(self, username, email, password, **extra_fields):
+    def _create_user(
+        self, username: str, email: str | None, password: str | None, **extra_fields: Any
+    ) -> User:
         with transaction.atomic():
-            user = super()._create_user(username, email, password, **extra_fields)
+            # The stubs leave out this private method, the one create_user and
+            # create_superuser share.
+            user = super()._create_user(  # type: ignore[misc]
+                username, email, password, **extra_fields
+            )
             user_created.send(sender=self.model, user=user)
         return user
 
@@ -23,7 +31,7 @@ class WanUserManager(UserManager):
 class User(AbstractUser):
     email = models.EmailField("email address", blank=True)
 
-    objects = WanUserManager()
+    objects: ClassVar[WanUserManager] = WanUserManager()
 
     class Meta:
         app_label = "wan_pwa"  # the label its migrations and AUTH_USER_MODEL use
@@ -40,6 +48,9 @@ class User(AbstractUser):
         return self.username
 
 
+API_KEY_NAME_MAX_LENGTH = 100
+
+
 class ApiKeyQuerySet(models.QuerySet):
     def active(self) -> ApiKeyQuerySet:
         return self.filter(revoked_at__isnull=True)
@@ -52,7 +63,7 @@ class ApiKey(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
     )
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=API_KEY_NAME_MAX_LENGTH)
     prefix = models.CharField(max_length=16, help_text="The visible start of the key.")
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -7,12 +7,15 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.paginator import Page, Paginator
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse
+from django.forms import BaseForm
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from wan_pwa.accounts.forms import ConfirmPasswordForm, ProfileForm, SignUpForm
+from wan_pwa.accounts.models import User
+from wan_pwa.http import AuthenticatedHttpRequest
 
 LEDGER_PAGE_SIZE = 20
 
@@ -38,20 +41,22 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
-def _ledger_page(request: HttpRequest) -> Page:
+def _ledger_page(request: AuthenticatedHttpRequest) -> Page:
     # The credits app's ledger, reached by its reverse relation: accounts import no app.
     ledger = request.user.credit_transactions.select_related("generation")
     return Paginator(ledger, LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _password_form(user, data=None) -> PasswordChangeForm:
+def _password_form(user: User, data: QueryDict | None = None) -> PasswordChangeForm:
     form = PasswordChangeForm(user, data)
     # One form among several on the Settings page: it must not grab the focus and scroll to it.
     form.fields["old_password"].widget.attrs.pop("autofocus", None)
     return form
 
 
-def _settings_page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
+def _settings_page(
+    request: AuthenticatedHttpRequest, status: int = 200, **forms: BaseForm
+) -> HttpResponse:
     """The whole Settings page, with any bound form (and its errors) in place of a fresh one."""
     context = {
         "profile_form": forms.get("profile_form") or ProfileForm(instance=request.user),
@@ -65,7 +70,7 @@ def _settings_page(request: HttpRequest, status: int = 200, **forms) -> HttpResp
 @login_required
 @require_safe
 @vary_on_headers("HX-Request", "HX-Target")  # the ledger's pages swap alone
-def settings_page(request: HttpRequest) -> HttpResponse:
+def settings_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "ledger":
         return render(request, "wan_pwa/settings.html#ledger", {"ledger": _ledger_page(request)})
     return _settings_page(request)
@@ -73,7 +78,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def update_profile(request: HttpRequest) -> HttpResponse:
+def update_profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST, instance=request.user)
     if form.is_valid():
         form.save()
@@ -86,7 +91,7 @@ def update_profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def change_password(request: HttpRequest) -> HttpResponse:
+def change_password(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = _password_form(request.user, request.POST)
     if form.is_valid():
         user = form.save()
@@ -99,7 +104,7 @@ def change_password(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def logout_everywhere(request: HttpRequest) -> HttpResponse:
+def logout_everywhere(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Ends every session of the user, this one included.
 
     Re-hashing the same password gives it a new salt, which changes the session auth hash that
