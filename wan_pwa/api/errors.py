@@ -53,7 +53,7 @@ class Conflict(ApiError):
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     exc = _translate(exc)
     response = drf_exception_handler(exc, context)
-    if response is None:
+    if response is None or not isinstance(exc, exceptions.APIException):
         return None  # a bug: Django's 500 handling and logging take over
     response.data = {"error": _error_body(exc)}
     return response

@@ -20,7 +20,9 @@ RETRY_AFTER = OpenApiParameter(
 class ErrorObjectSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable, machine-readable: branch on this.")
     message = serializers.CharField(help_text="A sentence for people.")
-    fields = serializers.DictField(
+    # DRF's metaclass takes declared fields out of the class, so this does not replace the
+    # serializer's `fields` property as the stubs (which cannot express that) assume.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Validation errors by field name.",
