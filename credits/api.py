@@ -4,6 +4,7 @@ through credits.actions."""
 from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
 from credits.serializers import BalanceSerializer, LedgerEntrySerializer
+from wan_pwa.api.authentication import authenticated_user
 from wan_pwa.api.pagination import NewestFirstPagination
 from wan_pwa.api.schema import error_responses
 
@@ -39,7 +41,7 @@ class BalanceView(APIView):
             raise ImproperlyConfigured(
                 "Mount BalanceView with as_view(cheapest_generation_cost=...)."
             )
-        balance = balance_of(request.user)
+        balance = balance_of(authenticated_user(request))
         data = {"balance": balance, "low": balance < cheapest, "cheapest_generation_cost": cheapest}
         return Response(BalanceSerializer(data).data)
 
@@ -49,9 +51,9 @@ class LedgerView(generics.ListAPIView):
     pagination_class = NewestFirstPagination
     queryset = CreditTransaction.objects.none()  # for the schema; get_queryset scopes to the user
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[CreditTransaction]:
         # The generation is shown by id only, so no join is needed.
-        return CreditTransaction.objects.filter(user=self.request.user)
+        return CreditTransaction.objects.filter(user=authenticated_user(self.request))
 
     @extend_schema(
         operation_id="credits_ledger",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Model
 from rest_framework import serializers
 
 from credits.models import CreditTransaction
@@ -14,7 +15,8 @@ class BalanceSerializer(serializers.Serializer):
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):
-    generation = serializers.PrimaryKeyRelatedField(
+    # A generations.Generation: credits import no app above them.
+    generation: serializers.PrimaryKeyRelatedField[Model] = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True, help_text="The generation charged or refunded, if any."
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.request import Request
 
 from wan_pwa.accounts.api_keys import find_active_key, record_use
@@ -39,6 +39,15 @@ class ApiKeyAuthentication(BaseAuthentication):
     def authenticate_header(self, request: Request) -> str:
         # Makes DRF answer 401 (with WWW-Authenticate) rather than 403 when credentials are missing.
         return 'Bearer realm="api"'
+
+
+def authenticated_user(request: Request) -> User:
+    """The request's user in a view behind IsAuthenticated (the default permission), where it
+    is never anonymous; should an anonymous one get through anyway, a 401."""
+    user = request.user
+    if not user.is_authenticated:
+        raise NotAuthenticated()
+    return user
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
