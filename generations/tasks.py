@@ -1,4 +1,4 @@
-"""Background work for generations, run by `manage.py db_worker`.
+"""Background work for generations, run by `manage.py run_worker`.
 
 The tasks are thin: each hands over to the module that does the work. Those modules are
 imported inside the task bodies because they import `generations.actions`, which enqueues
@@ -12,6 +12,13 @@ from datetime import timedelta
 from django.utils import timezone
 from django_tasks import task
 from django_tasks.base import Task
+
+# django-tasks-db takes the highest priority first and, among equals, a due delayed task before
+# an immediate one: without these, fresh submissions would wait behind every due watchdog check.
+SUBMIT_PRIORITY = 30
+COPY_PRIORITY = 20  # the video is done at Replicate; the user is waiting for it
+CANCEL_PRIORITY = 10
+WATCHDOG_PRIORITY = -10
 
 
 def retry_delay(attempt: int, *, base: float, cap: float, at_least: float | None = None) -> float:
@@ -31,33 +38,45 @@ def enqueue_later(task_to_run: Task, delay_seconds: float, *args) -> None:
     task_to_run.using(run_after=run_after).enqueue(*args)
 
 
-@task()
+@task(priority=SUBMIT_PRIORITY)
 def submit_prediction(generation_id: int) -> None:
-    """Creates the Replicate prediction for a queued generation."""
+    """Creates the Replicate prediction for a queued generation.
+
+    Idempotent: an attempt does nothing once the generation has a prediction or has ended, and a
+    second attempt first looks for the prediction an interrupted one may have created."""
     from generations.replicate import submission
 
     submission.submit(generation_id)
 
 
-@task()
+@task(priority=WATCHDOG_PRIORITY)
 def watch_generation(generation_id: int, check: int = 1) -> None:
-    """Asks Replicate about a generation its webhooks have not finished yet."""
+    """Asks Replicate about a generation its webhooks have not finished yet.
+
+    Idempotent: a check applies what Replicate says (statuses only move forward, a refund is
+    given at most once); a re-run may start a second chain of checks, which ends with the
+    generation like the first."""
     from generations.replicate import watchdog
 
     watchdog.scheduled_check(generation_id, check)
 
 
-@task()
+@task(priority=COPY_PRIORITY)
 def copy_output(generation_id: int, attempt: int = 1) -> None:
-    """Copies a succeeded prediction's video into our storage and makes its poster."""
+    """Copies a succeeded prediction's video into our storage and makes its poster.
+
+    Idempotent: it does nothing once the generation has ended, and store_output keeps only the
+    first copy (a later one's files are deleted)."""
     from generations.replicate import output
 
     output.copy_output(generation_id, attempt)
 
 
-@task()
+@task(priority=CANCEL_PRIORITY)
 def cancel_prediction(prediction_id: str, attempt: int = 1) -> None:
-    """Tells Replicate to stop a prediction we no longer want (and will not pay for)."""
+    """Tells Replicate to stop a prediction we no longer want (and will not pay for).
+
+    Idempotent: canceling an ended prediction changes nothing at Replicate."""
     from generations.replicate import submission
 
     submission.cancel_at_replicate(prediction_id, attempt)

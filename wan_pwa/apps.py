@@ -9,3 +9,4 @@ class WanPwaConfig(AppConfig):
         # Django's admin discovers only `wan_pwa.admin`; the accounts' admin lives in their room.
         from wan_pwa import checks  # noqa: F401  (registers the deployment checks)
         from wan_pwa.accounts import admin  # noqa: F401  (registers the accounts' admin)
+        from wan_pwa.background import admin as background_admin  # noqa: F401

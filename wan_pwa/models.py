@@ -1,3 +1,4 @@
-# Django looks for the app's models here; they live in the accounts room. Migration 0001 refers to
-# the manager by this module's path.
+# Django looks for the app's models here; they live in the accounts and background rooms.
+# Migration 0001 refers to the manager by this module's path.
 from wan_pwa.accounts.models import ApiKey, User, WanUserManager  # noqa: F401
+from wan_pwa.background.models import MetricCounter, PeriodicJobRun, WorkerHeartbeat  # noqa: F401

@@ -33,6 +33,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}.") from None
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from None
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -207,7 +217,7 @@ REPLICATE_API_TOKEN = os.environ.get("REPLICATE_API_TOKEN", "")
 REPLICATE_BASE_URL = os.environ.get("REPLICATE_BASE_URL", "https://api.replicate.com")
 REPLICATE_WEBHOOK_SECRET = os.environ.get("REPLICATE_WEBHOOK_SECRET", "")
 
-# Background tasks: rows in the same database, run by `manage.py db_worker`.
+# Background tasks: rows in the same database, run by `manage.py run_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 REST_FRAMEWORK = {
@@ -279,3 +289,30 @@ OUTPUT_COPY_MAX_ATTEMPTS = env_int("OUTPUT_COPY_MAX_ATTEMPTS", 5)
 OUTPUT_COPY_RETRY_DELAY = env_int("OUTPUT_COPY_RETRY_DELAY", 5)
 # How long a webhook signing key fetched from Replicate is kept (REPLICATE_WEBHOOK_SECRET unset).
 WEBHOOK_SECRET_CACHE_SECONDS = env_int("WEBHOOK_SECRET_CACHE_SECONDS", 86400)
+
+# Workers (`manage.py run_worker`, wan_pwa/background/): each beats a heartbeat every interval; a
+# task left RUNNING by a worker silent for WORKER_LEASE seconds runs again, or fails once its
+# workers have died TASK_MAX_CLAIMS times running it.
+WORKER_HEARTBEAT_INTERVAL = env_float("WORKER_HEARTBEAT_INTERVAL", 5.0)
+WORKER_LEASE = env_float("WORKER_LEASE", 30.0)
+TASK_MAX_CLAIMS = env_int("TASK_MAX_CLAIMS", 3)
+TASK_RESULT_RETENTION_DAYS = env_int("TASK_RESULT_RETENTION_DAYS", 7)
+# Periodic jobs, run by the workers once per period (seconds, aligned to the epoch; 0 turns one
+# off). PERIODIC_JOB_PERIODS overrides periods: "reconcile_generations=60,audit_credits=0".
+PERIODIC_JOBS = {
+    "reconcile_generations": {"call": "generations.jobs.reconcile_generations", "every": 300},
+    "audit_credits": {"call": "credits.jobs.audit_credits", "every": 3600},
+    "prune_task_results": {"call": "wan_pwa.background.jobs.prune_task_results", "every": 3600},
+    "prune_webhook_events": {"call": "webhooks.jobs.prune_webhook_events", "every": 3600},
+}
+for _override in env_list("PERIODIC_JOB_PERIODS", ""):
+    _name, _, _period = _override.partition("=")
+    if _name.strip() not in PERIODIC_JOBS or not _period.strip().isdigit():
+        raise ImproperlyConfigured(
+            f"PERIODIC_JOB_PERIODS: {_override!r} is not <job>=<seconds> with a job among "
+            f"{', '.join(PERIODIC_JOBS)}."
+        )
+    PERIODIC_JOBS[_name.strip()]["every"] = int(_period)
+# In-flight generations unchanged for this long are checked with Replicate by the reconcile job.
+RECONCILE_OLDER_THAN = env_int("RECONCILE_OLDER_THAN", 600)
+WEBHOOK_EVENT_RETENTION_DAYS = env_int("WEBHOOK_EVENT_RETENTION_DAYS", 30)

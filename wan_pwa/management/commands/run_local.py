@@ -48,7 +48,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"No REPLICATE_API_TOKEN: using the local simulator on :{simulator_port}"
             )
-        commands["worker"] = [*manage, "db_worker", "--no-reload", "--interval", "0.5"]
+        commands["worker"] = [*manage, "run_worker", "--no-reload", "--interval", "0.5"]
         commands["web"] = [*manage, "runserver", f"127.0.0.1:{port}"]
 
         processes = {

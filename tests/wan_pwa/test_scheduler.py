@@ -1,0 +1,205 @@
+"""The scheduler of periodic jobs: one run per job and period however many workers ask, each
+run's outcome, duration and result recorded, and the jobs themselves."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from credits.jobs import MISMATCH_METRIC
+from credits.models import CreditBalance
+from wan_pwa.background import jobs, metrics, scheduler
+from wan_pwa.background.models import PeriodicJobRun
+from webhooks.jobs import prune_webhook_events
+from webhooks.models import WebhookEvent
+
+JOBS = {
+    "succeeds": {"call": "tests.wan_pwa.test_scheduler.succeeding_job", "every": 60},
+    "finds_a_problem": {"call": "tests.wan_pwa.test_scheduler.problem_job", "every": 60},
+    "crashes": {"call": "tests.wan_pwa.test_scheduler.crashing_job", "every": 60},
+    "off": {"call": "tests.wan_pwa.test_scheduler.succeeding_job", "every": 0},
+}
+calls: list[str] = []
+
+
+def succeeding_job() -> str:
+    calls.append("succeeds")
+    return "did 3 things"
+
+
+def problem_job() -> str:
+    raise scheduler.JobFailed("2 things are wrong")
+
+
+def crashing_job() -> str:
+    raise RuntimeError("boom")
+
+
+@pytest.fixture
+def test_jobs(settings):
+    settings.PERIODIC_JOBS = JOBS
+    calls.clear()
+
+
+def runs() -> dict[str, PeriodicJobRun]:
+    return {run.job: run for run in PeriodicJobRun.objects.all()}
+
+
+def run_scheduled() -> None:
+    for task in DBTaskResult.objects.filter(task_path__endswith="run_periodic_job"):
+        scheduler.run_job(task.args_kwargs["args"][0], worker_id="w1")
+
+
+def test_slots_are_aligned_to_the_epoch_so_every_worker_computes_the_same():
+    job = scheduler.PeriodicJob("j", "x.y", 300)
+    assert job.slot(datetime(2026, 1, 1, 12, 7, 59, tzinfo=UTC)) == datetime(
+        2026, 1, 1, 12, 5, tzinfo=UTC
+    )
+    assert job.slot(datetime(2026, 1, 1, 12, 10, tzinfo=UTC)) == datetime(
+        2026, 1, 1, 12, 10, tzinfo=UTC
+    )
+
+
+def test_each_job_is_scheduled_once_per_period_and_again_in_the_next(db, test_jobs):
+    now = timezone.now()
+    assert sorted(scheduler.schedule_due_jobs("w1", now)) == [
+        "crashes",
+        "finds_a_problem",
+        "succeeds",
+    ]
+    assert scheduler.schedule_due_jobs("w2", now) == []
+    assert scheduler.schedule_due_jobs("w2", now + timedelta(seconds=60)) != []
+    assert PeriodicJobRun.objects.filter(job="succeeds").count() == 2
+    assert DBTaskResult.objects.filter(task_path__endswith="run_periodic_job").count() == 6
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_workers_racing_for_a_slot_schedule_each_job_once(test_jobs):
+    now = timezone.now()
+    barrier = threading.Barrier(4)
+    scheduled: list[list[str]] = []
+
+    def worker(number: int) -> None:
+        try:
+            barrier.wait()
+            scheduled.append(scheduler.schedule_due_jobs(f"w{number}", now))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(job for jobs_of_one in scheduled for job in jobs_of_one) == [
+        "crashes",
+        "finds_a_problem",
+        "succeeds",
+    ]
+    assert PeriodicJobRun.objects.count() == 3
+    assert DBTaskResult.objects.count() == 3
+
+
+def test_a_run_records_outcome_duration_and_result(db, test_jobs):
+    scheduler.schedule_due_jobs("w1")
+    run_scheduled()
+    found = runs()
+    assert found["succeeds"].outcome == "succeeded"
+    assert found["succeeds"].result == "did 3 things"
+    assert found["succeeds"].duration_seconds is not None
+    assert found["succeeds"].run_by == "w1"
+    assert found["finds_a_problem"].outcome == "failed"
+    assert found["finds_a_problem"].result == "2 things are wrong"
+    assert found["crashes"].outcome == "failed"
+    assert found["crashes"].result == "RuntimeError: boom"
+
+
+def test_a_finished_run_is_not_repeated_when_its_task_runs_again(db, test_jobs):
+    scheduler.schedule_due_jobs("w1")
+    run_scheduled()
+    run_scheduled()  # as after a worker died between the job and marking its task done
+    assert calls == ["succeeds"]
+
+
+def test_periodic_job_periods_can_be_overridden_from_the_environment(monkeypatch):
+    import importlib
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    from wan_pwa import settings as settings_module
+
+    monkeypatch.setenv("PERIODIC_JOB_PERIODS", "audit_credits=7, reconcile_generations=0")
+    reloaded = importlib.reload(settings_module)
+    assert reloaded.PERIODIC_JOBS["audit_credits"]["every"] == 7
+    assert reloaded.PERIODIC_JOBS["reconcile_generations"]["every"] == 0
+    monkeypatch.setenv("PERIODIC_JOB_PERIODS", "nightly_backup=60")
+    with pytest.raises(ImproperlyConfigured, match="nightly_backup"):
+        importlib.reload(settings_module)
+    monkeypatch.delenv("PERIODIC_JOB_PERIODS")
+    importlib.reload(settings_module)
+
+
+def test_audit_job_logs_counts_and_fails_on_a_mismatch(db, make_user, caplog):
+    from credits.jobs import audit_credits
+
+    user = make_user()
+    assert audit_credits().startswith("clean")
+    CreditBalance.objects.filter(user=user).update(balance=F("balance") + 7)
+    with caplog.at_level(logging.ERROR), pytest.raises(scheduler.JobFailed, match="1 mismatch"):
+        audit_credits()
+    assert metrics.value_of(MISMATCH_METRIC) == 1
+    assert any("credit audit" in record.message for record in caplog.records)
+
+
+def _task(status: str, finished_days_ago: float | None) -> DBTaskResult:
+    finished = (
+        None if finished_days_ago is None else timezone.now() - timedelta(days=finished_days_ago)
+    )
+    return DBTaskResult.objects.create(
+        status=status,
+        args_kwargs={"args": [], "kwargs": {}},
+        task_path="generations.tasks.watch_generation",
+        backend_name="default",
+        run_after=timezone.now(),
+        finished_at=finished,
+    )
+
+
+def test_pruning_deletes_only_old_finished_task_rows(db, settings):
+    settings.TASK_RESULT_RETENTION_DAYS = 7
+    old_done, old_failed = _task("SUCCESSFUL", 8), _task("FAILED", 8)
+    recent, ready, running = _task("SUCCESSFUL", 1), _task("READY", None), _task("RUNNING", None)
+    assert jobs.prune_task_results().startswith("deleted 2 finished task rows")
+    left = set(DBTaskResult.objects.values_list("pk", flat=True))
+    assert left == {recent.pk, ready.pk, running.pk}
+    assert old_done.pk not in left and old_failed.pk not in left
+    assert jobs.prune_task_results().startswith("deleted 0")
+
+
+def test_pruning_deletes_only_old_webhook_events(db, settings):
+    settings.WEBHOOK_EVENT_RETENTION_DAYS = 30
+    old = WebhookEvent.objects.create(webhook_id="old", payload={})
+    WebhookEvent.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(days=31))
+    recent = WebhookEvent.objects.create(webhook_id="recent", payload={})
+    assert prune_webhook_events() == "deleted 1 webhook event(s)"
+    assert list(WebhookEvent.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_staff_see_each_jobs_last_run_in_the_admin(admin_client, test_jobs):
+    scheduler.schedule_due_jobs("w1")
+    run_scheduled()
+    page = admin_client.get(reverse("admin:wan_pwa_periodicjobrun_changelist"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Last run of each job" in text
+    assert "did 3 things" in text and "RuntimeError: boom" in text
+    assert "off" not in [job.name for job, _ in page.context["periodic_jobs"]]

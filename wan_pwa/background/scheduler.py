@@ -1,0 +1,99 @@
+"""Periodic jobs inside the workers, each exactly once per period however many workers run.
+
+PERIODIC_JOBS in settings names each job's function by dotted path and its period in seconds.
+Periods are aligned to the epoch, so every worker computes the same slot; the first worker to
+insert the (job, slot) row enqueues the run as a task in the same transaction, the others hit the
+unique constraint and move on. A job whose worker dies is reaped and re-run like any task (jobs
+are idempotent); a slot that passed while no worker ran is skipped, not caught up.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from wan_pwa.background.models import PeriodicJobRun
+
+logger = logging.getLogger(__name__)
+RESULT_MAX_LENGTH = 2000
+
+
+class JobFailed(Exception):
+    """Raised by a job that ran but found something wrong (the run is shown as failed)."""
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    call: str  # dotted path of a function taking no argument and returning a summary
+    every: int  # seconds; 0 turns the job off
+
+    def slot(self, now: datetime) -> datetime:
+        """The start of the period `now` falls in."""
+        seconds = int(now.timestamp()) // self.every * self.every
+        return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def periodic_jobs() -> list[PeriodicJob]:
+    return [
+        PeriodicJob(name, job["call"], int(job["every"]))
+        for name, job in settings.PERIODIC_JOBS.items()
+        if int(job["every"]) > 0
+    ]
+
+
+def schedule_due_jobs(worker_id: str, now: datetime | None = None) -> list[str]:
+    """Enqueues each job whose current period has no run yet; returns the ones this worker
+    scheduled."""
+    from wan_pwa.background.tasks import run_periodic_job  # the task module imports this one
+
+    now = now or timezone.now()
+    scheduled = []
+    for job in periodic_jobs():
+        slot = job.slot(now)
+        if PeriodicJobRun.objects.filter(job=job.name, slot=slot).exists():
+            continue  # the common case, without an IntegrityError in the database log
+        try:
+            with transaction.atomic():
+                run = PeriodicJobRun.objects.create(job=job.name, slot=slot, scheduled_by=worker_id)
+                run_periodic_job.enqueue(run.pk)
+        except IntegrityError:
+            continue  # another worker took this slot
+        scheduled.append(job.name)
+    return scheduled
+
+
+def run_job(run_id: int, worker_id: str) -> str:
+    """Runs one scheduled job and records its outcome, duration and result on its row."""
+    run = PeriodicJobRun.objects.get(pk=run_id)
+    if run.outcome == PeriodicJobRun.Outcome.SUCCEEDED:
+        return run.result  # a re-run of a task whose worker died after the job finished
+    job = settings.PERIODIC_JOBS[run.job]
+    _record(
+        run, outcome=PeriodicJobRun.Outcome.RUNNING, run_by=worker_id, started_at=timezone.now()
+    )
+    try:
+        result = str(import_string(job["call"])() or "done")
+        outcome = PeriodicJobRun.Outcome.SUCCEEDED
+    except JobFailed as problem:
+        result, outcome = str(problem), PeriodicJobRun.Outcome.FAILED
+    except Exception as error:
+        logger.exception("periodic job %s failed", run.job)
+        result = "".join(traceback.format_exception_only(error)).strip()
+        outcome = PeriodicJobRun.Outcome.FAILED
+    _record(run, outcome=outcome, result=result[:RESULT_MAX_LENGTH], finished_at=timezone.now())
+    logger.info("periodic job %s (%s): %s", run.job, outcome, result)
+    return result
+
+
+def _record(run: PeriodicJobRun, **fields: object) -> None:
+    for name, value in fields.items():
+        setattr(run, name, value)
+    run.save(update_fields=list(fields))
