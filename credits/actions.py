@@ -7,10 +7,24 @@ transaction. Callers that also change other rows (a generation) call these insid
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
-from credits.models import CreditBalance, CreditTransaction, TransactionType
+from credits import stripe_gateway
+from credits.models import (
+    DISPUTE_FINAL_STATUSES,
+    CreditBalance,
+    CreditPack,
+    CreditTransaction,
+    Order,
+    OrderStatus,
+    TransactionType,
+)
+from credits.stripe_gateway import CheckoutSession
 from wan_pwa.errors import DomainError
 
 
@@ -31,6 +45,24 @@ class InsufficientCredits(CreditError):
 
     def extra(self) -> dict[str, int]:
         return {"needed": self.needed, "available": self.available}
+
+
+class CreditDebtOutstanding(CreditError):
+    """A user who owes credits (a refunded or disputed purchase they had spent) starts nothing
+    until a purchase pays the debt."""
+
+    code = "credit_debt"
+    status = 402
+
+    def __init__(self, debt: int) -> None:
+        self.debt = debt
+        super().__init__(
+            f"You owe {debt} credits from a refunded or disputed payment. Buy credits in "
+            "Billing to pay it off, then start your video."
+        )
+
+    def extra(self) -> dict[str, int]:
+        return {"debt": self.debt}
 
 
 GRANT_TYPES = (TransactionType.BONUS, TransactionType.PURCHASE, TransactionType.ADJUSTMENT)
@@ -55,18 +87,20 @@ def _write(
     type: str,
     description: str,
     generation=None,
+    order=None,
     created_by=None,
 ) -> CreditTransaction:
     new_balance = balance.balance + amount
     if new_balance < 0:
         raise InsufficientCredits(needed=-amount, available=balance.balance)
     balance.balance = new_balance
-    balance.save(update_fields=["balance", "updated_at"])
+    balance.save(update_fields=["balance", "debt", "updated_at"])
     return CreditTransaction.objects.create(
         user_id=balance.user_id,
         amount=amount,
         type=type,
         generation=generation,
+        order=order,
         description=description[:255],
         balance_after=new_balance,
         created_by=created_by,
@@ -156,4 +190,235 @@ def refund_generation_charge(generation, *, reason: str = "") -> CreditTransacti
             generation=generation,
             description=f"Refund for generation #{generation.pk}"
             + (f": {reason}" if reason else ""),
+        )
+
+
+# Purchases -------------------------------------------------------------------------------------
+# Lock order: the user's balance row, then their order rows by ascending id.
+
+
+class UnknownPack(CreditError):
+    code = "unknown_pack"
+
+    def __init__(self) -> None:
+        super().__init__("Pick one of the credit packs on offer.")
+
+
+class OrderOutcome(StrEnum):
+    """What a payment event did, recorded with the event."""
+
+    GRANTED = "granted"
+    ALREADY_GRANTED = "already_granted"
+    AWAITING_PAYMENT = "awaiting_payment"
+    CLOSED = "closed"
+    UNKNOWN_ORDER = "unknown_order"
+    MISMATCH = "mismatch"
+    UNKNOWN_PAYMENT = "unknown_payment"
+    TAKEN_BACK = "taken_back"
+    GIVEN_BACK = "given_back"
+    NO_CHANGE = "no_change"
+
+
+def purchasable_packs():
+    return CreditPack.objects.filter(active=True, currency=settings.BILLING_CURRENCY)
+
+
+def start_checkout(user, pack_id: object, *, success_url: str, cancel_url: str) -> Order:
+    """A pending order for the pack and its Stripe Checkout Session; the caller sends the user to
+    `order.checkout_url`. `success_url` may hold `{order_id}`. Raises UnknownPack, or
+    PaymentsUnavailable (the order is then marked failed and nothing was charged)."""
+    try:
+        pack = purchasable_packs().get(pk=int(str(pack_id)))
+    except (ValueError, OverflowError, CreditPack.DoesNotExist):
+        raise UnknownPack() from None
+    order = Order.objects.create(
+        user=user, pack=pack, credits=pack.credits, amount=pack.price, currency=pack.currency
+    )
+    try:
+        session = stripe_gateway.create_checkout_session(
+            order_id=order.pk,
+            # Derived from the order: a retried request cannot open a second session for it.
+            idempotency_key=f"wan-order-{order.pk}-{int(order.created_at.timestamp())}",
+            name=f"{pack.credits:,} Wan PWA credits ({pack.name})",
+            amount=order.amount,
+            currency=order.currency,
+            email=user.email,
+            success_url=success_url.replace("{order_id}", str(order.pk)),
+            cancel_url=cancel_url.replace("{order_id}", str(order.pk)),
+        )
+    except stripe_gateway.PaymentsUnavailable:
+        Order.objects.filter(pk=order.pk).update(status=OrderStatus.FAILED)
+        raise
+    order.checkout_session_id, order.checkout_url = session.id, session.url
+    order.save(update_fields=["checkout_session_id", "checkout_url", "updated_at"])
+    return order
+
+
+def _order_id(session: CheckoutSession) -> int | None:
+    ref = session.client_reference_id
+    return int(ref) if ref.isascii() and ref.isdigit() and len(ref) < 19 else None
+
+
+def _lock_balance_and_order(order_id: int) -> tuple[CreditBalance, Order] | None:
+    user_id = Order.objects.filter(pk=order_id).values_list("user_id", flat=True).first()
+    if user_id is None:
+        return None
+    balance = CreditBalance.objects.select_for_update().get(user_id=user_id)
+    return balance, Order.objects.select_for_update().get(pk=order_id)
+
+
+def fulfil_checkout(session: CheckoutSession) -> OrderOutcome:
+    """Grants the order's credits once, when the session is paid; the next purchase pays any
+    debt first. Safe to run for every delivery of completed and async_payment_succeeded: the
+    order row (locked) says whether it was granted, and one purchase row per order is a
+    database constraint."""
+    order_id = _order_id(session)
+    if order_id is None:
+        return OrderOutcome.UNKNOWN_ORDER
+    if session.payment_status != "paid":
+        return OrderOutcome.AWAITING_PAYMENT
+    with transaction.atomic():
+        locked = _lock_balance_and_order(order_id)
+        if locked is None:
+            return OrderOutcome.UNKNOWN_ORDER
+        balance, order = locked
+        if (order.checkout_session_id, order.amount, order.currency) != (
+            session.id,
+            session.amount_total,
+            session.currency,
+        ):
+            return OrderOutcome.MISMATCH
+        if order.status == OrderStatus.PAID:
+            return OrderOutcome.ALREADY_GRANTED
+        # Paid wins over a closed status: the money arrived, so the credits are due.
+        order.status, order.paid_at = OrderStatus.PAID, timezone.now()
+        order.payment_intent_id = session.payment_intent
+        order.save(update_fields=["status", "paid_at", "payment_intent_id", "updated_at"])
+        _write(
+            balance,
+            amount=order.credits,
+            type=TransactionType.PURCHASE,
+            order=order,
+            description=f"Order #{order.pk}: {order.pack.name} pack",
+        )
+        _pay_debts(balance, paid_by=order)
+    return OrderOutcome.GRANTED
+
+
+def close_order(session: CheckoutSession, status: OrderStatus) -> OrderOutcome:
+    """An expired session, or a delayed payment that failed: the pending order ends unpaid."""
+    order_id = _order_id(session)
+    if order_id is None:
+        return OrderOutcome.UNKNOWN_ORDER
+    closed = Order.objects.filter(
+        pk=order_id, checkout_session_id=session.id, status=OrderStatus.PENDING
+    ).update(status=status, updated_at=timezone.now())
+    return OrderOutcome.CLOSED if closed else OrderOutcome.NO_CHANGE
+
+
+def _paid_order_id(payment_intent: str) -> int | None:
+    if not payment_intent:
+        return None
+    return (
+        Order.objects.filter(payment_intent_id=payment_intent, status=OrderStatus.PAID)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def record_refund(payment_intent: str, amount_refunded: int) -> OrderOutcome:
+    """Stripe's cumulative refunded amount of the order's charge: only the part not seen before
+    takes credits back, so repeated, late or reordered events change nothing."""
+    order_id = _paid_order_id(payment_intent)
+    if order_id is None:
+        return OrderOutcome.UNKNOWN_PAYMENT
+    with transaction.atomic():
+        locked = _lock_balance_and_order(order_id)
+        assert locked is not None  # paid orders are never deleted (PROTECT)
+        balance, order = locked
+        refunded = min(max(amount_refunded, 0), order.amount)
+        if refunded <= order.amount_refunded:
+            return OrderOutcome.NO_CHANGE
+        order.amount_refunded = refunded
+        return _settle(balance, order, "amount_refunded")
+
+
+def record_dispute(payment_intent: str, dispute_id: str, status: str) -> OrderOutcome:
+    """A dispute holds the pack's credits from when it opens; won, they come back. A dispute's
+    final status is never replaced by an earlier one arriving late."""
+    order_id = _paid_order_id(payment_intent)
+    if order_id is None:
+        return OrderOutcome.UNKNOWN_PAYMENT
+    with transaction.atomic():
+        locked = _lock_balance_and_order(order_id)
+        assert locked is not None
+        balance, order = locked
+        same_dispute = order.dispute_id == dispute_id
+        if same_dispute and (
+            order.dispute_status == status or order.dispute_status in DISPUTE_FINAL_STATUSES
+        ):
+            return OrderOutcome.NO_CHANGE
+        order.dispute_id, order.dispute_status = dispute_id[:255], status[:30]
+        return _settle(balance, order, "dispute_id", "dispute_status")
+
+
+def _settle(balance: CreditBalance, order: Order, *changed: str) -> OrderOutcome:
+    """Moves the order's recovered credits to what its refunds and dispute call back now: takes
+    what the balance holds and records the rest as debt, or gives back what is no longer due."""
+    target = order.credits_to_take_back()
+    debt_before = order.debt
+    order.credits_owed = target
+    outcome = OrderOutcome.NO_CHANGE
+    if target > order.credits_recovered:
+        take = min(target - order.credits_recovered, balance.balance)
+        order.credits_recovered += take
+        balance.debt += order.debt - debt_before
+        if take:
+            _write(
+                balance,
+                amount=-take,
+                type=TransactionType.CLAWBACK,
+                order=order,
+                description=f"Order #{order.pk}: refunded or disputed payment",
+            )
+        outcome = OrderOutcome.TAKEN_BACK
+    elif target < order.credits_recovered:
+        give = order.credits_recovered - target
+        order.credits_recovered = target
+        balance.debt += order.debt - debt_before
+        _write(
+            balance,
+            amount=give,
+            type=TransactionType.REINSTATE,
+            order=order,
+            description=f"Order #{order.pk}: dispute resolved in your favour",
+        )
+        outcome = OrderOutcome.GIVEN_BACK
+    else:
+        balance.debt += order.debt - debt_before
+    balance.save(update_fields=["balance", "debt", "updated_at"])
+    order.save(update_fields=[*changed, "credits_owed", "credits_recovered", "updated_at"])
+    return outcome
+
+
+def _pay_debts(balance: CreditBalance, *, paid_by: Order) -> None:
+    """Takes what the user owes from their balance, oldest order first."""
+    if balance.debt == 0:
+        return
+    owing = Order.objects.select_for_update().filter(
+        user_id=balance.user_id, credits_owed__gt=F("credits_recovered")
+    )
+    for order in owing.order_by("pk"):
+        take = min(order.debt, balance.balance)
+        if take == 0:
+            break
+        order.credits_recovered += take
+        order.save(update_fields=["credits_recovered", "updated_at"])
+        balance.debt -= take
+        _write(
+            balance,
+            amount=-take,
+            type=TransactionType.CLAWBACK,
+            order=order,
+            description=f"Order #{order.pk}: debt paid by order #{paid_by.pk}",
         )

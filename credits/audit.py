@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db.models import Sum
 
-from credits.models import CreditBalance, CreditTransaction, TransactionType
+from credits.models import CreditBalance, CreditTransaction, Order, OrderStatus, TransactionType
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,8 @@ class AuditReport:
 
 def audit_credits() -> AuditReport:
     """Checks every user: balance == sum of the ledger, each row's balance_after == the previous
-    row's balance_after + its amount, and refunds match their deductions."""
+    row's balance_after + its amount, refunds match their deductions, and purchases: one grant
+    per paid order and none for another, clawbacks matching refunds and disputes, debts."""
     User = get_user_model()
     balances = dict(CreditBalance.objects.values_list("user_id", "balance"))
     sums = dict(
@@ -87,9 +88,59 @@ def audit_credits() -> AuditReport:
                 )
             )
 
+    mismatches += _audit_orders(names)
+
     return AuditReport(
         users=len(names),
         transactions=count,
         total_balance=sum(balances.values()),
         mismatches=mismatches,
     )
+
+
+def _audit_orders(names: dict[int, str]) -> list[Mismatch]:
+    """Every paid order has exactly one grant of its credits and no unpaid order has any; what
+    was taken back equals what its refunds and dispute call for, less the order's debt; each
+    user's debt is the sum of their orders' debts."""
+    mismatches: list[Mismatch] = []
+    grants: dict[int, list[int]] = {}
+    taken: dict[int, int] = {}
+    rows = CreditTransaction.objects.filter(order__isnull=False).values_list(
+        "order_id", "type", "amount"
+    )
+    for order_id, type, amount in rows.iterator(chunk_size=2000):
+        if type == TransactionType.PURCHASE:
+            grants.setdefault(order_id, []).append(amount)
+        else:
+            taken[order_id] = taken.get(order_id, 0) - amount
+    debts: dict[int, int] = {}
+    for order in Order.objects.all().iterator(chunk_size=2000):
+        name = names[order.user_id]
+        expected = [order.credits] if order.status == OrderStatus.PAID else []
+        if grants.get(order.pk, []) != expected:
+            mismatches.append(
+                Mismatch(
+                    name,
+                    f"order {order.pk} ({order.status}) has grants "
+                    f"{grants.get(order.pk, [])}, expected {expected}",
+                )
+            )
+        owed = order.credits_to_take_back()
+        if order.credits_owed != owed or taken.get(order.pk, 0) != order.credits_recovered:
+            mismatches.append(
+                Mismatch(
+                    name,
+                    f"order {order.pk}: refunds and dispute call back {owed} credits, it records "
+                    f"{order.credits_owed} owed and {order.credits_recovered} recovered, the "
+                    f"ledger took back {taken.get(order.pk, 0)}",
+                )
+            )
+        debts[order.user_id] = debts.get(order.user_id, 0) + order.debt
+    for user_id, debt in CreditBalance.objects.values_list("user_id", "debt"):
+        if debt != debts.get(user_id, 0):
+            mismatches.append(
+                Mismatch(
+                    names[user_id], f"debt is {debt} but their orders owe {debts.get(user_id, 0)}"
+                )
+            )
+    return mismatches

@@ -11,6 +11,10 @@ class TransactionType(models.TextChoices):
     DEDUCTION = "deduction", "Deduction"
     REFUND = "refund", "Refund"
     ADJUSTMENT = "adjustment", "Adjustment"
+    # Credits of a paid order taken back after a refund or a dispute, and given back when a
+    # dispute is won; always linked to that order.
+    CLAWBACK = "clawback", "Taken back"
+    REINSTATE = "reinstate", "Given back"
 
 
 class CreditBalance(models.Model):
@@ -23,11 +27,17 @@ class CreditBalance(models.Model):
         related_name="credit_balance",
     )
     balance = models.IntegerField(default=0)
+    # Credits refunds and disputes could not take back because they were already spent: the
+    # user cannot submit while it is above 0, and their next purchase pays it first.
+    debt = models.IntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(balance__gte=0), name="credit_balance_not_negative")
+            models.CheckConstraint(condition=Q(balance__gte=0), name="credit_balance_not_negative"),
+            models.CheckConstraint(
+                condition=Q(debt__gte=0), name="credit_balance_debt_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -68,6 +78,13 @@ class CreditTransaction(models.Model):
         on_delete=models.PROTECT,
         related_name="credit_transactions",
     )
+    order = models.ForeignKey(
+        "credits.Order",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credit_transactions",
+    )
     description = models.CharField(max_length=255, blank=True)
     balance_after = models.IntegerField()
     created_by = models.ForeignKey(
@@ -101,16 +118,30 @@ class CreditTransaction(models.Model):
             models.CheckConstraint(
                 condition=Q(type__in=TransactionType.values), name="credit_tx_type_valid"
             ),
-            # Deductions and refunds belong to a generation; the other types never do.
+            # Deductions and refunds belong to a generation, clawbacks and reinstatements to an
+            # order; a purchase may name its order (a staff grant has none).
             models.CheckConstraint(
                 condition=(
                     Q(type=TransactionType.DEDUCTION, amount__lt=0, generation__isnull=False)
+                    & Q(order__isnull=True)
                     | Q(type=TransactionType.REFUND, amount__gt=0, generation__isnull=False)
-                    | Q(type__in=[TransactionType.BONUS, TransactionType.PURCHASE], amount__gt=0)
-                    & Q(generation__isnull=True)
+                    & Q(order__isnull=True)
+                    | Q(type=TransactionType.BONUS, amount__gt=0, generation__isnull=True)
+                    & Q(order__isnull=True)
+                    | Q(type=TransactionType.PURCHASE, amount__gt=0, generation__isnull=True)
                     | Q(type=TransactionType.ADJUSTMENT, generation__isnull=True)
+                    & Q(order__isnull=True)
+                    | Q(type=TransactionType.CLAWBACK, amount__lt=0, generation__isnull=True)
+                    & Q(order__isnull=False)
+                    | Q(type=TransactionType.REINSTATE, amount__gt=0, generation__isnull=True)
+                    & Q(order__isnull=False)
                 ),
-                name="credit_tx_sign_and_generation_match_type",
+                name="credit_tx_sign_and_links_match_type",
+            ),
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(type=TransactionType.PURCHASE),
+                name="credit_tx_one_purchase_per_order",
             ),
             models.UniqueConstraint(
                 fields=["generation"],
@@ -134,3 +165,125 @@ class CreditTransaction(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("The credit ledger is append-only; rows cannot be deleted.")
+
+
+class CreditPack(models.Model):
+    """Credits sold together at one price, edited by staff; the landing page and Billing list
+    the active packs of the billing currency."""
+
+    name = models.CharField(max_length=60)
+    credits = models.PositiveIntegerField()
+    price = models.PositiveIntegerField(help_text="In the currency's smallest unit (cents).")
+    currency = models.CharField(max_length=3, help_text="Lowercase ISO code, e.g. usd.")
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Listed in this order.")
+
+    class Meta:
+        ordering = ["position", "price", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(credits__gt=0), name="credit_pack_credits_positive"),
+            models.CheckConstraint(condition=Q(price__gt=0), name="credit_pack_price_positive"),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[a-z]{3}$"), name="credit_pack_currency_iso"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.credits} credits)"
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting payment"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Payment failed"
+    EXPIRED = "expired", "Expired"
+
+
+# A dispute in these states holds the order's credits; "won" and "warning_closed" release them.
+DISPUTE_HOLDING_STATUSES = frozenset(
+    {
+        "warning_needs_response",
+        "warning_under_review",
+        "needs_response",
+        "under_review",
+        "lost",
+    }
+)
+DISPUTE_FINAL_STATUSES = frozenset({"won", "lost", "warning_closed"})
+
+
+class Order(models.Model):
+    """One purchase of a pack through one Stripe Checkout Session.
+
+    `credits_owed` is what refunds and disputes of this order call back now, `credits_recovered`
+    what was actually taken from the balance; the difference is the order's share of the user's
+    debt (CreditBalance.debt is their sum, checked by the audit).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    pack = models.ForeignKey(CreditPack, on_delete=models.PROTECT, related_name="orders")
+    credits = models.PositiveIntegerField()
+    amount = models.PositiveIntegerField(help_text="In the currency's smallest unit.")
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=10, choices=OrderStatus.choices, default=OrderStatus.PENDING
+    )
+    checkout_session_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    checkout_url = models.URLField(max_length=2000, blank=True)
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    amount_refunded = models.PositiveIntegerField(default=0)
+    dispute_id = models.CharField(max_length=255, blank=True)
+    dispute_status = models.CharField(max_length=30, blank=True)
+    credits_owed = models.PositiveIntegerField(default=0)
+    credits_recovered = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="order_user_created")]
+        constraints = [
+            models.CheckConstraint(condition=Q(credits__gt=0), name="order_credits_positive"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="order_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=OrderStatus.values), name="order_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_refunded__lte=models.F("amount")),
+                name="order_refund_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(credits_owed__lte=models.F("credits"))
+                & Q(credits_recovered__lte=models.F("credits_owed")),
+                name="order_recovery_within_credits",
+            ),
+            # Only a paid order has money to refund or dispute, and a paid order has a time.
+            models.CheckConstraint(
+                condition=Q(status=OrderStatus.PAID, paid_at__isnull=False)
+                | Q(amount_refunded=0, credits_owed=0, paid_at__isnull=True)
+                & ~Q(status=OrderStatus.PAID),
+                name="order_paid_has_time_and_only_paid_refunds",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order #{self.pk} ({self.credits} credits, {self.status})"
+
+    @property
+    def debt(self) -> int:
+        return self.credits_owed - self.credits_recovered
+
+    @property
+    def dispute_holds_credits(self) -> bool:
+        return self.dispute_status in DISPUTE_HOLDING_STATUSES
+
+    def credits_to_take_back(self) -> int:
+        """The credits refunds and disputes call back: the pack's share of the money refunded
+        (rounded down, so a full refund is exactly the pack), or the whole pack while a
+        dispute holds it."""
+        if self.dispute_holds_credits:
+            return self.credits
+        return self.credits * self.amount_refunded // self.amount

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from credits.actions import (
+    CreditDebtOutstanding,
     InsufficientCredits,
     charge_generation,
     lock_balance,
@@ -191,6 +192,8 @@ def _check_and_submit(
             balance = lock_balance(user)
             if idempotency_key and (replay := _replay(generation)):
                 return Submission(replay, created=False)
+            if balance.debt:  # a refunded or disputed purchase they had spent
+                raise CreditDebtOutstanding(balance.debt)
             limits.check_user_limits(user)
             if balance.balance < generation.cost:
                 raise InsufficientCredits(needed=generation.cost, available=balance.balance)

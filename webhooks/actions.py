@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from credits.actions import OrderOutcome
+from credits.models import Order
 from generations.actions import UpdateOutcome, apply_prediction_update
 from generations.replicate import predictions
-from webhooks.models import WebhookEvent
+from webhooks import stripe_events
+from webhooks.models import StripeEvent, WebhookEvent
 
 DUPLICATE = "duplicate"
 
@@ -58,3 +62,66 @@ def _apply(event: WebhookEvent, generation_id: int) -> None:
     if outcome != UpdateOutcome.UNKNOWN_GENERATION:
         event.generation_id = generation_id
     event.save(update_fields=["outcome", "generation"])
+
+
+def receive_stripe_event(event: stripe_events.ParsedEvent, payload: dict[str, Any]) -> str:
+    """Records the event once under its id and applies it in the same transaction; a repeat is
+    acknowledged as a duplicate without any effect."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = StripeEvent.objects.create(
+                    event_id=event.id,
+                    type=event.type,
+                    object_id=event.object_id,
+                    payment_intent=event.payment_intent,
+                    livemode=event.livemode,
+                    created=None
+                    if event.created is None
+                    else datetime.fromtimestamp(event.created, tz=UTC),
+                    payload=payload,
+                )
+        except IntegrityError:
+            return DUPLICATE
+        _apply_stripe(record, event)
+    return record.outcome
+
+
+def reprocess_stripe_event(record: StripeEvent) -> str:
+    """Applies a recorded event again (from the admin); every handler is idempotent."""
+    with transaction.atomic():
+        _apply_stripe(record, stripe_events.parse(record.payload))
+    return record.outcome
+
+
+def _apply_stripe(record: StripeEvent, event: stripe_events.ParsedEvent) -> None:
+    record.outcome = stripe_events.apply(event)
+    record.order_id = _order_of(record)
+    record.save(update_fields=["outcome", "order"])
+    if record.outcome == OrderOutcome.GRANTED and record.order_id is not None:
+        _apply_waiting_events(record.order_id)
+
+
+def _order_of(record: StripeEvent) -> int | None:
+    if record.payment_intent:
+        found = Order.objects.filter(payment_intent_id=record.payment_intent).first()
+        if found:
+            return found.pk
+    if record.object_id.startswith("cs_"):
+        return (
+            Order.objects.filter(checkout_session_id=record.object_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
+    return None
+
+
+def _apply_waiting_events(order_id: int) -> None:
+    """Refunds and disputes that came before the payment they concern, applied in the order
+    Stripe made them."""
+    intent = Order.objects.values_list("payment_intent_id", flat=True).get(pk=order_id)
+    waiting = StripeEvent.objects.filter(
+        payment_intent=intent, outcome=OrderOutcome.UNKNOWN_PAYMENT
+    ).order_by("created", "id")
+    for record in waiting:
+        _apply_stripe(record, stripe_events.parse(record.payload))

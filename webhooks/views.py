@@ -9,13 +9,14 @@ import json
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from generations.replicate import predictions
-from webhooks import verification
-from webhooks.actions import receive_replicate_webhook
+from webhooks import stripe_events, stripe_signature, verification
+from webhooks.actions import receive_replicate_webhook, receive_stripe_event
 
 logger = logging.getLogger(__name__)
 
@@ -77,4 +78,33 @@ def replicate(request: HttpRequest) -> JsonResponse:
     if not predictions.is_wellformed(prediction):
         return _error(400, "The body is not a prediction (it needs a string id and status).")
     outcome = receive_replicate_webhook(request.headers["webhook-id"], int(generation), prediction)
+    return JsonResponse({"outcome": outcome})
+
+
+@csrf_exempt  # authenticated by its signature, not by a cookie
+@require_POST
+def stripe(request: HttpRequest) -> JsonResponse:
+    body = request.body
+    if len(body) > MAX_BODY_BYTES:
+        return _error(413, "The body is too large.")
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    if not secret:
+        logger.error("Stripe webhook received but STRIPE_WEBHOOK_SECRET is not set")
+        # Stripe retries for three days, so the event arrives once the secret is configured.
+        return _error(503, "Stripe webhooks are not configured yet; try again later.")
+    try:
+        stripe_signature.verify(
+            secret=secret, header=request.headers.get("Stripe-Signature"), body=body
+        )
+    except verification.InvalidWebhook as error:
+        logger.warning("rejected Stripe webhook: %s", error)
+        return _error(400, str(error))
+    try:
+        payload = storable(json.loads(body, parse_constant=_no_constants))
+        event = stripe_events.parse(payload)
+    except stripe_events.MalformedEvent as error:
+        return _error(400, f"The event is malformed: {error}")
+    except (ValueError, RecursionError):
+        return _error(400, "The body is not JSON.")
+    outcome = receive_stripe_event(event, payload)
     return JsonResponse({"outcome": outcome})

@@ -1,0 +1,53 @@
+"""The hosted checkout page: the pack, its price and a card form, with test cards listed."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from credits.money import format_money
+
+STYLE = """
+body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f5f8;color:#1b1e24}
+main{max-width:26rem;margin:2rem auto;background:#fff;padding:1.5rem;border-radius:12px;
+box-shadow:0 2px 12px #0002}h1{font-size:1.2rem;margin:0 0 .25rem}
+.total{font-size:2rem;font-weight:700;margin:.25rem 0 1rem}
+label{display:block;margin:.75rem 0 .25rem}
+input{width:100%;box-sizing:border-box;padding:.6rem;font:inherit;border:1px solid #99a;
+border-radius:6px}
+button{margin-top:1rem;width:100%;padding:.75rem;font:inherit;font-weight:600;color:#fff;
+background:#3346c8;border:0;border-radius:6px}.error{color:#a1121f;background:#fde8ea;padding:.5rem;
+border-radius:6px}.note{color:#555;font-size:.85rem}
+"""
+
+
+def checkout_page(session: dict[str, Any], *, error: str = "", number: str = "") -> str:
+    items = "".join(
+        f"<li>{escape(item['price_data']['product_data']['name'])}</li>"
+        for item in session["_line_items"]
+    )
+    total = format_money(session["amount_total"], session["currency"])
+    cancel = session.get("cancel_url") or ""
+    if session["status"] != "open":
+        body = f"<p>This checkout session is {escape(session['status'])}.</p>"
+    else:
+        body = f"""
+<form method="post">
+  {f'<p class="error" role="alert">{escape(error)}</p>' if error else ""}
+  <label for="email">Email</label>
+  <input id="email" name="email" type="email" value="{escape(session.get("customer_email") or "")}">
+  <label for="card">Card number</label>
+  <input id="card" name="card" inputmode="numeric" autocomplete="cc-number" value="{escape(number)}"
+    placeholder="4242 4242 4242 4242" required>
+  <label for="expiry">Expiry</label><input id="expiry" name="expiry" value="12 / 34">
+  <label for="cvc">CVC</label><input id="cvc" name="cvc" value="123">
+  <button type="submit">Pay {escape(total)}</button>
+</form>
+<p class="note">Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined;
+4000 0000 0000 9995 has insufficient funds; 4000 0000 0000 1111 pays a few seconds later.</p>"""
+    back = f'<p><a href="{escape(cancel)}">&larr; Back</a></p>' if cancel else ""
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Checkout (Stripe simulator)</title><style>{STYLE}</style></head>
+<body><main>{back}<h1>Stripe simulator checkout</h1><ul>{items}</ul>
+<p class="total">{escape(total)}</p>{body}</main></body></html>"""

@@ -1,0 +1,121 @@
+"""The only module that calls Stripe, through the official client pointed at STRIPE_API_BASE
+(Stripe itself, or the local simulator)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+from wan_pwa.errors import DomainError
+
+
+class PaymentsUnavailable(DomainError):
+    code = "payments_unavailable"
+    status = 503
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    """The fields of a Checkout Session we act on, from the API or from an event."""
+
+    id: str
+    url: str
+    status: str
+    payment_status: str
+    payment_intent: str
+    amount_total: int | None
+    currency: str
+    client_reference_id: str
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckoutSession:
+        intent = data.get("payment_intent") or ""
+        if isinstance(intent, dict):  # expanded
+            intent = intent.get("id") or ""
+        return cls(
+            id=str(data["id"]),
+            url=str(data.get("url") or ""),
+            status=str(data.get("status") or ""),
+            payment_status=str(data.get("payment_status") or ""),
+            payment_intent=str(intent),
+            amount_total=data.get("amount_total")
+            if isinstance(data.get("amount_total"), int)
+            else None,
+            currency=str(data.get("currency") or ""),
+            client_reference_id=str(data.get("client_reference_id") or ""),
+        )
+
+
+def _client() -> stripe.StripeClient:
+    if not settings.STRIPE_SECRET_KEY:
+        raise PaymentsUnavailable("Payments are not set up on this site yet.")
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        base_addresses={"api": settings.STRIPE_API_BASE},
+        # Without it the client tries once; its retries reuse our idempotency key.
+        max_network_retries=2,
+    )
+
+
+def _unavailable(error: stripe.StripeError) -> PaymentsUnavailable:
+    return PaymentsUnavailable(
+        f"The payment provider could not be reached ({error.user_message or type(error).__name__})."
+        " Nothing was charged; please try again in a minute."
+    )
+
+
+def create_checkout_session(
+    *,
+    order_id: int,
+    idempotency_key: str,
+    name: str,
+    amount: int,
+    currency: str,
+    email: str,
+    success_url: str,
+    cancel_url: str,
+) -> CheckoutSession:
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "price_data": {
+                    "currency": currency,
+                    "unit_amount": amount,
+                    "product_data": {"name": name},
+                },
+                "quantity": 1,
+            }
+        ],
+        "client_reference_id": str(order_id),
+        "metadata": {"order_id": str(order_id)},
+        "payment_intent_data": {"metadata": {"order_id": str(order_id)}},
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+    }
+    if email:
+        params["customer_email"] = email
+    try:
+        session = _client().v1.checkout.sessions.create(
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    return CheckoutSession.from_dict(session.to_dict())
+
+
+def refund_payment(*, payment_intent: str, amount: int, idempotency_key: str) -> str:
+    """Asks Stripe to refund `amount` of the payment; returns the refund id. The credits are
+    taken back when Stripe's charge.refunded webhook arrives, like any other refund."""
+    try:
+        refund = _client().v1.refunds.create(
+            params={"payment_intent": payment_intent, "amount": amount},
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    return str(refund.id)

@@ -1,0 +1,89 @@
+"""The Stripe simulator for tests, in manual delivery mode: a test pays on it, then delivers the
+signed events to our endpoint through the test client, in any order, as often as it likes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from credits.actions import start_checkout
+from credits.models import CreditPack, Order
+from credits.simulator import StripeSimulator
+from credits.simulator.delivery import signature_header
+from credits.simulator.state import StripeError
+
+WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
+PAID = "4242 4242 4242 4242"
+DECLINED = "4000 0000 0000 0002"
+NO_FUNDS = "4000 0000 0000 9995"
+PAYS_LATER = "4000 0000 0000 1111"
+WEBHOOK_URL = "/api/webhooks/stripe"
+
+
+@pytest.fixture
+def stripe_sim(settings) -> Iterator[StripeSimulator]:
+    sim = StripeSimulator(secret=WEBHOOK_SECRET, async_delay=3600).start()
+    settings.STRIPE_SECRET_KEY = "sk_test_simulator"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = sim.base_url
+    settings.BILLING_CURRENCY = "usd"
+    yield sim
+    sim.stop()
+
+
+def deliver(event: dict[str, Any]) -> Any:
+    """POSTs one event, signed, to our endpoint; returns the response."""
+    body, header = sign(event)
+    return Client().post(
+        WEBHOOK_URL, body, content_type="application/json", headers={"Stripe-Signature": header}
+    )
+
+
+def sign(event: dict[str, Any]) -> tuple[bytes, str]:
+    body = json.dumps(event).encode()
+    return body, signature_header(WEBHOOK_SECRET, body)
+
+
+def deliver_all(sim: StripeSimulator, *types: str) -> list[str]:
+    """Delivers the waiting events (of these types) in order; returns their outcomes."""
+    outcomes = []
+    for event in sim.take_events(*types):
+        response = deliver(event)
+        assert response.status_code == 200, response.content
+        outcomes.append(response.json()["outcome"])
+    return outcomes
+
+
+def pack(credits: int = 100) -> CreditPack:
+    return CreditPack.objects.get(credits=credits, currency="usd")
+
+
+def checkout(user, credits: int = 100) -> Order:
+    return start_checkout(
+        user,
+        pack(credits).pk,
+        success_url="http://testserver/billing/{order_id}/success?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url="http://testserver/billing/{order_id}/cancel",
+    )
+
+
+def pay(sim: StripeSimulator, order: Order, card: str = PAID) -> str | None:
+    """Pays the order's session on the simulator's page; the decline code, if declined."""
+    try:
+        sim.pay(order.checkout_session_id, card)
+    except StripeError as error:
+        return error.body["error"].get("decline_code")
+    return None
+
+
+def buy(sim: StripeSimulator, user, credits: int = 100) -> Order:
+    """A pack paid and its events delivered: the order is paid and credited."""
+    order = checkout(user, credits)
+    pay(sim, order)
+    deliver_all(sim)
+    order.refresh_from_db()
+    return order

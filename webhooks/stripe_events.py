@@ -1,0 +1,153 @@
+"""What each Stripe event means for an order: the event's object read into the few fields the
+credit actions take. Only fields Stripe always sends are read, and their types are checked, so a
+verified but surprising event is refused (400) rather than half applied."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from credits.actions import (
+    OrderOutcome,
+    close_order,
+    fulfil_checkout,
+    record_dispute,
+    record_refund,
+)
+from credits.models import OrderStatus
+from credits.stripe_gateway import CheckoutSession
+
+IGNORED = "ignored"
+
+SESSION_EVENTS = frozenset(
+    {
+        "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+        "checkout.session.async_payment_failed",
+        "checkout.session.expired",
+    }
+)
+DISPUTE_EVENTS = frozenset(
+    {
+        "charge.dispute.created",
+        "charge.dispute.updated",
+        "charge.dispute.closed",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.funds_reinstated",
+    }
+)
+
+
+class MalformedEvent(ValueError):
+    """A verified event without the fields its type always has."""
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    id: str
+    type: str
+    created: int | None
+    livemode: bool
+    object: dict[str, Any]
+
+    @property
+    def object_id(self) -> str:
+        return _text(self.object, "id", required=False)
+
+    @property
+    def payment_intent(self) -> str:
+        return _text(self.object, "payment_intent", required=False)
+
+
+def _text(data: dict[str, Any], key: str, *, required: bool = True) -> str:
+    value = data.get(key)
+    if isinstance(value, dict):  # an expanded object
+        value = value.get("id")
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or not value or len(value) > 255:
+        raise MalformedEvent(f"{key} must be a non-empty string.")
+    return value
+
+
+def _whole(data: dict[str, Any], key: str) -> int:
+    value = data.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**31:
+        raise MalformedEvent(f"{key} must be a whole number.")
+    return value
+
+
+def parse(body: Any) -> ParsedEvent:
+    if not isinstance(body, dict) or body.get("object") != "event":
+        raise MalformedEvent("The body is not a Stripe event.")
+    data = body.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise MalformedEvent("The event has no data.object.")
+    created = body.get("created")
+    event = ParsedEvent(
+        id=_text(body, "id"),
+        type=_text(body, "type"),
+        created=created if isinstance(created, int) and 0 <= created < 2**40 else None,
+        livemode=body.get("livemode") is True,
+        object=data["object"],
+    )
+    # The fields each handled type needs, checked before anything is written.
+    if event.type in SESSION_EVENTS:
+        _session(event)
+    elif event.type == "charge.refunded":
+        _whole(event.object, "amount_refunded")
+    elif event.type in DISPUTE_EVENTS:
+        _text(event.object, "id"), _text(event.object, "status")
+    return event
+
+
+def _session(event: ParsedEvent) -> CheckoutSession:
+    _text(event.object, "id")
+    _text(event.object, "payment_status")
+    if event.object.get("client_reference_id") is not None:
+        _text(event.object, "client_reference_id")
+    return CheckoutSession.from_dict(event.object)
+
+
+def _completed(event: ParsedEvent) -> str:
+    return fulfil_checkout(_session(event))
+
+
+def _async_failed(event: ParsedEvent) -> str:
+    return close_order(_session(event), OrderStatus.FAILED)
+
+
+def _expired(event: ParsedEvent) -> str:
+    return close_order(_session(event), OrderStatus.EXPIRED)
+
+
+def _refunded(event: ParsedEvent) -> str:
+    return record_refund(event.payment_intent, _whole(event.object, "amount_refunded"))
+
+
+def _dispute(event: ParsedEvent) -> str:
+    return record_dispute(
+        event.payment_intent, _text(event.object, "id"), _text(event.object, "status")
+    )
+
+
+HANDLERS: dict[str, Callable[[ParsedEvent], str]] = {
+    "checkout.session.completed": _completed,
+    "checkout.session.async_payment_succeeded": _completed,
+    "checkout.session.async_payment_failed": _async_failed,
+    "checkout.session.expired": _expired,
+    "charge.refunded": _refunded,
+    **dict.fromkeys(DISPUTE_EVENTS, _dispute),
+}
+
+
+def apply(event: ParsedEvent) -> str:
+    handler = HANDLERS.get(event.type)
+    return handler(event) if handler else IGNORED
+
+
+def waits_for_order(outcome: str) -> bool:
+    """A refund or dispute of a payment whose order is not paid here yet (events come in any
+    order): kept, and applied when the order is paid."""
+    return outcome == OrderOutcome.UNKNOWN_PAYMENT
