@@ -61,6 +61,7 @@ HISTORY_SIZES = (1_000, 10_000)
 GRANT = 10_000_000  # credits per user: the balance never runs out during a run
 UNLIMITED = str(10**9)
 MAX_DURATION = 240  # webhook timestamps must stay within five minutes of their signing
+OTHERS_NOTICEABLE = 0.2  # CPUs used by someone else during a run that deserve a note
 
 EXPLANATION = """\
 ## HTTP benchmark: gunicorn ({workers} sync workers) + PostgreSQL, load from wrk
@@ -90,6 +91,9 @@ EXPLANATION = """\
   the outermost `transaction.atomic()` commits (a counting wrapper on `connection._commit`)
   plus each INSERT/UPDATE/DELETE run in autocommit mode (its own implicit transaction). Read-only
   autocommit statements are not counted as commits. Redis commands are not counted.
+- Other work on the machine skews the figures: the CPU that processes other than the
+  benchmark's own used during each run is measured from /proc, and noted under the table when
+  it reaches {others} CPUs.
 - non-2xx/304: responses with any other status, tallied by status in wrk's Lua `response()`
   (so a redirect to the login page shows up, which wrk's own "Non-2xx or 3xx" line would
   hide), plus wrk's socket errors and timeouts.
@@ -239,6 +243,58 @@ def lua_literal(value: Any) -> str:
         items = (f"[{lua_literal(str(k))}] = {lua_literal(v)}" for k, v in value.items())
         return "{" + ", ".join(items) + "}"
     raise TypeError(f"no Lua literal for {value!r}")
+
+
+class CpuWatch:
+    """The CPU that processes other than the benchmark's own used during a run: everything
+    busy (/proc/stat) minus this process and its waited-for children (wrk), gunicorn's process
+    group, Redis, and PostgreSQL's processes except the backends of other databases."""
+
+    HZ = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, gunicorn_group: int, db_name: str) -> None:
+        self.gunicorn_group, self.db_name = gunicorn_group, db_name
+
+    @staticmethod
+    def _busy() -> int:
+        with open("/proc/stat") as stat:
+            user, nice, system, _idle, _iowait, irq, softirq, steal = map(
+                int, stat.readline().split()[1:9]
+            )
+        return user + nice + system + irq + softirq + steal
+
+    def _ours(self) -> float:
+        own = os.times()
+        ticks = (own.user + own.system + own.children_user + own.children_system) * self.HZ
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                    command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue  # gone meanwhile
+            if int(pid) == os.getpid():
+                continue  # counted by os.times()
+            backend = command.startswith("postgres:") and ("(" in command or "[local]" in command)
+            if (
+                int(fields[2]) == self.gunicorn_group
+                or command.startswith("redis-server")
+                or (
+                    command.startswith("postgres:")
+                    and (not backend or f" {self.db_name} " in command)
+                )
+            ):
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks
+
+    def __enter__(self) -> CpuWatch:
+        self.started, self.busy, self.ours = time.monotonic(), self._busy(), self._ours()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        others = (self._busy() - self.busy) - (self._ours() - self.ours)
+        self.other_cpus = max(0.0, others / self.HZ / (time.monotonic() - self.started))
 
 
 def run_wrk(load: Load, base_url: str, duration: int, workdir: Path) -> WrkResult:
@@ -757,7 +813,6 @@ def warm_up(base_url: str, requests: list[tuple[str, str, dict[str, str], str | 
 
 def run_mode(args: argparse.Namespace) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so the finally below runs
-    load_before = os.getloadavg()[0]  # before we add any: someone else's work skews the figures
     redis = args.child == "redis"
     port = free_port()
     workdir = Path(args.tmp) / args.child
@@ -805,7 +860,7 @@ def run_mode(args: argparse.Namespace) -> None:
         log(f"starting gunicorn ({GUNICORN_WORKERS} sync workers) on {base_url}")
         server = start_gunicorn(port, gunicorn_log)
         wait_until_serving(server, base_url, gunicorn_log)
-        rows = run_loads(args, data, sql, base_url, workdir)
+        rows = run_loads(args, data, sql, base_url, server.pid, workdir)
     finally:
         stop_gunicorn(server)
         connections.close_all()
@@ -820,13 +875,16 @@ def run_mode(args: argparse.Namespace) -> None:
             recreate_database(args.pg, args.db_name, create=False)
         if redis:
             flush_redis()
-    Path(args.results).write_text(
-        json.dumps({"mode": args.child, "load_before": load_before, "rows": rows})
-    )
+    Path(args.results).write_text(json.dumps({"mode": args.child, "rows": rows}))
 
 
 def run_loads(
-    args: argparse.Namespace, data: Seed, sql: dict[str, SqlCount], base_url: str, workdir: Path
+    args: argparse.Namespace,
+    data: Seed,
+    sql: dict[str, SqlCount],
+    base_url: str,
+    gunicorn_group: int,
+    workdir: Path,
 ) -> list[dict]:
     conns, duration = args.connections, args.duration
     bearer = [{"Authorization": f"Bearer {key}"} for key in data.api_keys]
@@ -952,8 +1010,14 @@ def run_loads(
             notes["terminal"].append(f"{len(deliveries):,} generations, one delivery each")
         settle(base_url)
         log(f"wrk -c{load.connections} -d{duration}s: {load.label}")
-        result = run_wrk(load, base_url, duration, workdir)
+        with CpuWatch(gunicorn_group, args.db_name) as cpu:
+            result = run_wrk(load, base_url, duration, workdir)
         results[load.key] = result
+        if cpu.other_cpus >= OTHERS_NOTICEABLE:
+            notes[load.key].append(
+                f"other processes used {cpu.other_cpus:.1f} of the {os.cpu_count()} CPUs"
+                " during the run (figures low)"
+            )
         if load.pool and result.repeats:
             notes[load.key].append(
                 f"pool ran out: the last {result.repeats:,} requests repeated earlier webhook"
@@ -1000,23 +1064,15 @@ def run_loads(
 # The parent: checks, one child per mode, the table
 
 
-def table(mode: str, rows: list[dict], load_before: float) -> str:
+def table(mode: str, rows: list[dict]) -> str:
     title = {
         "db": "Database cache (no Redis)",
         "redis": "Redis cache (`REDIS_URL`)",
     }[mode]
     by_key = {row["key"]: row for row in rows}
     bare, write = by_key["bare"]["rps"], by_key["write"]["rps"]
-    cpus = os.cpu_count() or 1
-    busy = (
-        " Other work was running (load above half the CPUs): take these figures with salt."
-        if load_before > cpus / 2
-        else ""
-    )
     lines = [
         f"### {title}",
-        "",
-        f"1-minute load average when the run began: {load_before:.2f} on {cpus} CPUs.{busy}",
         "",
         "| path | conns | req/s | p50 ms | p99 ms | vs bare | vs 1-commit | SQL/req | COMMITs/req "
         "| non-2xx/304 |",
@@ -1151,6 +1207,7 @@ def main() -> None:
             conns=args.connections,
             history_conns=args.history_connections,
             duration=args.duration,
+            others=OTHERS_NOTICEABLE,
             **versions,
         ),
         flush=True,
@@ -1160,7 +1217,7 @@ def main() -> None:
         for mode in modes:
             try:
                 results = run_child(args, mode, Path(tmp))
-                print(table(mode, results["rows"], results["load_before"]) + "\n", flush=True)
+                print(table(mode, results["rows"]) + "\n", flush=True)
             except RuntimeError as error:
                 print(f"### {mode}: no figures ({error})\n", flush=True)
                 failed = True
