@@ -1,4 +1,5 @@
-"""Suite-wide set-up: the database choice, isolated media, and user helpers."""
+"""Suite-wide set-up: the database choice, and the shared fixtures (tests/fixtures/), loaded
+here as plugins so that no module imports a fixture by name."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ import os
 import pytest
 from django.db import connection
 
-from credits.audit import audit_credits
-from tests.generations.lifecycle_helpers import configure
+pytest_plugins = [
+    "tests.fixtures.environment",
+    "tests.fixtures.accounts",
+    "tests.fixtures.ledger",
+    "tests.fixtures.fake_replicate",
+]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -32,55 +37,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.pluginmanager.get_plugin("terminalreporter").write_line(
             f"SQLite fallback: skipping {len(skipped)} PostgreSQL-only tests."
         )
-
-
-@pytest.fixture(autouse=True)
-def isolated_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def make_user(db, django_user_model):
-    counter = iter(range(1, 10_000))
-
-    def make(username: str | None = None, password: str = "a-strong-pass-123", **extra):
-        name = username or f"user{next(counter)}"
-        return django_user_model.objects.create_user(
-            username=name,
-            email=extra.pop("email", f"{name}@example.com"),
-            password=password,
-            **extra,
-        )
-
-    return make
-
-
-@pytest.fixture
-def user(make_user):
-    return make_user("alice")
-
-
-@pytest.fixture
-def logged_in(client, user):
-    """The test client, logged in as `user`."""
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def replicate_settings(settings) -> None:
-    """Replicate at a test address, no waiting between retries (`configure`): modules that talk
-    to Replicate use it for every test."""
-    configure(settings)
-
-
-@pytest.fixture
-def assert_audit_clean():
-    """Call at the end of a scenario: the ledger and balances must agree."""
-
-    def check() -> None:
-        report = audit_credits()
-        assert report.clean, [str(m) for m in report.mismatches]
-
-    return check

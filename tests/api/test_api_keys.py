@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests.factories import api_client
 from wan_pwa.accounts.api_keys import (
     MAX_ACTIVE_KEYS_PER_USER,
     create_api_key,
@@ -26,12 +27,6 @@ pytestmark = pytest.mark.django_db
 
 KEY_PATTERN = re.compile(r"wan_[A-Za-z0-9_-]{43}")
 BALANCE = "/api/v1/credits/"
-
-
-def bearer(key: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    return client
 
 
 def new_key_in(html: str) -> str:
@@ -122,11 +117,11 @@ def test_key_forms_need_the_csrf_token(user):
 
 def test_a_revoked_key_is_refused(client, user):
     api_key, raw_key = create_api_key(user, "Old laptop")
-    assert bearer(raw_key).get(BALANCE).status_code == 200
+    assert api_client(key=raw_key).get(BALANCE).status_code == 200
     client.force_login(user)
     response = client.post(reverse("api_keys:revoke", args=[api_key.pk]))
     assert response.status_code == 302
-    response = bearer(raw_key).get(BALANCE)
+    response = api_client(key=raw_key).get(BALANCE)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "authentication_failed"
     assert "Old laptop" not in client.get(reverse("api_keys:list")).content.decode()
@@ -145,7 +140,7 @@ def test_another_users_key_cannot_be_revoked(client, user, other_user):
     api_key, raw_key = create_api_key(other_user, "theirs")
     client.force_login(user)
     assert client.post(reverse("api_keys:revoke", args=[api_key.pk])).status_code == 404
-    assert bearer(raw_key).get(BALANCE).status_code == 200
+    assert api_client(key=raw_key).get(BALANCE).status_code == 200
 
 
 def test_revoking_twice_keeps_the_first_time(user):
@@ -191,12 +186,12 @@ def test_no_credentials_answer_401_with_the_bearer_challenge():
 def test_a_disabled_account_cannot_use_its_keys(user, api_key):
     user.is_active = False
     user.save(update_fields=["is_active"])
-    assert bearer(api_key).get(BALANCE).status_code == 401
+    assert api_client(key=api_key).get(BALANCE).status_code == 401
 
 
 def test_last_used_is_recorded_at_most_once_a_minute(user):
     api_key, raw_key = create_api_key(user, "k")
-    client = bearer(raw_key)
+    client = api_client(key=raw_key)
     client.get(BALANCE)
     api_key.refresh_from_db()
     first_use = api_key.last_used_at

@@ -7,7 +7,8 @@ from rest_framework.test import APIClient
 
 from credits.actions import add_credits
 from generations import catalog
-from tests.api.conftest import T2V
+from tests.api.payloads import T2V
+from tests.factories import set_credits
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ def test_the_balance_and_its_low_flag(api, user):
         "low": False,
         "cheapest_generation_cost": catalog.CHEAPEST_COST,
     }
-    add_credits(user, -97, description="test")
+    set_credits(user, 3)
     assert api.get("/api/v1/credits/").json()["low"] is True
 
 

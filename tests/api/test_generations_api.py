@@ -8,11 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from credits.actions import add_credits
 from credits.models import CreditTransaction, TransactionType
 from credits.selectors import balance_of
 from generations.models import Generation, Status
-from tests.api.conftest import PROMPT, T2V, png_bytes
+from tests.api.payloads import T2V
+from tests.factories import PROMPT, api_client, make_generation, png_bytes, set_credits
 
 pytestmark = pytest.mark.django_db
 
@@ -65,8 +65,7 @@ def test_the_same_idempotency_key_returns_the_same_generation_charged_once(api, 
 
 
 def test_keys_are_per_user(api, user, other_user):
-    other = APIClient()
-    other.force_authenticate(other_user)
+    other = api_client(user=other_user)
     headers = {"HTTP_IDEMPOTENCY_KEY": "shared-key"}
     mine = api.post(URL, T2V, format="json", **headers).json()["id"]
     theirs = other.post(URL, T2V, format="json", **headers).json()["id"]
@@ -179,7 +178,7 @@ def test_text_to_video_refuses_an_image(api):
 
 
 def test_too_few_credits_is_a_402_with_the_amounts(api, user):
-    add_credits(user, -98, description="test")
+    set_credits(user, 2)
     response = api.post(URL, T2V, format="json")
     assert response.status_code == 402
     assert error_of(response) == {
@@ -191,9 +190,12 @@ def test_too_few_credits_is_a_402_with_the_amounts(api, user):
     assert not Generation.objects.exists()
 
 
-def test_the_list_is_yours_newest_first_with_a_cursor(api, user, other_user, make_generation):
-    mine = [make_generation(user, prompt=f"{PROMPT} #{n}") for n in range(25)]
-    make_generation(other_user)
+def test_the_list_is_yours_newest_first_with_a_cursor(api, user, other_user):
+    mine = [
+        make_generation(user, status=Status.QUEUED, prompt=f"{PROMPT} #{n}", charged=False)
+        for n in range(25)
+    ]
+    make_generation(other_user, status=Status.QUEUED)
     first = api.get(URL).json()
     assert [g["id"] for g in first["results"]] == [g.pk for g in reversed(mine)][:20]
     assert first["previous"] is None and first["next"]
@@ -204,8 +206,8 @@ def test_the_list_is_yours_newest_first_with_a_cursor(api, user, other_user, mak
     assert len(small["results"]) == 3
 
 
-def test_the_list_filters_by_status_and_star(api, user, make_generation):
-    queued = make_generation(user)
+def test_the_list_filters_by_status_and_star(api, user):
+    queued = make_generation(user, status=Status.QUEUED)
     failed = make_generation(user, status=Status.FAILED)
     starred = make_generation(user, status=Status.SUCCEEDED, starred=True)
     ids = lambda **query: [g["id"] for g in api.get(URL, query).json()["results"]]  # noqa: E731
@@ -215,7 +217,7 @@ def test_the_list_filters_by_status_and_star(api, user, make_generation):
     assert ids(status="succeeded", starred="false") == []
 
 
-def test_deleted_generations_are_not_listed(api, user, make_generation):
+def test_deleted_generations_are_not_listed(api, user):
     make_generation(user, status=Status.FAILED)
     gone = make_generation(user, status=Status.FAILED)
     assert api.delete(detail(gone.pk)).status_code == 204
@@ -230,19 +232,19 @@ def test_bad_list_parameters_are_a_400(api, query):
     assert list(error_of(response)["fields"]) == list(query)
 
 
-def test_listing_costs_the_same_queries_for_1_or_30_generations(api, user, make_generation):
+def test_listing_costs_the_same_queries_for_1_or_30_generations(api, user):
     make_generation(user, status=Status.SUCCEEDED, video=b"mp4")
     api.get(URL)  # the key's last-used time is written on first use
     with CaptureQueriesContext(connection) as one:
         api.get(URL)
     for _ in range(29):
-        make_generation(user, status=Status.SUCCEEDED, video=b"mp4")
+        make_generation(user, status=Status.SUCCEEDED, video=b"mp4", charged=False)
     with CaptureQueriesContext(connection) as thirty:
         assert len(api.get(URL, {"page_size": 30}).json()["results"]) == 30
     assert len(one) == len(thirty) <= 3
 
 
-def test_retrieve_shows_the_generation(api, user, make_generation):
+def test_retrieve_shows_the_generation(api, user):
     generation = make_generation(user, status=Status.PROCESSING, progress=40)
     body = api.get(detail(generation.pk)).json()
     assert body["id"] == generation.pk and body["status"] == "processing"
@@ -275,37 +277,37 @@ def test_retry_makes_a_new_charged_generation(api, user):
     assert balance_of(user) == 95
 
 
-def test_only_failed_or_canceled_generations_can_be_retried(api, user, make_generation):
+def test_only_failed_or_canceled_generations_can_be_retried(api, user):
     generation = make_generation(user, status=Status.SUCCEEDED)
     response = api.post(detail(generation.pk, "retry/"))
     assert response.status_code == 409
     assert Generation.objects.count() == 1
 
 
-def test_retry_without_credits_is_a_402(api, user, make_generation):
-    generation = make_generation(user, status=Status.FAILED)
-    add_credits(user, -100, description="test")
+def test_retry_without_credits_is_a_402(api, user):
+    generation = make_generation(user, status=Status.FAILED, model_key="t2v-1.3B")
+    set_credits(user, 0)
     response = api.post(detail(generation.pk, "retry/"))
     assert response.status_code == 402
     assert error_of(response)["needed"] == 5
 
 
-def test_star_and_unstar(api, user, make_generation):
-    generation = make_generation(user)
+def test_star_and_unstar(api, user):
+    generation = make_generation(user, status=Status.QUEUED)
     assert api.post(detail(generation.pk, "star/")).json()["starred"] is True
     assert api.delete(detail(generation.pk, "star/")).json()["starred"] is False
     generation.refresh_from_db()
     assert generation.starred is False
 
 
-def test_a_generation_in_progress_cannot_be_deleted(api, user, make_generation):
+def test_a_generation_in_progress_cannot_be_deleted(api, user):
     generation = make_generation(user, status=Status.PROCESSING)
     response = api.delete(detail(generation.pk))
     assert response.status_code == 409
     assert "Cancel" in error_of(response)["message"]
 
 
-def test_the_video_downloads_once_ready(api, user, make_generation):
+def test_the_video_downloads_once_ready(api, user):
     generation = make_generation(user, status=Status.SUCCEEDED, video=b"\x00\x00\x00\x18ftypmp42")
     body = api.get(detail(generation.pk)).json()
     assert body["video_url"] == f"http://testserver{detail(generation.pk, 'video/')}"
@@ -316,7 +318,7 @@ def test_the_video_downloads_once_ready(api, user, make_generation):
     assert b"".join(response.streaming_content) == b"\x00\x00\x00\x18ftypmp42"
 
 
-def test_the_video_download_answers_range_requests(api, user, make_generation):
+def test_the_video_download_answers_range_requests(api, user):
     video = bytes(range(256)) * 4
     generation = make_generation(user, status=Status.SUCCEEDED, video=video)
     response = api.get(detail(generation.pk, "video/"), HTTP_RANGE="bytes=100-199")
@@ -329,14 +331,14 @@ def test_the_video_download_answers_range_requests(api, user, make_generation):
     assert beyond.status_code == 416
 
 
-def test_no_video_before_it_is_ready(api, user, make_generation):
+def test_no_video_before_it_is_ready(api, user):
     generation = make_generation(user, status=Status.PROCESSING)
     response = api.get(detail(generation.pk, "video/"))
     assert response.status_code == 409
     assert error_of(response)["code"] == "video_not_ready"
 
 
-def test_a_missing_video_file_is_not_a_500(api, user, make_generation):
+def test_a_missing_video_file_is_not_a_500(api, user):
     generation = make_generation(user, status=Status.SUCCEEDED, video=b"mp4")
     generation.video.storage.delete(generation.video.name)
     response = api.get(detail(generation.pk, "video/"))
@@ -356,7 +358,7 @@ def test_a_missing_video_file_is_not_a_500(api, user, make_generation):
         ("get", "video/"),
     ],
 )
-def test_other_users_generations_are_not_found(api, other_user, make_generation, method, suffix):
+def test_other_users_generations_are_not_found(api, other_user, method, suffix):
     theirs = make_generation(other_user, status=Status.SUCCEEDED, video=b"mp4")
     response = getattr(api, method)(detail(theirs.pk, suffix))
     assert response.status_code == 404
@@ -394,8 +396,8 @@ def test_every_endpoint_but_the_catalog_needs_authentication(method, path):
     assert error_of(response)["code"] == "not_authenticated"
 
 
-def test_methods_not_offered_answer_405(api, user, make_generation):
-    generation = make_generation(user)
+def test_methods_not_offered_answer_405(api, user):
+    generation = make_generation(user, status=Status.QUEUED)
     response = api.put(detail(generation.pk), {}, format="json")
     assert response.status_code == 405
     assert error_of(response)["code"] == "method_not_allowed"

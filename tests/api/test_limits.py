@@ -15,8 +15,9 @@ from rest_framework.test import APIClient
 
 from credits.selectors import balance_of
 from generations.models import DailySpend, Generation
-from tests.api.conftest import T2V
+from tests.api.payloads import T2V
 from tests.concurrency.threads import race
+from tests.factories import api_client
 
 pytestmark = pytest.mark.django_db
 
@@ -96,8 +97,7 @@ def test_the_rate_is_per_user(api, make_user, limits):
     limits.API_SUBMISSIONS_PER_MINUTE = 1
     submit(api)
     assert submit(api).status_code == 429
-    other = APIClient()
-    other.force_authenticate(make_user("bob"))
+    other = api_client(user=make_user("bob"))
     assert submit(other).status_code == 201
 
 
@@ -142,8 +142,7 @@ def test_the_daily_budget_fails_closed_site_wide(api, user, make_user, limits, s
     assert "nothing was charged" in error["message"]
     assert 0 < int(refused["Retry-After"]) <= 86400
     assert balance_of(user) == 90
-    other = APIClient()
-    other.force_authenticate(make_user("bob"))
+    other = api_client(user=make_user("bob"))
     assert submit(other).status_code == 503
 
 
@@ -160,8 +159,7 @@ def test_a_refused_submission_does_not_use_the_budget(api, user, limits, spend_c
     limits.DAILY_CREDIT_SPEND_CAP = 10
     invalid = api.post(URL, {**T2V, "model_key": "i2v-14B", "resolution": "480p"}, format="json")
     assert invalid.status_code == 400
-    poor = APIClient()
-    poor.force_authenticate(user)
+    poor = api_client(user=user)
     limits.MAX_IN_FLIGHT_PER_USER = 0
     assert submit(poor).status_code == 429  # refused by a user limit: nothing counted
     limits.MAX_IN_FLIGHT_PER_USER = 1000
@@ -192,8 +190,7 @@ def test_concurrent_submissions_respect_the_in_flight_cap(user, api_key, limits)
     limits.MAX_IN_FLIGHT_PER_USER = 2
 
     def submit_once() -> int:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key}")
+        client = api_client(key=api_key)
         return submit(client).status_code
 
     statuses = race([submit_once] * 6)
@@ -214,8 +211,7 @@ def test_with_redis_concurrent_submissions_of_many_users_fit_the_daily_budget_ex
 
     def submit_as(user):
         def run() -> int:
-            client = APIClient()
-            client.force_authenticate(user)
+            client = api_client(user=user)
             return submit(client).status_code
 
         return run
@@ -236,8 +232,7 @@ def test_without_redis_the_budget_is_counted_in_shards_and_refusals_take_nothing
 ):
     limits.REDIS_URL = ""
     limits.DAILY_CREDIT_SPEND_CAP = 10
-    other = APIClient()
-    other.force_authenticate(make_user("bob"))
+    other = api_client(user=make_user("bob"))
     assert [submit(api).status_code, submit(other).status_code] == [201, 201]
     assert submit(other).status_code == 503
     assert DailySpend.objects.count() == 2  # one shard per user here

@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
 
 from credits.actions import add_credits
 from generations.models import Status
+from tests.factories import make_generation
 from wan_pwa.wsgi import application
 
 pytestmark = pytest.mark.django_db
@@ -63,17 +64,17 @@ def wsgi_in_test_transaction():
 
 
 @pytest.fixture
-def known_generations(user, other_user, make_generation):
+def known_generations(user, other_user):
     """Fresh ids worth hitting besides random ones, for each operation (an earlier one may have
     deleted or canceled them): the user's generations in each state, and someone else's."""
 
     def make() -> list[int]:
         mine = [
-            make_generation(user, status=status).pk
+            make_generation(user, status=status, charged=False).pk
             for status in (Status.QUEUED, Status.PROCESSING, Status.SUCCEEDED, Status.FAILED)
             for _ in range(3)
         ]
-        return [*mine, make_generation(other_user, status=Status.SUCCEEDED).pk]
+        return [*mine, make_generation(other_user, status=Status.SUCCEEDED, charged=False).pk]
 
     return make
 

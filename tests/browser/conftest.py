@@ -6,30 +6,16 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from django.db import connections
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from pytest_django import Settings
+from pytest_django.live_server_helper import LiveServer
 
 from generations.simulator import ReplicateSimulator
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, DESKTOP, TIMEOUT_MS
 from tests.generations.lifecycle_helpers import task_worker
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 900}
-SCREENSHOTS = Path(__file__).resolve().parents[2] / ".test-artifacts" / "screenshots"
-PASSWORD = "a-strong-pass-123"
-TIMEOUT_MS = 20_000  # the longest any step may take; a whole video takes about three seconds
 
 
 @pytest.fixture(scope="module")
@@ -86,16 +72,20 @@ class TaskWorker:
 
 
 @pytest.fixture
-def app(live_server, settings, transactional_db) -> Iterator[str]:
+def app(
+    live_server: LiveServer,
+    settings: Settings,
+    transactional_db: None,
+    simulator_factory: Callable[..., ReplicateSimulator],
+) -> Iterator[str]:
     """The live server's URL, with Replicate simulated and background tasks running."""
-    simulator = ReplicateSimulator(
+    simulator = simulator_factory(
         duration=1.5, frames=16, webhook_throttle=0.2, webhook_retry_delays=(0.2, 0.5)
-    ).start()
+    )
     settings.SITE_URL = live_server.url
     settings.REPLICATE_BASE_URL = simulator.base_url
     settings.REPLICATE_API_TOKEN = "browser-tests"
     settings.REPLICATE_WEBHOOK_SECRET = simulator.webhook_secret
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # The live server serves static files from the apps' folders, by their plain names.
     settings.STORAGES = {
         **settings.STORAGES,
@@ -106,7 +96,6 @@ def app(live_server, settings, transactional_db) -> Iterator[str]:
         yield live_server.url
     finally:
         worker.stop()
-        simulator.stop()
 
 
 class PolicyWatch:
@@ -151,11 +140,3 @@ def new_page(browser: Browser, app: str) -> Iterator[Callable[..., Page]]:
 @pytest.fixture
 def page(new_page: Callable[..., Page]) -> Page:
     return new_page()
-
-
-def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
-    page.goto("/accounts/login/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/create/")

@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from generations.models import Status
-from tests.browser.conftest import log_in
-from tests.generations.pages_support import make_generation
+from tests.browser.chromium import log_in
+from tests.factories import make_generation
 
 pytestmark = pytest.mark.browser
 

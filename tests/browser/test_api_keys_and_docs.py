@@ -7,7 +7,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import log_in
+from tests.browser.chromium import log_in
 from wan_pwa.accounts.models import ApiKey
 
 pytestmark = pytest.mark.browser

@@ -10,8 +10,8 @@ from playwright.sync_api import Page, expect
 
 from credits.selectors import balance_of
 from generations.models import Generation, Status
-from tests.browser.conftest import PASSWORD, log_in
-from tests.generations.pages_support import png_bytes
+from tests.browser.chromium import log_in
+from tests.factories import PASSWORD, png_bytes
 
 pytestmark = pytest.mark.browser
 

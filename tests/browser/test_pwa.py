@@ -8,8 +8,8 @@ from playwright.sync_api import Page, Playwright, expect
 
 from generations.actions import enable_sharing
 from generations.models import Status
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, log_in
-from tests.generations.pages_support import make_generation
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, log_in
+from tests.factories import make_generation
 
 pytestmark = pytest.mark.browser
 

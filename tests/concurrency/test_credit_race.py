@@ -10,22 +10,19 @@ import pytest
 from credits.actions import InsufficientCredits, charge_generation, refund_generation_charge
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
-from generations.models import Generation
+from generations.models import Generation, Status
 from tests.concurrency.threads import race
+from tests.factories import make_generation
+from wan_pwa.accounts.models import User
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def generations_for(user, count: int) -> list[Generation]:
+def generations_for(user: User, count: int) -> list[Generation]:
+    """`count` generations of 10 credits each, not charged yet."""
     return [
-        Generation.objects.create(
-            user=user,
-            kind="t2v",
-            model_key="t2v-14B",
-            resolution="480p",
-            aspect_ratio="16:9",
-            prompt=f"race number {n} of many",
-            cost=10,
+        make_generation(
+            user, status=Status.QUEUED, prompt=f"race number {n} of many", charged=False
         )
         for n in range(count)
     ]

@@ -14,21 +14,16 @@ from credits.actions import (
 )
 from credits.models import AppendOnlyError, CreditBalance, CreditTransaction, TransactionType
 from credits.selectors import balance_of
-from generations.models import Generation
+from generations.models import Generation, Status
+from tests.factories import make_generation, set_credits
+from wan_pwa.accounts.models import User
 
 pytestmark = pytest.mark.django_db
 
 
-def make_generation(user, cost: int = 10) -> Generation:
-    return Generation.objects.create(
-        user=user,
-        kind="t2v",
-        model_key="t2v-14B",
-        resolution="480p" if cost == 10 else "720p",
-        aspect_ratio="16:9",
-        prompt="a lighthouse in a storm at night",
-        cost=cost,
-    )
+def queued(user: User, resolution: str = "480p") -> Generation:
+    """A t2v-14B generation not charged yet: 10 credits at 480p, 20 at 720p."""
+    return make_generation(user, status=Status.QUEUED, resolution=resolution, charged=False)
 
 
 def test_new_user_gets_one_welcome_bonus_of_100(user, assert_audit_clean):
@@ -72,7 +67,7 @@ def test_add_credits_refuses_bad_grants_and_writes_nothing(user, amount, kind, m
 
 
 def test_charge_takes_the_cost_and_links_the_generation(user, assert_audit_clean):
-    generation = make_generation(user, cost=20)
+    generation = queued(user, "720p")
     row = charge_generation(generation)
     assert (row.type, row.amount, row.balance_after, row.generation) == (
         "deduction",
@@ -85,8 +80,8 @@ def test_charge_takes_the_cost_and_links_the_generation(user, assert_audit_clean
 
 
 def test_charge_without_enough_credits_says_needed_and_available(user):
-    add_credits(user, -95, type="adjustment")
-    generation = make_generation(user, cost=10)
+    set_credits(user, 5)
+    generation = queued(user)
     with pytest.raises(InsufficientCredits) as raised:
         charge_generation(generation)
     assert (raised.value.needed, raised.value.available) == (10, 5)
@@ -96,7 +91,7 @@ def test_charge_without_enough_credits_says_needed_and_available(user):
 
 
 def test_refund_gives_back_the_charge_exactly_once(user, assert_audit_clean):
-    generation = make_generation(user, cost=10)
+    generation = queued(user)
     charge_generation(generation)
     refund = refund_generation_charge(generation, reason="model failed")
     assert (refund.type, refund.amount, refund.balance_after) == ("refund", 10, 100)
@@ -108,13 +103,13 @@ def test_refund_gives_back_the_charge_exactly_once(user, assert_audit_clean):
 
 
 def test_refund_of_a_never_charged_generation_does_nothing(user):
-    generation = make_generation(user)
+    generation = queued(user)
     assert refund_generation_charge(generation) is None
     assert balance_of(user) == 100
 
 
 def test_a_second_deduction_for_one_generation_is_refused_by_the_database(user):
-    generation = make_generation(user)
+    generation = queued(user)
     charge_generation(generation)
     with pytest.raises(IntegrityError), transaction.atomic():
         charge_generation(generation)
@@ -122,7 +117,7 @@ def test_a_second_deduction_for_one_generation_is_refused_by_the_database(user):
 
 
 def test_a_second_refund_row_is_refused_by_the_database(user):
-    generation = make_generation(user)
+    generation = queued(user)
     charge_generation(generation)
     refund_generation_charge(generation)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -132,7 +127,7 @@ def test_a_second_refund_row_is_refused_by_the_database(user):
 
 
 def test_a_refund_that_differs_from_its_deduction_is_refused_by_the_database(user):
-    generation = make_generation(user, cost=10)
+    generation = queued(user)
     charge_generation(generation)
     with pytest.raises(IntegrityError), transaction.atomic():
         CreditTransaction.objects.create(
@@ -141,7 +136,7 @@ def test_a_refund_that_differs_from_its_deduction_is_refused_by_the_database(use
 
 
 def test_a_refund_without_a_deduction_is_refused_by_the_database(user):
-    generation = make_generation(user)
+    generation = queued(user)
     with pytest.raises(IntegrityError), transaction.atomic():
         CreditTransaction.objects.create(
             user=user, amount=10, type="refund", generation=generation, balance_after=110
@@ -164,7 +159,7 @@ def test_a_negative_balance_is_refused_by_the_database(user):
     ],
 )
 def test_ledger_rows_that_break_the_type_rules_are_refused(user, fields):
-    generation = make_generation(user)
+    generation = queued(user)
     values = {"user": user, "generation": generation, "balance_after": 100, **fields}
     if values["type"] in ("bonus", "gift"):
         values["generation"] = None
@@ -199,5 +194,8 @@ def test_postgres_refuses_raw_sql_updates_and_deletes_of_the_ledger(user):
     assert CreditTransaction.objects.get(user=user).amount == 100
 
 
-def test_transaction_type_choices_are_the_five_of_the_design():
-    assert set(TransactionType.values) == {"bonus", "purchase", "deduction", "refund", "adjustment"}
+def test_transaction_type_choices_are_the_five_of_the_design_and_the_two_of_purchases():
+    assert set(TransactionType.values) == {
+        *("bonus", "purchase", "deduction", "refund", "adjustment"),
+        *("clawback", "reinstate"),  # a refunded or disputed order's credits, and their return
+    }

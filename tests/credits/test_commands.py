@@ -8,10 +8,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from credits.actions import charge_generation, refund_generation_charge
+from credits.actions import refund_generation_charge
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
-from generations.models import Generation
+from generations.models import Status
+from tests.factories import make_generation
 
 pytestmark = pytest.mark.django_db
 
@@ -55,17 +56,14 @@ def test_grant_credits_refuses_bad_arguments_and_writes_nothing(user, args, mess
 
 def test_audit_is_clean_after_charges_and_refunds(make_user):
     alice, bob = make_user("alice"), make_user("bob")
-    for owner in (alice, bob):
-        generation = Generation.objects.create(
-            user=owner,
-            kind="t2v",
+    for owner in (alice, bob):  # charged 5 each; bob's is then refunded
+        generation = make_generation(
+            owner,
+            status=Status.QUEUED,
             model_key="t2v-1.3B",
-            resolution="480p",
             aspect_ratio="9:16",
             prompt="a cat surfing a wave",
-            cost=5,
         )
-        charge_generation(generation)
     refund_generation_charge(generation)
     output = run("audit_credits")
     assert "Credits audit clean: 2 users, 5 ledger rows, 195 credits outstanding." in output

@@ -24,23 +24,21 @@ from credits.models import CreditTransaction, TransactionType
 from generations.actions import GenerationParams, check_submit_generation
 from generations.models import Generation
 from generations.replicate import predictions
+from tests.factories import PROMPT
 
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"lifecycle-tests-signing-key").decode()
-PROMPT = "A red fox running through fresh snow at dawn"
 REPLICATE = "https://replicate.test"
 SAFETY_LIMIT = 200
 
 
 def configure(settings, *, base_url: str = REPLICATE, webhook_secret: str = WEBHOOK_SECRET) -> None:
-    """Replicate at `base_url`, no waiting between retries, and fast password hashing (users
-    are made in almost every test)."""
+    """Replicate at `base_url`, and no waiting between retries."""
     settings.REPLICATE_BASE_URL = base_url
     settings.REPLICATE_API_TOKEN = "test"
     settings.REPLICATE_WEBHOOK_SECRET = webhook_secret
     settings.SUBMIT_RETRY_DELAY = 0
     settings.SUBMIT_RETRY_MAX_DELAY = 0
     settings.OUTPUT_COPY_RETRY_DELAY = 0
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def submit(user, prompt: str = PROMPT, *, idempotency_key: str | None = None, **params: Any):

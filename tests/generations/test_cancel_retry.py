@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-import respx
 from django.core.exceptions import ValidationError
 
-from credits.actions import InsufficientCredits, add_credits
+from credits.actions import InsufficientCredits
 from credits.selectors import balance_of
 from generations.actions import (
     UpdateOutcome,
@@ -17,8 +16,8 @@ from generations.actions import (
     mark_failed,
 )
 from generations.models import Generation, Status
+from tests.factories import set_credits
 from tests.generations.lifecycle_helpers import (
-    REPLICATE,
     png,
     prediction,
     refunds_of,
@@ -29,12 +28,6 @@ from tests.generations.lifecycle_helpers import (
 )
 
 pytestmark = pytest.mark.usefixtures("replicate_settings")
-
-
-@pytest.fixture
-def replicate_api():
-    with respx.mock(base_url=REPLICATE, assert_all_called=False) as api:
-        yield api
 
 
 def test_canceling_a_queued_generation_refunds_it_and_it_is_never_sent(
@@ -60,7 +53,7 @@ def test_canceling_a_running_generation_cancels_the_prediction_at_replicate(
 ):
     generation = submit(user)
     apply_prediction_update(generation.pk, update("p-run", "processing"))
-    cancel_route = replicate_api.post("/v1/predictions/p-run/cancel").respond(
+    cancel_route = replicate_api.cancel_prediction("p-run").respond(
         200, json=prediction("p-run", "canceled")
     )
 
@@ -77,7 +70,7 @@ def test_canceling_a_running_generation_cancels_the_prediction_at_replicate(
 def test_cancel_retries_replicate_when_it_is_briefly_unavailable(user, replicate_api):
     generation = submit(user)
     apply_prediction_update(generation.pk, update("p-busy", "processing"))
-    cancel_route = replicate_api.post("/v1/predictions/p-busy/cancel").mock(
+    cancel_route = replicate_api.cancel_prediction("p-busy").mock(
         side_effect=[httpx.Response(503), httpx.Response(200, json=prediction("p-busy"))]
     )
 
@@ -201,7 +194,7 @@ def test_retry_without_enough_credits_creates_and_charges_nothing(
 ):
     original = submit(user)
     cancel_generation(original)
-    add_credits(user, -balance_of(user) + 2, description="leave 2 credits")
+    set_credits(user, 2)
 
     with pytest.raises(InsufficientCredits):
         check_retry_generation(original)

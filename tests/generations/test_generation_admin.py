@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import pytest
-import respx
 from django.urls import reverse
 
 from credits.models import CreditTransaction
 from generations.actions import apply_prediction_update, mark_failed
 from generations.models import Generation, Status
 from tests.generations.lifecycle_helpers import (
-    REPLICATE,
     post_webhook,
     prediction,
     refunds_of,
@@ -28,12 +26,6 @@ CHANGELIST = reverse("admin:generations_generation_changelist")
 def staff_client(client, make_user):
     client.force_login(make_user("root", is_staff=True, is_superuser=True))
     return client
-
-
-@pytest.fixture
-def api():
-    with respx.mock(base_url=REPLICATE, assert_all_called=False) as mock:
-        yield mock
 
 
 def act(client, action: str, *generations: Generation):
@@ -101,7 +93,7 @@ def test_the_refund_action_refunds_failures_once_and_explains_the_others(
     assert_audit_clean()
 
 
-def test_the_cancel_action_cancels_and_refunds(staff_client, user, api):
+def test_the_cancel_action_cancels_and_refunds(staff_client, user, replicate_api):
     generation = submit(user)
 
     act(staff_client, "cancel", generation)
@@ -111,10 +103,10 @@ def test_the_cancel_action_cancels_and_refunds(staff_client, user, api):
     assert refunds_of(generation) == 1
 
 
-def test_the_resync_action_applies_what_replicate_says(staff_client, user, api):
+def test_the_resync_action_applies_what_replicate_says(staff_client, user, replicate_api):
     generation = submit(user)
     apply_prediction_update(generation.pk, update("p-sync", "starting"))
-    api.get("/v1/predictions/p-sync").respond(
+    replicate_api.get_prediction("p-sync").respond(
         200, json=prediction("p-sync", "failed", error="GPU lost")
     )
 

@@ -20,6 +20,7 @@ from generations.actions import (
     store_output,
 )
 from generations.models import Status
+from tests.fixtures.fake_replicate import ReplicateAPI
 from tests.generations.lifecycle_helpers import (
     refunds_of,
     run_tasks,
@@ -35,10 +36,10 @@ VIDEO_URL = "https://replicate.delivery/xyz/output.mp4"
 
 
 @pytest.fixture
-def delivery():
-    with respx.mock(assert_all_called=False) as mock:
-        mock.post(url__regex=r"/v1/predictions/[^/]+/cancel$").respond(200, json={})
-        yield mock.get(VIDEO_URL)
+def delivery(replicate_api: ReplicateAPI) -> respx.Route:
+    """The finished video at Replicate's file delivery (canceling at Replicate is answered)."""
+    replicate_api.cancel_any()
+    return replicate_api.download(VIDEO_URL)
 
 
 @pytest.fixture

@@ -9,19 +9,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from credits.actions import add_credits
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
 from generations import catalog
 from generations.images import ACCEPTED_CONTENT_TYPES, MAX_IMAGE_BYTES
 from generations.models import Generation, Status
-from tests.generations.pages_support import (  # noqa: F401 (an autouse fixture)
-    HX,
-    PROMPT,
-    fast_password_hashing,
-    make_generation,
-    png_bytes,
-)
+from tests.factories import PROMPT, make_generation, png_bytes, set_credits
+from tests.htmx import HX
 
 pytestmark = pytest.mark.django_db
 
@@ -177,19 +171,19 @@ def test_the_create_page_varies_on_hx_request(logged_in):
 
 
 def test_too_few_credits_is_refused_with_a_link_to_get_more(logged_in, user):
-    add_credits(user, -95, description="test")
+    set_credits(user, 5)
     page = logged_in.get(reverse("create")).content.decode()
     assert "low-credits" not in page  # 5 left: enough for the cheapest video
     response = logged_in.post(reverse("create"), form_data())
     assert response.status_code == 422
     body = response.content.decode()
     assert "This needs 10 credits but only 5 are available." in body
-    assert reverse("settings") + "#credits" in body
+    assert reverse("billing") in body  # "Buy credits"
     assert not Generation.objects.exists()
 
 
 def test_the_low_credit_warning_shows_below_the_cheapest_video(logged_in, user):
-    add_credits(user, -96, description="test")
+    set_credits(user, 4)
     page = logged_in.get(reverse("create")).content.decode()
     assert 'data-testid="low-credits"' in page
     assert "the cheapest video costs 5" in page
@@ -230,7 +224,7 @@ def test_remix_of_someone_elses_generation_is_an_empty_form(logged_in, make_user
 
 
 def test_remixing_an_image_to_video_reuses_its_image_as_a_copy(logged_in, user):
-    source = make_generation(user, kind="i2v")
+    source = make_generation(user, model_key="i2v-14B")
     page = logged_in.get(reverse("create") + f"?remix={source.pk}").content.decode()
     assert reverse("generation-file", args=[source.pk, "input"]) in page
     data = i2v_data("", remix_of=str(source.pk), idempotency_key="remix")

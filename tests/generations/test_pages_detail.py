@@ -6,12 +6,8 @@ import pytest
 from django.urls import reverse
 
 from generations.models import Status
-from tests.generations.pages_support import (  # noqa: F401 (an autouse fixture)
-    HX,
-    VIDEO_BYTES,
-    fast_password_hashing,
-    make_generation,
-)
+from tests.factories import VIDEO_BYTES, make_generation
+from tests.htmx import HX
 
 pytestmark = pytest.mark.django_db
 
@@ -150,7 +146,7 @@ def test_download_is_an_attachment(logged_in, user):
 
 
 def test_poster_and_input_image_are_served_to_the_owner(logged_in, user):
-    done = make_generation(user, kind="i2v")
+    done = make_generation(user, model_key="i2v-14B")
     poster = logged_in.get(reverse("generation-file", args=[done.pk, "poster"]))
     assert poster["Content-Type"] == "image/jpeg"
     image = logged_in.get(reverse("generation-file", args=[done.pk, "input"]))
@@ -180,7 +176,7 @@ def test_a_file_that_does_not_exist_is_a_404(logged_in, user):
 )
 def test_other_users_generations_are_404_everywhere(client, make_user, method, name, extra):
     owner, other = make_user("owner"), make_user("other")
-    generation = make_generation(owner, status=Status.FAILED, kind="i2v")
+    generation = make_generation(owner, status=Status.FAILED, model_key="i2v-14B")
     client.force_login(other)
     response = getattr(client, method)(reverse(name, args=[generation.pk, *extra]))
     assert response.status_code == 404

@@ -12,17 +12,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from credits.actions import add_credits
 from credits.selectors import balance_of
 from generations.actions import apply_prediction_update
 from generations.models import Generation, Status
+from tests.factories import VIDEO_BYTES, make_generation, set_credits
 from tests.generations.lifecycle_helpers import update
-from tests.generations.pages_support import (  # noqa: F401 (an autouse fixture)
-    HX,
-    VIDEO_BYTES,
-    fast_password_hashing,
-    make_generation,
-)
+from tests.htmx import HX
 
 pytestmark = pytest.mark.django_db
 
@@ -259,7 +254,7 @@ def test_retry_of_a_succeeded_generation_is_refused(logged_in, user):
 
 def test_retry_without_credits_links_to_more_credits(logged_in, user):
     failed = make_generation(user, status=Status.FAILED)
-    add_credits(user, -95, description="test")
+    set_credits(user, 5)
     page = logged_in.post(reverse("retry", args=[failed.pk]), follow=True).content.decode()
     assert "This needs 10 credits but only 5 are available." in page
     assert "Get credits" in page

@@ -7,14 +7,13 @@ from datetime import timedelta
 
 import httpx
 import pytest
-import respx
 from django.utils import timezone
 
 from credits.selectors import balance_of
 from generations.actions import cancel_generation
 from generations.models import Generation, Status
+from tests.factories import PROMPT
 from tests.generations.lifecycle_helpers import (
-    PROMPT,
     REPLICATE,
     assert_refunded_once,
     make_due,
@@ -36,18 +35,12 @@ def site_url(settings):
     settings.SITE_URL = "https://wan.example"
 
 
-@pytest.fixture
-def api():
-    with respx.mock(base_url=REPLICATE, assert_all_called=False) as mock:
-        yield mock
-
-
 def created(prediction_id: str = "p-new") -> httpx.Response:
     return httpx.Response(201, json=prediction(prediction_id, "starting"))
 
 
-def test_submitting_creates_the_prediction_with_our_webhook_and_saves_its_id(user, api):
-    route = api.post(CREATE).mock(return_value=created("p-abc"))
+def test_submitting_creates_the_prediction_with_our_webhook_and_saves_its_id(user, replicate_api):
+    route = replicate_api.create_prediction().mock(return_value=created("p-abc"))
     generation = submit(user, seed=42, negative_prompt="blurry")
 
     run_tasks()
@@ -73,15 +66,15 @@ def test_submitting_creates_the_prediction_with_our_webhook_and_saves_its_id(use
     assert generation.submitted_at is not None
 
 
-def test_a_429_is_retried_after_the_delay_replicate_asks_for(user, api, settings):
+def test_a_429_is_retried_after_the_delay_replicate_asks_for(user, replicate_api, settings):
     settings.SUBMIT_RETRY_MAX_DELAY = 60
-    route = api.post(CREATE).mock(
+    route = replicate_api.create_prediction().mock(
         side_effect=[
             httpx.Response(429, headers={"Retry-After": "7"}, json={"detail": "throttled"}),
             created(),
         ]
     )
-    api.get("/v1/predictions").respond(200, json={"results": [], "next": None})
+    replicate_api.list_predictions()
     generation = submit(user)
 
     run_tasks()
@@ -100,9 +93,13 @@ def test_a_429_is_retried_after_the_delay_replicate_asks_for(user, api, settings
     assert route.call_count == 2
 
 
-def test_the_wait_comes_from_the_429_detail_without_a_retry_after_header(user, api, settings):
+def test_the_wait_comes_from_the_429_detail_without_a_retry_after_header(
+    user, replicate_api, settings
+):
     settings.SUBMIT_RETRY_MAX_DELAY = 60
-    api.post(CREATE).respond(429, json={"detail": "Request was throttled. Resets in ~12s."})
+    replicate_api.create_prediction().respond(
+        429, json={"detail": "Request was throttled. Resets in ~12s."}
+    )
     submit(user)
 
     run_tasks(max_tasks=1)
@@ -111,11 +108,13 @@ def test_the_wait_comes_from_the_429_detail_without_a_retry_after_header(user, a
     assert 10 < (retry.run_after - timezone.now()).total_seconds() <= 12
 
 
-def test_server_errors_and_timeouts_are_retried_until_it_works(user, api, assert_audit_clean):
-    route = api.post(CREATE).mock(
+def test_server_errors_and_timeouts_are_retried_until_it_works(
+    user, replicate_api, assert_audit_clean
+):
+    route = replicate_api.create_prediction().mock(
         side_effect=[httpx.Response(500), httpx.ConnectError("refused"), created("p-ok")]
     )
-    api.get("/v1/predictions").respond(200, json={"results": [], "next": None})
+    replicate_api.list_predictions()
     generation = submit(user)
 
     run_tasks()
@@ -129,11 +128,11 @@ def test_server_errors_and_timeouts_are_retried_until_it_works(user, api, assert
 
 
 def test_exhausted_retries_fail_the_generation_and_refund_it_once(
-    user, api, settings, assert_audit_clean
+    user, replicate_api, settings, assert_audit_clean
 ):
     settings.SUBMIT_MAX_ATTEMPTS = 3
-    route = api.post(CREATE).respond(503, json={"detail": "Service unavailable"})
-    api.get("/v1/predictions").respond(200, json={"results": [], "next": None})
+    route = replicate_api.create_prediction().respond(503, json={"detail": "Service unavailable"})
+    replicate_api.list_predictions()
     generation = submit(user)
 
     run_tasks()
@@ -156,9 +155,9 @@ def test_exhausted_retries_fail_the_generation_and_refund_it_once(
     [(422, "input.prompt: prompt is required"), (401, "Unauthenticated"), (402, "No credit")],
 )
 def test_a_permanent_error_fails_at_once_with_replicates_reason(
-    user, api, assert_audit_clean, status, detail
+    user, replicate_api, assert_audit_clean, status, detail
 ):
-    route = api.post(CREATE).respond(status, json={"detail": detail})
+    route = replicate_api.create_prediction().respond(status, json={"detail": detail})
     generation = submit(user)
 
     run_tasks()
@@ -169,17 +168,15 @@ def test_a_permanent_error_fails_at_once_with_replicates_reason(
 
 
 def test_a_timed_out_create_is_not_repeated_when_replicate_did_create_the_prediction(
-    user, api, assert_audit_clean
+    user, replicate_api, assert_audit_clean
 ):
     generation = submit(user)
     # The first create reaches Replicate, but its answer is lost to a timeout.
-    route = api.post(CREATE).mock(side_effect=httpx.ReadTimeout("no answer"))
+    route = replicate_api.create_prediction().mock(side_effect=httpx.ReadTimeout("no answer"))
     ours = prediction("p-lost", "processing", input={}, webhook="")
     run_tasks(max_tasks=1)
     ours["input"] = json.loads(route.calls.last.request.content)["input"]
-    listing = api.get("/v1/predictions").respond(
-        200, json={"results": [prediction("p-other", "starting"), ours], "next": None}
-    )
+    listing = replicate_api.list_predictions(prediction("p-other", "starting"), ours)
 
     run_tasks()
 
@@ -191,14 +188,14 @@ def test_a_timed_out_create_is_not_repeated_when_replicate_did_create_the_predic
     assert_audit_clean()
 
 
-def test_recovery_prefers_the_prediction_carrying_our_webhook_url(user, api):
+def test_recovery_prefers_the_prediction_carrying_our_webhook_url(user, replicate_api):
     generation = submit(user)
-    api.post(CREATE).mock(side_effect=httpx.ReadTimeout("no answer"))
+    replicate_api.create_prediction().mock(side_effect=httpx.ReadTimeout("no answer"))
     run_tasks(max_tasks=1)
     webhook = f"https://wan.example/api/webhooks/replicate?generation={generation.pk}"
     other = prediction("p-someone-else", "starting", webhook=webhook + "0")
     ours = prediction("p-ours", "starting", webhook=webhook)
-    api.get("/v1/predictions").respond(200, json={"results": [other, ours], "next": None})
+    replicate_api.list_predictions(other, ours)
 
     run_tasks()
 
@@ -206,8 +203,8 @@ def test_recovery_prefers_the_prediction_carrying_our_webhook_url(user, api):
     assert generation.prediction_id == "p-ours"
 
 
-def test_a_canceled_generation_is_not_submitted_by_a_pending_retry(user, api):
-    route = api.post(CREATE).mock(side_effect=[httpx.Response(500), created()])
+def test_a_canceled_generation_is_not_submitted_by_a_pending_retry(user, replicate_api):
+    route = replicate_api.create_prediction().mock(side_effect=[httpx.Response(500), created()])
     generation = submit(user)
     run_tasks(max_tasks=1)
     cancel_generation(generation)
@@ -218,9 +215,9 @@ def test_a_canceled_generation_is_not_submitted_by_a_pending_retry(user, api):
     assert_refunded_once(generation, Status.CANCELED)
 
 
-def test_a_prediction_created_for_a_generation_canceled_meanwhile_is_canceled(user, api):
+def test_a_prediction_created_for_a_generation_canceled_meanwhile_is_canceled(user, replicate_api):
     generation = submit(user)
-    cancel_route = api.post("/v1/predictions/p-late/cancel").respond(
+    cancel_route = replicate_api.cancel_prediction("p-late").respond(
         200, json=prediction("p-late", "canceled")
     )
 
@@ -228,7 +225,7 @@ def test_a_prediction_created_for_a_generation_canceled_meanwhile_is_canceled(us
         Generation.objects.filter(pk=generation.pk).update(status=Status.CANCELED)
         return created("p-late")
 
-    api.post(CREATE).mock(side_effect=cancel_while_creating)
+    replicate_api.create_prediction().mock(side_effect=cancel_while_creating)
 
     run_tasks()
 
@@ -237,8 +234,8 @@ def test_a_prediction_created_for_a_generation_canceled_meanwhile_is_canceled(us
     assert generation.prediction_id is None
 
 
-def test_a_small_input_image_is_sent_inline(user, api):
-    route = api.post("/v1/models/wavespeedai/wan-2.1-i2v-480p/predictions").mock(
+def test_a_small_input_image_is_sent_inline(user, replicate_api):
+    route = replicate_api.create_prediction("wavespeedai/wan-2.1-i2v-480p").mock(
         return_value=created()
     )
     submit(user, model_key="i2v-14B", image=png())
@@ -249,11 +246,11 @@ def test_a_small_input_image_is_sent_inline(user, api):
     assert image.startswith("data:image/png;base64,")
 
 
-def test_a_large_input_image_is_uploaded_to_replicates_files_api(user, api):
-    upload = api.post("/v1/files").respond(
+def test_a_large_input_image_is_uploaded_to_replicates_files_api(user, replicate_api):
+    upload = replicate_api.post("/v1/files").respond(
         201, json={"id": "f1", "urls": {"get": f"{REPLICATE}/v1/files/f1"}}
     )
-    route = api.post("/v1/models/wavespeedai/wan-2.1-i2v-480p/predictions").mock(
+    route = replicate_api.create_prediction("wavespeedai/wan-2.1-i2v-480p").mock(
         return_value=created()
     )
     submit(user, model_key="i2v-14B", image=png((400, 300), noise=True))

@@ -6,11 +6,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from credits.actions import InsufficientCredits, add_credits
+from credits.actions import InsufficientCredits
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
 from generations.actions import IdempotencyKeyReused
 from generations.models import Generation, Kind, Status
+from tests.factories import set_credits
 from tests.generations.lifecycle_helpers import (
     png,
     scheduled_tasks,
@@ -78,7 +79,7 @@ def test_a_text_model_refuses_an_image(user):
 def test_not_enough_credits_creates_charges_and_stores_nothing(
     user, isolated_media, assert_audit_clean
 ):
-    add_credits(user, -85, description="leave 15")
+    set_credits(user, 15)
 
     with pytest.raises(InsufficientCredits) as raised:
         submit(user, model_key="i2v-14B", resolution="720p", image=png())

@@ -16,8 +16,8 @@ from generations.actions import apply_prediction_update, begin_submit_attempt
 from generations.models import Generation, Status
 from generations.replicate.inputs import prediction_input
 from generations.tasks import watch_generation
+from tests.fixtures.fake_replicate import ReplicateAPI
 from tests.generations.lifecycle_helpers import (
-    REPLICATE,
     assert_refunded_once,
     make_due,
     prediction,
@@ -35,16 +35,15 @@ VIDEO_URL = "https://replicate.delivery/w/output.mp4"
 
 
 @pytest.fixture(autouse=True)
+def cancels(replicate_api: ReplicateAPI) -> respx.Route:
+    """Replicate's answer when a generation given up on is canceled there."""
+    return replicate_api.cancel_any()
+
+
+@pytest.fixture(autouse=True)
 def watchdog_delays(settings):
     settings.WATCHDOG_FIRST_DELAY = 60
     settings.WATCHDOG_MAX_DELAY = 300
-
-
-@pytest.fixture
-def api():
-    with respx.mock(base_url=REPLICATE, assert_all_called=False) as mock:
-        mock.post(url__regex=r"/v1/predictions/[^/]+/cancel$").respond(200, json={})
-        yield mock
 
 
 def running(user, prediction_id: str = "p-1") -> Generation:
@@ -63,12 +62,12 @@ def age(generation: Generation, seconds: int) -> None:
     )
 
 
-def test_lost_webhooks_the_watchdog_finishes_the_job(user, api, assert_audit_clean):
+def test_lost_webhooks_the_watchdog_finishes_the_job(user, replicate_api, assert_audit_clean):
     generation = running(user)
-    api.get("/v1/predictions/p-1").respond(
+    replicate_api.get_prediction("p-1").respond(
         200, json=prediction("p-1", "succeeded", output=VIDEO_URL, logs="100%")
     )
-    api.get(VIDEO_URL).respond(200, content=tiny_mp4())
+    replicate_api.download(VIDEO_URL).respond(200, content=tiny_mp4())
 
     make_due("watch_generation")
     run_tasks()
@@ -82,9 +81,9 @@ def test_lost_webhooks_the_watchdog_finishes_the_job(user, api, assert_audit_cle
     assert_audit_clean()
 
 
-def test_a_failure_found_by_the_watchdog_is_refunded_once(user, api, assert_audit_clean):
+def test_a_failure_found_by_the_watchdog_is_refunded_once(user, replicate_api, assert_audit_clean):
     generation = running(user)
-    api.get("/v1/predictions/p-1").respond(200, json=prediction("p-1", "failed", error="OOM"))
+    replicate_api.get_prediction("p-1").respond(200, json=prediction("p-1", "failed", error="OOM"))
 
     watch_generation.call(generation.pk, 1)
     watch_generation.call(generation.pk, 2)
@@ -93,9 +92,11 @@ def test_a_failure_found_by_the_watchdog_is_refunded_once(user, api, assert_audi
     assert_audit_clean()
 
 
-def test_while_still_running_the_next_check_is_scheduled_with_a_longer_delay(user, api):
+def test_while_still_running_the_next_check_is_scheduled_with_a_longer_delay(user, replicate_api):
     generation = running(user)
-    api.get("/v1/predictions/p-1").respond(200, json=prediction("p-1", "processing", logs="30%"))
+    replicate_api.get_prediction("p-1").respond(
+        200, json=prediction("p-1", "processing", logs="30%")
+    )
 
     watch_generation.call(generation.pk, 1)
     watch_generation.call(generation.pk, 2)
@@ -113,49 +114,49 @@ def test_while_still_running_the_next_check_is_scheduled_with_a_longer_delay(use
 
 
 def test_after_the_last_check_the_generation_fails_refunds_and_is_canceled(
-    user, api, settings, assert_audit_clean
+    user, replicate_api, cancels, settings, assert_audit_clean
 ):
     settings.WATCHDOG_MAX_ATTEMPTS = 3
     generation = running(user)
-    api.get("/v1/predictions/p-1").respond(200, json=prediction("p-1", "processing"))
-    cancel = api.routes[0]
+    replicate_api.get_prediction("p-1").respond(200, json=prediction("p-1", "processing"))
 
     watch_generation.call(generation.pk, 3)
     run_tasks()
 
     assert_refunded_once(generation, Status.FAILED, "in time")
-    assert cancel.call_count == 1
+    assert cancels.call_count == 1
     assert_audit_clean()
 
 
-def test_past_the_maximum_age_it_fails_and_refunds(user, api, settings, assert_audit_clean):
+def test_past_the_maximum_age_it_fails_and_refunds(
+    user, replicate_api, cancels, settings, assert_audit_clean
+):
     settings.GENERATION_MAX_AGE = 600
     generation = running(user)
     age(generation, 601)
-    api.get("/v1/predictions/p-1").respond(200, json=prediction("p-1", "processing"))
-    cancel = api.routes[0]
+    replicate_api.get_prediction("p-1").respond(200, json=prediction("p-1", "processing"))
 
     watch_generation.call(generation.pk, 1)
     run_tasks()
 
     assert_refunded_once(generation, Status.FAILED)
-    assert cancel.call_count == 1
+    assert cancels.call_count == 1
     assert len(scheduled_tasks("watch_generation")) == 1  # only the one from submission
     assert_audit_clean()
 
 
-def test_a_prediction_replicate_no_longer_knows_fails_and_refunds(user, api):
+def test_a_prediction_replicate_no_longer_knows_fails_and_refunds(user, replicate_api):
     generation = running(user)
-    api.get("/v1/predictions/p-1").respond(404, json={"detail": "Not found"})
+    replicate_api.get_prediction("p-1").respond(404, json={"detail": "Not found"})
 
     watch_generation.call(generation.pk, 1)
 
     assert_refunded_once(generation, Status.FAILED)
 
 
-def test_replicate_being_unreachable_only_delays_the_check(user, api):
+def test_replicate_being_unreachable_only_delays_the_check(user, replicate_api):
     generation = running(user)
-    api.get("/v1/predictions/p-1").mock(side_effect=httpx.ConnectError("down"))
+    replicate_api.get_prediction("p-1").mock(side_effect=httpx.ConnectError("down"))
 
     watch_generation.call(generation.pk, 1)
 
@@ -164,11 +165,13 @@ def test_replicate_being_unreachable_only_delays_the_check(user, api):
     assert sorted(t.args_kwargs["args"][1] for t in scheduled_tasks("watch_generation")) == [1, 2]
 
 
-def test_a_crashed_submission_is_recovered_from_replicates_list(user, api, assert_audit_clean):
+def test_a_crashed_submission_is_recovered_from_replicates_list(
+    user, replicate_api, assert_audit_clean
+):
     generation = submit(user)
     begin_submit_attempt(generation.pk)  # the submit task got this far, then died
     ours = prediction("p-orphan", "processing", input=_input_of(generation))
-    api.get("/v1/predictions").respond(200, json={"results": [ours], "next": None})
+    replicate_api.list_predictions(ours)
 
     watch_generation.call(generation.pk, 1)
 
@@ -180,12 +183,12 @@ def test_a_crashed_submission_is_recovered_from_replicates_list(user, api, asser
 
 
 def test_a_submission_that_never_reached_replicate_fails_after_the_grace_period(
-    user, api, settings, assert_audit_clean
+    user, replicate_api, settings, assert_audit_clean
 ):
     settings.SUBMIT_GRACE_PERIOD = 300
     generation = submit(user)
     begin_submit_attempt(generation.pk)
-    api.get("/v1/predictions").respond(200, json={"results": [], "next": None})
+    replicate_api.list_predictions()
 
     watch_generation.call(generation.pk, 1)
     generation.refresh_from_db()
@@ -198,11 +201,11 @@ def test_a_submission_that_never_reached_replicate_fails_after_the_grace_period(
     assert_audit_clean()
 
 
-def test_a_stuck_copy_is_started_again(user, api):
+def test_a_stuck_copy_is_started_again(user, replicate_api):
     generation = running(user)
     apply_prediction_update(generation.pk, update("p-1", "succeeded", output=VIDEO_URL))
     assert len(scheduled_tasks("copy_output")) == 1  # imagine its worker died
-    api.get(VIDEO_URL).respond(200, content=tiny_mp4())
+    replicate_api.download(VIDEO_URL).respond(200, content=tiny_mp4())
 
     watch_generation.call(generation.pk, 1)
 
@@ -212,14 +215,16 @@ def test_a_stuck_copy_is_started_again(user, api):
     assert generation.status == Status.SUCCEEDED
 
 
-def test_reconcile_generations_checks_every_stale_generation_and_says_what_it_did(user, api):
+def test_reconcile_generations_checks_every_stale_generation_and_says_what_it_did(
+    user, replicate_api
+):
     finished = running(user, "p-done")
     still = running(user, "p-busy")
     fresh = running(user, "p-fresh")
     for generation in (finished, still):
         age(generation, 120)
-    api.get("/v1/predictions/p-done").respond(200, json=prediction("p-done", "canceled"))
-    api.get("/v1/predictions/p-busy").respond(200, json=prediction("p-busy", "processing"))
+    replicate_api.get_prediction("p-done").respond(200, json=prediction("p-done", "canceled"))
+    replicate_api.get_prediction("p-busy").respond(200, json=prediction("p-busy", "processing"))
     out = StringIO()
 
     call_command("reconcile_generations", "--older-than", "60", stdout=out)
@@ -238,7 +243,9 @@ def _input_of(generation: Generation) -> dict:
     return json.loads(json.dumps(prediction_input(generation)))
 
 
-def test_a_submission_still_waiting_for_a_busy_worker_is_not_failed_early(user, api, settings):
+def test_a_submission_still_waiting_for_a_busy_worker_is_not_failed_early(
+    user, replicate_api, settings
+):
     settings.SUBMIT_GRACE_PERIOD = 300
     generation = submit(user)  # its submit task has not run yet
     age(generation, 301)
@@ -250,12 +257,14 @@ def test_a_submission_still_waiting_for_a_busy_worker_is_not_failed_early(user, 
     assert refunds_of(generation) == 0
 
 
-def test_an_old_generation_whose_video_is_being_copied_is_not_given_up(user, api, settings):
+def test_an_old_generation_whose_video_is_being_copied_is_not_given_up(
+    user, replicate_api, settings
+):
     settings.GENERATION_MAX_AGE = 600
     generation = running(user)
     apply_prediction_update(generation.pk, update("p-1", "succeeded", output=VIDEO_URL))
     age(generation, 601)
-    api.get(VIDEO_URL).respond(200, content=tiny_mp4())
+    replicate_api.download(VIDEO_URL).respond(200, content=tiny_mp4())
 
     watch_generation.call(generation.pk, 1)
     run_tasks()

@@ -13,11 +13,8 @@ from django.urls import reverse
 from credits.actions import add_credits
 from generations import catalog
 from generations.models import Status
-from tests.generations.pages_support import (  # noqa: F401 (an autouse fixture)
-    HX,
-    fast_password_hashing,
-    make_generation,
-)
+from tests.factories import make_generation
+from tests.htmx import HX
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,6 @@ import time
 
 import httpx
 import pytest
-import respx
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,7 +16,6 @@ from credits.selectors import balance_of
 from generations.actions import UpdateOutcome
 from generations.models import Generation, Status
 from tests.generations.lifecycle_helpers import (
-    REPLICATE,
     WEBHOOK_SECRET,
     post_webhook,
     post_webhook_body,
@@ -30,17 +28,11 @@ from tests.generations.lifecycle_helpers import (
 from webhooks.checks import webhook_secret_is_usable
 from webhooks.models import WebhookEvent
 
-pytestmark = pytest.mark.usefixtures("replicate_settings")
+# Nothing here may reach Replicate unless a test adds a route for it.
+pytestmark = pytest.mark.usefixtures("replicate_api")
 
 URL = "/api/webhooks/replicate"
 VIDEO_URL = "https://replicate.delivery/abc/output.mp4"
-
-
-@pytest.fixture(autouse=True)
-def no_network():
-    # Nothing here may reach Replicate unless a test says so.
-    with respx.mock(base_url=REPLICATE, assert_all_called=False) as api:
-        yield api
 
 
 @pytest.fixture
@@ -390,10 +382,10 @@ def test_only_post_is_allowed(client, generation):
 
 
 def test_the_signing_key_is_fetched_from_replicate_once_when_not_configured(
-    client, settings, user, no_network
+    client, settings, user, replicate_api
 ):
     fetched_secret_setup(settings)
-    secret_route = no_network.get("/v1/webhooks/default/secret").respond(
+    secret_route = replicate_api.get("/v1/webhooks/default/secret").respond(
         200, json={"key": WEBHOOK_SECRET}
     )
     generation = submit(user)
@@ -408,10 +400,10 @@ def test_the_signing_key_is_fetched_from_replicate_once_when_not_configured(
 
 
 def test_without_a_signing_key_webhooks_get_503_and_change_nothing(
-    client, settings, generation, no_network
+    client, settings, generation, replicate_api
 ):
     fetched_secret_setup(settings)
-    no_network.get("/v1/webhooks/default/secret").mock(side_effect=httpx.ConnectTimeout)
+    replicate_api.get("/v1/webhooks/default/secret").mock(side_effect=httpx.ConnectTimeout)
     before = state(generation)
 
     response = post_webhook(client, generation, prediction("p-1", "failed"))

@@ -1,0 +1,139 @@
+"""The objects tests build: users with credits, REST clients, and generations in any state.
+
+Each is made the way the app makes it (real files, real ledger rows, the catalog's prices), so a
+test starts from a state the product can be in. Call them from tests that have database access.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import itertools
+import secrets
+import tempfile
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from PIL import Image
+from rest_framework.test import APIClient
+
+from credits.actions import add_credits, charge_generation, refund_generation_charge
+from credits.selectors import balance_of
+from generations import catalog
+from generations.models import Generation, Status
+from generations.replicate.output import poster_frame
+from generations.simulator import render_video
+from wan_pwa.accounts.models import User
+
+PASSWORD = "a-strong-pass-123"
+PROMPT = "A red fox running through fresh snow at dawn"
+VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40  # served as-is, never decoded
+
+_usernames = (f"user{number}" for number in itertools.count(1))
+
+
+def make_user(
+    username: str | None = None,
+    password: str = PASSWORD,
+    *,
+    credits: int | None = None,
+    **extra: Any,
+) -> User:
+    """A user signed up as the app signs them up (with the sign-up bonus); with `credits`, their
+    balance is then adjusted to exactly that."""
+    name = username or next(_usernames)
+    user = User.objects.create_user(
+        username=name, email=extra.pop("email", f"{name}@example.com"), password=password, **extra
+    )
+    if credits is not None:
+        set_credits(user, credits)
+    return user
+
+
+def set_credits(user: User, balance: int) -> None:
+    """Brings the user's balance to `balance` with one staff adjustment in the ledger."""
+    change = balance - balance_of(user)
+    if change:
+        add_credits(user, change, description=f"test set-up: {balance} credits")
+
+
+def api_client(*, key: str | None = None, user: User | None = None) -> APIClient:
+    """A REST API client that sends `key` as its Bearer token, or is `user` without a key."""
+    client = APIClient()
+    if key is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+def png_bytes(size: tuple[int, int] = (96, 64), fmt: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 60, 40)).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+@functools.cache
+def playable_video() -> tuple[bytes, bytes]:
+    """A real H.264 MP4 and its first frame as poster, for pages a browser plays (made once)."""
+    video = render_video("A red fox running through fresh snow", 320, 180, frames=32)
+    with tempfile.NamedTemporaryFile(suffix=".mp4") as file:
+        file.write(video)
+        file.flush()
+        return video, poster_frame(file.name)
+
+
+def make_generation(
+    user: User,
+    *,
+    status: str = Status.SUCCEEDED,
+    model_key: str = "t2v-14B",
+    resolution: str = "480p",
+    aspect_ratio: str = "16:9",
+    prompt: str = PROMPT,
+    charged: bool = True,
+    video: bytes | None = None,
+    playable: bool = False,
+    **fields: Any,
+) -> Generation:
+    """A generation as the lifecycle leaves it in `status`, priced by the catalog: sent to
+    Replicate unless queued, charged (`charged`) and refunded when it failed or was canceled,
+    with its input image for an image-to-video model, and with its video (`video` bytes, a real
+    MP4 when `playable`, else a few bytes) and poster when it succeeded."""
+    now = timezone.now()
+    model = catalog.get_model(model_key)
+    generation = Generation(
+        user=user,
+        kind=model.kind,
+        model_key=model_key,
+        resolution=resolution,
+        aspect_ratio=aspect_ratio,
+        prompt=prompt,
+        cost=catalog.cost_of(model_key, resolution),
+        status=status,
+        **fields,
+    )
+    if status != Status.QUEUED:
+        generation.prediction_id = fields.get("prediction_id", secrets.token_hex(12))
+        generation.started_at = now
+    if status in (Status.PROCESSING, Status.STARTING):
+        generation.progress = fields.get("progress", 40)
+    if status in (Status.SUCCEEDED, Status.FAILED, Status.CANCELED):
+        generation.completed_at = now
+    if status == Status.FAILED:
+        generation.error_message = fields.get("error_message", "The model ran out of memory.")
+    if model.needs_image:
+        generation.input_image.save("input.png", ContentFile(png_bytes()), save=False)
+    if status == Status.SUCCEEDED:
+        video, poster = (VIDEO_BYTES if video is None else video), png_bytes(fmt="JPEG")
+        if playable:
+            video, poster = playable_video()
+        generation.video.save("video.mp4", ContentFile(video), save=False)
+        generation.poster.save("poster.jpg", ContentFile(poster), save=False)
+    generation.save()
+    if charged:
+        charge_generation(generation)
+        if status in (Status.FAILED, Status.CANCELED):
+            refund_generation_charge(generation, reason=generation.error_message)
+    return generation
