@@ -19,11 +19,23 @@ class CatalogError(ValueError):
     """A combination of model, resolution and aspect ratio that the catalog does not offer."""
 
 
+# A prediction's deadline (Replicate's Cancel-After): a multiple of the typical run plus time to
+# wait in the queue and boot a cold model. Past it Replicate ends the prediction unbilled
+# (`aborted` if it never started), instead of letting it sit until its 30-minute timeout.
+DEADLINE_RUN_FACTOR = 3
+DEADLINE_QUEUE_MARGIN = 300  # seconds
+
+
 @dataclass(frozen=True)
 class Variant:
     resolution: str
     credits: int
     replicate_model: str
+    typical_run_seconds: int  # on Replicate, once started
+
+    @property
+    def deadline_seconds(self) -> int:
+        return self.typical_run_seconds * DEADLINE_RUN_FACTOR + DEADLINE_QUEUE_MARGIN
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,7 @@ MODELS: dict[str, CatalogModel] = {
             key="t2v-1.3B",
             label="Wan 2.1 text-to-video 1.3B",
             kind="t2v",
-            variants=(Variant("480p", 5, "wan-video/wan-2.1-1.3b"),),
+            variants=(Variant("480p", 5, "wan-video/wan-2.1-1.3b", typical_run_seconds=40),),
             frames_input="frame_num",
         ),
         CatalogModel(
@@ -74,8 +86,8 @@ MODELS: dict[str, CatalogModel] = {
             label="Wan 2.1 text-to-video 14B",
             kind="t2v",
             variants=(
-                Variant("480p", 10, "wavespeedai/wan-2.1-t2v-480p"),
-                Variant("720p", 20, "wavespeedai/wan-2.1-t2v-720p"),
+                Variant("480p", 10, "wavespeedai/wan-2.1-t2v-480p", typical_run_seconds=60),
+                Variant("720p", 20, "wavespeedai/wan-2.1-t2v-720p", typical_run_seconds=180),
             ),
             frames_input="num_frames",
         ),
@@ -84,8 +96,8 @@ MODELS: dict[str, CatalogModel] = {
             label="Wan 2.1 image-to-video 14B",
             kind="i2v",
             variants=(
-                Variant("480p", 10, "wavespeedai/wan-2.1-i2v-480p"),
-                Variant("720p", 20, "wavespeedai/wan-2.1-i2v-720p"),
+                Variant("480p", 10, "wavespeedai/wan-2.1-i2v-480p", typical_run_seconds=60),
+                Variant("720p", 20, "wavespeedai/wan-2.1-i2v-720p", typical_run_seconds=180),
             ),
             frames_input="num_frames",
         ),

@@ -137,13 +137,16 @@ def _json(method: str, path: str, **kwargs) -> Any:
 
 
 def create_prediction(
-    model: str, model_input: dict[str, Any], webhook: str
+    model: str, model_input: dict[str, Any], webhook: str, *, cancel_after: int
 ) -> predictions.PredictionUpdate:
-    """Starts a prediction of an official model; Replicate answers with it as `starting`."""
+    """Starts a prediction of an official model; Replicate answers with it as `starting`.
+
+    Replicate ends it unbilled once `cancel_after` seconds have passed since its creation:
+    `aborted` if it never started, `canceled` if it was still running."""
     body = {"input": model_input, "webhook": webhook, "webhook_events_filter": WEBHOOK_EVENTS}
-    answer = _call(
-        "start the generation", _json, "POST", f"/v1/models/{model}/predictions", json=body
-    )
+    headers = {"Cancel-After": f"{cancel_after}s"}
+    path = f"/v1/models/{model}/predictions"
+    answer = _call("start the generation", _json, "POST", path, json=body, headers=headers)
     return _update(answer, "start the generation")
 
 

@@ -25,5 +25,13 @@ def replicate_model(generation: Generation) -> str:
     ).replicate_model
 
 
+def deadline_seconds(generation: Generation) -> int:
+    """Replicate's Cancel-After for the generation: the catalog's, unless REPLICATE_CANCEL_AFTER
+    overrides it."""
+    if settings.REPLICATE_CANCEL_AFTER:
+        return settings.REPLICATE_CANCEL_AFTER
+    return catalog.get_model(generation.model_key).variant(generation.resolution).deadline_seconds
+
+
 def prediction_input(generation: Generation, *, image_url: str | None = None) -> dict[str, Any]:
     return catalog.replicate_input(**requested_fields(generation), image_url=image_url)

@@ -110,15 +110,30 @@ def error_message(prediction: dict[str, Any]) -> str:
     """A sentence for the user about why the prediction did not produce a video."""
     status = status_of(prediction)
     error = str(prediction.get("error") or "").strip()
+    if status == ReplicateStatus.CANCELED and past_deadline(prediction):
+        return "Replicate stopped the generation: it ran past its deadline."
     if status == ReplicateStatus.CANCELED:
         return "The generation was canceled."
     if status == ReplicateStatus.ABORTED:
-        return "Replicate stopped the generation before it started."
+        return "Replicate stopped the generation before it started: its deadline passed."
     if error:
         return f"The model failed: {error}"[:ERROR_MAX_LENGTH]
     if status in REPLICATE_STATUSES:
         return "The model failed without giving a reason."
     return f"Replicate ended the generation with an unknown status ({status[:40]})."
+
+
+def past_deadline(prediction: dict[str, Any]) -> bool:
+    """Whether the prediction ended at or after its Cancel-After deadline (Replicate then cancels
+    a running prediction: a failure for us, not a cancel anybody asked for)."""
+    deadline, completed = prediction.get("deadline"), prediction.get("completed_at")
+    if not isinstance(deadline, str) or not isinstance(completed, str):
+        return False
+    try:
+        deadline_at, completed_at = parse_datetime(deadline), parse_datetime(completed)
+    except ValueError:  # well formatted, but not a date
+        return False
+    return bool(deadline_at and completed_at and completed_at >= deadline_at)
 
 
 def is_wellformed(prediction: Any) -> bool:
@@ -156,6 +171,8 @@ def parse(prediction: dict[str, Any]) -> PredictionUpdate:
     started = prediction.get("started_at")
     url = output_url(prediction)
     status = our_status(prediction)
+    if status == Status.CANCELED and past_deadline(prediction):
+        status = Status.FAILED
     message = ""
     if status in (Status.FAILED, Status.CANCELED):
         message = error_message(prediction)

@@ -17,7 +17,12 @@ from django.conf import settings
 from generations import actions, tasks
 from generations.models import Generation
 from generations.replicate import gateway, recovery
-from generations.replicate.inputs import prediction_input, replicate_model, webhook_url
+from generations.replicate.inputs import (
+    deadline_seconds,
+    prediction_input,
+    replicate_model,
+    webhook_url,
+)
 from generations.replicate.predictions import PredictionUpdate
 
 logger = logging.getLogger(__name__)
@@ -38,7 +43,10 @@ def create_prediction(generation: Generation) -> PredictionUpdate:
     """One create call to Replicate for the generation (raises gateway errors)."""
     model_input = prediction_input(generation, image_url=_image_url(generation))
     return gateway.create_prediction(
-        replicate_model(generation), model_input, webhook_url(generation)
+        replicate_model(generation),
+        model_input,
+        webhook_url(generation),
+        cancel_after=deadline_seconds(generation),
     )
 
 

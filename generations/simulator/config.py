@@ -33,6 +33,7 @@ class SimulatorConfig:
     # after completion, this stays short so demos and tests see it.
     webhook_retry_delays: tuple[float, ...] = (0.5, 2.0, 5.0)
     page_size: int = 100  # predictions per list page, as on Replicate
+    min_cancel_after: float = 5.0  # Replicate refuses a shorter Cancel-After header (seconds)
     # Replicate removes inputs, outputs and logs an hour after an API prediction completes.
     data_retention: float | None = 3600.0
     max_image_bytes: int = 10 * 1024 * 1024

@@ -28,6 +28,7 @@ _REQUEST_KEYS = frozenset({"input", "webhook", "webhook_events_filter", "stream"
 _MULTIPART_OVERHEAD = 64 * 1024  # headers and boundaries around an upload at the size limit
 _PREFER_WAIT = re.compile(r"^wait(?:=(\d+))?$")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?|(\d+)")
 
 
 class ApiError(Exception):
@@ -134,11 +135,27 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         webhook, events = _webhook_options(request)
         if problems := invalid_fields(model, model_input):
             raise _validation_error(problems)
+        cancel_after = self._cancel_after()
         self.sim.reject_create_if_asked(model_input["prompt"])
-        prediction = self.sim.submit(f"{owner}/{name}", model_input, webhook, events)
+        prediction = self.sim.submit(f"{owner}/{name}", model_input, webhook, events, cancel_after)
         if match := _PREFER_WAIT.match(self.headers.get("Prefer", "")):
             prediction.done.wait(min(int(match[1] or 60), 60))
         self._send_json(201, self.sim.store.snapshot(prediction, self.sim.base_url))
+
+    def _cancel_after(self) -> float | None:
+        """Seconds from the Cancel-After header (`90`, `90s`, `5m`, `1h30m45s`), or None."""
+        value = self.headers.get("Cancel-After")
+        if value is None:
+            return None
+        match = _DURATION.fullmatch(value.strip())
+        if not match or not any(match.groups()):
+            raise ApiError(400, f"Invalid Cancel-After header: {value!r}")
+        hours, minutes, seconds, bare = (float(part or 0) for part in match.groups())
+        total = hours * 3600 + minutes * 60 + seconds + bare
+        minimum = self.sim.config.min_cancel_after
+        if total < minimum:
+            raise ApiError(400, f"Cancel-After must be at least {minimum:g} seconds")
+        return total
 
     def get_prediction(self, body: bytes, query: _Query, prediction_id: str) -> None:
         self._send_json(200, self.sim.prediction(prediction_id))

@@ -18,6 +18,7 @@ from typing import Any
 from PIL import Image
 
 from .config import SimulatorConfig
+from .ids import utcnow
 from .images import ImageLoadError
 from .markers import SLOW_FACTOR
 from .predictions import Prediction, PredictionStore
@@ -156,7 +157,14 @@ class PredictionRunner(threading.Thread):
             self._store.finish(prediction, "succeeded")
 
     def _interrupted(self, seconds: float | None) -> bool:
-        """Sleeps; True when woken by a cancel or shutdown instead."""
+        """Sleeps; True when woken by a cancel, the deadline or shutdown instead."""
+        deadline = self.prediction.deadline
+        if deadline is not None:
+            left = max((deadline - utcnow()).total_seconds(), 0.0)
+            if seconds is None or left < seconds:
+                if not self.prediction.wake.wait(left):
+                    self._store.expire(self.prediction)
+                return True
         return self.prediction.wake.wait(seconds)
 
     def _log(self, *lines: str) -> None:

@@ -38,6 +38,7 @@ class Prediction:
     started_at: datetime | None = None
     completed_at: datetime | None = None
     data_removed: bool = False
+    deadline: datetime | None = None  # from the Cancel-After header
     # Set on cancel and on shutdown, so the runner's waits end at once.
     wake: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
@@ -64,6 +65,7 @@ class Prediction:
             "started_at": timestamp(self.started_at) if self.started_at else None,
             "completed_at": timestamp(self.completed_at) if self.completed_at else None,
             "metrics": metrics,
+            **({"deadline": timestamp(self.deadline)} if self.deadline else {}),
             "urls": {"get": api, "cancel": f"{api}/cancel", "web": f"{origin}/p/{self.id}"},
         }
 
@@ -129,6 +131,15 @@ class PredictionStore:
         prediction.done.set()
         prediction.wake.set()
         return True
+
+    def expire(self, prediction: Prediction) -> bool:
+        """Its deadline passed: `aborted` if it never started, else `canceled`, as on Replicate."""
+        with self._lock:
+            started = prediction.status != "starting"
+        if started:
+            return self.finish(prediction, "canceled")
+        error = "Prediction deadline passed before it started"
+        return self.finish(prediction, "aborted", error=error)
 
     def remove_data(self, prediction: Prediction) -> None:
         with self._lock:

@@ -7,6 +7,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 from typing import Any, Self
 
@@ -16,6 +17,7 @@ from PIL import Image
 from .config import SimulatorConfig
 from .files import FileStore
 from .http_api import ApiError, SimulatorHTTPServer
+from .ids import utcnow
 from .images import load_image
 from .lifecycle import PredictionRunner
 from .markers import Behaviour, markers
@@ -147,11 +149,23 @@ class ReplicateSimulator:
     # Operations behind the HTTP API ----------------------------------------------------------
 
     def submit(
-        self, model: str, model_input: dict[str, Any], webhook: str | None, events: frozenset[str]
+        self,
+        model: str,
+        model_input: dict[str, Any],
+        webhook: str | None,
+        events: frozenset[str],
+        cancel_after: float | None = None,
     ) -> Prediction:
         behaviour = Behaviour.for_prompt(model_input["prompt"], self.config)
+        created = utcnow()
+        deadline = created + timedelta(seconds=cancel_after) if cancel_after else None
         prediction = self.store.add(
-            model=model, input=model_input, behaviour=behaviour, events=events
+            model=model,
+            input=model_input,
+            behaviour=behaviour,
+            events=events,
+            created_at=created,
+            deadline=deadline,
         )
         sender = None
         if webhook and behaviour.webhooks and self._http is not None:

@@ -1,0 +1,133 @@
+"""Deadlines: every prediction is created with Replicate's Cancel-After from the catalog; one
+that never started by then ends `aborted`, one still running ends `canceled`, and either way the
+generation fails with a clear reason and is refunded once. The simulator honours the header."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import pytest
+from django.utils.dateparse import parse_datetime
+
+from generations import catalog
+from generations.models import Status
+from generations.replicate import predictions
+from generations.simulator import ReplicateSimulator
+from tests.generations.lifecycle_helpers import (
+    PROMPT,
+    assert_refunded_once,
+    configure,
+    make_due,
+    prediction,
+    run_tasks,
+    submit,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def start_simulator(settings):
+    started: list[ReplicateSimulator] = []
+
+    def start(**options) -> ReplicateSimulator:
+        simulator = ReplicateSimulator(frames=4, no_webhooks=True, **options).start()
+        started.append(simulator)
+        configure(settings, base_url=simulator.base_url, webhook_secret=simulator.webhook_secret)
+        return simulator
+
+    yield start
+    for simulator in started:
+        simulator.stop()
+
+
+def test_every_deadline_leaves_room_for_the_run_and_ends_before_our_own_give_up(settings):
+    for model in catalog.MODELS.values():
+        for variant in model.variants:
+            assert variant.deadline_seconds >= 3 * variant.typical_run_seconds
+            assert variant.deadline_seconds < settings.GENERATION_MAX_AGE
+
+
+def test_predictions_are_created_with_the_catalogs_deadline(start_simulator, make_user):
+    simulator = start_simulator(duration=0.3)
+    generation = submit(make_user(), resolution="720p", model_key="t2v-14B")
+    run_tasks(max_tasks=1)
+    generation.refresh_from_db()
+    created = simulator.prediction(generation.prediction_id)
+    deadline = parse_datetime(created["deadline"]) - parse_datetime(created["created_at"])
+    expected = catalog.get_model("t2v-14B").variant("720p").deadline_seconds
+    assert abs(deadline - timedelta(seconds=expected)) < timedelta(seconds=1)
+
+
+def test_a_deadline_reached_before_start_gives_aborted_and_a_refund(
+    start_simulator, settings, make_user
+):
+    simulator = start_simulator(duration=12, min_cancel_after=0)  # starting takes 2 s
+    settings.REPLICATE_CANCEL_AFTER = 1
+    generation = submit(make_user())
+    run_tasks(max_tasks=1)
+    generation.refresh_from_db()
+    assert simulator.wait_for(generation.prediction_id, timeout=5)["status"] == "aborted"
+    make_due("watch_generation")
+    run_tasks()
+    assert_refunded_once(generation, Status.FAILED, "its deadline passed")
+    assert generation.replicate_status == "aborted"
+
+
+def test_a_deadline_reached_while_running_fails_and_refunds_rather_than_cancels(
+    start_simulator, settings, make_user
+):
+    simulator = start_simulator(duration=12, min_cancel_after=0)  # processing after 2 s
+    settings.REPLICATE_CANCEL_AFTER = 3
+    generation = submit(make_user())
+    run_tasks(max_tasks=1)
+    generation.refresh_from_db()
+    assert simulator.wait_for(generation.prediction_id, timeout=6)["status"] == "canceled"
+    make_due("watch_generation")
+    run_tasks()
+    assert_refunded_once(generation, Status.FAILED, "ran past its deadline")
+
+
+def test_a_cancel_before_the_deadline_is_still_a_cancel():
+    in_time = predictions.parse(
+        prediction(
+            status="canceled",
+            deadline="2026-01-01T10:05:00Z",
+            completed_at="2026-01-01T10:01:00Z",
+        )
+    )
+    assert in_time.status == Status.CANCELED
+    late = predictions.parse(
+        prediction(
+            status="canceled",
+            deadline="2026-01-01T10:05:00Z",
+            completed_at="2026-01-01T10:05:00.2Z",
+        )
+    )
+    assert late.status == Status.FAILED and "deadline" in late.error_message
+
+
+@pytest.mark.parametrize(
+    ("header", "status", "seconds"),
+    [
+        ("5m", 201, 300),
+        ("1h30m45s", 201, 5445),
+        ("90", 201, 90),
+        ("4s", 400, None),
+        ("soon", 400, None),
+        ("", 400, None),
+    ],
+)
+def test_the_simulator_reads_cancel_after_as_replicate_does(header, status, seconds):
+    with ReplicateSimulator(duration=0.3, frames=4) as simulator:
+        answer = httpx.post(
+            f"{simulator.base_url}/v1/models/wan-video/wan-2.1-1.3b/predictions",
+            json={"input": {"prompt": PROMPT}},
+            headers={"Authorization": "Bearer test", "Cancel-After": header},
+        )
+    assert answer.status_code == status, answer.text
+    if seconds is not None:
+        body = answer.json()
+        deadline = parse_datetime(body["deadline"]) - parse_datetime(body["created_at"])
+        assert deadline == timedelta(seconds=seconds)
