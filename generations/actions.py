@@ -7,7 +7,9 @@ then (inside credits.actions) the user's balance row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +31,7 @@ from credits.models import CreditBalance, CreditTransaction
 from generations import catalog, limits, tasks
 from generations.images import validate_image
 from generations.models import (
+    IDEMPOTENCY_KEY_MAX_LENGTH,
     IN_FLIGHT_STATUSES,
     STATUS_RANK,
     Generation,
@@ -40,8 +43,6 @@ from generations.models import (
 from generations.replicate import predictions
 from generations.replicate.predictions import PredictionUpdate, ReplicateStatus
 from wan_pwa.errors import DomainError
-
-IDEMPOTENCY_KEY_MAX_LENGTH = Generation._meta.get_field("idempotency_key").max_length
 
 
 class IdempotencyKeyReused(DomainError):
@@ -147,6 +148,8 @@ def check_retry_generation(
         raise ValidationError(
             "This generation was deleted, so it cannot be retried."
             if generation.deleted_at is not None
+            else "Its input image has expired, so it cannot be retried."
+            if generation.input_expired
             else "Only a failed or canceled generation can be retried."
         )
     _check_idempotency_key(idempotency_key)
@@ -270,7 +273,9 @@ def delete_generation(generation: Generation) -> None:
             return
         if not locked.can_delete:
             raise ValidationError("Cancel this generation before deleting it.")
-        files = [f for f in (locked.video, locked.poster, locked.input_image) if f]
+        files = [
+            (f.storage, f.name) for f in (locked.video, locked.poster, locked.input_image) if f.name
+        ]
         locked.deleted_at = timezone.now()
         locked.share_token = None
         locked.starred = False
@@ -288,8 +293,8 @@ def delete_generation(generation: Generation) -> None:
                 "updated_at",
             ]
         )
-        for stored in files:
-            transaction.on_commit(lambda f=stored: f.storage.delete(f.name))
+        for storage, name in files:
+            transaction.on_commit(partial(storage.delete, name))
     generation.refresh_from_db()
 
 
@@ -460,7 +465,7 @@ def _move_forward(generation_id: int, update: PredictionUpdate) -> bool:
     )
 
 
-def _forward(current: F, earlier: list[str], field: str, value: str) -> Case:
+def _forward(current: F, earlier: Sequence[str], field: str, value: str) -> Case:
     """`value` where the column holds one of the `earlier` values, else unchanged."""
     return Case(When(**{f"{field}__in": earlier}, then=Value(value)), default=current)
 
@@ -507,9 +512,9 @@ def store_output(generation_id: int, *, video_name: str, poster_name: str) -> bo
     with transaction.atomic():
         generation = _locked(generation_id)
         if generation.is_terminal or generation.replicate_status != ReplicateStatus.SUCCEEDED:
-            storage = Generation._meta.get_field("video").storage
+            storage = Generation.video.field.storage
             for name in (video_name, poster_name):
-                transaction.on_commit(lambda name=name: storage.delete(name))
+                transaction.on_commit(partial(storage.delete, name))
             return False
         generation.video = video_name
         generation.poster = poster_name

@@ -9,7 +9,8 @@ from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -259,7 +260,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
         },
     )
     @action(detail=True, methods=["get"])
-    def video(self, request: Request, pk: str) -> HttpResponse:
+    def video(self, request: Request, pk: str) -> HttpResponseBase:
         generation = self.get_object()
         if not generation.is_ready:
             raise Conflict(

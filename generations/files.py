@@ -22,10 +22,12 @@ from django.http import (
     HttpResponse,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
 
 from generations import selectors
 from generations.models import Generation
+from wan_pwa.http import AuthenticatedHttpRequest
 
 CHUNK_SIZE = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -80,26 +82,28 @@ def file_response(
     *,
     attachment_name: str = "",
     cache_control: str = "private, max-age=3600",
-) -> HttpResponse:
+) -> HttpResponseBase:
     """The stored file, whole or the one byte range a `Range` header asks for; an attachment
     when named. The one way pages and the API send a stored file."""
-    if not stored:
+    name = stored.name
+    if not name:  # an empty file field
         raise Http404("No such file.")
     try:
-        size = stored.storage.size(stored.name)
-        handle = stored.storage.open(stored.name, "rb")
+        size = stored.storage.size(name)
+        handle = stored.storage.open(name, "rb")
     except FileNotFoundError:
         raise Http404("No such file.") from None
-    content_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     try:
         byte_range = _byte_range(range_header, size)
     except ValueError:
         handle.close()
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
+        unsatisfiable = HttpResponse(status=416)
+        unsatisfiable["Content-Range"] = f"bytes */{size}"
+        return unsatisfiable
+    response: HttpResponseBase
     if byte_range is None:
-        response: HttpResponse = FileResponse(
+        response = FileResponse(
             handle,
             content_type=content_type,
             as_attachment=bool(attachment_name),
@@ -127,7 +131,7 @@ def download_name(generation: Generation) -> str:
 
 @require_safe
 @login_required
-def generation_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+def generation_file(request: AuthenticatedHttpRequest, pk: int, kind: str) -> HttpResponseBase:
     if kind not in OWNER_FILES:
         raise Http404("No such file.")
     generation = selectors.generation_of(request.user, pk)
@@ -137,7 +141,7 @@ def generation_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 
 
 @require_safe
-def shared_file(request: HttpRequest, token: str, kind: str) -> HttpResponse:
+def shared_file(request: HttpRequest, token: str, kind: str) -> HttpResponseBase:
     if kind not in SHARED_FILES:
         raise Http404("No such file.")
     generation = selectors.shared_generation(token)
@@ -162,6 +166,9 @@ class _Pipe:
         return self._written
 
     def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
         pass
 
     def take(self) -> bytes:

@@ -108,15 +108,18 @@ class CreateForm(forms.Form):
         )
 
     def remix_source(self) -> Generation | None:
-        pk = self.initial.get("remix_of") if not self.is_bound else self.data.get("remix_of")
+        value = self.initial.get("remix_of") if not self.is_bound else self.data.get("remix_of")
+        if value is None:
+            return None
         try:
-            pk = int(pk)
+            pk = int(value)
         except (TypeError, ValueError):
             return None
         return selectors.history_of(self.user).filter(pk=pk).exclude(input_image="").first()
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         model_key = cleaned.get("model_key")
         kind = cleaned.get("kind")
         if model_key and kind and catalog.get_model(model_key).kind != kind:

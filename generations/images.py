@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files import File
 from PIL import Image, UnidentifiedImageError
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -19,7 +19,7 @@ TOO_MANY_PIXELS = (
 )
 
 
-def validate_image(upload: UploadedFile) -> str:
+def validate_image(upload: File) -> str:
     """Checks size, decodes the whole image, and returns the extension of its real format.
 
     Raises ValidationError with a sentence for the user when the file is not an acceptable image.

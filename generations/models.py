@@ -22,7 +22,7 @@ class Status(models.TextChoices):
 
 # The order statuses may move in; a status never moves to one with a lower rank,
 # and the terminal statuses share the top rank so none can replace another.
-STATUS_RANK = {
+STATUS_RANK: dict[str, int] = {
     Status.QUEUED: 0,
     Status.STARTING: 1,
     Status.PROCESSING: 2,
@@ -69,6 +69,10 @@ REQUESTED_FIELDS = ("model_key", "resolution", "aspect_ratio", "prompt", "negati
 def requested_fields(source: object) -> dict[str, Any]:
     """The requested fields of a Generation or a GenerationParams, by name."""
     return {name: getattr(source, name) for name in REQUESTED_FIELDS}
+
+
+# The longest idempotency key a page or the API may send.
+IDEMPOTENCY_KEY_MAX_LENGTH = 128
 
 
 class GenerationQuerySet(models.QuerySet):
@@ -122,7 +126,9 @@ class Generation(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
     )
     # NULL, not "", for "no key": the per-user unique constraint must ignore keyless rows.
-    idempotency_key = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
+    idempotency_key = models.CharField(  # noqa: DJ001
+        max_length=IDEMPOTENCY_KEY_MAX_LENGTH, null=True, blank=True
+    )
 
     starred = models.BooleanField(default=False)
     share_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
@@ -134,6 +140,10 @@ class Generation(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Storage retention (generations/retention.py): when the input image and the video are
+    # deleted, set and shown at least STORAGE_EXPIRY_NOTICE_DAYS before; null means kept.
+    input_image_expires_at = models.DateTimeField(null=True, blank=True)
+    video_expires_at = models.DateTimeField(null=True, blank=True)
 
     objects = GenerationQuerySet.as_manager()
 
@@ -175,13 +185,21 @@ class Generation(models.Model):
                 name="generation_running_has_prediction",
             ),
             models.CheckConstraint(
-                condition=~Q(status=Status.SUCCEEDED) | ~Q(video="") | Q(deleted_at__isnull=False),
+                condition=~Q(status=Status.SUCCEEDED)
+                | ~Q(video="")
+                | Q(deleted_at__isnull=False)
+                | Q(video_expires_at__isnull=False),
                 name="generation_succeeded_has_video",
             ),
             models.CheckConstraint(
-                # i2v keeps its image until the generation is deleted
+                # i2v keeps its image until the generation is deleted or the image expires
                 condition=Q(kind="t2v", input_image="")
-                | Q(kind="i2v") & (~Q(input_image="") | Q(deleted_at__isnull=False)),
+                | Q(kind="i2v")
+                & (
+                    ~Q(input_image="")
+                    | Q(deleted_at__isnull=False)
+                    | Q(input_image_expires_at__isnull=False)
+                ),
                 name="generation_image_matches_kind",
             ),
         ]
@@ -199,7 +217,12 @@ class Generation(models.Model):
 
     @property
     def can_retry(self) -> bool:
-        return self.ended_unsuccessfully and self.deleted_at is None
+        return self.ended_unsuccessfully and self.deleted_at is None and not self.input_expired
+
+    @property
+    def input_expired(self) -> bool:
+        """An image-to-video generation whose input image storage retention has removed."""
+        return self.kind == Kind.IMAGE_TO_VIDEO and not self.input_image
 
     @property
     def is_ready(self) -> bool:

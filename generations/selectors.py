@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
@@ -11,8 +12,19 @@ from django.shortcuts import get_object_or_404
 from credits.models import CreditTransaction, TransactionType
 from generations.models import Generation, Status
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
-def _with_refund_flag(generations: QuerySet[Generation]) -> QuerySet[Generation]:
+
+class RefundFlag(TypedDict):
+    refunded: bool
+
+
+# A Generation read through these selectors: it knows whether its charge was given back.
+GenerationWithRefundFlag: TypeAlias = "WithAnnotations[Generation, RefundFlag]"
+
+
+def _with_refund_flag(generations: QuerySet[Generation]) -> QuerySet[GenerationWithRefundFlag]:
     # A subquery, not a prefetch: the history page stays one query however long the page is.
     refunds = CreditTransaction.objects.filter(
         generation=OuterRef("pk"), type=TransactionType.REFUND
@@ -53,7 +65,7 @@ def history_of(user, filters: GenerationFilters | None = None) -> QuerySet[Gener
     return _with_refund_flag(generations).order_by("-created_at", "-id")
 
 
-def generation_of(user, pk: int) -> Generation:
+def generation_of(user, pk: int) -> GenerationWithRefundFlag:
     """One of the user's generations, or 404: other users' generations do not exist for them."""
     return get_object_or_404(_with_refund_flag(Generation.objects.owned_by(user)), pk=pk)
 

@@ -13,10 +13,12 @@ from generations.models import Generation, Kind, Status
 
 
 class GenerationSerializer(serializers.ModelSerializer):
-    retried_from = serializers.PrimaryKeyRelatedField(
-        read_only=True,
-        allow_null=True,
-        help_text="The failed or canceled generation this one retries.",
+    retried_from: serializers.PrimaryKeyRelatedField[Generation] = (
+        serializers.PrimaryKeyRelatedField(
+            read_only=True,
+            allow_null=True,
+            help_text="The failed or canceled generation this one retries.",
+        )
     )
     has_input_image = serializers.SerializerMethodField()
     video_url = serializers.SerializerMethodField()
@@ -140,7 +142,9 @@ class ResolutionSerializer(serializers.Serializer):
 
 class CatalogModelSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The `model_key` to submit.")
-    label = serializers.CharField()
+    # DRF's metaclass takes declared fields out of the class, so this does not replace the
+    # Field.label attribute as the stubs (which cannot express that) assume.
+    label = serializers.CharField()  # type: ignore[assignment]
     kind = serializers.ChoiceField(choices=Kind.choices)
     needs_image = serializers.BooleanField()
     aspect_ratios = serializers.ListField(child=serializers.CharField())

@@ -16,6 +16,7 @@ from django.http import (
     HttpResponseBadRequest,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
@@ -28,8 +29,10 @@ from generations import actions, catalog, selectors
 from generations.files import zip_stream
 from generations.forms import CreateForm, script_data
 from generations.models import IN_FLIGHT_STATUSES, Generation, Status
+from generations.selectors import GenerationWithRefundFlag
 from generations.templatetags.wan_ui import retry_action_tag
 from wan_pwa.errors import DomainError
+from wan_pwa.http import AuthenticatedHttpRequest, HtmxHttpRequest
 
 PAGE_SIZES = (12, 24, 48, 100)
 # The ids htmx names as its target: the history's list, and the detail page's live section.
@@ -40,7 +43,7 @@ LIVE_TEMPLATE = "generations/detail.html#live"
 STAR_TEMPLATE = "generations/partials/star_form.html"
 
 
-def _redirect(request: HttpRequest, default: str) -> HttpResponse:
+def _redirect(request: HtmxHttpRequest, default: str) -> HttpResponse:
     """Back to where the action was started (a safe `next`), or to `default`."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(
@@ -50,7 +53,7 @@ def _redirect(request: HttpRequest, default: str) -> HttpResponse:
     return _go(request, target)
 
 
-def _go(request: HttpRequest, url: str) -> HttpResponse:
+def _go(request: HtmxHttpRequest, url: str) -> HttpResponse:
     """A redirect, which htmx gets as an instruction to load the page."""
     if request.htmx:
         return HttpResponseClientRedirect(url)
@@ -62,7 +65,7 @@ def _go(request: HttpRequest, url: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     insufficient: InsufficientCredits | None = None
     if request.method == "POST":
         form = CreateForm(request.user, request.POST, request.FILES)
@@ -101,8 +104,8 @@ def create(request: HttpRequest) -> HttpResponse:
         status = 422
     else:
         source = None
-        if remix_pk := request.GET.get("remix", "").strip():
-            source = selectors.history_of(request.user).filter(pk=_int(remix_pk)).first()
+        if (remix_pk := _int(request.GET.get("remix", ""))) is not None:
+            source = selectors.history_of(request.user).filter(pk=remix_pk).first()
         form = CreateForm.remixing(request.user, source) if source else CreateForm(request.user)
         status = 200
     template = "generations/create.html#create-form" if request.htmx else "generations/create.html"
@@ -136,7 +139,7 @@ def _int(value: str) -> int | None:
 
 @login_required
 @require_safe
-def history(request: HttpRequest) -> HttpResponse:
+def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     filters = selectors.GenerationFilters.from_page(request.GET)
     per_page = _int(request.GET.get("per_page", "")) or PAGE_SIZES[0]
     if per_page not in PAGE_SIZES:
@@ -159,10 +162,11 @@ def history(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def history_bulk(request: HttpRequest) -> HttpResponse:
+def history_bulk(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     action = request.POST.get("action")
-    ids = [_int(value) for value in request.POST.getlist("ids")]
-    if action not in ("delete", "download") or None in ids:
+    values = request.POST.getlist("ids")
+    ids = [pk for value in values if (pk := _int(value)) is not None]
+    if action not in ("delete", "download") or len(ids) != len(values):
         return HttpResponseBadRequest("Choose delete or download and select generations.")
     chosen = list(selectors.selected_generations(request.user, ids))
     if not chosen:
@@ -190,7 +194,9 @@ def history_bulk(request: HttpRequest) -> HttpResponse:
     return _redirect(request, reverse("history"))
 
 
-def _announce_finish(request: HttpRequest, generation: Generation, since: str) -> None:
+def _announce_finish(
+    request: HtmxHttpRequest, generation: GenerationWithRefundFlag, since: str
+) -> None:
     """A toast when a poll sees a generation the page showed in flight come to its end."""
     if since not in IN_FLIGHT_STATUSES or generation.is_in_flight:
         return
@@ -210,7 +216,7 @@ def _announce_finish(request: HttpRequest, generation: Generation, since: str) -
 
 @login_required
 @require_safe
-def generation_card(request: HttpRequest, pk: int) -> HttpResponse:
+def generation_card(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One history card: what in-flight cards poll until they come to an end."""
     generation = selectors.generation_of(request.user, pk)
     context = {"generation": generation, "next_url": request.GET.get("next", reverse("history"))}
@@ -218,7 +224,7 @@ def generation_card(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _polled(
-    request: HttpRequest, generation: Generation, template: str, context: dict
+    request: HtmxHttpRequest, generation: GenerationWithRefundFlag, template: str, context: dict
 ) -> HttpResponse:
     """A fragment that pages poll every 2 s while the generation runs.
 
@@ -244,7 +250,7 @@ def _polled(
 
 @login_required
 @require_safe
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     if request.htmx:
         response = _polled(request, generation, LIVE_TEMPLATE, {"generation": generation})
@@ -254,7 +260,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def _detail_page(request: HttpRequest, generation: Generation) -> HttpResponse:
+def _detail_page(request: HtmxHttpRequest, generation: Generation) -> HttpResponse:
     entries = selectors.credit_entries_of(generation)
     context = {
         "generation": generation,
@@ -273,7 +279,7 @@ def _detail_page(request: HttpRequest, generation: Generation) -> HttpResponse:
 # Actions on one generation
 
 
-def _updated_or_redirect(request: HttpRequest, generation: Generation) -> HttpResponse:
+def _updated_or_redirect(request: AuthenticatedHttpRequest, generation: Generation) -> HttpResponse:
     """After an action: htmx gets the generation's part of the page it came from (the detail's
     live section or a history card) as it is now; a plain form goes back to its page."""
     if not request.htmx:
@@ -287,7 +293,7 @@ def _updated_or_redirect(request: HttpRequest, generation: Generation) -> HttpRe
 
 @login_required
 @require_POST
-def star(request: HttpRequest, pk: int) -> HttpResponse:
+def star(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     starred = request.POST.get("starred") == "1"
     actions.set_starred(generation, starred)
@@ -300,10 +306,10 @@ def star(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     try:
-        generation = actions.cancel_generation(generation)
+        actions.cancel_generation(generation)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -313,7 +319,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def retry(request: HttpRequest, pk: int) -> HttpResponse:
+def retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     key = request.POST.get("idempotency_key") or None  # too long: the action says so
     try:
@@ -333,7 +339,7 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def delete(request: HttpRequest, pk: int) -> HttpResponse:
+def delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     try:
         actions.delete_generation(generation)
@@ -350,7 +356,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def share(request: HttpRequest, pk: int) -> HttpResponse:
+def share(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     if not generation.can_share:
         messages.error(request, "Only a finished video can be shared.")
@@ -362,7 +368,7 @@ def share(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def revoke_share(request: HttpRequest, pk: int) -> HttpResponse:
+def revoke_share(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     actions.revoke_sharing(generation)
     messages.success(request, "Share link revoked: it no longer works.")

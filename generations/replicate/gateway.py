@@ -25,6 +25,7 @@ import httpx
 import replicate
 from django.conf import settings
 from django.utils import timezone
+from replicate.client import RetryTransport
 from replicate.exceptions import ReplicateError
 
 from generations.replicate import predictions
@@ -78,6 +79,8 @@ def _client_for(base_url: str, api_token: str, timeout_seconds: float) -> replic
     # The client retries GETs on 429/503/504 up to 10 times, sleeping up to 60 s each time; a
     # worker must not sit that long, and our tasks have their own backoff.
     retrying = client._client._transport
+    if not isinstance(retrying, RetryTransport):
+        raise TypeError("replicate.Client no longer retries through its RetryTransport.")
     retrying.max_attempts = GET_MAX_ATTEMPTS
     retrying.max_backoff_wait = GET_MAX_BACKOFF_SECONDS
     return client
@@ -90,7 +93,7 @@ def client() -> replicate.Client:
 
 
 def _retry_after(headers: httpx.Headers | None, detail: str | None) -> float | None:
-    value = (headers or {}).get("Retry-After", "").strip()
+    value = headers.get("Retry-After", "").strip() if headers is not None else ""
     if value:
         try:
             return max(0.0, float(value))

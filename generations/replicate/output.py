@@ -17,6 +17,7 @@ import httpx
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
+from django.db.models import FileField
 
 from generations import actions, tasks
 from generations.models import Generation
@@ -86,8 +87,7 @@ def poster_frame(path: str) -> bytes:
     return poster.getvalue()
 
 
-def _store(field_name: str, filename: str, content: File) -> str:
-    field = Generation._meta.get_field(field_name)
+def _store(field: FileField, filename: str, content: File) -> str:
     return field.storage.save(field.generate_filename(None, filename), content)
 
 
@@ -102,8 +102,8 @@ def copy_output(generation_id: int, attempt: int) -> None:
             download(generation.output_url, video, max_bytes=settings.OUTPUT_MAX_BYTES)
             poster = poster_frame(video.name)
             video.seek(0)
-            video_name = _store("video", "video.mp4", File(video))
-            poster_name = _store("poster", "poster.jpg", ContentFile(poster))
+            video_name = _store(Generation.video.field, "video.mp4", File(video))
+            poster_name = _store(Generation.poster.field, "poster.jpg", ContentFile(poster))
     except CopyError as error:
         if error.permanent or attempt >= settings.OUTPUT_COPY_MAX_ATTEMPTS:
             actions.mark_failed(

@@ -29,7 +29,7 @@ class ReplicateStatus(StrEnum):
 
 
 # `aborted` and any status we do not know that comes with a completion time are failures for us.
-REPLICATE_STATUSES = {
+REPLICATE_STATUSES: dict[str, Status] = {
     ReplicateStatus.STARTING: Status.STARTING,
     ReplicateStatus.PROCESSING: Status.PROCESSING,
     ReplicateStatus.SUCCEEDED: Status.SUCCEEDED,
