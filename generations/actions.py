@@ -148,8 +148,6 @@ def check_retry_generation(
         raise ValidationError(
             "This generation was deleted, so it cannot be retried."
             if generation.deleted_at is not None
-            else "Its input image has expired, so it cannot be retried."
-            if generation.input_expired
             else "Only a failed or canceled generation can be retried."
         )
     _check_idempotency_key(idempotency_key)
