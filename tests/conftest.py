@@ -33,7 +33,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     skipped = [item for item in items if "postgres" in item.keywords]
     for item in skipped:
         item.add_marker(skip)
-    if skipped:
-        config.pluginmanager.get_plugin("terminalreporter").write_line(
-            f"SQLite fallback: skipping {len(skipped)} PostgreSQL-only tests."
-        )
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if skipped and reporter is not None:
+        reporter.write_line(f"SQLite fallback: skipping {len(skipped)} PostgreSQL-only tests.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -66,7 +68,7 @@ def test_the_same_idempotency_key_returns_the_same_generation_charged_once(api, 
 
 def test_keys_are_per_user(api, user, other_user):
     other = api_client(user=other_user)
-    headers = {"HTTP_IDEMPOTENCY_KEY": "shared-key"}
+    headers: dict[str, Any] = {"HTTP_IDEMPOTENCY_KEY": "shared-key"}
     mine = api.post(URL, T2V, format="json", **headers).json()["id"]
     theirs = other.post(URL, T2V, format="json", **headers).json()["id"]
     assert mine != theirs

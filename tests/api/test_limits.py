@@ -220,10 +220,10 @@ def test_with_redis_concurrent_submissions_of_many_users_fit_the_daily_budget_ex
     statuses = race([submit_as(user) for user in users])
     assert sorted(statuses) == [201] * 5 + [503] * 5
     assert Generation.objects.count() == 5
-    assert int(redis.Redis.from_url(redis_url).get(next(iter(spent_keys(redis_url))))) == 25
+    assert int(redis.Redis.from_url(redis_url).get(spent_keys(redis_url)[0]) or 0) == 25
 
 
-def spent_keys(redis_url: str) -> list[bytes]:
+def spent_keys(redis_url: str) -> list[bytes | str]:
     return redis.Redis.from_url(redis_url).keys("limits:spend:*")
 
 

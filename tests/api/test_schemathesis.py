@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Err
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     ignored_auth,
@@ -31,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 
 from credits.actions import add_credits
 from generations.models import Status
+from tests.credits.stripe_support import stripe_sim  # noqa: F401 (checkout pays on it)
 from tests.factories import make_generation
 from wan_pwa.wsgi import application
 
@@ -98,7 +100,13 @@ def fuzz(strategy, examples: int, checks: list, auth: dict, statuses: Counter) -
 
 
 def test_the_api_conforms_to_its_schema(
-    api_key, user, known_generations, settings, capsys, wsgi_in_test_transaction
+    api_key,
+    user,
+    known_generations,
+    settings,
+    capsys,
+    wsgi_in_test_transaction,
+    stripe_sim,  # noqa: F811
 ):
     settings.API_SUBMISSIONS_PER_MINUTE = 100_000  # let submissions through to 201 (limits
     settings.MAX_IN_FLIGHT_PER_USER = 100_000  # have tests of their own)
@@ -109,6 +117,8 @@ def test_the_api_conforms_to_its_schema(
     failures: dict[str, str] = {}
     started = time.monotonic()
     for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()
         operation = result.ok()
         for mode, examples in EXAMPLES.items():
             label = f"{operation.label} [{mode.value}]"
@@ -140,4 +150,4 @@ def test_the_api_conforms_to_its_schema(
             spread = ", ".join(f"{code}: {n}" for code, n in sorted(counter.items()))
             print(f"  {sum(counter.values()):4d}  {label}  ({spread})")
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
-    assert len(operations) == 12
+    assert len(operations) == 14

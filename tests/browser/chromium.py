@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, ViewportSize
 
 from tests.factories import PASSWORD
 
@@ -18,8 +18,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1366, "height": 900}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".test-artifacts" / "screenshots"
 TIMEOUT_MS = 20_000  # the longest any step may take; a whole video takes about three seconds
 

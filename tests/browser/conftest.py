@@ -9,7 +9,14 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.db import connections
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    ViewportSize,
+    sync_playwright,
+)
 from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
@@ -122,7 +129,7 @@ def new_page(browser: Browser, app: str) -> Iterator[Callable[..., Page]]:
     contexts: list[BrowserContext] = []
     watch = PolicyWatch()
 
-    def open_page(viewport: dict[str, int] = DESKTOP) -> Page:
+    def open_page(viewport: ViewportSize = DESKTOP) -> Page:
         context = browser.new_context(base_url=app, viewport=viewport)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)

@@ -3,6 +3,7 @@ an idempotency key charges once, and racing endings refund exactly once."""
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 
 import pytest
@@ -39,7 +40,9 @@ def test_twenty_concurrent_submissions_from_one_user_never_overdraw(
     settings.MAX_IN_FLIGHT_PER_USER = settings.API_SUBMISSIONS_PER_MINUTE = 100
     results = race(
         [
-            lambda n=n: submit(user, f"Concurrent submission number {n}", model_key="t2v-14B")
+            functools.partial(
+                submit, user, f"Concurrent submission number {n}", model_key="t2v-14B"
+            )
             for n in range(20)
         ]
     )
@@ -67,17 +70,12 @@ def test_the_same_failed_webhook_delivered_concurrently_refunds_once(user, asser
     apply_prediction_update(generation.pk, update("p-1", "processing"))
     failed = prediction("p-1", "failed", error="boom")
 
+    def deliver(n: int) -> int:
+        webhook_id = "msg_same" if n % 2 else f"msg_{n}"
+        return post_webhook(Client(), generation, failed, webhook_id=webhook_id).status_code
+
     # Eight deliveries at once: four copies of one webhook id, four distinct ids.
-    results = race(
-        [
-            lambda n=n: (
-                post_webhook(
-                    Client(), generation, failed, webhook_id="msg_same" if n % 2 else f"msg_{n}"
-                ).status_code
-            )
-            for n in range(8)
-        ]
-    )
+    results = race([functools.partial(deliver, n) for n in range(8)])
 
     assert results == [200] * 8
     assert WebhookEvent.objects.count() == 5
@@ -94,10 +92,12 @@ def test_cancel_racing_a_failure_and_a_success_ends_once_with_one_refund(user, a
 
         race(
             [
-                lambda g=generation: cancel_generation(g),
-                lambda g=generation: mark_failed(g.pk, "Replicate gave up."),
-                lambda g=generation, p=prediction_id: apply_prediction_update(
-                    g.pk, update(p, "failed", error="boom")
+                functools.partial(cancel_generation, generation),
+                functools.partial(mark_failed, generation.pk, "Replicate gave up."),
+                functools.partial(
+                    apply_prediction_update,
+                    generation.pk,
+                    update(prediction_id, "failed", error="boom"),
                 ),
             ]
         )

@@ -94,6 +94,7 @@ def test_refund_gives_back_the_charge_exactly_once(user, assert_audit_clean):
     generation = queued(user)
     charge_generation(generation)
     refund = refund_generation_charge(generation, reason="model failed")
+    assert refund is not None
     assert (refund.type, refund.amount, refund.balance_after) == ("refund", 10, 100)
     assert "model failed" in refund.description
     assert refund_generation_charge(generation) is None

@@ -26,13 +26,13 @@ def run(*args: str) -> str:
 def test_grant_credits_by_username_records_one_adjustment(user):
     output = run("grant_credits", "alice", "50", "--reason", "support ticket 12")
     assert "+50 credits for alice; balance is now 150" in output
-    row = CreditTransaction.objects.filter(user=user).first()
+    row = CreditTransaction.objects.filter(user=user)[0]  # the newest
     assert (row.type, row.amount, row.description) == ("adjustment", 50, "support ticket 12")
 
 
 def test_grant_credits_by_email_as_a_purchase(user):
     run("grant_credits", "ALICE@example.com", "20", "--type", "purchase")
-    assert CreditTransaction.objects.filter(user=user).first().type == "purchase"
+    assert CreditTransaction.objects.filter(user=user)[0].type == "purchase"
     assert balance_of(user) == 120
 
 

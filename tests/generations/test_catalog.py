@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from generations import catalog
@@ -44,7 +46,7 @@ def test_unknown_combinations_are_refused_with_a_clear_message(
 
 
 def test_each_replicate_model_gets_its_own_input_names():
-    common = {"prompt": "A calm lake at sunrise", "aspect_ratio": "9:16", "seed": 3}
+    common: dict[str, Any] = {"prompt": "A calm lake at sunrise", "aspect_ratio": "9:16", "seed": 3}
     small = catalog.replicate_input(model_key="t2v-1.3B", resolution="480p", **common)
     large = catalog.replicate_input(
         model_key="t2v-14B", resolution="720p", negative_prompt="blur", **common

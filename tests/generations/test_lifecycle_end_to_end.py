@@ -21,6 +21,7 @@ from generations.actions import (
 )
 from generations.models import Generation, Status
 from generations.replicate import submission
+from generations.replicate.predictions import PredictionUpdate
 from generations.tasks import watch_generation
 from tests.generations.lifecycle_helpers import (
     assert_refunded_once,
@@ -247,7 +248,7 @@ def test_a_failed_generation_retried_succeeds_and_is_charged_again(
     assert_audit_clean()
 
 
-def crash_after_create(generation: Generation) -> dict:
+def crash_after_create(generation: Generation) -> PredictionUpdate:
     """What a submit task does up to the moment it would save the prediction id; then it dies."""
     attempt = begin_submit_attempt(generation.pk)
     assert attempt is not None

@@ -15,7 +15,7 @@ from generations import catalog
 from generations.images import ACCEPTED_CONTENT_TYPES, MAX_IMAGE_BYTES
 from generations.models import Generation, Status
 from tests.factories import PROMPT, make_generation, png_bytes, set_credits
-from tests.htmx import HX
+from tests.pages import HX, found
 
 pytestmark = pytest.mark.django_db
 
@@ -43,12 +43,12 @@ def test_create_page_offers_the_catalog_with_cost_balance_and_a_fresh_idempotenc
     response = logged_in.get(reverse("create"))
     assert response.status_code == 200
     page = response.content.decode()
-    data = json.loads(re.search(r'id="catalog-data"[^>]*>(.*?)</script>', page, re.S)[1])
+    data = json.loads(found(r'id="catalog-data"[^>]*>(.*?)</script>', page, re.S)[1])
     assert {model["key"] for model in data["models"]} == {"t2v-1.3B", "t2v-14B", "i2v-14B"}
     assert "data-cost>10<" in page  # t2v 14B 480p, the default
     assert f">0/{catalog.PROMPT_MAX_LENGTH}</output>" in page  # the prompt's counter
     assert "data-balance-view>100<" in page
-    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page)[1]
+    key = found(r'name="idempotency_key" value="([0-9a-f]{32})"', page)[1]
     again = logged_in.get(reverse("create")).content.decode()
     assert key not in again
     assert "low-credits" not in page
@@ -142,7 +142,7 @@ def test_image_to_video_without_an_image_is_refused(logged_in):
 def test_the_script_checks_the_limits_the_server_applies(logged_in, monkeypatch):
     monkeypatch.setattr(catalog, "PROMPT_MAX_LENGTH", 300)
     page = logged_in.get(reverse("create")).content.decode()
-    data = json.loads(re.search(r'id="catalog-data"[^>]*>(.*?)</script>', page, re.S)[1])
+    data = json.loads(found(r'id="catalog-data"[^>]*>(.*?)</script>', page, re.S)[1])
     assert data["prompt"] == {"min": catalog.PROMPT_MIN_LENGTH, "max": 300}
     assert data["image"] == {
         "types": list(ACCEPTED_CONTENT_TYPES),

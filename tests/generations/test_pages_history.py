@@ -17,7 +17,7 @@ from generations.actions import apply_prediction_update
 from generations.models import Generation, Status
 from tests.factories import VIDEO_BYTES, make_generation, set_credits
 from tests.generations.lifecycle_helpers import update
-from tests.htmx import HX
+from tests.pages import HX, found
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +43,9 @@ def test_history_lists_own_generations_newest_first_with_status_badges(logged_in
 
 def action_names(html: str) -> set[str]:
     """The actions an action bar offers: the forms it posts to and the links it has."""
-    found = set(re.findall(r'action="/generations/\d+/(cancel|retry|delete)/"', html))
-    found |= {"download"} if "?download=1" in html else set()
-    return found | ({"remix"} if "?remix=" in html else set())
+    names = set(re.findall(r'action="/generations/\d+/(cancel|retry|delete)/"', html))
+    names |= {"download"} if "?download=1" in html else set()
+    return names | ({"remix"} if "?remix=" in html else set())
 
 
 @pytest.mark.parametrize(
@@ -60,7 +60,7 @@ def action_names(html: str) -> set[str]:
 )
 def test_card_and_detail_offer_the_actions_the_rules_allow(logged_in, user, status, expected):
     generation = make_generation(user, status=status)
-    card = re.search(
+    card = found(
         r'<article class="card".*?</article>',
         logged_in.get(reverse("history")).content.decode(),
         re.S,
@@ -118,6 +118,7 @@ def test_a_poll_that_changes_nothing_is_a_304_in_a_constant_few_queries(logged_i
     # The session, the user, the generation: two with Redis sessions (cached_db).
     assert len(queries) == 3
 
+    assert running.prediction_id is not None
     apply_prediction_update(running.pk, update(running.prediction_id, "processing", logs="55%"))
     changed = logged_in.get(url, HTTP_IF_NONE_MATCH=first["ETag"], **HX)
     assert changed.status_code == 200 and changed["ETag"] != first["ETag"]

@@ -76,9 +76,10 @@ def has_terminal(requests) -> bool:
 
 def decode(mp4: bytes) -> tuple[int, int, float, int]:
     """Width, height, duration in seconds and decoded frame count."""
-    with av.open(io.BytesIO(mp4)) as container:
+    with av.open(io.BytesIO(mp4), "r") as container:
         stream = container.streams.video[0]
         frames = sum(1 for _ in container.decode(stream))
+        assert container.duration is not None
         return stream.width, stream.height, container.duration / av.time_base, frames
 
 
@@ -451,7 +452,7 @@ def test_missing_prompt_is_422_with_invalid_fields(simulator, simulator_client):
     with pytest.raises(ReplicateError) as error:
         simulator_client.models.predictions.create(model=T2V, input={"seed": 1})
     assert error.value.status == 422
-    assert "prompt is required" in error.value.detail
+    assert "prompt is required" in (error.value.detail or "")
 
     raw = httpx.post(
         f"{simulator.base_url}/v1/models/{I2V}/predictions",
@@ -810,6 +811,7 @@ def test_command_serves_until_sigterm(tmp_path: Path):
         text=True,
         cwd=tmp_path,
     )
+    assert process.stdout is not None
     try:
         line = process.stdout.readline()  # blocks until the banner; the timeout below guards
         base_url = line.split()[-1]

@@ -62,7 +62,7 @@ def test_grant_action_goes_through_the_ledger_and_records_the_staff_member(staff
             "reason": "chargeback",
         },
     )
-    row = CreditTransaction.objects.filter(user=user).first()
+    row = CreditTransaction.objects.filter(user=user)[0]  # the newest
     assert (row.amount, row.type, row.description, row.created_by) == (
         -30,
         "adjustment",

@@ -14,7 +14,7 @@ from credits.actions import add_credits
 from generations import catalog
 from generations.models import Status
 from tests.factories import make_generation
-from tests.htmx import HX
+from tests.pages import HX, found
 
 pytestmark = pytest.mark.django_db
 
@@ -244,7 +244,7 @@ def test_htmx_posts_need_the_csrf_header_the_body_carries(user):
     client.force_login(user)
     generation = make_generation(user)
     page = client.get(reverse("history")).content.decode()
-    token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page)[1]
+    token = found(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page)[1]
     url = reverse("star", args=[generation.pk])
     assert client.post(url, {"starred": "1"}, **HX).status_code == 403
     assert client.post(url, {"starred": "1"}, HTTP_X_CSRFTOKEN=token, **HX).status_code == 200
