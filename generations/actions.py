@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -16,7 +17,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import models, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, ExpressionWrapper, F, Q, Value, When
+from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -148,6 +150,8 @@ def check_retry_generation(
         raise ValidationError(
             "This generation was deleted, so it cannot be retried."
             if generation.deleted_at is not None
+            else "Its input image has expired, so it cannot be retried."
+            if generation.input_expired
             else "Only a failed or canceled generation can be retried."
         )
     _check_idempotency_key(idempotency_key)
@@ -549,3 +553,63 @@ def mark_failed(
         if cancel_at_replicate and generation.prediction_id:
             tasks.cancel_prediction.enqueue(generation.prediction_id)
     return generation
+
+
+# --- Storage retention: generations/retention.py decides when, these write it. A file's expiry
+# date is set (and shown to its owner) before the file is deleted, never on the same pass.
+
+# The files each retained kind takes with it: a video goes with its poster.
+RETAINED_FILES = {"input_image": ("input_image",), "video": ("video", "poster")}
+
+
+def _retained(kind: str) -> models.QuerySet[Generation]:
+    """Ended, not deleted generations that still have the file."""
+    return Generation.objects.filter(
+        status__in=[Status.SUCCEEDED, Status.FAILED, Status.CANCELED], deleted_at__isnull=True
+    ).exclude(**{kind: ""})
+
+
+def schedule_file_expiry(kind: str, retention: timedelta, earliest: datetime) -> int:
+    """Dates the deletion of `kind` ("input_image" or "video") for generations that have none:
+    `retention` after the generation ended, but not before `earliest` (the owner's notice).
+    Returns how many were dated."""
+    ended_at = Coalesce(F("completed_at"), F("updated_at"))
+    expires = ExpressionWrapper(ended_at + Value(retention), output_field=models.DateTimeField())
+    undated = _retained(kind).filter(**{f"{kind}_expires_at__isnull": True})
+    return undated.update(**{f"{kind}_expires_at": Greatest(expires, Value(earliest))})
+
+
+def keep_files(kind: str) -> int:
+    """Retention turned off: files still stored lose their expiry date; returns how many."""
+    dated = _retained(kind).filter(**{f"{kind}_expires_at__isnull": False})
+    return dated.update(**{f"{kind}_expires_at": None})
+
+
+def remove_expired_files(kind: str, now: datetime) -> int:
+    """Deletes `kind` of every generation whose expiry date has passed; the row stays (with the
+    date, which the pages show). Returns how many generations lost their file."""
+    due = _retained(kind).filter(**{f"{kind}_expires_at__lte": now})
+    removed = 0
+    for generation_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = _locked(generation_id)
+            expires_at = getattr(locked, f"{kind}_expires_at")
+            if not getattr(locked, kind) or expires_at is None or expires_at > now:
+                continue  # kept or deleted meanwhile
+            for name in RETAINED_FILES[kind]:
+                stored = getattr(locked, name)
+                if stored:
+                    _delete_on_commit(stored)
+                setattr(locked, name, "")
+            fields = [*RETAINED_FILES[kind], "updated_at"]
+            if kind == "video":  # nothing left to share
+                locked.share_token = None
+                fields.append("share_token")
+            locked.save(update_fields=fields)
+            removed += 1
+    return removed
+
+
+def _delete_on_commit(stored: FieldFile) -> None:
+    storage, name = stored.storage, stored.name
+    transaction.on_commit(lambda: storage.delete(name))

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from generations import retention
 from generations.models import Generation
 from generations.replicate import watchdog
 
@@ -30,3 +31,9 @@ def reconcile_generations() -> str:
         checked += 1
         settled += generation.is_terminal
     return f"checked {checked} stale generation(s), {settled} settled"
+
+
+def apply_storage_retention() -> str:
+    """The storage lifecycle (generations/retention.py), whose docstring says why it is
+    idempotent."""
+    return retention.apply_retention()

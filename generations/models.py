@@ -140,6 +140,10 @@ class Generation(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Storage retention (generations/retention.py): when the input image and the video are
+    # deleted, set and shown at least STORAGE_EXPIRY_NOTICE_DAYS before; null means kept.
+    input_image_expires_at = models.DateTimeField(null=True, blank=True)
+    video_expires_at = models.DateTimeField(null=True, blank=True)
 
     objects = GenerationQuerySet.as_manager()
 
@@ -181,13 +185,21 @@ class Generation(models.Model):
                 name="generation_running_has_prediction",
             ),
             models.CheckConstraint(
-                condition=~Q(status=Status.SUCCEEDED) | ~Q(video="") | Q(deleted_at__isnull=False),
+                condition=~Q(status=Status.SUCCEEDED)
+                | ~Q(video="")
+                | Q(deleted_at__isnull=False)
+                | Q(video_expires_at__isnull=False),
                 name="generation_succeeded_has_video",
             ),
             models.CheckConstraint(
-                # i2v keeps its image until the generation is deleted
+                # i2v keeps its image until the generation is deleted or the image expires
                 condition=Q(kind="t2v", input_image="")
-                | Q(kind="i2v") & (~Q(input_image="") | Q(deleted_at__isnull=False)),
+                | Q(kind="i2v")
+                & (
+                    ~Q(input_image="")
+                    | Q(deleted_at__isnull=False)
+                    | Q(input_image_expires_at__isnull=False)
+                ),
                 name="generation_image_matches_kind",
             ),
         ]
@@ -205,7 +217,12 @@ class Generation(models.Model):
 
     @property
     def can_retry(self) -> bool:
-        return self.ended_unsuccessfully and self.deleted_at is None
+        return self.ended_unsuccessfully and self.deleted_at is None and not self.input_expired
+
+    @property
+    def input_expired(self) -> bool:
+        """An image-to-video generation whose input image storage retention has removed."""
+        return self.kind == Kind.IMAGE_TO_VIDEO and not self.input_image
 
     @property
     def is_ready(self) -> bool:

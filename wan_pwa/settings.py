@@ -311,6 +311,7 @@ PERIODIC_JOBS = {
     "audit_credits": {"call": "credits.jobs.audit_credits", "every": 3600},
     "prune_task_results": {"call": "wan_pwa.background.jobs.prune_task_results", "every": 3600},
     "prune_webhook_events": {"call": "webhooks.jobs.prune_webhook_events", "every": 3600},
+    "storage_retention": {"call": "generations.jobs.apply_storage_retention", "every": 3600},
 }
 for _override in env_list("PERIODIC_JOB_PERIODS", ""):
     _name, _, _period = _override.partition("=")
@@ -326,3 +327,10 @@ WEBHOOK_EVENT_RETENTION_DAYS = env_int("WEBHOOK_EVENT_RETENTION_DAYS", 30)
 # Replicate's Cancel-After for every prediction, in seconds (at least 5); 0 takes each model's and
 # resolution's deadline from the catalog (generations/catalog.py).
 REPLICATE_CANCEL_AFTER = env_int("REPLICATE_CANCEL_AFTER", 0)
+# Storage lifecycle (generations/retention.py), in days after a generation ended; 0 keeps forever.
+# A deletion date is shown to the owner at least STORAGE_EXPIRY_NOTICE_DAYS before it comes.
+INPUT_IMAGE_RETENTION_DAYS = env_int("INPUT_IMAGE_RETENTION_DAYS", 30)
+VIDEO_RETENTION_DAYS = env_int("VIDEO_RETENTION_DAYS", 0)
+STORAGE_EXPIRY_NOTICE_DAYS = env_int("STORAGE_EXPIRY_NOTICE_DAYS", 7)
+# Stored files no row points at are deleted once this old (younger ones may be mid-commit).
+ORPHAN_FILE_GRACE_HOURS = env_int("ORPHAN_FILE_GRACE_HOURS", 24)
