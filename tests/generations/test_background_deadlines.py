@@ -4,11 +4,14 @@ generation fails with a clear reason and is refunded once. The simulator honours
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
 from django.utils.dateparse import parse_datetime
+from pytest_django import Settings
 
 from generations import catalog
 from generations.models import Status
@@ -28,18 +31,27 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def start_simulator(settings):
-    started: list[ReplicateSimulator] = []
+def start_simulator(
+    settings: Settings, simulator_factory: Callable[..., ReplicateSimulator]
+) -> Callable[..., ReplicateSimulator]:
+    """Starts a simulator that sends no webhooks, with these options, and points the app at it."""
 
-    def start(**options) -> ReplicateSimulator:
-        simulator = ReplicateSimulator(frames=4, no_webhooks=True, **options).start()
-        started.append(simulator)
+    def start(**options: Any) -> ReplicateSimulator:
+        simulator = simulator_factory(frames=4, no_webhooks=True, **options)
         configure(settings, base_url=simulator.base_url, webhook_secret=simulator.webhook_secret)
         return simulator
 
-    yield start
-    for simulator in started:
-        simulator.stop()
+    return start
+
+
+def time_to_deadline(prediction: dict[str, Any]) -> timedelta:
+    """From a prediction's creation to its deadline, as Replicate's JSON gives them."""
+    created, deadline = (
+        parse_datetime(prediction["created_at"]),
+        parse_datetime(prediction["deadline"]),
+    )
+    assert created is not None and deadline is not None, prediction
+    return deadline - created
 
 
 def test_every_deadline_leaves_room_for_the_run_and_ends_before_our_own_give_up(settings):
@@ -55,7 +67,7 @@ def test_predictions_are_created_with_the_catalogs_deadline(start_simulator, mak
     run_tasks(max_tasks=1)
     generation.refresh_from_db()
     created = simulator.prediction(generation.prediction_id)
-    deadline = parse_datetime(created["deadline"]) - parse_datetime(created["created_at"])
+    deadline = time_to_deadline(created)
     expected = catalog.get_model("t2v-14B").variant("720p").deadline_seconds
     assert abs(deadline - timedelta(seconds=expected)) < timedelta(seconds=1)
 
@@ -129,5 +141,5 @@ def test_the_simulator_reads_cancel_after_as_replicate_does(header, status, seco
     assert answer.status_code == status, answer.text
     if seconds is not None:
         body = answer.json()
-        deadline = parse_datetime(body["deadline"]) - parse_datetime(body["created_at"])
+        deadline = time_to_deadline(body)
         assert deadline == timedelta(seconds=seconds)

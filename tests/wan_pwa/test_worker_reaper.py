@@ -98,6 +98,7 @@ def test_fresh_submissions_run_before_due_watchdog_checks(db, settings, make_use
     make_due("watch_generation")  # the first generation's check is due ...
     second = submit(make_user())  # ... when another user submits
     next_task = DBTaskResult.objects.ready().first()
+    assert next_task is not None
     assert next_task.task_path == "generations.tasks.submit_prediction"
     assert next_task.args_kwargs["args"] == [second.pk]
     assert tasks.SUBMIT_PRIORITY > tasks.COPY_PRIORITY > tasks.WATCHDOG_PRIORITY
