@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import hashlib
 import hmac
 import itertools
@@ -649,18 +650,19 @@ def counting_sql() -> Iterator[SqlCount]:
             count.commits += bool(WRITE_STATEMENT.match(sql))  # an implicit transaction
         return execute(sql, params, many, context)
 
-    real_commit = connection._commit
+    patched: Any = connection  # _commit is private: django-stubs leaves it out
+    real_commit = patched._commit
 
     def counted_commit() -> Any:
         count.commits += 1
         return real_commit()
 
-    connection._commit = counted_commit  # a measuring tool may patch the instance
+    patched._commit = counted_commit  # a measuring tool may patch the instance
     try:
         with connection.execute_wrapper(wrapper):
             yield count
     finally:
-        del connection._commit
+        del patched._commit
 
 
 def measure(call: Callable[[], Any]) -> SqlCount:
@@ -725,7 +727,7 @@ def measure_all(seed: Seed) -> dict[str, SqlCount]:
         "terminal": measure(terminal),
         "card": measure(lambda: seed.web_client.get(card_url, headers=card_headers)),
         **{
-            f"history-{size}": measure(lambda c=history_client: c.get("/history/"))
+            f"history-{size}": measure(functools.partial(history_client.get, "/history/"))
             for size, history_client in seed.history_clients.items()
         },
     }
@@ -966,7 +968,7 @@ def run_loads(
     for load in loads:
         if load.key == "terminal":
             continue  # every terminal delivery needs a generation of its own; progress warms it
-        requests = []
+        requests: list[tuple[str, str, dict[str, str], str | None]] = []
         for n in range(16):
             headers = {**load.headers, **load.rotate[n % len(load.rotate)]}
             if load.key == "progress":
@@ -1098,7 +1100,7 @@ def preflight(args: argparse.Namespace, modes: list[str]) -> tuple[list[str], di
 
     try:
         with psycopg.connect(f"{args.pg}/postgres", connect_timeout=3) as conn:
-            server = conn.execute("SHOW server_version").fetchone()[0]
+            server = (conn.execute("SHOW server_version").fetchone() or ("unknown",))[0]
     except psycopg.Error as error:
         sys.exit(
             f"PostgreSQL does not answer at {args.pg}: {error}\nStart it, e.g.: "
