@@ -110,7 +110,8 @@ def _multipart_fields(content_type_header: str, body: bytes) -> dict[str, tuple[
             # get_content_type() says text/plain for a part without one; Replicate's default
             # is application/octet-stream, applied by the caller.
             part_type = part.get_content_type() if part.get("content-type") else ""
-            fields[name] = (payload or b"", part.get_filename() or "", part_type)
+            content = payload if isinstance(payload, bytes) else b""
+            fields[name] = (content, part.get_filename() or "", part_type)
     return fields
 
 

@@ -91,8 +91,8 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             self._send_json(error.status, error.body, error.headers, problem=True)
         except Exception:
             logger.exception("%s %s failed", method, url.path)
-            error = ApiError(500, "Internal server error")
-            self._send_json(error.status, error.body, problem=True)
+            internal = ApiError(500, "Internal server error")
+            self._send_json(internal.status, internal.body, problem=True)
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():

@@ -110,6 +110,8 @@ class ReplicateSimulator:
         if self._httpd is None:
             raise RuntimeError("simulator not started")
         host, port = self._httpd.server_address[:2]
+        if not isinstance(host, str):  # an AF_INET/AF_INET6 socket's name is a str
+            raise RuntimeError(f"unexpected server address {host!r}")
         host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 (comparison only)
         return f"http://{host}:{port}"
 

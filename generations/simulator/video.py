@@ -14,6 +14,7 @@ import tempfile
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import av
 from PIL import Image, ImageDraw, ImageFont
@@ -63,11 +64,24 @@ def _encode(pictures: Iterator[Image.Image], width: int, height: int, fps: int) 
         path = Path(directory) / "output.mp4"
         with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
             stream = out.add_stream(encoder, rate=fps, options=options)
+            if not isinstance(stream, av.VideoStream):
+                raise RuntimeError(f"{encoder} is not a video encoder")
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
             for picture in pictures:
                 out.mux(stream.encode(av.VideoFrame.from_image(picture)))
             out.mux(stream.encode())
         return path.read_bytes()
+
+
+class _Shape(NamedTuple):
+    """A disc drifting across the frames."""
+
+    x: float
+    y: float
+    dx: float
+    dy: float
+    r: float
+    fill: tuple[int, int, int]
 
 
 def _prompt_scene(
@@ -81,14 +95,14 @@ def _prompt_scene(
     margin_x, margin_y = width // 4, height // 4
     background = corners.resize((width + margin_x, height + margin_y), Image.Resampling.BILINEAR)
     shapes = [
-        {
-            "x": rng.uniform(0, width),
-            "y": rng.uniform(0, height),
-            "dx": rng.uniform(-1, 1) * width / max(frames, 1) * 0.8,
-            "dy": rng.uniform(-1, 1) * height / max(frames, 1) * 0.8,
-            "r": rng.uniform(0.05, 0.12) * min(width, height),
-            "fill": _colour(rng, 0.9),
-        }
+        _Shape(
+            x=rng.uniform(0, width),
+            y=rng.uniform(0, height),
+            dx=rng.uniform(-1, 1) * width / max(frames, 1) * 0.8,
+            dy=rng.uniform(-1, 1) * height / max(frames, 1) * 0.8,
+            r=rng.uniform(0.05, 0.12) * min(width, height),
+            fill=_colour(rng, 0.9),
+        )
         for _ in range(5)
     ]
     caption, caption_box = _caption(prompt, width, height)
@@ -100,10 +114,10 @@ def _prompt_scene(
         draw = ImageDraw.Draw(picture)
         for shape in shapes:
             # Bounce off the edges so the motion stays inside the frame for any length.
-            x = _bounce(shape["x"] + shape["dx"] * index, width)
-            y = _bounce(shape["y"] + shape["dy"] * index, height)
-            radius = shape["r"]
-            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=shape["fill"])
+            x = _bounce(shape.x + shape.dx * index, width)
+            y = _bounce(shape.y + shape.dy * index, height)
+            radius = shape.r
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=shape.fill)
         draw.rectangle((0, 0, round(width * t), max(height // 120, 2)), fill=(255, 255, 255))
         picture.paste(caption, caption_box, caption)
         yield picture

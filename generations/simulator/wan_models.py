@@ -99,7 +99,12 @@ def invalid_fields(model: WanModel, model_input: Mapping[str, Any]) -> list[dict
         if message := _value_problem(name, spec, model_input[name]):
             problems.append(_problem("invalid", name, message))
     image = model_input.get("image")
-    if model.task == "i2v" and "image" not in missing and (message := image_url_problem(image)):
+    if (
+        model.task == "i2v"
+        and "image" not in missing
+        and isinstance(image, str)  # not missing: a non-blank string
+        and (message := image_url_problem(image))
+    ):
         problems.append(_problem("invalid", "image", message))
     return problems
 
@@ -111,10 +116,11 @@ def _value_problem(name: str, spec: Input, value: Any) -> str | None:
     if spec.choices is not None and value not in spec.choices:
         allowed = ", ".join(f'"{choice}"' for choice in spec.choices)
         return f"{name} must be one of the following: {allowed}"
-    if spec.minimum is not None and value < spec.minimum:
-        return f"{name} must be greater than or equal to {spec.minimum}"
-    if spec.maximum is not None and value > spec.maximum:
-        return f"{name} must be less than or equal to {spec.maximum}"
+    if isinstance(value, int | float):  # the bounds of integer and number inputs
+        if spec.minimum is not None and value < spec.minimum:
+            return f"{name} must be greater than or equal to {spec.minimum}"
+        if spec.maximum is not None and value > spec.maximum:
+            return f"{name} must be less than or equal to {spec.maximum}"
     return None
 
 
