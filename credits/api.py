@@ -1,22 +1,30 @@
-"""REST API for a user's credits: the balance and the ledger. Read-only: credits change only
-through credits.actions."""
+"""REST API for a user's credits: the balance, the ledger, the packs on sale and checkout.
+Credits change only through credits.actions."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from credits.actions import purchasable_packs, start_checkout
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
-from credits.serializers import BalanceSerializer, LedgerEntrySerializer
+from credits.serializers import (
+    BalanceSerializer,
+    CheckoutRequestSerializer,
+    CheckoutSerializer,
+    CreditPackSerializer,
+    LedgerEntrySerializer,
+)
+from credits.views import checkout_urls
 from wan_pwa.api.authentication import authenticated_user
 from wan_pwa.api.pagination import NewestFirstPagination
-from wan_pwa.api.schema import error_responses
+from wan_pwa.api.schema import ErrorSerializer, error_responses
 
 
 class BalanceView(APIView):
@@ -63,3 +71,67 @@ class LedgerView(generics.ListAPIView):
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
+
+
+class CreditPackListView(generics.ListAPIView):
+    serializer_class = CreditPackSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return purchasable_packs()
+
+    @extend_schema(
+        operation_id="credits_packs",
+        summary="Credit packs on sale",
+        description="Buy one with POST /api/v1/credits/checkout/.",
+        responses={200: CreditPackSerializer(many=True), **error_responses(401)},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class CheckoutView(APIView):
+    @extend_schema(
+        operation_id="credits_checkout",
+        summary="Buy a credit pack",
+        description=(
+            "Creates an order and a Stripe Checkout Session for the pack; open `checkout_url` "
+            "to pay. The credits are added when Stripe confirms the payment (watch "
+            "GET /api/v1/credits/)."
+        ),
+        request=CheckoutRequestSerializer,
+        responses={
+            201: CheckoutSerializer,
+            **error_responses(400, 401),
+            503: OpenApiResponse(
+                ErrorSerializer,
+                description="Stripe could not be reached; nothing was charged.",
+                examples=[
+                    OpenApiExample(
+                        "payments_unavailable",
+                        value={
+                            "error": {
+                                "code": "payments_unavailable",
+                                "message": (
+                                    "The payment provider could not be reached. "
+                                    "Nothing was charged; please try again in a minute."
+                                ),
+                            }
+                        },
+                        status_codes=[503],
+                    )
+                ],
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = CheckoutRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        success_url, cancel_url = checkout_urls()
+        order = start_checkout(
+            request.user,
+            data.validated_data["pack_id"],
+            success_url=success_url,
+            cancel_url=cancel_url,
+        )
+        return Response(CheckoutSerializer(order).data, status=201)

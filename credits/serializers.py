@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Model
 from rest_framework import serializers
 
-from credits.models import CreditTransaction
+from credits.models import CreditPack, CreditTransaction, Order
 
 
 class BalanceSerializer(serializers.Serializer):
@@ -33,3 +33,25 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
         extra_kwargs = {"amount": {"help_text": "Signed: positive adds credits, negative takes."}}
+
+
+class CreditPackSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CreditPack
+        fields = ["id", "name", "credits", "price", "currency"]
+        read_only_fields = fields
+        extra_kwargs = {"price": {"help_text": "In the currency's smallest unit (cents)."}}
+
+
+class CheckoutRequestSerializer(serializers.Serializer):
+    pack_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
+class CheckoutSerializer(serializers.ModelSerializer):
+    order_id = serializers.IntegerField(source="pk")
+    checkout_url = serializers.URLField(help_text="Send the buyer here to pay on Stripe.")
+
+    class Meta:
+        model = Order
+        fields = ["order_id", "status", "credits", "amount", "currency", "checkout_url"]
+        read_only_fields = fields

@@ -24,7 +24,7 @@ from django.utils.http import quote_etag, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
-from credits.actions import InsufficientCredits
+from credits.actions import CreditDebtOutstanding, InsufficientCredits
 from generations import actions, catalog, selectors
 from generations.files import zip_stream
 from generations.forms import CreateForm, script_data
@@ -66,7 +66,8 @@ def _go(request: HtmxHttpRequest, url: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    insufficient: InsufficientCredits | None = None
+    # Refusals answered with a link to Billing.
+    insufficient: InsufficientCredits | CreditDebtOutstanding | None = None
     if request.method == "POST":
         form = CreateForm(request.user, request.POST, request.FILES)
         if form.is_valid():
@@ -78,7 +79,7 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
                 ).generation
             except ValidationError as error:
                 form.add_error(None, error)
-            except InsufficientCredits as error:
+            except (InsufficientCredits, CreditDebtOutstanding) as error:
                 insufficient = error
                 form.add_error(None, str(error))
             except DomainError as error:  # a limit, or an idempotency key reused
@@ -93,12 +94,7 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
                 if params.image is not None:
                     params.image.close()
         if insufficient:
-            messages.error(
-                request,
-                f"Not enough credits: this needs {insufficient.needed}, you have "
-                f"{insufficient.available}.",
-                extra_tags="action-billing",
-            )
+            messages.error(request, insufficient.message, extra_tags="action-billing")
         else:
             messages.error(request, "The video was not started: check the highlighted fields.")
         status = 422
@@ -327,7 +323,7 @@ def retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _redirect(request, reverse("detail", args=[pk]))
-    except InsufficientCredits as error:
+    except (InsufficientCredits, CreditDebtOutstanding) as error:
         messages.error(request, str(error), extra_tags="action-billing")
         return _redirect(request, reverse("detail", args=[pk]))
     except DomainError as error:

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from credits.api import BalanceView, LedgerView
+from credits.api import BalanceView, CheckoutView, CreditPackListView, LedgerView
 from generations import catalog
 from generations.api import GenerationViewSet, ModelCatalogView
 from wan_pwa import pwa, views
@@ -23,11 +23,14 @@ api_v1_endpoints = [
         name="credits",
     ),
     path("credits/ledger/", LedgerView.as_view(), name="ledger"),
+    path("credits/packs/", CreditPackListView.as_view(), name="credit-packs"),
+    path("credits/checkout/", CheckoutView.as_view(), name="checkout"),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include("wan_pwa.accounts.urls")),
+    path("settings/billing/", include("credits.urls")),
     path("admin/", admin.site.urls),
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("sw.js", pwa.service_worker, name="service-worker"),

@@ -24,6 +24,8 @@ OPERATIONS = {
     ("/api/v1/models/", "get"),
     ("/api/v1/credits/", "get"),
     ("/api/v1/credits/ledger/", "get"),
+    ("/api/v1/credits/packs/", "get"),
+    ("/api/v1/credits/checkout/", "post"),
 }
 
 

@@ -58,8 +58,17 @@ def deliver_all(sim: StripeSimulator, *types: str) -> list[str]:
     return outcomes
 
 
+PRICES = {100: 500, 500: 2000, 2000: 7000}  # the packs the data migration creates
+
+
 def pack(credits: int = 100) -> CreditPack:
-    return CreditPack.objects.get(credits=credits, currency="usd")
+    """One of the default packs (made again when a transactional test flushed them)."""
+    found, _ = CreditPack.objects.get_or_create(
+        credits=credits,
+        currency="usd",
+        defaults={"name": f"{credits} pack", "price": PRICES[credits]},
+    )
+    return found
 
 
 def checkout(user, credits: int = 100) -> Order:

@@ -1,0 +1,23 @@
+"""Prices in templates: `{% credit_packs as packs %}` (the landing page lists the same rows as
+Billing) and `{{ amount|money:currency }}`."""
+
+from __future__ import annotations
+
+from django import template
+from django.db.models import QuerySet
+
+from credits.actions import purchasable_packs
+from credits.models import CreditPack
+from credits.money import format_money
+
+register = template.Library()
+
+
+@register.simple_tag
+def credit_packs() -> QuerySet[CreditPack]:
+    return purchasable_packs()
+
+
+@register.filter
+def money(amount: int, currency: str) -> str:
+    return format_money(amount, currency)

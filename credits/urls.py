@@ -1,0 +1,13 @@
+"""Billing, mounted under /settings/billing/ by wan_pwa.urls."""
+
+from django.urls import path
+
+from credits import views
+
+urlpatterns = [
+    path("", views.billing, name="billing"),
+    path("checkout/", views.checkout, name="billing-checkout"),
+    path("orders/<int:pk>/success/", views.success, name="billing-success"),
+    path("orders/<int:pk>/cancel/", views.cancel, name="billing-cancel"),
+    path("orders/<int:pk>/receipt/", views.receipt, name="billing-receipt"),
+]

@@ -1,0 +1,84 @@
+"""Billing pages: the packs on offer, checkout, the pages Stripe sends the buyer back to, and
+the order list with receipts. Credits are never granted here: only the signed webhook does."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
+
+from credits.actions import purchasable_packs, start_checkout
+from credits.models import CreditBalance, Order, OrderStatus
+from wan_pwa.errors import DomainError
+
+ORDERS_SHOWN = 50
+
+
+def checkout_urls() -> tuple[str, str]:
+    """Where Stripe sends the buyer back; `{order_id}` is filled in by start_checkout and
+    `{CHECKOUT_SESSION_ID}` by Stripe."""
+    orders = settings.SITE_URL + reverse("billing") + "orders/{order_id}/"
+    return orders + "success/?session_id={CHECKOUT_SESSION_ID}", orders + "cancel/"
+
+
+def _billing(request: HttpRequest, *, error: DomainError | None = None) -> HttpResponse:
+    context = {
+        "packs": purchasable_packs(),
+        "orders": request.user.orders.select_related("pack")[:ORDERS_SHOWN],
+        "debt": CreditBalance.objects.filter(user_id=request.user.pk)
+        .values_list("debt", flat=True)
+        .first()
+        or 0,
+        "error": error,
+    }
+    return render(request, "credits/billing.html", context, status=error.status if error else 200)
+
+
+@login_required
+@require_safe
+def billing(request: HttpRequest) -> HttpResponse:
+    return _billing(request)
+
+
+@login_required
+@require_POST
+def checkout(request: HttpRequest) -> HttpResponse:
+    success_url, cancel_url = checkout_urls()
+    try:
+        order = start_checkout(
+            request.user,
+            request.POST.get("pack", ""),
+            success_url=success_url,
+            cancel_url=cancel_url,
+        )
+    except DomainError as error:  # an unknown pack, or Stripe unreachable: nothing charged
+        return _billing(request, error=error)
+    return redirect(order.checkout_url)
+
+
+@login_required
+@require_safe
+@vary_on_headers("HX-Request")
+def success(request: HttpRequest, pk: int) -> HttpResponse:
+    """Says the payment is being confirmed and polls (htmx) until the webhook has credited it."""
+    order = get_object_or_404(Order, pk=pk, user=request.user)
+    template = "credits/success.html#status" if request.htmx else "credits/success.html"
+    return render(request, template, {"order": order, "paid": order.status == OrderStatus.PAID})
+
+
+@login_required
+@require_safe
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(Order, pk=pk, user=request.user)
+    return render(request, "credits/cancel.html", {"order": order})
+
+
+@login_required
+@require_safe
+def receipt(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(Order, pk=pk, user=request.user, status=OrderStatus.PAID)
+    return render(request, "credits/receipt.html", {"order": order})
