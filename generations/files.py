@@ -2,7 +2,8 @@
 
 Media is never served from a public URL: every file goes through an ownership (or share token)
 check here. Videos answer HTTP Range requests so `<video>` can seek, and several videos download
-as one ZIP that is streamed while it is written, never held in memory.
+as one ZIP that is streamed while it is written, never held in memory. From object storage, a
+checked request is redirected to a short-lived presigned URL instead (see presigned.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from django.http import (
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
 
-from generations import selectors
+from generations import presigned, selectors
 from generations.models import Generation
 from wan_pwa.http import AuthenticatedHttpRequest
 
@@ -88,6 +89,8 @@ def file_response(
     name = stored.name
     if not name:  # an empty file field
         raise Http404("No such file.")
+    if redirect := presigned.presigned_redirect(stored, attachment_name=attachment_name):
+        return redirect
     try:
         size = stored.storage.size(name)
         handle = stored.storage.open(name, "rb")
