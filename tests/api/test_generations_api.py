@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,6 +16,9 @@ from generations.models import Generation, Status
 from tests.api.payloads import T2V
 from tests.factories import PROMPT, api_client, make_generation, png_bytes, set_credits
 
+if TYPE_CHECKING:  # what the API client answers, named in the DRF stubs only
+    from rest_framework.response import _MonkeyPatchedResponse as ApiResponse
+
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/generations/"
@@ -25,7 +28,7 @@ def detail(generation_id: int, suffix: str = "") -> str:
     return f"{URL}{generation_id}/{suffix}"
 
 
-def error_of(response) -> dict:
+def error_of(response: ApiResponse) -> dict[str, Any]:
     body = response.json()
     assert set(body) == {"error"}, body
     return body["error"]

@@ -8,9 +8,12 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import redis
+from pytest_django import Settings
 from rest_framework.test import APIClient
 
 from credits.selectors import balance_of
@@ -18,6 +21,10 @@ from generations.models import DailySpend, Generation
 from tests.api.payloads import T2V
 from tests.concurrency.threads import race
 from tests.factories import api_client
+from wan_pwa.accounts.models import User
+
+if TYPE_CHECKING:  # what the API client answers, named in the DRF stubs only
+    from rest_framework.response import _MonkeyPatchedResponse as ApiResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +33,7 @@ REDIS = shutil.which("redis-server")
 
 
 @pytest.fixture(scope="session")
-def redis_url():
+def redis_url() -> Iterator[str]:
     """A throw-away Redis on 127.0.0.1, for the REDIS_URL flavour of the shared cache."""
     if REDIS is None:
         pytest.skip("redis-server is not installed")
@@ -53,7 +60,7 @@ def redis_url():
 
 
 @pytest.fixture(params=["database", "redis"])
-def spend_counter(request, settings):
+def spend_counter(request: pytest.FixtureRequest, settings: Settings) -> str:
     """Runs a test against each home the daily budget can have: the database, or Redis when
     REDIS_URL is set."""
     settings.REDIS_URL = ""
@@ -69,14 +76,14 @@ def lose_the_counter(kind: str, redis_url: str) -> None:
 
 
 @pytest.fixture
-def limits(settings):
+def limits(settings: Settings) -> Settings:
     settings.API_SUBMISSIONS_PER_MINUTE = 1000
     settings.MAX_IN_FLIGHT_PER_USER = 1000
     settings.DAILY_CREDIT_SPEND_CAP = 100_000
     return settings
 
 
-def submit(client: APIClient, **headers):
+def submit(client: APIClient, **headers: Any) -> ApiResponse:
     return client.post(URL, T2V, format="json", **headers)
 
 
@@ -209,7 +216,7 @@ def test_with_redis_concurrent_submissions_of_many_users_fit_the_daily_budget_ex
     redis.Redis.from_url(redis_url).flushdb()
     limits.DAILY_CREDIT_SPEND_CAP = 25  # five 1.3B generations of 5 credits
 
-    def submit_as(user):
+    def submit_as(user: User) -> Callable[[], int]:
         def run() -> int:
             client = api_client(user=user)
             return submit(client).status_code

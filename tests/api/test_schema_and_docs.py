@@ -7,6 +7,7 @@ import re
 import pytest
 from django.contrib.staticfiles import finders
 from drf_spectacular.validation import validate_schema
+from pytest_django import DjangoDbBlocker
 from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ OPERATIONS = {
 
 
 @pytest.fixture(scope="module")
-def schema(django_db_blocker) -> dict:
+def schema(django_db_blocker: DjangoDbBlocker) -> dict:
     with django_db_blocker.unblock():
         response = APIClient().get("/api/schema/", {"format": "json"})
     assert response.status_code == 200

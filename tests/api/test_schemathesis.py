@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 
 import pytest
 import schemathesis
@@ -18,7 +19,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
-from schemathesis import GenerationMode
+from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Err
 from schemathesis.specs.openapi.checks import (
@@ -34,6 +35,7 @@ from credits.actions import add_credits
 from generations.models import Status
 from tests.credits.stripe_support import stripe_sim  # noqa: F401 (checkout pays on it)
 from tests.factories import make_generation
+from wan_pwa.accounts.models import User
 from wan_pwa.wsgi import application
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +57,7 @@ CHECKS = {
 
 
 @pytest.fixture
-def wsgi_in_test_transaction():
+def wsgi_in_test_transaction() -> Iterator[None]:
     """The WSGI handler closes the database connection after each request, which would end the
     test's transaction; Django's own test client disconnects the same signals."""
     request_started.disconnect(close_old_connections)
@@ -66,7 +68,7 @@ def wsgi_in_test_transaction():
 
 
 @pytest.fixture
-def known_generations(user, other_user):
+def known_generations(user: User, other_user: User) -> Callable[[], list[int]]:
     """Fresh ids worth hitting besides random ones, for each operation (an earlier one may have
     deleted or canceled them): the user's generations in each state, and someone else's."""
 
@@ -81,7 +83,13 @@ def known_generations(user, other_user):
     return make
 
 
-def fuzz(strategy, examples: int, checks: list, auth: dict, statuses: Counter) -> None:
+def fuzz(
+    strategy: st.SearchStrategy[Case],
+    examples: int,
+    checks: list,
+    auth: dict,
+    statuses: Counter,
+) -> None:
     """Runs up to `examples` cases; Hypothesis shrinks and raises the first failure."""
 
     @given(case=strategy)
@@ -92,7 +100,7 @@ def fuzz(strategy, examples: int, checks: list, auth: dict, statuses: Counter) -
         derandomize=True,  # the same cases on every run: CI failures reproduce locally
         suppress_health_check=list(HealthCheck),
     )
-    def run(case) -> None:
+    def run(case: Case) -> None:
         response = case.call_and_validate(headers=auth, checks=checks)
         statuses[response.status_code] += 1
 

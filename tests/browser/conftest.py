@@ -26,7 +26,7 @@ from tests.generations.lifecycle_helpers import task_worker
 
 
 @pytest.fixture(scope="module")
-def playwright(django_db_setup) -> Iterator[Playwright]:
+def playwright(django_db_setup: None) -> Iterator[Playwright]:
     """Playwright for one test module. Its sync API keeps an event loop running on the main
     thread while it lives, which Django takes for async code; the ORM calls the tests make
     there are plain synchronous code, so Django is told to allow them for that time only."""

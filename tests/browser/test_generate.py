@@ -6,7 +6,7 @@ import base64
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from credits.selectors import balance_of
 from generations.models import Generation, Status
@@ -28,11 +28,11 @@ def sign_up(page: Page, username: str) -> None:
     page.wait_for_url("**/create/")
 
 
-def newest_card(page: Page):
+def newest_card(page: Page) -> Locator:
     return page.get_by_test_id("generation-card").first
 
 
-def expect_video_plays(page: Page, video) -> None:
+def expect_video_plays(page: Page, video: Locator) -> None:
     """The video element has loaded real media: Chromium reports its duration."""
     expect(video).to_be_visible()
     video.evaluate("v => { v.muted = true; return v.play(); }")
@@ -172,7 +172,7 @@ def test_a_submission_lost_on_the_network_offers_retry_and_makes_one_video(page:
     log_in(page, "gus")
     page.get_by_label("Prompt", exact=True).fill("Snow falling on a quiet mountain village")
 
-    def drop_posts(route):
+    def drop_posts(route: Route) -> None:
         if route.request.method == "POST":
             route.abort("connectionreset")
         else:

@@ -10,28 +10,37 @@ import io
 import json
 import secrets
 import time
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import av
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.test import Client
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from PIL import Image
+from pytest_django import Settings
 
 from credits.models import CreditTransaction, TransactionType
 from generations.actions import GenerationParams, check_submit_generation
 from generations.models import Generation
 from generations.replicate import predictions
 from tests.factories import PROMPT
+from wan_pwa.accounts.models import User
+
+if TYPE_CHECKING:  # what the test client answers, named in django-stubs only
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"lifecycle-tests-signing-key").decode()
 REPLICATE = "https://replicate.test"
 SAFETY_LIMIT = 200
 
 
-def configure(settings, *, base_url: str = REPLICATE, webhook_secret: str = WEBHOOK_SECRET) -> None:
+def configure(
+    settings: Settings, *, base_url: str = REPLICATE, webhook_secret: str = WEBHOOK_SECRET
+) -> None:
     """Replicate at `base_url`, and no waiting between retries."""
     settings.REPLICATE_BASE_URL = base_url
     settings.REPLICATE_API_TOKEN = "test"
@@ -41,7 +50,9 @@ def configure(settings, *, base_url: str = REPLICATE, webhook_secret: str = WEBH
     settings.OUTPUT_COPY_RETRY_DELAY = 0
 
 
-def submit(user, prompt: str = PROMPT, *, idempotency_key: str | None = None, **params: Any):
+def submit(
+    user: User, prompt: str = PROMPT, *, idempotency_key: str | None = None, **params: Any
+) -> Generation:
     """A generation through the real submit action (t2v-1.3B 480p unless told otherwise)."""
     params.setdefault("model_key", "t2v-1.3B")
     params.setdefault("resolution", "480p")
@@ -116,25 +127,30 @@ def sign(
     }
 
 
-def post_webhook(client, generation: Generation | int, prediction: dict[str, Any], **sign_options):
+def post_webhook(
+    client: Client, generation: Generation | int, prediction: dict[str, Any], **sign_options: Any
+) -> TestResponse:
     body = json.dumps(prediction).encode()
     return post_webhook_body(client, generation, body, sign(body, **sign_options))
 
 
 def post_webhook_body(
-    client, generation: Generation | int, body: bytes, headers: dict[str, str] | None = None
-):
+    client: Client, generation: Generation | int, body: bytes, headers: dict[str, str] | None = None
+) -> TestResponse:
     """Any body to our webhook endpoint, with its signature unless other headers are given."""
     generation_id = generation if isinstance(generation, int) else generation.pk
+    extra: dict[str, Any] = sign(body) if headers is None else headers
     return client.post(
         f"/api/webhooks/replicate?generation={generation_id}",
         data=body,
         content_type="application/json",
-        **(sign(body) if headers is None else headers),
+        **extra,
     )
 
 
-def prediction(prediction_id: str = "pred-1", status: str = "starting", **fields: Any) -> dict:
+def prediction(
+    prediction_id: str = "pred-1", status: str = "starting", **fields: Any
+) -> dict[str, Any]:
     """A prediction object shaped like Replicate's (the body of its webhooks)."""
     return {
         "id": prediction_id,
@@ -152,7 +168,9 @@ def prediction(prediction_id: str = "pred-1", status: str = "starting", **fields
     }
 
 
-def update(prediction_id: str = "pred-1", status: str = "starting", **fields: Any):
+def update(
+    prediction_id: str = "pred-1", status: str = "starting", **fields: Any
+) -> predictions.PredictionUpdate:
     """The same prediction as the actions see it."""
     return predictions.parse(prediction(prediction_id, status, **fields))
 
@@ -184,6 +202,13 @@ def tiny_mp4(frames: int = 4, size: tuple[int, int] = (64, 48)) -> bytes:
             container.mux(stream.encode(av.VideoFrame.from_image(image)))
         container.mux(stream.encode())
     return buffer.getvalue()
+
+
+def stored_files(media_root: Path) -> list[str]:
+    """The files under `media_root`, relative to it, sorted."""
+    return sorted(
+        str(path.relative_to(media_root)) for path in media_root.rglob("*") if path.is_file()
+    )
 
 
 def png(size: tuple[int, int] = (128, 96), *, noise: bool = False) -> SimpleUploadedFile:

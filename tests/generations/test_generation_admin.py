@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from credits.models import CreditTransaction
@@ -17,18 +20,15 @@ from tests.generations.lifecycle_helpers import (
 )
 from webhooks.models import WebhookEvent
 
+if TYPE_CHECKING:  # what the test client answers, named in django-stubs only
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
 pytestmark = pytest.mark.usefixtures("replicate_settings")
 
 CHANGELIST = reverse("admin:generations_generation_changelist")
 
 
-@pytest.fixture
-def staff_client(client, make_user):
-    client.force_login(make_user("root", is_staff=True, is_superuser=True))
-    return client
-
-
-def act(client, action: str, *generations: Generation):
+def act(client: Client, action: str, *generations: Generation) -> TestResponse:
     return client.post(
         CHANGELIST,
         {"action": action, "_selected_action": [g.pk for g in generations]},

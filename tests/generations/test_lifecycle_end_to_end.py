@@ -12,6 +12,8 @@ import av
 import httpx
 import pytest
 from django.utils import timezone
+from pytest_django import Settings
+from pytest_django.live_server_helper import LiveServer
 
 from credits.selectors import balance_of
 from generations.actions import (
@@ -22,6 +24,7 @@ from generations.actions import (
 from generations.models import Generation, Status
 from generations.replicate import submission
 from generations.replicate.predictions import PredictionUpdate
+from generations.simulator import ReplicateSimulator
 from generations.tasks import watch_generation
 from tests.generations.lifecycle_helpers import (
     assert_refunded_once,
@@ -40,7 +43,11 @@ WAIT_SECONDS = 15
 
 
 @pytest.fixture
-def sim(simulator_factory, live_server, settings):
+def sim(
+    simulator_factory: Callable[..., ReplicateSimulator],
+    live_server: LiveServer,
+    settings: Settings,
+) -> ReplicateSimulator:
     simulator = simulator_factory()
     configure(settings, base_url=simulator.base_url, webhook_secret=simulator.webhook_secret)
     settings.SITE_URL = live_server.url

@@ -19,16 +19,18 @@ from generations.actions import (
     mark_failed,
     store_output,
 )
-from generations.models import Status
+from generations.models import Generation, Status
 from tests.fixtures.fake_replicate import ReplicateAPI
 from tests.generations.lifecycle_helpers import (
     refunds_of,
     run_tasks,
     scheduled_tasks,
+    stored_files,
     submit,
     tiny_mp4,
     update,
 )
+from wan_pwa.accounts.models import User
 
 pytestmark = pytest.mark.usefixtures("replicate_settings")
 
@@ -43,18 +45,12 @@ def delivery(replicate_api: ReplicateAPI) -> respx.Route:
 
 
 @pytest.fixture
-def finished(user):
+def finished(user: User) -> Generation:
     """A generation Replicate reports succeeded, its copy enqueued."""
     generation = submit(user)
     apply_prediction_update(generation.pk, update("p-1", "processing"))
     apply_prediction_update(generation.pk, update("p-1", "succeeded", output=VIDEO_URL))
     return generation
-
-
-def stored_files(media_root) -> list[str]:
-    return sorted(
-        str(path.relative_to(media_root)) for path in media_root.rglob("*") if path.is_file()
-    )
 
 
 def test_the_video_and_a_poster_are_stored_then_the_generation_succeeds(

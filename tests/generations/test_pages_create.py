@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,7 +21,7 @@ from tests.pages import HX, found
 pytestmark = pytest.mark.django_db
 
 
-def form_data(**overrides) -> dict:
+def form_data(**overrides: Any) -> dict[str, Any]:
     data = {
         "kind": "t2v",
         "model_key": "t2v-14B",
@@ -35,7 +36,7 @@ def form_data(**overrides) -> dict:
     return data
 
 
-def i2v_data(image, **overrides) -> dict:
+def i2v_data(image: SimpleUploadedFile | str, **overrides: Any) -> dict[str, Any]:
     return form_data(kind="i2v", model_key="i2v-14B", image=image, **overrides)
 
 

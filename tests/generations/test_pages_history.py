@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -18,6 +19,7 @@ from generations.models import Generation, Status
 from tests.factories import VIDEO_BYTES, make_generation, set_credits
 from tests.generations.lifecycle_helpers import update
 from tests.pages import HX, found
+from wan_pwa.accounts.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -175,7 +177,7 @@ def test_pagination_keeps_the_filters(logged_in, user):
     assert logged_in.get(reverse("history") + "?page=99&per_page=7").status_code == 200
 
 
-def history_queries(client, user, count: int) -> int:
+def history_queries(client: Client, user: User, count: int) -> int:
     Generation.objects.filter(user=user).delete()
     statuses = [Status.SUCCEEDED, Status.FAILED, Status.PROCESSING, Status.CANCELED]
     for index in range(count):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -17,17 +18,18 @@ from tests.generations.lifecycle_helpers import (
     refunds_of,
     submit,
 )
+from wan_pwa.accounts.models import User
 
 pytestmark = pytest.mark.usefixtures("replicate_settings")
 
 
-def run(*args) -> str:
+def run(*args: str) -> str:
     out = StringIO()
     call_command(*args, stdout=out, stderr=out)
     return out.getvalue()
 
 
-def ended(user, status: Status, **fields) -> Generation:
+def ended(user: User, status: Status, **fields: Any) -> Generation:
     """A generation that ended without its refund (as after a bug or a crash mid-way)."""
     generation = submit(user)
     if status == Status.SUCCEEDED:

@@ -8,6 +8,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from django.utils import timezone
+from pytest_django import Settings
 
 from credits.selectors import balance_of
 from generations.actions import cancel_generation
@@ -31,7 +32,7 @@ CREATE = "/v1/models/wan-video/wan-2.1-1.3b/predictions"
 
 
 @pytest.fixture(autouse=True)
-def site_url(settings):
+def site_url(settings: Settings) -> None:
     settings.SITE_URL = "https://wan.example"
 
 
@@ -221,7 +222,7 @@ def test_a_prediction_created_for_a_generation_canceled_meanwhile_is_canceled(us
         200, json=prediction("p-late", "canceled")
     )
 
-    def cancel_while_creating(request):
+    def cancel_while_creating(request: httpx.Request) -> httpx.Response:
         Generation.objects.filter(pk=generation.pk).update(status=Status.CANCELED)
         return created("p-late")
 

@@ -15,14 +15,11 @@ from tests.factories import set_credits
 from tests.generations.lifecycle_helpers import (
     png,
     scheduled_tasks,
+    stored_files,
     submit,
 )
 
 pytestmark = pytest.mark.usefixtures("replicate_settings")
-
-
-def stored_files(media_root) -> list:
-    return [path for path in media_root.rglob("*") if path.is_file()]
 
 
 def test_a_submission_is_charged_queued_and_handed_to_the_worker(user, assert_audit_clean):

@@ -11,6 +11,7 @@ import pytest
 import respx
 from django.core.management import call_command
 from django.utils import timezone
+from pytest_django import Settings
 
 from generations.actions import apply_prediction_update, begin_submit_attempt
 from generations.models import Generation, Status
@@ -28,6 +29,7 @@ from tests.generations.lifecycle_helpers import (
     tiny_mp4,
     update,
 )
+from wan_pwa.accounts.models import User
 
 pytestmark = pytest.mark.usefixtures("replicate_settings")
 
@@ -41,12 +43,12 @@ def cancels(replicate_api: ReplicateAPI) -> respx.Route:
 
 
 @pytest.fixture(autouse=True)
-def watchdog_delays(settings):
+def watchdog_delays(settings: Settings) -> None:
     settings.WATCHDOG_FIRST_DELAY = 60
     settings.WATCHDOG_MAX_DELAY = 300
 
 
-def running(user, prediction_id: str = "p-1") -> Generation:
+def running(user: User, prediction_id: str = "p-1") -> Generation:
     """A generation Replicate accepted; its webhooks never come."""
     generation = submit(user)
     begin_submit_attempt(generation.pk)

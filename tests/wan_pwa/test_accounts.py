@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -9,6 +11,7 @@ from django.urls import reverse
 
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
+from wan_pwa.accounts.models import User
 from wan_pwa.accounts.signals import user_created
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +110,7 @@ def test_users_made_by_createsuperuser_also_get_an_account(db):
 
 
 def test_a_user_is_not_created_when_a_receiver_of_user_created_fails(db):
-    def refuse(sender, user, **kwargs):
+    def refuse(sender: object, user: User, **kwargs: Any) -> None:
         raise RuntimeError("cannot open the account")
 
     user_created.connect(refuse, dispatch_uid="test.refuse")

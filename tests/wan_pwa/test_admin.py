@@ -12,14 +12,6 @@ from wan_pwa.accounts.api_keys import create_api_key, find_active_key
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client, django_user_model):
-    admin = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-123-456-x")
-    client.force_login(admin)
-    client.admin = admin
-    return client
-
-
 def test_user_list_shows_balances(staff_client, user):
     response = staff_client.get(reverse("admin:wan_pwa_user_changelist"))
     assert response.status_code == 200
@@ -47,7 +39,9 @@ def test_ledger_admin_allows_no_add_change_or_delete(staff_client, user):
     assert CreditTransaction.objects.get(pk=row.pk).amount == 100
 
 
-def test_grant_action_goes_through_the_ledger_and_records_the_staff_member(staff_client, user):
+def test_grant_action_goes_through_the_ledger_and_records_the_staff_member(
+    staff_client, staff, user
+):
     url = reverse("admin:wan_pwa_user_changelist")
     form = staff_client.post(url, {"action": "grant_credits", "_selected_action": [user.pk]})
     assert "Grant or adjust credits" in form.content.decode()
@@ -67,7 +61,7 @@ def test_grant_action_goes_through_the_ledger_and_records_the_staff_member(staff
         -30,
         "adjustment",
         "chargeback",
-        staff_client.admin,
+        staff,
     )
     assert balance_of(user) == 70
 

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+from pytest_django import Settings
 
 from generations import tasks
 from tests.generations.lifecycle_helpers import configure, make_due, submit
@@ -17,7 +18,7 @@ from wan_pwa.background.models import PeriodicJobRun, WorkerHeartbeat
 
 
 @pytest.fixture(autouse=True)
-def short_lease(settings):
+def short_lease(settings: Settings) -> None:
     settings.WORKER_LEASE = 30
     settings.TASK_MAX_CLAIMS = 3
 

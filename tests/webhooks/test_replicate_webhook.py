@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from pytest_django import Settings
 
 from credits.selectors import balance_of
 from generations.actions import UpdateOutcome
@@ -25,6 +26,7 @@ from tests.generations.lifecycle_helpers import (
     sign,
     submit,
 )
+from wan_pwa.accounts.models import User
 from webhooks.checks import webhook_secret_is_usable
 from webhooks.models import WebhookEvent
 
@@ -36,7 +38,7 @@ VIDEO_URL = "https://replicate.delivery/abc/output.mp4"
 
 
 @pytest.fixture
-def generation(user):
+def generation(user: User) -> Generation:
     return submit(user)
 
 
@@ -254,7 +256,7 @@ def test_a_webhook_for_an_unknown_generation_is_acknowledged_and_logged(client, 
     assert event.generation is None
 
 
-def fetched_secret_setup(settings) -> None:
+def fetched_secret_setup(settings: Settings) -> None:
     """No configured secret, and an empty cache to keep the fetched one in."""
     settings.REPLICATE_WEBHOOK_SECRET = ""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -266,9 +268,8 @@ def fetched_secret_setup(settings) -> None:
 BODY = json.dumps(prediction("p-1", "failed")).encode()
 
 
-def _headers(**changes):
-    headers = sign(BODY)
-    headers.update(changes)
+def _headers(**changes: str | None) -> dict[str, str]:
+    headers: dict[str, str | None] = {**sign(BODY), **changes}
     return {name: value for name, value in headers.items() if value is not None}
 
 
