@@ -3,6 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 SIMULATOR_PORT ?= 8001
+STRIPE_SIMULATOR_PORT ?= 8002
 LOCAL_PG := postgres://postgres@127.0.0.1:5432/wan_pwa
 
 .PHONY: install run test lint chromium
@@ -19,7 +20,7 @@ run: install
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py createcachetable
 	DEBUG=$${DEBUG:-true} $(PY) manage.py create_demo_user
-	DEBUG=$${DEBUG:-true} $(PY) manage.py run_local --port $(PORT) --simulator-port $(SIMULATOR_PORT)
+	DEBUG=$${DEBUG:-true} $(PY) manage.py run_local --port $(PORT) --simulator-port $(SIMULATOR_PORT) --stripe-simulator-port $(STRIPE_SIMULATOR_PORT)
 
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)

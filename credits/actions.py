@@ -422,3 +422,19 @@ def _pay_debts(balance: CreditBalance, *, paid_by: Order) -> None:
             order=order,
             description=f"Order #{order.pk}: debt paid by order #{paid_by.pk}",
         )
+
+
+def request_refund(order: Order) -> str:
+    """Asks Stripe to refund what is left of a paid order (staff's admin action); the credits
+    are taken back when Stripe's charge.refunded webhook arrives. Returns the refund id."""
+    if order.status != OrderStatus.PAID or not order.payment_intent_id:
+        raise CreditError(f"Order #{order.pk} is not paid, so there is nothing to refund.")
+    left = order.amount - order.amount_refunded
+    if left <= 0:
+        raise CreditError(f"Order #{order.pk} is already refunded in full.")
+    return stripe_gateway.refund_payment(
+        payment_intent=order.payment_intent_id,
+        amount=left,
+        # The same order state gives the same key: two clicks at once make one refund.
+        idempotency_key=f"wan-refund-order-{order.pk}-after-{order.amount_refunded}",
+    )

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from credits.actions import GRANT_TYPES, CreditError, add_credits
-from credits.models import CreditTransaction, TransactionType
+from credits.actions import GRANT_TYPES, CreditError, add_credits, request_refund
+from credits.models import CreditPack, CreditTransaction, Order, TransactionType
+from credits.money import format_money
+from credits.stripe_gateway import PaymentsUnavailable
 from wan_pwa.accounts.admin import UserAdmin
 from wan_pwa.accounts.models import User
 
@@ -35,6 +38,7 @@ class CreditTransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "amount",
         "balance_after",
         "generation",
+        "order",
         "description",
         "created_by",
     )
@@ -82,21 +86,120 @@ class GrantCreditsForm(forms.Form):
         return amount
 
 
+@admin.register(CreditPack)
+class CreditPackAdmin(admin.ModelAdmin):
+    list_display = ("name", "credits", "price_display", "active", "position")
+    list_editable = ("active", "position")
+    list_filter = ("active", "currency")
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, str]:
+        return {"currency": settings.BILLING_CURRENCY}
+
+    @admin.display(description="Price", ordering="price")
+    def price_display(self, pack: CreditPack) -> str:
+        return format_money(pack.price, pack.currency)
+
+
+class OrderReadOnly(ReadOnlyAdminMixin):
+    """Orders change only through Stripe's webhooks and the actions."""
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_display(self, order: Order) -> str:
+        return format_money(order.amount, order.currency)
+
+    @admin.display(description="Refunded", ordering="amount_refunded")
+    def refunded_display(self, order: Order) -> str:
+        return format_money(order.amount_refunded, order.currency) if order.amount_refunded else ""
+
+
+class OrderLedgerInline(CreditTransactionInline):
+    fk_name = "order"
+    verbose_name_plural = "Ledger rows of this order: its grant, clawbacks and returns"
+
+
+@admin.register(Order)
+class OrderAdmin(OrderReadOnly, admin.ModelAdmin):
+    list_display = (
+        "id",
+        "created_at",
+        "user",
+        "credits",
+        "amount_display",
+        "status",
+        "refunded_display",
+        "dispute_status",
+        "debt",
+    )
+    list_filter = ("status", "dispute_status", "currency", "created_at")
+    search_fields = (
+        "user__username",
+        "user__email",
+        "=checkout_session_id",
+        "=payment_intent_id",
+    )
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in Order._meta.fields] + ["debt"]
+    inlines = [OrderLedgerInline]
+    actions = ["refund"]
+
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("credits.change_order")
+
+    @admin.action(
+        description="Refund on Stripe (the webhook takes the credits back)", permissions=["refund"]
+    )
+    def refund(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        for order in queryset:
+            try:
+                refund_id = request_refund(order)
+            except (CreditError, PaymentsUnavailable) as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"Order #{order.pk}: Stripe refund {refund_id} requested."
+                )
+
+
+class OrderInline(OrderReadOnly, admin.TabularInline):
+    model = Order
+    fields = (
+        "created_at",
+        "credits",
+        "amount_display",
+        "status",
+        "refunded_display",
+        "dispute_status",
+        "debt",
+    )
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    show_change_link = True
+    verbose_name_plural = "Orders (newest first)"
+
+
 class UserWithCreditsAdmin(UserAdmin):
     """The accounts' user admin plus what credits knows of a user: the balance, the read-only
     ledger and the grant action. Accounts import no app, so credits extends their admin."""
 
-    list_display = ("username", "email", "balance", "is_staff", "is_active", "date_joined")
+    list_display = ("username", "email", "balance", "debt", "is_staff", "is_active", "date_joined")
     list_select_related = ("credit_balance",)
     actions = ["grant_credits"]
 
     def get_inlines(self, request: HttpRequest, obj: User | None) -> list[type]:
-        return [CreditTransactionInline] if obj else []  # a user being added has no ledger yet
+        # A user being added has no ledger or orders yet.
+        return [OrderInline, CreditTransactionInline] if obj else []
 
     @admin.display(description="Credits", ordering="credit_balance__balance")
     def balance(self, user: User) -> int:
         balance = getattr(user, "credit_balance", None)
         return balance.balance if balance else 0
+
+    @admin.display(description="Debt", ordering="credit_balance__debt")
+    def debt(self, user: User) -> int:
+        balance = getattr(user, "credit_balance", None)
+        return balance.debt if balance else 0
 
     @admin.action(description="Grant or adjust credits of the selected users")
     def grant_credits(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:

@@ -5,4 +5,7 @@ class CreditsConfig(AppConfig):
     name = "credits"
 
     def ready(self) -> None:
-        from credits import receivers  # noqa: F401  (connects them to the accounts' signals)
+        from credits import (
+            checks,  # noqa: F401  (registers the payments deploy check)
+            receivers,  # noqa: F401  (connects them to the accounts' signals)
+        )

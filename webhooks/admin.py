@@ -7,8 +7,17 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from webhooks.actions import reprocess_webhook_event
-from webhooks.models import WebhookEvent
+from webhooks.actions import reprocess_stripe_event, reprocess_webhook_event
+from webhooks.models import StripeEvent, WebhookEvent
+
+
+def pretty_json(payload: object) -> str:
+    return format_html("<pre>{}</pre>", json.dumps(payload, indent=2, sort_keys=True))
+
+
+def outcomes_summary(outcomes: list[str]) -> str:
+    counts = ", ".join(f"{outcomes.count(o)} {o}" for o in sorted(set(outcomes)))
+    return f"Processed {len(outcomes)} event(s) again: {counts}."
 
 
 @admin.register(WebhookEvent)
@@ -47,7 +56,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="Payload")
     def formatted_payload(self, event: WebhookEvent) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(event.payload, indent=2, sort_keys=True))
+        return pretty_json(event.payload)
 
     def has_process_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("webhooks.change_webhookevent")
@@ -55,5 +64,52 @@ class WebhookEventAdmin(admin.ModelAdmin):
     @admin.action(description="Process again", permissions=["process"])
     def process_again(self, request: HttpRequest, queryset: QuerySet) -> None:
         outcomes = [reprocess_webhook_event(event) for event in queryset.order_by("received_at")]
-        summary = ", ".join(f"{outcomes.count(o)} {o}" for o in sorted(set(outcomes)))
-        self.message_user(request, f"Processed {len(outcomes)} event(s) again: {summary}.")
+        self.message_user(request, outcomes_summary(outcomes))
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "event_id", "type", "order", "outcome", "livemode")
+    list_filter = ("type", "outcome", "livemode", "received_at")
+    search_fields = (
+        "=event_id",
+        "=object_id",
+        "=payment_intent",
+        "=order__id",
+        "order__user__username",
+    )
+    list_select_related = ("order",)
+    date_hierarchy = "received_at"
+    show_full_result_count = False
+    fields = (
+        "event_id",
+        "type",
+        "created",
+        "received_at",
+        "object_id",
+        "payment_intent",
+        "order",
+        "outcome",
+        "livemode",
+        "formatted_payload",
+    )
+    readonly_fields = fields
+    actions = ["process_again"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Payload")
+    def formatted_payload(self, event: StripeEvent) -> str:
+        return pretty_json(event.payload)
+
+    def has_process_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("webhooks.change_stripeevent")
+
+    @admin.action(description="Process again", permissions=["process"])
+    def process_again(self, request: HttpRequest, queryset: QuerySet) -> None:
+        outcomes = [reprocess_stripe_event(event) for event in queryset.order_by("received_at")]
+        self.message_user(request, outcomes_summary(outcomes))

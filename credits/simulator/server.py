@@ -159,11 +159,20 @@ class StripeSimulator:
         self.batch(self.state.settle_async, session_id, succeed)
 
     def refund(self, charge_id: str, amount: int | None = None) -> dict[str, Any]:
-        params = {"charge": charge_id} | ({"amount": str(amount)} if amount else {})
+        """Refunds a charge (ch_...) or the charge of a payment (pi_..., as our orders show)."""
+        params = {"charge": self._charge(charge_id)} | ({"amount": str(amount)} if amount else {})
         return self.batch(self.state.create_refund, params)
 
     def dispute(self, charge_id: str) -> dict[str, Any]:
-        return self.batch(self.state.open_dispute, charge_id)
+        return self.batch(self.state.open_dispute, self._charge(charge_id))
+
+    def _charge(self, charge_or_intent: str) -> str:
+        if not charge_or_intent.startswith("pi_"):
+            return charge_or_intent
+        intent = self.state.get(charge_or_intent, "payment_intent")
+        if not intent["latest_charge"]:
+            raise StripeError(400, "This PaymentIntent has no charge yet.", param="payment_intent")
+        return intent["latest_charge"]
 
     def close_dispute(self, dispute_id: str, outcome: str) -> dict[str, Any]:
         return self.batch(self.state.close_dispute, dispute_id, outcome)

@@ -19,13 +19,19 @@ def _interrupt(signum, frame) -> None:
 
 
 class Command(BaseCommand):
-    help = "Runs web server, task worker and (without REPLICATE_API_TOKEN) the Replicate simulator."
+    help = (
+        "Runs web server, task worker and the Replicate and Stripe simulators (without "
+        "REPLICATE_API_TOKEN / STRIPE_SECRET_KEY)."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--simulator-port", type=int, default=8001)
+        parser.add_argument("--stripe-simulator-port", type=int, default=8002)
 
-    def handle(self, *args, port: int, simulator_port: int, **options) -> None:
+    def handle(
+        self, *args, port: int, simulator_port: int, stripe_simulator_port: int, **options
+    ) -> None:
         env = os.environ.copy()
         env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
@@ -47,6 +53,28 @@ class Command(BaseCommand):
             ]
             self.stdout.write(
                 f"No REPLICATE_API_TOKEN: using the local simulator on :{simulator_port}"
+            )
+        if not settings.STRIPE_SECRET_KEY:
+            stripe_secret = "whsec_" + secrets.token_hex(24)
+            env.update(
+                STRIPE_SECRET_KEY="sk_test_local_simulator",  # noqa: S106 (the simulator's)
+                STRIPE_API_BASE=f"http://127.0.0.1:{stripe_simulator_port}",
+                STRIPE_WEBHOOK_SECRET=stripe_secret,
+            )
+            commands["stripe"] = [
+                *manage,
+                "stripe_simulator",
+                "serve",
+                "--port",
+                str(stripe_simulator_port),
+                "--secret",
+                stripe_secret,
+                "--webhook-url",
+                f"{env['SITE_URL']}/api/webhooks/stripe",
+            ]
+            self.stdout.write(
+                f"No STRIPE_SECRET_KEY: using the local Stripe simulator on "
+                f":{stripe_simulator_port} (pay with 4242 4242 4242 4242)"
             )
         commands["worker"] = [*manage, "run_worker", "--no-reload", "--interval", "0.5"]
         commands["web"] = [*manage, "runserver", f"127.0.0.1:{port}"]
