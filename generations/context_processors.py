@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 from django.http import HttpRequest
 
 from credits.selectors import balance_of
 from generations.catalog import CHEAPEST_COST
+
+# Each request's balance, read once: an HTMX answer renders the page's partial and then the
+# extras. Entries go with their request.
+_balances: WeakKeyDictionary[HttpRequest, int] = WeakKeyDictionary()
 
 
 def credit_balance(request: HttpRequest) -> dict:
@@ -12,8 +18,7 @@ def credit_balance(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    # Read once per request: an HTMX answer renders the page's partial and then the extras.
-    if not hasattr(request, "_credit_balance"):
-        request._credit_balance = balance_of(user)  # type: ignore[attr-defined]
-    balance = request._credit_balance  # type: ignore[attr-defined]
+    if request not in _balances:
+        _balances[request] = balance_of(user)
+    balance = _balances[request]
     return {"credit_balance": balance, "low_credits": balance < CHEAPEST_COST}
