@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpResponseRedirect
-from storages.backends.s3 import S3Storage  # type: ignore[import-untyped]
+from storages.backends.s3 import S3Storage
 
 
 def presigned_redirect(

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import respx
 from django.test import Client
-from storages.backends.s3 import S3Storage  # type: ignore[import-untyped]
+from storages.backends.s3 import S3Storage
 
 from generations.actions import apply_prediction_update, enable_sharing, revoke_sharing
 from generations.models import Generation, Status
