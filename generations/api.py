@@ -250,9 +250,12 @@ class GenerationViewSet(viewsets.GenericViewSet):
         operation_id="generations_video",
         summary="Download the video",
         description="The MP4 file, once `status` is `succeeded` (409 before). A `Range` header "
-        "asks for part of it (206), so players can seek and downloads resume.",
+        "asks for part of it (206), so players can seek and downloads resume. When files are "
+        "in object storage, the answer is a redirect (302) to a short-lived presigned URL, "
+        "which serves the same.",
         responses={
             (200, "video/mp4"): OpenApiResponse(OpenApiTypes.BINARY, description="The video."),
+            302: OpenApiResponse(description="Files in object storage: fetch `Location`."),
             (206, "video/mp4"): OpenApiResponse(
                 OpenApiTypes.BINARY, description="The byte range asked for."
             ),

@@ -2,7 +2,8 @@
 
 Replicate deletes outputs an hour after the prediction, so the copy happens as soon as it
 succeeds. The download is streamed to a temporary file with a size cap, opened with PyAV to
-prove it is an MP4 video that decodes, and its first frame becomes the poster.
+prove it is an MP4 video that decodes, and its first frame becomes the poster. Only then is that
+same file saved to storage (a bucket reads it from the file in parts): never all in memory.
 """
 
 from __future__ import annotations
