@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.accounts",
     "tests.fixtures.ledger",
     "tests.fixtures.fake_replicate",
+    "tests.fixtures.fake_stripe",
     "tests.fixtures.object_storage",
 ]
 

@@ -33,7 +33,6 @@ from schemathesis.specs.openapi.checks import (
 
 from credits.actions import add_credits
 from generations.models import Status
-from tests.credits.stripe_support import stripe_sim  # noqa: F401 (checkout pays on it)
 from tests.factories import make_generation
 from wan_pwa.accounts.models import User
 from wan_pwa.wsgi import application
@@ -114,7 +113,7 @@ def test_the_api_conforms_to_its_schema(
     settings,
     capsys,
     wsgi_in_test_transaction,
-    stripe_sim,  # noqa: F811
+    stripe_sim,  # checkout pays on it
 ):
     settings.API_SUBMISSIONS_PER_MINUTE = 100_000  # let submissions through to 201 (limits
     settings.MAX_IN_FLIGHT_PER_USER = 100_000  # have tests of their own)

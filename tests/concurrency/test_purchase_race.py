@@ -10,12 +10,11 @@ import pytest
 from credits.models import CreditTransaction, TransactionType
 from credits.selectors import balance_of
 from tests.concurrency.threads import race
-from tests.credits.stripe_support import (  # noqa: F401 (stripe_sim is a fixture)
+from tests.credits.stripe_support import (
     checkout,
     deliver,
     deliver_all,
     pay,
-    stripe_sim,
 )
 
 pytestmark = [
@@ -25,7 +24,7 @@ pytestmark = [
 
 
 def test_concurrent_duplicate_deliveries_of_a_paid_session_grant_it_once(
-    stripe_sim,  # noqa: F811
+    stripe_sim,
     user,
     assert_audit_clean,
 ):
@@ -50,7 +49,7 @@ def test_concurrent_duplicate_deliveries_of_a_paid_session_grant_it_once(
 
 
 def test_concurrent_partial_refund_events_take_back_each_new_part_once(
-    stripe_sim,  # noqa: F811
+    stripe_sim,
     user,
     assert_audit_clean,
 ):
