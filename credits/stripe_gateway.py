@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
@@ -119,3 +120,11 @@ def refund_payment(*, payment_intent: str, amount: int, idempotency_key: str) ->
     except stripe.StripeError as error:
         raise _unavailable(error) from error
     return str(refund.id)
+
+
+def checkout_origin() -> str:
+    """Where checkout redirects the buyer: Stripe's hosted page, or the simulator's."""
+    if settings.STRIPE_API_BASE == "https://api.stripe.com":
+        return "https://checkout.stripe.com"
+    parts = urlsplit(settings.STRIPE_API_BASE)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import storages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from credits import stripe_gateway
 from credits.actions import purchasable_packs, start_checkout
 from credits.models import CreditBalance, Order, OrderStatus
 from wan_pwa.errors import DomainError
+from wan_pwa.middleware import content_security_policy
 
 ORDERS_SHOWN = 50
 
@@ -35,7 +38,15 @@ def _billing(request: HttpRequest, *, error: DomainError | None = None) -> HttpR
         or 0,
         "error": error,
     }
-    return render(request, "credits/billing.html", context, status=error.status if error else 200)
+    response = render(
+        request, "credits/billing.html", context, status=error.status if error else 200
+    )
+    # The buy forms' redirect leads to Stripe's page, which form-action 'self' would block.
+    policy = content_security_policy(storages["default"])
+    response["Content-Security-Policy"] = policy.replace(
+        "form-action 'self'", f"form-action 'self' {stripe_gateway.checkout_origin()}"
+    )
+    return response
 
 
 @login_required
