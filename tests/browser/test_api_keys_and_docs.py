@@ -37,8 +37,12 @@ def test_create_use_and_revoke_a_key_on_the_settings_page(page: Page, app: str, 
     assert refused.status_code == 401
 
 
-def test_the_docs_run_under_the_content_security_policy(page: Page):
+def test_the_docs_run_under_the_content_security_policy(page: Page, app: str):
+    schema = httpx.get(f"{app}/api/schema/", params={"format": "json"}).json()
+    methods = {"get", "put", "post", "delete", "patch"}
+    operations = sum(len(methods & set(path)) for path in schema["paths"].values())
     page.goto("/api/docs/")
     expect(page.locator(".opblock").first).to_be_visible()
-    assert page.locator(".opblock").count() == 12
+    assert operations >= 12  # the schema's own test lists them
+    assert page.locator(".opblock").count() == operations  # every one rendered
     expect(page.get_by_text("Wan PWA API").first).to_be_visible()
