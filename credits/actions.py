@@ -370,17 +370,8 @@ def _settle(balance: CreditBalance, order: Order, *changed: str) -> OrderOutcome
     order.credits_owed = target
     outcome = OrderOutcome.NO_CHANGE
     if target > order.credits_recovered:
-        take = min(target - order.credits_recovered, balance.balance)
-        order.credits_recovered += take
+        _take_back(balance, order, target - order.credits_recovered, "refunded or disputed payment")
         balance.debt += order.debt - debt_before
-        if take:
-            _write(
-                balance,
-                amount=-take,
-                type=TransactionType.CLAWBACK,
-                order=order,
-                description=f"Order #{order.pk}: refunded or disputed payment",
-            )
         outcome = OrderOutcome.TAKEN_BACK
     elif target < order.credits_recovered:
         give = order.credits_recovered - target
@@ -409,19 +400,26 @@ def _pay_debts(balance: CreditBalance, *, paid_by: Order) -> None:
         user_id=balance.user_id, credits_owed__gt=F("credits_recovered")
     )
     for order in owing.order_by("pk"):
-        take = min(order.debt, balance.balance)
-        if take == 0:
+        if balance.balance == 0:
             break
-        order.credits_recovered += take
+        balance.debt -= _take_back(balance, order, order.debt, f"debt paid by order #{paid_by.pk}")
         order.save(update_fields=["credits_recovered", "updated_at"])
-        balance.debt -= take
+    balance.save(update_fields=["debt", "updated_at"])
+
+
+def _take_back(balance: CreditBalance, order: Order, credits: int, why: str) -> int:
+    """Takes up to `credits` of the order's from the balance (what it holds); returns how many."""
+    take = min(credits, balance.balance)
+    if take:
+        order.credits_recovered += take
         _write(
             balance,
             amount=-take,
             type=TransactionType.CLAWBACK,
             order=order,
-            description=f"Order #{order.pk}: debt paid by order #{paid_by.pk}",
+            description=f"Order #{order.pk}: {why}",
         )
+    return take
 
 
 def request_refund(order: Order) -> str:

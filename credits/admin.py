@@ -92,12 +92,23 @@ class CreditPackAdmin(admin.ModelAdmin):
     list_editable = ("active", "position")
     list_filter = ("active", "currency")
 
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, str]:
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, str | list[str]]:
         return {"currency": settings.BILLING_CURRENCY}
 
     @admin.display(description="Price", ordering="price")
     def price_display(self, pack: CreditPack) -> str:
         return format_money(pack.price, pack.currency)
+
+
+ORDER_COLUMNS = (
+    "created_at",
+    "credits",
+    "amount_display",
+    "status",
+    "refunded_display",
+    "dispute_status",
+    "debt",
+)
 
 
 class OrderReadOnly(ReadOnlyAdminMixin):
@@ -119,17 +130,7 @@ class OrderLedgerInline(CreditTransactionInline):
 
 @admin.register(Order)
 class OrderAdmin(OrderReadOnly, admin.ModelAdmin):
-    list_display = (
-        "id",
-        "created_at",
-        "user",
-        "credits",
-        "amount_display",
-        "status",
-        "refunded_display",
-        "dispute_status",
-        "debt",
-    )
+    list_display = ("id", "user", *ORDER_COLUMNS)
     list_filter = ("status", "dispute_status", "currency", "created_at")
     search_fields = (
         "user__username",
@@ -163,15 +164,7 @@ class OrderAdmin(OrderReadOnly, admin.ModelAdmin):
 
 class OrderInline(OrderReadOnly, admin.TabularInline):
     model = Order
-    fields = (
-        "created_at",
-        "credits",
-        "amount_display",
-        "status",
-        "refunded_display",
-        "dispute_status",
-        "debt",
-    )
+    fields = ORDER_COLUMNS
     readonly_fields = fields
     extra = 0
     max_num = 0

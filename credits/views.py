@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import storages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
@@ -16,6 +16,7 @@ from credits import stripe_gateway
 from credits.actions import purchasable_packs, start_checkout
 from credits.models import CreditBalance, Order, OrderStatus
 from wan_pwa.errors import DomainError
+from wan_pwa.http import AuthenticatedHttpRequest
 from wan_pwa.middleware import content_security_policy
 
 ORDERS_SHOWN = 50
@@ -28,11 +29,13 @@ def checkout_urls() -> tuple[str, str]:
     return orders + "success/?session_id={CHECKOUT_SESSION_ID}", orders + "cancel/"
 
 
-def _billing(request: HttpRequest, *, error: DomainError | None = None) -> HttpResponse:
+def _billing(
+    request: AuthenticatedHttpRequest, *, error: DomainError | None = None
+) -> HttpResponse:
     context = {
         "packs": purchasable_packs(),
         "orders": request.user.orders.select_related("pack")[:ORDERS_SHOWN],
-        "debt": CreditBalance.objects.filter(user_id=request.user.pk)
+        "debt": CreditBalance.objects.filter(user=request.user)
         .values_list("debt", flat=True)
         .first()
         or 0,
@@ -51,13 +54,13 @@ def _billing(request: HttpRequest, *, error: DomainError | None = None) -> HttpR
 
 @login_required
 @require_safe
-def billing(request: HttpRequest) -> HttpResponse:
+def billing(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _billing(request)
 
 
 @login_required
 @require_POST
-def checkout(request: HttpRequest) -> HttpResponse:
+def checkout(request: AuthenticatedHttpRequest) -> HttpResponse:
     success_url, cancel_url = checkout_urls()
     try:
         order = start_checkout(
@@ -74,7 +77,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 @vary_on_headers("HX-Request")
-def success(request: HttpRequest, pk: int) -> HttpResponse:
+def success(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Says the payment is being confirmed and polls (htmx) until the webhook has credited it."""
     order = get_object_or_404(Order, pk=pk, user=request.user)
     template = "credits/success.html#status" if request.htmx else "credits/success.html"
@@ -83,13 +86,13 @@ def success(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(Order, pk=pk, user=request.user)
     return render(request, "credits/cancel.html", {"order": order})
 
 
 @login_required
 @require_safe
-def receipt(request: HttpRequest, pk: int) -> HttpResponse:
+def receipt(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(Order, pk=pk, user=request.user, status=OrderStatus.PAID)
     return render(request, "credits/receipt.html", {"order": order})

@@ -11,8 +11,20 @@ from webhooks.actions import reprocess_stripe_event, reprocess_webhook_event
 from webhooks.models import StripeEvent, WebhookEvent
 
 
-def pretty_json(payload: object) -> str:
-    return format_html("<pre>{}</pre>", json.dumps(payload, indent=2, sort_keys=True))
+class EventLogAdmin(admin.ModelAdmin):
+    """An event log shows what was received; only its "process again" action acts on it."""
+
+    actions = ["process_again"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Payload")
+    def formatted_payload(self, event: WebhookEvent | StripeEvent) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(event.payload, indent=2, sort_keys=True))
 
 
 def outcomes_summary(outcomes: list[str]) -> str:
@@ -21,7 +33,7 @@ def outcomes_summary(outcomes: list[str]) -> str:
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(EventLogAdmin):
     list_display = (
         "received_at",
         "webhook_id",
@@ -46,17 +58,6 @@ class WebhookEventAdmin(admin.ModelAdmin):
         "formatted_payload",
     )
     readonly_fields = fields
-    actions = ["process_again"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False  # the log is what was received; only the action below acts on it
-
-    @admin.display(description="Payload")
-    def formatted_payload(self, event: WebhookEvent) -> str:
-        return pretty_json(event.payload)
 
     def has_process_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("webhooks.change_webhookevent")
@@ -68,7 +69,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(admin.ModelAdmin):
+class StripeEventAdmin(EventLogAdmin):
     list_display = ("received_at", "event_id", "type", "order", "outcome", "livemode")
     list_filter = ("type", "outcome", "livemode", "received_at")
     search_fields = (
@@ -94,17 +95,6 @@ class StripeEventAdmin(admin.ModelAdmin):
         "formatted_payload",
     )
     readonly_fields = fields
-    actions = ["process_again"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    @admin.display(description="Payload")
-    def formatted_payload(self, event: StripeEvent) -> str:
-        return pretty_json(event.payload)
 
     def has_process_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("webhooks.change_stripeevent")
