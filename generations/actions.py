@@ -597,9 +597,7 @@ def remove_expired_files(kind: str, now: datetime) -> int:
             if not getattr(locked, kind) or expires_at is None or expires_at > now:
                 continue  # kept or deleted meanwhile
             for name in RETAINED_FILES[kind]:
-                stored = getattr(locked, name)
-                if stored:
-                    _delete_on_commit(stored)
+                _delete_on_commit(getattr(locked, name))
                 setattr(locked, name, "")
             fields = [*RETAINED_FILES[kind], "updated_at"]
             if kind == "video":  # nothing left to share
@@ -612,4 +610,5 @@ def remove_expired_files(kind: str, now: datetime) -> int:
 
 def _delete_on_commit(stored: FieldFile) -> None:
     storage, name = stored.storage, stored.name
-    transaction.on_commit(lambda: storage.delete(name))
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))

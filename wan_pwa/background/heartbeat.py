@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 from datetime import timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
@@ -69,16 +70,16 @@ def reap_lost_tasks() -> int:
         status=TaskResultStatus.RUNNING, started_at__lt=Now() - lease()
     )
     reaped = 0
-    for task_id, worker_ids in suspects.values_list("id", "worker_ids"):
-        if worker_ids and worker_ids[-1] in live:
+    for suspect in suspects.only("id", "worker_ids"):
+        if suspect.worker_ids and suspect.worker_ids[-1] in live:
             continue
-        if _reap(task_id, worker_ids):
+        if _reap(suspect.pk, suspect.worker_ids):
             reaped += 1
     _forget_dead_workers(live)
     return reaped
 
 
-def _reap(task_id: object, worker_ids: list[str]) -> bool:
+def _reap(task_id: UUID, worker_ids: list[str]) -> bool:
     with transaction.atomic():
         task = (
             DBTaskResult.objects.select_for_update(skip_locked=True)

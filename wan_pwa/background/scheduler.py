@@ -13,6 +13,7 @@ import logging
 import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -42,9 +43,10 @@ class PeriodicJob:
 
 
 def periodic_jobs() -> list[PeriodicJob]:
+    jobs: dict[str, dict[str, Any]] = settings.PERIODIC_JOBS
     return [
-        PeriodicJob(name, job["call"], int(job["every"]))
-        for name, job in settings.PERIODIC_JOBS.items()
+        PeriodicJob(name, str(job["call"]), int(job["every"]))
+        for name, job in jobs.items()
         if int(job["every"]) > 0
     ]
 
@@ -75,12 +77,13 @@ def run_job(run_id: int, worker_id: str) -> str:
     run = PeriodicJobRun.objects.get(pk=run_id)
     if run.outcome == PeriodicJobRun.Outcome.SUCCEEDED:
         return run.result  # a re-run of a task whose worker died after the job finished
-    job = settings.PERIODIC_JOBS[run.job]
+    jobs: dict[str, dict[str, Any]] = settings.PERIODIC_JOBS
+    call = str(jobs[run.job]["call"])
     _record(
         run, outcome=PeriodicJobRun.Outcome.RUNNING, run_by=worker_id, started_at=timezone.now()
     )
     try:
-        result = str(import_string(job["call"])() or "done")
+        result = str(import_string(call)() or "done")
         outcome = PeriodicJobRun.Outcome.SUCCEEDED
     except JobFailed as problem:
         result, outcome = str(problem), PeriodicJobRun.Outcome.FAILED

@@ -32,15 +32,15 @@ class Command(DbWorkerCommand):
             help="Do not schedule periodic jobs from this worker (it still runs them as tasks).",
         )
 
-    def handle(self, *, verbosity: int, run_scheduler: bool, **options: Any) -> None:
-        self.configure_logging(verbosity)
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.configure_logging(options["verbosity"])
         batch, reload = options["batch"], options["reload"]
         queue_names = options["queue_name"].split(",")
         excluded = options["exclude_queues"].split(",") if options["exclude_queues"] else []
         if excluded and "*" not in queue_names:
             raise CommandError("--exclude-queues can only be used with --queue-name=*.")
         worker = HousekeepingWorker(
-            run_scheduler=run_scheduler,
+            run_scheduler=options["run_scheduler"],
             queue_names=queue_names,
             interval=options["interval"],
             batch=batch,
