@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,8 +15,10 @@ import httpx
 import pytest
 import respx
 from django.test import Client
+from django.utils import timezone
 from storages.backends.s3 import S3Storage
 
+from generations import retention
 from generations.actions import apply_prediction_update, enable_sharing, revoke_sharing
 from generations.models import Generation, Status
 from tests.factories import VIDEO_BYTES, make_generation
@@ -244,3 +247,23 @@ def test_the_bulk_zip_reads_each_video_from_the_bucket(
     archive = zipfile.ZipFile(io.BytesIO(answer.getvalue()))
     assert archive.read(f"wan-{first.pk}.mp4") == VIDEO_BYTES
     assert archive.read(f"wan-{second.pk}.mp4") == b"second video"
+
+
+def test_retention_removes_expired_and_orphan_objects_from_the_bucket(
+    object_storage: Bucket, user, settings, django_capture_on_commit_callbacks
+):
+    settings.VIDEO_RETENTION_DAYS = 90
+    settings.STORAGE_EXPIRY_NOTICE_DAYS = 7
+    settings.ORPHAN_FILE_GRACE_HOURS = 24
+    expired, kept = make_generation(user), make_generation(user)
+    Generation.objects.filter(pk=expired.pk).update(
+        completed_at=timezone.now() - timedelta(days=100)
+    )
+    object_storage.client.put_object(Bucket=object_storage.name, Key="videos/orphan.mp4", Body=b"x")
+    later = timezone.now() + timedelta(days=8)  # past the owner's notice and the grace period
+
+    with django_capture_on_commit_callbacks(execute=True):
+        retention.apply_retention(timezone.now())  # dates the deletion, a notice ahead
+        retention.apply_retention(later)
+
+    assert object_storage.keys() == {kept.video.name, kept.poster.name}
