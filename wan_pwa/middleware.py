@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -31,11 +32,18 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+logger = logging.getLogger(__name__)
+
+
 @functools.lru_cache(maxsize=8)
 def content_security_policy(storage: Storage) -> str:
     """The policy, letting `<video>` and `<img>` follow the access-checked views' redirects to
     presigned URLs when the files live in object storage (on another origin)."""
-    parts = urlsplit(storage.url("csp-origin"))
+    try:
+        parts = urlsplit(storage.url("csp-origin"))
+    except Exception:  # e.g. no credentials: pages still work, stored media will not show
+        logger.exception("cannot presign a URL for the content security policy")
+        return CONTENT_SECURITY_POLICY.format(media="").replace(" ;", ";")
     media = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
     return CONTENT_SECURITY_POLICY.format(media=media).replace(" ;", ";")
 
