@@ -44,7 +44,13 @@ class CatalogModel:
     label: str
     kind: str  # "t2v" or "i2v"
     variants: tuple[Variant, ...]
-    frames_input: str  # the input name each Replicate model uses for the frame count
+    # Input names differ per Replicate model (MODELS.md): 1.3B takes a frame count and its one
+    # resolution and has no negative prompt; the wavespeed models take neither frames nor size.
+    input_style: str  # "wan-1.3b" or "wavespeed"
+
+    @property
+    def takes_negative_prompt(self) -> bool:
+        return self.input_style != "wan-1.3b"
 
     @property
     def resolutions(self) -> tuple[str, ...]:
@@ -63,13 +69,6 @@ class CatalogModel:
 
 
 FRAMES = 81  # Wan 2.1's native clip: 81 frames at 16 fps, about five seconds.
-# Image-to-video takes its orientation as a pixel area rather than an aspect ratio.
-MAX_AREAS = {
-    ("480p", "16:9"): "832x480",
-    ("480p", "9:16"): "480x832",
-    ("720p", "16:9"): "1280x720",
-    ("720p", "9:16"): "720x1280",
-}
 
 MODELS: dict[str, CatalogModel] = {
     model.key: model
@@ -79,7 +78,7 @@ MODELS: dict[str, CatalogModel] = {
             label="Wan 2.1 text-to-video 1.3B",
             kind="t2v",
             variants=(Variant("480p", 5, "wan-video/wan-2.1-1.3b", typical_run_seconds=40),),
-            frames_input="frame_num",
+            input_style="wan-1.3b",
         ),
         CatalogModel(
             key="t2v-14B",
@@ -89,7 +88,7 @@ MODELS: dict[str, CatalogModel] = {
                 Variant("480p", 10, "wavespeedai/wan-2.1-t2v-480p", typical_run_seconds=60),
                 Variant("720p", 20, "wavespeedai/wan-2.1-t2v-720p", typical_run_seconds=180),
             ),
-            frames_input="num_frames",
+            input_style="wavespeed",
         ),
         CatalogModel(
             key="i2v-14B",
@@ -99,7 +98,7 @@ MODELS: dict[str, CatalogModel] = {
                 Variant("480p", 10, "wavespeedai/wan-2.1-i2v-480p", typical_run_seconds=60),
                 Variant("720p", 20, "wavespeedai/wan-2.1-i2v-720p", typical_run_seconds=180),
             ),
-            frames_input="num_frames",
+            input_style="wavespeed",
         ),
     )
 }
@@ -159,20 +158,16 @@ def replicate_input(
 ) -> dict[str, Any]:
     """Our parameters under the input names of the Replicate model that runs them."""
     model = get_model(model_key)
-    data: dict[str, Any] = {
-        "prompt": prompt,
-        "aspect_ratio": aspect_ratio,
-        model.frames_input: FRAMES,
-    }
-    if model.key == "t2v-1.3B":
+    data: dict[str, Any] = {"prompt": prompt, "aspect_ratio": aspect_ratio}
+    if model.input_style == "wan-1.3b":
+        data["frame_num"] = FRAMES
         data["resolution"] = resolution
-    if negative_prompt:
+    if negative_prompt and model.takes_negative_prompt:
         data["negative_prompt"] = negative_prompt
     if seed is not None:
         data["seed"] = seed
     if model.needs_image:
         data["image"] = image_url
-        data["max_area"] = MAX_AREAS[resolution, aspect_ratio]
     return data
 
 

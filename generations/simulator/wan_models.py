@@ -1,8 +1,9 @@
-"""The Replicate models the simulator runs, with the inputs each one takes.
+"""The Replicate models the simulator runs, with exactly the inputs each one takes.
 
-`MODELS` mirrors what `generations.catalog` sends: keep the two in step. Inputs not listed are
-accepted and ignored, as Replicate does; listed ones are type- and value-checked so a wrong
-mapping in the catalog shows up as a 422 here rather than as a surprise in production.
+The schemas follow `../shared/replicate/MODELS.md`: an input a model does not take, a wrong type,
+a value out of range or a missing required input is answered with a 422 naming the field, as
+Replicate does, so a catalog that drifts from a model's real schema fails the tests instead of a
+user's first job in production.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ DEFAULT_STEPS = 30
 @dataclass(frozen=True)
 class Input:
     kind: type
-    choices: tuple[str, ...] | None = None
-    minimum: int | None = None
-    maximum: int | None = None
+    choices: tuple[Any, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
 
 
 @dataclass(frozen=True)
@@ -42,45 +43,44 @@ class WanModel:
         sizes = SIZES[self.resolution]
         if model_input.get("aspect_ratio") in sizes:
             return sizes[model_input["aspect_ratio"]]
-        area = self.inputs.get("max_area")
-        if area and area.choices and model_input.get("max_area") in area.choices:
-            width, height = model_input["max_area"].split("x")
-            return int(width), int(height)
         if image_size and image_size[1] > image_size[0]:
             return sizes["9:16"]
         return sizes["16:9"]
 
 
-_T2V = {
+# wan-video/wan-2.1-1.3b (version 121bbb76...).
+_WAN_1_3B = {
+    "prompt": Input(str),
+    "frame_num": Input(int, choices=(17, 33, 49, 65, 81)),
+    "resolution": Input(str, choices=("480p",)),
+    "aspect_ratio": Input(str, choices=ASPECT_RATIOS),
+    "sample_shift": Input(float, minimum=0, maximum=20),
+    "sample_steps": Input(int, minimum=10, maximum=50),
+    "sample_guide_scale": Input(float, minimum=0, maximum=20),
+    "seed": Input(int),
+}
+# wavespeedai/wan-2.1-t2v-*: the i2v field set without `image` (its ranges are the i2v ones).
+_WAVESPEED_T2V = {
     "prompt": Input(str),
     "negative_prompt": Input(str),
     "aspect_ratio": Input(str, choices=ASPECT_RATIOS),
+    "fast_mode": Input(str, choices=("Off", "Balanced", "Fast")),
     "seed": Input(int),
-    "sample_steps": Input(int, minimum=1, maximum=100),
-    "sample_guide_scale": Input(float),
-    "sample_shift": Input(float),
+    "sample_guide_scale": Input(float, minimum=1, maximum=10),
+    "sample_steps": Input(int, minimum=1, maximum=40),
+    "sample_shift": Input(int, minimum=0, maximum=10),
+    "lora_weights": Input(str),
+    "lora_scale": Input(float, minimum=0, maximum=4),
+    "disable_safety_checker": Input(bool),
 }
-_WAVESPEED = {**_T2V, "num_frames": Input(int, minimum=1, maximum=200), "fast_mode": Input(str)}
-
-
-def _i2v(*areas: str) -> dict[str, Input]:
-    return {**_WAVESPEED, "image": Input(str), "max_area": Input(str, choices=areas)}
-
+_WAVESPEED_I2V = {**_WAVESPEED_T2V, "image": Input(str)}
 
 MODELS: dict[str, WanModel] = {
-    "wan-video/wan-2.1-1.3b": WanModel(
-        "t2v",
-        "480p",
-        {
-            **_T2V,
-            "frame_num": Input(int, minimum=1, maximum=200),
-            "resolution": Input(str, choices=("480p",)),
-        },
-    ),
-    "wavespeedai/wan-2.1-t2v-480p": WanModel("t2v", "480p", _WAVESPEED),
-    "wavespeedai/wan-2.1-t2v-720p": WanModel("t2v", "720p", _WAVESPEED),
-    "wavespeedai/wan-2.1-i2v-480p": WanModel("i2v", "480p", _i2v("832x480", "480x832")),
-    "wavespeedai/wan-2.1-i2v-720p": WanModel("i2v", "720p", _i2v("1280x720", "720x1280")),
+    "wan-video/wan-2.1-1.3b": WanModel("t2v", "480p", _WAN_1_3B),
+    "wavespeedai/wan-2.1-t2v-480p": WanModel("t2v", "480p", _WAVESPEED_T2V),
+    "wavespeedai/wan-2.1-t2v-720p": WanModel("t2v", "720p", _WAVESPEED_T2V),
+    "wavespeedai/wan-2.1-i2v-480p": WanModel("i2v", "480p", _WAVESPEED_I2V),
+    "wavespeedai/wan-2.1-i2v-720p": WanModel("i2v", "720p", _WAVESPEED_I2V),
 }
 
 
@@ -93,6 +93,10 @@ def invalid_fields(model: WanModel, model_input: Mapping[str, Any]) -> list[dict
         if not isinstance(model_input.get(name), str) or not model_input[name].strip()
     }
     problems.extend(_problem("required", name, f"{name} is required") for name in sorted(missing))
+    problems.extend(
+        _problem("additional_property", name, f"{name} is not an input of this model")
+        for name in sorted(set(model_input) - set(model.inputs))
+    )
     for name, spec in model.inputs.items():
         if name in missing or name not in model_input:
             continue
@@ -110,11 +114,15 @@ def invalid_fields(model: WanModel, model_input: Mapping[str, Any]) -> list[dict
 
 
 def _value_problem(name: str, spec: Input, value: Any) -> str | None:
-    # bool is an int subclass in Python but not a JSON integer.
-    if isinstance(value, bool) or not isinstance(value, _json_types(spec.kind)):
+    # bool is an int subclass in Python but not a JSON integer or number.
+    if (isinstance(value, bool) and spec.kind is not bool) or not isinstance(
+        value, _json_types(spec.kind)
+    ):
         return f"{name} must be of type {spec.kind.__name__}"
     if spec.choices is not None and value not in spec.choices:
-        allowed = ", ".join(f'"{choice}"' for choice in spec.choices)
+        allowed = ", ".join(
+            f'"{choice}"' if isinstance(choice, str) else str(choice) for choice in spec.choices
+        )
         return f"{name} must be one of the following: {allowed}"
     if isinstance(value, int | float):  # the bounds of integer and number inputs
         if spec.minimum is not None and value < spec.minimum:

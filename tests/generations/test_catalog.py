@@ -56,13 +56,8 @@ def test_each_replicate_model_gets_its_own_input_names():
     )
 
     assert small == {**common, "frame_num": 81, "resolution": "480p"}
-    assert large == {**common, "num_frames": 81, "negative_prompt": "blur"}
-    assert image == {
-        **common,
-        "num_frames": 81,
-        "image": "https://x/in.png",
-        "max_area": "480x832",
-    }
+    assert large == {**common, "negative_prompt": "blur"}
+    assert image == {**common, "image": "https://x/in.png"}
 
 
 def test_the_catalog_as_data_lists_every_model_with_its_prices():

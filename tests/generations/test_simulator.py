@@ -172,12 +172,12 @@ def test_prediction_runs_to_success_with_signed_webhooks_and_a_playable_mp4(
     ("model", "extra", "size"),
     [
         (T2V, {"aspect_ratio": "9:16", "frame_num": 81, "resolution": "480p"}, (480, 832)),
-        ("wavespeedai/wan-2.1-t2v-480p", {"aspect_ratio": "16:9", "num_frames": 81}, (832, 480)),
+        ("wavespeedai/wan-2.1-t2v-480p", {"aspect_ratio": "16:9"}, (832, 480)),
         ("wavespeedai/wan-2.1-t2v-720p", {"aspect_ratio": "16:9"}, (1280, 720)),
         ("wavespeedai/wan-2.1-t2v-720p", {"aspect_ratio": "9:16"}, (720, 1280)),
         (
             "wavespeedai/wan-2.1-i2v-720p",
-            {"image": png_data_url(), "max_area": "720x1280"},
+            {"image": png_data_url(), "aspect_ratio": "9:16"},
             (720, 1280),
         ),
     ],
@@ -488,10 +488,15 @@ def test_invalid_requests_are_422(simulator, body, message):
     assert message in response.json()["detail"]
 
 
-def test_unknown_extra_inputs_are_accepted_and_recorded(simulator_client):
-    prediction = create(simulator_client, sample_steps=4, lora_scale=1, extra_thing=[1, 2])
-    assert prediction.input["extra_thing"] == [1, 2]
+def test_inputs_the_model_takes_are_recorded_and_unknown_ones_refused(simulator_client):
+    wavespeed = "wavespeedai/wan-2.1-t2v-480p"
+    prediction = create(simulator_client, model=wavespeed, sample_steps=4, lora_scale=1)
+    assert prediction.input["sample_steps"] == 4
     assert wait_done(simulator_client, prediction.id).status == "succeeded"
+    with pytest.raises(ReplicateError) as error:
+        create(simulator_client, model=wavespeed, extra_thing=[1, 2])
+    assert error.value.status == 422
+    assert "input.extra_thing" in (error.value.detail or "")
 
 
 def test_bad_json_is_400_and_unknown_paths_are_404(simulator):

@@ -56,7 +56,6 @@ def test_submitting_creates_the_prediction_with_our_webhook_and_saves_its_id(use
         "aspect_ratio": "16:9",
         "frame_num": 81,
         "resolution": "480p",
-        "negative_prompt": "blurry",
         "seed": 42,
     }
     assert route.calls.last.request.headers["Authorization"] == "Bearer test"
