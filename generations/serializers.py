@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from generations import catalog
+from generations import catalog, controls, eta
 from generations.actions import GenerationParams
 from generations.images import MAX_IMAGE_SIZE, MIN_IMAGE_SIDE
 from generations.models import Generation, Kind, Status
@@ -25,6 +25,12 @@ class GenerationSerializer(serializers.ModelSerializer):
     duration_seconds = serializers.FloatField(
         read_only=True, allow_null=True, help_text="Time from start to completion on the model."
     )
+    options = serializers.DictField(
+        read_only=True,
+        help_text="The advanced settings chosen, by name (see POST); absent ones used the "
+        "model's defaults.",
+    )
+    eta_seconds = serializers.SerializerMethodField()
 
     class Meta:
         model = Generation
@@ -37,6 +43,7 @@ class GenerationSerializer(serializers.ModelSerializer):
             "prompt",
             "negative_prompt",
             "seed",
+            "options",
             "has_input_image",
             "status",
             "progress",
@@ -51,6 +58,7 @@ class GenerationSerializer(serializers.ModelSerializer):
             "completed_at",
             "updated_at",
             "duration_seconds",
+            "eta_seconds",
         ]
         read_only_fields = fields
 
@@ -65,6 +73,46 @@ class GenerationSerializer(serializers.ModelSerializer):
         return reverse(
             "api:generation-video", args=[generation.pk], request=self.context.get("request")
         )
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_eta_seconds(self, generation: Generation) -> int | None:
+        """Estimated seconds until an in-flight generation is ready; null once it has ended or
+        while nothing is known (no recent generation of its model and resolution)."""
+        return eta.remaining_seconds(generation)
+
+
+def option_help(name: str) -> str:
+    """The control's help and its range on each model that has it, from the catalog."""
+    ranges = [
+        f"{model.key}: {control_range(control)}"
+        for model in catalog.MODELS.values()
+        for control in model.controls
+        if control.name == name
+    ]
+    return f"{controls.HELP[name]} {'; '.join(ranges)}."
+
+
+def control_range(control: controls.Control) -> str:
+    if control.kind == "url":
+        return "an https URL"
+    if control.kind == "choice":
+        allowed = ", ".join(map(str, control.choices))
+    else:
+        allowed = f"{control.minimum:g} to {control.maximum:g}"
+    return f"{allowed} (default {control.default})"
+
+
+def option_choices(name: str) -> list[str]:
+    """Every choice any model offers for the control (each model's own are checked later)."""
+    return sorted(
+        {
+            str(choice)
+            for model in catalog.MODELS.values()
+            for control in model.controls
+            if control.name == name
+            for choice in control.choices
+        }
+    )
 
 
 class TextField(serializers.CharField):
@@ -122,8 +170,39 @@ class GenerationCreateSerializer(serializers.Serializer):
         f"{MAX_IMAGE_SIZE} and at least {MIN_IMAGE_SIDE} pixels a side.",
     )
 
+    # Advanced settings: each model has its own set and ranges (GET /api/v1/models/, `controls`),
+    # checked by GenerationParams.clean; null or absent leaves the model's default.
+    frame_num = serializers.IntegerField(
+        required=False, allow_null=True, help_text=option_help("frame_num")
+    )
+    fast_mode = serializers.ChoiceField(
+        choices=option_choices("fast_mode"),
+        required=False,
+        allow_null=True,
+        help_text=option_help("fast_mode"),
+    )
+    sample_steps = serializers.IntegerField(
+        required=False, allow_null=True, help_text=option_help("sample_steps")
+    )
+    guidance_scale = serializers.FloatField(
+        required=False, allow_null=True, help_text=option_help("guidance_scale")
+    )
+    shift = serializers.FloatField(required=False, allow_null=True, help_text=option_help("shift"))
+    lora_weights = TextField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=controls.URL_MAX_LENGTH,
+        help_text=option_help("lora_weights"),
+    )
+    lora_scale = serializers.FloatField(
+        required=False, allow_null=True, help_text=option_help("lora_scale")
+    )
+
     def to_params(self) -> GenerationParams:
-        return GenerationParams(**self.validated_data)
+        data = dict(self.validated_data)
+        options = {name: data.pop(name) for name in controls.LABELS if name in data}
+        return GenerationParams(**data, options=options)
 
 
 class GenerationFilterSerializer(serializers.Serializer):
@@ -140,6 +219,15 @@ class ResolutionSerializer(serializers.Serializer):
     credits = serializers.IntegerField(help_text="What one generation costs.")
 
 
+class ControlSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The field to send when creating a generation.")
+    kind = serializers.ChoiceField(choices=["integer", "number", "choice", "url"])
+    default = serializers.JSONField(allow_null=True, help_text="What the model uses when unset.")
+    minimum = serializers.FloatField(allow_null=True)
+    maximum = serializers.FloatField(allow_null=True)
+    choices = serializers.ListField(child=serializers.JSONField())
+
+
 class CatalogModelSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The `model_key` to submit.")
     # DRF's metaclass takes declared fields out of the class, so this does not replace the
@@ -147,5 +235,7 @@ class CatalogModelSerializer(serializers.Serializer):
     label = serializers.CharField()  # type: ignore[assignment]
     kind = serializers.ChoiceField(choices=Kind.choices)
     needs_image = serializers.BooleanField()
+    takes_negative_prompt = serializers.BooleanField()
+    controls = ControlSerializer(many=True, help_text="The advanced settings the model takes.")
     aspect_ratios = serializers.ListField(child=serializers.CharField())
     resolutions = ResolutionSerializer(many=True)

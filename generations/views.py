@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import HttpResponseClientRedirect
 
 from credits.actions import CreditDebtOutstanding, InsufficientCredits
-from generations import actions, catalog, selectors
+from generations import actions, catalog, eta, selectors
 from generations.files import zip_stream
 from generations.forms import CreateForm, script_data
 from generations.models import IN_FLIGHT_STATUSES, Generation, Status
@@ -224,13 +224,15 @@ def _polled(
 ) -> HttpResponse:
     """A fragment that pages poll every 2 s while the generation runs.
 
-    While it runs, the answer is validated by an ETag on the row's last change: a poll that
-    changes nothing is a 304 without a body. Such an answer must stay what the browser holds, so
+    While it runs, the answer is validated by an ETag on the row's last change and the ETA the
+    card shows (whole minutes, which move with time, not only with the row): a poll that changes
+    nothing is a 304 without a body. Such an answer must stay what the browser holds, so
     it carries no toasts or balance (HtmxExtrasMiddleware leaves answers with an ETag alone).
     Once the generation has ended, the answer announces it, and polling stops.
     """
     if generation.is_in_flight:
-        etag = quote_etag(f"{generation.pk}.{generation.updated_at.timestamp()}")
+        minutes = eta.minutes_shown(eta.remaining_seconds(generation))
+        etag = quote_etag(f"{generation.pk}.{generation.updated_at.timestamp()}.{minutes}")
         response = get_conditional_response(request, etag=etag)
         if response is None:
             response = render(request, template, context)
