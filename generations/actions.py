@@ -7,8 +7,8 @@ then (inside credits.actions) the user's balance row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -30,7 +30,7 @@ from credits.actions import (
     refund_generation_charge,
 )
 from credits.models import CreditBalance, CreditTransaction
-from generations import catalog, limits, tasks
+from generations import catalog, controls, limits, tasks
 from generations.images import validate_image
 from generations.models import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
@@ -65,6 +65,8 @@ class GenerationParams:
     prompt: str
     negative_prompt: str = ""
     seed: int | None = None
+    # Advanced settings by control name (generations.controls); clean() keeps the set ones.
+    options: Mapping[str, Any] = field(default_factory=dict)
     image: File | None = None
     # Set by clean() once the image is decoded: the extension of its real format.
     image_extension: str = ""
@@ -92,6 +94,14 @@ class GenerationParams:
             key = "model_key" if self.model_key not in catalog.MODELS else "resolution"
             errors[key] = [str(error)]
             model = None
+        options: dict[str, controls.Value] = {}
+        if model is not None:
+            options, option_errors = controls.clean_options(
+                model.controls, self.options, model.label
+            )
+            errors.update(option_errors)
+            if negative_prompt and not model.takes_negative_prompt:
+                errors["negative_prompt"] = [f"{model.label} takes no negative prompt."]
         if self.aspect_ratio not in catalog.ASPECT_RATIOS:
             errors["aspect_ratio"] = [
                 f"The aspect ratio must be one of {', '.join(catalog.ASPECT_RATIOS)}."
@@ -110,7 +120,11 @@ class GenerationParams:
         if errors:
             raise ValidationError(errors)
         return replace(
-            self, prompt=prompt, negative_prompt=negative_prompt, image_extension=extension
+            self,
+            prompt=prompt,
+            negative_prompt=negative_prompt,
+            options=options,
+            image_extension=extension,
         )
 
     @property

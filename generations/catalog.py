@@ -5,8 +5,11 @@ Each entry maps our parameters onto the input names of the Replicate model that 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from generations.controls import Control, Value, replicate_inputs
 
 ASPECT_RATIOS = ("16:9", "9:16")
 PROMPT_MIN_LENGTH = 10
@@ -44,13 +47,10 @@ class CatalogModel:
     label: str
     kind: str  # "t2v" or "i2v"
     variants: tuple[Variant, ...]
-    # Input names differ per Replicate model (MODELS.md): 1.3B takes a frame count and its one
-    # resolution and has no negative prompt; the wavespeed models take neither frames nor size.
-    input_style: str  # "wan-1.3b" or "wavespeed"
-
-    @property
-    def takes_negative_prompt(self) -> bool:
-        return self.input_style != "wan-1.3b"
+    # What the Replicate model takes besides prompt, aspect ratio, seed and image (MODELS.md).
+    controls: tuple[Control, ...]
+    takes_negative_prompt: bool
+    sends_resolution: bool  # 1.3B names its one resolution; the others are one model per size
 
     @property
     def resolutions(self) -> tuple[str, ...]:
@@ -68,7 +68,23 @@ class CatalogModel:
         raise CatalogError(f"{self.label} offers {offered}, not {resolution!r}.")
 
 
-FRAMES = 81  # Wan 2.1's native clip: 81 frames at 16 fps, about five seconds.
+# The controls of each family, with the ranges its Replicate schema gives.
+WAN_1_3B_CONTROLS = (
+    # 16 fps: 81 frames (Wan 2.1's native clip) is about five seconds.
+    Control("frame_num", "frame_num", "choice", 81, choices=(17, 33, 49, 65, 81), always_sent=True),
+    Control("sample_steps", "sample_steps", "integer", 30, minimum=10, maximum=50),
+    Control("guidance_scale", "sample_guide_scale", "number", 6, minimum=0, maximum=20),
+    Control("shift", "sample_shift", "number", 8, minimum=0, maximum=20),
+)
+# MODELS.md saw the i2v ranges only; the t2v models share the field set, so they share these.
+WAVESPEED_CONTROLS = (
+    Control("fast_mode", "fast_mode", "choice", "Balanced", choices=("Off", "Balanced", "Fast")),
+    Control("sample_steps", "sample_steps", "integer", 30, minimum=1, maximum=40),
+    Control("guidance_scale", "sample_guide_scale", "number", 5, minimum=1, maximum=10),
+    Control("shift", "sample_shift", "integer", 3, minimum=0, maximum=10),
+    Control("lora_weights", "lora_weights", "url"),
+    Control("lora_scale", "lora_scale", "number", 1, minimum=0, maximum=4),
+)
 
 MODELS: dict[str, CatalogModel] = {
     model.key: model
@@ -78,7 +94,9 @@ MODELS: dict[str, CatalogModel] = {
             label="Wan 2.1 text-to-video 1.3B",
             kind="t2v",
             variants=(Variant("480p", 5, "wan-video/wan-2.1-1.3b", typical_run_seconds=40),),
-            input_style="wan-1.3b",
+            controls=WAN_1_3B_CONTROLS,
+            takes_negative_prompt=False,
+            sends_resolution=True,
         ),
         CatalogModel(
             key="t2v-14B",
@@ -88,7 +106,9 @@ MODELS: dict[str, CatalogModel] = {
                 Variant("480p", 10, "wavespeedai/wan-2.1-t2v-480p", typical_run_seconds=60),
                 Variant("720p", 20, "wavespeedai/wan-2.1-t2v-720p", typical_run_seconds=180),
             ),
-            input_style="wavespeed",
+            controls=WAVESPEED_CONTROLS,
+            takes_negative_prompt=True,
+            sends_resolution=False,
         ),
         CatalogModel(
             key="i2v-14B",
@@ -98,7 +118,9 @@ MODELS: dict[str, CatalogModel] = {
                 Variant("480p", 10, "wavespeedai/wan-2.1-i2v-480p", typical_run_seconds=60),
                 Variant("720p", 20, "wavespeedai/wan-2.1-i2v-720p", typical_run_seconds=180),
             ),
-            input_style="wavespeed",
+            controls=WAVESPEED_CONTROLS,
+            takes_negative_prompt=True,
+            sends_resolution=False,
         ),
     )
 }
@@ -154,13 +176,14 @@ def replicate_input(
     prompt: str,
     negative_prompt: str = "",
     seed: int | None = None,
+    options: Mapping[str, Value] | None = None,
     image_url: str | None = None,
 ) -> dict[str, Any]:
     """Our parameters under the input names of the Replicate model that runs them."""
     model = get_model(model_key)
     data: dict[str, Any] = {"prompt": prompt, "aspect_ratio": aspect_ratio}
-    if model.input_style == "wan-1.3b":
-        data["frame_num"] = FRAMES
+    data.update(replicate_inputs(model.controls, options or {}))
+    if model.sends_resolution:
         data["resolution"] = resolution
     if negative_prompt and model.takes_negative_prompt:
         data["negative_prompt"] = negative_prompt
@@ -179,6 +202,8 @@ def as_dict() -> list[dict[str, Any]]:
             "label": model.label,
             "kind": model.kind,
             "needs_image": model.needs_image,
+            "takes_negative_prompt": model.takes_negative_prompt,
+            "controls": [control.as_dict() for control in model.controls],
             "aspect_ratios": list(ASPECT_RATIOS),
             "resolutions": [
                 {"resolution": variant.resolution, "credits": variant.credits}

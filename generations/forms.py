@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.core.files import File
 
-from generations import catalog, selectors
+from generations import catalog, controls, selectors
 from generations.actions import IDEMPOTENCY_KEY_MAX_LENGTH, GenerationParams
 from generations.images import ACCEPTED_CONTENT_TYPES, MAX_IMAGE_BYTES, MAX_IMAGE_SIZE
 from generations.models import Generation, Kind
@@ -34,6 +34,42 @@ def script_data() -> dict[str, Any]:
             "max_size": MAX_IMAGE_SIZE,
         },
     }
+
+
+def option_field(name: str) -> forms.Field:
+    """The form field of an advanced setting, with no range: the create page's script sets each
+    model's from the catalog, and GenerationParams.clean checks it."""
+    kinds = {c.kind for m in catalog.MODELS.values() for c in m.controls if c.name == name}
+    attrs = {"data-control": name}
+    common: dict[str, Any] = {
+        "required": False,
+        "label": controls.LABELS[name],
+        "help_text": controls.HELP[name],
+    }
+    if kinds == {"choice"}:
+        choices = {c for m in catalog.MODELS.values() for c in m.controls if c.name == name}
+        offered = sorted({str(v) for control in choices for v in control.choices}, key=_natural)
+        return forms.ChoiceField(
+            choices=[("", "Model default"), *((v, v) for v in offered)],
+            widget=forms.Select(attrs=attrs),
+            **common,
+        )
+    if kinds == {"url"}:
+        attrs |= {"inputmode": "url", "placeholder": "https://huggingface.co/…"}
+        return forms.CharField(
+            max_length=controls.URL_MAX_LENGTH, widget=forms.TextInput(attrs=attrs), **common
+        )
+    if kinds == {"integer"}:
+        return forms.IntegerField(widget=forms.NumberInput(attrs=attrs), **common)
+    # A number on one model may be an integer on another (shift): any step, checked later.
+    return forms.FloatField(widget=forms.NumberInput(attrs=attrs | {"step": "any"}), **common)
+
+
+def _natural(value: str) -> tuple[int, float | str]:
+    try:
+        return (0, float(value))
+    except ValueError:
+        return (1, value)
 
 
 class CreateForm(forms.Form):
@@ -87,6 +123,7 @@ class CreateForm(forms.Form):
     def __init__(self, user, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields.update({name: option_field(name) for name in controls.LABELS})
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
 
@@ -103,9 +140,18 @@ class CreateForm(forms.Form):
                 "prompt": generation.prompt,
                 "negative_prompt": generation.negative_prompt,
                 "seed": generation.seed,
+                **{name: str(value) for name, value in generation.options.items()},
                 "remix_of": generation.pk if generation.input_image else None,
             },
         )
+
+    def option_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in controls.LABELS]
+
+    def has_advanced_values(self) -> bool:
+        """Opens "Advanced settings" when it holds a value or an error."""
+        names = ("negative_prompt", "seed", *controls.LABELS)
+        return any(self[name].errors or self[name].value() not in (None, "") for name in names)
 
     def remix_source(self) -> Generation | None:
         value = self.initial.get("remix_of") if not self.is_bound else self.data.get("remix_of")
@@ -141,5 +187,6 @@ class CreateForm(forms.Form):
             prompt=data["prompt"],
             negative_prompt=data.get("negative_prompt") or "",
             seed=data.get("seed"),
+            options={name: data.get(name) for name in controls.LABELS},
             image=image,
         )

@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from generations import catalog
+from generations import catalog, controls
 
 
 class Status(models.TextChoices):
@@ -63,7 +63,15 @@ def new_share_token() -> str:
 
 # What a user chooses for a generation (every other field is ours): GenerationParams carries
 # them in, a retry asks for them again, and Replicate's input is made from them.
-REQUESTED_FIELDS = ("model_key", "resolution", "aspect_ratio", "prompt", "negative_prompt", "seed")
+REQUESTED_FIELDS = (
+    "model_key",
+    "resolution",
+    "aspect_ratio",
+    "prompt",
+    "negative_prompt",
+    "seed",
+    "options",
+)
 
 
 def requested_fields(source: object) -> dict[str, Any]:
@@ -104,6 +112,9 @@ class Generation(models.Model):
         null=True, blank=True, validators=[MaxValueValidator(catalog.SEED_MAX)]
     )
     input_image = models.ImageField(upload_to=input_image_path, blank=True)
+    # The advanced settings chosen (generations.controls), validated against the model's ranges;
+    # empty: the model's defaults.
+    options = models.JSONField(default=dict, blank=True)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     prediction_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
@@ -210,6 +221,12 @@ class Generation(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def advanced_settings(self) -> list[tuple[str, str]]:
+        """The model's advanced settings with the values used (defaults named as such)."""
+        model = catalog.MODELS.get(self.model_key)
+        return controls.described(model.controls, self.options) if model else []
 
     @property
     def is_in_flight(self) -> bool:

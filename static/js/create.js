@@ -43,6 +43,8 @@
     imageField.hidden = !needsImage;
     fileInput.disabled = !needsImage; // a hidden file must not be uploaded with a text-only job
 
+    showControls(root, model);
+
     const variant = model && model.resolutions.find((r) => r.resolution === resolutionSelect.value);
     const cost = variant ? variant.credits : null;
     root.querySelector("[data-cost]").textContent = cost === null ? "\u2013" : String(cost);
@@ -53,6 +55,35 @@
     submit.disabled = short;
 
     countPrompt(root);
+  }
+
+  /** Shows the advanced settings the model has, with its ranges and defaults from the catalog;
+      the others are hidden and disabled, so they are not sent. */
+  function showControls(root, model) {
+    const negative = root.querySelector("textarea[name='negative_prompt']");
+    toggleField(negative, Boolean(model && model.takes_negative_prompt));
+    root.querySelectorAll("[data-control]").forEach((input) => {
+      const control = model && model.controls.find((c) => c.name === input.dataset.control);
+      toggleField(input, Boolean(control));
+      if (!control) return;
+      const shown = control.default === null ? "" : "Default: " + control.default;
+      if (control.kind === "choice") {
+        const offered = control.choices.map(String);
+        narrow(input, (value) => value === "" || offered.includes(value));
+        input.options[0].textContent = shown || "Model default";
+      } else if (control.kind !== "url") {
+        input.min = control.minimum;
+        input.max = control.maximum;
+        input.step = control.kind === "integer" ? "1" : "any";
+        input.placeholder = shown;
+      }
+    });
+  }
+
+  function toggleField(input, shown) {
+    const field = input.closest(".field");
+    field.hidden = !shown;
+    input.disabled = !shown;
   }
 
   /** Disables (and hides) the options `allowed` rejects, moving the selection if it must. */

@@ -35,16 +35,17 @@ def error_of(response: ApiResponse) -> dict[str, Any]:
 
 
 def test_submitting_charges_queues_and_points_to_the_new_generation(api, user, assert_audit_clean):
-    response = api.post(URL, {**T2V, "seed": 7, "negative_prompt": "blurry"}, format="json")
+    wavespeed = {**T2V, "model_key": "t2v-14B", "seed": 7, "negative_prompt": "blurry"}
+    response = api.post(URL, wavespeed, format="json")
     assert response.status_code == 201
     body = response.json()
     generation = Generation.objects.get(pk=body["id"])
     assert response["Location"] == f"http://testserver{detail(generation.pk)}"
     assert body["status"] == "queued" and body["progress"] == 0
-    assert body["model_key"] == "t2v-1.3B" and body["seed"] == 7 and body["cost"] == 5
+    assert body["model_key"] == "t2v-14B" and body["seed"] == 7 and body["cost"] == 10
     assert body["negative_prompt"] == "blurry" and body["video_url"] is None
     assert generation.user == user and generation.status == Status.QUEUED
-    assert balance_of(user) == 95
+    assert balance_of(user) == 90
     assert_audit_clean()
 
 

@@ -129,7 +129,13 @@ def test_a_generation_whose_video_is_being_saved_cannot_be_canceled(user, replic
 def test_retry_creates_a_linked_generation_with_the_same_parameters_charged_again(
     user, replicate_api, assert_audit_clean
 ):
-    original = submit(user, seed=7, negative_prompt="blurry")
+    original = submit(
+        user,
+        model_key="t2v-14B",
+        seed=7,
+        negative_prompt="blurry",
+        options={"sample_steps": 20, "lora_weights": "https://civitai.com/api/download/models/1"},
+    )
     mark_failed(original.pk, "The model failed.")
     original.refresh_from_db()
 
@@ -148,7 +154,11 @@ def test_retry_creates_a_linked_generation_with_the_same_parameters_charged_agai
         original.resolution,
         original.aspect_ratio,
     )
-    assert balance_of(user) == 95  # 100 - 5, refunded +5, charged again -5
+    assert retried.options == {
+        "sample_steps": 20,
+        "lora_weights": "https://civitai.com/api/download/models/1",
+    }
+    assert balance_of(user) == 90  # 100 - 10, refunded +10, charged again -10
     assert len(scheduled_tasks("submit_prediction")) == 2
     assert_audit_clean()
 

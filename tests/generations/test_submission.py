@@ -42,7 +42,7 @@ def created(prediction_id: str = "p-new") -> httpx.Response:
 
 def test_submitting_creates_the_prediction_with_our_webhook_and_saves_its_id(user, replicate_api):
     route = replicate_api.create_prediction().mock(return_value=created("p-abc"))
-    generation = submit(user, seed=42, negative_prompt="blurry")
+    generation = submit(user, seed=42)
 
     run_tasks()
 
