@@ -69,6 +69,7 @@ def test_retention_deletes_exactly_what_it_should():
     retention.apply_retention(now)
     for generation in (old_video, fresh_video, old_input, fresh_i2v, running, deleted):
         generation.refresh_from_db()
+    assert fresh_video.completed_at is not None and fresh_i2v.completed_at is not None
     assert old_video.video_expires_at == now + 7 * DAY
     assert fresh_video.video_expires_at == fresh_video.completed_at + 90 * DAY
     assert old_input.input_image_expires_at == now + 7 * DAY
@@ -105,6 +106,7 @@ def test_the_card_and_the_detail_page_show_the_date_before_and_after(client):
     now = timezone.now()
     retention.apply_retention(now)
     generation.refresh_from_db()
+    assert generation.video_expires_at is not None
     day = f"{generation.video_expires_at:%-d %b %Y}"
     for url in (reverse("detail", args=[generation.pk]), reverse("history")):
         page = client.get(url).content.decode()
