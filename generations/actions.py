@@ -42,6 +42,7 @@ from generations.models import (
     new_share_token,
     requested_fields,
 )
+from generations.notifications.record import record_ending
 from generations.replicate import predictions
 from generations.replicate.predictions import PredictionUpdate, ReplicateStatus
 from wan_pwa.errors import DomainError
@@ -348,6 +349,7 @@ def _end_unsuccessfully(
     fields |= {"status", "error_message", "completed_at", "updated_at"}
     generation.save(update_fields=sorted(fields))
     refund_generation_charge(generation, reason=message)
+    record_ending(generation)  # a failure is told; the user's own cancel is not
 
 
 def cancel_generation(generation: Generation) -> Generation:
@@ -549,6 +551,7 @@ def store_output(generation_id: int, *, video_name: str, poster_name: str) -> bo
                 "updated_at",
             ]
         )
+        record_ending(generation)
     return True
 
 

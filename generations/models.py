@@ -174,6 +174,12 @@ class Generation(models.Model):
                 condition=Q(status__in=IN_FLIGHT_STATUSES),
                 name="generation_user_in_flight",
             ),
+            # The ETA (generations.eta) reads the newest successes of one model and resolution.
+            models.Index(
+                fields=["model_key", "resolution", "-completed_at"],
+                condition=Q(status=Status.SUCCEEDED),
+                name="generation_recent_successes",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -288,3 +294,7 @@ class DailySpend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} shard {self.shard}: {self.credits} credits"
+
+
+# Models of the generations app defined in their own modules (imported here to be registered).
+from generations.notifications.models import GenerationNotice, PushSubscription  # noqa: E402, F401

@@ -19,6 +19,7 @@ SUBMIT_PRIORITY = 30
 COPY_PRIORITY = 20  # the video is done at Replicate; the user is waiting for it
 CANCEL_PRIORITY = 10
 WATCHDOG_PRIORITY = -10
+NOTIFY_PRIORITY = -20  # after all generation work: a notification never delays a generation
 
 
 def retry_delay(attempt: int, *, base: float, cap: float, at_least: float | None = None) -> float:
@@ -80,3 +81,14 @@ def cancel_prediction(prediction_id: str, attempt: int = 1) -> None:
     from generations.replicate import submission
 
     submission.cancel_at_replicate(prediction_id, attempt)
+
+
+@task(priority=NOTIFY_PRIORITY)
+def send_notifications(user_id: int) -> None:
+    """Tells the user, in one message per channel, about their generations that ended since the
+    last message (enqueued by each ending, after the batching window).
+
+    Idempotent: each notice is claimed once, so a later run of the same batch sends nothing."""
+    from generations.notifications import delivery
+
+    delivery.send_pending(user_id)

@@ -3,9 +3,26 @@
 from django.urls import path
 
 from generations import files, views
+from generations.notifications import views as notification_views
 
 urlpatterns = [
     path("create/", views.create, name="create"),
+    # The Notifications section of Settings (its page is wan_pwa.accounts').
+    path(
+        "settings/notifications/",
+        notification_views.preferences,
+        name="notification-preferences",
+    ),
+    path(
+        "settings/notifications/push/subscribe/",
+        notification_views.push_subscribe,
+        name="push-subscribe",
+    ),
+    path(
+        "settings/notifications/push/unsubscribe/",
+        notification_views.push_unsubscribe,
+        name="push-unsubscribe",
+    ),
     path("history/", views.history, name="history"),
     path("history/bulk/", views.history_bulk, name="history-bulk"),
     path("generations/<int:pk>/", views.detail, name="detail"),

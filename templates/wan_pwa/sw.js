@@ -1,7 +1,8 @@
-{% autoescape off %}/* Wan PWA service worker: the app shell and static files from the cache, pages from the
+{% load static %}{% autoescape off %}/* Wan PWA service worker: the app shell and static files from the cache, pages from the
    network, and the offline page when the network is gone. Version {{ version }}. */
 const CACHE = "wan-pwa-{{ version }}";
 const OFFLINE_URL = "{{ offline_url|escapejs }}";
+const ICON_URL = "{% static 'icons/icon-192.png' %}";
 const SHELL = [OFFLINE_URL{% for url in shell %}, "{{ url|escapejs }}"{% endfor %}];
 
 self.addEventListener("install", (event) => {
@@ -45,5 +46,37 @@ self.addEventListener("fetch", (event) => {
       }))
     );
   }
+});
+
+// Web Push (generations/notifications/push.py): a generation has ended. The payload is JSON:
+// title, body, the URL to open, and a tag so a newer message replaces an older one.
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch (error) {
+    message = { body: event.data.text() };
+  }
+  event.waitUntil(
+    self.registration.showNotification(message.title || "Wan PWA", {
+      body: message.body || "",
+      tag: message.tag || "generations",
+      icon: ICON_URL,
+      badge: ICON_URL,
+      data: { url: message.url || "/" },
+    })
+  );
+});
+
+// A click opens the video: an open tab on that page is focused, else a new window opened.
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL((event.notification.data && event.notification.data.url) || "/", self.location.origin).href;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      const open = windows.find((client) => client.url === target);
+      return open ? open.focus() : self.clients.openWindow(target);
+    })
+  );
 });
 {% endautoescape %}

@@ -30,6 +30,10 @@ class WanUserManager(UserManager["User"]):
 
 class User(AbstractUser):
     email = models.EmailField("email address", blank=True)
+    # When a generation ends (generations.notifications): e-mail only if asked for; push goes
+    # to the devices the user subscribed in Settings.
+    notify_by_email = models.BooleanField("e-mail me when a video ends", default=False)
+    notify_by_push = models.BooleanField("push to my subscribed devices", default=True)
 
     objects: ClassVar[WanUserManager] = WanUserManager()
 

@@ -1,0 +1,226 @@
+"""Web Push when a generation ends, to a real push endpoint on 127.0.0.1 that checks the VAPID
+signature and decrypts the payload (RFC 8291 aes128gcm) as a browser's push service would."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import http_ece
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from django.core import mail
+from pytest_django import Settings
+
+from generations.actions import apply_prediction_update, cancel_generation
+from generations.models import PushSubscription
+from generations.notifications.actions import subscribe_push
+from tests.fixtures.fake_replicate import ReplicateAPI
+from tests.generations.lifecycle_helpers import make_due, run_tasks, submit, update
+from wan_pwa.accounts.models import User
+
+SITE = "https://wan.example"
+CONTACT = "mailto:ops@wan.example"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def public_bytes(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+
+
+@dataclass
+class PushService:
+    """A push service on 127.0.0.1: it records each message, answering `status`."""
+
+    url: str
+    status: int = 201
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+
+@pytest.fixture
+def push_service() -> Iterator[PushService]:
+    service = PushService(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            service.received.append({"path": self.path, "headers": headers, "body": body})
+            self.send_response(service.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    service.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield service
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def vapid_key(settings: Settings) -> ec.EllipticCurvePrivateKey:
+    key = ec.generate_private_key(ec.SECP256R1())
+    settings.WEBPUSH_VAPID_PRIVATE_KEY = b64url(key.private_numbers().private_value.to_bytes(32))
+    settings.WEBPUSH_VAPID_PUBLIC_KEY = b64url(public_bytes(key))
+    settings.WEBPUSH_CONTACT = CONTACT
+    settings.SITE_URL = SITE
+    return key
+
+
+@dataclass
+class Device:
+    """A browser's side of a subscription: its ECDH key and auth secret."""
+
+    key: ec.EllipticCurvePrivateKey
+    auth: bytes
+    subscription: PushSubscription
+
+
+@pytest.fixture
+def device(user: User, push_service: PushService, vapid_key: Any) -> Device:
+    key = ec.generate_private_key(ec.SECP256R1())
+    auth = os.urandom(16)
+    subscription = subscribe_push(
+        user,
+        endpoint=f"{push_service.url}/push/device-1",
+        p256dh=b64url(public_bytes(key)),
+        auth=b64url(auth),
+    )
+    return Device(key, auth, subscription)
+
+
+def end_with_failure(user: User, prediction_id: str = "p-1") -> int:
+    generation = submit(user, seed=int(prediction_id.removeprefix("p-")))
+    apply_prediction_update(generation.pk, update(prediction_id, "failed", error="NSFW content"))
+    return generation.pk
+
+
+def send_due_notifications() -> None:
+    make_due("send_notifications")
+    run_tasks()
+
+
+def verify_vapid(authorization: str, service_url: str, vapid_key: ec.EllipticCurvePrivateKey):
+    """The `vapid t=<JWT>, k=<key>` header: ES256-signed by the site's key, for this service."""
+    scheme, params = authorization.split(" ", 1)
+    assert scheme == "vapid"
+    values = dict(part.strip().split("=", 1) for part in params.split(","))
+    assert unb64url(values["k"]) == public_bytes(vapid_key)
+    header, claims, signature = values["t"].split(".")
+    raw = unb64url(signature)
+    der = encode_dss_signature(int.from_bytes(raw[:32]), int.from_bytes(raw[32:]))
+    # Raises InvalidSignature unless the site's private key signed exactly these bytes.
+    vapid_key.public_key().verify(der, f"{header}.{claims}".encode(), ec.ECDSA(hashes.SHA256()))
+    assert json.loads(unb64url(header))["alg"] == "ES256"
+    decoded = json.loads(unb64url(claims))
+    assert decoded["aud"] == service_url
+    assert decoded["sub"] == CONTACT
+    assert decoded["exp"] > time.time()
+
+
+def test_a_failed_generation_is_pushed_signed_and_encrypted_for_the_device(
+    user: User, device: Device, push_service: PushService, vapid_key
+):
+    generation_id = end_with_failure(user)
+    send_due_notifications()
+
+    (message,) = push_service.received
+    assert message["path"] == "/push/device-1"
+    headers = message["headers"]
+    assert headers["ttl"] == "86400"
+    assert headers["content-encoding"] == "aes128gcm"
+    verify_vapid(headers["authorization"], push_service.url, vapid_key)
+    plain = http_ece.decrypt(
+        message["body"], private_key=device.key, auth_secret=device.auth, version="aes128gcm"
+    )
+    payload = json.loads(plain)
+    assert payload["title"] == "Your video could not be made"
+    assert payload["url"] == f"{SITE}/generations/{generation_id}/"
+    assert "NSFW content" in payload["body"]
+
+
+def test_each_device_of_the_user_gets_one_message_for_a_batch(
+    user: User, device: Device, push_service: PushService, replicate_api: ReplicateAPI
+):
+    second = ec.generate_private_key(ec.SECP256R1())
+    subscribe_push(
+        user,
+        endpoint=f"{push_service.url}/push/device-2",
+        p256dh=b64url(public_bytes(second)),
+        auth=b64url(os.urandom(16)),
+    )
+    replicate_api.cancel_any()
+    end_with_failure(user, "p-1")
+    end_with_failure(user, "p-2")
+    canceled = submit(user, seed=3)
+    apply_prediction_update(canceled.pk, update("p-3", "processing"))
+    cancel_generation(canceled)
+    send_due_notifications()
+
+    assert sorted(m["path"] for m in push_service.received) == ["/push/device-1", "/push/device-2"]
+    plain = http_ece.decrypt(
+        next(m for m in push_service.received if m["path"] == "/push/device-1")["body"],
+        private_key=device.key,
+        auth_secret=device.auth,
+        version="aes128gcm",
+    )
+    assert json.loads(plain)["title"] == "2 videos failed"
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_a_subscription_the_push_service_says_is_gone_is_deleted(
+    status: int, user: User, device: Device, push_service: PushService
+):
+    push_service.status = status
+    end_with_failure(user)
+    send_due_notifications()
+    assert len(push_service.received) == 1
+    assert not PushSubscription.objects.exists()
+
+
+def test_a_push_service_error_keeps_the_subscription_and_fails_nothing(
+    user: User, device: Device, push_service: PushService
+):
+    push_service.status = 500
+    end_with_failure(user)
+    send_due_notifications()  # run_tasks fails the test if a task raised
+    assert PushSubscription.objects.get() == device.subscription
+
+
+def test_nothing_is_pushed_when_the_user_turned_push_off_or_push_is_not_configured(
+    settings: Settings, user: User, device: Device, push_service: PushService
+):
+    user.notify_by_push = False
+    user.save(update_fields=["notify_by_push"])
+    end_with_failure(user, "p-1")
+    send_due_notifications()
+    user.notify_by_push = True
+    user.save(update_fields=["notify_by_push"])
+    settings.WEBPUSH_VAPID_PRIVATE_KEY = ""
+    end_with_failure(user, "p-2")
+    send_due_notifications()
+    assert push_service.received == []
+    assert mail.outbox == []
