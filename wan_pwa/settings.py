@@ -226,6 +226,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 # Notifications when a generation ends: endings this close together make one message. Web Push
 # is off until both VAPID keys are set (base64url, e.g. from `vapid --gen --applicationServerKey`).
 NOTIFICATION_BATCH_SECONDS = env_int("NOTIFICATION_BATCH_SECONDS", 20)
+# While more of the user's videos run, the message waits for them, but no longer than this.
+NOTIFICATION_MAX_HOLD_SECONDS = env_int("NOTIFICATION_MAX_HOLD_SECONDS", 600)
 WEBPUSH_VAPID_PUBLIC_KEY = os.environ.get("WEBPUSH_VAPID_PUBLIC_KEY", "")
 WEBPUSH_VAPID_PRIVATE_KEY = os.environ.get("WEBPUSH_VAPID_PRIVATE_KEY", "")
 WEBPUSH_CONTACT = os.environ.get("WEBPUSH_CONTACT", "mailto:admin@localhost")

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
+from generations import tasks
+from generations.models import Generation
 from generations.notifications import push
 from generations.notifications.models import GenerationNotice
 from generations.notifications.summary import Summary, summarize
@@ -32,7 +36,26 @@ def _claim(user_id: int) -> list[GenerationNotice]:
     return notices
 
 
+def _waiting_for_the_rest(user_id: int) -> bool:
+    """True while more of the user's generations are running and the oldest unsent notice is
+    younger than NOTIFICATION_MAX_HOLD_SECONDS: several jobs are told once, when all are done,
+    but nobody waits long for news they already have."""
+    if not Generation.objects.filter(user_id=user_id).in_flight().exists():
+        return False
+    oldest = GenerationNotice.objects.filter(user_id=user_id, sent_at__isnull=True).aggregate(
+        oldest=Min("created_at")
+    )["oldest"]
+    if oldest is None:
+        return False
+    held = (timezone.now() - oldest).total_seconds()
+    return held < settings.NOTIFICATION_MAX_HOLD_SECONDS
+
+
 def send_pending(user_id: int) -> None:
+    if _waiting_for_the_rest(user_id):
+        # Checked again later: the user's own cancel of the last one enqueues nothing.
+        tasks.enqueue_later(tasks.send_notifications, settings.NOTIFICATION_BATCH_SECONDS, user_id)
+        return
     notices = _claim(user_id)
     if not notices:
         return  # an earlier run of the batch sent them

@@ -144,10 +144,9 @@ def test_three_videos_ready_are_announced_together(emailed_user: User, delivery)
 
 
 def test_an_ending_after_the_message_went_out_gets_its_own(emailed_user: User, delivery):
-    first, second = started(emailed_user, "p-1"), started(emailed_user, "p-2")
-    succeed(first, "p-1")
+    succeed(started(emailed_user, "p-1"), "p-1")
     send_due_notifications()
-    fail(second, "p-2")
+    fail(started(emailed_user, "p-2"), "p-2")
     send_due_notifications()
     assert [m.subject for m in mail.outbox] == [
         "Your video is ready",
@@ -202,3 +201,36 @@ def test_the_message_waits_for_the_batching_window(
     assert 15 < (task.run_after - notice().created_at).total_seconds() <= 21
     run_tasks()
     assert mail.outbox == []  # not due yet
+
+
+def test_while_more_videos_run_the_message_waits_to_tell_them_all_at_once(
+    emailed_user: User, delivery: respx.Route
+):
+    first, second = started(emailed_user, "p-1"), started(emailed_user, "p-2")
+    succeed(first, "p-1")
+    send_due_notifications()
+    assert mail.outbox == []  # the second is still running
+    succeed(second, "p-2")
+    send_due_notifications()
+    assert [m.subject for m in mail.outbox] == ["2 videos are ready"]
+
+
+def test_a_held_message_goes_out_once_the_user_cancels_the_rest(
+    emailed_user: User, delivery: respx.Route
+):
+    first, second = started(emailed_user, "p-1"), started(emailed_user, "p-2")
+    succeed(first, "p-1")
+    send_due_notifications()
+    cancel_generation(second)  # ends it without a notice, so without a task of its own
+    send_due_notifications()
+    assert [m.subject for m in mail.outbox] == ["Your video is ready"]
+
+
+def test_a_message_is_held_no_longer_than_the_maximum(
+    settings: Settings, emailed_user: User, delivery: respx.Route
+):
+    settings.NOTIFICATION_MAX_HOLD_SECONDS = 0
+    first, _still_running = started(emailed_user, "p-1"), started(emailed_user, "p-2")
+    succeed(first, "p-1")
+    send_due_notifications()
+    assert [m.subject for m in mail.outbox] == ["Your video is ready"]
