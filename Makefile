@@ -28,7 +28,7 @@ chromium:
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy credits generations webhooks wan_pwa manage.py
+	$(VENV)/bin/mypy credits generations webhooks wan_pwa manage.py tests
 
 # The test database: DATABASE_URL if set, else PostgreSQL on 127.0.0.1:5432 if it answers,
 # else SQLite (skipping PostgreSQL-only tests). With CI=true, PostgreSQL is required.
