@@ -134,7 +134,7 @@ def test_errors_come_in_stripes_shape_and_map_to_the_clients_exceptions(receiver
 
 def test_an_idempotency_key_replays_the_first_result_and_refuses_other_parameters(receiver):
     sim = simulator(receiver)
-    options = {"idempotency_key": "order-7"}
+    options: stripe.RequestOptions = {"idempotency_key": "order-7"}
     try:
         first = client(sim).v1.checkout.sessions.create(params=SESSION, options=options)  # type: ignore[arg-type]
         replay = client(sim).v1.checkout.sessions.create(params=SESSION, options=options)  # type: ignore[arg-type]
