@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from django.core import mail
+from django.core.management import call_command
+from py_vapid import Vapid
 from pytest_django import Settings
 
 from generations.actions import apply_prediction_update, cancel_generation
@@ -224,3 +226,10 @@ def test_nothing_is_pushed_when_the_user_turned_push_off_or_push_is_not_configur
     send_due_notifications()
     assert push_service.received == []
     assert mail.outbox == []
+
+
+def test_webpush_keys_prints_a_matching_pair(capsys: pytest.CaptureFixture[str]):
+    call_command("webpush_keys")
+    lines = dict(line.split("=", 1) for line in capsys.readouterr().out.split())
+    private = Vapid.from_string(lines["WEBPUSH_VAPID_PRIVATE_KEY"])
+    assert unb64url(lines["WEBPUSH_VAPID_PUBLIC_KEY"]) == public_bytes(private.private_key)
