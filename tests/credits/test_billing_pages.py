@@ -20,6 +20,7 @@ def test_billing_lists_the_packs_and_links_from_settings_and_the_header(stripe_s
     assert "100 credits</strong> for 5.00 USD" in page
     assert "2000 credits</strong> for 70.00 USD" in page
     assert f'href="{reverse("billing")}"' in settings_page  # the Buy credits button and header
+    assert "500 credits for 20.00 USD" in settings_page  # the same rows as Billing
 
 
 def test_the_landing_page_shows_the_same_prices(client, stripe_sim):
