@@ -11,6 +11,7 @@
   const on = box.querySelector("[data-push-subscribe]");
   const off = box.querySelector("[data-push-unsubscribe]");
   const key = box.dataset.vapidKey;
+  const SUBSCRIBE_TIMEOUT_MS = 20000;
   if (!key) return;
   if (!("serviceWorker" in navigator && "PushManager" in window && "Notification" in window)) {
     status.textContent = "This browser cannot receive notifications.";
@@ -44,6 +45,15 @@
     devices.textContent = answer.devices;
   }
 
+  // A browser whose push service cannot be reached may never settle subscribe().
+  function withTimeout(promise) {
+    return Promise.race([
+      promise,
+      new Promise((resolve, reject) => window.setTimeout(
+        () => reject(new Error("the browser's push service did not answer")), SUBSCRIBE_TIMEOUT_MS)),
+    ]);
+  }
+
   async function current() {
     const registration = await navigator.serviceWorker.ready;
     return registration.pushManager.getSubscription();
@@ -67,11 +77,12 @@
         status.textContent = "Notifications were not allowed.";
         return;
       }
+      status.textContent = "Turning notifications on…";
       const registration = await navigator.serviceWorker.ready;
-      const subscription = await registration.pushManager.subscribe({
+      const subscription = await withTimeout(registration.pushManager.subscribe({
         userVisibleOnly: true,
         applicationServerKey: keyBytes(key),
-      });
+      }));
       await post(box.dataset.subscribeUrl, subscription.toJSON());
       await show();
     } catch (error) {
