@@ -130,7 +130,7 @@ class GenerationParams:
 
     @property
     def cost(self) -> int:
-        return catalog.cost_of(self.model_key, self.resolution)
+        return catalog.cost_of(self.model_key, self.resolution, self.options)
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,10 @@ Each entry maps our parameters onto the input names of the Replicate model that 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from generations.controls import Control, Value, replicate_inputs
 
@@ -47,10 +48,32 @@ class CatalogModel:
     label: str
     kind: str  # "t2v" or "i2v"
     variants: tuple[Variant, ...]
-    # What the Replicate model takes besides prompt, aspect ratio, seed and image (MODELS.md).
+    # What the Replicate model takes besides prompt, seed and image (MODELS.md).
     controls: tuple[Control, ...]
     takes_negative_prompt: bool
-    sends_resolution: bool  # 1.3B names its one resolution; the others are one model per size
+    sends_resolution: bool  # the wavespeed models are one Replicate model per resolution
+    # How the orientation is sent: an aspect ratio, a `size` in pixels (2.5 text-to-video), or
+    # not at all (the 2.2 and 2.5 image-to-video models follow the image).
+    orientation_input: Literal["aspect_ratio", "size", ""] = "aspect_ratio"
+    # Credits are per native clip when the model is priced by length (see PRICING).
+    priced_by_length: bool = False
+
+    def clip_units(self, options: Mapping[str, Any]) -> float:
+        """The video's length in native clips (five seconds, or 81 frames) for these options,
+        as typed or cleaned. ValueError for a length the model does not offer."""
+        for control in self.controls:
+            if control.name in ("duration", "frame_num"):
+                value = control.clean(options.get(control.name) or control.default)
+                assert isinstance(value, int | float)  # both are numeric choices
+                unit = CLIP_FRAMES if control.name == "frame_num" else CLIP_SECONDS
+                return value / unit
+        return 1
+
+    def cost(self, resolution: str, options: Mapping[str, Any]) -> int:
+        credits = self.variant(resolution).credits
+        if not self.priced_by_length:
+            return credits
+        return math.ceil(credits * self.clip_units(options))
 
     @property
     def resolutions(self) -> tuple[str, ...]:
@@ -68,9 +91,26 @@ class CatalogModel:
         raise CatalogError(f"{self.label} offers {offered}, not {resolution!r}.")
 
 
+# Wan's native clip, the unit prices are quoted for: 81 frames at 16 fps, about five seconds.
+CLIP_SECONDS = 5
+CLIP_FRAMES = 81
+
+# PRICING: a credit stands for about $0.025 of Replicate's price. Wan 2.5 costs about $0.05,
+# $0.10 and $0.16 per second at 480p, 720p and 1080p (MODELS.md), so a five-second clip is 10, 20
+# and 32 credits and a ten-second one twice that; the fast variants are priced as 2.5 until
+# Replicate publishes theirs. Wan 2.2 fast is priced by length at 16 fps like the 2.1 models it
+# replaces: 5 and 10 credits per 81 frames at 480p and 720p.
+SIZES = {
+    ("480p", "16:9"): "832*480",
+    ("480p", "9:16"): "480*832",
+    ("720p", "16:9"): "1280*720",
+    ("720p", "9:16"): "720*1280",
+    ("1080p", "16:9"): "1920*1080",
+    ("1080p", "9:16"): "1080*1920",
+}
+
 # The controls of each family, with the ranges its Replicate schema gives.
 WAN_1_3B_CONTROLS = (
-    # 16 fps: 81 frames (Wan 2.1's native clip) is about five seconds.
     Control("frame_num", "frame_num", "choice", 81, choices=(17, 33, 49, 65, 81), always_sent=True),
     Control("sample_steps", "sample_steps", "integer", 30, minimum=10, maximum=50),
     Control("guidance_scale", "sample_guide_scale", "number", 6, minimum=0, maximum=20),
@@ -85,6 +125,28 @@ WAVESPEED_CONTROLS = (
     Control("lora_weights", "lora_weights", "url"),
     Control("lora_scale", "lora_scale", "number", 1, minimum=0, maximum=4),
 )
+# Wan 2.2 fast: MODELS.md verified the field names but not the ranges of shift and the LoRA
+# inputs, so only the clip length (num_frames 81 to 121) and prompt optimizing are offered.
+WAN_2_2_CLIP = Control("frame_num", "num_frames", "choice", 81, choices=(81, 121), always_sent=True)
+WAN_2_2_T2V_CONTROLS = (
+    WAN_2_2_CLIP,
+    Control("prompt_expansion", "optimize_prompt", "boolean"),
+)
+WAN_2_2_I2V_CONTROLS = (WAN_2_2_CLIP,)
+WAN_2_5_CONTROLS = (
+    Control("duration", "duration", "choice", 5, choices=(5, 10), always_sent=True),
+    Control("prompt_expansion", "enable_prompt_expansion", "boolean", True),
+)
+
+WAN_2_5_CREDITS = {"480p": 10, "720p": 20, "1080p": 32}  # per five seconds (PRICING)
+WAN_2_5_RUN_SECONDS = {"480p": 60, "720p": 120, "1080p": 240}
+
+
+def wan_2_5_variants(replicate_model: str, resolutions: tuple[str, ...]) -> tuple[Variant, ...]:
+    return tuple(
+        Variant(r, WAN_2_5_CREDITS[r], replicate_model, WAN_2_5_RUN_SECONDS[r]) for r in resolutions
+    )
+
 
 MODELS: dict[str, CatalogModel] = {
     model.key: model
@@ -122,11 +184,90 @@ MODELS: dict[str, CatalogModel] = {
             takes_negative_prompt=True,
             sends_resolution=False,
         ),
+        CatalogModel(
+            key="t2v-2.2-fast",
+            label="Wan 2.2 text-to-video fast",
+            kind="t2v",
+            variants=(
+                Variant("480p", 5, "wan-video/wan-2.2-t2v-fast", typical_run_seconds=30),
+                Variant("720p", 10, "wan-video/wan-2.2-t2v-fast", typical_run_seconds=60),
+            ),
+            controls=WAN_2_2_T2V_CONTROLS,
+            takes_negative_prompt=False,
+            sends_resolution=True,
+            priced_by_length=True,
+        ),
+        CatalogModel(
+            key="i2v-2.2-fast",
+            label="Wan 2.2 image-to-video fast",
+            kind="i2v",
+            variants=(
+                Variant("480p", 5, "wan-video/wan-2.2-i2v-fast", typical_run_seconds=30),
+                Variant("720p", 10, "wan-video/wan-2.2-i2v-fast", typical_run_seconds=60),
+            ),
+            controls=WAN_2_2_I2V_CONTROLS,
+            takes_negative_prompt=False,
+            sends_resolution=True,
+            orientation_input="",
+            priced_by_length=True,
+        ),
+        CatalogModel(
+            key="t2v-2.5",
+            label="Wan 2.5 text-to-video",
+            kind="t2v",
+            variants=wan_2_5_variants("wan-video/wan-2.5-t2v", ("480p", "720p", "1080p")),
+            controls=WAN_2_5_CONTROLS,
+            takes_negative_prompt=True,
+            sends_resolution=False,
+            orientation_input="size",
+            priced_by_length=True,
+        ),
+        CatalogModel(
+            key="t2v-2.5-fast",
+            label="Wan 2.5 text-to-video fast",
+            kind="t2v",
+            variants=wan_2_5_variants("wan-video/wan-2.5-t2v-fast", ("720p", "1080p")),
+            controls=WAN_2_5_CONTROLS,
+            takes_negative_prompt=True,
+            sends_resolution=False,
+            orientation_input="size",
+            priced_by_length=True,
+        ),
+        CatalogModel(
+            key="i2v-2.5",
+            label="Wan 2.5 image-to-video",
+            kind="i2v",
+            variants=wan_2_5_variants("wan-video/wan-2.5-i2v", ("480p", "720p", "1080p")),
+            controls=WAN_2_5_CONTROLS,
+            takes_negative_prompt=True,
+            sends_resolution=True,
+            orientation_input="",
+            priced_by_length=True,
+        ),
+        CatalogModel(
+            key="i2v-2.5-fast",
+            label="Wan 2.5 image-to-video fast",
+            kind="i2v",
+            variants=wan_2_5_variants("wan-video/wan-2.5-i2v-fast", ("720p", "1080p")),
+            controls=WAN_2_5_CONTROLS,
+            takes_negative_prompt=True,
+            sends_resolution=True,
+            orientation_input="",
+            priced_by_length=True,
+        ),
     )
 }
 
 CHEAPEST_COST = min(variant.credits for model in MODELS.values() for variant in model.variants)
-RESOLUTIONS = tuple(sorted({variant.resolution for m in MODELS.values() for variant in m.variants}))
+
+
+def _pixels(resolution: str) -> int:
+    return int(resolution.removesuffix("p"))
+
+
+RESOLUTIONS = tuple(
+    sorted({variant.resolution for m in MODELS.values() for variant in m.variants}, key=_pixels)
+)
 
 
 def get_model(key: str) -> CatalogModel:
@@ -146,26 +287,38 @@ def resolve(model_key: str, resolution: str, aspect_ratio: str) -> Variant:
     return variant
 
 
-def cost_of(model_key: str, resolution: str) -> int:
-    return get_model(model_key).variant(resolution).credits
+def cost_of(model_key: str, resolution: str, options: Mapping[str, Any] | None = None) -> int:
+    return get_model(model_key).cost(resolution, options or {})
 
 
-def cost_or_none(model_key: str, resolution: str) -> int | None:
+def cost_or_none(
+    model_key: str, resolution: str, options: Mapping[str, Any] | None = None
+) -> int | None:
     """The cost, or None for a model or resolution we do not offer (validation says why)."""
     try:
-        return cost_of(model_key, resolution)
-    except CatalogError:
+        return cost_of(model_key, resolution, options)
+    except ValueError:  # CatalogError too
         return None
 
 
 def prices(kind: str) -> list[tuple[str, list[int]]]:
-    """Each resolution the models of `kind` offer, with the credits they charge, cheapest first."""
+    """Each resolution the models of `kind` offer, with the credits a five-second clip costs,
+    cheapest first."""
     credits: dict[str, set[int]] = {}
     for model in MODELS.values():
         if model.kind == kind:
             for variant in model.variants:
                 credits.setdefault(variant.resolution, set()).add(variant.credits)
-    return [(resolution, sorted(credits[resolution])) for resolution in sorted(credits)]
+    by_size = sorted(credits, key=_pixels)
+    return [(resolution, sorted(credits[resolution])) for resolution in by_size]
+
+
+def price_table() -> list[tuple[CatalogModel, list[tuple[str, int]]]]:
+    """Each model with what a five-second clip costs at each of its resolutions."""
+    return [
+        (model, [(variant.resolution, variant.credits) for variant in model.variants])
+        for model in MODELS.values()
+    ]
 
 
 def replicate_input(
@@ -181,7 +334,11 @@ def replicate_input(
 ) -> dict[str, Any]:
     """Our parameters under the input names of the Replicate model that runs them."""
     model = get_model(model_key)
-    data: dict[str, Any] = {"prompt": prompt, "aspect_ratio": aspect_ratio}
+    data: dict[str, Any] = {"prompt": prompt}
+    if model.orientation_input == "aspect_ratio":
+        data["aspect_ratio"] = aspect_ratio
+    elif model.orientation_input == "size":
+        data["size"] = SIZES[resolution, aspect_ratio]
     data.update(replicate_inputs(model.controls, options or {}))
     if model.sends_resolution:
         data["resolution"] = resolution
@@ -203,6 +360,7 @@ def as_dict() -> list[dict[str, Any]]:
             "kind": model.kind,
             "needs_image": model.needs_image,
             "takes_negative_prompt": model.takes_negative_prompt,
+            "priced_by_length": model.priced_by_length,
             "controls": [control.as_dict() for control in model.controls],
             "aspect_ratios": list(ASPECT_RATIOS),
             "resolutions": [

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-Kind = Literal["integer", "number", "choice", "url"]
-Value = int | float | str
+Kind = Literal["integer", "number", "choice", "boolean", "url"]
+Value = int | float | str | bool
 
 # Labels and help, shared by every model that has the control (the ranges are per model).
 LABELS: dict[str, str] = {
     "frame_num": "Clip length (frames)",
+    "duration": "Clip length (seconds)",
+    "prompt_expansion": "Prompt expansion",
     "fast_mode": "Fast mode",
     "sample_steps": "Sampling steps",
     "guidance_scale": "Guidance scale",
@@ -27,6 +29,8 @@ LABELS: dict[str, str] = {
 }
 HELP: dict[str, str] = {
     "frame_num": "Frames at 16 per second: 81 is about five seconds.",
+    "duration": "A longer clip costs more.",
+    "prompt_expansion": "Let the model rewrite the prompt in more detail first.",
     "fast_mode": "Faster runs at some cost in quality.",
     "sample_steps": "More steps: finer detail, slower.",
     "guidance_scale": "How closely the video follows the prompt.",
@@ -54,6 +58,13 @@ class Control:
         label = LABELS[self.name]
         if self.kind == "url":
             return _lora_url(value)
+        if self.kind == "boolean":
+            # Forms send text; JSON sends true or false.
+            if value in (True, "true", "True"):
+                return True
+            if value in (False, "false", "False"):
+                return False
+            raise ValueError(f"{label} must be true or false.")
         if self.kind == "choice":
             for choice in self.choices:
                 if value == choice or (isinstance(value, str) and value == str(choice)):
@@ -79,7 +90,7 @@ class Control:
             "default": self.default,
             "minimum": self.minimum,
             "maximum": self.maximum,
-            "choices": list(self.choices),
+            "choices": [True, False] if self.kind == "boolean" else list(self.choices),
         }
 
 

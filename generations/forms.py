@@ -27,6 +27,7 @@ def script_data() -> dict[str, Any]:
     catalog and the limits, taken from the modules that own them."""
     return {
         "models": catalog.as_dict(),
+        "pricing": {"clip_seconds": catalog.CLIP_SECONDS, "clip_frames": catalog.CLIP_FRAMES},
         "prompt": {"min": catalog.PROMPT_MIN_LENGTH, "max": catalog.PROMPT_MAX_LENGTH},
         "image": {
             "types": list(ACCEPTED_CONTENT_TYPES),
@@ -54,6 +55,12 @@ def option_field(name: str) -> forms.Field:
             widget=forms.Select(attrs=attrs),
             **common,
         )
+    if kinds == {"boolean"}:
+        return forms.ChoiceField(
+            choices=[("", "Model default"), ("true", "On"), ("false", "Off")],
+            widget=forms.Select(attrs=attrs),
+            **common,
+        )
     if kinds == {"url"}:
         attrs |= {"inputmode": "url", "placeholder": "https://huggingface.co/…"}
         return forms.CharField(
@@ -63,6 +70,10 @@ def option_field(name: str) -> forms.Field:
         return forms.IntegerField(widget=forms.NumberInput(attrs=attrs), **common)
     # A number on one model may be an integer on another (shift): any step, checked later.
     return forms.FloatField(widget=forms.NumberInput(attrs=attrs | {"step": "any"}), **common)
+
+
+def _as_text(value: controls.Value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _natural(value: str) -> tuple[int, float | str]:
@@ -140,7 +151,7 @@ class CreateForm(forms.Form):
                 "prompt": generation.prompt,
                 "negative_prompt": generation.negative_prompt,
                 "seed": generation.seed,
-                **{name: str(value) for name, value in generation.options.items()},
+                **{name: _as_text(value) for name, value in generation.options.items()},
                 "remix_of": generation.pk if generation.input_image else None,
             },
         )

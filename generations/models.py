@@ -61,6 +61,11 @@ def new_share_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def model_key_choices() -> list[tuple[str, str]]:
+    # A callable, so a model added to the catalog needs no migration.
+    return [(key, model.label) for key, model in catalog.MODELS.items()]
+
+
 # What a user chooses for a generation (every other field is ours): GenerationParams carries
 # them in, a retry asks for them again, and Replicate's input is made from them.
 REQUESTED_FIELDS = (
@@ -99,9 +104,7 @@ class Generation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="generations"
     )
     kind = models.CharField(max_length=3, choices=Kind.choices)
-    model_key = models.CharField(
-        "model", max_length=20, choices=[(key, m.label) for key, m in catalog.MODELS.items()]
-    )
+    model_key = models.CharField("model", max_length=20, choices=model_key_choices)
     resolution = models.CharField(max_length=5)
     aspect_ratio = models.CharField(
         max_length=5, choices=[(ratio, ratio) for ratio in catalog.ASPECT_RATIOS]

@@ -95,6 +95,9 @@ def option_help(name: str) -> str:
 def control_range(control: controls.Control) -> str:
     if control.kind == "url":
         return "an https URL"
+    if control.kind == "boolean":
+        default = "" if control.default is None else f" (default {str(control.default).lower()})"
+        return f"true or false{default}"
     if control.kind == "choice":
         allowed = ", ".join(map(str, control.choices))
     else:
@@ -175,6 +178,12 @@ class GenerationCreateSerializer(serializers.Serializer):
     frame_num = serializers.IntegerField(
         required=False, allow_null=True, help_text=option_help("frame_num")
     )
+    duration = serializers.IntegerField(
+        required=False, allow_null=True, help_text=option_help("duration")
+    )
+    prompt_expansion = StrictBooleanField(
+        required=False, allow_null=True, help_text=option_help("prompt_expansion")
+    )
     fast_mode = serializers.ChoiceField(
         choices=option_choices("fast_mode"),
         required=False,
@@ -221,7 +230,7 @@ class ResolutionSerializer(serializers.Serializer):
 
 class ControlSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="The field to send when creating a generation.")
-    kind = serializers.ChoiceField(choices=["integer", "number", "choice", "url"])
+    kind = serializers.CharField(help_text="integer, number, choice, boolean or url.")
     default = serializers.JSONField(allow_null=True, help_text="What the model uses when unset.")
     minimum = serializers.FloatField(allow_null=True)
     maximum = serializers.FloatField(allow_null=True)
@@ -236,6 +245,10 @@ class CatalogModelSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Kind.choices)
     needs_image = serializers.BooleanField()
     takes_negative_prompt = serializers.BooleanField()
+    priced_by_length = serializers.BooleanField(
+        help_text="The credits are per native clip (five seconds or 81 frames): a longer clip "
+        "costs more."
+    )
     controls = ControlSerializer(many=True, help_text="The advanced settings the model takes.")
     aspect_ratios = serializers.ListField(child=serializers.CharField())
     resolutions = ResolutionSerializer(many=True)

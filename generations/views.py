@@ -120,7 +120,10 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _cost_preview(form: CreateForm) -> int | None:
     """The cost of what the form currently asks for, before the page's script takes over."""
-    return catalog.cost_or_none(form["model_key"].value() or "", form["resolution"].value() or "")
+    lengths = {name: form[name].value() for name in ("duration", "frame_num")}
+    return catalog.cost_or_none(
+        form["model_key"].value() or "", form["resolution"].value() or "", lengths
+    )
 
 
 def _int(value: str) -> int | None:

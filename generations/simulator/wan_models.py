@@ -18,6 +18,7 @@ ASPECT_RATIOS = ("16:9", "9:16")
 SIZES: dict[str, dict[str, tuple[int, int]]] = {
     "480p": {"16:9": (832, 480), "9:16": (480, 832)},
     "720p": {"16:9": (1280, 720), "9:16": (720, 1280)},
+    "1080p": {"16:9": (1920, 1080), "9:16": (1080, 1920)},
 }
 DEFAULT_STEPS = 30
 
@@ -33,14 +34,18 @@ class Input:
 @dataclass(frozen=True)
 class WanModel:
     task: Literal["t2v", "i2v"]
-    resolution: Literal["480p", "720p"]
+    resolution: str  # unless the input names one (`resolution` or `size`)
     inputs: Mapping[str, Input]
 
     def size(
         self, model_input: Mapping[str, Any], image_size: tuple[int, int] | None
     ) -> tuple[int, int]:
-        """Output width and height: the requested orientation, else the image's, else landscape."""
-        sizes = SIZES[self.resolution]
+        """Output width and height: the requested size or orientation, else the image's, else
+        landscape."""
+        if isinstance(size := model_input.get("size"), str) and "*" in size:
+            width, height = size.split("*")
+            return int(width), int(height)
+        sizes = SIZES.get(model_input.get("resolution", ""), SIZES[self.resolution])
         if model_input.get("aspect_ratio") in sizes:
             return sizes[model_input["aspect_ratio"]]
         if image_size and image_size[1] > image_size[0]:
@@ -75,12 +80,62 @@ _WAVESPEED_T2V = {
 }
 _WAVESPEED_I2V = {**_WAVESPEED_T2V, "image": Input(str)}
 
+# The official Wan 2.2 fast models: field names verified, ranges only where MODELS.md gives them.
+_WAN_2_2_I2V_FAST = {
+    "prompt": Input(str),
+    "image": Input(str),
+    "last_image": Input(str),
+    "num_frames": Input(int, minimum=81, maximum=121),
+    "resolution": Input(str, choices=("480p", "720p")),
+    "sample_shift": Input(float),
+    "frames_per_second": Input(int, minimum=5, maximum=30),
+    "go_fast": Input(bool),
+    "interpolate_output": Input(bool),
+    "lora_weights_transformer": Input(str),
+    "lora_scale_transformer": Input(float),
+    "lora_weights_transformer_2": Input(str),
+    "lora_scale_transformer_2": Input(float),
+    "seed": Input(int),
+    "disable_safety_checker": Input(bool),
+}
+_WAN_2_2_T2V_FAST = {
+    **{name: spec for name, spec in _WAN_2_2_I2V_FAST.items() if "image" not in name},
+    "aspect_ratio": Input(str, choices=ASPECT_RATIOS),
+    "optimize_prompt": Input(bool),
+}
+
+
+def _wan_2_5(*resolutions: str, task: Literal["t2v", "i2v"]) -> dict[str, Input]:
+    common = {
+        "prompt": Input(str),
+        "negative_prompt": Input(str),
+        "duration": Input(int, choices=(5, 10)),
+        "audio": Input(str),
+        "enable_prompt_expansion": Input(bool),
+        "seed": Input(int),
+    }
+    if task == "i2v":
+        return {**common, "image": Input(str), "resolution": Input(str, choices=resolutions)}
+    sizes = tuple(
+        f"{width}*{height}"
+        for resolution in resolutions
+        for width, height in SIZES[resolution].values()
+    )
+    return {**common, "size": Input(str, choices=sizes)}
+
+
 MODELS: dict[str, WanModel] = {
     "wan-video/wan-2.1-1.3b": WanModel("t2v", "480p", _WAN_1_3B),
     "wavespeedai/wan-2.1-t2v-480p": WanModel("t2v", "480p", _WAVESPEED_T2V),
     "wavespeedai/wan-2.1-t2v-720p": WanModel("t2v", "720p", _WAVESPEED_T2V),
     "wavespeedai/wan-2.1-i2v-480p": WanModel("i2v", "480p", _WAVESPEED_I2V),
     "wavespeedai/wan-2.1-i2v-720p": WanModel("i2v", "720p", _WAVESPEED_I2V),
+    "wan-video/wan-2.2-t2v-fast": WanModel("t2v", "480p", _WAN_2_2_T2V_FAST),
+    "wan-video/wan-2.2-i2v-fast": WanModel("i2v", "480p", _WAN_2_2_I2V_FAST),
+    "wan-video/wan-2.5-t2v": WanModel("t2v", "720p", _wan_2_5("480p", "720p", "1080p", task="t2v")),
+    "wan-video/wan-2.5-t2v-fast": WanModel("t2v", "720p", _wan_2_5("720p", "1080p", task="t2v")),
+    "wan-video/wan-2.5-i2v": WanModel("i2v", "720p", _wan_2_5("480p", "720p", "1080p", task="i2v")),
+    "wan-video/wan-2.5-i2v-fast": WanModel("i2v", "720p", _wan_2_5("720p", "1080p", task="i2v")),
 }
 
 

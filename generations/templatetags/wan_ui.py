@@ -137,5 +137,11 @@ def prices(kind: str) -> list[tuple[str, list[int]]]:
 
 
 @register.simple_tag
+def price_table() -> list[tuple[catalog.CatalogModel, list[tuple[str, int]]]]:
+    """Every model with the credits of a five-second clip at each resolution."""
+    return catalog.price_table()
+
+
+@register.simple_tag
 def prompt_length() -> str:
     return f"{catalog.PROMPT_MIN_LENGTH} to {catalog.PROMPT_MAX_LENGTH}"

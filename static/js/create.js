@@ -46,7 +46,7 @@
     showControls(root, model);
 
     const variant = model && model.resolutions.find((r) => r.resolution === resolutionSelect.value);
-    const cost = variant ? variant.credits : null;
+    const cost = variant ? costOf(root, model, variant) : null;
     root.querySelector("[data-cost]").textContent = cost === null ? "\u2013" : String(cost);
     root.querySelector("[data-balance-view]").textContent = String(balance());
     const short = cost !== null && cost > balance();
@@ -55,6 +55,22 @@
     submit.disabled = short;
 
     countPrompt(root);
+  }
+
+  /** The catalog's pricing rule: a length-priced model's credits are per native clip
+      (catalog.CatalogModel.cost). */
+  function costOf(root, model, variant) {
+    if (!model.priced_by_length) return variant.credits;
+    let units = 1;
+    model.controls.forEach((control) => {
+      if (control.name !== "duration" && control.name !== "frame_num") return;
+      const input = root.querySelector("[data-control='" + control.name + "']");
+      const value = Number(input && input.value ? input.value : control.default);
+      units =
+        value /
+        (control.name === "frame_num" ? rules.pricing.clip_frames : rules.pricing.clip_seconds);
+    });
+    return Math.ceil(variant.credits * units);
   }
 
   /** Shows the advanced settings the model has, with its ranges and defaults from the catalog;
@@ -66,8 +82,8 @@
       const control = model && model.controls.find((c) => c.name === input.dataset.control);
       toggleField(input, Boolean(control));
       if (!control) return;
-      const shown = control.default === null ? "" : "Default: " + control.default;
-      if (control.kind === "choice") {
+      const shown = control.default === null ? "" : "Default: " + describe(control.default);
+      if (control.kind === "choice" || control.kind === "boolean") {
         const offered = control.choices.map(String);
         narrow(input, (value) => value === "" || offered.includes(value));
         input.options[0].textContent = shown || "Model default";
@@ -78,6 +94,12 @@
         input.placeholder = shown;
       }
     });
+  }
+
+  function describe(value) {
+    if (value === true) return "on";
+    if (value === false) return "off";
+    return String(value);
   }
 
   function toggleField(input, shown) {

@@ -8,6 +8,18 @@ import pytest
 
 from generations import catalog
 
+ALL_MODEL_KEYS = {
+    "t2v-1.3B",
+    "t2v-14B",
+    "i2v-14B",
+    "t2v-2.2-fast",
+    "i2v-2.2-fast",
+    "t2v-2.5",
+    "t2v-2.5-fast",
+    "i2v-2.5",
+    "i2v-2.5-fast",
+}
+
 
 @pytest.mark.parametrize(
     ("model_key", "resolution", "credits", "replicate_model"),
@@ -63,7 +75,7 @@ def test_each_replicate_model_gets_its_own_input_names():
 def test_the_catalog_as_data_lists_every_model_with_its_prices():
     data = {entry["key"]: entry for entry in catalog.as_dict()}
 
-    assert set(data) == {"t2v-1.3B", "t2v-14B", "i2v-14B"}
+    assert set(data) == ALL_MODEL_KEYS
     assert data["i2v-14B"]["needs_image"] is True
     assert data["t2v-14B"]["resolutions"] == [
         {"resolution": "480p", "credits": 10},

@@ -20,6 +20,18 @@ from tests.pages import HX, found
 
 pytestmark = pytest.mark.django_db
 
+ALL_MODEL_KEYS = {
+    "t2v-1.3B",
+    "t2v-14B",
+    "i2v-14B",
+    "t2v-2.2-fast",
+    "i2v-2.2-fast",
+    "t2v-2.5",
+    "t2v-2.5-fast",
+    "i2v-2.5",
+    "i2v-2.5-fast",
+}
+
 
 def form_data(**overrides: Any) -> dict[str, Any]:
     data = {
@@ -45,7 +57,7 @@ def test_create_page_offers_the_catalog_with_cost_balance_and_a_fresh_idempotenc
     assert response.status_code == 200
     page = response.content.decode()
     data = json.loads(found(r'id="catalog-data"[^>]*>(.*?)</script>', page, re.S)[1])
-    assert {model["key"] for model in data["models"]} == {"t2v-1.3B", "t2v-14B", "i2v-14B"}
+    assert {model["key"] for model in data["models"]} == ALL_MODEL_KEYS
     assert "data-cost>10<" in page  # t2v 14B 480p, the default
     assert f">0/{catalog.PROMPT_MAX_LENGTH}</output>" in page  # the prompt's counter
     assert "data-balance-view>100<" in page

@@ -415,7 +415,9 @@ def test_every_input_the_catalog_sends_is_accepted_and_sized_right():
                 sent_models.add(variant.replicate_model)
 
                 assert invalid_fields(wan, data) == []
-                width, height = wan.size(data, None)
+                # Models without an orientation input follow the image's.
+                image_size = (300, 200) if aspect_ratio == "16:9" else (200, 300)
+                width, height = wan.size(data, image_size if model.needs_image else None)
                 assert (width > height) == (aspect_ratio == "16:9")
                 assert min(width, height) == int(variant.resolution.removesuffix("p"))
     assert sent_models == set(MODELS)

@@ -51,12 +51,19 @@ def test_the_sign_up_bonus_quoted_everywhere_is_the_setting(client, user, settin
 def test_the_landing_page_quotes_the_catalog(client, monkeypatch):
     page = client.get(reverse("home")).content.decode()
     assert "10 to 500 characters" in page
-    assert "A 480p clip costs 5 or 10, 720p costs 20 credits." in page
+    assert (
+        "A five-second 480p clip costs 5 or 10, 720p costs 10 or 20, 1080p costs 32 credits."
+        in page
+    )
+    assert (
+        '<th scope="row">Wan 2.5 text-to-video</th><td>480p: 10 · 720p: 20 · 1080p: 32</td>'
+        in page
+    )
     small = catalog.MODELS["t2v-1.3B"]
     cheaper = replace(small, variants=(replace(small.variants[0], credits=3),))
     monkeypatch.setitem(catalog.MODELS, "t2v-1.3B", cheaper)
     page = client.get(reverse("home")).content.decode()
-    assert "A 480p clip costs 3 or 10, 720p costs 20 credits." in page
+    assert "A five-second 480p clip costs 3 or 5 or 10, 720p costs 10 or 20, 1080p" in page
 
 
 def test_settings_has_every_section(logged_in, user):
