@@ -348,6 +348,11 @@ PERIODIC_JOBS = {
     "prune_task_results": {"call": "wan_pwa.background.jobs.prune_task_results", "every": 3600},
     "prune_webhook_events": {"call": "webhooks.jobs.prune_webhook_events", "every": 3600},
     "storage_retention": {"call": "generations.jobs.apply_storage_retention", "every": 3600},
+    # The staff dashboard's hourly counts (wan_pwa/analytics), one roll-up per app.
+    "rollup_generations": {"call": "generations.analytics.roll_up", "every": 300},
+    "rollup_credits": {"call": "credits.analytics.roll_up", "every": 300},
+    "rollup_webhooks": {"call": "webhooks.analytics.roll_up", "every": 300},
+    "rollup_accounts": {"call": "wan_pwa.accounts.analytics.roll_up", "every": 300},
 }
 for _override in env_list("PERIODIC_JOB_PERIODS", ""):
     _name, _, _period = _override.partition("=")

@@ -9,6 +9,7 @@ from credits.api import BalanceView, CheckoutView, CreditPackListView, LedgerVie
 from generations import catalog
 from generations.api import GenerationViewSet, ModelCatalogView
 from wan_pwa import pwa, views
+from wan_pwa.analytics.views import dashboard
 from wan_pwa.api.urls import api_urls
 
 router = SimpleRouter()
@@ -31,6 +32,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("wan_pwa.accounts.urls")),
     path("settings/billing/", include("credits.urls")),
+    # Inside the admin (its login, staff only); before admin/ so the admin's catch-all misses it.
+    path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin-dashboard"),
     path("admin/", admin.site.urls),
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("sw.js", pwa.service_worker, name="service-worker"),

@@ -11,6 +11,7 @@ from credits.actions import OrderOutcome
 from credits.models import Order
 from generations.actions import UpdateOutcome, apply_prediction_update
 from generations.replicate import predictions
+from wan_pwa.analytics.counters import count_event
 from webhooks import stripe_events
 from webhooks.models import StripeEvent, WebhookEvent
 
@@ -41,6 +42,7 @@ def receive_replicate_webhook(
                     payload=prediction,
                 )
         except IntegrityError:
+            count_event("webhook_duplicate")
             return DUPLICATE
         _apply(event, generation_id)
     return event.outcome

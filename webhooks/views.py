@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from generations.replicate import predictions
+from wan_pwa.analytics.counters import count_event
 from webhooks import stripe_events, stripe_signature, verification
 from webhooks.actions import receive_replicate_webhook, receive_stripe_event
 
@@ -70,6 +71,7 @@ def replicate(request: HttpRequest) -> JsonResponse:
         )
     except verification.InvalidWebhook as error:
         logger.warning("rejected webhook for generation %s: %s", generation, error)
+        count_event("webhook_rejected")
         return _error(401, str(error))
     try:
         prediction = storable(json.loads(body, parse_constant=_no_constants))

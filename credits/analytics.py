@@ -1,0 +1,28 @@
+"""The credits' hourly counts for the staff dashboard (wan_pwa.analytics): credits moved by
+each kind of ledger row, and the money taken for packs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from django.db.models import Sum
+
+from credits.models import CreditTransaction, Order, OrderStatus
+from wan_pwa.analytics.rollup import Count, fill, per_hour
+
+
+def roll_up() -> str:
+    """Periodic job: refreshes the credits' hourly counts."""
+    return fill("credits", hourly_counts)
+
+
+def hourly_counts(start: datetime, end: datetime) -> Iterator[Count]:
+    ledger = CreditTransaction.objects.filter(created_at__gte=start, created_at__lt=end)
+    for row in per_hour(ledger, "created_at").values("hour", "type").annotate(total=Sum("amount")):
+        # Signed, as in the ledger: deductions and clawbacks are negative, adjustments either.
+        yield Count("moved", row["type"], row["hour"], row["total"])
+
+    paid = Order.objects.filter(status=OrderStatus.PAID, paid_at__gte=start, paid_at__lt=end)
+    for row in per_hour(paid, "paid_at").values("hour", "currency").annotate(total=Sum("amount")):
+        yield Count("revenue", row["currency"], row["hour"], row["total"])

@@ -1,0 +1,76 @@
+"""The generations' hourly counts for the staff dashboard (wan_pwa.analytics): what was
+submitted, how it ended, how long it took, why it failed, and what is in flight now."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from django.db.models import Count as Rows
+from django.db.models.functions import Left
+from django.utils import timezone
+
+from generations.models import IN_FLIGHT_STATUSES, TERMINAL_STATUSES, Generation, Status
+from wan_pwa.analytics.durations import with_bin
+from wan_pwa.analytics.rollup import Count, fill, hour_start, per_hour
+
+# Generations end well within a day of their creation (the watchdog fails them past
+# GENERATION_MAX_AGE), so "ended in the window" may also say "created a day before it at most",
+# which lets the (status, created_at) index do the work on a big table.
+LONGEST_LIFE = timedelta(days=1)
+ACTIVE_USER_WINDOWS = {"24h": 1, "7d": 7, "30d": 30}
+
+
+def roll_up() -> str:
+    """Periodic job: refreshes the generations' hourly counts."""
+    return fill("generations", hourly_counts)
+
+
+def hourly_counts(start: datetime, end: datetime) -> Iterator[Count]:
+    created = per_hour(
+        Generation.objects.filter(created_at__gte=start, created_at__lt=end), "created_at"
+    )
+    for row in created.values("hour", "model_key").annotate(n=Rows("id")):
+        yield Count("created", row["model_key"], row["hour"], row["n"])
+
+    ended = Generation.objects.filter(
+        status__in=TERMINAL_STATUSES,
+        created_at__gte=start - LONGEST_LIFE,
+        completed_at__gte=start,
+        completed_at__lt=end,
+    )
+    for row in (
+        per_hour(ended, "completed_at").values("hour", "model_key", "status").annotate(n=Rows("id"))
+    ):
+        yield Count("ended", f"{row['model_key']}:{row['status']}", row["hour"], row["n"])
+
+    succeeded = with_bin(ended.filter(status=Status.SUCCEEDED), "created_at", "completed_at")
+    for row in per_hour(succeeded, "completed_at").values("hour", "bin").annotate(n=Rows("id")):
+        yield Count("completion_seconds", str(row["bin"]), row["hour"], row["n"])
+
+    failed = per_hour(ended.filter(status=Status.FAILED), "completed_at").annotate(
+        reason=Left("error_message", 120)
+    )
+    for row in failed.values("hour", "reason").annotate(n=Rows("id")):
+        yield Count("failure_reason", row["reason"] or "(no message)", row["hour"], row["n"])
+
+    started = with_bin(
+        Generation.objects.filter(
+            created_at__gte=start - LONGEST_LIFE, started_at__gte=start, started_at__lt=end
+        ),
+        "created_at",
+        "started_at",
+    )
+    for row in per_hour(started, "started_at").values("hour", "bin").annotate(n=Rows("id")):
+        yield Count("starting_seconds", str(row["bin"]), row["hour"], row["n"])
+
+    now = timezone.now()
+    # Gauges, as of this run: users who submitted in the last day, week, month (a distinct count
+    # cannot be summed from hours, so it is taken whole).
+    for label, days in ACTIVE_USER_WINDOWS.items():
+        recent = Generation.objects.filter(created_at__gte=now - timedelta(days=days))
+        users = recent.values("user_id").distinct().count()
+        yield Count("active_users", label, hour_start(now), users)
+    in_flight = Generation.objects.filter(status__in=IN_FLIGHT_STATUSES)
+    for row in in_flight.values("status").annotate(n=Rows("id")):
+        yield Count("in_flight", row["status"], hour_start(now), row["n"])
