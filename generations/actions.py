@@ -45,6 +45,7 @@ from generations.models import (
 from generations.notifications.record import record_ending
 from generations.replicate import predictions
 from generations.replicate.predictions import PredictionUpdate, ReplicateStatus
+from wan_pwa.analytics.counters import count_event
 from wan_pwa.errors import DomainError
 
 
@@ -115,7 +116,10 @@ class GenerationParams:
                 try:
                     extension = validate_image(self.image)
                 except ValidationError as error:
+                    count_event("image_upload", f"refused: {error.code}")
                     errors["image"] = error.messages
+                else:
+                    count_event("image_upload", "accepted")
         elif model is not None and self.image is not None:
             errors["image"] = ["Text-to-video takes no input image; choose image-to-video."]
         if errors:

@@ -4,13 +4,18 @@ submitted, how it ended, how long it took, why it failed, and what is in flight 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count as Rows
 from django.db.models.functions import Left
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError as ApiValidationError
 
+from credits.actions import CreditDebtOutstanding, InsufficientCredits
 from generations.models import IN_FLIGHT_STATUSES, TERMINAL_STATUSES, Generation, Status
+from wan_pwa.analytics.counters import count_event
 from wan_pwa.analytics.durations import with_bin
 from wan_pwa.analytics.rollup import Count, fill, hour_start, per_hour
 
@@ -74,3 +79,32 @@ def hourly_counts(start: datetime, end: datetime) -> Iterator[Count]:
     in_flight = Generation.objects.filter(status__in=IN_FLIGHT_STATUSES)
     for row in in_flight.values("status").annotate(n=Rows("id")):
         yield Count("in_flight", row["status"], hour_start(now), row["n"])
+
+
+def count_submission(refusal: str = "") -> None:
+    """Counts a submission attempt (page or API) and its refusal, if any: "invalid" (the
+    dashboard's validation errors per attempt), "credits" (lack of credits), or another cause."""
+    count_event("submission_attempt")
+    if refusal == "invalid":
+        count_event("submission_invalid")
+    elif refusal:
+        count_event("submission_refused", refusal)
+
+
+def refusal_of(error: Exception) -> str:
+    if isinstance(error, (InsufficientCredits, CreditDebtOutstanding)):
+        return "credits"
+    if isinstance(error, (ValidationError, ApiValidationError)):
+        return "invalid"
+    return type(error).__name__
+
+
+@contextmanager
+def counted_submission() -> Iterator[None]:
+    """`count_submission` around a block that raises the refusal (the API's create)."""
+    try:
+        yield
+    except Exception as error:
+        count_submission(refusal_of(error))
+        raise
+    count_submission()

@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 
 from generations import actions, catalog, selectors
 from generations.actions import IDEMPOTENCY_KEY_MAX_LENGTH
+from generations.analytics import counted_submission
 from generations.files import download_name, file_response
 from generations.models import Generation
 from generations.serializers import (
@@ -190,10 +191,11 @@ class GenerationViewSet(viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         idempotency_key = _idempotency_key(request)
         serializer = GenerationCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        submission = actions.check_submit_generation(
-            request.user, serializer.to_params(), idempotency_key=idempotency_key
-        )
+        with counted_submission():
+            serializer.is_valid(raise_exception=True)
+            submission = actions.check_submit_generation(
+                request.user, serializer.to_params(), idempotency_key=idempotency_key
+            )
         return self._submission_response(submission)
 
     def destroy(self, request: Request, pk: str) -> Response:

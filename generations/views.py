@@ -26,6 +26,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from credits.actions import CreditDebtOutstanding, InsufficientCredits
 from generations import actions, catalog, eta, selectors
+from generations.analytics import count_submission
 from generations.files import zip_stream
 from generations.forms import CreateForm, script_data
 from generations.models import IN_FLIGHT_STATUSES, Generation, Status
@@ -85,6 +86,7 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
             except DomainError as error:  # a limit, or an idempotency key reused
                 form.add_error(None, error.message)
             else:
+                count_submission()
                 messages.success(
                     request,
                     f"Generation #{generation.pk} started: {generation.cost} credits reserved.",
@@ -93,6 +95,7 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
             finally:
                 if params.image is not None:
                     params.image.close()
+        count_submission("credits" if insufficient else "invalid")  # a limit counts as invalid
         if insufficient:
             messages.error(request, insufficient.message, extra_tags="action-billing")
         else:

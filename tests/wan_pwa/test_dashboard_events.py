@@ -1,0 +1,70 @@
+"""The front-end figures counted as they happen: submission attempts, validation errors,
+refusals for lack of credits and image uploads by outcome, from the page and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from tests.factories import PROMPT, png_bytes, set_credits
+from wan_pwa.analytics.dashboard import figures
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(**overrides: Any) -> dict[str, Any]:
+    data = {
+        "kind": "t2v",
+        "model_key": "t2v-14B",
+        "resolution": "480p",
+        "aspect_ratio": "16:9",
+        "prompt": PROMPT,
+        "negative_prompt": "",
+        "seed": "",
+        "idempotency_key": "",
+    }
+    return data | overrides
+
+
+def image(content: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile("input.png", content, content_type="image/png")
+
+
+def test_page_submissions_are_counted_with_their_refusals(logged_in, user):
+    assert logged_in.post(reverse("create"), form_data()).status_code == 302
+    assert logged_in.post(reverse("create"), form_data(prompt="short")).status_code == 422
+    i2v = form_data(kind="i2v", model_key="i2v-14B")
+    logged_in.post(reverse("create"), i2v | {"image": image(png_bytes((600, 400)))})
+    logged_in.post(reverse("create"), i2v | {"image": image(b"not an image at all")})
+    set_credits(user, 0)
+    assert logged_in.post(reverse("create"), form_data()).status_code == 422
+
+    data = figures("24h")
+    assert data.total("events.submission_attempt") == 5
+    assert data.total("events.submission_invalid") == 2
+    assert data.validation_errors_per_attempt == pytest.approx(2 / 5)
+    assert data.totals["events.submission_refused"] == {"credits": 1}
+    assert data.uploads() == {"accepted": 1, "refused: invalid_image": 1}
+
+
+def test_api_submissions_are_counted_with_their_refusals(api, user):
+    body = {"model_key": "t2v-14B", "resolution": "480p", "prompt": PROMPT}
+    assert api.post("/api/v1/generations/", body, format="json").status_code == 201
+    assert api.post("/api/v1/generations/", {"prompt": "x"}, format="json").status_code == 400
+    set_credits(user, 0)
+    assert api.post("/api/v1/generations/", body, format="json").status_code == 402
+
+    data = figures("24h")
+    assert data.total("events.submission_attempt") == 3
+    assert data.total("events.submission_invalid") == 1
+    assert data.totals["events.submission_refused"] == {"credits": 1}
+
+
+def test_the_dashboard_shows_the_front_end_figures(logged_in, staff_client):
+    logged_in.post(reverse("create"), form_data(prompt="short"))
+    body = staff_client.get(reverse("admin-dashboard")).content.decode()
+    assert "Validation errors per attempt" in body
+    assert "100.0%" in body
