@@ -3,7 +3,8 @@
 Replicate deletes outputs an hour after the prediction, so the copy happens as soon as it
 succeeds. The download is streamed to a temporary file with a size cap, opened with PyAV to
 prove it is an MP4 video that decodes, and its first frame becomes the poster. Only then is that
-same file saved to storage (a bucket reads it from the file in parts): never all in memory.
+file saved to storage (a bucket reads it from the file in parts), never all in memory: with its
+index moved first when the model wrote it last (faststart.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.db.models import FileField
 
 from generations import actions, tasks
 from generations.models import Generation
+from generations.replicate.faststart import playable_copy
 from generations.replicate.predictions import ReplicateStatus
 
 logger = logging.getLogger(__name__)
@@ -99,11 +101,14 @@ def copy_output(generation_id: int, attempt: int) -> None:
     if generation.is_terminal or generation.replicate_status != ReplicateStatus.SUCCEEDED:
         return
     try:
-        with tempfile.NamedTemporaryFile(suffix=".mp4") as video:
+        with (
+            tempfile.NamedTemporaryFile(suffix=".mp4") as video,
+            tempfile.TemporaryDirectory(prefix="output-") as scratch,
+        ):
             download(generation.output_url, video, max_bytes=settings.OUTPUT_MAX_BYTES)
             poster = poster_frame(video.name)
-            video.seek(0)
-            video_name = _store(Generation.video.field, "video.mp4", File(video))
+            with open(playable_copy(video.name, scratch, generation_id), "rb") as playable:
+                video_name = _store(Generation.video.field, "video.mp4", File(playable))
             poster_name = _store(Generation.poster.field, "poster.jpg", ContentFile(poster))
     except CopyError as error:
         if error.permanent or attempt >= settings.OUTPUT_COPY_MAX_ATTEMPTS:

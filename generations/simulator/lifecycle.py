@@ -150,6 +150,7 @@ class PredictionRunner(threading.Thread):
             fps=self._config.fps,
             seed=job.seed,
             image=job.image,
+            faststart=not prediction.behaviour.moov_last,
         )
         output = f"{self._origin}/delivery/{prediction.id}/output.mp4"
         if self._store.set_output(prediction, output, video):  # False once canceled

@@ -21,6 +21,7 @@ MARKERS = (
     "no-webhooks",
     "duplicate-webhooks",  # every webhook sent twice with the same webhook-id
     "out-of-order",  # a stale logs webhook after the completed one
+    "moov-last",  # an output MP4 with its index at the end (plays only once fully downloaded)
     "create-429",
     "create-500",
 )
@@ -47,6 +48,7 @@ class Behaviour:
     webhooks: bool = True
     duplicate_webhooks: bool = False
     out_of_order: bool = False
+    moov_last: bool = False
 
     @classmethod
     def for_prompt(cls, prompt: str, config: SimulatorConfig) -> Behaviour:
@@ -59,4 +61,5 @@ class Behaviour:
             webhooks="no-webhooks" not in found and not config.no_webhooks,
             duplicate_webhooks="duplicate-webhooks" in found or config.duplicate_webhooks,
             out_of_order="out-of-order" in found or config.out_of_order,
+            moov_last="moov-last" in found,
         )

@@ -32,15 +32,17 @@ def render_video(
     fps: int = 16,
     seed: int = 0,
     image: Image.Image | None = None,
+    faststart: bool = True,
 ) -> bytes:
-    """An MP4 of `frames` frames at `fps`; width and height must be even (yuv420p)."""
+    """An MP4 of `frames` frames at `fps`; width and height must be even (yuv420p). Without
+    `faststart` the index comes last, as some models write it."""
     if width % 2 or height % 2 or width < 2 or height < 2:
         raise ValueError("width and height must be even and positive")
     if image is not None:
         pictures = _ken_burns(image, width, height, frames)
     else:
         pictures = _prompt_scene(prompt, seed, width, height, frames)
-    return _encode(pictures, width, height, fps)
+    return _encode(pictures, width, height, fps, faststart)
 
 
 @functools.cache
@@ -55,14 +57,17 @@ def _h264_encoder() -> str:
     raise RuntimeError("PyAV has no H.264 or MPEG-4 encoder")
 
 
-def _encode(pictures: Iterator[Image.Image], width: int, height: int, fps: int) -> bytes:
+def _encode(
+    pictures: Iterator[Image.Image], width: int, height: int, fps: int, faststart: bool
+) -> bytes:
     encoder = _h264_encoder()
     options = {"preset": "veryfast", "crf": "23"} if encoder == "libx264" else {}
     # +faststart moves the index to the front so browsers start playing before the end
     # arrives; the muxer needs a real file for that second pass.
     with tempfile.TemporaryDirectory(prefix="replicate-simulator-") as directory:
         path = Path(directory) / "output.mp4"
-        with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+        muxer = {"movflags": "+faststart"} if faststart else {}
+        with av.open(str(path), "w", format="mp4", options=muxer) as out:
             stream = out.add_stream(encoder, rate=fps, options=options)
             if not isinstance(stream, av.VideoStream):
                 raise RuntimeError(f"{encoder} is not a video encoder")

@@ -21,6 +21,7 @@ from storages.backends.s3 import S3Storage
 from generations import retention
 from generations.actions import apply_prediction_update, enable_sharing, revoke_sharing
 from generations.models import Generation, Status
+from generations.simulator import render_video
 from tests.factories import VIDEO_BYTES, make_generation
 from tests.fixtures.fake_replicate import ReplicateAPI
 from tests.fixtures.object_storage import Bucket, storage_settings
@@ -29,7 +30,6 @@ from tests.generations.lifecycle_helpers import (
     refunds_of,
     run_tasks,
     submit,
-    tiny_mp4,
     update,
 )
 
@@ -96,7 +96,7 @@ def test_an_uploaded_input_image_goes_straight_to_the_bucket(
 def test_the_copied_video_and_poster_are_in_the_bucket_before_the_generation_succeeds(
     object_storage: Bucket, finished, delivery: respx.Route, isolated_media
 ):
-    video = tiny_mp4(frames=5)
+    video = render_video("A calm lake", 64, 48, frames=5)  # its index first: stored as it is
     delivery.respond(200, content=video, headers={"Content-Type": "video/mp4"})
 
     run_tasks()

@@ -20,6 +20,7 @@ from generations.actions import (
     store_output,
 )
 from generations.models import Generation, Status
+from generations.simulator import render_video
 from tests.fixtures.fake_replicate import ReplicateAPI
 from tests.generations.lifecycle_helpers import (
     refunds_of,
@@ -56,7 +57,7 @@ def finished(user: User) -> Generation:
 def test_the_video_and_a_poster_are_stored_then_the_generation_succeeds(
     finished, delivery, isolated_media, assert_audit_clean
 ):
-    video = tiny_mp4(frames=5)
+    video = render_video("A calm lake", 64, 48, frames=5)  # its index first: stored as it is
     delivery.respond(200, content=video, headers={"Content-Type": "video/mp4"})
 
     run_tasks()
