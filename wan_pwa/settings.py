@@ -236,6 +236,8 @@ WEBPUSH_CONTACT = os.environ.get("WEBPUSH_CONTACT", "mailto:admin@localhost")
 HTTPS = SITE_URL.startswith("https://")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+# Probes (and Prometheus) often come over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
@@ -339,6 +341,9 @@ WEBHOOK_SECRET_CACHE_SECONDS = env_int("WEBHOOK_SECRET_CACHE_SECONDS", 86400)
 WORKER_HEARTBEAT_INTERVAL = env_float("WORKER_HEARTBEAT_INTERVAL", 5.0)
 WORKER_LEASE = env_float("WORKER_LEASE", 30.0)
 TASK_MAX_CLAIMS = env_int("TASK_MAX_CLAIMS", 3)
+# /readyz fails when no worker has beaten for this long, or a ready task has waited this long.
+READYZ_WORKER_SILENCE = env_int("READYZ_WORKER_SILENCE", 60)
+READYZ_MAX_TASK_WAIT = env_int("READYZ_MAX_TASK_WAIT", 300)
 TASK_RESULT_RETENTION_DAYS = env_int("TASK_RESULT_RETENTION_DAYS", 7)
 # Periodic jobs, run by the workers once per period (seconds, aligned to the epoch; 0 turns one
 # off). PERIODIC_JOB_PERIODS overrides periods: "reconcile_generations=60,audit_credits=0".
