@@ -81,6 +81,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so request latency includes every other middleware.
+    "wan_pwa.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -344,6 +346,9 @@ TASK_MAX_CLAIMS = env_int("TASK_MAX_CLAIMS", 3)
 # /readyz fails when no worker has beaten for this long, or a ready task has waited this long.
 READYZ_WORKER_SILENCE = env_int("READYZ_WORKER_SILENCE", 60)
 READYZ_MAX_TASK_WAIT = env_int("READYZ_MAX_TASK_WAIT", 300)
+# /metrics answers a Bearer METRICS_TOKEN or a client in METRICS_ALLOWED_IPS; neither set: 404.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "")
 TASK_RESULT_RETENTION_DAYS = env_int("TASK_RESULT_RETENTION_DAYS", 7)
 # Periodic jobs, run by the workers once per period (seconds, aligned to the epoch; 0 turns one
 # off). PERIODIC_JOB_PERIODS overrides periods: "reconcile_generations=60,audit_credits=0".

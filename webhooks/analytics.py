@@ -39,3 +39,9 @@ def hourly_counts(start: datetime, end: datetime) -> Iterator[Count]:
     for row in per_hour(ended, "completed_at").values("hour", "by_webhook").annotate(n=Rows("id")):
         source = "webhook" if row["by_webhook"] else "other"
         yield Count("generation_end", source, row["hour"], row["n"])
+
+    recorded = WebhookEvent.objects.filter(
+        source=WebhookEvent.Source.REPLICATE, received_at__gte=start, received_at__lt=end
+    )
+    for row in per_hour(recorded, "received_at").values("hour", "outcome").annotate(n=Rows("id")):
+        yield Count("outcome", row["outcome"] or "(none)", row["hour"], row["n"])
