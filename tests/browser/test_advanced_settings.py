@@ -14,9 +14,7 @@ pytestmark = pytest.mark.browser
 PROMPT = "A hot-air balloon rising over a misty valley at sunrise"
 
 
-def test_each_model_shows_its_own_settings_and_the_cost_follows_the_length(
-    page: Page, make_user
-):
+def test_each_model_shows_its_own_settings_and_the_cost_follows_the_length(page: Page, make_user):
     make_user("hana")
     log_in(page, "hana")
     page.get_by_text("Advanced settings").click()
