@@ -56,8 +56,7 @@ def test_the_landing_page_quotes_the_catalog(client, monkeypatch):
         in page
     )
     assert (
-        '<th scope="row">Wan 2.5 text-to-video</th><td>480p: 10 · 720p: 20 · 1080p: 32</td>'
-        in page
+        '<th scope="row">Wan 2.5 text-to-video</th><td>480p: 10 · 720p: 20 · 1080p: 32</td>' in page
     )
     small = catalog.MODELS["t2v-1.3B"]
     cheaper = replace(small, variants=(replace(small.variants[0], credits=3),))
