@@ -7,6 +7,9 @@ class WanPwaConfig(AppConfig):
 
     def ready(self) -> None:
         # Django's admin discovers only `wan_pwa.admin`; the accounts' admin lives in their room.
-        from wan_pwa import checks  # noqa: F401  (registers the deployment checks)
+        from wan_pwa import (
+            checks,  # noqa: F401  (registers the deployment checks)
+            log_context,  # noqa: F401  (binds each task's ids for its log lines)
+        )
         from wan_pwa.accounts import admin  # noqa: F401  (registers the accounts' admin)
         from wan_pwa.background import admin as background_admin  # noqa: F401

@@ -1,0 +1,113 @@
+"""Structured logs: with LOG_FORMAT=json each line is one JSON object carrying the request id,
+the user id and the generation id when they are known, so one request or one generation can be
+followed across web processes and workers. The default stays readable text.
+
+The ids travel in context variables: set per request by `RequestLogContextMiddleware`, per task
+by the task signals below, and read by `LogContextFilter` on every record.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.utils.functional import empty
+from django_tasks.signals import task_finished, task_started
+
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+current_request: ContextVar[HttpRequest | None] = ContextVar("current_request", default=None)
+generation_id: ContextVar[int | None] = ContextVar("generation_id", default=None)
+task_name: ContextVar[str | None] = ContextVar("task_name", default=None)
+
+# A request id a proxy sent is kept only when it cannot smuggle anything into a log line.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def _user_id(request: HttpRequest | None) -> int | None:
+    user = getattr(request, "user", None)
+    # Only a user already loaded: logging must never query (it may run in a broken transaction).
+    if user is None or getattr(user, "_wrapped", None) is empty:
+        return None
+    return user.pk if user.is_authenticated else None
+
+
+class LogContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        record.user_id = _user_id(current_request.get())
+        if not hasattr(record, "generation_id"):  # logger.info(..., extra={"generation_id": 1})
+            record.generation_id = generation_id.get()
+        record.task = task_name.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for field in ("request_id", "user_id", "generation_id", "task"):
+            if (value := getattr(record, field, None)) is not None:
+                line[field] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+class RequestLogContextMiddleware:
+    """Gives each request an id (the proxy's X-Request-ID when sane, else a new one), answered
+    in X-Request-ID, and the generation id when the URL names one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        sent = request.headers.get("X-Request-ID", "")
+        rid = sent if REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
+        tokens = (request_id.set(rid), current_request.set(request), generation_id.set(None))
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id.reset(tokens[0])
+            current_request.reset(tokens[1])
+            generation_id.reset(tokens[2])
+        response["X-Request-ID"] = rid
+        return response
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: dict[str, Any]
+    ) -> None:
+        # Generation pages and API (their `pk`), and Replicate's webhook (`?generation=`).
+        if view.__module__.startswith("generations."):
+            found = str(kwargs.get("pk", ""))
+        else:
+            found = request.GET.get("generation", "") if view.__module__ == "webhooks.views" else ""
+        if found.isascii() and found.isdigit() and len(found) < 19:
+            generation_id.set(int(found))
+
+
+@receiver(task_started)
+def _bind_task(sender: Any, task_result: Any, **kwargs: Any) -> None:
+    task_name.set(task_result.task.name)
+    # The generations' tasks take the generation's id first: their lines name it.
+    args = task_result.args
+    is_generation_task = task_result.task.module_path.startswith("generations.")
+    first = args[0] if args else None
+    generation_id.set(first if is_generation_task and isinstance(first, int) else None)
+
+
+@receiver(task_finished)
+def _unbind_task(sender: Any, task_result: Any, **kwargs: Any) -> None:
+    task_name.set(None)
+    generation_id.set(None)
