@@ -1,5 +1,5 @@
 """When an in-flight generation will be ready: an estimate from how long recent generations of the
-same model and resolution took, refined by the generation's own progress.
+same model, resolution and clip length took, refined by the generation's own progress.
 
 The history is read with one indexed query (the newest succeeded rows of that model and
 resolution) and kept per process for a short while, so polling cards cost nothing extra.
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from generations.models import Generation, Status
@@ -32,30 +33,41 @@ class Timings:
     run: float
 
 
-_cache: dict[tuple[str, str], tuple[float, Timings | None]] = {}
+# The advanced settings that set a clip's length (generations.controls): a longer clip takes
+# longer, so the history is of the same length when there is one.
+LENGTH_OPTIONS = ("duration", "frame_num")
+
+Length = tuple[tuple[str, object], ...]
+
+_cache: dict[tuple[str, str, Length], tuple[float, Timings | None]] = {}
 
 
 def clear_cache() -> None:
     _cache.clear()
 
 
-def typical_timings(model_key: str, resolution: str) -> Timings | None:
-    """None when no generation of this model and resolution has succeeded yet."""
-    key = (model_key, resolution)
+def length_of(generation: Generation) -> Length:
+    options = generation.options or {}
+    return tuple((name, options[name]) for name in LENGTH_OPTIONS if name in options)
+
+
+def typical_timings(model_key: str, resolution: str, length: Length = ()) -> Timings | None:
+    """From successes of this model, resolution and clip length; of any length when none has
+    that length yet; None when no generation of this model and resolution has succeeded."""
+    key = (model_key, resolution, length)
     cached = _cache.get(key)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
-    rows = list(
-        Generation.objects.filter(
-            status=Status.SUCCEEDED,
-            model_key=model_key,
-            resolution=resolution,
-            started_at__isnull=False,
-            completed_at__isnull=False,
-        )
-        .order_by("-completed_at")
-        .values_list("created_at", "started_at", "completed_at")[:HISTORY_SIZE]
+    same_kind = Generation.objects.filter(
+        status=Status.SUCCEEDED,
+        model_key=model_key,
+        resolution=resolution,
+        started_at__isnull=False,
+        completed_at__isnull=False,
     )
+    rows = _recent(same_kind.filter(**{f"options__{name}": value for name, value in length}))
+    if not rows and length:
+        rows = _recent(same_kind)
     timings = None
     if rows:
         timings = Timings(
@@ -64,6 +76,14 @@ def typical_timings(model_key: str, resolution: str) -> Timings | None:
         )
     _cache[key] = (time.monotonic() + CACHE_SECONDS, timings)
     return timings
+
+
+def _recent(successes: QuerySet[Generation]) -> list[tuple[datetime, datetime, datetime]]:
+    rows = successes.order_by("-completed_at").values_list(
+        "created_at", "started_at", "completed_at"
+    )[:HISTORY_SIZE]
+    # Both are filtered non-null; this tells the type checker.
+    return [(c, s, e) for c, s, e in rows if s is not None and e is not None]
 
 
 def remaining_seconds(generation: Generation, now: datetime | None = None) -> int | None:
@@ -76,7 +96,7 @@ def remaining_seconds(generation: Generation, now: datetime | None = None) -> in
     if not generation.is_in_flight:
         return None
     now = now or timezone.now()
-    timings = typical_timings(generation.model_key, generation.resolution)
+    timings = typical_timings(generation.model_key, generation.resolution, length_of(generation))
     if generation.started_at is None:
         if timings is None:
             return None

@@ -123,3 +123,22 @@ def test_a_poll_is_answered_again_when_the_shown_eta_changes_with_time(history, 
     later = logged_in.get(url, HTTP_HX_REQUEST="true", HTTP_IF_NONE_MATCH=first["ETag"])
     assert later.status_code == 200
     assert "Ready in less than a minute" in later.content.decode()
+
+
+def test_the_history_is_of_the_same_clip_length_when_there_is_one(user: User):
+    now = timezone.now()
+    for frames, run in ((17, 40), (81, 200)):
+        done = make_generation(user, model_key="t2v-1.3B", options={"frame_num": frames})
+        Generation.objects.filter(pk=done.pk).update(
+            created_at=now - timedelta(seconds=run + 100),
+            started_at=now - timedelta(seconds=run + 100),
+            completed_at=now - timedelta(seconds=100),
+        )
+    short, long, other = (
+        _running(user, progress=0, started_ago=10, model_key="t2v-1.3B", options=options)
+        for options in ({"frame_num": 17}, {"frame_num": 81}, {"frame_num": 49})
+    )
+    assert eta.remaining_seconds(short) == pytest.approx(30, abs=1)
+    assert eta.remaining_seconds(long) == pytest.approx(190, abs=1)
+    # No history of 49 frames yet: every length of the model and resolution counts.
+    assert eta.remaining_seconds(other) == pytest.approx(120 - 10, abs=1)
