@@ -82,9 +82,10 @@ def hourly_counts(start: datetime, end: datetime) -> Iterator[Count]:
 
 
 def count_submission(refusal: str = "") -> None:
-    """Counts a submission attempt (page or API) and its refusal, if any: "invalid" (the
-    dashboard's validation errors per attempt), "credits" (lack of credits), or another cause."""
-    count_event("submission_attempt")
+    """Counts a refused submission (page or API) by its cause: "invalid" (the dashboard's
+    validation errors per attempt), "credits" (lack of credits), or another cause. Accepted ones
+    are counted by the roll-up from their rows: a counter row every submission of the site
+    updated would serialize them all."""
     if refusal == "invalid":
         count_event("submission_invalid")
     elif refusal:

@@ -53,7 +53,6 @@ DIMENSIONS = {
     "webhooks.generation_end": ("webhook", "other"),
     "webhooks.outcome": ("applied", "final", "unchanged"),
     "accounts.signups": ("",),
-    "events.submission_attempt": ("",),
     "events.submission_invalid": ("",),
     "events.submission_refused": ("credits",),
     "events.image_upload": ("accepted", "refused: too_large", "refused: invalid_image"),

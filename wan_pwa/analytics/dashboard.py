@@ -105,8 +105,17 @@ class Figures:
         return dict(sorted(self.totals.get("events.image_upload", {}).items()))
 
     @property
+    def submission_attempts(self) -> int:
+        """Generations created, and submissions refused as invalid or by a limit or credits."""
+        return (
+            self.total("generations.created")
+            + self.total("events.submission_invalid")
+            + self.total("events.submission_refused")
+        )
+
+    @property
     def validation_errors_per_attempt(self) -> float | None:
-        attempts = self.total("events.submission_attempt")
+        attempts = self.submission_attempts
         return self.total("events.submission_invalid") / attempts if attempts else None
 
     def in_flight(self) -> int:

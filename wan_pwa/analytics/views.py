@@ -110,7 +110,7 @@ def cards(data: Figures) -> list[Card]:
         Card(
             "Front end",
             [
-                ("Submission attempts", data.total("events.submission_attempt")),
+                ("Submission attempts", data.submission_attempts),
                 ("Validation errors per attempt", _ratio(data.validation_errors_per_attempt)),
                 ("Refused for lack of credits", refused.get("credits", 0)),
                 *[(f"Image uploads {outcome}", count) for outcome, count in data.uploads().items()],
