@@ -7,7 +7,7 @@ then (inside credits.actions) the user's balance row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -16,8 +16,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import models, transaction
-from django.db.models import Case, ExpressionWrapper, F, Q, Value, When
+from django.db import connection, models, transaction
+from django.db.models import ExpressionWrapper, F, Value
 from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
@@ -457,39 +457,49 @@ def _move_forward(generation_id: int, update: PredictionUpdate) -> bool:
 
     Every column only moves forward, so a stale or repeated update matches no row. False when
     nothing changed, and when the full path must decide (an id to adopt, an ended generation).
+    Written in SQL because this is the hottest write of the app, and the ORM took longer to
+    compile its CASE expressions (about 1 ms) than the database took to run them.
     """
-    now = timezone.now()
     target = update.status
     assert target is not None  # is_running
     earlier_statuses = [s for s in IN_FLIGHT_STATUSES if STATUS_RANK[s] < STATUS_RANK[target]]
     rank = predictions.replicate_rank(update.replicate_status)
     earlier_replicate = [s for s, r in predictions.REPLICATE_RANK.items() if r < rank]
-    news = Q(status__in=earlier_statuses) | Q(replicate_status__in=earlier_replicate)
-    changes: dict[str, Any] = {
-        "status": _forward(F("status"), earlier_statuses, "status", target),
-        "replicate_status": _forward(
-            F("replicate_status"), earlier_replicate, "replicate_status", update.replicate_status
-        ),
-        "updated_at": now,
-    }
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    sets = [
+        f"status = CASE WHEN status IN ({_marks(earlier_statuses)}) THEN %s ELSE status END",
+        "replicate_status = CASE WHEN replicate_status IN "
+        f"({_marks(earlier_replicate)}) THEN %s ELSE replicate_status END",
+        "updated_at = %s",
+    ]
+    set_params: list[Any] = [*earlier_statuses, target, *earlier_replicate]
+    set_params += [update.replicate_status, now]
+    news = f"status IN ({_marks(earlier_statuses)}) OR replicate_status IN "
+    news += f"({_marks(earlier_replicate)})"
+    news_params: list[Any] = [*earlier_statuses, *earlier_replicate]
     if update.progress is not None:
-        news |= Q(progress__lt=update.progress)
-        changes["progress"] = Greatest(F("progress"), Value(update.progress))
+        greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+        sets.append(f"progress = {greatest}(progress, %s)")
+        set_params.append(update.progress)
+        news += " OR progress < %s"
+        news_params.append(update.progress)
     if target == Status.PROCESSING:
-        changes["started_at"] = Coalesce(F("started_at"), Value(update.started_at or now))
-    return bool(
-        Generation.objects.filter(
-            news,
-            pk=generation_id,
-            prediction_id=update.prediction_id,
-            status__in=IN_FLIGHT_STATUSES,
-        ).update(**changes)
+        sets.append("started_at = COALESCE(started_at, %s)")
+        set_params.append(connection.ops.adapt_datetimefield_value(update.started_at) or now)
+    table = connection.ops.quote_name(Generation._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET {', '.join(sets)} "  # noqa: S608 (names are ours, values bound)
+        f"WHERE id = %s AND prediction_id = %s AND status IN ({_marks(IN_FLIGHT_STATUSES)}) "
+        f"AND ({news})"
     )
+    params = [*set_params, generation_id, update.prediction_id, *IN_FLIGHT_STATUSES]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *news_params])
+        return cursor.rowcount == 1
 
 
-def _forward(current: F, earlier: Sequence[str], field: str, value: str) -> Case:
-    """`value` where the column holds one of the `earlier` values, else unchanged."""
-    return Case(When(**{f"{field}__in": earlier}, then=Value(value)), default=current)
+def _marks(values: Collection[str]) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
 def _apply(generation: Generation, update: PredictionUpdate, fields: set[str]) -> None:
