@@ -399,21 +399,11 @@ def write_pool(deliveries: list[tuple[str, str]], path: Path) -> Path:
 
 
 def prediction(prediction_id: str, status: str, **fields: Any) -> dict[str, Any]:
-    """A prediction shaped like Replicate's webhook body."""
-    return {
-        "id": prediction_id,
-        "model": "wan-video/wan-2.1-1.3b",
-        "version": "hidden",
-        "input": {"prompt": PROMPT},
-        "output": None,
-        "logs": "",
-        "error": None,
-        "status": status,
-        "data_removed": False,
-        "created_at": "2025-01-01T00:00:00.000000Z",
-        "urls": {},
-        **fields,
-    }
+    """A prediction shaped like Replicate's webhook body: the tests' own, imported once Django is
+    set up (every caller runs after django.setup())."""
+    from tests.generations.lifecycle_helpers import prediction as shaped
+
+    return shaped(prediction_id, status, **fields)
 
 
 def progress_body(prediction_id: str, percent: int) -> str:
