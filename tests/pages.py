@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tests.factories import PROMPT
+
 HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}  # what htmx adds to the requests it sends
 
 
@@ -13,3 +15,32 @@ def found(pattern: str, page: str, flags: int = 0) -> re.Match[str]:
     match = re.search(pattern, page, flags)
     assert match is not None, f"{pattern!r} is not in the page"
     return match
+
+
+# Every model the catalog offers, written out so that a model added or dropped is noticed.
+ALL_MODEL_KEYS = {
+    "t2v-1.3B",
+    "t2v-14B",
+    "i2v-14B",
+    "t2v-2.2-fast",
+    "i2v-2.2-fast",
+    "t2v-2.5",
+    "t2v-2.5-fast",
+    "i2v-2.5",
+    "i2v-2.5-fast",
+}
+
+
+def create_form(**overrides: Any) -> dict[str, Any]:
+    """The create page's fields for a valid text-to-video submission."""
+    data = {
+        "kind": "t2v",
+        "model_key": "t2v-14B",
+        "resolution": "480p",
+        "aspect_ratio": "16:9",
+        "prompt": PROMPT,
+        "negative_prompt": "",
+        "seed": "",
+        "idempotency_key": "key-1",
+    }
+    return data | overrides

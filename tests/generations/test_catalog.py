@@ -7,18 +7,7 @@ from typing import Any
 import pytest
 
 from generations import catalog
-
-ALL_MODEL_KEYS = {
-    "t2v-1.3B",
-    "t2v-14B",
-    "i2v-14B",
-    "t2v-2.2-fast",
-    "i2v-2.2-fast",
-    "t2v-2.5",
-    "t2v-2.5-fast",
-    "i2v-2.5",
-    "i2v-2.5-fast",
-}
+from tests.pages import ALL_MODEL_KEYS
 
 
 @pytest.mark.parametrize(

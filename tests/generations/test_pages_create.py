@@ -16,40 +16,13 @@ from generations import catalog
 from generations.images import ACCEPTED_CONTENT_TYPES, MAX_IMAGE_BYTES
 from generations.models import Generation, Status
 from tests.factories import PROMPT, make_generation, png_bytes, set_credits
-from tests.pages import HX, found
+from tests.pages import ALL_MODEL_KEYS, HX, create_form, found
 
 pytestmark = pytest.mark.django_db
 
-ALL_MODEL_KEYS = {
-    "t2v-1.3B",
-    "t2v-14B",
-    "i2v-14B",
-    "t2v-2.2-fast",
-    "i2v-2.2-fast",
-    "t2v-2.5",
-    "t2v-2.5-fast",
-    "i2v-2.5",
-    "i2v-2.5-fast",
-}
-
-
-def form_data(**overrides: Any) -> dict[str, Any]:
-    data = {
-        "kind": "t2v",
-        "model_key": "t2v-14B",
-        "resolution": "480p",
-        "aspect_ratio": "16:9",
-        "prompt": PROMPT,
-        "negative_prompt": "",
-        "seed": "",
-        "idempotency_key": "key-1",
-    }
-    data.update(overrides)
-    return data
-
 
 def i2v_data(image: SimpleUploadedFile | str, **overrides: Any) -> dict[str, Any]:
-    return form_data(kind="i2v", model_key="i2v-14B", image=image, **overrides)
+    return create_form(kind="i2v", model_key="i2v-14B", image=image, **overrides)
 
 
 def test_create_page_offers_the_catalog_with_cost_balance_and_a_fresh_idempotency_key(logged_in):
@@ -68,7 +41,7 @@ def test_create_page_offers_the_catalog_with_cost_balance_and_a_fresh_idempotenc
 
 
 def test_submitting_charges_the_cost_and_lists_the_generation(logged_in, user):
-    response = logged_in.post(reverse("create"), form_data(), follow=True)
+    response = logged_in.post(reverse("create"), create_form(), follow=True)
     assert response.redirect_chain[-1][0] == reverse("history")
     generation = Generation.objects.get(user=user)
     assert (generation.status, generation.cost, generation.prompt) == (Status.QUEUED, 10, PROMPT)
@@ -80,8 +53,8 @@ def test_submitting_charges_the_cost_and_lists_the_generation(logged_in, user):
 
 
 def test_the_same_idempotency_key_twice_makes_one_generation_and_one_charge(logged_in, user):
-    first = logged_in.post(reverse("create"), form_data(idempotency_key="double-click"))
-    second = logged_in.post(reverse("create"), form_data(idempotency_key="double-click"))
+    first = logged_in.post(reverse("create"), create_form(idempotency_key="double-click"))
+    second = logged_in.post(reverse("create"), create_form(idempotency_key="double-click"))
     assert first.status_code == second.status_code == 302
     assert Generation.objects.filter(user=user).count() == 1
     assert CreditTransaction.objects.filter(user=user, type="deduction").count() == 1
@@ -103,7 +76,7 @@ def test_the_same_idempotency_key_twice_makes_one_generation_and_one_charge(logg
     ],
 )
 def test_bad_input_is_a_form_error_and_creates_nothing(logged_in, user, overrides, message):
-    response = logged_in.post(reverse("create"), form_data(**overrides))
+    response = logged_in.post(reverse("create"), create_form(**overrides))
     assert response.status_code == 422
     assert message in response.content.decode()
     assert "The video was not started" in response.content.decode()  # the error toast
@@ -147,7 +120,7 @@ def test_bad_images_are_refused_by_the_server(logged_in, user, upload, message):
 
 
 def test_image_to_video_without_an_image_is_refused(logged_in):
-    response = logged_in.post(reverse("create"), form_data(kind="i2v", model_key="i2v-14B"))
+    response = logged_in.post(reverse("create"), create_form(kind="i2v", model_key="i2v-14B"))
     assert response.status_code == 422
     assert "Image-to-video needs an input image." in response.content.decode()
 
@@ -167,7 +140,7 @@ def test_the_script_checks_the_limits_the_server_applies(logged_in, monkeypatch)
 
 def test_an_image_sent_with_a_text_to_video_model_is_refused_as_by_the_api(logged_in, user):
     image = SimpleUploadedFile("a.png", png_bytes(), content_type="image/png")
-    response = logged_in.post(reverse("create"), form_data(image=image))
+    response = logged_in.post(reverse("create"), create_form(image=image))
     assert response.status_code == 422
     body = response.content.decode()
     assert "Text-to-video takes no input image; choose image-to-video." in body
@@ -187,7 +160,7 @@ def test_too_few_credits_is_refused_with_a_link_to_get_more(logged_in, user):
     set_credits(user, 5)
     page = logged_in.get(reverse("create")).content.decode()
     assert "low-credits" not in page  # 5 left: enough for the cheapest video
-    response = logged_in.post(reverse("create"), form_data())
+    response = logged_in.post(reverse("create"), create_form())
     assert response.status_code == 422
     body = response.content.decode()
     assert "This needs 10 credits but only 5 are available." in body
@@ -203,7 +176,7 @@ def test_the_low_credit_warning_shows_below_the_cheapest_video(logged_in, user):
 
 
 def test_htmx_submission_redirects_the_browser_and_keeps_the_toast_for_the_next_page(logged_in):
-    response = logged_in.post(reverse("create"), form_data(), **HX)
+    response = logged_in.post(reverse("create"), create_form(), **HX)
     assert response.status_code == 200
     assert response["HX-Redirect"] == reverse("history")
     assert b"toast" not in response.content
@@ -212,7 +185,7 @@ def test_htmx_submission_redirects_the_browser_and_keeps_the_toast_for_the_next_
 
 
 def test_htmx_form_errors_answer_the_form_alone_with_toast_and_balance(logged_in):
-    response = logged_in.post(reverse("create"), form_data(prompt="short"), **HX)
+    response = logged_in.post(reverse("create"), create_form(prompt="short"), **HX)
     assert response.status_code == 422
     body = response.content.decode()
     assert body.lstrip().startswith('<form id="create-form"')
@@ -251,14 +224,14 @@ def test_remixing_an_image_to_video_reuses_its_image_as_a_copy(logged_in, user):
 def test_create_needs_the_csrf_token(client, user):
     client = type(client)(enforce_csrf_checks=True)
     client.force_login(user)
-    assert client.post(reverse("create"), form_data()).status_code == 403
+    assert client.post(reverse("create"), create_form()).status_code == 403
     assert not Generation.objects.exists()
 
 
 def test_the_in_flight_cap_applies_to_the_page_too(logged_in, user, settings):
     settings.MAX_IN_FLIGHT_PER_USER = 1
     make_generation(user, status=Status.PROCESSING)
-    response = logged_in.post(reverse("create"), form_data())
+    response = logged_in.post(reverse("create"), create_form())
     assert response.status_code == 422
     assert "You have 1 generations in progress (at most 1)" in response.content.decode()
     assert Generation.objects.filter(user=user).count() == 1
@@ -267,7 +240,7 @@ def test_the_in_flight_cap_applies_to_the_page_too(logged_in, user, settings):
 def test_the_daily_spend_cap_stops_page_submissions_and_retries(logged_in, user, settings):
     failed = make_generation(user, status=Status.FAILED)
     settings.DAILY_CREDIT_SPEND_CAP = 0
-    response = logged_in.post(reverse("create"), form_data())
+    response = logged_in.post(reverse("create"), create_form())
     assert response.status_code == 422
     assert "reached its generation budget for today" in response.content.decode()
     page = logged_in.post(reverse("retry", args=[failed.pk]), follow=True).content.decode()

@@ -12,23 +12,15 @@ from django.urls import reverse
 
 from generations.analytics import roll_up
 from tests.factories import PROMPT, png_bytes, set_credits
+from tests.pages import create_form
 from wan_pwa.analytics.dashboard import figures
 
 pytestmark = pytest.mark.django_db
 
 
 def form_data(**overrides: Any) -> dict[str, Any]:
-    data = {
-        "kind": "t2v",
-        "model_key": "t2v-14B",
-        "resolution": "480p",
-        "aspect_ratio": "16:9",
-        "prompt": PROMPT,
-        "negative_prompt": "",
-        "seed": "",
-        "idempotency_key": "",
-    }
-    return data | overrides
+    """A create-page submission without an idempotency key: each post is a new attempt."""
+    return create_form(idempotency_key="", **overrides)
 
 
 def image(content: bytes) -> SimpleUploadedFile:
