@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from credits import stripe_gateway
@@ -25,6 +25,7 @@ from credits.models import (
     TransactionType,
 )
 from credits.stripe_gateway import CheckoutSession
+from wan_pwa.accounts.suspension import AccountSuspended
 from wan_pwa.errors import DomainError
 
 
@@ -71,13 +72,32 @@ GRANT_TYPES = (TransactionType.BONUS, TransactionType.PURCHASE, TransactionType.
 def lock_balance(user) -> CreditBalance:
     """The user's balance row, locked until the caller's transaction ends: what serializes
     every credit change of one user, and every submission of theirs."""
+    return _get_balance(CreditBalance.objects.select_for_update(), user)
+
+
+def lock_balance_of_active_user(user) -> CreditBalance:
+    """lock_balance for a submission. It also locks the user row (FOR NO KEY UPDATE, which
+    plain updates wait for): a suspension committed while this waited is re-read, so no
+    generation starts once the account is suspended. AccountSuspended then."""
+    balance = _get_balance(
+        CreditBalance.objects.select_related("user").select_for_update(
+            of=("self", "user"), no_key=True
+        ),
+        user,
+    )
+    if not balance.user.is_active:
+        raise AccountSuspended()
+    return balance
+
+
+def _get_balance(query: QuerySet[CreditBalance], user) -> CreditBalance:
     try:
-        return CreditBalance.objects.select_for_update().get(user=user)
+        return query.get(user=user)
     except CreditBalance.DoesNotExist:
         # A user made outside the manager (raw ORM); the primary key on user makes two
         # concurrent creations collapse into one row.
         CreditBalance.objects.get_or_create(user=user)
-        return CreditBalance.objects.select_for_update().get(user=user)
+        return query.get(user=user)
 
 
 def _write(

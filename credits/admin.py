@@ -3,16 +3,15 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.utils.safestring import SafeString
 
 from credits.actions import GRANT_TYPES, CreditError, add_credits, request_refund
 from credits.models import CreditPack, CreditTransaction, Order, TransactionType
 from credits.money import format_money
 from credits.stripe_gateway import PaymentsUnavailable
-from wan_pwa.accounts.admin import UserAdmin
+from wan_pwa.accounts.admin import RECENT_ROWS, UserAdmin, recent_rows_table
 from wan_pwa.accounts.models import User
 
 
@@ -49,9 +48,9 @@ class CreditTransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
 
 
-class CreditTransactionInline(ReadOnlyAdminMixin, admin.TabularInline):
+class OrderLedgerInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CreditTransaction
-    fk_name = "user"
+    fk_name = "order"
     fields = (
         "created_at",
         "type",
@@ -66,7 +65,7 @@ class CreditTransactionInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     max_num = 0
     show_change_link = False
-    verbose_name_plural = "Credit ledger (newest first)"
+    verbose_name_plural = "Ledger rows of this order: its grant, clawbacks and returns"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("generation", "created_by")
@@ -123,11 +122,6 @@ class OrderReadOnly(ReadOnlyAdminMixin):
         return format_money(order.amount_refunded, order.currency) if order.amount_refunded else ""
 
 
-class OrderLedgerInline(CreditTransactionInline):
-    fk_name = "order"
-    verbose_name_plural = "Ledger rows of this order: its grant, clawbacks and returns"
-
-
 @admin.register(Order)
 class OrderAdmin(OrderReadOnly, admin.ModelAdmin):
     list_display = ("id", "user", *ORDER_COLUMNS)
@@ -178,11 +172,34 @@ class UserWithCreditsAdmin(UserAdmin):
 
     list_display = ("username", "email", "balance", "debt", "is_staff", "is_active", "date_joined")
     list_select_related = ("credit_balance",)
-    actions = ["grant_credits"]
+    actions = [*UserAdmin.actions, "grant_credits"]
+    extra_fieldsets = (*UserAdmin.extra_fieldsets, ("Credit ledger", ("recent_ledger",)))
 
     def get_inlines(self, request: HttpRequest, obj: User | None) -> list[type]:
-        # A user being added has no ledger or orders yet.
-        return [OrderInline, CreditTransactionInline] if obj else []
+        # A user being added has no orders yet.
+        return [OrderInline] if obj else []
+
+    @admin.display(description="Newest entries")
+    def recent_ledger(self, user: User) -> SafeString:
+        rows = user.credit_transactions.select_related("generation")
+        return recent_rows_table(
+            ("When", "Type", "Amount", "Balance after", "Generation", "Description"),
+            (
+                (
+                    row.created_at,
+                    row.get_type_display(),
+                    f"{row.amount:+d}",
+                    row.balance_after,
+                    row.generation_id or "",
+                    row.description,
+                )
+                for row in rows.order_by("-created_at", "-id")[:RECENT_ROWS]
+            ),
+            changelist="admin:credits_credittransaction_changelist",
+            user=user,
+            total=rows.count(),
+            noun="ledger entries",
+        )
 
     @admin.display(description="Credits", ordering="credit_balance__balance")
     def balance(self, user: User) -> int:
@@ -216,17 +233,13 @@ class UserWithCreditsAdmin(UserAdmin):
             for line in refused:
                 self.message_user(request, line, messages.ERROR)
             return None
-        return render(
+        return self.user_action_form(
             request,
-            "admin/wan_pwa/grant_credits.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "Grant or adjust credits",
-                "form": form,
-                "users": queryset,
-                "opts": self.model._meta,
-                "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            },
+            queryset,
+            form,
+            action="grant_credits",
+            title="Grant or adjust credits",
+            explanation="Each change is one ledger entry recording you as its author.",
         )
 
 

@@ -26,7 +26,7 @@ from credits.actions import (
     CreditDebtOutstanding,
     InsufficientCredits,
     charge_generation,
-    lock_balance,
+    lock_balance_of_active_user,
     refund_generation_charge,
 )
 from credits.models import CreditBalance, CreditTransaction
@@ -213,7 +213,7 @@ def _check_and_submit(
         with transaction.atomic():
             # The balance lock serializes this user's submissions: the replay lookup and the
             # per-user limits below cannot race with a concurrent request of theirs.
-            balance = lock_balance(user)
+            balance = lock_balance_of_active_user(user)
             if idempotency_key and (replay := _replay(generation)):
                 return Submission(replay, created=False)
             if balance.debt:  # a refunded or disputed purchase they had spent
@@ -356,7 +356,9 @@ def _end_unsuccessfully(
     record_ending(generation)  # a failure is told; the user's own cancel is not
 
 
-def cancel_generation(generation: Generation) -> Generation:
+def cancel_generation(
+    generation: Generation, *, message: str = "Canceled at your request."
+) -> Generation:
     """Stops the generation and refunds it; Replicate is told to cancel by a task.
 
     A queued one simply never gets submitted (a submission already on its way finds the
@@ -375,7 +377,7 @@ def cancel_generation(generation: Generation) -> Generation:
             )
         if locked.replicate_status == ReplicateStatus.SUCCEEDED:
             raise ValidationError("This generation has finished; its video is being saved.")
-        _end_unsuccessfully(locked, Status.CANCELED, "Canceled at your request.", set())
+        _end_unsuccessfully(locked, Status.CANCELED, message, set())
         if locked.prediction_id:
             tasks.cancel_prediction.enqueue(locked.prediction_id)
     generation.refresh_from_db()

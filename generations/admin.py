@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
+from credits.admin import UserWithCreditsAdmin
 from generations.actions import cancel_generation, refund_generation
 from generations.models import Generation
 from generations.replicate import watchdog
+from generations.suspension import suspend_user
+from wan_pwa.accounts.admin import RECENT_ROWS, recent_rows_table
+from wan_pwa.accounts.models import User
+from wan_pwa.accounts.suspension import SuspensionError
+from wan_pwa.http import AuthenticatedHttpRequest
 
 
 @admin.register(Generation)
@@ -153,3 +161,85 @@ class GenerationAdmin(admin.ModelAdmin):
     @admin.action(description="Re-sync from Replicate", permissions=["manage"])
     def resync(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._each(request, queryset, "Checked", watchdog.check)
+
+
+class SuspendForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200, help_text="Kept on the account and shown to staff, not to the user."
+    )
+
+
+class UserWithGenerationsAdmin(UserWithCreditsAdmin):
+    """The credits' user admin plus the user's generations and the suspension, which cancels
+    and refunds what they have running."""
+
+    actions = [*UserWithCreditsAdmin.actions, "suspend"]
+    extra_fieldsets = (
+        *UserWithCreditsAdmin.extra_fieldsets,
+        ("Generations", ("recent_generations",)),
+    )
+
+    @admin.display(description="Newest generations")
+    def recent_generations(self, user: User) -> SafeString:
+        generations = Generation.objects.filter(user=user)
+        return recent_rows_table(
+            ("#", "Created", "Model", "Status", "Cost", "Prompt"),
+            (
+                (
+                    format_html(
+                        '<a href="{}">{}</a>',
+                        reverse("admin:generations_generation_change", args=[generation.pk]),
+                        generation.pk,
+                    ),
+                    generation.created_at,
+                    generation.model_key,
+                    generation.get_status_display(),
+                    generation.cost,
+                    generation.prompt[:80],
+                )
+                for generation in generations.order_by("-created_at", "-pk")[:RECENT_ROWS]
+            ),
+            changelist="admin:generations_generation_changelist",
+            user=user,
+            total=generations.count(),
+            noun="generations",
+        )
+
+    @admin.action(
+        description="Suspend the selected users (cancels and refunds what they have running)",
+        permissions=["change"],
+    )
+    def suspend(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]
+    ) -> HttpResponse | None:
+        form = SuspendForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self.user_action_form(
+                request,
+                queryset,
+                form,
+                action="suspend",
+                title="Suspend accounts",
+                explanation=(
+                    "They can no longer log in or use their API keys; every generation they have "
+                    "queued or running is canceled and refunded."
+                ),
+            )
+        for user in queryset:
+            try:
+                outcome = suspend_user(user, by=request.user, reason=form.cleaned_data["reason"])
+            except SuspensionError as error:
+                self.message_user(request, f"{user.username}: {error}", messages.ERROR)
+                continue
+            state = "Suspended" if outcome.newly_suspended else "Already suspended:"
+            self.message_user(
+                request,
+                f"{state} {user.username}; {outcome.canceled} generation(s) canceled and refunded.",
+                messages.SUCCESS,
+            )
+        return None
+
+
+# The credits' admin above replaced the accounts' one; this one takes its place in turn.
+admin.site.unregister(User)
+admin.site.register(User, UserWithGenerationsAdmin)

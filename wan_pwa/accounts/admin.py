@@ -1,18 +1,55 @@
 """The back office for accounts: users and their API keys. The credits app extends the user
-admin with balances, the ledger and grants (credits/admin.py)."""
+admin with balances, the ledger and grants (credits/admin.py), and the generations app with
+their generations and the suspension (generations/admin.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from wan_pwa.accounts.api_keys import revoke_api_key
 from wan_pwa.accounts.models import ApiKey, User
 from wan_pwa.accounts.signals import user_created
+from wan_pwa.accounts.suspension import reactivate_user
+
+RECENT_ROWS = 10  # what a user's page lists of each kind; the link leads to all of them
+
+
+def recent_rows_table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    changelist: str,
+    user: User,
+    total: int,
+    noun: str,
+) -> SafeString:
+    """A small read-only table of a user's newest rows, with a link to the filtered list of all
+    of them: a user's page stays one screen (and a few queries) however busy they are."""
+    return render_to_string(
+        "admin/wan_pwa/recent_rows.html",
+        {
+            "headers": headers,
+            "rows": list(rows),
+            "empty": f"No {noun}.",
+            "more_url": f"{reverse(changelist)}?user__id__exact={user.pk}" if total else "",
+            "more_label": f"All {total} {noun} →",
+        },
+    )
 
 
 # The stubs leave out the Meta that Django's user forms define.
@@ -31,6 +68,93 @@ class UserAdmin(DjangoUserAdmin):
     add_form = UserCreationAdminForm
     form = UserChangeAdminForm
     list_display: tuple[str, ...] = ("username", "email", "is_staff", "is_active", "date_joined")
+    actions: list[str] = ["reactivate"]
+    # Shown on an existing user's page, after Django's own fieldsets.
+    extra_fieldsets: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("Account status", ("account_status",)),
+        ("API keys", ("api_key_list",)),
+    )
+
+    def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return [*fieldsets, *((name, {"fields": fields}) for name, fields in self.extra_fieldsets)]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> Any:
+        if obj is None:
+            return super().get_readonly_fields(request, obj)
+        # Suspending cancels and refunds what is running, so is_active changes only through the
+        # Suspend and Reactivate actions, never by ticking a box.
+        extra = [field for _, fields in self.extra_fieldsets for field in fields]
+        return [*super().get_readonly_fields(request, obj), "is_active", *extra]
+
+    @admin.display(description="Status")
+    def account_status(self, user: User) -> str:
+        if user.is_suspended:
+            return format_html(
+                "<strong>Suspended</strong> {} by {}: {}",
+                f"{user.suspended_at:%Y-%m-%d %H:%M} UTC",
+                user.suspended_by or "a removed user",
+                user.suspension_reason,
+            )
+        return "Active" if user.is_active else "Deactivated"
+
+    @admin.display(description="Keys (newest first)")
+    def api_key_list(self, user: User) -> SafeString:
+        keys = user.api_keys.order_by("-created_at", "-pk")
+        return recent_rows_table(
+            ("Name", "Prefix", "Created", "Last used", "Revoked"),
+            (
+                (
+                    key.name,
+                    key.prefix,
+                    key.created_at,
+                    key.last_used_at or "never",
+                    key.revoked_at or "",
+                )
+                for key in keys[:RECENT_ROWS]
+            ),
+            changelist="admin:wan_pwa_apikey_changelist",
+            user=user,
+            total=keys.count(),
+            noun="API keys",
+        )
+
+    def user_action_form(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[User],
+        form: forms.Form,
+        *,
+        action: str,
+        title: str,
+        explanation: str,
+    ) -> HttpResponse:
+        """The intermediate page of an action that asks for more (an amount, a reason)."""
+        return render(
+            request,
+            "admin/wan_pwa/user_action_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "intro": title,
+                "explanation": explanation,
+                "submit_label": title.split()[0],
+                "form": form,
+                "users": queryset,
+                "action": action,
+                "opts": self.model._meta,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description="Reactivate the selected users", permissions=["change"])
+    def reactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        done = sum(reactivate_user(user) for user in queryset)
+        self.message_user(
+            request, f"Reactivated {done} of {queryset.count()} user(s).", messages.SUCCESS
+        )
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         if change:

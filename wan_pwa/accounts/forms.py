@@ -2,9 +2,24 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import BaseUserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 
 from wan_pwa.accounts.models import API_KEY_NAME_MAX_LENGTH
+from wan_pwa.accounts.suspension import SUSPENDED_MESSAGE
+
+
+class LoginForm(AuthenticationForm):
+    """Django's log-in form, except that the right password of a suspended account says so
+    instead of "wrong password": they would otherwise reset a password that is not the problem.
+    Only the account's own password reveals its state."""
+
+    def get_invalid_login_error(self) -> forms.ValidationError:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        user = get_user_model()._default_manager.filter(username=username).first()
+        if user is not None and not user.is_active and user.check_password(password or ""):
+            return forms.ValidationError(SUSPENDED_MESSAGE, code="inactive")
+        return super().get_invalid_login_error()
 
 
 class SignUpForm(BaseUserCreationForm):

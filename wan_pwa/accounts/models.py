@@ -34,6 +34,13 @@ class User(AbstractUser):
     # to the devices the user subscribed in Settings.
     notify_by_email = models.BooleanField("e-mail me when a video ends", default=False)
     notify_by_push = models.BooleanField("push to my subscribed devices", default=True)
+    # A suspension is `is_active=False` (what Django's log-in, sessions and password resets
+    # already honour, and the API's key check) plus who did it, when and why.
+    suspended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    suspended_by = models.ForeignKey(
+        "self", null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
+    suspension_reason = models.CharField(max_length=200, blank=True, editable=False)
 
     objects: ClassVar[WanUserManager] = WanUserManager()
 
@@ -45,11 +52,19 @@ class User(AbstractUser):
                 condition=~models.Q(email=""),
                 name="user_email_unique_ci",
                 violation_error_message="A user with that email address already exists.",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(suspended_at__isnull=True) | models.Q(is_active=False),
+                name="user_suspended_is_inactive",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.username
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
 
 API_KEY_NAME_MAX_LENGTH = 100

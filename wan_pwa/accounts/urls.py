@@ -1,8 +1,10 @@
 """Sign-up, log-in and password pages, Settings and its API keys; mounted at / by wan_pwa.urls."""
 
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 
 from wan_pwa.accounts import api_key_views, views
+from wan_pwa.accounts.forms import LoginForm
 
 api_key_patterns = (
     [
@@ -15,6 +17,8 @@ api_key_patterns = (
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    # Before Django's own auth URLs, so this log-in (with its form) is the one resolved.
+    path("accounts/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("settings/", views.settings_page, name="settings"),
     path("settings/profile/", views.update_profile, name="settings-profile"),

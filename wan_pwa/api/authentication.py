@@ -9,6 +9,7 @@ from rest_framework.request import Request
 
 from wan_pwa.accounts.api_keys import find_active_key, record_use
 from wan_pwa.accounts.models import ApiKey, User
+from wan_pwa.accounts.suspension import SUSPENDED_MESSAGE
 
 SCHEME = b"bearer"
 
@@ -32,7 +33,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         if api_key is None:
             raise AuthenticationFailed("This API key is not valid or has been revoked.")
         if not api_key.user.is_active:
-            raise AuthenticationFailed("The account that owns this API key is disabled.")
+            raise AuthenticationFailed(SUSPENDED_MESSAGE)
         record_use(api_key)
         return api_key.user, api_key
 

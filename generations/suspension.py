@@ -1,0 +1,40 @@
+"""Suspending an account stops what it has running: the generations' side of a suspension."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+
+from generations.actions import cancel_generation
+from generations.models import IN_FLIGHT_STATUSES, Generation
+from wan_pwa.accounts.models import User
+from wan_pwa.accounts.suspension import mark_suspended
+
+CANCELED_BY_SUSPENSION = "Canceled because the account was suspended."
+
+
+@dataclass(frozen=True)
+class SuspensionOutcome:
+    newly_suspended: bool
+    canceled: int  # in-flight generations canceled and refunded
+
+
+def suspend_user(user: User, *, by: User, reason: str) -> SuspensionOutcome:
+    """Suspends the account, then cancels and refunds each generation it has in flight.
+
+    The flag commits first, on the user row alone; submissions re-read it under their lock, so
+    nothing new starts after it, and the sweep then sees every generation that did. Each cancel
+    is its own transaction in the usual lock order (generation, then balance). Running this again
+    on a suspended account repeats only the sweep, which finishes one a crash interrupted.
+    """
+    newly_suspended = mark_suspended(user, by=by, reason=reason)
+    canceled = 0
+    in_flight = Generation.objects.filter(user=user, status__in=IN_FLIGHT_STATUSES)
+    for generation in in_flight.order_by("pk"):
+        try:
+            cancel_generation(generation, message=CANCELED_BY_SUSPENSION)
+        except ValidationError:
+            continue  # it ended meanwhile, or its finished video is being saved
+        canceled += 1
+    return SuspensionOutcome(newly_suspended, canceled)
