@@ -103,6 +103,9 @@ class CreditTransaction(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="credit_tx_user_created"),
+            # The credits roll-up's time-range scan (credits/analytics.py), every type at once:
+            # without it each run reads the whole ledger (EXPLAIN: a sequential scan).
+            models.Index(fields=["created_at"], name="credit_tx_created"),
             # A day's spend, recounted when the daily budget's Redis counter is lost.
             models.Index(
                 fields=["created_at"],
