@@ -389,6 +389,10 @@ for _override in env_list("PERIODIC_JOB_PERIODS", ""):
 # In-flight generations unchanged for this long are checked with Replicate by the reconcile job.
 RECONCILE_OLDER_THAN = env_int("RECONCILE_OLDER_THAN", 600)
 WEBHOOK_EVENT_RETENTION_DAYS = env_int("WEBHOOK_EVENT_RETENTION_DAYS", 30)
+# The dashboard's hourly counts older than this are pruned by the roll-ups (never fewer than the
+# dashboard's 30 days). 400: a year and a month, so a month compares with the same one last year;
+# at a few thousand rows a month that history stays small.
+ANALYTICS_RETENTION_DAYS = env_int("ANALYTICS_RETENTION_DAYS", 400)
 # Replicate's Cancel-After for every prediction, in seconds (at least 5); 0 takes each model's and
 # resolution's deadline from the catalog (generations/catalog.py).
 REPLICATE_CANCEL_AFTER = env_int("REPLICATE_CANCEL_AFTER", 0)

@@ -1,5 +1,6 @@
 """Hourly counts: one row per metric, dimension and hour. A few thousand rows a month whatever
-the traffic, so the dashboard's reads do not grow with the history."""
+the traffic, so the dashboard's reads do not grow with the history; rows older than
+ANALYTICS_RETENTION_DAYS are pruned by the roll-ups (rollup.prune)."""
 
 from __future__ import annotations
 
