@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
+from generations import moderation
 from generations.models import Status
 
 
@@ -116,11 +117,19 @@ def error_message(prediction: dict[str, Any]) -> str:
         return "The generation was canceled."
     if status == ReplicateStatus.ABORTED:
         return "Replicate stopped the generation before it started: its deadline passed."
+    if error and (rejected := moderation.rejection_in(error, had_image=_had_image(prediction))):
+        return moderation.MESSAGES[rejected]
     if error:
         return f"The model failed: {error}"[:ERROR_MAX_LENGTH]
     if status in REPLICATE_STATUSES:
         return "The model failed without giving a reason."
     return f"Replicate ended the generation with an unknown status ({status[:40]})."
+
+
+def _had_image(prediction: dict[str, Any]) -> bool:
+    # Replicate echoes the input in every prediction object: webhooks and API answers alike.
+    given = prediction.get("input")
+    return isinstance(given, dict) and bool(given.get("image"))
 
 
 def past_deadline(prediction: dict[str, Any]) -> bool:

@@ -20,7 +20,7 @@ from PIL import Image
 from .config import SimulatorConfig
 from .ids import utcnow
 from .images import ImageLoadError
-from .markers import SLOW_FACTOR
+from .markers import REJECTIONS, SLOW_FACTOR
 from .predictions import Prediction, PredictionStore
 from .video import render_video
 from .wan_models import DEFAULT_STEPS, MODELS
@@ -86,11 +86,18 @@ class PredictionRunner(threading.Thread):
             error = "Prediction aborted: its deadline passed before it started"
             self._store.finish(self.prediction, "aborted", error=error)
             return
+        if self.prediction.behaviour.rejected in ("prompt", "image"):
+            self._reject()  # checked before the run, as a provider checks the input
+            return
         if not self._store.start_processing(self.prediction):
             return
         job = self._prepare()
-        if job and self._sample(job.steps):
-            self._render(job)
+        if not job or not self._sample(job.steps):
+            return
+        if self.prediction.behaviour.rejected == "output":
+            self._reject()  # the finished video fails the check, so there is no output
+            return
+        self._render(job)
 
     @property
     def _duration(self) -> float:
@@ -156,6 +163,11 @@ class PredictionRunner(threading.Thread):
         if self._store.set_output(prediction, output, video):  # False once canceled
             self._webhook("output")
             self._store.finish(prediction, "succeeded")
+
+    def _reject(self) -> None:
+        error = REJECTIONS[self.prediction.behaviour.rejected]
+        self._log(f"Error: {error}")
+        self._store.finish(self.prediction, "failed", error=error)
 
     def _interrupted(self, seconds: float | None) -> bool:
         """Sleeps; True when woken by a cancel, the deadline or shutdown instead."""

@@ -22,10 +22,21 @@ MARKERS = (
     "duplicate-webhooks",  # every webhook sent twice with the same webhook-id
     "out-of-order",  # a stale logs webhook after the completed one
     "moov-last",  # an output MP4 with its index at the end (plays only once fully downloaded)
+    # The safety checker rejects the prompt or the image before the run, or the video after it.
+    "nsfw-prompt",
+    "nsfw-image",
+    "nsfw-output",
     "create-429",
     "create-500",
 )
 SLOW_FACTOR = 4
+# The errors the simulator's safety checker ends a prediction with, in the words model checkers
+# use ("NSFW content detected ...").
+REJECTIONS = {
+    "prompt": "NSFW content detected in the prompt. Try a different prompt.",
+    "image": "NSFW content detected in the input image. Try a different image.",
+    "output": "NSFW content detected in the output video. Try running it again with another seed.",
+}
 _MARKER = re.compile(r"\[(?P<name>[a-z0-9-]+?)(?:x(?P<times>\d+))?\]", re.IGNORECASE)
 
 
@@ -49,6 +60,7 @@ class Behaviour:
     duplicate_webhooks: bool = False
     out_of_order: bool = False
     moov_last: bool = False
+    rejected: str = ""  # "prompt", "image" or "output": what the safety checker rejects
 
     @classmethod
     def for_prompt(cls, prompt: str, config: SimulatorConfig) -> Behaviour:
@@ -62,4 +74,8 @@ class Behaviour:
             duplicate_webhooks="duplicate-webhooks" in found or config.duplicate_webhooks,
             out_of_order="out-of-order" in found or config.out_of_order,
             moov_last="moov-last" in found,
+            rejected=next(
+                (part for part in REJECTIONS if f"nsfw-{part}" in found),
+                "",
+            ),
         )

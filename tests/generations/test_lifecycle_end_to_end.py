@@ -4,6 +4,7 @@ server's own thread and connection)."""
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -11,10 +12,12 @@ from datetime import timedelta
 import av
 import httpx
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
+from credits.models import CreditTransaction, TransactionType
 from credits.selectors import balance_of
 from generations.actions import (
     begin_submit_attempt,
@@ -22,6 +25,7 @@ from generations.actions import (
     check_retry_generation,
 )
 from generations.models import Generation, Status
+from generations.moderation import MESSAGES, Rejected
 from generations.replicate import submission
 from generations.replicate.predictions import PredictionUpdate
 from generations.simulator import ReplicateSimulator
@@ -342,3 +346,29 @@ def test_forged_stale_and_garbage_webhooks_over_http_get_4xx_and_change_nothing(
     generation.refresh_from_db()
     assert generation.status == Status.QUEUED
     assert WebhookEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("marker", "model_key", "rejected"),
+    [
+        ("[nsfw-prompt]", "t2v-1.3B", Rejected.PROMPT),
+        ("[nsfw-image]", "i2v-14B", Rejected.IMAGE),
+        ("[nsfw-output]", "t2v-1.3B", Rejected.OUTPUT),
+    ],
+)
+def test_a_safety_rejection_says_what_was_rejected_and_is_refunded(
+    sim, user, logged_in, marker, model_key, rejected, assert_audit_clean
+):
+    image = png() if model_key.startswith("i2v") else None
+    generation = submit(user, f"A street parade {marker}", model_key=model_key, image=image)
+
+    drive(ended(generation))
+
+    assert generation.status == Status.FAILED
+    assert generation.error_message == MESSAGES[rejected]
+    refund = CreditTransaction.objects.get(generation=generation, type=TransactionType.REFUND)
+    assert refund.description.endswith(MESSAGES[rejected])  # the refund line says why
+    page = logged_in.get(reverse("detail", args=[generation.pk])).content.decode()
+    assert html.escape(MESSAGES[rejected]) in page
+    assert balance_of(user) == 100
+    assert_audit_clean()

@@ -1,0 +1,76 @@
+"""Reading Replicate's safety-checker errors: which part was rejected, and whether a retry of the
+same input could pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from generations.moderation import Rejected, rejection_in, retry_refusal
+from generations.replicate.predictions import parse
+
+
+@pytest.mark.parametrize(
+    ("error", "had_image", "rejected"),
+    [
+        ("NSFW content detected in the prompt. Try a different prompt.", True, Rejected.PROMPT),
+        ("NSFW content detected in the input image. Try another image.", True, Rejected.IMAGE),
+        (
+            "NSFW content detected in the output video. Try running it again, or try a "
+            "different prompt.",  # the advice after the first sentence does not decide
+            False,
+            Rejected.OUTPUT,
+        ),
+        ("Input data may contain inappropriate content.", False, Rejected.PROMPT),
+        ("Input data may contain inappropriate content.", True, Rejected.INPUT),
+        (
+            "Output data may contain inappropriate content. (DataInspectionFailed)",
+            True,
+            Rejected.OUTPUT,
+        ),
+        (
+            "The input or output was flagged as sensitive. Please try again with different "
+            "inputs. (E005)",
+            False,
+            Rejected.UNSAID,
+        ),
+        (
+            "NSFW content detected. Try running it again, or try a different prompt.",
+            False,
+            Rejected.UNSAID,
+        ),
+        ("CUDA out of memory. Tried to allocate 2.00 GiB", True, None),
+        ("Prompt must be at most 500 characters", False, None),
+    ],
+)
+def test_the_error_says_which_part_the_safety_checker_rejected(error, had_image, rejected):
+    assert rejection_in(error, had_image=had_image) == rejected
+
+
+def test_an_input_rejection_is_told_apart_by_the_image_in_the_predictions_input():
+    error = "Input data may contain inappropriate content."
+    with_image = {"id": "p1", "status": "failed", "error": error, "input": {"image": "https://x"}}
+    without = {"id": "p2", "status": "failed", "error": error, "input": {"prompt": "a cat"}}
+    assert "prompt or the input image" in parse(with_image).error_message
+    assert parse(without).error_message == "The model's safety checker rejected the prompt."
+
+
+@pytest.mark.parametrize(
+    ("rejected", "fixed_seed", "refused"),
+    [
+        (Rejected.PROMPT, False, "the same input would be rejected again"),
+        (Rejected.IMAGE, False, "Remix it with a different input image"),
+        (Rejected.INPUT, True, "the same input would be rejected again"),
+        (Rejected.OUTPUT, False, None),  # a random seed makes another video
+        (Rejected.OUTPUT, True, "same seed"),
+        (Rejected.UNSAID, False, None),
+        (None, True, None),
+    ],
+)
+def test_retry_is_refused_only_when_the_same_input_must_be_rejected_again(
+    rejected, fixed_seed, refused
+):
+    reason = retry_refusal(rejected, fixed_seed=fixed_seed)
+    if refused is None:
+        assert reason is None
+    else:
+        assert reason is not None and refused in reason
