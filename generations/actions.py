@@ -171,7 +171,7 @@ def check_retry_generation(
             if generation.deleted_at is not None
             else "Its input image has expired, so it cannot be retried."
             if generation.input_expired
-            else "Only a failed or canceled generation can be retried."
+            else generation.retry_refusal or "Only a failed or canceled generation can be retried."
         )
     _check_idempotency_key(idempotency_key)
     params = params_of(generation)

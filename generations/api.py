@@ -217,7 +217,9 @@ class GenerationViewSet(viewsets.GenericViewSet):
     @extend_schema(
         operation_id="generations_retry",
         summary="Retry a failed or canceled generation",
-        description="Starts a new generation with the same parameters, charged again.",
+        description="Starts a new generation with the same parameters, charged again. Refused "
+        "(409) when the model's safety checker rejected the input (the same input would be "
+        "rejected again), or the video made with a fixed seed: `retry_refusal` says why.",
         request=None,
         parameters=[IDEMPOTENCY_KEY, RETRY_AFTER],
         responses={**SUBMISSION_RESPONSES, **error_responses(404, 409)},

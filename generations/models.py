@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from generations import catalog, controls
+from generations.moderation import Rejected, rejection_of, retry_refusal
 
 
 class Status(models.TextChoices):
@@ -243,7 +244,22 @@ class Generation(models.Model):
 
     @property
     def can_retry(self) -> bool:
-        return self.ended_unsuccessfully and self.deleted_at is None and not self.input_expired
+        return (
+            self.ended_unsuccessfully
+            and self.deleted_at is None
+            and not self.input_expired
+            and self.retry_refusal is None
+        )
+
+    @property
+    def rejected(self) -> Rejected | None:
+        """What the model's safety checker rejected, when that is how it failed."""
+        return rejection_of(self.error_message) if self.status == Status.FAILED else None
+
+    @property
+    def retry_refusal(self) -> str | None:
+        """Why the same input would be rejected again (Remix changes it); None otherwise."""
+        return retry_refusal(self.rejected, fixed_seed=self.seed is not None)
 
     @property
     def input_expired(self) -> bool:

@@ -10,6 +10,7 @@ from generations import catalog, controls, eta
 from generations.actions import GenerationParams
 from generations.images import MAX_IMAGE_SIZE, MIN_IMAGE_SIDE
 from generations.models import Generation, Kind, Status
+from generations.moderation import Rejected
 
 
 class GenerationSerializer(serializers.ModelSerializer):
@@ -31,6 +32,19 @@ class GenerationSerializer(serializers.ModelSerializer):
         "model's defaults.",
     )
     eta_seconds = serializers.SerializerMethodField()
+    rejected = serializers.ChoiceField(
+        choices=[part.value for part in Rejected],
+        read_only=True,
+        allow_null=True,
+        help_text="When the model's safety checker failed it: what it rejected (`input` is the "
+        "prompt or the image, `unsaid` the input or the video). Null otherwise.",
+    )
+    retry_refusal = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="Why a retry would be refused because the same input would be rejected again "
+        "(create a new generation with a changed prompt, image or seed instead); null otherwise.",
+    )
 
     class Meta:
         model = Generation
@@ -48,6 +62,8 @@ class GenerationSerializer(serializers.ModelSerializer):
             "status",
             "progress",
             "error_message",
+            "rejected",
+            "retry_refusal",
             "cost",
             "starred",
             "retried_from",

@@ -4,9 +4,16 @@ same input could pass."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
 
-from generations.moderation import Rejected, rejection_in, retry_refusal
+from credits.selectors import balance_of
+from generations.actions import check_retry_generation
+from generations.models import Generation, Status
+from generations.moderation import MESSAGES, Rejected, rejection_in, retry_refusal
 from generations.replicate.predictions import parse
+from tests.factories import make_generation
+from wan_pwa.accounts.models import User
 
 
 @pytest.mark.parametrize(
@@ -74,3 +81,53 @@ def test_retry_is_refused_only_when_the_same_input_must_be_rejected_again(
         assert reason is None
     else:
         assert reason is not None and refused in reason
+
+
+@pytest.fixture
+def rejected_prompt(user: User) -> Generation:
+    return make_generation(user, status=Status.FAILED, error_message=MESSAGES[Rejected.PROMPT])
+
+
+@pytest.mark.django_db
+def test_the_card_explains_why_retry_is_not_offered(logged_in, rejected_prompt):
+    page = logged_in.get(reverse("history")).content.decode()
+    assert "The model&#x27;s safety checker rejected the prompt." in page
+    assert "the same input would be rejected again" in page
+    assert reverse("retry", args=[rejected_prompt.pk]) not in page
+    assert f"?remix={rejected_prompt.pk}" in page  # Remix is how to change it
+
+
+@pytest.mark.django_db
+def test_retrying_a_rejected_prompt_is_refused_and_charges_nothing(
+    logged_in, api, user, rejected_prompt
+):
+    balance = balance_of(user)
+    page = logged_in.post(reverse("retry", args=[rejected_prompt.pk]), follow=True)
+    assert "the same input would be rejected again" in page.content.decode()
+
+    response = api.post(f"/api/v1/generations/{rejected_prompt.pk}/retry/")
+    assert response.status_code == 409
+    assert "the same input would be rejected again" in response.json()["error"]["message"]
+    assert Generation.objects.filter(user=user).count() == 1
+    assert balance_of(user) == balance
+
+
+@pytest.mark.django_db
+def test_the_api_says_what_was_rejected(api, rejected_prompt):
+    body = api.get(f"/api/v1/generations/{rejected_prompt.pk}/").json()
+    assert body["rejected"] == "prompt"
+    assert "rejected again" in body["retry_refusal"]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("replicate_settings")
+def test_a_rejected_video_with_a_random_seed_can_be_retried_but_not_with_a_fixed_one(user):
+    def rejected_video(seed: int | None) -> Generation:
+        return make_generation(
+            user, status=Status.FAILED, error_message=MESSAGES[Rejected.OUTPUT], seed=seed
+        )
+
+    retried = check_retry_generation(rejected_video(seed=None)).generation
+    assert retried.status == Status.QUEUED
+    with pytest.raises(ValidationError, match="same seed"):
+        check_retry_generation(rejected_video(seed=42))
