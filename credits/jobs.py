@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from datetime import timedelta
 
-from credits import audit
+from django.conf import settings
+from django.utils import timezone
+
+from credits import audit, stripe_gateway
+from credits.actions import OrderOutcome, close_order, fulfil_checkout
+from credits.models import Order, OrderStatus
+from credits.stripe_gateway import PaymentsUnavailable
 from wan_pwa.background import metrics
 from wan_pwa.background.scheduler import JobFailed
 
@@ -26,3 +34,39 @@ def audit_credits() -> str:
     summary = f"{len(report.mismatches)} mismatch(es): {shown}"
     logger.error("credit audit: %s", summary)
     raise JobFailed(summary)
+
+
+RECONCILE_BATCH = 100
+
+
+def reconcile_orders() -> str:
+    """Asks Stripe about orders still pending a while after checkout, for when its webhooks do
+    not arrive (an endpoint down for days, a wrong secret): a paid session is granted and an
+    expired one closed through the same actions the webhook calls, so a webhook arriving later
+    changes nothing. Open sessions are left alone; Stripe expires them within a day, after
+    which they are closed here too."""
+    if not settings.STRIPE_SECRET_KEY:
+        return "payments are not set up"
+    cutoff = timezone.now() - timedelta(seconds=settings.ORDER_RECONCILE_AFTER)
+    pending = Order.objects.filter(
+        status=OrderStatus.PENDING, created_at__lt=cutoff, checkout_session_id__isnull=False
+    ).order_by("created_at")[:RECONCILE_BATCH]
+    outcomes: Counter[str] = Counter()
+    for order in pending:
+        assert order.checkout_session_id  # the filter above
+        try:
+            session = stripe_gateway.retrieve_checkout_session(order.checkout_session_id)
+        except PaymentsUnavailable as error:
+            raise JobFailed(f"order #{order.pk}: {error}") from error
+        if session.payment_status == "paid":
+            outcome = fulfil_checkout(session)
+        elif session.status == "expired":
+            outcome = close_order(session, OrderStatus.EXPIRED)
+        else:
+            outcome = OrderOutcome.AWAITING_PAYMENT
+        if outcome == OrderOutcome.GRANTED:
+            logger.warning("order #%s was paid but no webhook said so: granted", order.pk)
+        outcomes[outcome] += 1
+    return ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items())) or (
+        "no pending orders"
+    )

@@ -247,7 +247,15 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="order_user_created")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="order_user_created"),
+            # The reconcile job's scan: the few orders still awaiting payment, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="pending"),
+                name="order_pending_created",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(credits__gt=0), name="order_credits_positive"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="order_amount_positive"),

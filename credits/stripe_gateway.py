@@ -109,6 +109,14 @@ def create_checkout_session(
     return CheckoutSession.from_dict(session.to_dict())
 
 
+def retrieve_checkout_session(session_id: str) -> CheckoutSession:
+    try:
+        session = _client().v1.checkout.sessions.retrieve(session_id)
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    return CheckoutSession.from_dict(session.to_dict())
+
+
 def refund_payment(*, payment_intent: str, amount: int, idempotency_key: str) -> str:
     """Asks Stripe to refund `amount` of the payment; returns the refund id. The credits are
     taken back when Stripe's charge.refunded webhook arrives, like any other refund."""

@@ -369,6 +369,7 @@ TASK_RESULT_RETENTION_DAYS = env_int("TASK_RESULT_RETENTION_DAYS", 7)
 PERIODIC_JOBS = {
     "reconcile_generations": {"call": "generations.jobs.reconcile_generations", "every": 300},
     "audit_credits": {"call": "credits.jobs.audit_credits", "every": 3600},
+    "reconcile_orders": {"call": "credits.jobs.reconcile_orders", "every": 600},
     "prune_task_results": {"call": "wan_pwa.background.jobs.prune_task_results", "every": 3600},
     "prune_webhook_events": {"call": "webhooks.jobs.prune_webhook_events", "every": 3600},
     "storage_retention": {"call": "generations.jobs.apply_storage_retention", "every": 3600},
@@ -388,6 +389,8 @@ for _override in env_list("PERIODIC_JOB_PERIODS", ""):
     PERIODIC_JOBS[_name.strip()]["every"] = int(_period)
 # In-flight generations unchanged for this long are checked with Replicate by the reconcile job.
 RECONCILE_OLDER_THAN = env_int("RECONCILE_OLDER_THAN", 600)
+# Orders still pending this long after checkout are checked with Stripe by the reconcile job.
+ORDER_RECONCILE_AFTER = env_int("ORDER_RECONCILE_AFTER", 900)
 WEBHOOK_EVENT_RETENTION_DAYS = env_int("WEBHOOK_EVENT_RETENTION_DAYS", 30)
 # The dashboard's hourly counts older than this are pruned by the roll-ups (never fewer than the
 # dashboard's 30 days). 400: a year and a month, so a month compares with the same one last year;
