@@ -48,12 +48,11 @@ def seeded(make_user: Callable[..., User]) -> None:
 
 def watch_errors(page: Page) -> list[str]:
     """Every console error the page logs, failed loads included (the shared watch only catches
-    CSP reports and script errors). Not /favicon.ico's 404: the admin's pages declare no icon,
-    so Chromium asks for that one by itself."""
+    CSP reports and script errors)."""
     errors: list[str] = []
 
     def record(message: ConsoleMessage) -> None:
-        if message.type == "error" and not message.location["url"].endswith("/favicon.ico"):
+        if message.type == "error":
             errors.append(f"{message.text} ({message.location['url']})")
 
     page.on("console", record)
