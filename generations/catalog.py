@@ -57,6 +57,8 @@ class CatalogModel:
     orientation_input: Literal["aspect_ratio", "size", ""] = "aspect_ratio"
     # Credits are per native clip when the model is priced by length (see PRICING).
     priced_by_length: bool = False
+    # An optional audio track (`audio`, a WAV or MP3 URL; generations/audio.py has its limits).
+    takes_audio: bool = False
 
     def clip_units(self, options: Mapping[str, Any]) -> float:
         """The video's length in native clips (five seconds, or 81 frames) for these options,
@@ -221,6 +223,7 @@ MODELS: dict[str, CatalogModel] = {
             sends_resolution=False,
             orientation_input="size",
             priced_by_length=True,
+            takes_audio=True,
         ),
         CatalogModel(
             key="t2v-2.5-fast",
@@ -232,6 +235,7 @@ MODELS: dict[str, CatalogModel] = {
             sends_resolution=False,
             orientation_input="size",
             priced_by_length=True,
+            takes_audio=True,
         ),
         CatalogModel(
             key="i2v-2.5",
@@ -243,6 +247,7 @@ MODELS: dict[str, CatalogModel] = {
             sends_resolution=True,
             orientation_input="",
             priced_by_length=True,
+            takes_audio=True,
         ),
         CatalogModel(
             key="i2v-2.5-fast",
@@ -254,10 +259,12 @@ MODELS: dict[str, CatalogModel] = {
             sends_resolution=True,
             orientation_input="",
             priced_by_length=True,
+            takes_audio=True,
         ),
     )
 }
 
+AUDIO_MODEL_KEYS = tuple(key for key, model in MODELS.items() if model.takes_audio)
 CHEAPEST_COST = min(variant.credits for model in MODELS.values() for variant in model.variants)
 
 
@@ -331,8 +338,10 @@ def replicate_input(
     seed: int | None = None,
     options: Mapping[str, Value] | None = None,
     image_url: str | None = None,
+    audio_url: str | None = None,
 ) -> dict[str, Any]:
-    """Our parameters under the input names of the Replicate model that runs them."""
+    """Our parameters under the input names of the Replicate model that runs them; the audio
+    track only when there is one (it is optional) and the model takes it."""
     model = get_model(model_key)
     data: dict[str, Any] = {"prompt": prompt}
     if model.orientation_input == "aspect_ratio":
@@ -348,6 +357,8 @@ def replicate_input(
         data["seed"] = seed
     if model.needs_image:
         data["image"] = image_url
+    if audio_url and model.takes_audio:
+        data["audio"] = audio_url
     return data
 
 
@@ -359,6 +370,7 @@ def as_dict() -> list[dict[str, Any]]:
             "label": model.label,
             "kind": model.kind,
             "needs_image": model.needs_image,
+            "takes_audio": model.takes_audio,
             "takes_negative_prompt": model.takes_negative_prompt,
             "priced_by_length": model.priced_by_length,
             "controls": [control.as_dict() for control in model.controls],

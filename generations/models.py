@@ -45,9 +45,16 @@ def upload_path(prefix: str, extension: str) -> str:
     return f"{prefix}/{secrets.token_urlsafe(24)}{extension}"
 
 
+def _extension(filename: str) -> str:
+    return "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+
+
 def input_image_path(instance: Generation, filename: str) -> str:
-    extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    return upload_path("inputs", extension)
+    return upload_path("inputs", _extension(filename))
+
+
+def input_audio_path(instance: Generation, filename: str) -> str:
+    return upload_path("audio", _extension(filename))
 
 
 def video_path(instance: Generation, filename: str) -> str:
@@ -116,6 +123,8 @@ class Generation(models.Model):
         null=True, blank=True, validators=[MaxValueValidator(catalog.SEED_MAX)]
     )
     input_image = models.ImageField(upload_to=input_image_path, blank=True)
+    # The optional audio track of the models that take one (Wan 2.5), a WAV or MP3.
+    input_audio = models.FileField(upload_to=input_audio_path, blank=True)
     # The advanced settings chosen (generations.controls), validated against the model's ranges;
     # empty: the model's defaults.
     options = models.JSONField(default=dict, blank=True)
@@ -158,6 +167,7 @@ class Generation(models.Model):
     # Storage retention (generations/retention.py): when the input image and the video are
     # deleted, set and shown at least STORAGE_EXPIRY_NOTICE_DAYS before; null means kept.
     input_image_expires_at = models.DateTimeField(null=True, blank=True)
+    input_audio_expires_at = models.DateTimeField(null=True, blank=True)
     video_expires_at = models.DateTimeField(null=True, blank=True)
 
     objects = GenerationQuerySet.as_manager()
@@ -223,6 +233,10 @@ class Generation(models.Model):
                 ),
                 name="generation_image_matches_kind",
             ),
+            models.CheckConstraint(
+                condition=Q(input_audio="") | Q(model_key__in=catalog.AUDIO_MODEL_KEYS),
+                name="generation_audio_only_for_models_taking_it",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -263,8 +277,18 @@ class Generation(models.Model):
 
     @property
     def input_expired(self) -> bool:
-        """An image-to-video generation whose input image storage retention has removed."""
-        return self.kind == Kind.IMAGE_TO_VIDEO and not self.input_image
+        """An input storage retention has removed: the image of an image-to-video generation,
+        or an audio track (its date stays once the file is gone)."""
+        return bool(self.expired_input)
+
+    @property
+    def expired_input(self) -> str:
+        """What input retention removed, in words ("" when none)."""
+        if self.kind == Kind.IMAGE_TO_VIDEO and not self.input_image:
+            return "input image"
+        if self.input_audio_expires_at is not None and not self.input_audio:
+            return "audio track"
+        return ""
 
     @property
     def is_ready(self) -> bool:

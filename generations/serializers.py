@@ -260,6 +260,9 @@ class CatalogModelSerializer(serializers.Serializer):
     label = serializers.CharField()  # type: ignore[assignment]
     kind = serializers.ChoiceField(choices=Kind.choices)
     needs_image = serializers.BooleanField()
+    takes_audio = serializers.BooleanField(
+        help_text="It takes an optional audio track: `audio` when creating a generation."
+    )
     takes_negative_prompt = serializers.BooleanField()
     priced_by_length = serializers.BooleanField(
         help_text="The credits are per native clip (five seconds or 81 frames): a longer clip "

@@ -9,10 +9,13 @@ from __future__ import annotations
 import functools
 import io
 import itertools
+import math
 import secrets
+import struct
 import tempfile
 from typing import Any
 
+import av
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image
@@ -71,6 +74,35 @@ def api_client(*, key: str | None = None, user: User | None = None) -> APIClient
 def png_bytes(size: tuple[int, int] = (96, 64), fmt: str = "PNG") -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, (200, 60, 40)).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+# The encoder each container's test tracks are made with; mp4 is AAC audio in an MP4 (an .m4a).
+AUDIO_CODECS = {"wav": "pcm_s16le", "mp3": "libmp3lame", "mp4": "aac"}
+
+
+@functools.cache
+def audio_bytes(seconds: float = 4.0, fmt: str = "wav", *, rate: int = 8000) -> bytes:
+    """A real audio file: a 400 Hz sine of `seconds`, mono, encoded by PyAV into `fmt` (wav, mp3
+    or mp4). A WAV's size grows with `rate` (two bytes a sample), for tracks too large to send."""
+    period = [round(8000 * math.sin(2 * math.pi * 400 * n / rate)) for n in range(rate // 400)]
+    wave = struct.pack(f"<{len(period)}h", *period)
+    total = round(seconds * rate)
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=fmt) as container:
+        stream = container.add_stream(AUDIO_CODECS[fmt], rate=rate, layout="mono")
+        assert isinstance(stream, av.AudioStream)
+        frame_size = stream.codec_context.frame_size or 1024
+        done = 0
+        while done < total:
+            count = min(frame_size, total - done)
+            frame = av.AudioFrame(format="s16", layout="mono", samples=count)
+            start = done % len(period) * 2
+            frame.planes[0].update((wave * (count // len(period) + 2))[start : start + count * 2])
+            frame.sample_rate, frame.pts = rate, done
+            container.mux(stream.encode(frame))
+            done += count
+        container.mux(stream.encode(None))
     return buffer.getvalue()
 
 

@@ -1,0 +1,75 @@
+"""Validation of audio tracks (Wan 2.5): decoded for real, never trusted by name or content type."""
+
+from __future__ import annotations
+
+import av
+from django.core.exceptions import ValidationError
+from django.core.files import File
+
+# Wan 2.5's limits on Replicate (MODELS.md): a WAV or MP3 of 3 to 30 seconds, at most 15 MB.
+MAX_AUDIO_BYTES = 15 * 1024 * 1024
+MAX_AUDIO_SIZE = f"{MAX_AUDIO_BYTES // 2**20} MB"  # MAX_AUDIO_BYTES for people
+MIN_AUDIO_SECONDS = 3
+MAX_AUDIO_SECONDS = 30
+# FFmpeg's names of the containers we accept, with the extension stored files get.
+FORMATS = {"wav": ".wav", "mp3": ".mp3"}
+# What browsers report for WAV and MP3 files (the page's script checks these or the extension).
+ACCEPTED_CONTENT_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/mpeg", "audio/mp3")
+ACCEPTED_EXTENSIONS = tuple(FORMATS.values())
+NOT_AUDIO = "This file is not a valid WAV or MP3 audio file."
+
+
+def validate_audio(upload: File) -> str:
+    """Checks size, container and length by decoding the audio, and returns the extension of its
+    real format.
+
+    Raises ValidationError with a sentence for the user when the file is not an acceptable track.
+    """
+    if upload.size is not None and upload.size > MAX_AUDIO_BYTES:
+        raise ValidationError(
+            f"The audio track is larger than {MAX_AUDIO_SIZE}; choose a smaller one.",
+            code="too_large",
+        )
+    if not upload.size:
+        raise ValidationError("The audio file is empty.", code="empty")
+    upload.seek(0)
+    try:
+        with av.open(upload, mode="r") as container:
+            if not container.streams.audio:  # an image or a video, say
+                raise ValidationError(NOT_AUDIO, code="invalid_audio")
+            container_format = container.format.name
+            if container_format not in FORMATS:
+                raise ValidationError(
+                    "Only WAV and MP3 audio tracks are accepted.", code="unsupported_format"
+                )
+            seconds = _decoded_seconds(container)
+    except ValidationError:
+        raise
+    except (av.FFmpegError, OSError, ValueError, IndexError, ArithmeticError):
+        raise ValidationError(NOT_AUDIO, code="invalid_audio") from None
+    finally:
+        upload.seek(0)
+    # To the tenth of a second shown, so a track of "30.0 s" (an MP3's padding) is not refused.
+    if not MIN_AUDIO_SECONDS <= round(seconds, 1) <= MAX_AUDIO_SECONDS:
+        code = "too_short" if seconds < MIN_AUDIO_SECONDS else "too_long"
+        raise ValidationError(
+            f"The audio track must be between {MIN_AUDIO_SECONDS} and {MAX_AUDIO_SECONDS} "
+            f"seconds long; this one is {seconds:.1f} s.",
+            code=code,
+        )
+    return FORMATS[container_format]
+
+
+def _decoded_seconds(container: av.container.InputContainer) -> float:
+    """The length of the first audio stream, decoded frame by frame (a truncated or corrupt file
+    fails here). Decoding stops past the longest length accepted, so a long file costs no more
+    than a valid one; its length is then the container's estimate when that is longer."""
+    seconds = 0.0
+    for frame in container.decode(container.streams.audio[0]):
+        seconds += frame.samples / frame.sample_rate
+        if seconds > MAX_AUDIO_SECONDS + 1:
+            estimate = container.duration / av.time_base if container.duration else 0.0
+            return max(seconds, estimate)
+    if not seconds:
+        raise ValidationError(NOT_AUDIO, code="invalid_audio")
+    return seconds
