@@ -116,7 +116,9 @@ def device(user: User, push_service: PushService, vapid_key: Any) -> Device:
 
 def end_with_failure(user: User, prediction_id: str = "p-1") -> int:
     generation = submit(user, seed=int(prediction_id.removeprefix("p-")))
-    apply_prediction_update(generation.pk, update(prediction_id, "failed", error="NSFW content"))
+    apply_prediction_update(
+        generation.pk, update(prediction_id, "failed", error="NSFW content detected in the prompt.")
+    )
     return generation.pk
 
 
@@ -161,7 +163,7 @@ def test_a_failed_generation_is_pushed_signed_and_encrypted_for_the_device(
     payload = json.loads(plain)
     assert payload["title"] == "Your video could not be made"
     assert payload["url"] == f"{SITE}/generations/{generation_id}/"
-    assert "NSFW content" in payload["body"]
+    assert "The model's safety checker rejected the prompt." in payload["body"]
 
 
 def test_each_device_of_the_user_gets_one_message_for_a_batch(
