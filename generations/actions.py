@@ -31,6 +31,7 @@ from credits.actions import (
 )
 from credits.models import CreditBalance, CreditTransaction
 from generations import catalog, controls, limits, tasks
+from generations.audio import validate_audio
 from generations.images import validate_image
 from generations.models import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
@@ -70,8 +71,11 @@ class GenerationParams:
     # Advanced settings by control name (generations.controls); clean() keeps the set ones.
     options: Mapping[str, Any] = field(default_factory=dict)
     image: File | None = None
-    # Set by clean() once the image is decoded: the extension of its real format.
+    # Optional, for the models that take one (Wan 2.5).
+    audio: File | None = None
+    # Set by clean() once the files are decoded: the extensions of their real formats.
     image_extension: str = ""
+    audio_extension: str = ""
 
     def clean(self) -> GenerationParams:
         errors: dict[str, list[str]] = {}
@@ -122,6 +126,17 @@ class GenerationParams:
                     count_event("image_upload", "accepted")
         elif model is not None and self.image is not None:
             errors["image"] = ["Text-to-video takes no input image; choose image-to-video."]
+        audio_extension = ""
+        if model is not None and self.audio is not None:
+            if not model.takes_audio:
+                errors["audio"] = [
+                    f"{model.label} takes no audio track; choose a Wan 2.5 model for one."
+                ]
+            else:
+                try:
+                    audio_extension = validate_audio(self.audio)
+                except ValidationError as error:
+                    errors["audio"] = error.messages
         if errors:
             raise ValidationError(errors)
         return replace(
@@ -130,11 +145,17 @@ class GenerationParams:
             negative_prompt=negative_prompt,
             options=options,
             image_extension=extension,
+            audio_extension=audio_extension,
         )
 
     @property
     def cost(self) -> int:
         return catalog.cost_of(self.model_key, self.resolution, self.options)
+
+    def close_files(self) -> None:
+        for upload in (self.image, self.audio):
+            if upload is not None:
+                upload.close()
 
 
 @dataclass(frozen=True)
@@ -225,10 +246,13 @@ def _check_and_submit(
                 if params.image is not None:
                     name = f"input{params.image_extension}"
                     generation.input_image.save(name, params.image, save=False)
+                if params.audio is not None:
+                    name = f"audio{params.audio_extension}"
+                    generation.input_audio.save(name, params.audio, save=False)
                 _do_submit_generation(generation, balance)
     except BaseException:
-        if generation.input_image:  # nothing was created: do not keep the uploaded copy
-            generation.input_image.storage.delete(generation.input_image.name)
+        for stored in input_files(generation):  # nothing was created: keep no uploaded copy
+            stored.delete(save=False)
         raise
     return Submission(generation, created=True)
 
@@ -261,6 +285,11 @@ def _do_submit_generation(generation: Generation, balance: CreditBalance) -> Non
 def params_of(generation: Generation) -> GenerationParams:
     """The parameters a generation was made with (for retry and remix)."""
     return GenerationParams(**requested_fields(generation))
+
+
+def input_files(generation: Generation) -> list[FieldFile]:
+    """The generation's stored input files: its image and audio track, those it has."""
+    return [stored for stored in (generation.input_image, generation.input_audio) if stored]
 
 
 def set_starred(generation: Generation, starred: bool) -> Generation:

@@ -71,6 +71,7 @@ GENERATION_EXAMPLE = OpenApiExample(
         "seed": None,
         "options": {"sample_steps": 20},
         "has_input_image": False,
+        "has_input_audio": False,
         "status": "queued",
         "progress": 0,
         "error_message": "",
@@ -148,7 +149,8 @@ SUBMISSION_RESPONSES = {
         summary="Start a generation",
         description=(
             "Validates, charges the model's cost and queues the job. Send JSON, or "
-            "multipart/form-data with an `image` file for image-to-video. Limits: submissions per "
+            "multipart/form-data with an `image` file for image-to-video and, for the models with "
+            "`takes_audio` (Wan 2.5), an optional `audio` track. Limits: submissions per "
             "minute and generations in progress per user (429 with Retry-After), and a site-wide "
             "daily budget (503)."
         ),

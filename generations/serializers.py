@@ -8,6 +8,7 @@ from rest_framework.reverse import reverse
 
 from generations import catalog, controls, eta
 from generations.actions import GenerationParams
+from generations.audio import MAX_AUDIO_SECONDS, MAX_AUDIO_SIZE, MIN_AUDIO_SECONDS
 from generations.images import MAX_IMAGE_SIZE, MIN_IMAGE_SIDE
 from generations.models import Generation, Kind, Status
 from generations.moderation import Rejected
@@ -22,6 +23,7 @@ class GenerationSerializer(serializers.ModelSerializer):
         )
     )
     has_input_image = serializers.SerializerMethodField()
+    has_input_audio = serializers.SerializerMethodField()
     video_url = serializers.SerializerMethodField()
     duration_seconds = serializers.FloatField(
         read_only=True, allow_null=True, help_text="Time from start to completion on the model."
@@ -59,6 +61,7 @@ class GenerationSerializer(serializers.ModelSerializer):
             "seed",
             "options",
             "has_input_image",
+            "has_input_audio",
             "status",
             "progress",
             "error_message",
@@ -80,6 +83,10 @@ class GenerationSerializer(serializers.ModelSerializer):
 
     def get_has_input_image(self, generation: Generation) -> bool:
         return bool(generation.input_image)
+
+    def get_has_input_audio(self, generation: Generation) -> bool:
+        """Whether it was made with an audio track that is still stored."""
+        return bool(generation.input_audio)
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_video_url(self, generation: Generation) -> str | None:
@@ -187,6 +194,14 @@ class GenerationCreateSerializer(serializers.Serializer):
         default=None,
         help_text="Image-to-video only (multipart/form-data): a JPEG, PNG or WebP of at most "
         f"{MAX_IMAGE_SIZE} and at least {MIN_IMAGE_SIDE} pixels a side.",
+    )
+    audio = serializers.FileField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="An optional audio track for the models with `takes_audio` (multipart/form-data):"
+        f" a WAV or MP3 of {MIN_AUDIO_SECONDS} to {MAX_AUDIO_SECONDS} seconds and at most "
+        f"{MAX_AUDIO_SIZE}. The video is made to go with it (speech, music).",
     )
 
     # Advanced settings: each model has its own set and ranges (GET /api/v1/models/, `controls`),

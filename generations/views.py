@@ -93,8 +93,7 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
                 )
                 return _redirect(request, reverse("history"))
             finally:
-                if params.image is not None:
-                    params.image.close()
+                params.close_files()
         count_submission("credits" if insufficient else "invalid")  # a limit counts as invalid
         if insufficient:
             messages.error(request, insufficient.message, extra_tags="action-billing")

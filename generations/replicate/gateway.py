@@ -180,14 +180,15 @@ def recent_predictions(created_after: datetime) -> Iterator[Prediction]:
         path = page.get("next")
 
 
-def file_input(content: IO[bytes], *, filename: str, content_type: str) -> str:
-    """A URL Replicate can read an input file from: inline when small, else uploaded."""
+def file_input(content: IO[bytes], *, filename: str, content_type: str, what: str) -> str:
+    """A URL Replicate can read an input file (`what`, in words) from: inline when small, else
+    uploaded."""
     data = content.read()
     if len(data) <= DATA_URL_MAX_BYTES:
         return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
     # The client's own files.create sends without any timeout; this keeps ours.
     uploaded = _call(
-        "receive the input image",
+        f"receive the {what}",
         _json,
         "POST",
         "/v1/files",
@@ -196,7 +197,7 @@ def file_input(content: IO[bytes], *, filename: str, content_type: str) -> str:
     try:
         return uploaded["urls"]["get"]
     except (KeyError, TypeError):
-        raise TransientError("Replicate stored the input image but gave no URL for it.") from None
+        raise TransientError(f"Replicate stored the {what} but gave no URL for it.") from None
 
 
 def default_webhook_secret() -> str:

@@ -33,5 +33,9 @@ def deadline_seconds(generation: Generation) -> int:
     return catalog.get_model(generation.model_key).variant(generation.resolution).deadline_seconds
 
 
-def prediction_input(generation: Generation, *, image_url: str | None = None) -> dict[str, Any]:
-    return catalog.replicate_input(**requested_fields(generation), image_url=image_url)
+def prediction_input(
+    generation: Generation, *, image_url: str | None = None, audio_url: str | None = None
+) -> dict[str, Any]:
+    return catalog.replicate_input(
+        **requested_fields(generation), image_url=image_url, audio_url=audio_url
+    )

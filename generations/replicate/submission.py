@@ -13,6 +13,7 @@ import logging
 import mimetypes
 
 from django.conf import settings
+from django.db.models.fields.files import FieldFile
 
 from generations import actions, tasks
 from generations.models import Generation
@@ -28,20 +29,25 @@ from generations.replicate.predictions import PredictionUpdate
 logger = logging.getLogger(__name__)
 
 
-def _image_url(generation: Generation) -> str | None:
-    if not generation.input_image:
+def _file_url(stored: FieldFile, what: str) -> str | None:
+    """A URL Replicate reads the stored input file from; None when there is none."""
+    name = stored.name
+    if not name:
         return None
-    name = generation.input_image.name
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    with generation.input_image.open("rb") as image:
+    with stored.open("rb") as content:
         return gateway.file_input(
-            image, filename=name.rsplit("/", 1)[-1], content_type=content_type
+            content, filename=name.rsplit("/", 1)[-1], content_type=content_type, what=what
         )
 
 
 def create_prediction(generation: Generation) -> PredictionUpdate:
     """One create call to Replicate for the generation (raises gateway errors)."""
-    model_input = prediction_input(generation, image_url=_image_url(generation))
+    model_input = prediction_input(
+        generation,
+        image_url=_file_url(generation.input_image, "input image"),
+        audio_url=_file_url(generation.input_audio, "audio track"),
+    )
     return gateway.create_prediction(
         replicate_model(generation),
         model_input,

@@ -8,17 +8,18 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from functools import partial
 from typing import Any, Self
 
 import httpx
 from PIL import Image
 
+from .audio import load_audio
 from .config import SimulatorConfig
 from .files import FileStore
 from .http_api import ApiError, SimulatorHTTPServer
 from .ids import utcnow
 from .images import load_image
+from .inputs import InputLoadError
 from .lifecycle import PredictionRunner
 from .markers import Behaviour, markers
 from .predictions import Prediction, PredictionStore
@@ -169,6 +170,8 @@ class ReplicateSimulator:
             created_at=created,
             deadline=deadline,
         )
+        if "audio" in model_input:
+            self._check_audio(prediction)
         sender = None
         if webhook and behaviour.webhooks and self._http is not None:
             sender = WebhookSender(
@@ -228,7 +231,23 @@ class ReplicateSimulator:
 
     def _load_image(self, url: str) -> Image.Image:
         return load_image(
-            url,
-            local_content=partial(self.files.content_for_url, origin=self.base_url),
-            max_bytes=self.config.max_image_bytes,
+            url, local_content=self._local_content, max_bytes=self.config.max_image_bytes
         )
+
+    def _check_audio(self, prediction: Prediction) -> None:
+        """Fetches and decodes the audio track before the run, as the model's setup does; one it
+        cannot use fails the prediction at once (its runner then only sends the webhooks)."""
+        try:
+            seconds = load_audio(
+                prediction.input["audio"],
+                local_content=self._local_content,
+                max_bytes=self.config.max_audio_bytes,
+            )
+        except InputLoadError as error:
+            self.store.append_logs(prediction, f"Error: {error}")
+            self.store.finish(prediction, "failed", error=str(error))
+        else:
+            self.store.append_logs(prediction, f"Loaded the audio track: {seconds:.1f} s")
+
+    def _local_content(self, url: str) -> bytes | None:
+        return self.files.content_for_url(url, self.base_url)

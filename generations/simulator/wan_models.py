@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .images import image_url_problem
+from .inputs import url_problem
 
 ASPECT_RATIOS = ("16:9", "9:16")
 SIZES: dict[str, dict[str, tuple[int, int]]] = {
@@ -21,6 +21,8 @@ SIZES: dict[str, dict[str, tuple[int, int]]] = {
     "1080p": {"16:9": (1920, 1080), "9:16": (1080, 1920)},
 }
 DEFAULT_STEPS = 30
+# Inputs that are files, given as a data URL or an http(s) URL.
+FILE_INPUTS = ("image", "audio")
 
 
 @dataclass(frozen=True)
@@ -157,14 +159,15 @@ def invalid_fields(model: WanModel, model_input: Mapping[str, Any]) -> list[dict
             continue
         if message := _value_problem(name, spec, model_input[name]):
             problems.append(_problem("invalid", name, message))
-    image = model_input.get("image")
-    if (
-        model.task == "i2v"
-        and "image" not in missing
-        and isinstance(image, str)  # not missing: a non-blank string
-        and (message := image_url_problem(image))
-    ):
-        problems.append(_problem("invalid", "image", message))
+    for name in FILE_INPUTS:
+        value = model_input.get(name)
+        if (
+            name in model.inputs
+            and name not in missing
+            and isinstance(value, str)  # else a type problem, reported above
+            and (message := url_problem(name, value))
+        ):
+            problems.append(_problem("invalid", name, message))
     return problems
 
 

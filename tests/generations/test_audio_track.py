@@ -1,19 +1,38 @@
-"""The optional audio track of the Wan 2.5 models: which models take it, and its checks by
-decoding (real WAV, MP3 and other files made with PyAV in the test)."""
+"""The optional audio track of the Wan 2.5 models: which models take it, its checks by decoding
+(real WAV, MP3 and other files made with PyAV in the test), its storage with the generation, the
+URL Replicate is sent, and the simulator that fetches and decodes it over real HTTP."""
 
 from __future__ import annotations
 
+import base64
+import json
+import time
 from collections.abc import Callable
+from typing import Any
 
+import httpx
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from pytest_django import Settings
+from pytest_django.live_server_helper import LiveServer
 
+from credits.selectors import balance_of
 from generations import catalog
 from generations.audio import validate_audio
-from generations.models import Status
+from generations.models import Generation, Status
+from generations.simulator import ReplicateSimulator
 from tests.factories import PROMPT, audio_bytes, make_generation, playable_video, png_bytes
+from tests.generations.lifecycle_helpers import (
+    REPLICATE,
+    configure,
+    png,
+    prediction,
+    run_tasks,
+    stored_files,
+    submit,
+)
 
 # The models whose Replicate schema has `audio` (MODELS.md), written out so a change is noticed.
 AUDIO_MODELS = {"t2v-2.5", "t2v-2.5-fast", "i2v-2.5", "i2v-2.5-fast"}
@@ -130,3 +149,285 @@ def test_the_database_keeps_audio_to_the_models_that_take_it(user):
     make_generation(user, model_key="t2v-2.5", status=Status.QUEUED, input_audio="audio/a.wav")
     with pytest.raises(IntegrityError), transaction.atomic():
         make_generation(user, model_key="t2v-14B", status=Status.QUEUED, input_audio="audio/b.wav")
+
+
+# Submitting with a track ----------------------------------------------------------------------
+
+
+def voice(seconds: float = 4.0, fmt: str = "wav", name: str = "") -> SimpleUploadedFile:
+    """A track as a user uploads it, under a name of their own."""
+    return SimpleUploadedFile(name or f"My voice memo.{fmt}", audio_bytes(seconds, fmt))
+
+
+def data_url_bytes(url: str) -> tuple[str, bytes]:
+    """The content type and bytes of a base64 data URL."""
+    header, _, payload = url.removeprefix("data:").partition(",")
+    return header.removesuffix(";base64"), base64.b64decode(payload)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("fmt", "model_key"), [("wav", "t2v-2.5"), ("mp3", "i2v-2.5-fast")])
+def test_a_track_is_stored_privately_with_the_generation_under_its_real_format(
+    user, fmt, model_key
+):
+    image = png() if catalog.get_model(model_key).needs_image else None
+    resolution = catalog.get_model(model_key).resolutions[0]
+    generation = submit(
+        user, model_key=model_key, resolution=resolution, image=image, audio=voice(fmt=fmt)
+    )
+
+    name = generation.input_audio.name
+    assert name.startswith("audio/") and name.endswith(f".{fmt}")
+    assert "voice" not in name and len(name) > len("audio/") + 30  # unguessable
+    with generation.input_audio.open("rb") as stored:
+        assert stored.read() == audio_bytes(4.0, fmt)
+    assert generation.status == Status.QUEUED
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("model_key", "label"),
+    [("t2v-14B", "Wan 2.1 text-to-video 14B"), ("i2v-2.2-fast", "Wan 2.2 image-to-video fast")],
+)
+def test_a_track_for_a_model_without_audio_is_a_field_error_and_changes_nothing(
+    user, isolated_media, model_key, label
+):
+    image = png() if catalog.get_model(model_key).needs_image else None
+    with pytest.raises(ValidationError) as raised:
+        submit(user, model_key=model_key, image=image, audio=voice())
+
+    assert raised.value.message_dict == {
+        "audio": [f"{label} takes no audio track; choose a Wan 2.5 model for one."]
+    }
+    assert not Generation.objects.exists()
+    assert balance_of(user) == 100
+    assert stored_files(isolated_media) == []
+
+
+@pytest.mark.django_db
+def test_a_refused_track_changes_nothing(user, isolated_media):
+    with pytest.raises(ValidationError) as raised:
+        submit(user, model_key="t2v-2.5", audio=voice(41.2))
+
+    assert raised.value.message_dict == {
+        "audio": ["The audio track must be between 3 and 30 seconds long; this one is 41.2 s."]
+    }
+    assert not Generation.objects.exists()
+    assert balance_of(user) == 100
+    assert stored_files(isolated_media) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_a_submission_whose_transaction_fails_keeps_neither_uploaded_file(
+    user, isolated_media, assert_audit_clean
+):
+    # The database itself refuses the new row, after both files were saved: the submitting
+    # transaction fails as it would on any database error.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION refuse_generation() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'the database refuses this generation'; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER refuse_generation BEFORE INSERT ON generations_generation "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_generation()"
+        )
+
+    with pytest.raises(Exception, match="the database refuses this generation"):
+        submit(user, model_key="i2v-2.5", image=png(), audio=voice())
+
+    assert stored_files(isolated_media) == []
+    assert balance_of(user) == 100
+    assert_audit_clean()
+
+
+# What Replicate is sent -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("replicate_settings")
+@pytest.mark.parametrize(
+    ("model_key", "replicate_model", "orientation"),
+    [
+        ("t2v-2.5", "wan-video/wan-2.5-t2v", {"size": "1280*720"}),
+        ("t2v-2.5-fast", "wan-video/wan-2.5-t2v-fast", {"size": "1280*720"}),
+        ("i2v-2.5", "wan-video/wan-2.5-i2v", {"resolution": "720p"}),
+        ("i2v-2.5-fast", "wan-video/wan-2.5-i2v-fast", {"resolution": "720p"}),
+    ],
+)
+def test_each_wan_2_5_model_is_sent_the_track_as_a_url_only_when_there_is_one(
+    user, replicate_api, model_key, replicate_model, orientation
+):
+    route = replicate_api.create_prediction(replicate_model).respond(
+        201, json=prediction("p-1", "starting")
+    )
+    needs_image = catalog.get_model(model_key).needs_image
+
+    for audio in (voice(fmt="mp3"), None):
+        submit(
+            user,
+            model_key=model_key,
+            resolution="720p",
+            image=png() if needs_image else None,
+            audio=audio,
+        )
+        run_tasks()
+
+    with_audio, without = [json.loads(call.request.content)["input"] for call in route.calls]
+    if needs_image:  # the image's URL is the image tests' concern
+        for model_input in (with_audio, without):
+            assert model_input.pop("image").startswith("data:image/png;base64,")
+    assert without == {"prompt": PROMPT, **orientation, "duration": 5}
+    assert data_url_bytes(with_audio.pop("audio")) == ("audio/mpeg", audio_bytes(4.0, "mp3"))
+    assert with_audio == without
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("replicate_settings")
+def test_a_track_too_large_to_send_inline_is_uploaded_to_replicates_files_api(user, replicate_api):
+    upload = replicate_api.post("/v1/files").respond(
+        201, json={"id": "f-audio", "urls": {"get": f"{REPLICATE}/v1/files/f-audio"}}
+    )
+    route = replicate_api.create_prediction("wan-video/wan-2.5-t2v").respond(
+        201, json=prediction("p-1", "starting")
+    )
+    submit(user, model_key="t2v-2.5", resolution="720p", audio=voice(30))  # 480 KB of WAV
+
+    run_tasks()
+
+    assert upload.call_count == 1
+    assert audio_bytes(30.0, "wav") in upload.calls.last.request.content
+    assert json.loads(route.calls.last.request.content)["input"]["audio"] == (
+        f"{REPLICATE}/v1/files/f-audio"
+    )
+
+
+# The simulator, over real HTTP ----------------------------------------------------------------
+
+
+def create(simulator: ReplicateSimulator, model: str, **model_input: Any) -> httpx.Response:
+    return httpx.post(
+        f"{simulator.base_url}/v1/models/{model}/predictions",
+        json={"input": {"prompt": PROMPT, **model_input}},
+        headers={"Authorization": "Bearer r8_test"},
+    )
+
+
+def wav_data_url(seconds: float = 4.0) -> str:
+    return "data:audio/wav;base64," + base64.b64encode(audio_bytes(seconds, "wav")).decode()
+
+
+def test_the_simulator_refuses_audio_on_a_model_without_it(simulator):
+    response = create(simulator, "wavespeedai/wan-2.1-t2v-480p", audio=wav_data_url())
+
+    assert response.status_code == 422
+    assert response.json()["detail"] == "- input.audio: audio is not an input of this model\n"
+    assert simulator.predictions == {}
+
+
+@pytest.mark.parametrize(
+    ("audio", "description"),
+    [
+        ("ftp://example.com/a.wav", "audio must be a data URL or an http(s) URL"),
+        ("data:audio/wav;base64,%%%", "audio data URL is not valid base64"),
+        (7, "audio must be of type str"),
+    ],
+)
+def test_the_simulator_refuses_an_audio_input_that_is_not_a_url(simulator, audio, description):
+    response = create(simulator, "wan-video/wan-2.5-t2v", audio=audio)
+
+    assert response.status_code == 422
+    assert response.json()["detail"] == f"- input.audio: {description}\n"
+
+
+def test_the_simulator_decodes_a_track_from_a_data_url_an_upload_or_an_http_url(
+    simulator, simulator_webhooks
+):
+    uploaded = httpx.post(
+        f"{simulator.base_url}/v1/files",
+        files={"content": ("song.mp3", audio_bytes(5.0, "mp3"), "audio/mpeg")},
+        headers={"Authorization": "Bearer r8_test"},
+    ).json()["urls"]["get"]
+    simulator_webhooks.files["/long.wav"] = (audio_bytes(30.0, "wav"), "audio/wav")
+
+    for audio, seconds in (
+        (wav_data_url(), "4.0"),
+        (uploaded, "5.0"),
+        (simulator_webhooks.url("/long.wav"), "30.0"),
+    ):
+        created = create(simulator, "wan-video/wan-2.5-i2v", image=png_data_url(), audio=audio)
+        assert created.status_code == 201, created.text
+        done = simulator.wait_for(created.json()["id"])
+        assert done["status"] == "succeeded", done["error"]
+        assert f"Loaded the audio track: {seconds} s" in done["logs"]
+
+
+@pytest.mark.parametrize(
+    ("audio", "error"),
+    [
+        (wav_data_url(2.0), "Input audio must be 3 to 30 seconds long, not 2.0 seconds"),
+        (wav_data_url(41.2), "Input audio must be 3 to 30 seconds long, not 41.2 seconds"),
+        (
+            "data:audio/mpeg;base64," + base64.b64encode(png_bytes()).decode(),
+            "Input audio must be a WAV or MP3 file, not png_pipe",
+        ),
+        ("data:audio/wav;base64," + base64.b64encode(b"RIFF....").decode(), "could not be decoded"),
+    ],
+)
+def test_the_simulator_fails_the_prediction_on_a_track_it_cannot_use(simulator, audio, error):
+    created = create(simulator, "wan-video/wan-2.5-t2v", audio=audio)
+
+    assert created.status_code == 201
+    done = simulator.wait_for(created.json()["id"])
+    assert done["status"] == "failed"
+    assert error in done["error"]
+    assert done["output"] is None
+
+
+def test_the_simulator_fails_the_prediction_on_a_track_it_cannot_download(
+    simulator, simulator_webhooks
+):
+    created = create(simulator, "wan-video/wan-2.5-t2v", audio=simulator_webhooks.url("/gone.wav"))
+
+    done = simulator.wait_for(created.json()["id"])
+    assert (done["status"], done["error"]) == ("failed", "Input audio download failed: HTTP 404")
+
+
+def test_the_simulator_refuses_a_track_larger_than_wan_takes(simulator_factory):
+    simulator = simulator_factory(max_audio_bytes=50_000)
+    created = create(simulator, "wan-video/wan-2.5-t2v", audio=wav_data_url(4.0))  # 64 KB
+
+    done = simulator.wait_for(created.json()["id"])
+    assert (done["status"], done["error"]) == ("failed", "Input audio is larger than 50000 bytes")
+
+
+def png_data_url() -> str:
+    return "data:image/png;base64," + base64.b64encode(png_bytes()).decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("seconds", [4.0, 30.0])  # sent inline, and through the files API
+def test_a_track_goes_from_the_app_to_the_simulator_and_the_video_is_made(
+    simulator_factory: Callable[..., ReplicateSimulator],
+    live_server: LiveServer,
+    settings: Settings,
+    user,
+    seconds,
+):
+    simulator = simulator_factory()
+    configure(settings, base_url=simulator.base_url, webhook_secret=simulator.webhook_secret)
+    settings.SITE_URL = live_server.url
+    generation = submit(user, model_key="t2v-2.5", audio=voice(seconds))
+
+    deadline = time.monotonic() + 15
+    while not generation.is_terminal:  # the worker's tasks here, the webhooks on the server
+        assert time.monotonic() < deadline, "the generation did not end in time"
+        run_tasks()
+        time.sleep(0.05)
+        generation.refresh_from_db()
+
+    assert generation.status == Status.SUCCEEDED, generation.error_message
+    sent = simulator.prediction(str(generation.prediction_id))
+    assert f"Loaded the audio track: {seconds:.1f} s" in sent["logs"]
+    assert generation.input_audio  # kept: the submission succeeded
