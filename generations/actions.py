@@ -251,7 +251,7 @@ def _check_and_submit(
                     generation.input_audio.save(name, params.audio, save=False)
                 _do_submit_generation(generation, balance)
     except BaseException:
-        for stored in input_files(generation):  # nothing was created: keep no uploaded copy
+        for stored in input_files(generation).values():  # nothing was created: keep no copy
             stored.delete(save=False)
         raise
     return Submission(generation, created=True)
@@ -287,9 +287,17 @@ def params_of(generation: Generation) -> GenerationParams:
     return GenerationParams(**requested_fields(generation))
 
 
-def input_files(generation: Generation) -> list[FieldFile]:
-    """The generation's stored input files: its image and audio track, those it has."""
-    return [stored for stored in (generation.input_image, generation.input_audio) if stored]
+def input_files(generation: Generation) -> dict[str, FieldFile]:
+    """The generation's stored input files by parameter name (its image, its audio track), those
+    it has."""
+    stored = {"image": generation.input_image, "audio": generation.input_audio}
+    return {name: file for name, file in stored.items() if file}
+
+
+def reopened(stored: FieldFile) -> File:
+    """A stored input file opened as an upload, for a new generation (a retry, a remix) to get
+    its own copy; GenerationParams.close_files closes it."""
+    return File(stored.open("rb"), name=stored.name)
 
 
 def set_starred(generation: Generation, starred: bool) -> Generation:

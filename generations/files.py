@@ -1,4 +1,5 @@
-"""Serving stored videos, posters and input images: only to their owner or through a share link.
+"""Serving stored videos, posters, input images and audio tracks: only to their owner or through
+a share link.
 
 Media is never served from a public URL: every file goes through an ownership (or share token)
 check here. Videos answer HTTP Range requests so `<video>` can seek, and several videos download
@@ -32,7 +33,7 @@ from wan_pwa.http import AuthenticatedHttpRequest
 
 CHUNK_SIZE = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-OWNER_FILES = ("video", "poster", "input")
+OWNER_FILES = ("video", "poster", "input", "audio")
 SHARED_FILES = ("video", "poster")
 
 
@@ -41,6 +42,7 @@ def _field(generation: Generation, kind: str) -> FieldFile:
         "video": generation.video,
         "poster": generation.poster,
         "input": generation.input_image,
+        "audio": generation.input_audio,
     }
     return field[kind]
 

@@ -6,10 +6,10 @@ import uuid
 from typing import Any
 
 from django import forms
-from django.core.files import File
 
+from generations import audio as audio_limits
 from generations import catalog, controls, selectors
-from generations.actions import IDEMPOTENCY_KEY_MAX_LENGTH, GenerationParams
+from generations.actions import IDEMPOTENCY_KEY_MAX_LENGTH, GenerationParams, reopened
 from generations.images import ACCEPTED_CONTENT_TYPES, MAX_IMAGE_BYTES, MAX_IMAGE_SIZE
 from generations.models import Generation, Kind
 
@@ -33,6 +33,14 @@ def script_data() -> dict[str, Any]:
             "types": list(ACCEPTED_CONTENT_TYPES),
             "max_bytes": MAX_IMAGE_BYTES,
             "max_size": MAX_IMAGE_SIZE,
+        },
+        "audio": {
+            "types": list(audio_limits.ACCEPTED_CONTENT_TYPES),
+            "extensions": list(audio_limits.ACCEPTED_EXTENSIONS),
+            "max_bytes": audio_limits.MAX_AUDIO_BYTES,
+            "max_size": audio_limits.MAX_AUDIO_SIZE,
+            "min_seconds": audio_limits.MIN_AUDIO_SECONDS,
+            "max_seconds": audio_limits.MAX_AUDIO_SECONDS,
         },
     }
 
@@ -113,6 +121,20 @@ class CreateForm(forms.Form):
         help_text=f"JPEG, PNG or WebP, at most {MAX_IMAGE_SIZE}.",
         widget=forms.FileInput(attrs={"accept": ",".join(ACCEPTED_CONTENT_TYPES)}),
     )
+    audio = forms.FileField(
+        required=False,
+        label="Audio track (optional)",
+        help_text=(
+            "Speech or music for the video to go with (Wan 2.5): WAV or MP3, "
+            f"{audio_limits.MIN_AUDIO_SECONDS} to {audio_limits.MAX_AUDIO_SECONDS} seconds, at "
+            f"most {audio_limits.MAX_AUDIO_SIZE}."
+        ),
+        widget=forms.FileInput(
+            attrs={
+                "accept": ",".join(("audio/wav", "audio/mpeg", *audio_limits.ACCEPTED_EXTENSIONS))
+            }
+        ),
+    )
     negative_prompt = forms.CharField(
         required=False,
         label="Negative prompt",
@@ -128,8 +150,9 @@ class CreateForm(forms.Form):
     idempotency_key = forms.CharField(
         widget=forms.HiddenInput, max_length=IDEMPOTENCY_KEY_MAX_LENGTH, required=False
     )
-    # Remixing an image-to-video generation may reuse its input image instead of a new upload.
+    # Remixing a generation may reuse its input image and audio track instead of new uploads.
     remix_of = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    reuse_audio = forms.BooleanField(required=False, initial=True)
 
     def __init__(self, user, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -152,7 +175,9 @@ class CreateForm(forms.Form):
                 "negative_prompt": generation.negative_prompt,
                 "seed": generation.seed,
                 **{name: _as_text(value) for name, value in generation.options.items()},
-                "remix_of": generation.pk if generation.input_image else None,
+                "remix_of": generation.pk
+                if generation.input_image or generation.input_audio
+                else None,
             },
         )
 
@@ -172,7 +197,8 @@ class CreateForm(forms.Form):
             pk = int(value)
         except (TypeError, ValueError):
             return None
-        return selectors.history_of(self.user).filter(pk=pk).exclude(input_image="").first()
+        inputs = selectors.history_of(self.user).exclude(input_image="", input_audio="")
+        return inputs.filter(pk=pk).first()
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -187,10 +213,14 @@ class CreateForm(forms.Form):
         """The validated form as parameters; the actions decide whether they make a video
         (an image sent with a text-to-video model is theirs to refuse, as for the API)."""
         data = self.cleaned_data
-        image = data.get("image")
-        needs_image = catalog.get_model(data["model_key"]).needs_image
-        if image is None and needs_image and (source := self.remix_source()):
-            image = File(source.input_image.open("rb"), name=source.input_image.name)
+        model = catalog.get_model(data["model_key"])
+        source = self.remix_source()
+        image, track = data.get("image"), data.get("audio")
+        if image is None and model.needs_image and source and source.input_image:
+            image = reopened(source.input_image)
+        reuse = data.get("reuse_audio") and model.takes_audio
+        if track is None and reuse and source and source.input_audio:
+            track = reopened(source.input_audio)
         return GenerationParams(
             model_key=data["model_key"],
             resolution=data["resolution"],
@@ -200,4 +230,5 @@ class CreateForm(forms.Form):
             seed=data.get("seed"),
             options={name: data.get(name) for name in controls.LABELS},
             image=image,
+            audio=track,
         )

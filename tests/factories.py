@@ -127,12 +127,14 @@ def make_generation(
     charged: bool = True,
     video: bytes | None = None,
     playable: bool = False,
+    audio: bytes | None = None,
     **fields: Any,
 ) -> Generation:
     """A generation as the lifecycle leaves it in `status`, priced by the catalog: sent to
     Replicate unless queued, charged (`charged`) and refunded when it failed or was canceled,
-    with its input image for an image-to-video model, and with its video (`video` bytes, a real
-    MP4 when `playable`, else a few bytes) and poster when it succeeded."""
+    with its input image for an image-to-video model, its `audio` track (WAV bytes) if given,
+    and with its video (`video` bytes, a real MP4 when `playable`, else a few bytes) and poster
+    when it succeeded."""
     now = timezone.now()
     model = catalog.get_model(model_key)
     generation = Generation(
@@ -157,6 +159,8 @@ def make_generation(
         generation.error_message = fields.get("error_message", "The model ran out of memory.")
     if model.needs_image:
         generation.input_image.save("input.png", ContentFile(png_bytes()), save=False)
+    if audio is not None:
+        generation.input_audio.save("audio.wav", ContentFile(audio), save=False)
     if status == Status.SUCCEEDED:
         video, poster = (VIDEO_BYTES if video is None else video), png_bytes(fmt="JPEG")
         if playable:

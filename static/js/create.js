@@ -1,5 +1,6 @@
 /* The create page: the text/image switch, choices the catalog allows, the live cost and
-   character count, drag-and-drop with preview and checks, and the upload progress bar.
+   character count, drag-and-drop with preview and checks, the audio track's checks and player,
+   and the upload progress bar.
    The server checks everything again; this only saves people a round trip. */
 (function () {
   "use strict";
@@ -42,6 +43,13 @@
     const needsImage = Boolean(model && model.needs_image);
     imageField.hidden = !needsImage;
     fileInput.disabled = !needsImage; // a hidden file must not be uploaded with a text-only job
+
+    const audioField = root.querySelector("[data-takes-audio]");
+    const takesAudio = Boolean(model && model.takes_audio);
+    audioField.hidden = !takesAudio;
+    audioField.querySelectorAll("input").forEach((input) => {
+      input.disabled = !takesAudio; // nor a track (or its reuse) with a model that takes none
+    });
 
     showControls(root, model);
 
@@ -147,15 +155,21 @@
     return "";
   }
 
+  /** Shows (or clears) a file input's problem; an input with a problem is emptied. */
+  function flag(input, error, problem) {
+    error.textContent = problem;
+    error.hidden = !problem;
+    input.setAttribute("aria-invalid", problem ? "true" : "false");
+    if (problem) input.value = "";
+  }
+
   function showImage(root, file) {
     const input = root.querySelector("input[name='image']");
     const preview = root.querySelector("[data-preview]");
     const error = root.querySelector("[data-image-error]");
     if (preview.src) URL.revokeObjectURL(preview.src);
     const problem = file ? imageProblem(file) : "";
-    error.textContent = problem;
-    error.hidden = !problem;
-    input.setAttribute("aria-invalid", problem ? "true" : "false");
+    flag(input, error, problem);
     if (!file || problem) {
       input.value = "";
       preview.hidden = true;
@@ -166,11 +180,58 @@
     preview.hidden = false;
   }
 
+  // Audio tracks: the server's checks on type and size, then its length once the browser has
+  // read it (to the tenth of a second, as the server rounds), with a player to listen first.
+  function audioProblem(file) {
+    const limits = rules.audio;
+    const name = file.name.toLowerCase();
+    const named = limits.extensions.some((extension) => name.endsWith(extension));
+    if (!limits.types.includes(file.type) && !named) {
+      return "Only WAV and MP3 audio tracks are accepted.";
+    }
+    if (file.size > limits.max_bytes) {
+      return "The audio track is larger than " + limits.max_size + "; choose a smaller one.";
+    }
+    if (file.size === 0) return "The audio file is empty.";
+    return "";
+  }
+
+  function lengthProblem(seconds) {
+    const { min_seconds: min, max_seconds: max } = rules.audio;
+    const tenths = Math.round(seconds * 10) / 10;
+    if (tenths >= min && tenths <= max) return "";
+    return (
+      "The audio track must be between " + min + " and " + max +
+      " seconds long; this one is " + seconds.toFixed(1) + " s."
+    );
+  }
+
+  function showAudio(root, file) {
+    const input = root.querySelector("input[name='audio']");
+    const player = root.querySelector("[data-audio-preview]");
+    const error = root.querySelector("[data-audio-error]");
+    if (player.src) URL.revokeObjectURL(player.src);
+    player.hidden = true;
+    player.removeAttribute("src");
+    const problem = file ? audioProblem(file) : "";
+    flag(input, error, problem);
+    if (!file || problem) return;
+    // A file the browser cannot read is left to the server, which decodes it for real.
+    player.onloadedmetadata = () => {
+      const length = Number.isFinite(player.duration) ? lengthProblem(player.duration) : "";
+      flag(input, error, length);
+      player.hidden = Boolean(length);
+    };
+    player.src = URL.createObjectURL(file);
+  }
+
   document.addEventListener("change", (event) => {
     const root = form();
     if (!root || !root.contains(event.target)) return;
     if (event.target.name === "image") {
       showImage(root, event.target.files[0]);
+    } else if (event.target.name === "audio") {
+      showAudio(root, event.target.files[0]);
     } else {
       sync();
     }
@@ -225,7 +286,8 @@
   document.addEventListener("htmx:xhr:loadstart", (event) => {
     if (event.target !== form()) return;
     const box = form().querySelector("[data-upload-progress]");
-    box.hidden = !form().querySelector("input[name='image']").files.length;
+    const files = Array.from(form().querySelectorAll("input[type='file']"));
+    box.hidden = !files.some((input) => !input.disabled && input.files.length);
     box.querySelector("progress").value = 0;
   });
   document.addEventListener("htmx:xhr:progress", (event) => {

@@ -1,11 +1,12 @@
 """The optional audio track of the Wan 2.5 models: which models take it, its checks by decoding
 (real WAV, MP3 and other files made with PyAV in the test), its storage with the generation, the
-URL Replicate is sent, and the simulator that fetches and decodes it over real HTTP."""
+URL Replicate is sent, the simulator that fetches and decodes it over real HTTP, and the pages."""
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,12 +16,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from credits.selectors import balance_of
 from generations import catalog
-from generations.audio import validate_audio
+from generations.audio import ACCEPTED_CONTENT_TYPES, MAX_AUDIO_BYTES, validate_audio
 from generations.models import Generation, Status
 from generations.simulator import ReplicateSimulator
 from tests.factories import PROMPT, audio_bytes, make_generation, playable_video, png_bytes
@@ -33,6 +35,7 @@ from tests.generations.lifecycle_helpers import (
     stored_files,
     submit,
 )
+from tests.pages import create_form, found
 
 # The models whose Replicate schema has `audio` (MODELS.md), written out so a change is noticed.
 AUDIO_MODELS = {"t2v-2.5", "t2v-2.5-fast", "i2v-2.5", "i2v-2.5-fast"}
@@ -431,3 +434,144 @@ def test_a_track_goes_from_the_app_to_the_simulator_and_the_video_is_made(
     sent = simulator.prediction(str(generation.prediction_id))
     assert f"Loaded the audio track: {seconds:.1f} s" in sent["logs"]
     assert generation.input_audio  # kept: the submission succeeded
+
+
+# The pages -------------------------------------------------------------------------------------
+
+
+def page_form(**overrides: Any) -> dict[str, Any]:
+    """The create page's fields for a Wan 2.5 text-to-video submission."""
+    return create_form(**({"model_key": "t2v-2.5", "resolution": "720p"} | overrides))
+
+
+@pytest.mark.django_db
+def test_the_create_page_offers_a_track_input_with_the_servers_limits(logged_in):
+    page = logged_in.get(reverse("create")).content.decode()
+
+    field = found(r'<input type="file" name="audio"[^>]*>', page)[0]
+    assert 'accept="audio/wav,audio/mpeg,.wav,.mp3"' in field
+    assert "WAV or MP3, 3 to 30 seconds, at most 15 MB." in page
+    data = json.loads(found(r'id="catalog-data"[^>]*>(.*?)</script>', page, re.S)[1])
+    assert data["audio"] == {
+        "types": list(ACCEPTED_CONTENT_TYPES),
+        "extensions": [".wav", ".mp3"],
+        "max_bytes": MAX_AUDIO_BYTES,
+        "max_size": "15 MB",
+        "min_seconds": 3,
+        "max_seconds": 30,
+    }
+    assert {m["key"] for m in data["models"] if m["takes_audio"]} == AUDIO_MODELS
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["wav", "mp3"])
+def test_a_track_chosen_on_the_page_is_stored_with_the_generation(logged_in, user, fmt):
+    response = logged_in.post(reverse("create"), page_form(audio=voice(fmt=fmt)))
+
+    assert response.status_code == 302
+    generation = Generation.objects.get(user=user)
+    assert generation.input_audio.name.endswith(f".{fmt}")
+    assert balance_of(user) == 100 - 20
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("track", "model_key", "message"),
+    [
+        (
+            lambda: voice(2.0),
+            "t2v-2.5",
+            "The audio track must be between 3 and 30 seconds long; this one is 2.0 s.",
+        ),
+        (
+            lambda: voice(41.2, "mp3"),
+            "t2v-2.5",
+            "The audio track must be between 3 and 30 seconds long; this one is 41.2 s.",
+        ),
+        (
+            lambda: SimpleUploadedFile("big.wav", audio_bytes(21, "wav", rate=384_000)),
+            "t2v-2.5",
+            "The audio track is larger than 15 MB; choose a smaller one.",
+        ),
+        (lambda: SimpleUploadedFile("photo.mp3", png_bytes()), "t2v-2.5", NOT_AUDIO),
+        (lambda: SimpleUploadedFile("clip.mp4", playable_video()[0]), "t2v-2.5", NOT_AUDIO),
+        (
+            lambda: SimpleUploadedFile("song.m4a", audio_bytes(4, "mp4")),
+            "t2v-2.5",
+            "Only WAV and MP3 audio tracks are accepted.",
+        ),
+        (
+            voice,
+            "t2v-14B",
+            "Wan 2.1 text-to-video 14B takes no audio track; choose a Wan 2.5 model for one.",
+        ),
+    ],
+)
+def test_a_refused_track_is_a_form_error_on_the_page_and_changes_nothing(
+    logged_in, user, isolated_media, track: Callable[[], SimpleUploadedFile], model_key, message
+):
+    model = catalog.get_model(model_key)
+    form = page_form(model_key=model_key, resolution=model.resolutions[-1], audio=track())
+    response = logged_in.post(reverse("create"), form)
+
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert message in page
+    assert 'class="field has-error" id="field-audio"' in page
+    assert not Generation.objects.exists()
+    assert balance_of(user) == 100
+    assert stored_files(isolated_media) == []
+
+
+@pytest.mark.django_db
+def test_the_owner_hears_the_track_on_the_detail_page_and_nobody_else_gets_it(
+    logged_in, user, make_user, client
+):
+    generation = make_generation(user, model_key="t2v-2.5", resolution="720p", audio=audio_bytes())
+    generation.share_token = "shared-link-token"
+    generation.save(update_fields=["share_token"])
+    url = reverse("generation-file", args=[generation.pk, "audio"])
+
+    page = logged_in.get(reverse("detail", args=[generation.pk])).content.decode()
+    assert (
+        found(r'<audio class="input-audio" controls preload="none" src="([^"]+)"', page)[1] == url
+    )
+    served = logged_in.get(url)
+    assert served.status_code == 200
+    assert served["Content-Type"] == "audio/x-wav"
+    assert b"".join(served.streaming_content) == audio_bytes()
+    client.force_login(make_user("mallory"))
+    assert client.get(url).status_code == 404
+    shared = reverse("shared-file", args=["shared-link-token", "audio"])
+    assert client.get(shared).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_generation_without_a_track_shows_no_player(logged_in, user):
+    generation = make_generation(user, model_key="t2v-2.5", resolution="720p")
+
+    page = logged_in.get(reverse("detail", args=[generation.pk])).content.decode()
+    assert "<audio" not in page
+    url = reverse("generation-file", args=[generation.pk, "audio"])
+    assert logged_in.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_remix_reuses_the_track_as_a_copy_unless_told_not_to(logged_in, user):
+    source = make_generation(user, model_key="t2v-2.5", resolution="720p", audio=audio_bytes())
+
+    page = logged_in.get(reverse("create") + f"?remix={source.pk}").content.decode()
+    assert reverse("generation-file", args=[source.pk, "audio"]) in page
+    assert found(r'<input type="checkbox" name="reuse_audio"[^>]*>', page)[0].endswith("checked>")
+    remix_of = found(r'name="remix_of" value="(\d+)"', page)[1]
+    assert remix_of == str(source.pk)
+
+    kept = page_form(remix_of=remix_of, reuse_audio="on", idempotency_key="remix-1")
+    assert logged_in.post(reverse("create"), kept).status_code == 302
+    dropped = page_form(remix_of=remix_of, idempotency_key="remix-2")  # the box unticked
+    assert logged_in.post(reverse("create"), dropped).status_code == 302
+
+    with_track, without = Generation.objects.exclude(pk=source.pk).order_by("pk")
+    assert with_track.input_audio.name != source.input_audio.name
+    assert with_track.input_audio.read() == audio_bytes()
+    assert not without.input_audio
