@@ -190,18 +190,22 @@ def check_retry_generation(
         raise ValidationError(
             "This generation was deleted, so it cannot be retried."
             if generation.deleted_at is not None
-            else "Its input image has expired, so it cannot be retried."
+            else f"Its {generation.expired_input} has expired, so it cannot be retried."
             if generation.input_expired
             else generation.retry_refusal or "Only a failed or canceled generation can be retried."
         )
     _check_idempotency_key(idempotency_key)
-    params = params_of(generation)
-    if not generation.input_image:
+    # The new generation gets its own copies of the input image and audio track.
+    image, audio = generation.input_image, generation.input_audio
+    params = replace(
+        params_of(generation),
+        image=reopened(image) if image else None,
+        audio=reopened(audio) if audio else None,
+    )
+    try:
         return _check_and_submit(generation.user, params.clean(), idempotency_key, generation)
-    # The new generation gets its own copy of the input image.
-    with generation.input_image.open("rb") as image:
-        with_image = replace(params, image=File(image, name=generation.input_image.name))
-        return _check_and_submit(generation.user, with_image.clean(), idempotency_key, generation)
+    finally:
+        params.close_files()
 
 
 def _check_idempotency_key(idempotency_key: str | None) -> None:
@@ -251,7 +255,7 @@ def _check_and_submit(
                     generation.input_audio.save(name, params.audio, save=False)
                 _do_submit_generation(generation, balance)
     except BaseException:
-        for stored in input_files(generation).values():  # nothing was created: keep no copy
+        for stored in input_files(generation):  # nothing was created: keep no uploaded copy
             stored.delete(save=False)
         raise
     return Submission(generation, created=True)
@@ -287,11 +291,9 @@ def params_of(generation: Generation) -> GenerationParams:
     return GenerationParams(**requested_fields(generation))
 
 
-def input_files(generation: Generation) -> dict[str, FieldFile]:
-    """The generation's stored input files by parameter name (its image, its audio track), those
-    it has."""
-    stored = {"image": generation.input_image, "audio": generation.input_audio}
-    return {name: file for name, file in stored.items() if file}
+def input_files(generation: Generation) -> list[FieldFile]:
+    """The generation's stored input files: its image and audio track, those it has."""
+    return [stored for stored in (generation.input_image, generation.input_audio) if stored]
 
 
 def reopened(stored: FieldFile) -> File:
@@ -331,28 +333,16 @@ def delete_generation(generation: Generation) -> None:
             return
         if not locked.can_delete:
             raise ValidationError("Cancel this generation before deleting it.")
-        files = [
-            (f.storage, f.name) for f in (locked.video, locked.poster, locked.input_image) if f.name
-        ]
+        stored_files = ("video", "poster", "input_image", "input_audio")
+        for name in stored_files:
+            _delete_on_commit(getattr(locked, name))
+            setattr(locked, name, "")
         locked.deleted_at = timezone.now()
         locked.share_token = None
         locked.starred = False
-        locked.video = ""
-        locked.poster = ""
-        locked.input_image = ""
         locked.save(
-            update_fields=[
-                "deleted_at",
-                "share_token",
-                "starred",
-                "video",
-                "poster",
-                "input_image",
-                "updated_at",
-            ]
+            update_fields=["deleted_at", "share_token", "starred", *stored_files, "updated_at"]
         )
-        for storage, name in files:
-            transaction.on_commit(partial(storage.delete, name))
     generation.refresh_from_db()
 
 
@@ -629,7 +619,11 @@ def mark_failed(
 # date is set (and shown to its owner) before the file is deleted, never on the same pass.
 
 # The files each retained kind takes with it: a video goes with its poster.
-RETAINED_FILES = {"input_image": ("input_image",), "video": ("video", "poster")}
+RETAINED_FILES = {
+    "input_image": ("input_image",),
+    "input_audio": ("input_audio",),
+    "video": ("video", "poster"),
+}
 
 
 def _retained(kind: str) -> models.QuerySet[Generation]:
@@ -640,7 +634,7 @@ def _retained(kind: str) -> models.QuerySet[Generation]:
 
 
 def schedule_file_expiry(kind: str, retention: timedelta, earliest: datetime) -> int:
-    """Dates the deletion of `kind` ("input_image" or "video") for generations that have none:
+    """Dates the deletion of `kind` (a key of RETAINED_FILES) for generations that have none:
     `retention` after the generation ended, but not before `earliest` (the owner's notice).
     Returns how many were dated."""
     ended_at = Coalesce(F("completed_at"), F("updated_at"))

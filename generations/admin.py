@@ -43,7 +43,19 @@ class GenerationAdmin(admin.ModelAdmin):
     actions = ["refund", "cancel", "resync"]
     fieldsets = (
         (None, {"fields": ("user", "kind", "model_key", "resolution", "aspect_ratio", "cost")}),
-        ("Input", {"fields": ("prompt", "negative_prompt", "seed", "options", "input_image")}),
+        (
+            "Input",
+            {
+                "fields": (
+                    "prompt",
+                    "negative_prompt",
+                    "seed",
+                    "options",
+                    "input_image",
+                    "input_audio",
+                )
+            },
+        ),
         (
             "Lifecycle",
             {

@@ -1,4 +1,5 @@
-"""Storage lifecycle: how long input images and videos are kept, and orphan files swept.
+"""Storage lifecycle: how long input images, audio tracks and videos are kept, and orphan files
+swept.
 
 Each pass first dates the deletion of files whose generation ended (its retention after the
 ending, and at least STORAGE_EXPIRY_NOTICE_DAYS from now: the card and the detail page show the
@@ -20,12 +21,14 @@ from generations import actions
 from generations.models import Generation
 
 # Where each kind of file lives in the storage (see the upload_to functions in models.py).
-FOLDERS = {"inputs": "input_image", "videos": "video", "posters": "poster"}
+FOLDERS = {"inputs": "input_image", "audio": "input_audio", "videos": "video", "posters": "poster"}
 
 
 def retention_days() -> dict[str, int]:
+    # An audio track is an input like the image: kept as long.
     return {
         "input_image": settings.INPUT_IMAGE_RETENTION_DAYS,
+        "input_audio": settings.INPUT_IMAGE_RETENTION_DAYS,
         "video": settings.VIDEO_RETENTION_DAYS,
     }
 
@@ -66,7 +69,7 @@ def stored_files(folder: str) -> Iterator[str]:
 
 def referenced_files() -> set[str]:
     names: set[str] = set()
-    for row in Generation.objects.values_list("input_image", "video", "poster"):
+    for row in Generation.objects.values_list(*FOLDERS.values()):
         names.update(name for name in row if name)
     return names
 

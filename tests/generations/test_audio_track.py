@@ -1,27 +1,36 @@
 """The optional audio track of the Wan 2.5 models: which models take it, its checks by decoding
 (real WAV, MP3 and other files made with PyAV in the test), its storage with the generation, the
-URL Replicate is sent, the simulator that fetches and decodes it over real HTTP, and the pages."""
+URL Replicate is sent, the simulator that fetches and decodes it over real HTTP, the pages, and
+retry, delete and storage retention."""
 
 from __future__ import annotations
 
 import base64
+import io
 import json
+import os
 import re
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from credits.selectors import balance_of
-from generations import catalog
+from generations import catalog, retention
+from generations.actions import cancel_generation, check_retry_generation, delete_generation
 from generations.audio import ACCEPTED_CONTENT_TYPES, MAX_AUDIO_BYTES, validate_audio
 from generations.models import Generation, Status
 from generations.simulator import ReplicateSimulator
@@ -575,3 +584,103 @@ def test_remix_reuses_the_track_as_a_copy_unless_told_not_to(logged_in, user):
     assert with_track.input_audio.name != source.input_audio.name
     assert with_track.input_audio.read() == audio_bytes()
     assert not without.input_audio
+
+
+# Retry, delete and storage retention -----------------------------------------------------------
+
+DAY = timedelta(days=1)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("replicate_settings")
+def test_retrying_gives_the_new_generation_its_own_copy_of_the_track(user):
+    original = submit(user, model_key="i2v-2.5", image=png(), audio=voice(fmt="mp3"))
+    cancel_generation(original)
+
+    retried = check_retry_generation(original).generation
+
+    assert retried.retried_from == original
+    assert retried.input_audio.name.endswith(".mp3")
+    assert retried.input_audio.name != original.input_audio.name
+    with retried.input_audio.open("rb") as copy, original.input_audio.open("rb") as source:
+        assert copy.read() == source.read() == audio_bytes(4.0, "mp3")
+    assert retried.input_image.name != original.input_image.name
+
+
+@pytest.mark.django_db
+def test_deleting_a_generation_removes_its_track(user, django_capture_on_commit_callbacks):
+    generation = make_generation(user, model_key="t2v-2.5", resolution="720p", audio=audio_bytes())
+    stored = generation.input_audio.path
+
+    with django_capture_on_commit_callbacks(execute=True):
+        delete_generation(generation)
+
+    assert not os.path.exists(stored)
+    assert not generation.input_audio
+    assert generation.deleted_at is not None
+
+
+@pytest.fixture
+def retention_settings(settings):
+    settings.INPUT_IMAGE_RETENTION_DAYS = 30  # the audio track's too
+    settings.STORAGE_EXPIRY_NOTICE_DAYS = 7
+    settings.ORPHAN_FILE_GRACE_HOURS = 24
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("retention_settings")
+def test_retention_dates_then_removes_a_track_and_a_retry_says_so(user, logged_in):
+    generation = make_generation(
+        user, model_key="t2v-2.5", resolution="720p", status=Status.FAILED, audio=audio_bytes()
+    )
+    Generation.objects.filter(pk=generation.pk).update(completed_at=timezone.now() - 40 * DAY)
+    stored = generation.input_audio.path
+    now = timezone.now()
+
+    assert "input_audio: 1 dated, 0 removed" in retention.apply_retention(now)
+    generation.refresh_from_db()
+    assert generation.input_audio_expires_at == now + 7 * DAY  # the notice period
+    page = logged_in.get(reverse("detail", args=[generation.pk])).content.decode()
+    assert "Audio track kept until" in page
+    assert generation.can_retry
+
+    assert "input_audio: 0 dated, 1 removed" in retention.apply_retention(now + 8 * DAY)
+    generation.refresh_from_db()
+    assert not generation.input_audio and not os.path.exists(stored)
+    assert not generation.can_retry
+    with pytest.raises(ValidationError) as raised:
+        check_retry_generation(generation)
+    assert raised.value.messages == ["Its audio track has expired, so it cannot be retried."]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("retention_settings")
+def test_orphan_tracks_are_swept_and_tracks_in_use_are_kept(user):
+    kept = make_generation(user, model_key="t2v-2.5", resolution="720p", audio=audio_bytes())
+    storage = retention.storage()
+    orphan = storage.save("audio/lost.wav", ContentFile(audio_bytes()))
+    two_days_ago = (timezone.now() - 2 * DAY).timestamp()
+    for name in (orphan, kept.input_audio.name, kept.video.name, kept.poster.name):
+        os.utime(storage.path(name), (two_days_ago, two_days_ago))
+
+    assert retention.sweep_orphans(timezone.now()) == 1
+    assert not storage.exists(orphan)
+    assert storage.exists(kept.input_audio.name)
+
+
+@pytest.mark.django_db
+def test_storage_report_counts_the_tracks(make_user):
+    heavy = make_user("heavy")
+    make_generation(
+        heavy, model_key="t2v-2.5", resolution="720p", audio=audio_bytes(30), video=b"v"
+    )
+    make_generation(make_user("light"), video=b"v" * 1000)
+    out = io.StringIO()
+
+    call_command("storage_report", "--top", "1", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    audio_line = next(line for line in lines if line.startswith("input_audio "))
+    size = filesizeformat(len(audio_bytes(30)))
+    assert audio_line.split() == ["input_audio", "1", *size.split(), "0"]
+    assert lines[-1].startswith("heavy ")  # its track counts towards its usage
