@@ -1,8 +1,11 @@
-"""Outputs that play everywhere: the MP4's index (`moov`) before its media (`mdat`).
+"""Outputs that play everywhere: the MP4's index (`moov`) before its media (`mdat`), and
+`yuv420p` pixels.
 
 iOS Safari and players that stream over HTTP need the index first to start playing; some models
 write it last. Such a file is remuxed with `+faststart`, copying the packets (no re-encode, so no
-quality loss and little time). The pixel format is checked too: only `yuv420p` plays everywhere.
+quality loss and little time). Pixels in another format (4:4:4, 10-bit) play in desktop browsers
+but not on many phones, and no remux can change them: only then is the video re-encoded, to H.264
+in yuv420p at a near-transparent quality, its audio copied as it is.
 """
 
 from __future__ import annotations
@@ -39,6 +42,12 @@ def index_first(path: str) -> bool:
     return False
 
 
+# Tried in order; libx264 is in PyAV's wheels, FFmpeg's own name for it is the fallback.
+H264_ENCODERS = ("libx264", "h264")
+# x264's constant quality: 18 is close to transparent, so the one re-encode costs little.
+REENCODE_OPTIONS = {"preset": "veryfast", "crf": "18"}
+
+
 def pixel_format(path: str) -> str | None:
     with av.open(path) as container:
         stream = container.streams.video[0]
@@ -46,19 +55,32 @@ def pixel_format(path: str) -> str | None:
 
 
 def playable_copy(path: str, scratch: str, generation_id: int) -> str:
-    """The path of a version of the MP4 with its index first: `path` itself when it already is,
-    else a remuxed copy in the `scratch` folder (or `path` when remuxing fails: it still plays
-    once downloaded)."""
-    log_unusual_pixels(path, generation_id)
-    if index_first(path):
+    """The path of a version of the MP4 that plays everywhere: `path` itself when it already
+    does, else a copy in the `scratch` folder (or `path` when making one fails: it still plays
+    once downloaded, at least on a desktop)."""
+    found = pixel_format(path)
+    if found == PLAYABLE_PIXEL_FORMAT and index_first(path):
         return path
-    destination = os.path.join(scratch, "faststart.mp4")
+    destination = os.path.join(scratch, "playable.mp4")
     try:
-        remux_faststart(path, destination)
+        if found == PLAYABLE_PIXEL_FORMAT:
+            remux_faststart(path, destination)
+        else:
+            reencode_yuv420p(path, destination)
     except av.FFmpegError as error:
-        logger.warning("generation %s: could not move the index first (%s)", generation_id, error)
+        logger.warning(
+            "generation %s: could not make the output playable (%s)", generation_id, error
+        )
         return path
-    logger.info("generation %s: moved the output's index first (faststart)", generation_id)
+    if found == PLAYABLE_PIXEL_FORMAT:
+        logger.info("generation %s: moved the output's index first (faststart)", generation_id)
+    else:
+        logger.info(
+            "generation %s: re-encoded the output from %s to %s",
+            generation_id,
+            found,
+            PLAYABLE_PIXEL_FORMAT,
+        )
     return destination
 
 
@@ -81,13 +103,46 @@ def remux_faststart(source: str, destination: str) -> None:
             copy.mux(packet)
 
 
-def log_unusual_pixels(path: str, generation_id: int) -> None:
-    """Another pixel format plays in desktop browsers but not on every phone: worth knowing."""
-    found = pixel_format(path)
-    if found != PLAYABLE_PIXEL_FORMAT:
-        logger.warning(
-            "generation %s: the output's pixels are %s, not %s; some phones may not play it.",
-            generation_id,
-            found,
-            PLAYABLE_PIXEL_FORMAT,
+def reencode_yuv420p(source: str, destination: str) -> None:
+    """Re-encodes the video stream to H.264 in yuv420p (even sizes, as 4:2:0 needs) with the
+    index first; an audio stream's packets are copied unchanged."""
+    with (
+        av.open(source) as original,
+        av.open(destination, "w", format="mp4", options={"movflags": "+faststart"}) as copy,
+    ):
+        video = original.streams.video[0]
+        encoder = copy.add_stream(
+            _h264_encoder(), rate=video.average_rate or 16, options=REENCODE_OPTIONS
         )
+        assert isinstance(encoder, av.VideoStream)
+        width, height = video.codec_context.width, video.codec_context.height
+        encoder.width, encoder.height = width - width % 2, height - height % 2
+        encoder.pix_fmt = PLAYABLE_PIXEL_FORMAT
+        audio = {
+            stream.index: copy.add_stream_from_template(stream)
+            for stream in original.streams.audio[:1]
+        }
+        for packet in original.demux(video, *(original.streams[index] for index in audio)):
+            if packet.stream.type == "audio":
+                if packet.dts is not None:  # not the demuxer's flush packet
+                    packet.stream = audio[packet.stream.index]
+                    copy.mux(packet)
+                continue
+            for frame in packet.decode():
+                assert isinstance(frame, av.VideoFrame)
+                converted = frame.reformat(
+                    width=encoder.width, height=encoder.height, format=PLAYABLE_PIXEL_FORMAT
+                )
+                converted.pts = None  # numbered afresh at the stream's rate
+                copy.mux(encoder.encode(converted))
+        copy.mux(encoder.encode())
+
+
+def _h264_encoder() -> str:
+    for name in H264_ENCODERS:
+        try:
+            av.codec.Codec(name, "w")
+        except ValueError:  # not in this build
+            continue
+        return name
+    raise av.FFmpegError(0, "this PyAV build has no H.264 encoder")

@@ -158,6 +158,7 @@ class PredictionRunner(threading.Thread):
             seed=job.seed,
             image=job.image,
             faststart=not prediction.behaviour.moov_last,
+            pixel_format=prediction.behaviour.pixel_format,
         )
         output = f"{self._origin}/delivery/{prediction.id}/output.mp4"
         if self._store.set_output(prediction, output, video):  # False once canceled

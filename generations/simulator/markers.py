@@ -22,6 +22,7 @@ MARKERS = (
     "duplicate-webhooks",  # every webhook sent twice with the same webhook-id
     "out-of-order",  # a stale logs webhook after the completed one
     "moov-last",  # an output MP4 with its index at the end (plays only once fully downloaded)
+    "pix-444",  # an output in yuv444p, which many phones cannot play
     # The safety checker rejects the prompt or the image before the run, or the video after it.
     "nsfw-prompt",
     "nsfw-image",
@@ -60,6 +61,7 @@ class Behaviour:
     duplicate_webhooks: bool = False
     out_of_order: bool = False
     moov_last: bool = False
+    pixel_format: str = "yuv420p"
     rejected: str = ""  # "prompt", "image" or "output": what the safety checker rejects
 
     @classmethod
@@ -74,6 +76,7 @@ class Behaviour:
             duplicate_webhooks="duplicate-webhooks" in found or config.duplicate_webhooks,
             out_of_order="out-of-order" in found or config.out_of_order,
             moov_last="moov-last" in found,
+            pixel_format="yuv444p" if "pix-444" in found else "yuv420p",
             rejected=next(
                 (part for part in REJECTIONS if f"nsfw-{part}" in found),
                 "",

@@ -33,16 +33,18 @@ def render_video(
     seed: int = 0,
     image: Image.Image | None = None,
     faststart: bool = True,
+    pixel_format: str = "yuv420p",
 ) -> bytes:
     """An MP4 of `frames` frames at `fps`; width and height must be even (yuv420p). Without
-    `faststart` the index comes last, as some models write it."""
+    `faststart` the index comes last, as some models write it; another `pixel_format` (yuv444p)
+    makes a video that desktop browsers play and many phones do not."""
     if width % 2 or height % 2 or width < 2 or height < 2:
         raise ValueError("width and height must be even and positive")
     if image is not None:
         pictures = _ken_burns(image, width, height, frames)
     else:
         pictures = _prompt_scene(prompt, seed, width, height, frames)
-    return _encode(pictures, width, height, fps, faststart)
+    return _encode(pictures, width, height, fps, faststart, pixel_format)
 
 
 @functools.cache
@@ -58,7 +60,12 @@ def _h264_encoder() -> str:
 
 
 def _encode(
-    pictures: Iterator[Image.Image], width: int, height: int, fps: int, faststart: bool
+    pictures: Iterator[Image.Image],
+    width: int,
+    height: int,
+    fps: int,
+    faststart: bool,
+    pixel_format: str,
 ) -> bytes:
     encoder = _h264_encoder()
     options = {"preset": "veryfast", "crf": "23"} if encoder == "libx264" else {}
@@ -71,7 +78,7 @@ def _encode(
             stream = out.add_stream(encoder, rate=fps, options=options)
             if not isinstance(stream, av.VideoStream):
                 raise RuntimeError(f"{encoder} is not a video encoder")
-            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            stream.width, stream.height, stream.pix_fmt = width, height, pixel_format
             for picture in pictures:
                 out.mux(stream.encode(av.VideoFrame.from_image(picture)))
             out.mux(stream.encode())
