@@ -128,13 +128,16 @@ WAVESPEED_CONTROLS = (
     Control("lora_scale", "lora_scale", "number", 1, minimum=0, maximum=4),
 )
 # Wan 2.2 fast: MODELS.md verified the field names but not the ranges of shift and the LoRA
-# inputs, so only the clip length (num_frames 81 to 121) and prompt optimizing are offered.
+# inputs, so those are not offered; the clip length (num_frames 81 to 121), fast mode (a
+# boolean, on by default) and prompt optimizing are.
 WAN_2_2_CLIP = Control("frame_num", "num_frames", "choice", 81, choices=(81, 121), always_sent=True)
+WAN_2_2_FAST = Control("go_fast", "go_fast", "boolean", True)
 WAN_2_2_T2V_CONTROLS = (
     WAN_2_2_CLIP,
+    WAN_2_2_FAST,
     Control("prompt_expansion", "optimize_prompt", "boolean"),
 )
-WAN_2_2_I2V_CONTROLS = (WAN_2_2_CLIP,)
+WAN_2_2_I2V_CONTROLS = (WAN_2_2_CLIP, WAN_2_2_FAST)
 WAN_2_5_CONTROLS = (
     Control("duration", "duration", "choice", 5, choices=(5, 10), always_sent=True),
     Control("prompt_expansion", "enable_prompt_expansion", "boolean", True),

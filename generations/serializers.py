@@ -215,6 +215,7 @@ class GenerationCreateSerializer(serializers.Serializer):
     prompt_expansion = StrictBooleanField(
         required=False, allow_null=True, help_text=option_help("prompt_expansion")
     )
+    go_fast = StrictBooleanField(required=False, allow_null=True, help_text=option_help("go_fast"))
     fast_mode = serializers.ChoiceField(
         choices=option_choices("fast_mode"),
         required=False,

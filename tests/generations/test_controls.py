@@ -15,6 +15,7 @@ from generations.actions import GenerationParams, IdempotencyKeyReused, check_su
 from generations.models import Generation
 from generations.replicate.inputs import prediction_input
 from tests.factories import PROMPT, make_generation
+from tests.generations.lifecycle_helpers import png
 from tests.pages import found
 
 pytestmark = pytest.mark.django_db
@@ -151,6 +152,24 @@ def test_the_1_3b_clip_length_is_always_sent_and_its_guidance_named_as_it_expect
         "frame_num": 33,
         "sample_guide_scale": 4.0,
     }
+
+
+def test_wan_2_2_fast_mode_is_a_switch_sent_as_go_fast_only_when_changed(user, api):
+    default = check_submit_generation(user, params("t2v-2.2-fast")).generation
+    slower = check_submit_generation(
+        user, params("i2v-2.2-fast", options={"go_fast": "false"}, image=png())
+    ).generation
+
+    assert "go_fast" not in prediction_input(default)  # the model's own default: on
+    assert slower.options == {"go_fast": False}
+    assert prediction_input(slower)["go_fast"] is False
+    refused = api.post(
+        "/api/v1/generations/",
+        {"model_key": "t2v-14B", "prompt": PROMPT, "go_fast": False},
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert "has no fast mode setting" in json.dumps(refused.json())
 
 
 def test_an_idempotency_key_reused_with_other_settings_is_refused(user):
