@@ -122,34 +122,31 @@ def test_a_video_with_its_index_first_is_kept_as_it_is(tmp_path):
     assert playable_copy(source, str(tmp_path), generation_id=1) == source
 
 
-def test_the_simulator_writes_the_index_last_when_asked(simulator_factory, tmp_path):
+def simulated_output(simulator_factory, marker: str) -> bytes:
+    """The video the simulator makes for a prompt with the marker, fetched over HTTP."""
     simulator = simulator_factory(frames=3, duration=0.1)
     client = replicate.Client(api_token="r8_test", base_url=simulator.base_url)
-
     prediction = client.models.predictions.create(
-        model="wan-video/wan-2.1-1.3b", input={"prompt": "A heron in the reeds [moov-last]"}
+        model="wan-video/wan-2.1-1.3b", input={"prompt": f"A heron in the reeds {marker}"}
     )
     prediction.wait()
-
     assert prediction.status == "succeeded"
     assert isinstance(prediction.output, str)
-    video = httpx.get(prediction.output).content
+    return httpx.get(prediction.output).content
+
+
+def test_the_simulator_writes_the_index_last_when_asked(simulator_factory, tmp_path):
+    video = simulated_output(simulator_factory, "[moov-last]")
+
     assert not index_first(written(tmp_path, video))
     with av.open(io.BytesIO(video), "r") as container:  # it still decodes, once downloaded
         assert sum(1 for _ in container.decode(video=0)) == 3
 
 
 def test_the_simulator_renders_yuv444p_when_asked(simulator_factory, tmp_path):
-    simulator = simulator_factory(frames=3, duration=0.1)
-    client = replicate.Client(api_token="r8_test", base_url=simulator.base_url)
+    video = simulated_output(simulator_factory, "[pix-444]")
 
-    prediction = client.models.predictions.create(
-        model="wan-video/wan-2.1-1.3b", input={"prompt": "A heron in the reeds [pix-444]"}
-    )
-    prediction.wait()
-
-    assert isinstance(prediction.output, str)
-    assert pixel_format(written(tmp_path, httpx.get(prediction.output).content)) == "yuv444p"
+    assert pixel_format(written(tmp_path, video)) == "yuv444p"
 
 
 @pytest.mark.django_db
