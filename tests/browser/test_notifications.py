@@ -117,16 +117,14 @@ def test_the_service_worker_shows_a_pushed_message_that_links_to_the_video(
         },
     )
 
-    page.wait_for_function(
-        "() => navigator.serviceWorker.ready"
-        ".then((r) => r.getNotifications()).then((shown) => shown.length > 0)",
-        polling=100,
-    )
-    shown = page.evaluate(
+    # Read in the same poll that finds them: in one CI run a second look, right after the
+    # first had found the notification, came back empty.
+    shown = page.wait_for_function(
         "() => navigator.serviceWorker.ready.then((r) => r.getNotifications())"
-        ".then((all) => all.map((n) => ({title: n.title, body: n.body, tag: n.tag,"
-        " data: n.data, icon: n.icon})))"
-    )
+        ".then((all) => all.length && all.map((n) => ({title: n.title, body: n.body,"
+        " tag: n.tag, data: n.data, icon: n.icon})))",
+        polling=100,
+    ).json_value()
     assert shown == [
         {
             "title": "3 videos are ready",
