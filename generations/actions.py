@@ -7,7 +7,7 @@ then (inside credits.actions) the user's balance row.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -118,12 +118,9 @@ class GenerationParams:
                 errors["image"] = ["Image-to-video needs an input image."]
             else:
                 try:
-                    extension = validate_image(self.image)
+                    extension = _counted(validate_image, self.image, "image_upload")
                 except ValidationError as error:
-                    count_event("image_upload", f"refused: {error.code}")
                     errors["image"] = error.messages
-                else:
-                    count_event("image_upload", "accepted")
         elif model is not None and self.image is not None:
             errors["image"] = ["Text-to-video takes no input image; choose image-to-video."]
         audio_extension = ""
@@ -134,7 +131,7 @@ class GenerationParams:
                 ]
             else:
                 try:
-                    audio_extension = validate_audio(self.audio)
+                    audio_extension = _counted(validate_audio, self.audio, "audio_upload")
                 except ValidationError as error:
                     errors["audio"] = error.messages
         if errors:
@@ -156,6 +153,17 @@ class GenerationParams:
         for upload in (self.image, self.audio):
             if upload is not None:
                 upload.close()
+
+
+def _counted(validate: Callable[[File], str], upload: File, event: str) -> str:
+    """The upload's extension from its validator, each outcome counted for the dashboard."""
+    try:
+        extension = validate(upload)
+    except ValidationError as error:
+        count_event(event, f"refused: {error.code}")
+        raise
+    count_event(event, "accepted")
+    return extension
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,9 @@ FOLDERS = {"inputs": "input_image", "audio": "input_audio", "videos": "video", "
 
 
 def retention_days() -> dict[str, int]:
-    # An audio track is an input like the image: kept as long.
     return {
         "input_image": settings.INPUT_IMAGE_RETENTION_DAYS,
-        "input_audio": settings.INPUT_IMAGE_RETENTION_DAYS,
+        "input_audio": settings.INPUT_AUDIO_RETENTION_DAYS,
         "video": settings.VIDEO_RETENTION_DAYS,
     }
 

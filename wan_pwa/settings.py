@@ -402,6 +402,8 @@ REPLICATE_CANCEL_AFTER = env_int("REPLICATE_CANCEL_AFTER", 0)
 # Storage lifecycle (generations/retention.py), in days after a generation ended; 0 keeps forever.
 # A deletion date is shown to the owner at least STORAGE_EXPIRY_NOTICE_DAYS before it comes.
 INPUT_IMAGE_RETENTION_DAYS = env_int("INPUT_IMAGE_RETENTION_DAYS", 30)
+# Audio tracks are inputs too: kept as long as images unless told otherwise.
+INPUT_AUDIO_RETENTION_DAYS = env_int("INPUT_AUDIO_RETENTION_DAYS", INPUT_IMAGE_RETENTION_DAYS)
 VIDEO_RETENTION_DAYS = env_int("VIDEO_RETENTION_DAYS", 0)
 STORAGE_EXPIRY_NOTICE_DAYS = env_int("STORAGE_EXPIRY_NOTICE_DAYS", 7)
 # Stored files no row points at are deleted once this old (younger ones may be mid-commit).

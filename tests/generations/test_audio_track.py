@@ -622,7 +622,7 @@ def test_deleting_a_generation_removes_its_track(user, django_capture_on_commit_
 
 @pytest.fixture
 def retention_settings(settings):
-    settings.INPUT_IMAGE_RETENTION_DAYS = 30  # the audio track's too
+    settings.INPUT_AUDIO_RETENTION_DAYS = 30
     settings.STORAGE_EXPIRY_NOTICE_DAYS = 7
     settings.ORPHAN_FILE_GRACE_HOURS = 24
 

@@ -1,6 +1,6 @@
 """The front-end figures: submission attempts (accepted ones from the roll-up, refused ones
-counted as they happen), validation errors, refusals for lack of credits and image uploads by
-outcome, from the page and the API."""
+counted as they happen), validation errors, refusals for lack of credits and image and audio
+uploads by outcome, from the page and the API."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from generations.analytics import roll_up
-from tests.factories import PROMPT, png_bytes, set_credits
+from tests.factories import PROMPT, audio_bytes, png_bytes, set_credits
 from tests.pages import create_form
 from wan_pwa.analytics.dashboard import figures
 
@@ -64,3 +64,14 @@ def test_the_dashboard_shows_the_front_end_figures(logged_in, staff_client):
     body = staff_client.get(reverse("admin-dashboard")).content.decode()
     assert "Validation errors per attempt" in body
     assert "100.0%" in body
+
+
+def test_audio_uploads_are_counted_by_outcome_and_shown(api, staff_client):
+    body = {"model_key": "t2v-2.5", "resolution": "720p", "prompt": PROMPT}
+    for name, content in (("song.wav", audio_bytes(4)), ("short.wav", audio_bytes(1))):
+        track = SimpleUploadedFile(name, content, content_type="audio/wav")
+        api.post("/api/v1/generations/", body | {"audio": track}, format="multipart")
+
+    assert figures("24h").uploads("audio") == {"accepted": 1, "refused: too_short": 1}
+    page = staff_client.get(reverse("admin-dashboard")).content.decode()
+    assert "Audio uploads accepted" in page and "Audio uploads refused: too_short" in page

@@ -101,8 +101,9 @@ class Figures:
     def revenue(self) -> dict[str, int]:
         return dict(sorted(self.totals.get("credits.revenue", {}).items()))
 
-    def uploads(self) -> dict[str, int]:
-        return dict(sorted(self.totals.get("events.image_upload", {}).items()))
+    def uploads(self, kind: str = "image") -> dict[str, int]:
+        """Uploads of `kind` (image, audio) by outcome: accepted, or refused with the reason."""
+        return dict(sorted(self.totals.get(f"events.{kind}_upload", {}).items()))
 
     @property
     def submission_attempts(self) -> int:

@@ -113,7 +113,11 @@ def cards(data: Figures) -> list[Card]:
                 ("Submission attempts", data.submission_attempts),
                 ("Validation errors per attempt", _ratio(data.validation_errors_per_attempt)),
                 ("Refused for lack of credits", refused.get("credits", 0)),
-                *[(f"Image uploads {outcome}", count) for outcome, count in data.uploads().items()],
+                *[
+                    (f"{kind.capitalize()} uploads {outcome}", count)
+                    for kind in ("image", "audio")
+                    for outcome, count in data.uploads(kind).items()
+                ],
             ],
         ),
         Card(
