@@ -44,7 +44,8 @@ def reconcile_orders() -> str:
     not arrive (an endpoint down for days, a wrong secret): a paid session is granted and an
     expired one closed through the same actions the webhook calls, so a webhook arriving later
     changes nothing. Open sessions are left alone; Stripe expires them within a day, after
-    which they are closed here too."""
+    which they are closed here too. A completed session whose delayed payment (a bank debit)
+    failed is closed as failed: its payment is back to needing a method."""
     if not settings.STRIPE_SECRET_KEY:
         return "payments are not set up"
     cutoff = timezone.now() - timedelta(seconds=settings.ORDER_RECONCILE_AFTER)
@@ -53,20 +54,34 @@ def reconcile_orders() -> str:
     ).order_by("created_at")[:RECONCILE_BATCH]
     outcomes: Counter[str] = Counter()
     for order in pending:
-        assert order.checkout_session_id  # the filter above
         try:
-            session = stripe_gateway.retrieve_checkout_session(order.checkout_session_id)
+            outcome = _reconcile(order)
         except PaymentsUnavailable as error:
             raise JobFailed(f"order #{order.pk}: {error}") from error
-        if session.payment_status == "paid":
-            outcome = fulfil_checkout(session)
-        elif session.status == "expired":
-            outcome = close_order(session, OrderStatus.EXPIRED)
-        else:
-            outcome = OrderOutcome.AWAITING_PAYMENT
         if outcome == OrderOutcome.GRANTED:
             logger.warning("order #%s was paid but no webhook said so: granted", order.pk)
         outcomes[outcome] += 1
     return ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items())) or (
         "no pending orders"
     )
+
+
+def _reconcile(order: Order) -> OrderOutcome:
+    assert order.checkout_session_id  # reconcile_orders's filter
+    session = stripe_gateway.retrieve_checkout_session(order.checkout_session_id)
+    if session.payment_status == "paid":
+        return fulfil_checkout(session)
+    if session.status == "expired":
+        return close_order(session, OrderStatus.EXPIRED)
+    if session.status == "complete" and _delayed_payment_failed(session):
+        return close_order(session, OrderStatus.FAILED)
+    return OrderOutcome.AWAITING_PAYMENT
+
+
+def _delayed_payment_failed(session: stripe_gateway.CheckoutSession) -> bool:
+    """A completed, unpaid session is a delayed payment: still processing, or failed, which
+    Stripe shows by sending its payment back to needing a payment method."""
+    if not session.payment_intent:
+        return False
+    status = stripe_gateway.payment_intent_status(session.payment_intent)
+    return status in ("requires_payment_method", "canceled")

@@ -117,6 +117,14 @@ def retrieve_checkout_session(session_id: str) -> CheckoutSession:
     return CheckoutSession.from_dict(session.to_dict())
 
 
+def payment_intent_status(payment_intent_id: str) -> str:
+    try:
+        intent = _client().v1.payment_intents.retrieve(payment_intent_id)
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    return str(intent.status)
+
+
 def refund_payment(*, payment_intent: str, amount: int, idempotency_key: str) -> str:
     """Asks Stripe to refund `amount` of the payment; returns the refund id. The credits are
     taken back when Stripe's charge.refunded webhook arrives, like any other refund."""

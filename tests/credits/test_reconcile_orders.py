@@ -62,6 +62,21 @@ def test_an_expired_session_closes_its_order_and_an_open_one_is_left_alone(
     assert balance_of(user) == 100
 
 
+def test_a_delayed_payment_that_failed_without_its_webhook_closes_the_order(
+    stripe_sim, user, settings
+):
+    order = checkout(user)
+    pay(stripe_sim, order, PAYS_LATER)
+    stripe_sim.settle(order.checkout_session_id, succeed=False)
+    abandoned_by_webhooks(order, settings)
+
+    assert reconcile_orders() == "1 closed"
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.FAILED
+    assert balance_of(user) == 100
+
+
 def test_a_recent_checkout_is_left_to_its_webhooks(stripe_sim, user):
     order = checkout(user)
     pay(stripe_sim, order)
