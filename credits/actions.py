@@ -130,7 +130,9 @@ def _write(
 def open_credit_account(user) -> CreditTransaction | None:
     """The balance row for a new user and the sign-up bonus, in the caller's transaction."""
     with transaction.atomic():
-        CreditBalance.objects.create(user=user)
+        # By id: `user=user` would cache this row on the user at 0, and the bonus below goes
+        # through a locked copy, so `user.credit_balance` would read 0 afterwards.
+        CreditBalance.objects.create(user_id=user.pk)
         bonus = settings.SIGNUP_BONUS_CREDITS
         if bonus <= 0:
             return None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.management import call_command
 from django.urls import reverse
 
 from credits.models import CreditTransaction
@@ -122,3 +124,13 @@ def test_a_user_is_not_created_when_a_receiver_of_user_created_fails(db):
     # The credits' receiver ran first; its balance and bonus went with the user.
     assert not get_user_model().objects.filter(username="erin").exists()
     assert not CreditTransaction.objects.exists()
+
+
+def test_create_demo_user_says_the_balance_the_user_really_has(db):
+    out = io.StringIO()
+    call_command("create_demo_user", stdout=out)
+    assert "Log in as demo / demo-password-123 (100 credits)." in out.getvalue()
+
+    call_command("create_demo_user", "--password", "another-password-456", stdout=out)
+    assert "Reset the password of the demo user" in out.getvalue()
+    assert User.objects.get(username="demo").check_password("another-password-456")
