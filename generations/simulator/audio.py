@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import av
 
@@ -15,14 +16,20 @@ MIN_SECONDS = 3
 MAX_SECONDS = 30
 
 
+@dataclass(frozen=True)
+class AudioTrack:
+    data: bytes  # the file as fetched, muxed into the output video (video.py)
+    seconds: float
+
+
 def load_audio(
     url: str,
     *,
     local_content: Callable[[str], bytes | None],
     max_bytes: int,
     timeout: float = 10.0,
-) -> float:
-    """The track's length in seconds, decoded; InputLoadError when it cannot be fetched or
+) -> AudioTrack:
+    """The track, decoded once to check it; InputLoadError when it cannot be fetched or
     decoded, or is not a WAV or MP3 of MIN_SECONDS to MAX_SECONDS."""
     data = fetch(
         url, name="audio", local_content=local_content, max_bytes=max_bytes, timeout=timeout
@@ -45,4 +52,4 @@ def load_audio(
             f"Input audio must be {MIN_SECONDS} to {MAX_SECONDS} seconds long, "
             f"not {seconds:.1f} seconds"
         )
-    return seconds
+    return AudioTrack(data, seconds)

@@ -159,6 +159,7 @@ class PredictionRunner(threading.Thread):
             image=job.image,
             faststart=not prediction.behaviour.moov_last,
             pixel_format=prediction.behaviour.pixel_format,
+            audio=prediction.audio,
         )
         output = f"{self._origin}/delivery/{prediction.id}/output.mp4"
         if self._store.set_output(prediction, output, video):  # False once canceled

@@ -33,6 +33,7 @@ class Prediction:
     logs: list[str] = field(default_factory=list)
     output: str | None = None
     video: bytes | None = None
+    audio: bytes | None = None  # the input track, checked at creation; the video carries it
     error: str | None = None
     created_at: datetime = field(default_factory=utcnow)
     started_at: datetime | None = None

@@ -238,7 +238,7 @@ class ReplicateSimulator:
         """Fetches and decodes the audio track before the run, as the model's setup does; one it
         cannot use fails the prediction at once (its runner then only sends the webhooks)."""
         try:
-            seconds = load_audio(
+            track = load_audio(
                 prediction.input["audio"],
                 local_content=self._local_content,
                 max_bytes=self.config.max_audio_bytes,
@@ -247,7 +247,8 @@ class ReplicateSimulator:
             self.store.append_logs(prediction, f"Error: {error}")
             self.store.finish(prediction, "failed", error=str(error))
         else:
-            self.store.append_logs(prediction, f"Loaded the audio track: {seconds:.1f} s")
+            prediction.audio = track.data
+            self.store.append_logs(prediction, f"Loaded the audio track: {track.seconds:.1f} s")
 
     def _local_content(self, url: str) -> bytes | None:
         return self.files.content_for_url(url, self.base_url)

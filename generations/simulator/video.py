@@ -9,6 +9,7 @@ from __future__ import annotations
 import colorsys
 import functools
 import hashlib
+import io
 import random
 import tempfile
 import textwrap
@@ -34,17 +35,19 @@ def render_video(
     image: Image.Image | None = None,
     faststart: bool = True,
     pixel_format: str = "yuv420p",
+    audio: bytes | None = None,
 ) -> bytes:
     """An MP4 of `frames` frames at `fps`; width and height must be even (yuv420p). Without
     `faststart` the index comes last, as some models write it; another `pixel_format` (yuv444p)
-    makes a video that desktop browsers play and many phones do not."""
+    makes a video that desktop browsers play and many phones do not. `audio` (a WAV or MP3)
+    becomes its sound, in AAC, cut to the video's length, as Wan 2.5 syncs a track."""
     if width % 2 or height % 2 or width < 2 or height < 2:
         raise ValueError("width and height must be even and positive")
     if image is not None:
         pictures = _ken_burns(image, width, height, frames)
     else:
         pictures = _prompt_scene(prompt, seed, width, height, frames)
-    return _encode(pictures, width, height, fps, faststart, pixel_format)
+    return _encode(pictures, width, height, fps, faststart, pixel_format, audio)
 
 
 @functools.cache
@@ -66,6 +69,7 @@ def _encode(
     fps: int,
     faststart: bool,
     pixel_format: str,
+    audio: bytes | None,
 ) -> bytes:
     encoder = _h264_encoder()
     options = {"preset": "veryfast", "crf": "23"} if encoder == "libx264" else {}
@@ -79,10 +83,36 @@ def _encode(
             if not isinstance(stream, av.VideoStream):
                 raise RuntimeError(f"{encoder} is not a video encoder")
             stream.width, stream.height, stream.pix_fmt = width, height, pixel_format
+            sound = out.add_stream("aac", rate=_AUDIO_RATE, layout="mono") if audio else None
+            count = 0
             for picture in pictures:
                 out.mux(stream.encode(av.VideoFrame.from_image(picture)))
+                count += 1
             out.mux(stream.encode())
+            if audio and isinstance(sound, av.AudioStream):
+                _mux_sound(out, sound, audio, seconds=count / fps)
         return path.read_bytes()
+
+
+_AUDIO_RATE = 44_100
+
+
+def _mux_sound(
+    out: av.container.OutputContainer, stream: av.AudioStream, audio: bytes, seconds: float
+) -> None:
+    """The track's first `seconds`, resampled to the AAC encoder's format and encoded."""
+    resampler = av.AudioResampler(format="fltp", layout="mono", rate=_AUDIO_RATE)
+    wanted = round(seconds * _AUDIO_RATE)
+    written = 0
+    with av.open(io.BytesIO(audio), mode="r") as track:
+        for frame in track.decode(audio=0):
+            for resampled in resampler.resample(frame):
+                if written >= wanted:
+                    break
+                resampled.pts = written
+                written += resampled.samples
+                out.mux(stream.encode(resampled))
+    out.mux(stream.encode(None))
 
 
 class _Shape(NamedTuple):

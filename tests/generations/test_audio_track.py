@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import av
 import httpx
 import pytest
 from django.core.exceptions import ValidationError
@@ -373,6 +374,12 @@ def test_the_simulator_decodes_a_track_from_a_data_url_an_upload_or_an_http_url(
         done = simulator.wait_for(created.json()["id"])
         assert done["status"] == "succeeded", done["error"]
         assert f"Loaded the audio track: {seconds} s" in done["logs"]
+        # The video carries the track as its sound, cut to the video's length.
+        with av.open(io.BytesIO(httpx.get(done["output"]).content), mode="r") as video:
+            assert video.streams.audio and video.streams.audio[0].codec_context.name == "aac"
+            frames = video.streams.video[0].frames
+            sound = sum(frame.samples for frame in video.decode(audio=0)) / 44_100
+            assert abs(sound - frames / simulator.config.fps) < 0.1
 
 
 @pytest.mark.parametrize(
