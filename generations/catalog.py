@@ -147,9 +147,26 @@ WAN_2_5_CREDITS = {"480p": 10, "720p": 20, "1080p": 32}  # per five seconds (PRI
 WAN_2_5_RUN_SECONDS = {"480p": 60, "720p": 120, "1080p": 240}
 
 
-def wan_2_5_variants(replicate_model: str, resolutions: tuple[str, ...]) -> tuple[Variant, ...]:
-    return tuple(
-        Variant(r, WAN_2_5_CREDITS[r], replicate_model, WAN_2_5_RUN_SECONDS[r]) for r in resolutions
+def wan_2_5(kind: Literal["t2v", "i2v"], *, fast: bool) -> CatalogModel:
+    """One of the four Wan 2.5 models: the fast ones skip 480p; text-to-video sends a `size`,
+    image-to-video a resolution and follows the image's orientation."""
+    suffix = "-fast" if fast else ""
+    replicate_model = f"wan-video/wan-2.5-{kind}{suffix}"
+    resolutions = ("720p", "1080p") if fast else ("480p", "720p", "1080p")
+    return CatalogModel(
+        key=f"{kind}-2.5{suffix}",
+        label=f"Wan 2.5 {'text' if kind == 't2v' else 'image'}-to-video{' fast' if fast else ''}",
+        kind=kind,
+        variants=tuple(
+            Variant(r, WAN_2_5_CREDITS[r], replicate_model, WAN_2_5_RUN_SECONDS[r])
+            for r in resolutions
+        ),
+        controls=WAN_2_5_CONTROLS,
+        takes_negative_prompt=True,
+        sends_resolution=kind == "i2v",
+        orientation_input="size" if kind == "t2v" else "",
+        priced_by_length=True,
+        takes_audio=True,
     )
 
 
@@ -216,54 +233,7 @@ MODELS: dict[str, CatalogModel] = {
             orientation_input="",
             priced_by_length=True,
         ),
-        CatalogModel(
-            key="t2v-2.5",
-            label="Wan 2.5 text-to-video",
-            kind="t2v",
-            variants=wan_2_5_variants("wan-video/wan-2.5-t2v", ("480p", "720p", "1080p")),
-            controls=WAN_2_5_CONTROLS,
-            takes_negative_prompt=True,
-            sends_resolution=False,
-            orientation_input="size",
-            priced_by_length=True,
-            takes_audio=True,
-        ),
-        CatalogModel(
-            key="t2v-2.5-fast",
-            label="Wan 2.5 text-to-video fast",
-            kind="t2v",
-            variants=wan_2_5_variants("wan-video/wan-2.5-t2v-fast", ("720p", "1080p")),
-            controls=WAN_2_5_CONTROLS,
-            takes_negative_prompt=True,
-            sends_resolution=False,
-            orientation_input="size",
-            priced_by_length=True,
-            takes_audio=True,
-        ),
-        CatalogModel(
-            key="i2v-2.5",
-            label="Wan 2.5 image-to-video",
-            kind="i2v",
-            variants=wan_2_5_variants("wan-video/wan-2.5-i2v", ("480p", "720p", "1080p")),
-            controls=WAN_2_5_CONTROLS,
-            takes_negative_prompt=True,
-            sends_resolution=True,
-            orientation_input="",
-            priced_by_length=True,
-            takes_audio=True,
-        ),
-        CatalogModel(
-            key="i2v-2.5-fast",
-            label="Wan 2.5 image-to-video fast",
-            kind="i2v",
-            variants=wan_2_5_variants("wan-video/wan-2.5-i2v-fast", ("720p", "1080p")),
-            controls=WAN_2_5_CONTROLS,
-            takes_negative_prompt=True,
-            sends_resolution=True,
-            orientation_input="",
-            priced_by_length=True,
-            takes_audio=True,
-        ),
+        *(wan_2_5(kind, fast=fast) for kind in ("t2v", "i2v") for fast in (False, True)),
     )
 }
 
