@@ -6,6 +6,7 @@ test starts from a state the product can be in. Call them from tests that have d
 
 from __future__ import annotations
 
+import base64
 import functools
 import io
 import itertools
@@ -13,6 +14,7 @@ import math
 import secrets
 import struct
 import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 import av
@@ -75,6 +77,31 @@ def png_bytes(size: tuple[int, int] = (96, 64), fmt: str = "PNG") -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, (200, 60, 40)).save(buffer, fmt)
     return buffer.getvalue()
+
+
+def png_data_url(size: tuple[int, int] = (300, 200)) -> str:
+    """An input image inline, as the app sends a small one to Replicate."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(size)).decode()
+
+
+def catalog_inputs(
+    negative_prompt: str = "blurry, low quality",
+) -> Iterator[tuple[catalog.CatalogModel, catalog.Variant, str, dict[str, Any]]]:
+    """Every model, resolution and aspect ratio the catalog offers, with the Replicate input it
+    sends for them (a seed and a negative prompt set, an inline image where one is needed)."""
+    for model in catalog.MODELS.values():
+        for variant in model.variants:
+            for aspect_ratio in catalog.ASPECT_RATIOS:
+                data = catalog.replicate_input(
+                    model_key=model.key,
+                    resolution=variant.resolution,
+                    aspect_ratio=aspect_ratio,
+                    prompt=PROMPT,
+                    negative_prompt=negative_prompt,
+                    seed=11,
+                    image_url=png_data_url() if model.needs_image else None,
+                )
+                yield model, variant, aspect_ratio, data
 
 
 # The encoder each container's test tracks are made with; mp4 is AAC audio in an MP4 (an .m4a).

@@ -35,7 +35,14 @@ from generations.actions import cancel_generation, check_retry_generation, delet
 from generations.audio import ACCEPTED_CONTENT_TYPES, MAX_AUDIO_BYTES, validate_audio
 from generations.models import Generation, Status
 from generations.simulator import ReplicateSimulator
-from tests.factories import PROMPT, audio_bytes, make_generation, playable_video, png_bytes
+from tests.factories import (
+    PROMPT,
+    audio_bytes,
+    make_generation,
+    playable_video,
+    png_bytes,
+    png_data_url,
+)
 from tests.generations.lifecycle_helpers import (
     REPLICATE,
     configure,
@@ -419,10 +426,6 @@ def test_the_simulator_refuses_a_track_larger_than_wan_takes(simulator_factory):
 
     done = simulator.wait_for(created.json()["id"])
     assert (done["status"], done["error"]) == ("failed", "Input audio is larger than 50000 bytes")
-
-
-def png_data_url() -> str:
-    return "data:image/png;base64," + base64.b64encode(png_bytes()).decode()
 
 
 @pytest.mark.django_db(transaction=True)

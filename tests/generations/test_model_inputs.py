@@ -3,27 +3,19 @@ way Replicate does (422, a `detail` naming the field), so a drifting catalog fai
 
 from __future__ import annotations
 
-import base64
-import io
 from typing import Any
 
 import httpx
 import pytest
-from PIL import Image
 
 from generations import catalog
 from generations.simulator import MODELS, ReplicateSimulator
+from tests.factories import catalog_inputs, png_data_url
 
 PROMPT = "A lighthouse in a storm, waves breaking over the rocks"
 WAVESPEED_T2V = "wavespeedai/wan-2.1-t2v-480p"
 WAVESPEED_I2V = "wavespeedai/wan-2.1-i2v-720p"
 WAN_1_3B = "wan-video/wan-2.1-1.3b"
-
-
-def png_data_url() -> str:
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), (20, 90, 160)).save(buffer, "PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def post(simulator: ReplicateSimulator, model: str, model_input: dict[str, Any]) -> httpx.Response:
@@ -34,34 +26,14 @@ def post(simulator: ReplicateSimulator, model: str, model_input: dict[str, Any])
     )
 
 
-def catalog_inputs() -> list[tuple[str, str, dict[str, Any]]]:
-    """Every model, resolution and aspect ratio the catalog offers, as the input it sends."""
-    combinations = []
-    for model in catalog.MODELS.values():
-        for variant in model.variants:
-            for aspect_ratio in catalog.ASPECT_RATIOS:
-                data = catalog.replicate_input(
-                    model_key=model.key,
-                    resolution=variant.resolution,
-                    aspect_ratio=aspect_ratio,
-                    prompt=PROMPT,
-                    negative_prompt="blurry, low quality",
-                    seed=11,
-                    image_url=png_data_url() if model.needs_image else None,
-                )
-                combinations.append((f"{model.key}/{variant.resolution}", aspect_ratio, data))
-    return combinations
-
-
 def test_every_catalog_combination_is_accepted_by_the_simulator_over_http(simulator):
     models_sent = set()
-    for label, aspect_ratio, data in catalog_inputs():
-        model = catalog.resolve(label.split("/")[0], label.split("/")[1], aspect_ratio)
-        response = post(simulator, model.replicate_model, data)
+    for model, variant, aspect_ratio, data in catalog_inputs():
+        response = post(simulator, variant.replicate_model, data)
 
-        assert response.status_code == 201, (label, aspect_ratio, response.text)
+        assert response.status_code == 201, (model.key, variant, aspect_ratio, response.text)
         assert response.json()["input"] == data
-        models_sent.add(model.replicate_model)
+        models_sent.add(variant.replicate_model)
     assert models_sent == {
         variant.replicate_model for m in catalog.MODELS.values() for variant in m.variants
     }

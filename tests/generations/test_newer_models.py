@@ -3,7 +3,6 @@ and prices by model, resolution and length from the catalog."""
 
 from __future__ import annotations
 
-import base64
 import io
 from typing import Any
 
@@ -12,13 +11,12 @@ import httpx
 import pytest
 import replicate
 from django.core.exceptions import ValidationError
-from PIL import Image
 
 from credits.selectors import balance_of
 from generations import catalog
 from generations.actions import GenerationParams, check_submit_generation
 from generations.replicate.inputs import prediction_input, replicate_model
-from tests.factories import PROMPT
+from tests.factories import PROMPT, png_data_url
 
 IMAGE = "https://example.com/in.png"
 
@@ -166,9 +164,3 @@ def test_the_simulator_renders_1080p_portrait_for_wan_2_5(simulator_factory):
     with av.open(io.BytesIO(httpx.get(prediction.output).content)) as container:
         stream = container.streams.video[0]
         assert (stream.width, stream.height) == (1080, 1920)
-
-
-def png_data_url() -> str:
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 48)).save(buffer, "PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

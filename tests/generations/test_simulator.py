@@ -22,7 +22,6 @@ from PIL import Image
 from replicate.exceptions import ReplicateError
 from replicate.webhook import WebhookSigningSecret
 
-from generations import catalog
 from generations.simulator import (
     DEFAULT_WEBHOOK_SECRET,
     MODELS,
@@ -30,6 +29,7 @@ from generations.simulator import (
     render_video,
 )
 from generations.simulator.wan_models import invalid_fields
+from tests.factories import catalog_inputs, png_data_url
 
 PROMPT = "A corgi surfing a turquoise wave at sunset"
 T2V = "wan-video/wan-2.1-1.3b"
@@ -113,12 +113,6 @@ def logged_events(simulator) -> list[str]:
     """Events sent, once the completed one is logged."""
     log = webhook_log(simulator, lambda log: any(a.event == "completed" for a in log))
     return [attempt.event for attempt in log]
-
-
-def png_data_url(size: tuple[int, int] = (300, 200)) -> str:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 60, 30)).save(buffer, "PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 # The happy path ----------------------------------------------------------------------------
@@ -399,27 +393,16 @@ def test_create_500_always_or_a_given_number_of_times(simulator, simulator_clien
 
 def test_every_input_the_catalog_sends_is_accepted_and_sized_right():
     sent_models = set()
-    for model in catalog.MODELS.values():
-        for variant in model.variants:
-            for aspect_ratio in catalog.ASPECT_RATIOS:
-                data = catalog.replicate_input(
-                    model_key=model.key,
-                    resolution=variant.resolution,
-                    aspect_ratio=aspect_ratio,
-                    prompt=PROMPT,
-                    negative_prompt="blurry",
-                    seed=3,
-                    image_url=png_data_url() if model.needs_image else None,
-                )
-                wan = MODELS[variant.replicate_model]
-                sent_models.add(variant.replicate_model)
+    for model, variant, aspect_ratio, data in catalog_inputs(negative_prompt="blurry"):
+        wan = MODELS[variant.replicate_model]
+        sent_models.add(variant.replicate_model)
 
-                assert invalid_fields(wan, data) == []
-                # Models without an orientation input follow the image's.
-                image_size = (300, 200) if aspect_ratio == "16:9" else (200, 300)
-                width, height = wan.size(data, image_size if model.needs_image else None)
-                assert (width > height) == (aspect_ratio == "16:9")
-                assert min(width, height) == int(variant.resolution.removesuffix("p"))
+        assert invalid_fields(wan, data) == []
+        # Models without an orientation input follow the image's.
+        image_size = (300, 200) if aspect_ratio == "16:9" else (200, 300)
+        width, height = wan.size(data, image_size if model.needs_image else None)
+        assert (width > height) == (aspect_ratio == "16:9")
+        assert min(width, height) == int(variant.resolution.removesuffix("p"))
     assert sent_models == set(MODELS)
 
 
