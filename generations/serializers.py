@@ -10,7 +10,7 @@ from generations import catalog, controls, eta
 from generations.actions import GenerationParams
 from generations.audio import MAX_AUDIO_SECONDS, MAX_AUDIO_SIZE, MIN_AUDIO_SECONDS
 from generations.images import MAX_IMAGE_SIZE, MIN_IMAGE_SIDE
-from generations.models import Generation, Kind, Status
+from generations.models import REQUESTED_FIELDS, Generation, Kind, Status
 from generations.moderation import Rejected
 
 
@@ -53,13 +53,7 @@ class GenerationSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "kind",
-            "model_key",
-            "resolution",
-            "aspect_ratio",
-            "prompt",
-            "negative_prompt",
-            "seed",
-            "options",
+            *REQUESTED_FIELDS,
             "has_input_image",
             "has_input_audio",
             "status",

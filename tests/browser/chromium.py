@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Page, ViewportSize
+from playwright.sync_api import BrowserContext, Page, Playwright, ViewportSize
 
 from tests.factories import PASSWORD
 
@@ -22,6 +22,20 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1366, "height": 900}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".test-artifacts" / "screenshots"
 TIMEOUT_MS = 20_000  # the longest any step may take; a whole video takes about three seconds
+
+
+def persistent_context(
+    playwright: Playwright, app: str, profile: Path, viewport: ViewportSize = DESKTOP
+) -> BrowserContext:
+    """A normal (not incognito) profile: what installability and service-worker push need."""
+    return playwright.chromium.launch_persistent_context(
+        user_data_dir=profile,
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        headless=True,
+        base_url=app,
+        viewport=viewport,
+    )
 
 
 def log_in(page: Page, username: str, password: str = PASSWORD) -> None:

@@ -16,7 +16,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from playwright.sync_api import BrowserContext, CDPSession, Page, Playwright, expect
 from pytest_django import Settings
 
-from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, DESKTOP, SCREENSHOTS, log_in
+from tests.browser.chromium import (
+    SCREENSHOTS,
+    log_in,
+    persistent_context,
+)
 from wan_pwa.accounts.models import User
 
 pytestmark = pytest.mark.browser
@@ -57,14 +61,7 @@ def vapid_public(settings: Settings) -> bytes:
 @pytest.fixture
 def context(playwright: Playwright, app: str, tmp_path) -> Iterator[BrowserContext]:
     """A normal profile (service workers and push), with notifications allowed for the app."""
-    context = playwright.chromium.launch_persistent_context(
-        user_data_dir=tmp_path / "profile",
-        executable_path=CHROMIUM,
-        args=CHROMIUM_ARGS,
-        headless=True,
-        base_url=app,
-        viewport=DESKTOP,
-    )
+    context = persistent_context(playwright, app, tmp_path / "profile")
     context.grant_permissions(["notifications"], origin=app)
     context.add_init_script(RECORD_SUBSCRIBE)
     yield context

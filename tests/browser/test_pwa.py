@@ -8,7 +8,13 @@ from playwright.sync_api import Page, Playwright, expect
 
 from generations.actions import enable_sharing
 from generations.models import Status
-from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, log_in
+from tests.browser.chromium import (
+    DESKTOP,
+    PHONE,
+    SCREENSHOTS,
+    log_in,
+    persistent_context,
+)
 from tests.factories import make_generation
 
 pytestmark = pytest.mark.browser
@@ -18,13 +24,7 @@ def test_chromium_finds_the_app_installable_and_it_works_offline(
     playwright: Playwright, app: str, tmp_path
 ):
     # Installability is only judged in a normal (not incognito) profile.
-    context = playwright.chromium.launch_persistent_context(
-        user_data_dir=tmp_path / "profile",
-        executable_path=CHROMIUM,
-        args=CHROMIUM_ARGS,
-        headless=True,
-        base_url=app,
-    )
+    context = persistent_context(playwright, app, tmp_path / "profile")
     try:
         page = context.new_page()
         page.goto("/")
