@@ -91,24 +91,16 @@ def test_the_cheapest_model_still_sets_the_low_credit_warning():
     assert catalog.RESOLUTIONS == ("480p", "720p", "1080p")
 
 
+def t2v_2_5_at_720p(**options: Any) -> GenerationParams:
+    return GenerationParams(
+        model_key="t2v-2.5", resolution="720p", aspect_ratio="16:9", prompt=PROMPT, options=options
+    )
+
+
 @pytest.mark.django_db
 def test_a_ten_second_clip_is_charged_twice_a_five_second_one(user, replicate_api):
-    short = check_submit_generation(
-        user,
-        GenerationParams(
-            model_key="t2v-2.5", resolution="720p", aspect_ratio="16:9", prompt=PROMPT
-        ),
-    ).generation
-    long = check_submit_generation(
-        user,
-        GenerationParams(
-            model_key="t2v-2.5",
-            resolution="720p",
-            aspect_ratio="16:9",
-            prompt=PROMPT,
-            options={"duration": "10"},
-        ),
-    ).generation
+    short = check_submit_generation(user, t2v_2_5_at_720p()).generation
+    long = check_submit_generation(user, t2v_2_5_at_720p(duration="10")).generation
 
     assert (short.cost, long.cost) == (20, 40)
     assert balance_of(user) == 100 - 60
@@ -120,16 +112,7 @@ def test_a_ten_second_clip_is_charged_twice_a_five_second_one(user, replicate_ap
 @pytest.mark.django_db
 def test_a_length_the_model_does_not_offer_is_a_field_error(user):
     with pytest.raises(ValidationError) as error:
-        check_submit_generation(
-            user,
-            GenerationParams(
-                model_key="t2v-2.5",
-                resolution="720p",
-                aspect_ratio="16:9",
-                prompt=PROMPT,
-                options={"duration": 7},
-            ),
-        )
+        check_submit_generation(user, t2v_2_5_at_720p(duration=7))
     assert error.value.message_dict == {"duration": ["Clip length (seconds) must be one of 5, 10."]}
 
 
