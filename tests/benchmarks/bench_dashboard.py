@@ -12,7 +12,6 @@ The script creates a throwaway test database (`test_<name>` of DATABASE_URL) and
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import time
@@ -27,16 +26,12 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import (  # noqa: E402
-    CaptureQueriesContext,
-    setup_test_environment,
-    teardown_test_environment,
-)
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from tests.benchmarks.in_process import throwaway_database  # noqa: E402
 from wan_pwa.analytics.models import HourlyCount, RollupCursor  # noqa: E402
 from wan_pwa.analytics.rollup import hour_start  # noqa: E402
 
@@ -85,15 +80,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--runs", type=int, default=30)
     options = parser.parse_args()
-    if connection.vendor != "postgresql":
-        sys.exit("Set DATABASE_URL=postgres://... : the figures are for PostgreSQL.")
-    logging.disable(logging.INFO)
-    setup_test_environment()
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.ALLOWED_HOSTS = ["testserver"]
-    settings.SECURE_SSL_REDIRECT = False
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database():
         rows = seed(options.days)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -115,9 +102,6 @@ def main() -> None:
                 f"dashboard {window:>3}: p50 {median(timings) * 1000:6.1f} ms, "
                 f"{len(captured)} SQL queries per page (session and user included)"
             )
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
 
 
 if __name__ == "__main__":
