@@ -72,33 +72,29 @@ def test_predictions_are_created_with_the_catalogs_deadline(start_simulator, mak
     assert abs(deadline - timedelta(seconds=expected)) < timedelta(seconds=1)
 
 
-def test_a_deadline_reached_before_start_gives_aborted_and_a_refund(
-    start_simulator, settings, make_user
+@pytest.mark.parametrize(
+    ("cancel_after", "replicate_status", "message"),
+    [
+        # Starting takes 2 s: a 1 s deadline passes in the queue, a 3 s one while it runs.
+        # Replicate aborts the first; it cancels the second, which is a failure for us.
+        (1, "aborted", "its deadline passed"),
+        (3, "canceled", "ran past its deadline"),
+    ],
+)
+def test_a_deadline_reached_fails_the_generation_with_a_refund(
+    start_simulator, settings, make_user, cancel_after, replicate_status, message
 ):
-    simulator = start_simulator(duration=12, min_cancel_after=0)  # starting takes 2 s
-    settings.REPLICATE_CANCEL_AFTER = 1
+    simulator = start_simulator(duration=12, min_cancel_after=0)
+    settings.REPLICATE_CANCEL_AFTER = cancel_after
     generation = submit(make_user())
     run_tasks(max_tasks=1)
     generation.refresh_from_db()
-    assert simulator.wait_for(generation.prediction_id, timeout=5)["status"] == "aborted"
+    ended = simulator.wait_for(generation.prediction_id, timeout=cancel_after + 3)
+    assert ended["status"] == replicate_status
     make_due("watch_generation")
     run_tasks()
-    assert_refunded_once(generation, Status.FAILED, "its deadline passed")
-    assert generation.replicate_status == "aborted"
-
-
-def test_a_deadline_reached_while_running_fails_and_refunds_rather_than_cancels(
-    start_simulator, settings, make_user
-):
-    simulator = start_simulator(duration=12, min_cancel_after=0)  # processing after 2 s
-    settings.REPLICATE_CANCEL_AFTER = 3
-    generation = submit(make_user())
-    run_tasks(max_tasks=1)
-    generation.refresh_from_db()
-    assert simulator.wait_for(generation.prediction_id, timeout=6)["status"] == "canceled"
-    make_due("watch_generation")
-    run_tasks()
-    assert_refunded_once(generation, Status.FAILED, "ran past its deadline")
+    assert_refunded_once(generation, Status.FAILED, message)
+    assert generation.replicate_status == replicate_status
 
 
 def test_a_cancel_before_the_deadline_is_still_a_cancel():
