@@ -11,7 +11,7 @@ from credits.actions import GRANT_TYPES, CreditError, add_credits, request_refun
 from credits.models import CreditPack, CreditTransaction, Order, TransactionType
 from credits.money import format_money
 from credits.stripe_gateway import PaymentsUnavailable
-from wan_pwa.accounts.admin import RECENT_ROWS, UserAdmin, recent_rows_table
+from wan_pwa.accounts.admin import UserAdmin, recent_rows_table
 from wan_pwa.accounts.models import User
 
 
@@ -181,23 +181,19 @@ class UserWithCreditsAdmin(UserAdmin):
 
     @admin.display(description="Newest entries")
     def recent_ledger(self, user: User) -> SafeString:
-        rows = user.credit_transactions.select_related("generation")
         return recent_rows_table(
             ("When", "Type", "Amount", "Balance after", "Generation", "Description"),
-            (
-                (
-                    row.created_at,
-                    row.get_type_display(),
-                    f"{row.amount:+d}",
-                    row.balance_after,
-                    row.generation_id or "",
-                    row.description,
-                )
-                for row in rows.order_by("-created_at", "-id")[:RECENT_ROWS]
+            user.credit_transactions.select_related("generation").order_by("-created_at", "-id"),
+            lambda row: (
+                row.created_at,
+                row.get_type_display(),
+                f"{row.amount:+d}",
+                row.balance_after,
+                row.generation_id or "",
+                row.description,
             ),
             changelist="admin:credits_credittransaction_changelist",
             user=user,
-            total=rows.count(),
             noun="ledger entries",
         )
 

@@ -16,7 +16,7 @@ from generations.actions import cancel_generation, refund_generation
 from generations.models import Generation
 from generations.replicate import watchdog
 from generations.suspension import suspend_user
-from wan_pwa.accounts.admin import RECENT_ROWS, recent_rows_table
+from wan_pwa.accounts.admin import recent_rows_table
 from wan_pwa.accounts.models import User
 from wan_pwa.accounts.suspension import SuspensionError
 from wan_pwa.http import AuthenticatedHttpRequest
@@ -193,27 +193,23 @@ class UserWithGenerationsAdmin(UserWithCreditsAdmin):
 
     @admin.display(description="Newest generations")
     def recent_generations(self, user: User) -> SafeString:
-        generations = Generation.objects.filter(user=user)
         return recent_rows_table(
             ("#", "Created", "Model", "Status", "Cost", "Prompt"),
-            (
-                (
-                    format_html(
-                        '<a href="{}">{}</a>',
-                        reverse("admin:generations_generation_change", args=[generation.pk]),
-                        generation.pk,
-                    ),
-                    generation.created_at,
-                    generation.model_key,
-                    generation.get_status_display(),
-                    generation.cost,
-                    generation.prompt[:80],
-                )
-                for generation in generations.order_by("-created_at", "-pk")[:RECENT_ROWS]
+            Generation.objects.filter(user=user).order_by("-created_at", "-pk"),
+            lambda generation: (
+                format_html(
+                    '<a href="{}">{}</a>',
+                    reverse("admin:generations_generation_change", args=[generation.pk]),
+                    generation.pk,
+                ),
+                generation.created_at,
+                generation.model_key,
+                generation.get_status_display(),
+                generation.cost,
+                generation.prompt[:80],
             ),
             changelist="admin:generations_generation_changelist",
             user=user,
-            total=generations.count(),
             noun="generations",
         )
 

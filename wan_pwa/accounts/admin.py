@@ -4,7 +4,7 @@ their generations and the suspension (generations/admin.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django import forms
@@ -31,20 +31,22 @@ RECENT_ROWS = 10  # what a user's page lists of each kind; the link leads to all
 
 def recent_rows_table(
     headers: Sequence[str],
-    rows: Iterable[Sequence[Any]],
+    rows: QuerySet[Any],
+    cells: Callable[[Any], Sequence[Any]],
     *,
     changelist: str,
     user: User,
-    total: int,
     noun: str,
 ) -> SafeString:
-    """A small read-only table of a user's newest rows, with a link to the filtered list of all
-    of them: a user's page stays one screen (and a few queries) however busy they are."""
+    """A small read-only table of the user's newest rows (`rows` are theirs, newest first;
+    `cells` makes a table row of one), with a link to the filtered list of all of them: a
+    user's page stays one screen, and two queries a table, however busy they are."""
+    total = rows.count()
     return render_to_string(
         "admin/wan_pwa/recent_rows.html",
         {
             "headers": headers,
-            "rows": list(rows),
+            "rows": [cells(row) for row in rows[:RECENT_ROWS]],
             "empty": f"No {noun}.",
             "more_url": f"{reverse(changelist)}?user__id__exact={user.pk}" if total else "",
             "more_label": f"All {total} {noun} →",
@@ -102,22 +104,18 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description="Keys (newest first)")
     def api_key_list(self, user: User) -> SafeString:
-        keys = user.api_keys.order_by("-created_at", "-pk")
         return recent_rows_table(
             ("Name", "Prefix", "Created", "Last used", "Revoked"),
-            (
-                (
-                    key.name,
-                    key.prefix,
-                    key.created_at,
-                    key.last_used_at or "never",
-                    key.revoked_at or "",
-                )
-                for key in keys[:RECENT_ROWS]
+            user.api_keys.order_by("-created_at", "-pk"),
+            lambda key: (
+                key.name,
+                key.prefix,
+                key.created_at,
+                key.last_used_at or "never",
+                key.revoked_at or "",
             ),
             changelist="admin:wan_pwa_apikey_changelist",
             user=user,
-            total=keys.count(),
             noun="API keys",
         )
 
