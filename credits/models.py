@@ -217,6 +217,9 @@ class OrderStatus(models.TextChoices):
     PAID = "paid", "Paid"
     FAILED = "failed", "Payment failed"
     EXPIRED = "expired", "Expired"
+    # The buyer turned back from Stripe's page (or canceled in Billing) and Stripe expired the
+    # session, so it can no longer be paid.
+    CANCELED = "canceled", "Canceled"
 
 
 # A dispute in these states holds the order's credits; "won" and "warning_closed" release them.

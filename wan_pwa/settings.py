@@ -264,6 +264,9 @@ STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
 BILLING_CURRENCY = os.environ.get("BILLING_CURRENCY", "usd").lower()
+# Orders a user may have awaiting payment at once (each an open Checkout Session at Stripe);
+# buying a pack they already have open reuses that order's session instead.
+MAX_OPEN_CHECKOUTS = env_int("MAX_OPEN_CHECKOUTS", 3)
 
 # Background tasks: rows in the same database, run by `manage.py run_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

@@ -120,7 +120,6 @@ def test_a_staff_member_with_view_permissions_runs_no_action_that_changes_anythi
             changelist(model_admin), {"action": name, "_selected_action": selected, **ACTION_FORM}
         )
         assert response.status_code in (200, 302), (name, response.status_code)
-        assert response.status_code == 302 or "action-counter" not in response.text
         tried.append(f"{model_admin.model._meta.label}.{name}")
 
     assert state(stripe_sim) == before
