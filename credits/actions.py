@@ -310,8 +310,9 @@ def _pending_order(user, pack: CreditPack, unusable: set[int]) -> tuple[Order, b
         since = timezone.now() - CHECKOUT_LIFETIME
         pending = Order.objects.filter(user=user, status=OrderStatus.PENDING, created_at__gt=since)
         same = (
-            pending.filter(pack=pack, credits=pack.credits, amount=pack.price)
-            .filter(currency=pack.currency)
+            pending.filter(
+                pack=pack, credits=pack.credits, amount=pack.price, currency=pack.currency
+            )
             .exclude(pk__in=unusable)
             .order_by("-created_at", "-pk")
             .first()
@@ -458,9 +459,10 @@ def close_order(session: CheckoutSession, status: OrderStatus) -> OrderOutcome:
 def _close(order_id: int, session_id: str | None, status: OrderStatus) -> OrderOutcome:
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
-        if order is None or order.checkout_session_id != session_id:
-            return OrderOutcome.NO_CHANGE
-        if order.status != OrderStatus.PENDING:
+        if order is None or (order.checkout_session_id, order.status) != (
+            session_id,
+            OrderStatus.PENDING,
+        ):
             return OrderOutcome.NO_CHANGE
         order.status = status
         order.save(update_fields=["status", "updated_at"])
