@@ -3,16 +3,19 @@ like a lost task, and the worker goes on with the next one (a real `run_worker` 
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django_tasks_db.models import DBTaskResult
+from pytest_django import Settings
 
 from tests.generations.background_stack import Stack, wait_for
 from tests.wan_pwa.worker_tasks import hang, note
-from wan_pwa.background.models import WorkerHeartbeat
-from wan_pwa.background.worker import TIME_LIMIT_ERROR
+from wan_pwa.background import scheduler
+from wan_pwa.background.models import PeriodicJobRun, WorkerHeartbeat
+from wan_pwa.background.worker import TIME_LIMIT_ERROR, HousekeepingWorker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -48,3 +51,36 @@ def test_a_hung_task_is_stopped_given_back_then_given_up_and_the_worker_goes_on(
     assert after_row.return_value == "after the hung task"
     assert after_row.worker_ids == hung_row.worker_ids[:1]
     assert after_row.started_at >= hung_row.finished_at
+
+
+def test_a_periodic_job_stopped_at_its_limit_is_shown_as_failed(settings: Settings):
+    settings.PERIODIC_JOBS = {
+        "stuck": {"call": "tests.wan_pwa.worker_tasks.stuck_job", "every": 3600}
+    }
+    settings.TASK_TIME_LIMIT_SECONDS = 0.3
+    settings.TASK_MAX_CLAIMS = 1
+    assert scheduler.schedule_due_jobs("scheduler") == ["stuck"]
+    worker = HousekeepingWorker(
+        run_scheduler=False,
+        queue_names=["default"],
+        interval=0,
+        batch=True,  # returns once the queue is empty
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="in-process",
+        excluded_queue_names=[],
+    )
+    started = time.monotonic()
+    worker.run()  # in this (main) thread, where the alarm can interrupt the job
+
+    assert time.monotonic() - started < 10
+    run = PeriodicJobRun.objects.get(job="stuck")
+    assert (run.outcome, run.result, run.run_by) == (
+        "failed",
+        "It ran past the time limit.",
+        "in-process",
+    )
+    task_row = DBTaskResult.objects.get(task_path__endswith="run_periodic_job")
+    assert (task_row.status, task_row.exception_class_path) == ("FAILED", TIME_LIMIT_ERROR)
+    assert task_row.traceback.startswith("Lost 1 time, the last because it ran past")

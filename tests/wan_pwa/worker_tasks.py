@@ -27,3 +27,11 @@ def hang(bound_seconds: float) -> str:
 @task()
 def note(label: str) -> str:
     return label
+
+
+def stuck_job() -> str:
+    """A periodic job that never finishes on its own within a test (bounded at 30 s)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+    return "never interrupted"

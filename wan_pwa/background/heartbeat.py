@@ -96,7 +96,8 @@ def give_back(
         if task is None:
             return False
         if len(worker_ids) >= settings.TASK_MAX_CLAIMS:
-            why = f"Lost {len(worker_ids)} times, the last because {cause}; given up."
+            times = f"{len(worker_ids)} time{'s' if len(worker_ids) > 1 else ''}"
+            why = f"Lost {times}, the last because {cause}; given up."
             db_internals.mark_given_up(task, exception_class_path, why, now=Now())
             logger.error("task %s (%s) given up: %s", task_id, task.task_path, why)
             return True
