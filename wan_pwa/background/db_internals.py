@@ -16,6 +16,7 @@ from uuid import UUID
 
 from django.core.management.base import CommandError
 from django.db.models import Expression, QuerySet
+from django.db.models.functions import Now
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks import TaskResultStatus
 from django_tasks_db.management.commands import db_worker
@@ -117,10 +118,10 @@ def make_ready_again(task: DBTaskResult) -> None:
     task.save(update_fields=["status", "started_at", "finished_at"])
 
 
-def mark_given_up(task: DBTaskResult, exception_class_path: str, why: str, now: Any) -> None:
+def mark_given_up(task: DBTaskResult, exception_class_path: str, why: str) -> None:
     """Failed for good, shown like any failed task (the class path and text in the admin)."""
     task.status = TaskResultStatus.FAILED
-    task.finished_at = now
+    task.finished_at = Now()  # the database's clock, like the heartbeats
     task.exception_class_path = exception_class_path
     task.traceback = why
     task.save(update_fields=["status", "finished_at", "exception_class_path", "traceback"])

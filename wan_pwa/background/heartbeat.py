@@ -98,7 +98,7 @@ def give_back(
         if len(worker_ids) >= settings.TASK_MAX_CLAIMS:
             times = f"{len(worker_ids)} time{'s' if len(worker_ids) > 1 else ''}"
             why = f"Lost {times}, the last because {cause}; given up."
-            db_internals.mark_given_up(task, exception_class_path, why, now=Now())
+            db_internals.mark_given_up(task, exception_class_path, why)
             logger.error("task %s (%s) given up: %s", task_id, task.task_path, why)
             return True
         db_internals.make_ready_again(task)
