@@ -204,3 +204,18 @@ def test_a_changed_price_opens_a_new_order_at_the_new_price(stripe_sim, user):
     again = checkout(user)
 
     assert (again.pk != first.pk, again.amount) == (True, 600)
+
+
+def test_a_cancel_while_stripe_is_unreachable_leaves_the_order_open_and_says_so(
+    stripe_sim, settings, logged_in, user
+):
+    order = checkout(user)
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+
+    response = logged_in.get(reverse("billing-cancel", args=[order.pk]))
+
+    order.refresh_from_db()
+    assert response.status_code == 503
+    assert "could not be reached" in response.content.decode()
+    assert order.status == OrderStatus.PENDING
+    assert session_status(stripe_sim, order) == "open"
