@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,6 +17,7 @@ from credits.simulator.delivery import DeliveryOptions
 from credits.simulator.form_encoding import decode
 from credits.simulator.state import StripeError as SimulatedError
 from tests.credits.stripe_support import PAID, WEBHOOK_SECRET
+from tests.waiting import wait_until
 from webhooks.stripe_signature import verify
 
 SESSION = {
@@ -90,13 +90,6 @@ def simulator(receiver: Receiver, **options: object) -> StripeSimulator:
         webhook_url=receiver.url,
         options=DeliveryOptions(retry_delay=0.05, **options),  # type: ignore[arg-type]
     ).start()
-
-
-def wait_for(condition, timeout: float = 5) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_stripe_form_encoding_is_read_back_into_nested_objects():
@@ -173,7 +166,7 @@ def test_a_payment_is_delivered_signed_before_the_redirect_and_a_failed_delivery
         session = client(sim).v1.checkout.sessions.create(params=SESSION)  # type: ignore[arg-type]
         sim.pay(session.id, PAID)
         delivered_before_redirect = "checkout.session.completed" in receiver.types()
-        wait_for(lambda: len(receiver.received) == 3)
+        wait_until(lambda: len(receiver.received) == 3, timeout=5, what="three webhooks")
         attempts = [(a.type, a.attempt, a.status_code) for a in sim.sender.log]  # type: ignore[union-attr]
     finally:
         sim.stop()
@@ -193,7 +186,7 @@ def test_duplicates_and_reordering_on_request(receiver):
     try:
         session = client(sim).v1.checkout.sessions.create(params=SESSION)  # type: ignore[arg-type]
         sim.pay(session.id, PAID)
-        wait_for(lambda: len(receiver.received) == 6)
+        wait_until(lambda: len(receiver.received) == 6, timeout=5, what="six webhooks")
     finally:
         sim.stop()
     assert receiver.types() == [
