@@ -120,7 +120,9 @@ def test_an_open_session_expires_once_sends_its_event_and_can_no_longer_be_paid(
             client(sim).v1.checkout.sessions.expire(session.id)
         with pytest.raises(SimulatedError, match="is expired"):
             sim.pay(session.id, PAID)
-        wait_until(lambda: len(receiver.received) == 1, timeout=5, what="the expired-session webhook")
+        wait_until(
+            lambda: len(receiver.received) == 1, timeout=5, what="the expired-session webhook"
+        )
     finally:
         sim.stop()
     assert (expired.status, expired.url) == ("expired", None)
