@@ -15,6 +15,7 @@ import stripe
 from credits.simulator import StripeSimulator
 from credits.simulator.delivery import DeliveryOptions
 from credits.simulator.form_encoding import decode
+from credits.simulator.state import StripeError as SimulatedError
 from tests.credits.stripe_support import PAID, WEBHOOK_SECRET
 from tests.waiting import wait_until
 from webhooks.stripe_signature import verify
@@ -108,6 +109,25 @@ def test_the_official_client_creates_and_retrieves_a_session(receiver):
         sim.stop()
     assert (again.status, again.payment_status, again.amount_total) == ("open", "unpaid", 500)
     assert again.success_url == f"http://shop.test/ok?session_id={session.id}"
+
+
+def test_an_open_session_expires_once_sends_its_event_and_can_no_longer_be_paid(receiver):
+    sim = simulator(receiver)
+    try:
+        session = client(sim).v1.checkout.sessions.create(params=SESSION)  # type: ignore[arg-type]
+        expired = client(sim).v1.checkout.sessions.expire(session.id)
+        with pytest.raises(stripe.InvalidRequestError, match="Only open sessions"):
+            client(sim).v1.checkout.sessions.expire(session.id)
+        with pytest.raises(SimulatedError, match="is expired"):
+            sim.pay(session.id, PAID)
+        wait_until(
+            lambda: len(receiver.received) == 1, timeout=5, what="the expired-session webhook"
+        )
+    finally:
+        sim.stop()
+    assert (expired.status, expired.url) == ("expired", None)
+    assert receiver.received[0]["type"] == "checkout.session.expired"
+    assert receiver.received[0]["data"]["object"]["id"] == session.id
 
 
 def test_errors_come_in_stripes_shape_and_map_to_the_clients_exceptions(receiver):
