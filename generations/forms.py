@@ -10,7 +10,13 @@ from django import forms
 from generations import audio as audio_limits
 from generations import catalog, controls, selectors
 from generations.actions import IDEMPOTENCY_KEY_MAX_LENGTH, GenerationParams, reopened
-from generations.images import ACCEPTED_CONTENT_TYPES, MAX_IMAGE_BYTES, MAX_IMAGE_SIZE
+from generations.images import (
+    ACCEPTED_CONTENT_TYPES,
+    MAX_IMAGE_BYTES,
+    MAX_IMAGE_PIXELS,
+    MAX_IMAGE_SIZE,
+    MIN_IMAGE_SIDE,
+)
 from generations.models import Generation, Kind
 
 
@@ -33,6 +39,8 @@ def script_data() -> dict[str, Any]:
             "types": list(ACCEPTED_CONTENT_TYPES),
             "max_bytes": MAX_IMAGE_BYTES,
             "max_size": MAX_IMAGE_SIZE,
+            "min_side": MIN_IMAGE_SIDE,
+            "max_pixels": MAX_IMAGE_PIXELS,
         },
         "audio": {
             "types": list(audio_limits.ACCEPTED_CONTENT_TYPES),
