@@ -12,6 +12,11 @@ from wan_pwa import health, metrics, pwa, views
 from wan_pwa.analytics.views import dashboard
 from wan_pwa.api.urls import api_urls
 
+# The back office says whose it is, not "Django administration".
+admin.site.site_header = "Wan PWA back office"
+admin.site.site_title = "Wan PWA admin"
+admin.site.index_title = "Users, videos, credits and jobs"
+
 router = SimpleRouter()
 router.register("generations", GenerationViewSet, basename="generation")
 
@@ -41,6 +46,8 @@ urlpatterns = [
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("sw.js", pwa.service_worker, name="service-worker"),
     path("offline/", pwa.offline, name="offline"),
+    path("favicon.ico", pwa.favicon, name="favicon"),
+    path("robots.txt", pwa.robots_txt, name="robots"),
     path("api/webhooks/", include("webhooks.urls")),
     path("api/", include(api_urls(api_v1_endpoints))),
     path("", include("generations.urls")),

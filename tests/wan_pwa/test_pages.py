@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import replace
+from urllib.robotparser import RobotFileParser
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from PIL import Image
 
 from credits.actions import add_credits
 from generations import catalog
+from generations.actions import enable_sharing
 from generations.models import Status
 from tests.factories import make_generation
 from tests.pages import HX, found
@@ -186,6 +190,41 @@ def test_manifest_makes_the_app_installable(client):
     assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
     for icon in manifest["icons"]:
         assert client.get(icon["src"]).status_code == 200
+
+
+def test_favicon_ico_is_the_app_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    with Image.open(io.BytesIO(b"".join(response.streaming_content))) as icon:
+        assert icon.format == "ICO"
+        assert (32, 32) in icon.info["sizes"]
+
+
+def test_robots_txt_keeps_crawlers_off_share_links_and_private_pages(client, user):
+    generation = make_generation(user)
+    enable_sharing(generation)
+    response = client.get("/robots.txt")
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    robots = RobotFileParser()
+    robots.parse(response.content.decode().splitlines())
+    private = [
+        reverse("shared", args=[generation.share_token]),
+        reverse("shared-file", args=[generation.share_token, "video"]),
+        reverse("create"),
+        reverse("history"),
+        reverse("detail", args=[generation.pk]),
+        reverse("settings"),
+        reverse("billing"),
+        reverse("login"),
+        reverse("signup"),
+        reverse("admin:index"),
+        reverse("api:generation-list"),
+    ]
+    for path in private:
+        assert not robots.can_fetch("AnyBot", f"http://testserver{path}"), path
+    assert robots.can_fetch("AnyBot", "http://testserver/")
+    assert client.post("/robots.txt").status_code == 405
 
 
 def test_service_worker_caches_the_shell_and_the_offline_page(client):
