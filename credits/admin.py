@@ -9,10 +9,10 @@ from django.utils.safestring import SafeString
 
 from credits.actions import GRANT_TYPES, CreditError, add_credits, request_refund
 from credits.models import CreditPack, CreditTransaction, Order, TransactionType
-from credits.money import format_money
 from credits.stripe_gateway import PaymentsUnavailable
 from wan_pwa.accounts.admin import UserAdmin, recent_rows_table
 from wan_pwa.accounts.models import User
+from wan_pwa.money import format_money
 
 
 class ReadOnlyAdminMixin:

@@ -29,7 +29,8 @@ SHELL_STATIC = (
 
 @require_safe
 @cache_control(max_age=3600, public=True)
-def manifest(request: HttpRequest) -> JsonResponse:
+def manifest(request: HttpRequest, description: str) -> JsonResponse:
+    """`description` comes from the URL table, which knows the catalog (this module may not)."""
     icons = [
         {"src": static(f"icons/icon-{size}.png"), "sizes": f"{size}x{size}", "type": "image/png"}
         for size in ICON_SIZES
@@ -46,7 +47,7 @@ def manifest(request: HttpRequest) -> JsonResponse:
         "id": "/",
         "name": "Wan PWA: videos from words",
         "short_name": "Wan PWA",
-        "description": "Turn a prompt, or an image and a prompt, into a short video with Wan 2.1.",
+        "description": description,
         "start_url": reverse("home"),
         "scope": "/",
         "display": "standalone",

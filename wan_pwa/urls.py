@@ -43,7 +43,12 @@ urlpatterns = [
     # Inside the admin (its login, staff only); before admin/ so the admin's catch-all misses it.
     path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin-dashboard"),
     path("admin/", admin.site.urls),
-    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path(
+        "manifest.webmanifest",
+        pwa.manifest,
+        {"description": catalog.summary()},
+        name="manifest",
+    ),
     path("sw.js", pwa.service_worker, name="service-worker"),
     path("offline/", pwa.offline, name="offline"),
     path("favicon.ico", pwa.favicon, name="favicon"),

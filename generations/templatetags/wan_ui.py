@@ -143,5 +143,11 @@ def price_table() -> list[tuple[catalog.CatalogModel, list[tuple[str, int]]]]:
 
 
 @register.simple_tag
+def catalog_summary() -> str:
+    """What the service does, naming the models and limits the catalog offers today."""
+    return catalog.summary()
+
+
+@register.simple_tag
 def prompt_length() -> str:
     return f"{catalog.PROMPT_MIN_LENGTH} to {catalog.PROMPT_MAX_LENGTH}"

@@ -15,7 +15,7 @@ from PIL import Image
 
 from credits.actions import add_credits
 from generations import catalog
-from generations.actions import enable_sharing
+from generations.actions import delete_generation, enable_sharing
 from generations.models import Status
 from tests.factories import make_generation
 from tests.pages import HX, found
@@ -67,6 +67,27 @@ def test_the_landing_page_quotes_the_catalog(client, monkeypatch):
     monkeypatch.setitem(catalog.MODELS, "t2v-1.3B", cheaper)
     page = client.get(reverse("home")).content.decode()
     assert "A five-second 480p clip costs 3 or 5 or 10, 720p costs 10 or 20, 1080p" in page
+
+
+def test_pages_and_the_manifest_describe_the_models_the_catalog_offers(logged_in):
+    visitor = Client()
+    summary = (
+        "Wan 2.1, 2.2 and 2.5 turn a prompt, or an image and a prompt, into a video of up to "
+        "10 seconds at up to 1080p."
+    )
+    assert catalog.summary() == summary
+    assert json.loads(visitor.get(reverse("manifest")).content)["description"] == summary
+    assert summary in visitor.get(reverse("home")).content.decode()
+    assert summary in logged_in.get(reverse("create")).content.decode()
+
+
+def test_the_description_follows_the_catalog(monkeypatch):
+    older = {key: model for key, model in catalog.MODELS.items() if "2.1" in model.label}
+    monkeypatch.setattr(catalog, "MODELS", older)
+    assert catalog.summary() == (
+        "Wan 2.1 turns a prompt, or an image and a prompt, into a video of up to 5 seconds at "
+        "up to 720p."
+    )
 
 
 def test_settings_has_every_section(logged_in, user):
@@ -176,6 +197,14 @@ def test_the_ledger_links_generations(logged_in, user):
     page = logged_in.get(reverse("settings")).content.decode()
     assert reverse("detail", args=[generation.pk]) in page
     assert "+10" in page and "-10" in page
+
+
+def test_ledger_lines_of_deleted_videos_are_plain_text(logged_in, user):
+    generation = make_generation(user, status=Status.FAILED)
+    delete_generation(generation)
+    page = logged_in.get(reverse("settings")).content.decode()
+    assert f"#{generation.pk} (deleted)" in page
+    assert reverse("detail", args=[generation.pk]) not in page
 
 
 def test_manifest_makes_the_app_installable(client):

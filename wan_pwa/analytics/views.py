@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString
 
 from wan_pwa.analytics import svg
 from wan_pwa.analytics.dashboard import WINDOWS, Figures, figures, format_seconds
+from wan_pwa.money import format_money
 
 
 @dataclass
@@ -93,7 +94,7 @@ def cards(data: Figures) -> list[Card]:
             [
                 *data.credits().items(),
                 *[
-                    (f"Revenue ({currency.upper()}, cents)", amount)
+                    (f"Revenue ({currency.upper()})", format_money(amount, currency))
                     for currency, amount in data.revenue().items()
                 ],
                 ("Spent today", f"{data.spent_today} of {data.spend_cap} (daily cap)"),
