@@ -197,6 +197,11 @@ class CreateForm(forms.Form):
         names = ("negative_prompt", "seed", *controls.LABELS)
         return any(self[name].errors or self[name].value() not in (None, "") for name in names)
 
+    def chosen_model(self) -> catalog.CatalogModel | None:
+        """The model the form shows chosen, so the page is drawn as its script will leave it
+        (the audio field only for a model that takes a track: nothing shifts on load)."""
+        return catalog.MODELS.get(str(self["model_key"].value()))
+
     def remix_source(self) -> Generation | None:
         value = self.initial.get("remix_of") if not self.is_bound else self.data.get("remix_of")
         if value is None:

@@ -16,6 +16,9 @@ from wan_pwa.api.urls import api_urls
 admin.site.site_header = "Wan PWA back office"
 admin.site.site_title = "Wan PWA admin"
 admin.site.index_title = "Users, videos, credits and jobs"
+# The collapsible sidebar opens by script after the page has drawn, shifting every admin page
+# sideways while it loads; the index and the breadcrumbs lead everywhere it does.
+admin.site.enable_nav_sidebar = False
 
 router = SimpleRouter()
 router.register("generations", GenerationViewSet, basename="generation")
