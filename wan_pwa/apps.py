@@ -12,4 +12,16 @@ class WanPwaConfig(AppConfig):
             log_context,  # noqa: F401  (binds each task's ids for its log lines)
         )
         from wan_pwa.accounts import admin  # noqa: F401  (registers the accounts' admin)
+        from wan_pwa.accounts import analytics as account_analytics
+        from wan_pwa.analytics.dashboard import register_card
+        from wan_pwa.analytics.views import queue_and_signups
         from wan_pwa.background import admin as background_admin  # noqa: F401
+        from wan_pwa.background import jobs
+        from wan_pwa.background.scheduler import register_job
+        from wan_pwa.metrics import TaskQueueCollector, register_collector
+
+        register_job("prune_task_results", jobs.prune_task_results, every=3600)
+        register_job("rollup_accounts", account_analytics.roll_up, every=300)
+        register_collector("task_queue", TaskQueueCollector())
+        # The machinery after the product: last on the dashboard.
+        register_card("queue_and_signups", queue_and_signups, order=100)

@@ -8,6 +8,9 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.db import connection
 from django.db.models import F
 from django.urls import reverse
@@ -18,15 +21,10 @@ from credits.jobs import MISMATCH_METRIC
 from credits.models import CreditBalance
 from wan_pwa.background import jobs, metrics, scheduler
 from wan_pwa.background.models import PeriodicJobRun
+from wan_pwa.registry import Registry
 from webhooks.jobs import prune_webhook_events
 from webhooks.models import WebhookEvent
 
-JOBS = {
-    "succeeds": {"call": "tests.wan_pwa.test_scheduler.succeeding_job", "every": 60},
-    "finds_a_problem": {"call": "tests.wan_pwa.test_scheduler.problem_job", "every": 60},
-    "crashes": {"call": "tests.wan_pwa.test_scheduler.crashing_job", "every": 60},
-    "off": {"call": "tests.wan_pwa.test_scheduler.succeeding_job", "every": 0},
-}
 calls: list[str] = []
 
 
@@ -44,8 +42,16 @@ def crashing_job() -> str:
 
 
 @pytest.fixture
-def test_jobs(settings):
-    settings.PERIODIC_JOBS = JOBS
+def test_jobs(monkeypatch):
+    """These jobs in place of the apps' ones, registered as an app's `ready()` does."""
+    monkeypatch.setattr(scheduler, "JOBS", Registry[scheduler.PeriodicJob]("periodic job"))
+    for name, call, every in (
+        ("succeeds", succeeding_job, 60),
+        ("finds_a_problem", problem_job, 60),
+        ("crashes", crashing_job, 60),
+        ("off", succeeding_job, 0),
+    ):
+        scheduler.register_job(name, call, every=every)
     calls.clear()
 
 
@@ -59,7 +65,7 @@ def run_scheduled() -> None:
 
 
 def test_slots_are_aligned_to_the_epoch_so_every_worker_computes_the_same():
-    job = scheduler.PeriodicJob("j", "x.y", 300)
+    job = scheduler.PeriodicJob("j", succeeding_job, 300)
     assert job.slot(datetime(2026, 1, 1, 12, 7, 59, tzinfo=UTC)) == datetime(
         2026, 1, 1, 12, 5, tzinfo=UTC
     )
@@ -139,13 +145,34 @@ def test_periodic_job_periods_can_be_overridden_from_the_environment(monkeypatch
 
     monkeypatch.setenv("PERIODIC_JOB_PERIODS", "audit_credits=7, reconcile_generations=0")
     reloaded = importlib.reload(settings_module)
-    assert reloaded.PERIODIC_JOBS["audit_credits"]["every"] == 7
-    assert reloaded.PERIODIC_JOBS["reconcile_generations"]["every"] == 0
-    monkeypatch.setenv("PERIODIC_JOB_PERIODS", "nightly_backup=60")
-    with pytest.raises(ImproperlyConfigured, match="nightly_backup"):
+    assert reloaded.PERIODIC_JOB_PERIODS == {"audit_credits": 7, "reconcile_generations": 0}
+    monkeypatch.setenv("PERIODIC_JOB_PERIODS", "audit_credits=often")
+    with pytest.raises(ImproperlyConfigured, match="often"):
         importlib.reload(settings_module)
     monkeypatch.delenv("PERIODIC_JOB_PERIODS")
     importlib.reload(settings_module)
+
+
+def test_an_overridden_period_applies_and_zero_turns_a_job_off(settings):
+    settings.PERIODIC_JOB_PERIODS = {"audit_credits": 7, "reconcile_generations": 0}
+    jobs_on = {job.name: job.every for job in scheduler.periodic_jobs()}
+    assert jobs_on["audit_credits"] == 7
+    assert "reconcile_generations" not in jobs_on
+    assert jobs_on["reconcile_orders"] == 600  # the period its app registered
+
+
+def test_check_refuses_a_period_for_a_job_no_app_registers(settings):
+    settings.PERIODIC_JOB_PERIODS = {"nightly_backup": 60}
+    with pytest.raises(SystemCheckError, match="nightly_backup"):
+        call_command("check")
+
+
+def test_every_apps_jobs_are_registered_once_even_if_ready_runs_again():
+    before = scheduler.JOBS.names()
+    for config in apps.get_app_configs():
+        config.ready()
+    assert scheduler.JOBS.names() == before
+    assert {"reconcile_generations", "audit_credits", "prune_webhook_events"} <= set(before)
 
 
 def test_audit_job_logs_counts_and_fails_on_a_mismatch(db, make_user, caplog):

@@ -1,7 +1,8 @@
 """`manage.py run_worker`: the task worker to run in production and in `make run`.
 
 It takes every option of django-tasks-db's `db_worker` and adds a heartbeat, the reaper of tasks
-lost with dead workers, and the scheduler of PERIODIC_JOBS, so nothing depends on cron.
+lost with dead workers, and the scheduler of the periodic jobs the apps register, so nothing
+depends on cron.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from wan_pwa.background.worker import HousekeepingWorker
 class Command(DbWorkerCommand):
     help = (
         "Runs background tasks with a heartbeat, gives back tasks of dead workers and runs the "
-        "periodic jobs (PERIODIC_JOBS) once per period across all workers."
+        "periodic jobs the apps register once per period across all workers."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
