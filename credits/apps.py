@@ -6,6 +6,7 @@ class CreditsConfig(AppConfig):
 
     def ready(self) -> None:
         from credits import (
+            admin,
             analytics,
             checks,  # noqa: F401  (registers the payments deploy check)
             dashboard,
@@ -13,6 +14,7 @@ class CreditsConfig(AppConfig):
             receivers,  # noqa: F401  (connects them to the accounts' signals)
         )
         from credits.metrics import CreditsCollector
+        from wan_pwa.accounts.admin import register_user_section
         from wan_pwa.analytics.dashboard import register_card, register_target
         from wan_pwa.background.scheduler import register_job
         from wan_pwa.metrics import register_collector
@@ -23,3 +25,4 @@ class CreditsConfig(AppConfig):
         register_collector("credits", CreditsCollector())
         register_card("credits", dashboard.credits_card, jobs=[dashboard.AUDIT_JOB])
         register_target("credit_audit", dashboard.audit_target)
+        register_user_section("credits", admin.USER_SECTION)

@@ -5,8 +5,9 @@ class GenerationsConfig(AppConfig):
     name = "generations"
 
     def ready(self) -> None:
-        from generations import analytics, dashboard, jobs
+        from generations import admin, analytics, dashboard, jobs
         from generations.metrics import GenerationsCollector
+        from wan_pwa.accounts.admin import register_user_section
         from wan_pwa.analytics.dashboard import register_card, register_target
         from wan_pwa.background.scheduler import register_job
         from wan_pwa.metrics import register_collector
@@ -26,3 +27,4 @@ class GenerationsConfig(AppConfig):
         register_target("success_rate", dashboard.success_rate_target)
         register_target("completion_p50", dashboard.completion_p50_target)
         register_target("completion_p95", dashboard.completion_p95_target)
+        register_user_section("generations", admin.USER_SECTION)
