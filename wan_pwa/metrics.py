@@ -25,6 +25,7 @@ import hmac
 import os
 import time
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -72,23 +73,27 @@ def register_collector(name: str, collector: Collector) -> None:
     COLLECTORS.register(name, collector)
 
 
+Family = TypeVar("Family", CounterMetricFamily, GaugeMetricFamily)
+
+
+def _filled(family: Family, values: dict[tuple[str, ...], int]) -> Family:
+    for label_values, value in sorted(values.items()):  # a stable order
+        family.add_metric(list(label_values), value)
+    return family
+
+
 def counter(
     name: str, documentation: str, labels: list[str], values: dict[tuple[str, ...], int]
 ) -> CounterMetricFamily:
-    """A counter family from {label values: value}, in a stable order."""
-    family = CounterMetricFamily(name, documentation, labels=labels)
-    for label_values, value in sorted(values.items()):
-        family.add_metric(list(label_values), value)
-    return family
+    """A counter family from {label values: value}."""
+    return _filled(CounterMetricFamily(name, documentation, labels=labels), values)
 
 
 def gauge(
     name: str, documentation: str, labels: list[str], values: dict[tuple[str, ...], int]
 ) -> GaugeMetricFamily:
-    family = GaugeMetricFamily(name, documentation, labels=labels)
-    for label_values, value in sorted(values.items()):
-        family.add_metric(list(label_values), value)
-    return family
+    """A gauge family from {label values: value}."""
+    return _filled(GaugeMetricFamily(name, documentation, labels=labels), values)
 
 
 class TaskQueueCollector(Collector):
