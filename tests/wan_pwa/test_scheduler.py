@@ -136,23 +136,6 @@ def test_a_finished_run_is_not_repeated_when_its_task_runs_again(db, test_jobs):
     assert calls == ["succeeds"]
 
 
-def test_periodic_job_periods_can_be_overridden_from_the_environment(monkeypatch):
-    import importlib
-
-    from django.core.exceptions import ImproperlyConfigured
-
-    from wan_pwa import settings as settings_module
-
-    monkeypatch.setenv("PERIODIC_JOB_PERIODS", "audit_credits=7, reconcile_generations=0")
-    reloaded = importlib.reload(settings_module)
-    assert reloaded.PERIODIC_JOB_PERIODS == {"audit_credits": 7, "reconcile_generations": 0}
-    monkeypatch.setenv("PERIODIC_JOB_PERIODS", "audit_credits=often")
-    with pytest.raises(ImproperlyConfigured, match="often"):
-        importlib.reload(settings_module)
-    monkeypatch.delenv("PERIODIC_JOB_PERIODS")
-    importlib.reload(settings_module)
-
-
 def test_an_overridden_period_applies_and_zero_turns_a_job_off(settings):
     settings.PERIODIC_JOB_PERIODS = {"audit_credits": 7, "reconcile_generations": 0}
     jobs_on = {job.name: job.every for job in scheduler.periodic_jobs()}
