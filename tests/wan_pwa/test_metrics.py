@@ -7,6 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from prometheus_client.parser import text_string_to_metric_families
 
 from credits import analytics as credit_analytics
@@ -104,6 +106,22 @@ def test_generations_that_end_show_at_once_and_are_not_counted_again_by_the_roll
     credit_analytics.roll_up()
     samples = scrape(client)
     assert (samples[failed], samples[canceled], samples[refunded]) == (1, 2, 3 * 5)
+
+
+def test_a_scrape_costs_the_same_queries_however_much_has_happened(client, metrics_token, user):
+    def queries_per_scrape() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            scrape(client)
+        return len(captured)
+
+    make_generation(user, status=Status.FAILED)
+    few = queries_per_scrape()
+    for status in [Status.SUCCEEDED, Status.FAILED, Status.CANCELED, Status.PROCESSING] * 5:
+        make_generation(user, status=status, model_key="t2v-1.3B")
+    count_event("webhook_rejected")
+    generation_analytics.roll_up()
+    make_generation(user, status=Status.SUCCEEDED)
+    assert queries_per_scrape() == few
 
 
 WORKER = """
