@@ -19,8 +19,11 @@ from django_tasks_db.models import DBTaskResult
 
 from credits.jobs import MISMATCH_METRIC
 from credits.models import CreditBalance
+from wan_pwa.accounts.admin import USER_SECTIONS
+from wan_pwa.analytics.dashboard import CARDS, TARGETS
 from wan_pwa.background import jobs, metrics, scheduler
 from wan_pwa.background.models import PeriodicJobRun
+from wan_pwa.metrics import COLLECTORS
 from wan_pwa.registry import Registry
 from webhooks.jobs import prune_webhook_events
 from webhooks.models import WebhookEvent
@@ -150,12 +153,14 @@ def test_check_refuses_a_period_for_a_job_no_app_registers(settings):
         call_command("check")
 
 
-def test_every_apps_jobs_are_registered_once_even_if_ready_runs_again():
-    before = scheduler.JOBS.names()
+def test_every_apps_pieces_are_registered_once_even_if_ready_runs_again():
+    registries: list[Registry] = [scheduler.JOBS, COLLECTORS, CARDS, TARGETS, USER_SECTIONS]
+    before = [registry.names() for registry in registries]
     for config in apps.get_app_configs():
         config.ready()
-    assert scheduler.JOBS.names() == before
-    assert {"reconcile_generations", "audit_credits", "prune_webhook_events"} <= set(before)
+    assert [registry.names() for registry in registries] == before
+    assert {"reconcile_generations", "audit_credits", "prune_webhook_events"} <= set(before[0])
+    assert {"generations", "credits", "webhooks", "task_queue"} <= set(before[1])
 
 
 def test_audit_job_logs_counts_and_fails_on_a_mismatch(db, make_user, caplog):
