@@ -197,7 +197,14 @@ def debt(user: User) -> int:
     return balance.debt if balance else 0
 
 
-@admin.action(description="Grant or adjust credits of the selected users")
+def may_grant_credits(request: HttpRequest) -> bool:
+    # Its own permission: changing a user is not enough to change their credits.
+    return request.user.has_perm("credits.grant_credits")
+
+
+@admin.action(
+    description="Grant or adjust credits of the selected users", permissions=["grant_credits"]
+)
 def grant_credits(
     modeladmin: UserAdmin, request: HttpRequest, queryset: QuerySet[User]
 ) -> HttpResponse | None:
@@ -240,5 +247,6 @@ USER_SECTION = UserSection(
     columns=(balance, debt),
     select_related=("credit_balance",),
     actions=(grant_credits,),
+    permissions={"grant_credits": may_grant_credits},
     inlines=(OrderInline,),
 )

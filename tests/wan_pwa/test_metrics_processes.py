@@ -12,8 +12,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from generations.models import Status
 from generations.simulator import ReplicateSimulator
-from tests.generations.background_stack import Stack, all_settled, wait_for
+from tests.generations.background_stack import Stack, all_settled
 from tests.generations.lifecycle_helpers import submit
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -56,7 +57,7 @@ def test_generations_a_worker_ends_show_at_the_webs_next_scrape(
         assert FAILED not in scrape(stack)
         stack.start_worker("w")
         ids = [generation.pk for generation in generations]
-        wait_for(lambda: all_settled(ids), timeout=60, what="the worker to end the generations")
+        wait_until(lambda: all_settled(ids), timeout=60, what="the worker to end the generations")
         assert {generation.status for generation in user.generations.all()} == {Status.FAILED}
         assert scrape(stack)[FAILED] == 3
     finally:
