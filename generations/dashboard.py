@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from generations.failures import FailureReason
 from wan_pwa.analytics import svg
 from wan_pwa.analytics.dashboard import (
     Card,
@@ -102,11 +103,16 @@ def _starting(data: Figures, fraction: float) -> str:
     return shown_seconds(data.duration("generations.starting_seconds", fraction))
 
 
+def _label(reason: str) -> str:
+    """Staff read the reason's label; a code no longer in the list shows as stored."""
+    return FailureReason(reason).label if reason in FailureReason.values else reason
+
+
 def failures_card(data: Figures) -> Card:
-    failures = top_failures(data)
+    failures = [(_label(reason), count) for reason, count in top_failures(data)]
     return Card(
         "Top failure reasons",
-        [(reason, count) for reason, count in failures] or [("No failures", "")],
+        list(failures) or [("No failures", "")],
         [("Failures", svg.bars(failures, "bar bar-failed"))] if failures else [],
     )
 

@@ -140,7 +140,7 @@ def test_staff_see_the_dashboard_with_targets_in_colour(seeded, staff_client):
         body = response.content.decode()
         assert "target-missed" in body and "target-met" in body
         assert "<svg" in body and "<polyline" in body
-        assert "provider_error" in body
+        assert "The model failed" in body
         assert "style=" not in body.split('id="content"')[1]  # CSP: no inline style
 
 
