@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from wan_pwa.money import format_money
+from credits.money import format_money
 
 STYLE = """
 body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f5f8;color:#1b1e24}

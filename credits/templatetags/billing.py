@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from credits.actions import purchasable_packs
 from credits.models import CreditPack
-from wan_pwa.money import format_money
+from credits.money import format_money
 
 register = template.Library()
 
