@@ -14,7 +14,7 @@ from playwright.sync_api import ConsoleMessage, Page
 from credits.actions import fulfil_checkout
 from credits.models import Order
 from credits.stripe_gateway import CheckoutSession
-from generations.actions import enable_sharing
+from generations.actions import enable_sharing, feature_generation, set_feature_consent
 from generations.failures import FailureReason
 from generations.models import Status
 from tests.browser.chromium import SCREENSHOTS, log_in
@@ -104,7 +104,7 @@ def test_every_page_fits_every_width_without_errors_or_shifts(
     shared = make_generation(
         member, prompt="A lighthouse on a cliff as a storm rolls in", playable=True
     )
-    enable_sharing(shared)
+    feature_generation(set_feature_consent(enable_sharing(shared), True))
     failed = make_generation(
         member,
         status=Status.FAILED,
