@@ -408,3 +408,9 @@ VIDEO_RETENTION_DAYS = env_int("VIDEO_RETENTION_DAYS", 0)
 STORAGE_EXPIRY_NOTICE_DAYS = env_int("STORAGE_EXPIRY_NOTICE_DAYS", 7)
 # Stored files no row points at are deleted once this old (younger ones may be mid-commit).
 ORPHAN_FILE_GRACE_HOURS = env_int("ORPHAN_FILE_GRACE_HOURS", 24)
+
+# Terms and privacy (wan_pwa/legal.py): a folder whose terms.html and privacy.html replace the
+# default pages; unset, the defaults describe what this software stores with these settings.
+LEGAL_TEMPLATES_DIR = os.environ.get("LEGAL_TEMPLATES_DIR", "")
+# Data exports (wan_pwa/accounts/export.py): how long a ZIP is kept, and how often one may be made.
+DATA_EXPORT_RETENTION_DAYS = env_int("DATA_EXPORT_RETENTION_DAYS", 7)
