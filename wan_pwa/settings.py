@@ -114,7 +114,10 @@ TEMPLATES = [
                 "generations.context_processors.credit_balance",
             ],
             # Tag libraries outside an app's templatetags/ package, which Django would not find.
-            "libraries": {"api_keys": "wan_pwa.accounts.templatetags"},
+            "libraries": {
+                "api_keys": "wan_pwa.accounts.templatetags",
+                "account_data": "wan_pwa.accounts.account_data_tags",
+            },
         },
     },
 ]
@@ -373,6 +376,10 @@ PERIODIC_JOBS = {
     "prune_task_results": {"call": "wan_pwa.background.jobs.prune_task_results", "every": 3600},
     "prune_webhook_events": {"call": "webhooks.jobs.prune_webhook_events", "every": 3600},
     "storage_retention": {"call": "generations.jobs.apply_storage_retention", "every": 3600},
+    "expire_data_exports": {
+        "call": "wan_pwa.accounts.data_export.remove_expired_exports",
+        "every": 3600,
+    },
     # The staff dashboard's hourly counts (wan_pwa/analytics), one roll-up per app.
     "rollup_generations": {"call": "generations.analytics.roll_up", "every": 300},
     "rollup_credits": {"call": "credits.analytics.roll_up", "every": 300},
