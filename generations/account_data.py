@@ -1,6 +1,7 @@
 """The generations' part of a user's data: their export sections (accounts.export_archive asks
-through the `collecting_data_export` signal). Connected when GenerationsConfig.ready() imports
-this module."""
+through the `collecting_data_export` signal) and their erasure when the account is deleted
+(accounts.deletion, through `deleting_account`). Connected when GenerationsConfig.ready()
+imports this module."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from typing import Any
 from django.db.models.fields.files import FieldFile
 from django.dispatch import receiver
 
+from generations.actions import cancel_all_in_flight, erase_generation
 from generations.models import Generation
-from generations.notifications.models import PushSubscription
+from generations.notifications.models import GenerationNotice, PushSubscription
 from wan_pwa.accounts.export_archive import ExportSection
 from wan_pwa.accounts.models import User
-from wan_pwa.accounts.signals import collecting_data_export
+from wan_pwa.accounts.signals import collecting_data_export, deleting_account
+
+CANCELED_BY_DELETION = "Canceled because the account was deleted."
 
 # The stored files of a generation, by the name they take in the export.
 EXPORTED_FILES = ("input_image", "input_audio", "video", "poster")
@@ -72,3 +76,16 @@ def export_generations(sender: type[User], user: User, **kwargs: object) -> list
         ExportSection("generations", [_record(g) for g in generations], files),
         ExportSection("push_devices", devices),
     ]
+
+
+@receiver(deleting_account, dispatch_uid="generations.erase_generations")
+def erase_generations(sender: type[User], user: User, **kwargs: object) -> int:
+    """Cancels and refunds what is running (the account is closed: nothing new starts), then
+    erases every generation and drops the devices and notices. Returns how many were
+    canceled."""
+    canceled = cancel_all_in_flight(user, message=CANCELED_BY_DELETION)
+    for generation_id in Generation.objects.filter(user=user).values_list("pk", flat=True):
+        erase_generation(generation_id)
+    PushSubscription.objects.filter(user=user).delete()
+    GenerationNotice.objects.filter(user=user).delete()
+    return canceled

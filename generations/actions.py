@@ -46,6 +46,7 @@ from generations.models import (
 from generations.notifications.record import record_ending
 from generations.replicate import predictions
 from generations.replicate.predictions import PredictionUpdate, ReplicateStatus
+from wan_pwa.accounts.models import User
 from wan_pwa.analytics.counters import count_event
 from wan_pwa.errors import DomainError
 
@@ -354,6 +355,40 @@ def delete_generation(generation: Generation) -> None:
     generation.refresh_from_db()
 
 
+def erase_generation(generation_id: int) -> None:
+    """Deletes the generation as delete_generation does, and blanks what its owner wrote (the
+    account is being deleted): the row keeps only what the books need (model, cost, status,
+    times). Idempotent. One whose finished video is still being saved is erased too; its
+    video is discarded when it arrives (store_output)."""
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation_id)
+        stored_files = ("video", "poster", "input_image", "input_audio")
+        for name in stored_files:
+            _delete_on_commit(getattr(locked, name))
+            setattr(locked, name, "")
+        locked.deleted_at = locked.deleted_at or timezone.now()
+        locked.prompt = locked.negative_prompt = locked.error_message = locked.output_url = ""
+        locked.options = {}
+        locked.seed = locked.share_token = locked.idempotency_key = None
+        locked.starred = False
+        locked.save(
+            update_fields=[
+                *stored_files,
+                "deleted_at",
+                "prompt",
+                "negative_prompt",
+                "error_message",
+                "output_url",
+                "options",
+                "seed",
+                "share_token",
+                "idempotency_key",
+                "starred",
+                "updated_at",
+            ]
+        )
+
+
 # --- The lifecycle: cancel, retry, refund, and the transitions webhooks, tasks and the
 # watchdog apply. Every one locks the generation row first; refunds then lock the balance.
 
@@ -417,6 +452,21 @@ def cancel_generation(
             tasks.cancel_prediction.enqueue(locked.prediction_id)
     generation.refresh_from_db()
     return generation
+
+
+def cancel_all_in_flight(user: User, *, message: str) -> int:
+    """Cancels and refunds each generation the user has in flight, each in its own transaction
+    in the usual lock order (generation, then balance); returns how many. For a closed account
+    (suspended or deleted) whose flag has committed: nothing new starts meanwhile."""
+    canceled = 0
+    in_flight = Generation.objects.filter(user=user, status__in=IN_FLIGHT_STATUSES)
+    for generation in in_flight.order_by("pk"):
+        try:
+            cancel_generation(generation, message=message)
+        except ValidationError:
+            continue  # it ended meanwhile, or its finished video is being saved
+        canceled += 1
+    return canceled
 
 
 def refund_generation(
@@ -580,11 +630,15 @@ def store_output(generation_id: int, *, video_name: str, poster_name: str) -> bo
     """
     with transaction.atomic():
         generation = _locked(generation_id)
+        storage = Generation.video.field.storage
         if generation.is_terminal or generation.replicate_status != ReplicateStatus.SUCCEEDED:
-            storage = Generation.video.field.storage
             for name in (video_name, poster_name):
                 transaction.on_commit(partial(storage.delete, name))
             return False
+        if generation.deleted_at is not None:  # erased with its account while being saved
+            for name in (video_name, poster_name):
+                transaction.on_commit(partial(storage.delete, name))
+            video_name = poster_name = ""
         generation.video = video_name
         generation.poster = poster_name
         generation.status = Status.SUCCEEDED
@@ -602,7 +656,8 @@ def store_output(generation_id: int, *, video_name: str, poster_name: str) -> bo
                 "updated_at",
             ]
         )
-        record_ending(generation)
+        if generation.deleted_at is None:
+            record_ending(generation)
     return True
 
 

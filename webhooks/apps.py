@@ -5,4 +5,7 @@ class WebhooksConfig(AppConfig):
     name = "webhooks"
 
     def ready(self) -> None:
-        from webhooks import checks  # noqa: F401 (registers the system check)
+        from webhooks import (
+            account_data,  # noqa: F401 (connects its receiver)
+            checks,  # noqa: F401 (registers the system check)
+        )

@@ -4,11 +4,9 @@ and recovers."""
 
 from __future__ import annotations
 
-import shutil
 import socket
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -29,34 +27,6 @@ if TYPE_CHECKING:  # what the API client answers, named in the DRF stubs only
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/generations/"
-REDIS = shutil.which("redis-server")
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """A throw-away Redis on 127.0.0.1, for the REDIS_URL flavour of the shared cache."""
-    if REDIS is None:
-        pytest.skip("redis-server is not installed")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(  # noqa: S603
-        [REDIS, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 5
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                server.kill()
-                raise
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait(timeout=5)
 
 
 @pytest.fixture(params=["database", "redis"])

@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from wan_pwa.accounts.api_keys import revoke_api_key
+from wan_pwa.accounts.deletion import DeletionRefused, delete_account
 from wan_pwa.accounts.models import ApiKey, User
 from wan_pwa.accounts.signals import user_created
 from wan_pwa.accounts.suspension import reactivate_user
@@ -65,12 +66,16 @@ class UserChangeAdminForm(UserChangeForm):
         model = User
 
 
+class ConfirmDeletionForm(forms.Form):
+    confirm = forms.BooleanField(label="I understand that this cannot be undone", required=True)
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     add_form = UserCreationAdminForm
     form = UserChangeAdminForm
     list_display: tuple[str, ...] = ("username", "email", "is_staff", "is_active", "date_joined")
-    actions: list[str] = ["reactivate"]
+    actions: list[str] = ["reactivate", "erase_accounts"]
     # Shown on an existing user's page, after Django's own fieldsets.
     extra_fieldsets: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("Account status", ("account_status",)),
@@ -93,6 +98,8 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description="Status")
     def account_status(self, user: User) -> str:
+        if user.is_deleted:
+            return f"Deleted {user.deleted_at:%Y-%m-%d %H:%M} UTC"
         if user.is_suspended:
             return format_html(
                 "<strong>Suspended</strong> {} by {}: {}",
@@ -153,6 +160,45 @@ class UserAdmin(DjangoUserAdmin):
         self.message_user(
             request, f"Reactivated {done} of {queryset.count()} user(s).", messages.SUCCESS
         )
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("wan_pwa.erase_user")
+
+    @admin.action(
+        description="Delete the selected accounts (cancels and refunds, erases personal data)",
+        permissions=["erase"],
+    )
+    def erase_accounts(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
+        form = ConfirmDeletionForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self.user_action_form(
+                request,
+                queryset,
+                form,
+                action="erase_accounts",
+                title="Delete accounts",
+                explanation=(
+                    "What they have queued or running is canceled and refunded, their files are "
+                    "removed from storage, their API keys and sessions end, and their names, "
+                    "e-mail addresses and prompts are erased. Their ledger and orders stay, "
+                    "under an anonymous inactive user. This cannot be undone."
+                ),
+            )
+        for user in queryset.order_by("pk"):
+            name = user.username
+            try:
+                outcome = delete_account(user, by=request.user)  # type: ignore[arg-type]
+            except DeletionRefused as error:
+                self.message_user(request, f"{name}: {error}", messages.ERROR)
+                continue
+            state = "Deleted" if outcome.newly_deleted else "Finished deleting"
+            self.message_user(
+                request,
+                f"{state} {name} (now {user.username}); {outcome.canceled} generation(s) "
+                f"canceled and refunded, {outcome.sessions_ended} session(s) ended.",
+                messages.SUCCESS,
+            )
+        return None
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         if change:

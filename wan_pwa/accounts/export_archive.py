@@ -119,10 +119,11 @@ def build_data_export(export_id: int) -> str:
         )
         raise
     with transaction.atomic():
-        locked = DataExport.objects.select_for_update().get(pk=export_id)
-        if locked.status != DataExport.Status.PENDING:
+        locked = DataExport.objects.select_for_update().filter(pk=export_id).first()
+        if locked is None or locked.status != DataExport.Status.PENDING:
+            # Expired, failed as stuck, or its account deleted while it was being built.
             transaction.on_commit(lambda: storage.delete(name))
-            return f"export #{export_id} ended meanwhile ({locked.status})"
+            return f"export #{export_id} ended meanwhile"
         finished_at = timezone.now()
         expires_at = finished_at + timedelta(days=settings.DATA_EXPORT_RETENTION_DAYS)
         locked.file = name

@@ -42,6 +42,9 @@ class User(AbstractUser):
         "self", null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
     )
     suspension_reason = models.CharField(max_length=200, blank=True, editable=False)
+    # Deleted by its owner or staff (accounts.deletion): inactive for good, its personal data
+    # erased; the row stays, anonymised, for the ledger and the orders.
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects: ClassVar[WanUserManager] = WanUserManager()
 
@@ -58,7 +61,12 @@ class User(AbstractUser):
                 condition=models.Q(suspended_at__isnull=True) | models.Q(is_active=False),
                 name="user_suspended_is_inactive",
             ),
+            models.CheckConstraint(
+                condition=models.Q(deleted_at__isnull=True) | models.Q(is_active=False),
+                name="user_deleted_is_inactive",
+            ),
         ]
+        permissions = [("erase_user", "Can delete accounts, erasing their personal data")]
 
     def __str__(self) -> str:
         return self.username
@@ -66,6 +74,10 @@ class User(AbstractUser):
     @property
     def is_suspended(self) -> bool:
         return self.suspended_at is not None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 API_KEY_NAME_MAX_LENGTH = 100

@@ -26,6 +26,7 @@ urlpatterns = [
     path("settings/sessions/", views.logout_everywhere, name="settings-logout-everywhere"),
     path("settings/api-keys/", include(api_key_patterns)),
     path("settings/data-export/", account_data_views.request_export, name="data-export"),
+    path("settings/delete/", account_data_views.delete_account_page, name="delete-account"),
     path(
         "settings/data-export/<int:pk>/",
         account_data_views.download_export,
