@@ -12,13 +12,13 @@ from django.db.models.fields.files import FieldFile
 from django.dispatch import receiver
 
 from generations.actions import cancel_all_in_flight, erase_generation
+from generations.failures import FailureReason
 from generations.models import Generation
 from generations.notifications.models import GenerationNotice, PushSubscription
 from wan_pwa.accounts.export_archive import ExportSection
 from wan_pwa.accounts.models import User
 from wan_pwa.accounts.signals import collecting_data_export, deleting_account
 
-CANCELED_BY_DELETION = "Canceled because the account was deleted."
 
 # The stored files of a generation, by the name they take in the export.
 EXPORTED_FILES = ("input_image", "input_audio", "video", "poster")
@@ -83,7 +83,7 @@ def erase_generations(sender: type[User], user: User, **kwargs: object) -> int:
     """Cancels and refunds what is running (the account is closed: nothing new starts), then
     erases every generation and drops the devices and notices. Returns how many were
     canceled."""
-    canceled = cancel_all_in_flight(user, message=CANCELED_BY_DELETION)
+    canceled = cancel_all_in_flight(user, reason=FailureReason.ACCOUNT_DELETED)
     for generation_id in Generation.objects.filter(user=user).values_list("pk", flat=True):
         erase_generation(generation_id)
     PushSubscription.objects.filter(user=user).delete()

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generations.actions import cancel_all_in_flight
+from generations.failures import FailureReason
 from wan_pwa.accounts.models import User
 from wan_pwa.accounts.suspension import mark_suspended
-
-CANCELED_BY_SUSPENSION = "Canceled because the account was suspended."
 
 
 @dataclass(frozen=True)
@@ -26,5 +25,5 @@ def suspend_user(user: User, *, by: User, reason: str) -> SuspensionOutcome:
     on a suspended account repeats only the sweep, which finishes one a crash interrupted.
     """
     newly_suspended = mark_suspended(user, by=by, reason=reason)
-    canceled = cancel_all_in_flight(user, message=CANCELED_BY_SUSPENSION)
+    canceled = cancel_all_in_flight(user, reason=FailureReason.ACCOUNT_SUSPENDED)
     return SuspensionOutcome(newly_suspended, canceled)
