@@ -19,7 +19,6 @@ from wan_pwa.accounts.export_archive import ExportSection
 from wan_pwa.accounts.models import User
 from wan_pwa.accounts.signals import collecting_data_export, deleting_account
 
-
 # The stored files of a generation, by the name they take in the export.
 EXPORTED_FILES = ("input_image", "input_audio", "video", "poster")
 

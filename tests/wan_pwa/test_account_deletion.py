@@ -262,3 +262,19 @@ def test_deleting_accounts_needs_its_own_permission(client, staff, user):
     assert "Delete your own account from Settings" in refused.content.decode()
     staff.refresh_from_db()
     assert staff.is_active
+
+
+def test_a_forged_cross_site_deletion_is_refused(user):
+    """A page elsewhere posting the form with the victim's cookie but no CSRF token."""
+    user.set_password(PASSWORD)
+    user.save()
+    victim = Client(enforce_csrf_checks=True)
+    victim.force_login(user)
+    assert victim.post(DELETE, {"password": PASSWORD}).status_code == 403
+    assert victim.post(reverse("data-export")).status_code == 403
+    user.refresh_from_db()
+    assert user.is_active and not user.is_deleted
+    assert not DataExport.objects.filter(user=user).exists()
+    assert (
+        Client().post(DELETE, {"password": PASSWORD})["Location"].startswith(reverse("login"))
+    )  # and nobody deletes anything without logging in
