@@ -12,8 +12,8 @@ from playwright.sync_api import Page, expect
 from generations.models import Generation, Status
 from tests.browser.chromium import log_in
 from tests.factories import PASSWORD, make_generation
-from tests.generations.background_stack import wait_for
 from tests.generations.lifecycle_helpers import refunds_of, submit
+from tests.waiting import wait_until
 from wan_pwa.accounts.models import User
 
 pytestmark = pytest.mark.browser
@@ -25,7 +25,7 @@ def test_delete_an_account_from_settings(
     zoe = make_user("zoe")
     make_generation(zoe, model_key="i2v-14B")  # its image, video and poster are in the bucket
     running = submit(zoe, "A lighthouse in a storm, waves crashing [hang]")
-    wait_for(
+    wait_until(
         lambda: Generation.objects.get(pk=running.pk).status == Status.PROCESSING,
         timeout=20,
         what="the simulator to start the video",

@@ -11,7 +11,8 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 from pytest_django import Settings
 
-from tests.generations.background_stack import Stack, wait_for
+from tests.generations.background_stack import Stack
+from tests.waiting import wait_until
 from tests.wan_pwa.worker_tasks import hang, note
 from wan_pwa.background import scheduler
 from wan_pwa.background.models import PeriodicJobRun, WorkerHeartbeat
@@ -28,7 +29,7 @@ def test_a_hung_task_is_stopped_given_back_then_given_up_and_the_worker_goes_on(
     stack = Stack(tmp_path / "processes", TASK_TIME_LIMIT_SECONDS="1", TASK_MAX_CLAIMS="2")
     try:
         stack.start_worker("w")
-        wait_for(
+        wait_until(
             lambda: DBTaskResult.objects.filter(pk=after.id, status="SUCCESSFUL").exists(),
             timeout=30,
             what="the task queued behind the hung one to run",
