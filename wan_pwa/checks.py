@@ -5,6 +5,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
+from wan_pwa.background.scheduler import JOBS
+
 
 @register(Tags.security, deploy=True)
 def check_secret_key_is_set(app_configs, **kwargs) -> list[Error]:
@@ -20,6 +22,21 @@ def check_secret_key_is_set(app_configs, **kwargs) -> list[Error]:
 
 
 @register()
+def check_periodic_job_periods_name_registered_jobs(app_configs, **kwargs) -> list[Error]:
+    # Checked here rather than in settings: the apps register their jobs after settings load.
+    unknown = sorted(set(settings.PERIODIC_JOB_PERIODS) - set(JOBS.names()))
+    if not unknown:
+        return []
+    return [
+        Error(
+            f"PERIODIC_JOB_PERIODS names {', '.join(unknown)}, which no app registers.",
+            hint=f"The periodic jobs are {', '.join(sorted(JOBS.names()))}.",
+            id="wan_pwa.E002",
+        )
+    ]
+
+
+@register()
 def check_legal_templates_dir(app_configs, **kwargs) -> list[Error]:
     folder = settings.LEGAL_TEMPLATES_DIR
     if folder and not Path(folder).is_dir():
@@ -27,7 +44,7 @@ def check_legal_templates_dir(app_configs, **kwargs) -> list[Error]:
             Error(
                 f"LEGAL_TEMPLATES_DIR {folder!r} is not a folder.",
                 hint="Point it at the folder of your terms.html and privacy.html, or unset it.",
-                id="wan_pwa.E002",
+                id="wan_pwa.E003",
             )
         ]
     return []

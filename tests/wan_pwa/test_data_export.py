@@ -14,7 +14,6 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from credits.selectors import balance_of
 from generations.models import Status
@@ -24,6 +23,7 @@ from tests.generations.lifecycle_helpers import run_tasks
 from wan_pwa.accounts.api_keys import create_api_key
 from wan_pwa.accounts.data_export import STUCK_AFTER, remove_expired_exports
 from wan_pwa.accounts.models import DataExport, User
+from wan_pwa.background.scheduler import JOBS
 
 pytestmark = pytest.mark.django_db
 
@@ -164,13 +164,14 @@ def test_an_export_is_deleted_from_the_storage_when_it_expires(
     name = export.file.name
     before = object_storage.keys()
     assert name in before
-    job = import_string(str(django_settings.PERIODIC_JOBS["expire_data_exports"]["call"]))
+    job = JOBS.get("expire_data_exports")
+    assert job.call == remove_expired_exports and job.every == 3600
 
-    assert job() == "0 export(s) removed, 0 stuck export(s) failed"  # not yet
+    assert job.call() == "0 export(s) removed, 0 stuck export(s) failed"  # not yet
     assert export.expires_at is not None
     later = export.expires_at + timedelta(seconds=1)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert job(now=later).startswith("1 export(s) removed")
+    with django_capture_on_commit_callbacks(execute=True):  # a run at a later hour
+        assert remove_expired_exports(now=later).startswith("1 export(s) removed")
 
     after = object_storage.keys()
     assert name not in after
