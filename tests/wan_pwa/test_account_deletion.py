@@ -162,6 +162,9 @@ def test_a_wrong_password_changes_nothing(account, django_capture_on_commit_call
 
 def test_deleting_twice_finishes_once(account, assert_audit_clean):
     alice = account["user"]
+    alice.is_staff = alice.is_superuser = True
+    alice.save(update_fields=["is_staff", "is_superuser"])
+    alice.user_permissions.add(Permission.objects.get(codename="erase_user"))
     first = delete_account(alice)
     second = delete_account(alice)
     assert (first.newly_deleted, first.canceled) == (True, 1)
@@ -169,6 +172,9 @@ def test_deleting_twice_finishes_once(account, assert_audit_clean):
     assert first.sessions_ended == 2
     assert refunds_of(account["running"]) == 1
     assert_audit_clean()
+    alice = User.objects.get(pk=alice.pk)
+    assert not alice.is_staff and not alice.is_superuser
+    assert not alice.user_permissions.exists()
 
 
 def test_a_video_saved_after_the_deletion_is_discarded(

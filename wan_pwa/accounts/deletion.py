@@ -86,6 +86,8 @@ def _erase(user: User) -> None:
         locked.last_login = None
         locked.notify_by_email = False
         locked.notify_by_push = False
+        # A deleted staff account keeps no power, should it ever be reactivated by hand.
+        locked.is_staff = locked.is_superuser = False
         locked.save(
             update_fields=[
                 "username",
@@ -96,8 +98,12 @@ def _erase(user: User) -> None:
                 "last_login",
                 "notify_by_email",
                 "notify_by_push",
+                "is_staff",
+                "is_superuser",
             ]
         )
+        locked.groups.clear()
+        locked.user_permissions.clear()
 
 
 def delete_account(user: User, *, by: User | None = None) -> DeletionOutcome:
