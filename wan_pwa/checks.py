@@ -44,7 +44,7 @@ def check_legal_templates_dir(app_configs, **kwargs) -> list[Error]:
             Error(
                 f"LEGAL_TEMPLATES_DIR {folder!r} is not a folder.",
                 hint="Point it at the folder of your terms.html and privacy.html, or unset it.",
-                id="wan_pwa.E003",
+                id="wan_pwa.E004",
             )
         ]
     return []
