@@ -15,3 +15,17 @@ def check_secret_key_is_set(app_configs, **kwargs) -> list[Error]:
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def check_no_private_outbound_hosts(app_configs, **kwargs) -> list[Error]:
+    if settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS:
+        return [
+            Error(
+                "OUTBOUND_ALLOWED_PRIVATE_HOSTS lets users' push endpoints and webhook URLs "
+                "reach private addresses over plain http.",
+                hint="Leave OUTBOUND_ALLOWED_PRIVATE_HOSTS unset in production.",
+                id="wan_pwa.E002",
+            )
+        ]
+    return []

@@ -235,6 +235,11 @@ WEBPUSH_VAPID_PUBLIC_KEY = os.environ.get("WEBPUSH_VAPID_PUBLIC_KEY", "")
 WEBPUSH_VAPID_PRIVATE_KEY = os.environ.get("WEBPUSH_VAPID_PRIVATE_KEY", "")
 WEBPUSH_CONTACT = os.environ.get("WEBPUSH_CONTACT", "mailto:admin@localhost")
 
+# --- Outbound requests to addresses users give us (wan_pwa/outbound.py) ---
+# Host names that may resolve to private addresses and use plain http: tests and local
+# development only (a local push service or webhook receiver); `check --deploy` refuses it.
+OUTBOUND_ALLOWED_PRIVATE_HOSTS = env_list("OUTBOUND_ALLOWED_PRIVATE_HOSTS", "")
+
 # Security: HTTPS redirects, secure cookies and HSTS follow SITE_URL's scheme unless set explicitly.
 HTTPS = SITE_URL.startswith("https://")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -44,3 +44,11 @@ def test_a_malformed_boolean_is_reported_by_name():
     result = manage("check", DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG must be true or false, not 'maybe'" in result.stderr
+
+
+def test_check_deploy_refuses_private_outbound_hosts():
+    env = {**PRODUCTION_ENV, "OUTBOUND_ALLOWED_PRIVATE_HOSTS": "localhost"}
+    result = manage("check", "--deploy", **env)
+    assert result.returncode != 0
+    assert "wan_pwa.E002" in result.stderr
+    assert "OUTBOUND_ALLOWED_PRIVATE_HOSTS" in result.stderr
