@@ -114,7 +114,7 @@ def resolve(url: str) -> Destination:
         raise RefusedURL("Only https addresses are accepted.")
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
+    except (OSError, ValueError):  # unknown, unreachable DNS, or not a name (a NUL, bad IDNA)
         raise RefusedURL(f"The host name {host} could not be resolved.") from None
     # The scope of a link-local IPv6 address ("fe80::1%eth0") is not part of the address.
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
