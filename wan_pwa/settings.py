@@ -338,6 +338,9 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
 BILLING_CURRENCY = env.str("BILLING_CURRENCY", "usd").lower()
+# Orders a user may have awaiting payment at once (each an open Checkout Session at Stripe);
+# buying a pack they already have open reuses that order's session instead.
+MAX_OPEN_CHECKOUTS = env.int("MAX_OPEN_CHECKOUTS", 3)
 
 # ---------------------------------------------------------------------------------------------
 # API.
