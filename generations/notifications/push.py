@@ -44,7 +44,8 @@ def send_to_user(user: User, summary: Summary) -> None:
     if not is_configured():
         return
     data = payload(summary)
-    subscriptions = list(PushSubscription.objects.filter(user=user)[:MAX_PUSH_SUBSCRIPTIONS])
+    newest = PushSubscription.objects.filter(user=user).order_by("-created_at", "-pk")
+    subscriptions = list(newest[:MAX_PUSH_SUBSCRIPTIONS])
     if not subscriptions:
         return
     pool = ThreadPoolExecutor(max_workers=len(subscriptions), thread_name_prefix="webpush")
