@@ -36,6 +36,20 @@ def check_periodic_job_periods_name_registered_jobs(app_configs, **kwargs) -> li
     ]
 
 
+@register(Tags.security, deploy=True)
+def check_no_private_outbound_hosts(app_configs, **kwargs) -> list[Error]:
+    if settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS:
+        return [
+            Error(
+                "OUTBOUND_ALLOWED_PRIVATE_HOSTS lets users' push endpoints and webhook URLs "
+                "reach private addresses over plain http.",
+                hint="Leave OUTBOUND_ALLOWED_PRIVATE_HOSTS unset in production.",
+                id="wan_pwa.E003",
+            )
+        ]
+    return []
+
+
 @register()
 def check_legal_templates_dir(app_configs, **kwargs) -> list[Error]:
     folder = settings.LEGAL_TEMPLATES_DIR

@@ -54,7 +54,7 @@ def can_log_in(username: str) -> bool:
 
 
 @pytest.fixture
-def account(object_storage, stripe_sim, replicate_api):
+def account(object_storage, stripe_sim, replicate_api, settings):
     """Alice with everything an account gathers: a running generation, a finished one with all
     its files, a paid order, an API key, a push device, a data export, and two sessions."""
     alice = make_user("alice", password=PASSWORD)
@@ -66,7 +66,8 @@ def account(object_storage, stripe_sim, replicate_api):
     )
     order = buy(stripe_sim, alice)
     key = create_api_key(alice, "laptop")[1]
-    subscribe_push(alice, endpoint="https://push.example/alice", p256dh="k" * 20, auth="a" * 10)
+    settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = ["localhost"]  # the device's push service
+    subscribe_push(alice, endpoint="http://localhost/push/alice", p256dh="k" * 20, auth="a" * 10)
     laptop, phone = logged_in_as(alice), logged_in_as(alice)
     assert phone.post(reverse("data-export")).status_code == 302
     run_tasks()

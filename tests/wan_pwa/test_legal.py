@@ -58,6 +58,7 @@ def test_the_default_privacy_notice_quotes_this_sites_retention(client, settings
     assert "audio tracks 5 days after it ends" in page
     assert "videos only when you delete them" in page
     assert "kept privately for 3 days" in page
+    assert "(its location, camera details and other metadata) is dropped" in page
     for processor in ("Replicate", "Stripe"):
         assert f"<strong>{processor}</strong>" in page
 
