@@ -330,8 +330,55 @@ def enable_sharing(generation: Generation) -> Generation:
 
 
 def revoke_sharing(generation: Generation) -> Generation:
+    """Ends the link; the video leaves the home page, and a new link asks for consent again."""
+    fields = _unshared(generation)
+    generation.feature_consent = False
+    generation.save(update_fields=[*fields, "feature_consent", "updated_at"])
+    return generation
+
+
+def _unshared(generation: Generation) -> list[str]:
+    """Clears the share link and, with it, any featuring (a database constraint requires it);
+    returns the fields to save."""
     generation.share_token = None
-    generation.save(update_fields=["share_token", "updated_at"])
+    generation.featured_at = None
+    return ["share_token", "featured_at"]
+
+
+def set_feature_consent(generation: Generation, allowed: bool) -> Generation:
+    """The owner's say on the home page's gallery; withdrawing it takes the video off at once."""
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation.pk)
+        if allowed and not locked.share_token:
+            raise ValidationError("Share the video first: only shared videos can be featured.")
+        locked.feature_consent = allowed
+        if not allowed:
+            locked.featured_at = None
+        locked.save(update_fields=["feature_consent", "featured_at", "updated_at"])
+    generation.refresh_from_db()
+    return generation
+
+
+def feature_generation(generation: Generation) -> Generation:
+    """Staff put a video in the home page's gallery: only one its owner shared and allowed."""
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation.pk)
+        if locked.featured_at is None:
+            if locked.status != Status.SUCCEEDED or locked.deleted_at or not locked.video:
+                raise ValidationError("Only a finished video can be featured.")
+            if not locked.share_token:
+                raise ValidationError("Its owner has not shared it.")
+            if not locked.feature_consent:
+                raise ValidationError("Its owner has not allowed featuring it.")
+            locked.featured_at = timezone.now()
+            locked.save(update_fields=["featured_at", "updated_at"])
+    generation.refresh_from_db()
+    return generation
+
+
+def unfeature_generation(generation: Generation) -> Generation:
+    generation.featured_at = None
+    generation.save(update_fields=["featured_at", "updated_at"])
     return generation
 
 
@@ -352,11 +399,9 @@ def delete_generation(generation: Generation) -> None:
             _delete_on_commit(getattr(locked, name))
             setattr(locked, name, "")
         locked.deleted_at = timezone.now()
-        locked.share_token = None
+        unshared = _unshared(locked)
         locked.starred = False
-        locked.save(
-            update_fields=["deleted_at", "share_token", "starred", *stored_files, "updated_at"]
-        )
+        locked.save(update_fields=["deleted_at", *unshared, "starred", *stored_files, "updated_at"])
     generation.refresh_from_db()
 
 
@@ -741,8 +786,7 @@ def remove_expired_files(kind: str, now: datetime) -> int:
                 setattr(locked, name, "")
             fields = [*RETAINED_FILES[kind], "updated_at"]
             if kind == "video":  # nothing left to share
-                locked.share_token = None
-                fields.append("share_token")
+                fields += _unshared(locked)
             locked.save(update_fields=fields)
             removed += 1
     return removed

@@ -373,7 +373,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Wan PWA API",
     "DESCRIPTION": (
-        "Generate short videos with Wan 2.1, paid with credits.\n\n"
+        "Generate short videos with the Wan models on Replicate, paid with credits.\n\n"
         "Authenticate with an API key from the Settings page: `Authorization: Bearer <key>`. "
         'Every error has the shape `{"error": {"code", "message", "fields"}}`.'
     ),
