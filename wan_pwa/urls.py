@@ -8,7 +8,7 @@ from rest_framework.routers import SimpleRouter
 from credits.api import BalanceView, CheckoutView, CreditPackListView, LedgerView
 from generations import catalog
 from generations.api import GenerationViewSet, ModelCatalogView
-from wan_pwa import health, metrics, pwa, views
+from wan_pwa import health, legal, metrics, pwa, views
 from wan_pwa.analytics.views import dashboard
 from wan_pwa.api.urls import api_urls
 
@@ -41,6 +41,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("terms/", legal.terms, name="terms"),
+    path("privacy/", legal.privacy, name="privacy"),
     path("", include("wan_pwa.accounts.urls")),
     path("settings/billing/", include("credits.urls")),
     # Inside the admin (its login, staff only); before admin/ so the admin's catch-all misses it.

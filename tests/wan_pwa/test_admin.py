@@ -137,6 +137,7 @@ def test_one_user_admin_shows_every_apps_sections_in_order(staff_client, user):
     assert action_names(staff_client) == [
         "delete_selected",
         "reactivate",
+        "erase_accounts",
         "grant_credits",
         "suspend",
     ]
