@@ -24,7 +24,6 @@ from generations.models import Generation, Status
 from tests.factories import PASSWORD, make_generation
 from tests.generations.test_generation_admin import act
 from tests.pages import found
-from wan_pwa.accounts.suspension import mark_suspended
 
 pytestmark = pytest.mark.django_db
 
@@ -111,12 +110,6 @@ def test_the_owner_takes_a_video_off_the_home_page(client: Client, user, unshare
     unshare(video)
     video.refresh_from_db()
     assert video.featured_at is None
-    assert 'data-testid="featured"' not in client.get(reverse("home")).content.decode()
-
-
-def test_a_suspended_owners_videos_leave_the_home_page_while_suspended(client: Client, user, staff):
-    feature_generation(shared(user))
-    mark_suspended(user, by=staff, reason="spam")
     assert 'data-testid="featured"' not in client.get(reverse("home")).content.decode()
 
 
