@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from credits.models import CreditTransaction, Order
 from credits.selectors import balance_of
@@ -60,7 +61,15 @@ def account(object_storage, stripe_sim, replicate_api, settings):
     alice = make_user("alice", password=PASSWORD)
     running = submit(alice)
     apply_prediction_update(running.pk, update("p-run", "processing"))
-    finished = make_generation(alice, model_key="i2v-2.5", audio=audio_bytes(), options={})
+    finished = make_generation(  # shared, and featured on the home page with her consent
+        alice,
+        model_key="i2v-2.5",
+        audio=audio_bytes(),
+        options={},
+        share_token="alice-share-token",
+        feature_consent=True,
+        featured_at=timezone.now(),
+    )
     WebhookEvent.objects.create(
         webhook_id="msg-1", generation=finished, payload=prediction("p-done", "succeeded")
     )
@@ -128,6 +137,13 @@ def test_deleting_from_settings_erases_the_account_and_keeps_the_books(
     )
     assert not alice.is_active and not alice.has_usable_password() and alice.is_deleted
     assert set(Generation.objects.filter(user=alice).values_list("prompt", flat=True)) == {""}
+    finished = Generation.objects.get(pk=account["finished"].pk)
+    assert (finished.share_token, finished.featured_at, finished.feature_consent) == (
+        None,
+        None,
+        False,
+    )
+    assert Client().get(reverse("shared", args=["alice-share-token"])).status_code == 404
     assert WebhookEvent.objects.get(webhook_id="msg-1").payload == {
         "erased": "the account was deleted"
     }
