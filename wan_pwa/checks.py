@@ -15,3 +15,16 @@ def check_secret_key_is_set(app_configs, **kwargs) -> list[Error]:
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def check_webauthn_origin_is_checked(app_configs, **kwargs) -> list[Error]:
+    if settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN:
+        return [
+            Error(
+                "MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN is on: passkeys would accept any origin.",
+                hint="It is for http://localhost in development and tests only; unset it.",
+                id="wan_pwa.E002",
+            )
+        ]
+    return []

@@ -1,6 +1,7 @@
 """The project's URL table: it sits above every app, so it is where the apps' pages and API
 endpoints are put together."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
@@ -11,6 +12,9 @@ from generations.api import GenerationViewSet, ModelCatalogView
 from wan_pwa import health, metrics, pwa, views
 from wan_pwa.analytics.views import dashboard
 from wan_pwa.api.urls import api_urls
+
+# The admin's log-in is the site's (allauth's), with its rate limits and second factor.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 router = SimpleRouter()
 router.register("generations", GenerationViewSet, basename="generation")

@@ -40,7 +40,7 @@ def persistent_context(
 
 def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
     page.goto("/accounts/login/")
-    page.locator("#id_username").fill(username)
+    page.locator("#id_login").fill(username)
     page.locator("#id_password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/create/")

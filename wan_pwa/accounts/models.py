@@ -5,7 +5,6 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models, transaction
-from django.db.models.functions import Lower
 
 from wan_pwa.accounts.signals import user_created
 
@@ -46,13 +45,10 @@ class User(AbstractUser):
 
     class Meta:
         app_label = "wan_pwa"  # the label its migrations and AUTH_USER_MODEL use
+        # No unique e-mail here: allauth keeps verified addresses unique (EmailAddress), and a
+        # sign-up with an address another account uses must look like any other sign-up
+        # (ACCOUNT_PREVENT_ENUMERATION = "strict" in settings).
         constraints = [
-            models.UniqueConstraint(
-                Lower("email"),
-                condition=~models.Q(email=""),
-                name="user_email_unique_ci",
-                violation_error_message="A user with that email address already exists.",
-            ),
             models.CheckConstraint(
                 condition=models.Q(suspended_at__isnull=True) | models.Q(is_active=False),
                 name="user_suspended_is_inactive",
