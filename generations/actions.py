@@ -32,6 +32,7 @@ from credits.actions import (
 from credits.models import CreditBalance, CreditTransaction
 from generations import catalog, controls, limits, tasks
 from generations.audio import validate_audio
+from generations.failures import DETAIL_MAX_LENGTH, FailureReason
 from generations.images import validate_image
 from generations.models import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
@@ -379,20 +380,25 @@ def _locked(generation_id: int) -> Generation:
 
 
 def _end_unsuccessfully(
-    generation: Generation, status: Status, message: str, fields: set[str]
+    generation: Generation,
+    status: Status,
+    reason: FailureReason,
+    detail: str,
+    fields: set[str],
 ) -> None:
     """Failed or canceled, with the refund in the same transaction (given at most once)."""
     generation.status = status
-    generation.error_message = message
+    generation.failure_reason = reason
+    generation.failure_detail = detail[:DETAIL_MAX_LENGTH]
     generation.completed_at = timezone.now()
-    fields |= {"status", "error_message", "completed_at", "updated_at"}
+    fields |= {"status", "failure_reason", "failure_detail", "completed_at", "updated_at"}
     generation.save(update_fields=sorted(fields))
-    refund_generation_charge(generation, reason=message)
+    refund_generation_charge(generation, reason=generation.error_message)
     record_ending(generation)  # a failure is told; the user's own cancel is not
 
 
 def cancel_generation(
-    generation: Generation, *, message: str = "Canceled at your request."
+    generation: Generation, *, reason: FailureReason = FailureReason.CANCELED_BY_USER
 ) -> Generation:
     """Stops the generation and refunds it; Replicate is told to cancel by a task.
 
@@ -412,7 +418,7 @@ def cancel_generation(
             )
         if locked.replicate_status == ReplicateStatus.SUCCEEDED:
             raise ValidationError("This generation has finished; its video is being saved.")
-        _end_unsuccessfully(locked, Status.CANCELED, message, set())
+        _end_unsuccessfully(locked, Status.CANCELED, reason, "", set())
         if locked.prediction_id:
             tasks.cancel_prediction.enqueue(locked.prediction_id)
     generation.refresh_from_db()
@@ -550,13 +556,11 @@ def _apply(generation: Generation, update: PredictionUpdate, fields: set[str]) -
         fields.add("progress")
 
     status = update.status
-    if status in (Status.FAILED, Status.CANCELED):
-        _end_unsuccessfully(generation, status, update.error_message, fields)
+    if update.failure_reason is not None:
+        ended = Status.CANCELED if status == Status.CANCELED else Status.FAILED
+        _end_unsuccessfully(generation, ended, update.failure_reason, update.failure_detail, fields)
         return
     if status == Status.SUCCEEDED:
-        if not update.output_url:
-            _end_unsuccessfully(generation, Status.FAILED, update.error_message, fields)
-            return
         if update.output_url != generation.output_url:
             generation.output_url = update.output_url
             fields.add("output_url")
@@ -607,9 +611,14 @@ def store_output(generation_id: int, *, video_name: str, poster_name: str) -> bo
 
 
 def mark_failed(
-    generation_id: int, message: str, *, cancel_at_replicate: bool = False
+    generation_id: int,
+    reason: FailureReason,
+    detail: str = "",
+    *,
+    cancel_at_replicate: bool = False,
 ) -> Generation:
-    """Fails the generation with a readable message and refunds it (unless it already ended).
+    """Fails the generation for `reason` (`detail`: the technical words, for staff) and refunds
+    it, unless it already ended.
 
     `cancel_at_replicate` also stops its prediction, for one we give up waiting for.
     """
@@ -617,7 +626,7 @@ def mark_failed(
         generation = _locked(generation_id)
         if generation.is_terminal:
             return generation
-        _end_unsuccessfully(generation, Status.FAILED, message, set())
+        _end_unsuccessfully(generation, Status.FAILED, reason, detail, set())
         if cancel_at_replicate and generation.prediction_id:
             tasks.cancel_prediction.enqueue(generation.prediction_id)
     return generation

@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString
 
 from credits.admin import UserWithCreditsAdmin
 from generations.actions import cancel_generation, refund_generation
+from generations.failures import FailureReason
 from generations.models import Generation
 from generations.replicate import watchdog
 from generations.suspension import suspend_user
@@ -35,7 +36,7 @@ class GenerationAdmin(admin.ModelAdmin):
         "created_at",
         "prediction_id",
     )
-    list_filter = ("status", "model_key", "kind", "created_at")
+    list_filter = ("status", "failure_reason", "model_key", "kind", "created_at")
     search_fields = ("prompt", "user__username", "user__email", "=prediction_id")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
@@ -62,7 +63,8 @@ class GenerationAdmin(admin.ModelAdmin):
                 "fields": (
                     "status",
                     "progress",
-                    "error_message",
+                    "failure_reason",
+                    "failure_detail",
                     "prediction_id",
                     "replicate_status",
                     "output_url",
@@ -165,7 +167,7 @@ class GenerationAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel (and refund)", permissions=["manage"])
     def cancel(self, request: HttpRequest, queryset: QuerySet) -> None:
         def apply(generation: Generation) -> str:
-            cancel_generation(generation)
+            cancel_generation(generation, reason=FailureReason.CANCELED_BY_STAFF)
             return ""
 
         self._each(request, queryset, "Canceled", apply)

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 
 from generations.actions import cancel_generation
+from generations.failures import FailureReason
 from generations.models import IN_FLIGHT_STATUSES, Generation
 from wan_pwa.accounts.models import User
 from wan_pwa.accounts.suspension import mark_suspended
-
-CANCELED_BY_SUSPENSION = "Canceled because the account was suspended."
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,7 @@ def suspend_user(user: User, *, by: User, reason: str) -> SuspensionOutcome:
     in_flight = Generation.objects.filter(user=user, status__in=IN_FLIGHT_STATUSES)
     for generation in in_flight.order_by("pk"):
         try:
-            cancel_generation(generation, message=CANCELED_BY_SUSPENSION)
+            cancel_generation(generation, reason=FailureReason.ACCOUNT_SUSPENDED)
         except ValidationError:
             continue  # it ended meanwhile, or its finished video is being saved
         canceled += 1

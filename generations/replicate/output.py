@@ -22,6 +22,7 @@ from django.core.files.base import ContentFile
 from django.db.models import FileField
 
 from generations import actions, tasks
+from generations.failures import FailureReason
 from generations.models import Generation
 from generations.replicate.faststart import playable_copy
 from generations.replicate.predictions import ReplicateStatus
@@ -112,10 +113,7 @@ def copy_output(generation_id: int, attempt: int) -> None:
             poster_name = _store(Generation.poster.field, "poster.jpg", ContentFile(poster))
     except CopyError as error:
         if error.permanent or attempt >= settings.OUTPUT_COPY_MAX_ATTEMPTS:
-            actions.mark_failed(
-                generation_id,
-                f"The video could not be saved: {error} Your credits were refunded.",
-            )
+            actions.mark_failed(generation_id, FailureReason.OUTPUT_NOT_SAVED, str(error))
             return
         delay = tasks.retry_delay(
             attempt,

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models.fields.files import FieldFile
 
 from generations import actions, tasks
+from generations.failures import FailureReason
 from generations.models import Generation
 from generations.replicate import gateway, recovery
 from generations.replicate.inputs import (
@@ -67,13 +68,14 @@ def submit(generation_id: int) -> None:
             create_prediction(generation)
         )
     except gateway.PermanentError as error:
-        actions.mark_failed(generation_id, f"{error} Your credits were refunded.")
+        actions.mark_failed(generation_id, FailureReason.SUBMISSION_REFUSED, str(error))
         return
     except gateway.TransientError as error:
         if attempt >= settings.SUBMIT_MAX_ATTEMPTS:
             actions.mark_failed(
                 generation_id,
-                f"{error} Gave up after {attempt} attempts; your credits were refunded.",
+                FailureReason.SUBMISSION_GAVE_UP,
+                f"{error} Gave up after {attempt} attempts",
             )
             return
         delay = _backoff(attempt, error)

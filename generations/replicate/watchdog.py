@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from generations import actions, tasks
+from generations.failures import FailureReason
 from generations.models import Generation
 from generations.replicate import gateway, recovery
 from generations.replicate.predictions import ReplicateStatus
@@ -37,11 +38,7 @@ def check(generation: Generation) -> str:
         and generation.replicate_status != ReplicateStatus.SUCCEEDED
         and age > timedelta(seconds=settings.GENERATION_MAX_AGE)
     ):
-        actions.mark_failed(
-            generation.pk,
-            "Replicate did not finish the generation in time; your credits were refunded.",
-            cancel_at_replicate=True,
-        )
+        actions.mark_failed(generation.pk, FailureReason.TIMED_OUT, cancel_at_replicate=True)
         result += "; failed: too old, refunded"
     return result
 
@@ -55,11 +52,8 @@ def _bring_up_to_date(generation: Generation, age: timedelta) -> str:
             tasks.copy_output.enqueue(generation.pk)
             return "copying the video again"
         prediction = gateway.get_prediction(generation.prediction_id)
-    except gateway.NotFound:
-        actions.mark_failed(
-            generation.pk,
-            "Replicate no longer knows this generation; your credits were refunded.",
-        )
+    except gateway.NotFound as error:
+        actions.mark_failed(generation.pk, FailureReason.LOST, str(error))
         return "failed: unknown to Replicate, refunded"
     except gateway.GatewayError as error:
         return f"could not ask Replicate: {error}"
@@ -76,10 +70,7 @@ def _find_lost_prediction(generation: Generation, age: timedelta) -> str:
         actions.apply_prediction_update(generation.pk, found)
         return f"recovered prediction {found.prediction_id} ({found.replicate_status})"
     if age > timedelta(seconds=settings.SUBMIT_GRACE_PERIOD):
-        actions.mark_failed(
-            generation.pk,
-            "The generation could not be sent to Replicate; your credits were refunded.",
-        )
+        actions.mark_failed(generation.pk, FailureReason.NEVER_SUBMITTED)
         return "failed: never reached Replicate, refunded"
     return "waiting for the submission"
 
@@ -104,11 +95,7 @@ def scheduled_check(generation_id: int, check_number: int) -> None:
     if generation.is_terminal:
         return
     if check_number >= settings.WATCHDOG_MAX_ATTEMPTS:
-        actions.mark_failed(
-            generation_id,
-            "Replicate did not report on the generation in time; your credits were refunded.",
-            cancel_at_replicate=True,
-        )
+        actions.mark_failed(generation_id, FailureReason.UNREPORTED, cancel_at_replicate=True)
         return
     tasks.enqueue_later(
         tasks.watch_generation, next_delay(check_number), generation_id, check_number + 1

@@ -11,6 +11,7 @@ from django.test import Client
 
 from credits.selectors import balance_of
 from generations.actions import apply_prediction_update, cancel_generation, mark_failed
+from generations.failures import FailureReason
 from generations.models import Generation, Status
 from tests.concurrency.threads import race
 from tests.generations.lifecycle_helpers import (
@@ -93,7 +94,7 @@ def test_cancel_racing_a_failure_and_a_success_ends_once_with_one_refund(user, a
         race(
             [
                 functools.partial(cancel_generation, generation),
-                functools.partial(mark_failed, generation.pk, "Replicate gave up."),
+                functools.partial(mark_failed, generation.pk, FailureReason.UNREPORTED),
                 functools.partial(
                     apply_prediction_update,
                     generation.pk,

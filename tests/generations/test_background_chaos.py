@@ -73,7 +73,7 @@ def test_generations_settle_through_crashes_kills_and_a_web_restart(tmp_path: Pa
         wanted_failure = "[fail]" in generation.prompt
         assert generation.status == (Status.FAILED if wanted_failure else Status.SUCCEEDED), (
             generation.pk,
-            generation.error_message,
+            generation.failure_detail,
         )
         assert refunds_of(generation) == (1 if wanted_failure else 0)
         if generation.status == Status.SUCCEEDED:

@@ -15,6 +15,7 @@ from generations.actions import (
     check_retry_generation,
     mark_failed,
 )
+from generations.failures import FailureReason
 from generations.models import Generation, Status
 from tests.factories import set_credits
 from tests.generations.lifecycle_helpers import (
@@ -104,7 +105,7 @@ def test_a_finished_generation_cannot_be_canceled(user, replicate_api, how):
     if how == "twice":
         cancel_generation(generation)
     else:
-        mark_failed(generation.pk, "The model failed.")
+        mark_failed(generation.pk, FailureReason.PROVIDER_ERROR)
     balance = balance_of(user)
 
     with pytest.raises(ValidationError):
@@ -136,7 +137,7 @@ def test_retry_creates_a_linked_generation_with_the_same_parameters_charged_agai
         negative_prompt="blurry",
         options={"sample_steps": 20, "lora_weights": "https://civitai.com/api/download/models/1"},
     )
-    mark_failed(original.pk, "The model failed.")
+    mark_failed(original.pk, FailureReason.PROVIDER_ERROR)
     original.refresh_from_db()
 
     retried = check_retry_generation(original).generation

@@ -24,6 +24,7 @@ from generations.actions import (
     cancel_generation,
     check_retry_generation,
 )
+from generations.failures import REJECTIONS, FailureReason
 from generations.models import Generation, Status
 from generations.moderation import MESSAGES, Rejected
 from generations.replicate import submission
@@ -207,7 +208,7 @@ def test_creates_failing_every_time_fail_the_generation_and_refund(
 
     drive(ended(generation))
 
-    assert_refunded_once(generation, Status.FAILED, "3 attempts")
+    assert_refunded_once(generation, Status.FAILED, FailureReason.SUBMISSION_GAVE_UP, "3 attempts")
     assert not sim.predictions
     assert balance_of(user) == 100
     assert_audit_clean()
@@ -365,6 +366,7 @@ def test_a_safety_rejection_says_what_was_rejected_and_is_refunded(
     drive(ended(generation))
 
     assert generation.status == Status.FAILED
+    assert generation.failure_reason == REJECTIONS[rejected]
     assert generation.error_message == MESSAGES[rejected]
     refund = CreditTransaction.objects.get(generation=generation, type=TransactionType.REFUND)
     assert refund.description.endswith(MESSAGES[rejected])  # the refund line says why
