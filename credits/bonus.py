@@ -94,7 +94,7 @@ def grant_waiting_bonuses() -> int:
     ]:
         with transaction.atomic():
             lock_balance(user_id)  # the balance first, as every credit change locks it
-            claim = BonusClaim.objects.select_for_update().select_related("user").get(pk=claim_id)
+            claim = BonusClaim.objects.select_for_update().get(pk=claim_id)
             if claim.granted_at is not None or claim.user_id is None:
                 continue
             if not _take_from_budget(claim.credits):
