@@ -19,6 +19,7 @@ from tests.fixtures.mailbox import link_in
 from tests.generations.lifecycle_helpers import run_tasks
 from wan_pwa.accounts.models import User
 from wan_pwa.accounts.signals import user_created
+from wan_pwa.checks import check_webauthn_origin_is_checked
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +158,16 @@ def test_create_demo_user_says_the_balance_the_user_really_has(db):
     call_command("create_demo_user", "--password", "another-password-456", stdout=out)
     assert "Reset the password of the demo user" in out.getvalue()
     assert User.objects.get(username="demo").check_password("another-password-456")
+
+
+def test_sessions_begun_before_allauth_stay_logged_in(client, user):
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get(reverse("settings")).status_code == 200
+
+
+def test_the_deploy_check_refuses_passkeys_on_any_origin(settings):
+    settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
+    (error,) = check_webauthn_origin_is_checked(None)
+    assert error.id == "wan_pwa.E002"
+    settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
+    assert check_webauthn_origin_is_checked(None) == []
