@@ -104,6 +104,9 @@ def test_figures_match_the_seeded_data(seeded):
     assert data.in_flight() == 1
     assert data.active_users() == 2
     assert data.total("accounts.signups") == 2
+    # The daily cap counts free spending only: alice bought a pack, so only mallory's counts.
+    assert (data.spent_today, data.spend_cap) == (3 * 5, 20000)
+    assert (data.bonuses_today, data.bonus_budget) == (200, 5000)
 
 
 def test_targets_are_judged_against_their_goals(seeded):

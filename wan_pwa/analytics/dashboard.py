@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Case, Count, F, Min, Sum, When
+from django.db.models import Case, Count, F, Min, Q, Sum, When
 from django.db.models.functions import Trunc
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
@@ -51,8 +51,10 @@ class Figures:
     rolled_up_at: datetime | None = None
     last_audit: PeriodicJobRun | None = None
     audit_mismatches: int = 0
-    spent_today: int = 0
+    spent_today: int = 0  # free credits: those of users who never bought any
     spend_cap: int = 0
+    bonuses_today: int = 0
+    bonus_budget: int = 0
     queue_depth: int = 0
     oldest_waiting: timedelta | None = None
 
@@ -217,11 +219,14 @@ def figures(window: str) -> Figures:
         or 0
     )
     midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    spent = HourlyCount.objects.filter(
-        metric="credits.moved", dimension="deduction", hour__gte=hour_start(midnight)
-    ).aggregate(total=Sum("value"))["total"]
-    result.spent_today = -(spent or 0)
+    today = HourlyCount.objects.filter(hour__gte=hour_start(midnight)).aggregate(
+        free_spent=Sum("value", filter=Q(metric="credits.free_spent")),
+        bonuses=Sum("value", filter=Q(metric="credits.moved", dimension="bonus")),
+    )
+    result.spent_today = today["free_spent"] or 0
     result.spend_cap = settings.DAILY_CREDIT_SPEND_CAP
+    result.bonuses_today = today["bonuses"] or 0
+    result.bonus_budget = settings.SIGNUP_BONUS_DAILY_BUDGET
 
     waiting_since = Case(
         When(run_after=get_date_max(), then=F("enqueued_at")), default=F("run_after")

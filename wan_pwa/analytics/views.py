@@ -96,13 +96,20 @@ def cards(data: Figures) -> list[Card]:
                     (f"Revenue ({currency.upper()}, cents)", amount)
                     for currency, amount in data.revenue().items()
                 ],
-                ("Spent today", f"{data.spent_today} of {data.spend_cap} (daily cap)"),
+                (
+                    "Free credits spent today",
+                    f"{data.spent_today} of {data.spend_cap} (daily cap)",
+                ),
+                (
+                    "Bonuses granted today",
+                    f"{data.bonuses_today} of {data.bonus_budget} (daily budget)",
+                ),
                 ("Audit mismatches (all time)", data.audit_mismatches),
                 ("Last audit", _audit(data)),
             ],
             [
                 (
-                    "Today's spend against the cap",
+                    "Today's free spending against the cap",
                     svg.meter(data.spent_today, data.spend_cap, data.spent_today < data.spend_cap),
                 )
             ],
