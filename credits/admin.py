@@ -207,7 +207,12 @@ class UserWithCreditsAdmin(UserAdmin):
         balance = getattr(user, "credit_balance", None)
         return balance.debt if balance else 0
 
-    @admin.action(description="Grant or adjust credits of the selected users")
+    def has_grant_credits_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("credits.grant_credits")
+
+    @admin.action(
+        description="Grant or adjust credits of the selected users", permissions=["grant_credits"]
+    )
     def grant_credits(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
         form = GrantCreditsForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():

@@ -404,6 +404,9 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
 BILLING_CURRENCY = env.str("BILLING_CURRENCY", "usd").lower()
+# Orders a user may have awaiting payment at once (each an open Checkout Session at Stripe);
+# buying a pack they already have open reuses that order's session instead.
+MAX_OPEN_CHECKOUTS = env.int("MAX_OPEN_CHECKOUTS", 3)
 
 # ---------------------------------------------------------------------------------------------
 # API.
@@ -474,13 +477,18 @@ METRICS_ALLOWED_IPS: list[str] = env.names("METRICS_ALLOWED_IPS", "")
 # ---------------------------------------------------------------------------------------------
 # Background work: task rows in the same database, run by `manage.py run_worker`
 # (wan_pwa/background/). Each worker beats a heartbeat every interval; a task left RUNNING by a
-# worker silent for WORKER_LEASE seconds runs again, or fails once its workers have died
-# TASK_MAX_CLAIMS times running it.
+# worker silent for WORKER_LEASE seconds, or still running after TASK_TIME_LIMIT_SECONDS, runs
+# again, or fails once it has been lost TASK_MAX_CLAIMS times.
 # ---------------------------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 WORKER_HEARTBEAT_INTERVAL = env.float("WORKER_HEARTBEAT_INTERVAL", 5.0)
 WORKER_LEASE = env.float("WORKER_LEASE", 30.0)
 TASK_MAX_CLAIMS = env.int("TASK_MAX_CLAIMS", 3)
+# A task still running after this many seconds is stopped and given back like a lost one (it
+# counts as a claim); 0 lets tasks run as long as they like.
+TASK_TIME_LIMIT_SECONDS = env.float(
+    "TASK_TIME_LIMIT_SECONDS", 900.0, validate=validate.Range(min=0)
+)
 TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", 7)
 WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", 30)
 # In-flight generations unchanged for this long are checked with Replicate by the reconcile job.

@@ -14,10 +14,17 @@ import pytest
 from credits.audit import audit_credits
 from generations.models import Generation, Status
 from generations.simulator import ReplicateSimulator
-from tests.generations.background_stack import Stack, all_settled, wait_for
+from tests.generations.background_stack import Stack, all_settled
 from tests.generations.lifecycle_helpers import PROMPT, refunds_of, submit
+from tests.waiting import wait_until
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# Its own deadlines (processes starting, the settle window) add up to more than the suite's
+# per-test timeout on a loaded machine; they fail it first with a clearer message.
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(240),
+]
 
 WORKERS = ("w1", "w2", "w3")
 GENERATIONS = 18
@@ -62,7 +69,7 @@ def test_generations_settle_through_crashes_kills_and_a_web_restart(tmp_path: Pa
                 keep_workers_running(stack)
                 return all_settled(ids)
 
-            settle_time = wait_for(settled, timeout=SETTLE_WITHIN, what="every generation")
+            settle_time = wait_until(settled, timeout=SETTLE_WITHIN, what="every generation")
             total_time = time.monotonic() - started
         finally:
             stack.stop_all()
