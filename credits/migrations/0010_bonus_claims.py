@@ -39,7 +39,7 @@ def claim_existing_bonuses(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credits', '0007_order_pending_index'),
+        ('credits', '0009_order_canceled_status'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
