@@ -62,9 +62,12 @@ def make_user(
     return user
 
 
-def make_staff(username: str = "root", **extra: Any) -> tuple[User, TOTP]:
-    """A superuser with an authenticator app (what the admin requires), and its TOTP."""
-    staff = make_user(username, is_staff=True, is_superuser=True, **extra)
+def make_staff(
+    username: str = "root", *, superuser: bool = True, **extra: Any
+) -> tuple[User, TOTP]:
+    """A staff member (a superuser unless told otherwise) with an authenticator app, which the
+    admin requires, and its TOTP."""
+    staff = make_user(username, is_staff=True, is_superuser=superuser, **extra)
     return staff, TOTP.activate(staff, generate_totp_secret())
 
 

@@ -11,5 +11,8 @@ class WanPwaConfig(AppConfig):
             checks,  # noqa: F401  (registers the deployment checks)
             log_context,  # noqa: F401  (binds each task's ids for its log lines)
         )
-        from wan_pwa.accounts import admin  # noqa: F401  (registers the accounts' admin)
+        from wan_pwa.accounts import (
+            admin,  # noqa: F401  (registers the accounts' admin)
+            allauth_admin,  # noqa: F401  (allauth's, to our rules)
+        )
         from wan_pwa.background import admin as background_admin  # noqa: F401
