@@ -3,6 +3,8 @@ one account twice; one bonus in all, and the day's bonus budget never overshot."
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from pytest_django import Settings
 
@@ -28,7 +30,7 @@ def test_one_mailbox_verified_by_four_accounts_at_once_earns_one_bonus(assert_au
     ]
     outcomes = race(
         [
-            lambda user=user, email=email: claim_signup_bonus(user, email)
+            functools.partial(claim_signup_bonus, user, email)
             for user, email in zip(users, SPELLINGS, strict=True)
         ]
     )
@@ -55,7 +57,7 @@ def test_many_accounts_at_once_never_overshoot_the_days_budget(
     users = [
         User.objects.create_user(f"u{n}", f"u{n}@example.com", "pw-123-456-x") for n in range(8)
     ]
-    outcomes = race([lambda user=user: claim_signup_bonus(user, user.email) for user in users])
+    outcomes = race([functools.partial(claim_signup_bonus, user, user.email) for user in users])
     assert outcomes.count(BonusOutcome.GRANTED) == 3
     assert outcomes.count(BonusOutcome.WAITING) == 5
     assert BonusBudgetDay.objects.get().credits == 300

@@ -31,7 +31,7 @@ class EmailAddressAdmin(AllauthEmailAddressAdmin):
         return False
 
 
-EmailAddressAdmin.make_verified.allowed_permissions = ("change",)  # type: ignore[attr-defined]
+EmailAddressAdmin.make_verified.allowed_permissions = ("change",)
 
 
 @admin.register(Authenticator)
