@@ -89,6 +89,8 @@ def test_scripted_sign_ups_from_one_address_make_few_accounts_and_fewer_bonuses(
         for n, client in enumerate(clients)
     ]
     assert statuses == [302] * 5 + [429] * 15  # RATE_LIMIT_SIGNUP: 5 per hour per address
+    refused = sign_up(clients[-1], "bot99", "bot99@example.net").content.decode()
+    assert "Too many attempts" in refused and 'class="site-header"' in refused  # our page
     assert User.objects.count() == 5
     assert all(balance_of(user) == 0 for user in User.objects.all())  # nothing before verifying
     for n, client in enumerate(clients[:5]):
