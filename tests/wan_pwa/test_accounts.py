@@ -15,7 +15,7 @@ from django.urls import reverse
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
 from tests.factories import PASSWORD
-from tests.fixtures.mailbox import link_in
+from tests.fixtures.mailbox import body_of, link_in
 from tests.generations.lifecycle_helpers import run_tasks
 from wan_pwa.accounts.models import User
 from wan_pwa.accounts.signals import user_created
@@ -171,3 +171,29 @@ def test_the_deploy_check_refuses_passkeys_on_any_origin(settings):
     assert error.id == "wan_pwa.E002"
     settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
     assert check_webauthn_origin_is_checked(None) == []
+
+
+def test_an_old_address_with_an_outside_next_still_lands_on_the_site(client):
+    moved = client.get("/signup/?next=https://evil.example/")
+    assert moved["Location"] == "/accounts/signup/?next=https://evil.example/"
+    response = client.post(moved["Location"], SIGNUP)
+    assert response.status_code == 302
+    assert not response["Location"].startswith("https://evil.example")
+
+
+def test_another_accounts_verified_address_cannot_be_taken_over(client, user, make_user, mailbox):
+    mallory = make_user("mallory")
+    client.force_login(mallory)
+    asked = client.post(reverse("account_email"), {"action_add": "", "email": "alice@example.com"})
+    client.post(asked["Location"], {"password": PASSWORD})
+    client.post(reverse("account_email"), {"action_add": "", "email": "alice@example.com"})
+    run_tasks()
+    # Even if alice follows the link mailed to her, the address stays hers and verified.
+    (message,) = mailbox.wait_for("alice@example.com")
+    assert "Hello from Wan PWA!" in body_of(message)
+    page = client.get(link_in(message, "/accounts/confirm-email/"))
+    client.post(page.wsgi_request.path)
+    mallory.refresh_from_db()
+    assert mallory.email == "mallory@example.com"
+    owner = EmailAddress.objects.get(email="alice@example.com", verified=True)
+    assert owner.user == user

@@ -4,10 +4,12 @@ suspended accounts the way the rest of the app does."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from allauth.core import ratelimit
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -30,7 +32,9 @@ class AccountAdapter(DefaultAccountAdapter):
             request, action="confirm_email_ip"
         ):
             return
-        message = self.render_mail(template_prefix, email, context)
+        # Without the sites framework allauth's mails name no site: they greet from ours.
+        site = {"name": "Wan PWA", "domain": urlsplit(settings.SITE_URL).netloc}
+        message = self.render_mail(template_prefix, email, {**context, "current_site": site})
         send_account_mail.enqueue(mail_data(message))
 
     def save_user(self, request: HttpRequest, user: Any, form: Any, commit: bool = True) -> Any:
