@@ -13,6 +13,8 @@ from django.utils import timezone
 from django_tasks import task
 from django_tasks.base import Task
 
+from wan_pwa.log_context import names_generation
+
 # django-tasks-db takes the highest priority first and, among equals, a due delayed task before
 # an immediate one: without these, fresh submissions would wait behind every due watchdog check.
 SUBMIT_PRIORITY = 30
@@ -40,6 +42,7 @@ def enqueue_later(task_to_run: Task, delay_seconds: float, *args) -> None:
 
 
 @task(priority=SUBMIT_PRIORITY)
+@names_generation(position=0)
 def submit_prediction(generation_id: int) -> None:
     """Creates the Replicate prediction for a queued generation.
 
@@ -51,6 +54,7 @@ def submit_prediction(generation_id: int) -> None:
 
 
 @task(priority=WATCHDOG_PRIORITY)
+@names_generation(position=0)
 def watch_generation(generation_id: int, check: int = 1) -> None:
     """Asks Replicate about a generation its webhooks have not finished yet.
 
@@ -63,6 +67,7 @@ def watch_generation(generation_id: int, check: int = 1) -> None:
 
 
 @task(priority=COPY_PRIORITY)
+@names_generation(position=0)
 def copy_output(generation_id: int, attempt: int = 1) -> None:
     """Copies a succeeded prediction's video into our storage and makes its poster.
 

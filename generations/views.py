@@ -34,6 +34,7 @@ from generations.selectors import GenerationWithRefundFlag
 from generations.templatetags.wan_ui import retry_action_tag
 from wan_pwa.errors import DomainError
 from wan_pwa.http import AuthenticatedHttpRequest, HtmxHttpRequest
+from wan_pwa.log_context import names_generation
 
 PAGE_SIZES = (12, 24, 48, 100)
 # The ids htmx names as its target: the history's list, and the detail page's live section.
@@ -215,6 +216,7 @@ def _announce_finish(
         messages.info(request, f"Generation #{generation.pk} was canceled.{refund}")
 
 
+@names_generation(kwarg="pk")
 @login_required
 @require_safe
 def generation_card(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -251,6 +253,7 @@ def _polled(
 # Detail
 
 
+@names_generation(kwarg="pk")
 @login_required
 @require_safe
 def detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -294,6 +297,7 @@ def _updated_or_redirect(request: AuthenticatedHttpRequest, generation: Generati
     return render(request, CARD_TEMPLATE, {"generation": fresh, "next_url": next_url})
 
 
+@names_generation(kwarg="pk")
 @login_required
 @require_POST
 def star(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -307,6 +311,7 @@ def star(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _redirect(request, reverse("detail", args=[pk]))
 
 
+@names_generation(kwarg="pk")
 @login_required
 @require_POST
 def cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -320,6 +325,7 @@ def cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _updated_or_redirect(request, generation)
 
 
+@names_generation(kwarg="pk")
 @login_required
 @require_POST
 def retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -340,6 +346,7 @@ def retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _redirect(request, reverse("history"))
 
 
+@names_generation(kwarg="pk")
 @login_required
 @require_POST
 def delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -357,6 +364,7 @@ def delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _redirect(request, reverse("history"))
 
 
+@names_generation(kwarg="pk")
 @login_required
 @require_POST
 def share(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -369,6 +377,7 @@ def share(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return redirect("detail", pk=pk)
 
 
+@names_generation(kwarg="pk")
 @login_required
 @require_POST
 def revoke_share(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from generations import analytics as generation_analytics
 from generations.actions import cancel_generation, check_retry_generation
+from generations.dashboard import top_failures
 from generations.failures import SENTENCES, FailureReason
 from generations.models import Generation, Status
 from tests.factories import make_generation
@@ -46,7 +47,7 @@ def test_rewording_a_sentence_changes_neither_retry_nor_the_dashboard_nor_the_ap
     assert (body["failure_reason"], body["error_message"]) == ("rejected_prompt", REWORDED)
     assert body["rejected"] == "prompt"
     generation_analytics.roll_up()
-    assert figures("24h").top_failures() == [("rejected_prompt", 2)]
+    assert top_failures(figures("24h")) == [("rejected_prompt", 2)]
 
 
 @pytest.mark.usefixtures("replicate_settings")
