@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from allauth.account.models import EmailAddress
 from django import template
 from django.conf import settings
 from django.utils.html import format_html
@@ -122,6 +123,12 @@ def new_idempotency_key() -> str:
 def signup_bonus() -> int:
     """The credits every new account gets."""
     return settings.SIGNUP_BONUS_CREDITS
+
+
+@register.simple_tag
+def has_verified_email(user) -> bool:
+    """Whether the user verified an address, which is what earns the sign-up bonus."""
+    return EmailAddress.objects.filter(user_id=user.pk, verified=True).exists()
 
 
 @register.simple_tag

@@ -24,6 +24,21 @@ from wan_pwa.accounts.models import User
 pytestmark = pytest.mark.django_db
 
 
+def test_the_create_page_asks_a_new_account_to_verify_until_it_has(client, mailbox):
+    sign_up(client, "nell", "nell@example.com")
+    page = client.get(reverse("create")).content.decode()
+    assert "Verify your e-mail address to get your 100 free credits" in page
+    verify(client, mailbox, "nell@example.com")
+    page = client.get(reverse("create")).content.decode()
+    assert "Verify your e-mail address" not in page and 'data-testid="low-credits"' not in page
+
+
+def test_billing_says_when_free_credits_come(client, make_user):
+    client.force_login(make_user("buyer"))
+    page = client.get(reverse("billing")).content.decode()
+    assert "100 free credits every account gets once, when its e-mail address is verified" in page
+
+
 def test_a_disposable_address_gets_a_working_account_but_no_bonus(client, mailbox):
     sign_up(client, "temp", "farm123@mailinator.com")
     page = verify(client, mailbox, "farm123@mailinator.com")
