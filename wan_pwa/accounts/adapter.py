@@ -28,8 +28,10 @@ class AccountAdapter(DefaultAccountAdapter):
         # allauth limits verification mails per address; this adds a limit per client address,
         # so one client cannot mail many addresses. Past it the mail is silently not sent: the
         # answer must look the same either way.
-        if template_prefix.startswith(CONFIRMATION_MAIL) and not ratelimit.consume(
-            request, action="confirm_email_ip"
+        if (
+            request is not None
+            and template_prefix.startswith(CONFIRMATION_MAIL)
+            and not ratelimit.consume(request, action="confirm_email_ip")
         ):
             return
         # Without the sites framework allauth's mails name no site: they greet from ours.
