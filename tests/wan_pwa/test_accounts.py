@@ -197,3 +197,15 @@ def test_another_accounts_verified_address_cannot_be_taken_over(client, user, ma
     assert mallory.email == "mallory@example.com"
     owner = EmailAddress.objects.get(email="alice@example.com", verified=True)
     assert owner.user == user
+
+
+def test_a_user_made_by_a_command_can_verify_its_address_from_settings(client, mailbox):
+    boss = User.objects.create_superuser("boss", "Boss@example.com", PASSWORD)
+    address = EmailAddress.objects.get(user=boss)
+    assert (address.email, address.verified, address.primary) == ("boss@example.com", False, True)
+    client.force_login(boss)
+    client.post(reverse("account_email"), {"action_send": "", "email": "boss@example.com"})
+    run_tasks()
+    confirm = client.get(link_in(mailbox.wait_for("boss@example.com")[-1], "/confirm-email/"))
+    client.post(confirm.wsgi_request.path)
+    assert balance_of(boss) == 100

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models, transaction
@@ -11,8 +12,9 @@ from wan_pwa.accounts.signals import user_created
 
 class WanUserManager(UserManager["User"]):
     """Every user created through the manager is announced with `user_created` inside the
-    creating transaction, so what the receivers add (the credit account and the sign-up bonus)
-    exists exactly when the user does."""
+    creating transaction, so what the receivers add (the credit account) exists exactly when the
+    user does. (Sign-up goes through allauth, which saves and announces its users itself:
+    wan_pwa/accounts/adapter.py.)"""
 
     def _create_user(
         self, username: str, email: str | None, password: str | None, **extra_fields: Any
@@ -23,6 +25,10 @@ class WanUserManager(UserManager["User"]):
             user = super()._create_user(  # type: ignore[misc]
                 username, email, password, **extra_fields
             )
+            if user.email:
+                # Unverified, as allauth records a sign-up's address: the account (made by
+                # createsuperuser or a command) can then verify it from Settings.
+                EmailAddress.objects.create(user=user, email=user.email.lower(), primary=True)
             user_created.send(sender=self.model, user=user)
         return user
 

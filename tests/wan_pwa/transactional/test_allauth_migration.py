@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -24,9 +25,13 @@ def test_existing_users_keep_their_address_verified_and_their_bonus_counted(clie
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     # Users as the app made them before: the bonus at sign-up, no allauth address.
-    old = User.objects.create_user("old-timer", "Old.Timer@example.com", PASSWORD)
+    OldUser = executor.loader.project_state(BEFORE).apps.get_model("wan_pwa", "User")
+    made = [
+        OldUser.objects.create(username=name, email=email, password=make_password(PASSWORD)).pk
+        for name, email in [("old-timer", "Old.Timer@example.com"), ("no-mail", "")]
+    ]
+    old, quiet = (User.objects.get(pk=pk) for pk in made)
     add_credits(old, 100, type=TransactionType.BONUS, description="Welcome bonus")
-    quiet = User.objects.create_user("no-mail", "", PASSWORD)
 
     executor = MigrationExecutor(connection)  # a fresh graph: the applied state changed
     executor.migrate(executor.loader.graph.leaf_nodes())

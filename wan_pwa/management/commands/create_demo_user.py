@@ -18,9 +18,8 @@ class Command(BaseCommand):
             email = f"{username}@example.com"
             user = User.objects.create_user(username=username, email=email, password=password)
             # As if the demo user had followed the verification link: that grants the bonus.
-            address = EmailAddress.objects.create(
-                user=user, email=email, verified=True, primary=True
-            )
+            address = EmailAddress.objects.get(user=user)
+            address.set_verified()
             email_confirmed.send(sender=EmailAddress, request=None, email_address=address)
             verb = "Created"
         else:
