@@ -31,9 +31,9 @@ from credits.actions import (
 )
 from credits.models import CreditBalance, CreditTransaction
 from generations import catalog, controls, limits, tasks
-from generations.audio import validate_audio
+from generations.audio import clean_audio
 from generations.failures import DETAIL_MAX_LENGTH, FailureReason
-from generations.images import validate_image
+from generations.images import clean_image
 from generations.models import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
     IN_FLIGHT_STATUSES,
@@ -47,6 +47,8 @@ from generations.models import (
 from generations.notifications.record import record_ending
 from generations.replicate import predictions
 from generations.replicate.predictions import PredictionUpdate, ReplicateStatus
+from generations.uploads import CleanUpload
+from wan_pwa.accounts.models import User
 from wan_pwa.analytics.counters import count_event
 from wan_pwa.errors import DomainError
 
@@ -74,7 +76,7 @@ class GenerationParams:
     image: File | None = None
     # Optional, for the models that take one (Wan 2.5).
     audio: File | None = None
-    # Set by clean() once the files are decoded: the extensions of their real formats.
+    # Set by clean() once the files are decoded and written anew: their real formats' extensions.
     image_extension: str = ""
     audio_extension: str = ""
 
@@ -113,18 +115,18 @@ class GenerationParams:
             errors["aspect_ratio"] = [
                 f"The aspect ratio must be one of {', '.join(catalog.ASPECT_RATIOS)}."
             ]
-        extension = ""
+        image: CleanUpload | None = None
         if model is not None and model.needs_image:
             if self.image is None:
                 errors["image"] = ["Image-to-video needs an input image."]
             else:
                 try:
-                    extension = _counted(validate_image, self.image, "image_upload")
+                    image = _counted(clean_image, self.image, "image_upload")
                 except ValidationError as error:
                     errors["image"] = error.messages
         elif model is not None and self.image is not None:
             errors["image"] = ["Text-to-video takes no input image; choose image-to-video."]
-        audio_extension = ""
+        audio: CleanUpload | None = None
         if model is not None and self.audio is not None:
             if not model.takes_audio:
                 errors["audio"] = [
@@ -132,7 +134,7 @@ class GenerationParams:
                 ]
             else:
                 try:
-                    audio_extension = _counted(validate_audio, self.audio, "audio_upload")
+                    audio = _counted(clean_audio, self.audio, "audio_upload")
                 except ValidationError as error:
                     errors["audio"] = error.messages
         if errors:
@@ -142,8 +144,11 @@ class GenerationParams:
             prompt=prompt,
             negative_prompt=negative_prompt,
             options=options,
-            image_extension=extension,
-            audio_extension=audio_extension,
+            # From here on, the files are what we decoded and wrote anew (images.py, audio.py).
+            image=image.file if image else None,
+            image_extension=image.extension if image else "",
+            audio=audio.file if audio else None,
+            audio_extension=audio.extension if audio else "",
         )
 
     @property
@@ -156,15 +161,15 @@ class GenerationParams:
                 upload.close()
 
 
-def _counted(validate: Callable[[File], str], upload: File, event: str) -> str:
-    """The upload's extension from its validator, each outcome counted for the dashboard."""
+def _counted(clean: Callable[[File], CleanUpload], upload: File, event: str) -> CleanUpload:
+    """The upload as its cleaner writes it anew, each outcome counted for the dashboard."""
     try:
-        extension = validate(upload)
+        cleaned = clean(upload)
     except ValidationError as error:
         count_event(event, f"refused: {error.code}")
         raise
     count_event(event, "accepted")
-    return extension
+    return cleaned
 
 
 @dataclass(frozen=True)
@@ -325,8 +330,55 @@ def enable_sharing(generation: Generation) -> Generation:
 
 
 def revoke_sharing(generation: Generation) -> Generation:
+    """Ends the link; the video leaves the home page, and a new link asks for consent again."""
+    fields = _unshared(generation)
+    generation.feature_consent = False
+    generation.save(update_fields=[*fields, "feature_consent", "updated_at"])
+    return generation
+
+
+def _unshared(generation: Generation) -> list[str]:
+    """Clears the share link and, with it, any featuring (a database constraint requires it);
+    returns the fields to save."""
     generation.share_token = None
-    generation.save(update_fields=["share_token", "updated_at"])
+    generation.featured_at = None
+    return ["share_token", "featured_at"]
+
+
+def set_feature_consent(generation: Generation, allowed: bool) -> Generation:
+    """The owner's say on the home page's gallery; withdrawing it takes the video off at once."""
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation.pk)
+        if allowed and not locked.share_token:
+            raise ValidationError("Share the video first: only shared videos can be featured.")
+        locked.feature_consent = allowed
+        if not allowed:
+            locked.featured_at = None
+        locked.save(update_fields=["feature_consent", "featured_at", "updated_at"])
+    generation.refresh_from_db()
+    return generation
+
+
+def feature_generation(generation: Generation) -> Generation:
+    """Staff put a video in the home page's gallery: only one its owner shared and allowed."""
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation.pk)
+        if locked.featured_at is None:
+            if locked.status != Status.SUCCEEDED or locked.deleted_at or not locked.video:
+                raise ValidationError("Only a finished video can be featured.")
+            if not locked.share_token:
+                raise ValidationError("Its owner has not shared it.")
+            if not locked.feature_consent:
+                raise ValidationError("Its owner has not allowed featuring it.")
+            locked.featured_at = timezone.now()
+            locked.save(update_fields=["featured_at", "updated_at"])
+    generation.refresh_from_db()
+    return generation
+
+
+def unfeature_generation(generation: Generation) -> Generation:
+    generation.featured_at = None
+    generation.save(update_fields=["featured_at", "updated_at"])
     return generation
 
 
@@ -347,12 +399,44 @@ def delete_generation(generation: Generation) -> None:
             _delete_on_commit(getattr(locked, name))
             setattr(locked, name, "")
         locked.deleted_at = timezone.now()
-        locked.share_token = None
+        unshared = _unshared(locked)
+        locked.starred = False
+        locked.save(update_fields=["deleted_at", *unshared, "starred", *stored_files, "updated_at"])
+    generation.refresh_from_db()
+
+
+def erase_generation(generation_id: int) -> None:
+    """Deletes the generation as delete_generation does, and blanks what its owner wrote (the
+    account is being deleted): the row keeps only what the books need (model, cost, status,
+    times). Idempotent. One whose finished video is still being saved is erased too; its
+    video is discarded when it arrives (store_output)."""
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation_id)
+        stored_files = ("video", "poster", "input_image", "input_audio")
+        for name in stored_files:
+            _delete_on_commit(getattr(locked, name))
+            setattr(locked, name, "")
+        locked.deleted_at = locked.deleted_at or timezone.now()
+        locked.prompt = locked.negative_prompt = locked.failure_detail = locked.output_url = ""
+        locked.options = {}
+        locked.seed = locked.share_token = locked.idempotency_key = None
         locked.starred = False
         locked.save(
-            update_fields=["deleted_at", "share_token", "starred", *stored_files, "updated_at"]
+            update_fields=[
+                *stored_files,
+                "deleted_at",
+                "prompt",
+                "negative_prompt",
+                "failure_detail",
+                "output_url",
+                "options",
+                "seed",
+                "share_token",
+                "idempotency_key",
+                "starred",
+                "updated_at",
+            ]
         )
-    generation.refresh_from_db()
 
 
 # --- The lifecycle: cancel, retry, refund, and the transitions webhooks, tasks and the
@@ -423,6 +507,21 @@ def cancel_generation(
             tasks.cancel_prediction.enqueue(locked.prediction_id)
     generation.refresh_from_db()
     return generation
+
+
+def cancel_all_in_flight(user: User, *, reason: FailureReason) -> int:
+    """Cancels and refunds each generation the user has in flight, each in its own transaction
+    in the usual lock order (generation, then balance); returns how many. For a closed account
+    (suspended or deleted) whose flag has committed: nothing new starts meanwhile."""
+    canceled = 0
+    in_flight = Generation.objects.filter(user=user, status__in=IN_FLIGHT_STATUSES)
+    for generation in in_flight.order_by("pk"):
+        try:
+            cancel_generation(generation, reason=reason)
+        except ValidationError:
+            continue  # it ended meanwhile, or its finished video is being saved
+        canceled += 1
+    return canceled
 
 
 def refund_generation(
@@ -584,11 +683,15 @@ def store_output(generation_id: int, *, video_name: str, poster_name: str) -> bo
     """
     with transaction.atomic():
         generation = _locked(generation_id)
+        storage = Generation.video.field.storage
         if generation.is_terminal or generation.replicate_status != ReplicateStatus.SUCCEEDED:
-            storage = Generation.video.field.storage
             for name in (video_name, poster_name):
                 transaction.on_commit(partial(storage.delete, name))
             return False
+        if generation.deleted_at is not None:  # erased with its account while being saved
+            for name in (video_name, poster_name):
+                transaction.on_commit(partial(storage.delete, name))
+            video_name = poster_name = ""
         generation.video = video_name
         generation.poster = poster_name
         generation.status = Status.SUCCEEDED
@@ -606,7 +709,8 @@ def store_output(generation_id: int, *, video_name: str, poster_name: str) -> bo
                 "updated_at",
             ]
         )
-        record_ending(generation)
+        if generation.deleted_at is None:
+            record_ending(generation)
     return True
 
 
@@ -682,8 +786,7 @@ def remove_expired_files(kind: str, now: datetime) -> int:
                 setattr(locked, name, "")
             fields = [*RETAINED_FILES[kind], "updated_at"]
             if kind == "video":  # nothing left to share
-                locked.share_token = None
-                fields.append("share_token")
+                fields += _unshared(locked)
             locked.save(update_fields=fields)
             removed += 1
     return removed

@@ -75,10 +75,27 @@ def selected_generations(user, ids: list[int]) -> QuerySet[Generation]:
 
 
 def shared_generation(token: str) -> Generation:
-    """A generation shared publicly by its token; 404 once revoked, deleted or not playable."""
+    """A generation shared publicly by its token; 404 once revoked, deleted or not playable, and
+    while its owner's account is suspended (the link works again if it is reactivated)."""
     return get_object_or_404(
-        Generation.objects.visible().filter(status=Status.SUCCEEDED).exclude(video=""),
+        Generation.objects.visible()
+        .filter(status=Status.SUCCEEDED, user__suspended_at__isnull=True)
+        .exclude(video=""),
         share_token=token,
+    )
+
+
+FEATURED_LIMIT = 6  # a small gallery: each clip is a download on a visitor's phone
+
+
+def featured_videos() -> list[Generation]:
+    """The home page's gallery, newest featured first: only what the constraint lets staff
+    feature (shared, allowed by the owner, finished), with a video still stored."""
+    featured = Generation.objects.visible().filter(featured_at__isnull=False).exclude(video="")
+    return list(
+        featured.only(
+            "pk", "prompt", "share_token", "poster", "aspect_ratio", "model_key"
+        ).order_by("-featured_at")[:FEATURED_LIMIT]
     )
 
 

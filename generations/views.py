@@ -105,7 +105,11 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
         source = None
         if (remix_pk := _int(request.GET.get("remix", ""))) is not None:
             source = selectors.history_of(request.user).filter(pk=remix_pk).first()
-        form = CreateForm.remixing(request.user, source) if source else CreateForm(request.user)
+        if source:
+            form = CreateForm.remixing(request.user, source)
+        else:  # "Remix this" on the home page's gallery brings a prompt
+            prompt = request.GET.get("prompt", "")[: catalog.PROMPT_MAX_LENGTH]
+            form = CreateForm(request.user, initial={"prompt": prompt} if prompt else None)
         status = 200
     template = "generations/create.html#create-form" if request.htmx else "generations/create.html"
     context = {
@@ -384,6 +388,26 @@ def revoke_share(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     actions.revoke_sharing(generation)
     messages.success(request, "Share link revoked: it no longer works.")
+    return redirect("detail", pk=pk)
+
+
+@names_generation(kwarg="pk")
+@login_required
+@require_POST
+def feature_consent(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    generation = selectors.generation_of(request.user, pk)
+    allowed = request.POST.get("allowed") == "on"
+    try:
+        actions.set_feature_consent(generation, allowed)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            "Staff may now show this video and its prompt on the home page."
+            if allowed
+            else "This video will not be shown on the home page.",
+        )
     return redirect("detail", pk=pk)
 
 

@@ -1,5 +1,7 @@
 """Deployment checks that Django's own `check --deploy` does not know about."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
@@ -35,13 +37,41 @@ def check_periodic_job_periods_name_registered_jobs(app_configs, **kwargs) -> li
 
 
 @register(Tags.security, deploy=True)
+def check_no_private_outbound_hosts(app_configs, **kwargs) -> list[Error]:
+    if settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS:
+        return [
+            Error(
+                "OUTBOUND_ALLOWED_PRIVATE_HOSTS lets users' push endpoints and webhook URLs "
+                "reach private addresses over plain http.",
+                hint="Leave OUTBOUND_ALLOWED_PRIVATE_HOSTS unset in production.",
+                id="wan_pwa.E003",
+            )
+        ]
+    return []
+
+
+@register()
+def check_legal_templates_dir(app_configs, **kwargs) -> list[Error]:
+    folder = settings.LEGAL_TEMPLATES_DIR
+    if folder and not Path(folder).is_dir():
+        return [
+            Error(
+                f"LEGAL_TEMPLATES_DIR {folder!r} is not a folder.",
+                hint="Point it at the folder of your terms.html and privacy.html, or unset it.",
+                id="wan_pwa.E004",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
 def check_webauthn_origin_is_checked(app_configs, **kwargs) -> list[Error]:
     if settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN:
         return [
             Error(
                 "MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN is on: passkeys would accept any origin.",
                 hint="It is for http://localhost in development and tests only; unset it.",
-                id="wan_pwa.E003",
+                id="wan_pwa.E005",
             )
         ]
     return []

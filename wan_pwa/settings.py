@@ -124,7 +124,10 @@ TEMPLATES = [
                 "generations.context_processors.credit_balance",
             ],
             # Tag libraries outside an app's templatetags/ package, which Django would not find.
-            "libraries": {"api_keys": "wan_pwa.accounts.templatetags"},
+            "libraries": {
+                "api_keys": "wan_pwa.accounts.templatetags",
+                "account_data": "wan_pwa.accounts.account_data_tags",
+            },
         },
     },
 ]
@@ -230,6 +233,11 @@ MFA_TOTP_ISSUER = "Wan PWA"
 # Only for http://localhost in development and tests: WebAuthn otherwise needs HTTPS, and
 # `check --deploy` refuses it (wan_pwa/checks.py).
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", False)
+# Terms and privacy (wan_pwa/legal.py): a folder whose terms.html and privacy.html replace the
+# default pages; unset, the defaults describe what this software stores with these settings.
+LEGAL_TEMPLATES_DIR = env.str("LEGAL_TEMPLATES_DIR", "")
+# Data exports (wan_pwa/accounts/data_export.py): days a ZIP is kept before it is deleted.
+DATA_EXPORT_RETENTION_DAYS = env.int("DATA_EXPORT_RETENTION_DAYS", 7)
 
 # ---------------------------------------------------------------------------------------------
 # Cache and sessions: Redis when REDIS_URL is set (shared by every gunicorn worker), the
@@ -329,6 +337,13 @@ NOTIFICATION_MAX_HOLD_SECONDS = env.int("NOTIFICATION_MAX_HOLD_SECONDS", 600)
 WEBPUSH_VAPID_PUBLIC_KEY = env.str("WEBPUSH_VAPID_PUBLIC_KEY", "")
 WEBPUSH_VAPID_PRIVATE_KEY = env.str("WEBPUSH_VAPID_PRIVATE_KEY", "")
 WEBPUSH_CONTACT = env.str("WEBPUSH_CONTACT", "mailto:admin@localhost")
+
+# ---------------------------------------------------------------------------------------------
+# Outbound requests to addresses users give us (wan_pwa/outbound.py). Host names listed here may
+# resolve to private addresses and use plain http: tests and local development only (a local
+# push service or webhook receiver); `check --deploy` refuses it.
+# ---------------------------------------------------------------------------------------------
+OUTBOUND_ALLOWED_PRIVATE_HOSTS: list[str] = env.names("OUTBOUND_ALLOWED_PRIVATE_HOSTS", "")
 
 # ---------------------------------------------------------------------------------------------
 # Security: HTTPS redirects, secure cookies and HSTS follow SITE_URL's scheme unless set
@@ -431,7 +446,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Wan PWA API",
     "DESCRIPTION": (
-        "Generate short videos with Wan 2.1, paid with credits.\n\n"
+        "Generate short videos with the Wan models on Replicate, paid with credits.\n\n"
         "Authenticate with an API key from the Settings page: `Authorization: Bearer <key>`. "
         'Every error has the shape `{"error": {"code", "message", "fields"}}`.'
     ),

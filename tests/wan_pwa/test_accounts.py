@@ -168,7 +168,7 @@ def test_sessions_begun_before_allauth_stay_logged_in(client, user):
 def test_the_deploy_check_refuses_passkeys_on_any_origin(settings):
     settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
     (error,) = check_webauthn_origin_is_checked(None)
-    assert error.id == "wan_pwa.E003"
+    assert error.id == "wan_pwa.E005"
     settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
     assert check_webauthn_origin_is_checked(None) == []
 

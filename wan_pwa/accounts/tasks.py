@@ -1,9 +1,10 @@
-"""Account mails (verification, password reset, notices), sent by the task worker.
+"""The accounts' tasks: account mails (verification, password reset, notices) and building a
+data export (a thin entry point, see export_archive).
 
-Sending from the request would make a reset for a real account slower than one for an unknown
-address, which tells anyone which addresses have accounts; enqueueing is the same small write
-for both. The message is rendered in the request (it needs the request's links) and handed to
-the task as plain data.
+Account mails are sent by the worker: sending from the request would make a reset for a real
+account slower than one for an unknown address, which tells anyone which addresses have
+accounts; enqueueing is the same small write for both. The message is rendered in the request
+(it needs the request's links) and handed to the task as plain data.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ from typing import TypedDict
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django_tasks import task
 
+from wan_pwa.accounts import export_archive
+
 # Above every generation task: someone is waiting for this mail to sign in.
 ACCOUNT_MAIL_PRIORITY = 40
+# Below every generation task: an export may wait for a user's video, never the other way round.
+EXPORT_PRIORITY = -20
 
 
 class MailData(TypedDict):
@@ -49,3 +54,8 @@ def send_account_mail(data: MailData) -> None:
     )
     message.content_subtype = data["content_subtype"]
     message.send()
+
+
+@task(priority=EXPORT_PRIORITY)
+def build_data_export(export_id: int) -> str:
+    return export_archive.build_data_export(export_id)

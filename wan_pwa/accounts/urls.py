@@ -4,7 +4,7 @@ its API keys; mounted at / by wan_pwa.urls."""
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from wan_pwa.accounts import api_key_views, views
+from wan_pwa.accounts import account_data_views, api_key_views, views
 
 api_key_patterns = (
     [
@@ -40,4 +40,11 @@ urlpatterns = [
     path("settings/profile/", views.update_profile, name="settings-profile"),
     path("settings/sessions/", views.logout_everywhere, name="settings-logout-everywhere"),
     path("settings/api-keys/", include(api_key_patterns)),
+    path("settings/data-export/", account_data_views.request_export, name="data-export"),
+    path("settings/delete/", account_data_views.delete_account_page, name="delete-account"),
+    path(
+        "settings/data-export/<int:pk>/",
+        account_data_views.download_export,
+        name="data-export-download",
+    ),
 ]

@@ -16,7 +16,7 @@ from credits.models import BonusClaim, TransactionType
 from tests.factories import PASSWORD
 from wan_pwa.accounts.models import User
 
-BEFORE = [("wan_pwa", "0006_user_suspension"), ("credits", "0009_order_canceled_status")]
+BEFORE = [("wan_pwa", "0008_user_deletion"), ("credits", "0009_order_canceled_status")]
 
 
 @pytest.mark.postgres

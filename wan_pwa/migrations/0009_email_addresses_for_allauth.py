@@ -25,7 +25,7 @@ def add_email_addresses(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("wan_pwa", "0006_user_suspension"),
+        ("wan_pwa", "0008_user_deletion"),
         ("account", "0009_emailaddress_unique_primary_email"),
     ]
 
