@@ -130,7 +130,9 @@ class GenerationParams:
         if model is not None and self.audio is not None:
             if not model.takes_audio:
                 errors["audio"] = [
-                    f"{model.label} takes no audio track; choose a Wan 2.5 model for one."
+                    f"{model.label} takes no audio track; choose a "
+                    f"{catalog.versions(m for m in catalog.MODELS.values() if m.takes_audio)} "
+                    "model for one."
                 ]
             else:
                 try:
@@ -419,8 +421,9 @@ def erase_generation(generation_id: int) -> None:
         locked.deleted_at = locked.deleted_at or timezone.now()
         locked.prompt = locked.negative_prompt = locked.failure_detail = locked.output_url = ""
         locked.options = {}
-        locked.seed = locked.share_token = locked.idempotency_key = None
-        locked.starred = False
+        locked.seed = locked.idempotency_key = None
+        unshared = _unshared(locked)
+        locked.starred = locked.feature_consent = False
         locked.save(
             update_fields=[
                 *stored_files,
@@ -431,9 +434,10 @@ def erase_generation(generation_id: int) -> None:
                 "output_url",
                 "options",
                 "seed",
-                "share_token",
+                *unshared,
                 "idempotency_key",
                 "starred",
+                "feature_consent",
                 "updated_at",
             ]
         )

@@ -15,6 +15,7 @@ from django.urls import reverse
 from generations.actions import (
     delete_generation,
     enable_sharing,
+    erase_generation,
     feature_generation,
     remove_expired_files,
     revoke_sharing,
@@ -103,6 +104,7 @@ def test_the_home_page_plays_featured_videos_muted_lazily_with_posters_and_remix
         pytest.param(revoke_sharing, id="link revoked"),
         pytest.param(lambda g: set_feature_consent(g, False), id="consent withdrawn"),
         pytest.param(delete_generation, id="deleted"),
+        pytest.param(lambda g: erase_generation(g.pk), id="account deleted"),
     ],
 )
 def test_the_owner_takes_a_video_off_the_home_page(client: Client, user, unshare):
