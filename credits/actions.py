@@ -129,16 +129,12 @@ def _write(
     )
 
 
-def open_credit_account(user) -> CreditTransaction | None:
-    """The balance row for a new user and the sign-up bonus, in the caller's transaction."""
-    with transaction.atomic():
-        # By id: `user=user` would cache this row on the user at 0, and the bonus below goes
-        # through a locked copy, so `user.credit_balance` would read 0 afterwards.
-        CreditBalance.objects.create(user_id=user.pk)
-        bonus = settings.SIGNUP_BONUS_CREDITS
-        if bonus <= 0:
-            return None
-        return add_credits(user, bonus, type=TransactionType.BONUS, description="Welcome bonus")
+def open_credit_account(user) -> None:
+    """The balance row for a new user, in the caller's transaction. The sign-up bonus comes
+    later, when the address is verified (credits/bonus.py)."""
+    # By id: `user=user` would cache this row on the user at 0, and later grants go through a
+    # locked copy, so `user.credit_balance` would read 0 afterwards.
+    CreditBalance.objects.create(user_id=user.pk)
 
 
 def add_credits(

@@ -20,7 +20,7 @@ from generations.models import Generation, Status
 from generations.notifications.actions import subscribe_push
 from generations.notifications.models import GenerationNotice, PushSubscription
 from tests.credits.stripe_support import buy
-from tests.factories import api_client, audio_bytes, make_generation, make_user
+from tests.factories import api_client, audio_bytes, make_generation, make_staff, make_user
 from tests.generations.lifecycle_helpers import prediction, refunds_of, run_tasks, submit, update
 from wan_pwa.accounts.api_keys import create_api_key
 from wan_pwa.accounts.deletion import delete_account
@@ -36,7 +36,7 @@ CHANGELIST = reverse("admin:wan_pwa_user_changelist")
 
 def logged_in_as(user: User) -> Client:
     client = Client()
-    assert client.post(reverse("login"), {"username": user.username, "password": PASSWORD})[
+    assert client.post(reverse("account_login"), {"login": user.username, "password": PASSWORD})[
         "Location"
     ]
     assert client.get(reverse("settings")).status_code == 200
@@ -50,7 +50,7 @@ def amounts_of(user: User) -> list[int]:
 
 
 def can_log_in(username: str) -> bool:
-    response = Client().post(reverse("login"), {"username": username, "password": PASSWORD})
+    response = Client().post(reverse("account_login"), {"login": username, "password": PASSWORD})
     return response.status_code == 302
 
 
@@ -261,7 +261,7 @@ def test_staff_delete_an_account_from_the_user_admin(staff_client, staff, accoun
 
 
 def test_deleting_accounts_needs_its_own_permission(client, staff, user):
-    clerk = make_user("clerk", is_staff=True)
+    clerk = make_staff("clerk", superuser=False)[0]
     clerk.user_permissions.add(
         *Permission.objects.filter(codename__in=["view_user", "change_user", "delete_user"])
     )
@@ -299,5 +299,7 @@ def test_a_forged_cross_site_deletion_is_refused(user):
     assert user.is_active and not user.is_deleted
     assert not DataExport.objects.filter(user=user).exists()
     assert (
-        Client().post(DELETE, {"password": PASSWORD})["Location"].startswith(reverse("login"))
+        Client()
+        .post(DELETE, {"password": PASSWORD})["Location"]
+        .startswith(reverse("account_login"))
     )  # and nobody deletes anything without logging in
