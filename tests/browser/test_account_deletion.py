@@ -1,6 +1,7 @@
-"""Deleting an account from Settings in Chromium, with the files in S3 (moto) and a video
-running on the Replicate simulator: afterwards the bucket holds none of the user's files, the
-running video was refunded once, and the ledger audit is clean."""
+"""Deleting an account from Settings in Chromium, confirmed through allauth's reauthentication
+(a wrong password first), with the files in S3 (moto) and a video running on the Replicate
+simulator: afterwards the bucket holds none of the user's files, the running video was refunded
+once, and the ledger audit is clean."""
 
 from __future__ import annotations
 
@@ -36,13 +37,15 @@ def test_delete_an_account_from_settings(
     page.goto("/settings/")
     page.get_by_test_id("delete-account").click()
     expect(page.get_by_role("heading", name="This cannot be undone")).to_be_visible()
-    page.get_by_label("Current password").fill("wrong password")
     page.get_by_test_id("delete-account-confirm").click()
-    expect(page.get_by_text("That is not your current password.")).to_be_visible()
+    page.wait_for_url("**/accounts/reauthenticate/**")  # allauth asks who it is first
+    page.locator("#id_password").fill("wrong password")
+    page.locator("#id_password").press("Enter")
+    expect(page.get_by_text("Incorrect password.")).to_be_visible()
     assert User.objects.get(pk=zoe.pk).is_active
 
-    page.get_by_label("Current password").fill(PASSWORD)
-    page.get_by_test_id("delete-account-confirm").click()
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("#id_password").press("Enter")
     expect(page.get_by_text("Your account was deleted. Goodbye!")).to_be_visible()
     account_nav = page.get_by_role("navigation", name="Account")
     expect(account_nav.get_by_role("link", name="Log in")).to_be_visible()  # logged out

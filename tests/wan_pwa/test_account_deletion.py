@@ -1,10 +1,20 @@
-"""Deleting an account, from Settings (after the password) or the user admin: what runs is
+"""Deleting an account, from Settings (after allauth's reauthentication: the password or a
+second factor) or the user admin: what runs is
 canceled and refunded once, the files leave the storage, keys, sessions and devices end, and
 the personal data is erased, while the ledger and orders stay, anonymised, for the books."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+)
 from django.contrib.auth.models import Permission
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
@@ -41,6 +51,14 @@ def logged_in_as(user: User) -> Client:
     ]
     assert client.get(reverse("settings")).status_code == 200
     return client
+
+
+def press_delete(client: Client) -> str:
+    """Presses "Delete my account"; returns where it asks to confirm who you are."""
+    response = client.post(DELETE)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    return response["Location"]
 
 
 def amounts_of(user: User) -> list[int]:
@@ -108,8 +126,10 @@ def test_deleting_from_settings_erases_the_account_and_keeps_the_books(
 
     page = account["laptop"].get(DELETE).content.decode()
     assert "This cannot be undone" in page
+    confirm = press_delete(account["laptop"])
+    assert User.objects.get(pk=alice.pk).is_active  # nothing happens before the password
     with django_capture_on_commit_callbacks(execute=True):
-        response = account["laptop"].post(DELETE, {"password": PASSWORD}, follow=True)
+        response = account["laptop"].post(confirm, {"password": PASSWORD}, follow=True)
     run_tasks()
 
     assert "Your account was deleted" in response.content.decode()
@@ -163,10 +183,12 @@ def test_deleting_from_settings_erases_the_account_and_keeps_the_books(
 def test_a_wrong_password_changes_nothing(account, django_capture_on_commit_callbacks):
     alice, bucket = account["user"], account["bucket"]
     stored = bucket.keys()
+    confirm = press_delete(account["laptop"])
     with django_capture_on_commit_callbacks(execute=True):
-        response = account["laptop"].post(DELETE, {"password": "not my password"})
-    assert response.status_code == 422
-    assert "That is not your current password." in response.content.decode()
+        response = account["laptop"].post(confirm, {"password": "not my password"})
+        assert account["laptop"].post(confirm, {"password": ""}).status_code == 200
+    assert response.status_code == 200
+    assert "Incorrect password." in response.content.decode()
     assert bucket.keys() == stored
     alice.refresh_from_db()
     assert alice.is_active and alice.username == "alice" and not alice.is_deleted
@@ -175,6 +197,24 @@ def test_a_wrong_password_changes_nothing(account, django_capture_on_commit_call
     assert api_client(key=account["key"]).get("/api/v1/credits/").status_code == 200
     assert PushSubscription.objects.filter(user=alice).exists()
     assert can_log_in("alice")
+
+
+def test_a_second_factor_confirms_the_deletion_too(user, django_capture_on_commit_callbacks):
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    client = Client()
+    client.force_login(user)
+    press_delete(client)
+    wrong = client.post(reverse("mfa_reauthenticate"), {"code": "000000"})
+    assert wrong.status_code == 200 and User.objects.get(pk=user.pk).is_active
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            f"{reverse('mfa_reauthenticate')}?next={DELETE}", {"code": code}, follow=True
+        )
+    assert "Your account was deleted" in done.content.decode()
+    user.refresh_from_db()
+    assert user.is_deleted and not Authenticator.objects.filter(user=user).exists()
 
 
 def test_deleting_twice_finishes_once(account, assert_audit_clean):
@@ -293,13 +333,11 @@ def test_a_forged_cross_site_deletion_is_refused(user):
     user.save()
     victim = Client(enforce_csrf_checks=True)
     victim.force_login(user)
-    assert victim.post(DELETE, {"password": PASSWORD}).status_code == 403
+    assert victim.post(DELETE).status_code == 403
     assert victim.post(reverse("data-export")).status_code == 403
     user.refresh_from_db()
     assert user.is_active and not user.is_deleted
     assert not DataExport.objects.filter(user=user).exists()
     assert (
-        Client()
-        .post(DELETE, {"password": PASSWORD})["Location"]
-        .startswith(reverse("account_login"))
+        Client().post(DELETE)["Location"].startswith(reverse("account_login"))
     )  # and nobody deletes anything without logging in

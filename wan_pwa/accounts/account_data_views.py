@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from wan_pwa.accounts.data_export import ExportRefused, check_request_export
 from wan_pwa.accounts.deletion import delete_account
-from wan_pwa.accounts.forms import ConfirmPasswordForm
 from wan_pwa.accounts.models import DataExport
 from wan_pwa.http import AuthenticatedHttpRequest
 
@@ -58,16 +58,14 @@ def download_export(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@reauthentication_required(allow_get=True)
 def delete_account_page(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """What deleting means, then the account's password to confirm it; a wrong one changes
-    nothing."""
-    form = ConfirmPasswordForm(request.user, request.POST or None)
+    """What deleting means, and the button that does it. Pressing it asks first to confirm who
+    you are (allauth's reauthentication: the password, or a second factor when the account has
+    one), unless that was done in the last few minutes; the deletion then goes ahead."""
     if request.method == "POST":
-        if form.is_valid():
-            delete_account(request.user)
-            logout(request)
-            messages.success(request, "Your account was deleted. Goodbye!")
-            return redirect("home")
-        messages.error(request, "Your account was not deleted: check your password.")
-    status = 422 if form.is_bound else 200
-    return render(request, "wan_pwa/delete_account.html", {"form": form}, status=status)
+        delete_account(request.user)
+        logout(request)
+        messages.success(request, "Your account was deleted. Goodbye!")
+        return redirect("home")
+    return render(request, "wan_pwa/delete_account.html")
