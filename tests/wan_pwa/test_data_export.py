@@ -10,6 +10,7 @@ import zipfile
 from datetime import timedelta
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
@@ -71,6 +72,8 @@ def test_the_export_holds_everything_of_the_user_and_nothing_secret(
     make_generation(other_user, prompt="Someone else's secret prompt")
     order = buy(stripe_sim, user)
     key, raw_key = create_api_key(user, "my laptop script")
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
 
     page = ask_for_export(logged_in)
     assert "Your data export is being prepared" in page
@@ -91,6 +94,8 @@ def test_the_export_holds_everything_of_the_user_and_nothing_secret(
         return json.loads(archive.read(f"{name}.json"))
 
     assert read("profile")["email"] == user.email
+    assert [address["email"] for address in read("profile")["email_addresses"]] == [user.email]
+    assert [factor["type"] for factor in read("second_factors")] == ["totp"]
     generations = {entry["id"]: entry for entry in read("generations")}
     assert set(generations) == {animated.pk, failed.pk}
     assert generations[failed.pk]["prompt"] == "A storm at sea, slowly"
@@ -114,6 +119,7 @@ def test_the_export_holds_everything_of_the_user_and_nothing_secret(
     assert read("api_keys")[0]["name"] == "my laptop script"
     everything = b"".join(archive.read(name) for name in archive.namelist())
     assert key.key_hash.encode() not in everything and raw_key.encode() not in everything
+    assert secret.encode() not in everything
     assert b"Someone else's secret prompt" not in everything
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, Any, cast
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.files import File
 from django.core.mail import send_mail
@@ -64,7 +66,25 @@ def account_sections(user: User) -> list[ExportSection]:
         }
         for key in user.api_keys.order_by("created_at", "pk")
     ]
-    return [ExportSection("profile", profile), ExportSection("api_keys", keys)]
+    addresses = [
+        {"email": address.email, "verified": address.verified, "primary": address.primary}
+        for address in EmailAddress.objects.filter(user=user).order_by("pk")
+    ]
+    # What a second factor is and when it was used, never its secret.
+    factors = [
+        {
+            "type": factor.type,
+            "name": str(factor) if factor.type == Authenticator.Type.WEBAUTHN else "",
+            "created_at": factor.created_at,
+            "last_used_at": factor.last_used_at,
+        }
+        for factor in Authenticator.objects.filter(user=user).order_by("pk")
+    ]
+    return [
+        ExportSection("profile", {**profile, "email_addresses": addresses}),
+        ExportSection("second_factors", factors),
+        ExportSection("api_keys", keys),
+    ]
 
 
 def sections_of(user: User) -> list[ExportSection]:
