@@ -7,6 +7,7 @@ transaction. Callers that also change other rows (a generation) call these insid
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from credits.models import (
     TransactionType,
 )
 from credits.stripe_gateway import CheckoutSession
-from wan_pwa.accounts.suspension import AccountSuspended
+from wan_pwa.accounts.models import User
 from wan_pwa.errors import DomainError
 
 
@@ -69,28 +70,14 @@ class CreditDebtOutstanding(CreditError):
 GRANT_TYPES = (TransactionType.BONUS, TransactionType.PURCHASE, TransactionType.ADJUSTMENT)
 
 
-def lock_balance(user) -> CreditBalance:
+def lock_balance(user: User) -> CreditBalance:
     """The user's balance row, locked until the caller's transaction ends: what serializes
     every credit change of one user, and every submission of theirs."""
-    return _get_balance(CreditBalance.objects.select_for_update(), user)
+    return get_balance(CreditBalance.objects.select_for_update(), user)
 
 
-def lock_balance_of_active_user(user) -> CreditBalance:
-    """lock_balance for a submission. It also locks the user row (FOR NO KEY UPDATE, which
-    plain updates wait for): a suspension committed while this waited is re-read, so no
-    generation starts once the account is suspended. AccountSuspended then."""
-    balance = _get_balance(
-        CreditBalance.objects.select_related("user").select_for_update(
-            of=("self", "user"), no_key=True
-        ),
-        user,
-    )
-    if not balance.user.is_active:
-        raise AccountSuspended()
-    return balance
-
-
-def _get_balance(query: QuerySet[CreditBalance], user) -> CreditBalance:
+def get_balance(query: QuerySet[CreditBalance], user: User) -> CreditBalance:
+    """The user's balance row through `query` (which may lock it), created if missing."""
     try:
         return query.get(user=user)
     except CreditBalance.DoesNotExist:
@@ -108,7 +95,7 @@ def _write(
     description: str,
     generation=None,
     order=None,
-    created_by=None,
+    created_by: User | None = None,
 ) -> CreditTransaction:
     new_balance = balance.balance + amount
     if new_balance < 0:
@@ -127,7 +114,7 @@ def _write(
     )
 
 
-def open_credit_account(user) -> CreditTransaction | None:
+def open_credit_account(user: User) -> CreditTransaction | None:
     """The balance row for a new user and the sign-up bonus, in the caller's transaction."""
     with transaction.atomic():
         # By id: `user=user` would cache this row on the user at 0, and the bonus below goes
@@ -140,12 +127,12 @@ def open_credit_account(user) -> CreditTransaction | None:
 
 
 def add_credits(
-    user,
+    user: User,
     amount: int,
     *,
     type: str = TransactionType.ADJUSTMENT,
     description: str = "",
-    created_by=None,
+    created_by: User | None = None,
 ) -> CreditTransaction:
     """A bonus, a purchase, or a signed staff adjustment that never takes the balance below 0."""
     if type not in GRANT_TYPES:
@@ -241,11 +228,20 @@ class OrderOutcome(StrEnum):
     NO_CHANGE = "no_change"
 
 
+@dataclass(frozen=True)
+class OrderResult:
+    """What a payment event did, with the order it concerns (None when there is none here), so
+    the caller records the link without looking the order up again."""
+
+    outcome: OrderOutcome
+    order: Order | None = None
+
+
 def purchasable_packs():
     return CreditPack.objects.filter(active=True, currency=settings.BILLING_CURRENCY)
 
 
-def start_checkout(user, pack_id: object, *, success_url: str, cancel_url: str) -> Order:
+def start_checkout(user: User, pack_id: object, *, success_url: str, cancel_url: str) -> Order:
     """A pending order for the pack and its Stripe Checkout Session; the caller sends the user to
     `order.checkout_url`. `success_url` may hold `{order_id}`. Raises UnknownPack, or
     PaymentsUnavailable (the order is then marked failed and nothing was charged)."""
@@ -289,29 +285,31 @@ def _lock_balance_and_order(order_id: int) -> tuple[CreditBalance, Order] | None
     return balance, Order.objects.select_for_update().get(pk=order_id)
 
 
-def fulfil_checkout(session: CheckoutSession) -> OrderOutcome:
+def fulfil_checkout(session: CheckoutSession) -> OrderResult:
     """Grants the order's credits once, when the session is paid; the next purchase pays any
     debt first. Safe to run for every delivery of completed and async_payment_succeeded: the
     order row (locked) says whether it was granted, and one purchase row per order is a
     database constraint."""
     order_id = _order_id(session)
     if order_id is None:
-        return OrderOutcome.UNKNOWN_ORDER
+        return OrderResult(OrderOutcome.UNKNOWN_ORDER)
     if session.payment_status != "paid":
-        return OrderOutcome.AWAITING_PAYMENT
+        return OrderResult(OrderOutcome.AWAITING_PAYMENT, _order_of_session(order_id, session))
     with transaction.atomic():
         locked = _lock_balance_and_order(order_id)
         if locked is None:
-            return OrderOutcome.UNKNOWN_ORDER
+            return OrderResult(OrderOutcome.UNKNOWN_ORDER)
         balance, order = locked
         if (order.checkout_session_id, order.amount, order.currency) != (
             session.id,
             session.amount_total,
             session.currency,
         ):
-            return OrderOutcome.MISMATCH
+            # The order is this session's only if the session id is the one it opened.
+            same_session = order.checkout_session_id == session.id
+            return OrderResult(OrderOutcome.MISMATCH, order if same_session else None)
         if order.status == OrderStatus.PAID:
-            return OrderOutcome.ALREADY_GRANTED
+            return OrderResult(OrderOutcome.ALREADY_GRANTED, order)
         # Paid wins over a closed status: the money arrived, so the credits are due.
         order.status, order.paid_at = OrderStatus.PAID, timezone.now()
         order.payment_intent_id = session.payment_intent
@@ -324,18 +322,23 @@ def fulfil_checkout(session: CheckoutSession) -> OrderOutcome:
             description=f"Order #{order.pk}: {order.pack.name} pack",
         )
         _pay_debts(balance, paid_by=order)
-    return OrderOutcome.GRANTED
+    return OrderResult(OrderOutcome.GRANTED, order)
 
 
-def close_order(session: CheckoutSession, status: OrderStatus) -> OrderOutcome:
+def _order_of_session(order_id: int, session: CheckoutSession) -> Order | None:
+    return Order.objects.filter(pk=order_id, checkout_session_id=session.id).first()
+
+
+def close_order(session: CheckoutSession, status: OrderStatus) -> OrderResult:
     """An expired session, or a delayed payment that failed: the pending order ends unpaid."""
     order_id = _order_id(session)
     if order_id is None:
-        return OrderOutcome.UNKNOWN_ORDER
+        return OrderResult(OrderOutcome.UNKNOWN_ORDER)
     closed = Order.objects.filter(
         pk=order_id, checkout_session_id=session.id, status=OrderStatus.PENDING
     ).update(status=status, updated_at=timezone.now())
-    return OrderOutcome.CLOSED if closed else OrderOutcome.NO_CHANGE
+    order = _order_of_session(order_id, session)
+    return OrderResult(OrderOutcome.CLOSED if closed else OrderOutcome.NO_CHANGE, order)
 
 
 def _paid_order_id(payment_intent: str) -> int | None:
@@ -348,29 +351,29 @@ def _paid_order_id(payment_intent: str) -> int | None:
     )
 
 
-def record_refund(payment_intent: str, amount_refunded: int) -> OrderOutcome:
+def record_refund(payment_intent: str, amount_refunded: int) -> OrderResult:
     """Stripe's cumulative refunded amount of the order's charge: only the part not seen before
     takes credits back, so repeated, late or reordered events change nothing."""
     order_id = _paid_order_id(payment_intent)
     if order_id is None:
-        return OrderOutcome.UNKNOWN_PAYMENT
+        return OrderResult(OrderOutcome.UNKNOWN_PAYMENT)
     with transaction.atomic():
         locked = _lock_balance_and_order(order_id)
         assert locked is not None  # paid orders are never deleted (PROTECT)
         balance, order = locked
         refunded = min(max(amount_refunded, 0), order.amount)
         if refunded <= order.amount_refunded:
-            return OrderOutcome.NO_CHANGE
+            return OrderResult(OrderOutcome.NO_CHANGE, order)
         order.amount_refunded = refunded
-        return _settle(balance, order, "amount_refunded")
+        return OrderResult(_settle(balance, order, "amount_refunded"), order)
 
 
-def record_dispute(payment_intent: str, dispute_id: str, status: str) -> OrderOutcome:
+def record_dispute(payment_intent: str, dispute_id: str, status: str) -> OrderResult:
     """A dispute holds the pack's credits from when it opens; won, they come back. A dispute's
     final status is never replaced by an earlier one arriving late."""
     order_id = _paid_order_id(payment_intent)
     if order_id is None:
-        return OrderOutcome.UNKNOWN_PAYMENT
+        return OrderResult(OrderOutcome.UNKNOWN_PAYMENT)
     with transaction.atomic():
         locked = _lock_balance_and_order(order_id)
         assert locked is not None
@@ -379,9 +382,9 @@ def record_dispute(payment_intent: str, dispute_id: str, status: str) -> OrderOu
         if same_dispute and (
             order.dispute_status == status or order.dispute_status in DISPUTE_FINAL_STATUSES
         ):
-            return OrderOutcome.NO_CHANGE
+            return OrderResult(OrderOutcome.NO_CHANGE, order)
         order.dispute_id, order.dispute_status = dispute_id[:255], status[:30]
-        return _settle(balance, order, "dispute_id", "dispute_status")
+        return OrderResult(_settle(balance, order, "dispute_id", "dispute_status"), order)
 
 
 def _settle(balance: CreditBalance, order: Order, *changed: str) -> OrderOutcome:

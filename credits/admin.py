@@ -13,6 +13,7 @@ from credits.money import format_money
 from credits.stripe_gateway import PaymentsUnavailable
 from wan_pwa.accounts.admin import UserAdmin, recent_rows_table
 from wan_pwa.accounts.models import User
+from wan_pwa.http import AuthenticatedHttpRequest
 
 
 class ReadOnlyAdminMixin:
@@ -208,7 +209,9 @@ class UserWithCreditsAdmin(UserAdmin):
         return balance.debt if balance else 0
 
     @admin.action(description="Grant or adjust credits of the selected users")
-    def grant_credits(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
+    def grant_credits(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]
+    ) -> HttpResponse | None:
         form = GrantCreditsForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             done, refused = 0, []

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
-
-from generations.actions import cancel_generation
+from generations.actions.errors import CannotCancel
+from generations.lifecycle.transitions import cancel_generation
 from generations.models import IN_FLIGHT_STATUSES, Generation
 from wan_pwa.accounts.models import User
 from wan_pwa.accounts.suspension import mark_suspended
@@ -34,7 +33,7 @@ def suspend_user(user: User, *, by: User, reason: str) -> SuspensionOutcome:
     for generation in in_flight.order_by("pk"):
         try:
             cancel_generation(generation, message=CANCELED_BY_SUSPENSION)
-        except ValidationError:
+        except CannotCancel:
             continue  # it ended meanwhile, or its finished video is being saved
         canceled += 1
     return SuspensionOutcome(newly_suspended, canceled)

@@ -26,8 +26,8 @@ from rest_framework.test import APIClient
 from credits.actions import add_credits, charge_generation, refund_generation_charge
 from credits.selectors import balance_of
 from generations import catalog
+from generations.media import poster_frame
 from generations.models import Generation, Status
-from generations.replicate.output import poster_frame
 from generations.simulator import render_video
 from wan_pwa.accounts.models import User
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from pytest_django import Settings
 
 from credits.selectors import balance_of
-from generations.actions import cancel_generation
+from generations.lifecycle.transitions import cancel_generation
 from generations.models import Generation, Status
 from tests.factories import PROMPT
 from tests.generations.lifecycle_helpers import (

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from credits.selectors import balance_of
-from generations.actions import apply_prediction_update
+from generations.lifecycle.transitions import apply_prediction_update
 from generations.models import Generation, Status
 from generations.suspension import CANCELED_BY_SUSPENSION, suspend_user
 from tests.factories import api_client, make_generation

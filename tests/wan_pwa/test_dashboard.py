@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from credits import analytics as credit_analytics
-from credits.actions import fulfil_checkout, record_refund
+from credits.actions import OrderOutcome, fulfil_checkout, record_refund
 from credits.models import CreditPack, Order
 from credits.stripe_gateway import CheckoutSession
 from generations import analytics as generation_analytics
-from generations.actions import UpdateOutcome
+from generations.actions.transitions import UpdateOutcome
 from generations.models import Generation, Status
 from tests.factories import make_generation
 from wan_pwa.accounts import analytics as account_analytics
@@ -78,7 +78,7 @@ def seeded(user, other_user):
         currency="usd",
         client_reference_id=str(order.pk),
     )
-    assert fulfil_checkout(session)
+    assert fulfil_checkout(session).outcome == OrderOutcome.GRANTED
     record_refund("pi_1", 500)
     roll_up_everything()
 

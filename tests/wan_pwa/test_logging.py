@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 from django_tasks.signals import task_finished, task_started
 
-from generations.tasks import submit_prediction
+from generations.lifecycle.submission import submit_prediction
 from wan_pwa.log_context import JsonFormatter, LogContextFilter, RequestLogContextMiddleware
 
 pytestmark = pytest.mark.django_db
