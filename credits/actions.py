@@ -8,6 +8,7 @@ transaction. Callers that also change other rows (a generation) call these insid
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from django.conf import settings
@@ -241,35 +242,153 @@ def purchasable_packs():
     return CreditPack.objects.filter(active=True, currency=settings.BILLING_CURRENCY)
 
 
-def start_checkout(user: User, pack_id: object, *, success_url: str, cancel_url: str) -> Order:
-    """A pending order for the pack and its Stripe Checkout Session; the caller sends the user to
-    `order.checkout_url`. `success_url` may hold `{order_id}`. Raises UnknownPack, or
-    PaymentsUnavailable (the order is then marked failed and nothing was charged)."""
+class TooManyOpenCheckouts(CreditError):
+    """A user with MAX_OPEN_CHECKOUTS orders awaiting payment opens no other: each one is a
+    Checkout Session at Stripe, and they cost its rate limit and our orders table."""
+
+    code = "too_many_open_checkouts"
+    status = 429
+
+    def __init__(self, limit: int, retry_after: int) -> None:
+        super().__init__(
+            f"You already have {limit} checkouts awaiting payment. Pay for one of them or cancel "
+            "it in Billing before starting another.",
+            retry_after=retry_after,
+        )
+
+
+@dataclass(frozen=True)
+class Checkout:
+    order: Order
+    reused: bool  # the user's open order for the pack, with the same Checkout Session
+
+
+# A Checkout Session lives at most a day at Stripe (and ours keep that default), so an order
+# older than this is not awaiting payment whatever its row still says.
+CHECKOUT_LIFETIME = timedelta(hours=24)
+# An open session is handed out again only if it leaves the buyer this long to pay.
+REUSE_MARGIN = timedelta(minutes=10)
+
+
+def start_checkout(user: User, pack_id: object, *, success_url: str, cancel_url: str) -> Checkout:
+    """The user's pending order for the pack, with its Checkout Session: the one they already
+    have open when Stripe says it is still open, else a new one; the caller sends the user to
+    `order.checkout_url`. `success_url` may hold `{order_id}`. Raises UnknownPack,
+    TooManyOpenCheckouts, or PaymentsUnavailable (a new order is then marked failed and
+    nothing was charged)."""
     try:
         pack = purchasable_packs().get(pk=int(str(pack_id)))
     except (ValueError, OverflowError, CreditPack.DoesNotExist):
         raise UnknownPack() from None
-    order = Order.objects.create(
-        user=user, pack=pack, credits=pack.credits, amount=pack.price, currency=pack.currency
-    )
-    try:
-        session = stripe_gateway.create_checkout_session(
-            order_id=order.pk,
-            # Derived from the order: a retried request cannot open a second session for it.
-            idempotency_key=f"wan-order-{order.pk}-{int(order.created_at.timestamp())}",
-            name=f"{pack.credits:,} Wan PWA credits ({pack.name})",
-            amount=order.amount,
-            currency=order.currency,
-            email=user.email,
-            success_url=success_url.replace("{order_id}", str(order.pk)),
-            cancel_url=cancel_url.replace("{order_id}", str(order.pk)),
+    unusable: set[int] = set()
+    while True:  # each pass either returns or sets aside one of the user's few pending orders
+        order, created = _pending_order(user, pack, unusable)
+        session = _checkout_session(order, pack, success_url, cancel_url)
+        if session is not None and (created or _reusable(session)):
+            return Checkout(order=order, reused=not created)
+        if session is not None and session.is_open:
+            # Too close to its end to hand out: end it now rather than let it be paid late.
+            _end_checkout(order, OrderStatus.EXPIRED)
+        elif session is not None and session.status == "expired":
+            close_order(session, OrderStatus.EXPIRED)
+        elif session is not None and session.payment_status == "paid":
+            fulfil_checkout(session)  # paid, its webhook not here yet: this buys another
+        unusable.add(order.pk)
+
+
+def _pending_order(user: User, pack: CreditPack, unusable: set[int]) -> tuple[Order, bool]:
+    """The user's newest pending order for the pack at its current price, or a new one within
+    the limit. The user's balance row serializes their checkouts, so concurrent clicks find
+    the one order the first of them made."""
+    with transaction.atomic():
+        lock_balance(user)
+        since = timezone.now() - CHECKOUT_LIFETIME
+        pending = Order.objects.filter(user=user, status=OrderStatus.PENDING, created_at__gt=since)
+        same = (
+            pending.filter(
+                pack=pack, credits=pack.credits, amount=pack.price, currency=pack.currency
+            )
+            .exclude(pk__in=unusable)
+            .order_by("-created_at", "-pk")
+            .first()
         )
+        if same is not None:
+            return same, False
+        open_orders = list(pending.order_by("created_at").values_list("created_at", flat=True))
+        if len(open_orders) >= settings.MAX_OPEN_CHECKOUTS:
+            frees_at = open_orders[0] + CHECKOUT_LIFETIME
+            raise TooManyOpenCheckouts(
+                settings.MAX_OPEN_CHECKOUTS, int((frees_at - timezone.now()).total_seconds())
+            )
+        order = Order.objects.create(
+            user=user, pack=pack, credits=pack.credits, amount=pack.price, currency=pack.currency
+        )
+        return order, True
+
+
+def _checkout_session(
+    order: Order, pack: CreditPack, success_url: str, cancel_url: str
+) -> CheckoutSession | None:
+    """The order's Checkout Session as Stripe has it now, opened if the order has none yet;
+    None if the order stopped pending meanwhile. Opening holds the order's row lock, and the
+    idempotency key comes from the order, so however many requests share a new order, Stripe
+    opens one session for it."""
+    if order.checkout_session_id:
+        return stripe_gateway.retrieve_checkout_session(order.checkout_session_id)
+    try:
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order.pk)
+            if locked.status != OrderStatus.PENDING:
+                return None
+            if locked.checkout_session_id:  # another request opened it while this one waited
+                order.checkout_session_id = locked.checkout_session_id
+                order.checkout_url = locked.checkout_url
+                return stripe_gateway.retrieve_checkout_session(locked.checkout_session_id)
+            session = stripe_gateway.create_checkout_session(
+                order_id=order.pk,
+                idempotency_key=f"wan-order-{order.pk}-{int(order.created_at.timestamp())}",
+                name=f"{pack.credits:,} Wan PWA credits ({pack.name})",
+                amount=order.amount,
+                currency=order.currency,
+                email=order.user.email,
+                success_url=success_url.replace("{order_id}", str(order.pk)),
+                cancel_url=cancel_url.replace("{order_id}", str(order.pk)),
+            )
+            order.checkout_session_id, order.checkout_url = session.id, session.url
+            order.save(update_fields=["checkout_session_id", "checkout_url", "updated_at"])
+            return session
     except stripe_gateway.PaymentsUnavailable:
-        Order.objects.filter(pk=order.pk).update(status=OrderStatus.FAILED)
+        # Only an order still without a session: a concurrent request may have opened one.
+        Order.objects.filter(
+            pk=order.pk, status=OrderStatus.PENDING, checkout_session_id__isnull=True
+        ).update(status=OrderStatus.FAILED, updated_at=timezone.now())
         raise
-    order.checkout_session_id, order.checkout_url = session.id, session.url
-    order.save(update_fields=["checkout_session_id", "checkout_url", "updated_at"])
-    return order
+
+
+def _reusable(session: CheckoutSession) -> bool:
+    remaining = (session.expires_at or 0) - timezone.now().timestamp()
+    return session.is_open and remaining > REUSE_MARGIN.total_seconds()
+
+
+def cancel_checkout(order: Order) -> OrderOutcome:
+    """The buyer turned back from Stripe's page, or canceled the order in Billing: Stripe
+    expires the session, so it can no longer be paid, and the order is closed as canceled.
+    Stripe refuses a session that was paid meanwhile: then the payment wins (granted here if
+    it has arrived, else by its webhook). PaymentsUnavailable if Stripe cannot be reached."""
+    return _end_checkout(order, OrderStatus.CANCELED)
+
+
+def _end_checkout(order: Order, status: OrderStatus) -> OrderOutcome:
+    if order.status != OrderStatus.PENDING:
+        return OrderOutcome.NO_CHANGE
+    if not order.checkout_session_id:  # never reached Stripe: nothing there to expire
+        return _close(order.pk, None, status).outcome
+    session = stripe_gateway.expire_checkout_session(order.checkout_session_id)
+    if session.status == "expired":
+        return close_order(session, status).outcome
+    if session.payment_status == "paid":
+        return fulfil_checkout(session).outcome
+    return OrderOutcome.AWAITING_PAYMENT
 
 
 def _order_id(session: CheckoutSession) -> int | None:
@@ -330,15 +449,24 @@ def _order_of_session(order_id: int, session: CheckoutSession) -> Order | None:
 
 
 def close_order(session: CheckoutSession, status: OrderStatus) -> OrderResult:
-    """An expired session, or a delayed payment that failed: the pending order ends unpaid."""
+    """An expired or canceled session, or a delayed payment that failed: the pending order ends
+    unpaid. A payment arriving later still grants it (fulfil_checkout: paid wins)."""
     order_id = _order_id(session)
     if order_id is None:
         return OrderResult(OrderOutcome.UNKNOWN_ORDER)
-    closed = Order.objects.filter(
-        pk=order_id, checkout_session_id=session.id, status=OrderStatus.PENDING
-    ).update(status=status, updated_at=timezone.now())
-    order = _order_of_session(order_id, session)
-    return OrderResult(OrderOutcome.CLOSED if closed else OrderOutcome.NO_CHANGE, order)
+    return _close(order_id, session.id, status)
+
+
+def _close(order_id: int, session_id: str | None, status: OrderStatus) -> OrderResult:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or order.checkout_session_id != session_id:
+            return OrderResult(OrderOutcome.NO_CHANGE)  # not this session's order
+        if order.status != OrderStatus.PENDING:
+            return OrderResult(OrderOutcome.NO_CHANGE, order)
+        order.status = status
+        order.save(update_fields=["status", "updated_at"])
+    return OrderResult(OrderOutcome.CLOSED, order)
 
 
 def _paid_order_id(payment_intent: str) -> int | None:

@@ -208,7 +208,12 @@ class UserWithCreditsAdmin(UserAdmin):
         balance = getattr(user, "credit_balance", None)
         return balance.debt if balance else 0
 
-    @admin.action(description="Grant or adjust credits of the selected users")
+    def has_grant_credits_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("credits.grant_credits")
+
+    @admin.action(
+        description="Grant or adjust credits of the selected users", permissions=["grant_credits"]
+    )
     def grant_credits(
         self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]
     ) -> HttpResponse | None:

@@ -95,14 +95,39 @@ class CheckoutView(APIView):
         operation_id="credits_checkout",
         summary="Buy a credit pack",
         description=(
-            "Creates an order and a Stripe Checkout Session for the pack; open `checkout_url` "
-            "to pay. The credits are added when Stripe confirms the payment (watch "
-            "GET /api/v1/credits/)."
+            "Creates an order and a Stripe Checkout Session for the pack (201); open "
+            "`checkout_url` to pay. While you have an order for the same pack whose session is "
+            "still open, that order and URL come back instead (200). At most "
+            "MAX_OPEN_CHECKOUTS orders (3 by default) await payment at once; beyond, 429 "
+            "`too_many_open_checkouts`. The credits are added when Stripe confirms the payment "
+            "(watch GET /api/v1/credits/)."
         ),
         request=CheckoutRequestSerializer,
         responses={
             201: CheckoutSerializer,
+            200: OpenApiResponse(
+                CheckoutSerializer, description="Your open order for this pack, reused."
+            ),
             **error_responses(400, 401),
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description="Too many orders await payment; pay or cancel one first.",
+                examples=[
+                    OpenApiExample(
+                        "too_many_open_checkouts",
+                        value={
+                            "error": {
+                                "code": "too_many_open_checkouts",
+                                "message": (
+                                    "You already have 3 checkouts awaiting payment. Pay for one "
+                                    "of them or cancel it in Billing before starting another."
+                                ),
+                            }
+                        },
+                        status_codes=[429],
+                    )
+                ],
+            ),
             503: OpenApiResponse(
                 ErrorSerializer,
                 description="Stripe could not be reached; nothing was charged.",
@@ -128,10 +153,12 @@ class CheckoutView(APIView):
         data = CheckoutRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         success_url, cancel_url = checkout_urls()
-        order = start_checkout(
+        checkout = start_checkout(
             authenticated_user(request),
             data.validated_data["pack_id"],
             success_url=success_url,
             cancel_url=cancel_url,
         )
-        return Response(CheckoutSerializer(order).data, status=201)
+        return Response(
+            CheckoutSerializer(checkout.order).data, status=200 if checkout.reused else 201
+        )

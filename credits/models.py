@@ -101,6 +101,9 @@ class CreditTransaction(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Staff who may view or even change other things still need this one to add or remove
+        # credits by hand (the admin's grant action).
+        permissions = [("grant_credits", "Can grant or adjust a user's credits")]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="credit_tx_user_created"),
             # The credits roll-up's time-range scan (credits/analytics.py), every type at once:
@@ -145,6 +148,20 @@ class CreditTransaction(models.Model):
                 fields=["order"],
                 condition=Q(type=TransactionType.PURCHASE),
                 name="credit_tx_one_purchase_per_order",
+            ),
+            # Only a staff grant names its author: never a charge, a refund or a payment.
+            models.CheckConstraint(
+                condition=Q(created_by__isnull=True)
+                | Q(
+                    type__in=[
+                        TransactionType.BONUS,
+                        TransactionType.PURCHASE,
+                        TransactionType.ADJUSTMENT,
+                    ],
+                    generation__isnull=True,
+                    order__isnull=True,
+                ),
+                name="credit_tx_author_only_on_grants",
             ),
             models.UniqueConstraint(
                 fields=["generation"],
@@ -200,6 +217,9 @@ class OrderStatus(models.TextChoices):
     PAID = "paid", "Paid"
     FAILED = "failed", "Payment failed"
     EXPIRED = "expired", "Expired"
+    # The buyer turned back from Stripe's page (or canceled in Billing) and Stripe expired the
+    # session, so it can no longer be paid.
+    CANCELED = "canceled", "Canceled"
 
 
 # A dispute in these states holds the order's credits; "won" and "warning_closed" release them.

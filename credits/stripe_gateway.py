@@ -30,6 +30,11 @@ class CheckoutSession:
     amount_total: int | None
     currency: str
     client_reference_id: str
+    expires_at: int | None = None  # Unix time; set by the API, not always by events
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckoutSession:
@@ -42,12 +47,15 @@ class CheckoutSession:
             status=str(data.get("status") or ""),
             payment_status=str(data.get("payment_status") or ""),
             payment_intent=str(intent),
-            amount_total=data.get("amount_total")
-            if isinstance(data.get("amount_total"), int)
-            else None,
+            amount_total=_int_or_none(data.get("amount_total")),
             currency=str(data.get("currency") or ""),
             client_reference_id=str(data.get("client_reference_id") or ""),
+            expires_at=_int_or_none(data.get("expires_at")),
         )
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _client() -> stripe.StripeClient:
@@ -112,6 +120,20 @@ def create_checkout_session(
 def retrieve_checkout_session(session_id: str) -> CheckoutSession:
     try:
         session = _client().v1.checkout.sessions.retrieve(session_id)
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    return CheckoutSession.from_dict(session.to_dict())
+
+
+def expire_checkout_session(session_id: str) -> CheckoutSession:
+    """Expires an open session so it can no longer be paid, and returns it. Stripe refuses a
+    session that is not open any more (paid, paying, or expired already): that session is
+    returned as it is, for the caller to act on its status."""
+    client = _client()
+    try:
+        session = client.v1.checkout.sessions.expire(session_id)
+    except stripe.InvalidRequestError:
+        return retrieve_checkout_session(session_id)
     except stripe.StripeError as error:
         raise _unavailable(error) from error
     return CheckoutSession.from_dict(session.to_dict())

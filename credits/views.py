@@ -9,11 +9,11 @@ from django.core.files.storage import storages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from credits import stripe_gateway
-from credits.actions import purchasable_packs, start_checkout
+from credits.actions import cancel_checkout, purchasable_packs, start_checkout
 from credits.models import CreditBalance, Order, OrderStatus
 from wan_pwa.errors import DomainError
 from wan_pwa.http import AuthenticatedHttpRequest
@@ -63,15 +63,15 @@ def billing(request: AuthenticatedHttpRequest) -> HttpResponse:
 def checkout(request: AuthenticatedHttpRequest) -> HttpResponse:
     success_url, cancel_url = checkout_urls()
     try:
-        order = start_checkout(
+        checkout = start_checkout(
             request.user,
             request.POST.get("pack", ""),
             success_url=success_url,
             cancel_url=cancel_url,
         )
-    except DomainError as error:  # an unknown pack, or Stripe unreachable: nothing charged
+    except DomainError as error:  # unknown pack, too many open, Stripe unreachable: no charge
         return _billing(request, error=error)
-    return redirect(order.checkout_url)
+    return redirect(checkout.order.checkout_url)
 
 
 @login_required
@@ -85,10 +85,25 @@ def success(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_safe
+@require_http_methods(["GET", "POST"])
 def cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Where Stripe sends a buyer who turns back (a GET we cannot make a POST), and what the
+    Cancel button in Billing posts to: Stripe expires the session and the order is closed, so
+    Billing never shows an abandoned checkout as awaiting payment. It only ever ends the
+    signed-in user's own unpaid checkout, which they can start again."""
     order = get_object_or_404(Order, pk=pk, user=request.user)
-    return render(request, "credits/cancel.html", {"order": order})
+    error = None
+    try:
+        cancel_checkout(order)
+    except DomainError as unavailable:  # Stripe unreachable: the order stays as it was
+        error = unavailable
+    order.refresh_from_db()
+    return render(
+        request,
+        "credits/cancel.html",
+        {"order": order, "error": error},
+        status=error.status if error else 200,
+    )
 
 
 @login_required

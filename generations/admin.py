@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString
 from credits.admin import UserWithCreditsAdmin
 from generations.actions.errors import GenerationConflict
 from generations.actions.transitions import check_refund_generation
+from generations.failures import FailureReason
 from generations.lifecycle import watchdog
 from generations.lifecycle.transitions import cancel_generation
 from generations.models import Generation
@@ -38,7 +39,7 @@ class GenerationAdmin(admin.ModelAdmin):
         "created_at",
         "prediction_id",
     )
-    list_filter = ("status", "model_key", "kind", "created_at")
+    list_filter = ("status", "failure_reason", "model_key", "kind", "created_at")
     search_fields = ("prompt", "user__username", "user__email", "=prediction_id")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
@@ -65,7 +66,8 @@ class GenerationAdmin(admin.ModelAdmin):
                 "fields": (
                     "status",
                     "progress",
-                    "error_message",
+                    "failure_reason",
+                    "failure_detail",
                     "prediction_id",
                     "replicate_status",
                     "output_url",
@@ -174,7 +176,7 @@ class GenerationAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel (and refund)", permissions=["manage"])
     def cancel(self, request: HttpRequest, queryset: QuerySet) -> None:
         def apply(generation: Generation) -> str:
-            cancel_generation(generation)
+            cancel_generation(generation, reason=FailureReason.CANCELED_BY_STAFF)
             return ""
 
         self._each(request, queryset, "Canceled", apply)

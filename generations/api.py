@@ -75,6 +75,7 @@ GENERATION_EXAMPLE = OpenApiExample(
         "status": "queued",
         "progress": 0,
         "error_message": "",
+        "failure_reason": None,
         "cost": 10,
         "starred": False,
         "retried_from": None,

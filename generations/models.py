@@ -9,7 +9,14 @@ from django.db import models
 from django.db.models import Q
 
 from generations import catalog, controls
-from generations.moderation import Rejected, rejection_of, retry_refusal
+from generations.failures import (
+    DETAIL_MAX_LENGTH,
+    REASON_MAX_LENGTH,
+    FailureReason,
+    rejected_part,
+    sentence_of,
+)
+from generations.moderation import Rejected, retry_refusal
 
 
 class Status(models.TextChoices):
@@ -134,7 +141,12 @@ class Generation(models.Model):
     progress = models.PositiveSmallIntegerField(
         default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
-    error_message = models.TextField(blank=True)
+    # Why it failed or was canceled (set exactly then); the user's sentence is rendered from it.
+    failure_reason = models.CharField(
+        max_length=REASON_MAX_LENGTH, choices=FailureReason.choices, blank=True
+    )
+    # The provider's (or our copy's) own words about the failure, for staff only.
+    failure_detail = models.TextField(max_length=DETAIL_MAX_LENGTH, blank=True)
     cost = models.PositiveIntegerField()
     # Replicate's own view: its last reported status and the output it produced. Our status only
     # becomes succeeded once that output is copied into our storage.
@@ -211,6 +223,15 @@ class Generation(models.Model):
                 condition=Q(status__in=Status.values), name="generation_status_valid"
             ),
             models.CheckConstraint(condition=Q(cost__gt=0), name="generation_cost_positive"),
+            # A generation ended without a video says why; any other has no failure reason.
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[Status.FAILED, Status.CANCELED],
+                    failure_reason__in=[reason.value for reason in FailureReason],
+                )
+                | ~Q(status__in=[Status.FAILED, Status.CANCELED]) & Q(failure_reason=""),
+                name="generation_failure_reason_when_ended_unsuccessfully",
+            ),
             # Accepted by Replicate means we know the prediction; succeeded means the video
             # is in our storage (until the generation is deleted).
             models.CheckConstraint(
@@ -269,9 +290,14 @@ class Generation(models.Model):
         )
 
     @property
+    def error_message(self) -> str:
+        """The user's sentence about why it failed or was canceled ("" otherwise)."""
+        return sentence_of(self.failure_reason)
+
+    @property
     def rejected(self) -> Rejected | None:
         """What the model's safety checker rejected, when that is how it failed."""
-        return rejection_of(self.error_message) if self.status == Status.FAILED else None
+        return rejected_part(self.failure_reason) if self.status == Status.FAILED else None
 
     @property
     def retry_refusal(self) -> str | None:

@@ -5,9 +5,10 @@ after it. Replicate reports each as a failed prediction whose `error` says so in
 whoever checked: the platform (code E005, "flagged as sensitive"), the model's own checker
 ("NSFW content detected"), or the provider behind the official Wan 2.5 models ("may contain
 inappropriate content", DataInspectionFailed). This module recognizes those, tells which part was
-rejected when the words say so, and gives the user one fixed sentence per part; the generation
-keeps that sentence, so the card, the detail page, the API and the refund line all show it, and
-Retry can tell that the same input would be rejected again.
+rejected when the words say so, and gives the user one fixed sentence per part. The generation
+keeps the part as its failure reason (generations.failures), so the card, the detail page, the
+API and the refund line show the sentence, and Retry can tell that the same input would be
+rejected again.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ MESSAGES = {
     Rejected.OUTPUT: "The model's safety checker rejected the finished video, so it was not kept.",
     Rejected.UNSAID: "The model's safety checker rejected this generation's input or its video.",
 }
-_BY_MESSAGE = {message: part for part, message in MESSAGES.items()}
 
 _REJECTION = re.compile(
     r"nsfw|flagged as sensitive|\(E005\)|inappropriate content|DataInspectionFailed"
@@ -66,11 +66,6 @@ def rejection_in(error: str, *, had_image: bool) -> Rejected | None:
     if not had_image or (prompt and not image):
         return Rejected.PROMPT
     return Rejected.IMAGE if image and not prompt else Rejected.INPUT
-
-
-def rejection_of(error_message: str) -> Rejected | None:
-    """The rejection a generation ended with, from the sentence it keeps (MESSAGES)."""
-    return _BY_MESSAGE.get(error_message)
 
 
 def retry_refusal(rejected: Rejected | None, *, fixed_seed: bool) -> str | None:

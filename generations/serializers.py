@@ -9,6 +9,7 @@ from rest_framework.reverse import reverse
 from generations import catalog, controls, eta
 from generations.actions.params import GenerationParams
 from generations.audio import MAX_AUDIO_SECONDS, MAX_AUDIO_SIZE, MIN_AUDIO_SECONDS
+from generations.failures import FailureReason
 from generations.images import MAX_IMAGE_SIZE, MIN_IMAGE_SIDE
 from generations.models import REQUESTED_FIELDS, Generation, Kind, Status
 from generations.moderation import Rejected
@@ -34,6 +35,12 @@ class GenerationSerializer(serializers.ModelSerializer):
         "model's defaults.",
     )
     eta_seconds = serializers.SerializerMethodField()
+    error_message = serializers.CharField(
+        read_only=True,
+        help_text="Why it failed or was canceled, in a sentence for people (its wording may "
+        "change; read `failure_reason` in code). Empty otherwise.",
+    )
+    failure_reason = serializers.SerializerMethodField()
     rejected = serializers.ChoiceField(
         choices=[part.value for part in Rejected],
         read_only=True,
@@ -59,6 +66,7 @@ class GenerationSerializer(serializers.ModelSerializer):
             "status",
             "progress",
             "error_message",
+            "failure_reason",
             "rejected",
             "retry_refusal",
             "cost",
@@ -74,6 +82,12 @@ class GenerationSerializer(serializers.ModelSerializer):
             "eta_seconds",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=FailureReason.choices, allow_null=True))
+    def get_failure_reason(self, generation: Generation) -> str | None:
+        """Why it failed or was canceled, as a stable code (see the enum); null while it is in
+        flight and when it succeeded."""
+        return generation.failure_reason or None
 
     def get_has_input_image(self, generation: Generation) -> bool:
         return bool(generation.input_image)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generations.actions.errors import CannotCancel
+from generations.failures import FailureReason
 from generations.lifecycle.transitions import cancel_generation
 from generations.models import IN_FLIGHT_STATUSES, Generation
 from wan_pwa.accounts.models import User
 from wan_pwa.accounts.suspension import mark_suspended
-
-CANCELED_BY_SUSPENSION = "Canceled because the account was suspended."
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ def suspend_user(user: User, *, by: User, reason: str) -> SuspensionOutcome:
     in_flight = Generation.objects.filter(user=user, status__in=IN_FLIGHT_STATUSES)
     for generation in in_flight.order_by("pk"):
         try:
-            cancel_generation(generation, message=CANCELED_BY_SUSPENSION)
+            cancel_generation(generation, reason=FailureReason.ACCOUNT_SUSPENDED)
         except CannotCancel:
             continue  # it ended meanwhile, or its finished video is being saved
         canceled += 1

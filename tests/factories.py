@@ -26,6 +26,7 @@ from rest_framework.test import APIClient
 from credits.actions import add_credits, charge_generation, refund_generation_charge
 from credits.selectors import balance_of
 from generations import catalog
+from generations.failures import FailureReason
 from generations.media import poster_frame
 from generations.models import Generation, Status
 from generations.simulator import render_video
@@ -182,8 +183,11 @@ def make_generation(
         generation.progress = fields.get("progress", 40)
     if status in (Status.SUCCEEDED, Status.FAILED, Status.CANCELED):
         generation.completed_at = now
-    if status == Status.FAILED:
-        generation.error_message = fields.get("error_message", "The model ran out of memory.")
+    if status == Status.FAILED and "failure_reason" not in fields:
+        generation.failure_reason = FailureReason.PROVIDER_ERROR
+        generation.failure_detail = fields.get("failure_detail", "CUDA out of memory")
+    if status == Status.CANCELED and "failure_reason" not in fields:
+        generation.failure_reason = FailureReason.CANCELED_BY_USER
     if model.needs_image:
         generation.input_image.save("input.png", ContentFile(png_bytes()), save=False)
     if audio is not None:

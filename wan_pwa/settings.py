@@ -1,63 +1,65 @@
-"""Wan PWA settings: every value comes from the environment (documented in README.md)."""
+"""Wan PWA settings: every value comes from the environment (documented in README.md).
+
+Variables are read with environs, so a malformed value stops the process at start with a sentence
+naming the variable (e.g. `Environment variable "DEBUG" invalid: Not a valid boolean.`). An empty
+variable counts as unset and keeps its default, so `KEY=` in an env file is harmless.
+"""
 
 from __future__ import annotations
 
-import os
+import logging
 from pathlib import Path
 from typing import Any
 
-import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
+import environs
+from environs import validate
 
+
+class Env(environs.Env):
+    """environs' reader with one difference: an empty variable is read as unset."""
+
+    # environs has no public switch for this; its lookup hook is the one place that sees every
+    # read (tests/wan_pwa/test_settings.py fails if the hook stops being used).
+    def _get_value(self, env_key: str, default: Any) -> Any:
+        value = super()._get_value(env_key, default)
+        return default if value == "" else value
+
+
+env = Env()
+
+
+@env.parser_for("names")
+def _names(value: str) -> list[str]:
+    """A comma-separated list; blanks around and between items are dropped."""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Core: paths, debug, secret key, hosts.
+# ---------------------------------------------------------------------------------------------
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / ".data"))
+DATA_DIR: Path = env.path("DATA_DIR", BASE_DIR / ".data")
 
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    if value.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if value.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}.") from None
-
-
-def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from None
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-DEBUG = env_bool("DEBUG", False)
+DEBUG = env.bool("DEBUG", False)
 
 # The development key is refused by wan_pwa.checks outside DEBUG, so production must set one.
 DEV_SECRET_KEY = "dev-only-secret-key-not-for-production-use-set-SECRET_KEY-in-production"  # noqa: S105
-SECRET_KEY = os.environ.get("SECRET_KEY") or DEV_SECRET_KEY
+SECRET_KEY = env.str("SECRET_KEY", DEV_SECRET_KEY)
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", SITE_URL)
+ALLOWED_HOSTS: list[str] = env.names("ALLOWED_HOSTS", "127.0.0.1,localhost")
+# A scheme is required: it decides the HTTPS defaults below, and Replicate's webhooks need it.
+SITE_URL = env.str(
+    "SITE_URL",
+    "http://127.0.0.1:8000",
+    validate=validate.URL(
+        schemes={"http", "https"}, require_tld=False, error="must be an http:// or https:// URL"
+    ),
+).rstrip("/")
+CSRF_TRUSTED_ORIGINS: list[str] = env.names("CSRF_TRUSTED_ORIGINS", SITE_URL)
 
+# ---------------------------------------------------------------------------------------------
+# Applications, middleware, templates (code, not configuration).
+# ---------------------------------------------------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -119,10 +121,16 @@ TEMPLATES = [
     },
 ]
 
+# ---------------------------------------------------------------------------------------------
 # Database: SQLite by default (zero set-up), PostgreSQL with a postgres:// DATABASE_URL.
-DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}")
+# ---------------------------------------------------------------------------------------------
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    "default": env.dj_db_url(
+        "DATABASE_URL",
+        f"sqlite:///{DATA_DIR / 'db.sqlite3'}",
+        conn_max_age=60,
+        conn_health_checks=True,
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -135,6 +143,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": f"{DATABASES['default']['NAME']}.test"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# ---------------------------------------------------------------------------------------------
+# Accounts.
+# ---------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "wan_pwa.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -145,9 +156,13 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+SIGNUP_BONUS_CREDITS = env.int("SIGNUP_BONUS_CREDITS", 100)
 
-# Cache: Redis when REDIS_URL is set (shared by every gunicorn worker), the database otherwise.
-REDIS_URL = os.environ.get("REDIS_URL", "")
+# ---------------------------------------------------------------------------------------------
+# Cache and sessions: Redis when REDIS_URL is set (shared by every gunicorn worker), the
+# database otherwise.
+# ---------------------------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -163,18 +178,49 @@ else:
     }
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+TIME_ZONE = env.str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
-# Static files are served by whitenoise; media (videos, posters, uploads) by Django's storage.
+# ---------------------------------------------------------------------------------------------
+# Files. Static files are served by whitenoise; media (videos, posters, uploads) by Django's
+# storage: the local disk, or an S3-compatible bucket when one is named.
+# ---------------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "static"))
+STATIC_ROOT: Path = env.path("STATIC_ROOT", DATA_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
+MEDIA_URL = env.str("MEDIA_URL", "/media/")
+MEDIA_ROOT: Path = env.path("MEDIA_ROOT", DATA_DIR / "media")
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
+# With a bucket named, uploads, videos and posters live in S3-compatible storage that every web
+# server and worker shares (MEDIA_ROOT is then unused). Nothing in it is public: objects keep the
+# bucket's private default and are reached only through presigned URLs that the access-checked
+# views hand out, valid for AWS_QUERYSTRING_EXPIRE seconds. Unset credentials, endpoint and
+# region fall back to boto3's own lookup (instance roles, ~/.aws, AWS itself).
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", "")
+_s3_options = {
+    "bucket_name": AWS_STORAGE_BUCKET_NAME,
+    "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", None),
+    "access_key": env.str("AWS_ACCESS_KEY_ID", None),
+    "secret_key": env.str("AWS_SECRET_ACCESS_KEY", None),
+    "region_name": env.str("AWS_S3_REGION_NAME", None),
+    "signature_version": "s3v4",
+    "querystring_auth": True,
+    "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", 60),
+    "default_acl": None,
+    "file_overwrite": False,
+    # Reading an object spills to a temporary file past this size, never a whole video in memory
+    # (the bulk ZIP download reads videos this way).
+    "max_memory_size": FILE_UPLOAD_MAX_MEMORY_SIZE,
+}
 STORAGES: dict[str, dict[str, Any]] = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options}
+        if AWS_STORAGE_BUCKET_NAME
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -183,91 +229,115 @@ STORAGES: dict[str, dict[str, Any]] = {
         )
     },
 }
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
-# Object storage: with a bucket named, uploads, videos and posters live in S3-compatible storage
-# that every web server and worker shares (MEDIA_ROOT is then unused). Nothing in it is public:
-# objects keep the bucket's private default and are reached only through presigned URLs that the
-# access-checked views hand out, valid for AWS_QUERYSTRING_EXPIRE seconds.
-AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
-if AWS_STORAGE_BUCKET_NAME:
-    STORAGES["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            # Unset values fall back to boto3's own lookup (instance roles, ~/.aws, AWS itself).
-            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
-            "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
-            "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
-            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
-            "signature_version": "s3v4",
-            "querystring_auth": True,
-            "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 60),
-            "default_acl": None,
-            "file_overwrite": False,
-            # Reading an object spills to a temporary file past this size, never a whole video
-            # in memory (the bulk ZIP download reads videos this way).
-            "max_memory_size": FILE_UPLOAD_MAX_MEMORY_SIZE,
-        },
-    }
-
+# ---------------------------------------------------------------------------------------------
 # Email: console by default; SMTP when EMAIL_HOST is set.
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Wan PWA <noreply@localhost>")
+# ---------------------------------------------------------------------------------------------
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Wan PWA <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_HOST = env.str("EMAIL_HOST", "")
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend"
 )
-EMAIL_PORT = env_int("EMAIL_PORT", 587)
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_PORT = env.int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", True)
 
+# ---------------------------------------------------------------------------------------------
 # Notifications when a generation ends: endings this close together make one message. Web Push
 # is off until both VAPID keys are set (base64url, e.g. from `vapid --gen --applicationServerKey`).
-NOTIFICATION_BATCH_SECONDS = env_int("NOTIFICATION_BATCH_SECONDS", 20)
+# ---------------------------------------------------------------------------------------------
+NOTIFICATION_BATCH_SECONDS = env.int("NOTIFICATION_BATCH_SECONDS", 20)
 # While more of the user's videos run, the message waits for them, but no longer than this.
-NOTIFICATION_MAX_HOLD_SECONDS = env_int("NOTIFICATION_MAX_HOLD_SECONDS", 600)
-WEBPUSH_VAPID_PUBLIC_KEY = os.environ.get("WEBPUSH_VAPID_PUBLIC_KEY", "")
-WEBPUSH_VAPID_PRIVATE_KEY = os.environ.get("WEBPUSH_VAPID_PRIVATE_KEY", "")
-WEBPUSH_CONTACT = os.environ.get("WEBPUSH_CONTACT", "mailto:admin@localhost")
+NOTIFICATION_MAX_HOLD_SECONDS = env.int("NOTIFICATION_MAX_HOLD_SECONDS", 600)
+WEBPUSH_VAPID_PUBLIC_KEY = env.str("WEBPUSH_VAPID_PUBLIC_KEY", "")
+WEBPUSH_VAPID_PRIVATE_KEY = env.str("WEBPUSH_VAPID_PRIVATE_KEY", "")
+WEBPUSH_CONTACT = env.str("WEBPUSH_CONTACT", "mailto:admin@localhost")
 
-# Security: HTTPS redirects, secure cookies and HSTS follow SITE_URL's scheme unless set explicitly.
+# ---------------------------------------------------------------------------------------------
+# Security: HTTPS redirects, secure cookies and HSTS follow SITE_URL's scheme unless set
+# explicitly.
+# ---------------------------------------------------------------------------------------------
 HTTPS = SITE_URL.startswith("https://")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", HTTPS)
 # Probes (and Prometheus) often come over plain HTTP from inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", HTTPS)
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# Credits.
-SIGNUP_BONUS_CREDITS = env_int("SIGNUP_BONUS_CREDITS", 100)
-
+# ---------------------------------------------------------------------------------------------
 # Replicate. Without a token, `make run` points REPLICATE_BASE_URL at the local simulator.
-REPLICATE_API_TOKEN = os.environ.get("REPLICATE_API_TOKEN", "")
-REPLICATE_BASE_URL = os.environ.get("REPLICATE_BASE_URL", "https://api.replicate.com")
-REPLICATE_WEBHOOK_SECRET = os.environ.get("REPLICATE_WEBHOOK_SECRET", "")
+# ---------------------------------------------------------------------------------------------
+REPLICATE_API_TOKEN = env.str("REPLICATE_API_TOKEN", "")
+REPLICATE_BASE_URL = env.str("REPLICATE_BASE_URL", "https://api.replicate.com")
+REPLICATE_WEBHOOK_SECRET = env.str("REPLICATE_WEBHOOK_SECRET", "")
+# How long a webhook signing key fetched from Replicate is kept (REPLICATE_WEBHOOK_SECRET unset).
+WEBHOOK_SECRET_CACHE_SECONDS = env.int("WEBHOOK_SECRET_CACHE_SECONDS", 86400)
 
-# Stripe Checkout for credit packs. Without a key, `make run` points STRIPE_API_BASE at the local
-# Stripe simulator; a key without a webhook secret fails the deploy check.
-STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
-STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
-STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
-BILLING_CURRENCY = os.environ.get("BILLING_CURRENCY", "usd").lower()
+# Generation lifecycle on Replicate (generations/submission.py, watchdog.py, storage.py): every
+# delay in seconds. Submitting retries timeouts, 429 and 5xx with doubling delays (at least the
+# Retry-After Replicate asks for, at most the maximum); the watchdog asks Replicate about a
+# generation whose webhooks have not finished it, with doubling delays, up to a number of checks
+# and an age past which the generation fails and is refunded.
+REPLICATE_TIMEOUT = env.int("REPLICATE_TIMEOUT", 30)
+SUBMIT_MAX_ATTEMPTS = env.int("SUBMIT_MAX_ATTEMPTS", 5)
+SUBMIT_RETRY_DELAY = env.int("SUBMIT_RETRY_DELAY", 2)
+SUBMIT_RETRY_MAX_DELAY = env.int("SUBMIT_RETRY_MAX_DELAY", 120)
+SUBMIT_GRACE_PERIOD = env.int("SUBMIT_GRACE_PERIOD", 600)  # no prediction by then: fail, refund
+WATCHDOG_FIRST_DELAY = env.int("WATCHDOG_FIRST_DELAY", 90)
+WATCHDOG_MAX_DELAY = env.int("WATCHDOG_MAX_DELAY", 300)
+WATCHDOG_MAX_ATTEMPTS = env.int("WATCHDOG_MAX_ATTEMPTS", 12)
+GENERATION_MAX_AGE = env.int("GENERATION_MAX_AGE", 1800)
+OUTPUT_MAX_BYTES = env.int("OUTPUT_MAX_BYTES", 200 * 1024 * 1024)
+OUTPUT_COPY_MAX_ATTEMPTS = env.int("OUTPUT_COPY_MAX_ATTEMPTS", 5)
+OUTPUT_COPY_RETRY_DELAY = env.int("OUTPUT_COPY_RETRY_DELAY", 5)
+# Replicate's Cancel-After for every prediction, in seconds (at least 5); 0 takes each model's and
+# resolution's deadline from the catalog (generations/catalog.py).
+REPLICATE_CANCEL_AFTER = env.int("REPLICATE_CANCEL_AFTER", 0)
 
-# Background tasks: rows in the same database, run by `manage.py run_worker`.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Submission limits for the pages and the API (generations/limits.py): counters in the cache,
+# shared by all workers.
+API_SUBMISSIONS_PER_MINUTE = env.int("API_SUBMISSIONS_PER_MINUTE", 10)
+API_SUBMISSION_RATE_WINDOW = env.int("API_SUBMISSION_RATE_WINDOW", 60)  # seconds
+MAX_IN_FLIGHT_PER_USER = env.int("MAX_IN_FLIGHT_PER_USER", 3)
+# Credits all users together may spend per day; 0 stops every submission.
+DAILY_CREDIT_SPEND_CAP = env.int("DAILY_CREDIT_SPEND_CAP", 20000)
 
+# Storage lifecycle (generations/retention.py), in days after a generation ended; 0 keeps forever.
+# A deletion date is shown to the owner at least STORAGE_EXPIRY_NOTICE_DAYS before it comes.
+INPUT_IMAGE_RETENTION_DAYS = env.int("INPUT_IMAGE_RETENTION_DAYS", 30)
+# Audio tracks are inputs too: kept as long as images unless told otherwise.
+INPUT_AUDIO_RETENTION_DAYS = env.int("INPUT_AUDIO_RETENTION_DAYS", INPUT_IMAGE_RETENTION_DAYS)
+VIDEO_RETENTION_DAYS = env.int("VIDEO_RETENTION_DAYS", 0)
+STORAGE_EXPIRY_NOTICE_DAYS = env.int("STORAGE_EXPIRY_NOTICE_DAYS", 7)
+# Stored files no row points at are deleted once this old (younger ones may be mid-commit).
+ORPHAN_FILE_GRACE_HOURS = env.int("ORPHAN_FILE_GRACE_HOURS", 24)
+
+# ---------------------------------------------------------------------------------------------
+# Billing: Stripe Checkout for credit packs. Without a key, `make run` points STRIPE_API_BASE at
+# the local Stripe simulator; a key without a webhook secret fails the deploy check.
+# ---------------------------------------------------------------------------------------------
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
+BILLING_CURRENCY = env.str("BILLING_CURRENCY", "usd").lower()
+# Orders a user may have awaiting payment at once (each an open Checkout Session at Stripe);
+# buying a pack they already have open reuses that order's session instead.
+MAX_OPEN_CHECKOUTS = env.int("MAX_OPEN_CHECKOUTS", 3)
+
+# ---------------------------------------------------------------------------------------------
+# API.
+# ---------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # API keys first, so a missing credential answers 401 with WWW-Authenticate: Bearer.
@@ -301,9 +371,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# LOG_FORMAT=json: one JSON object per line with request, user and generation ids
-# (wan_pwa/log_context.py); anything else: readable text.
-LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+# ---------------------------------------------------------------------------------------------
+# Logging and monitoring. LOG_FORMAT=json: one JSON object per line with request, user and
+# generation ids (wan_pwa/log_context.py); text: readable lines.
+# ---------------------------------------------------------------------------------------------
+LOG_FORMAT = env.str("LOG_FORMAT", "text", validate=validate.OneOf(["text", "json"]))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -319,51 +391,42 @@ LOGGING = {
             "filters": ["context"],
         }
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.log_level("LOG_LEVEL", logging.INFO)},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
-
-# Submission limits for the pages and the API (generations/limits.py): counters in the cache,
-# shared by all workers.
-API_SUBMISSIONS_PER_MINUTE = env_int("API_SUBMISSIONS_PER_MINUTE", 10)
-API_SUBMISSION_RATE_WINDOW = env_int("API_SUBMISSION_RATE_WINDOW", 60)  # seconds
-MAX_IN_FLIGHT_PER_USER = env_int("MAX_IN_FLIGHT_PER_USER", 3)
-# Credits all users together may spend per day; 0 stops every submission.
-DAILY_CREDIT_SPEND_CAP = env_int("DAILY_CREDIT_SPEND_CAP", 20000)
-
-# Generation lifecycle on Replicate (generations/submission.py, watchdog.py, storage.py): every
-# delay in seconds. Submitting retries timeouts, 429 and 5xx with doubling delays (at least the
-# Retry-After Replicate asks for, at most the maximum); the watchdog asks Replicate about a
-# generation whose webhooks have not finished it, with doubling delays, up to a number of checks
-# and an age past which the generation fails and is refunded.
-REPLICATE_TIMEOUT = env_int("REPLICATE_TIMEOUT", 30)
-SUBMIT_MAX_ATTEMPTS = env_int("SUBMIT_MAX_ATTEMPTS", 5)
-SUBMIT_RETRY_DELAY = env_int("SUBMIT_RETRY_DELAY", 2)
-SUBMIT_RETRY_MAX_DELAY = env_int("SUBMIT_RETRY_MAX_DELAY", 120)
-SUBMIT_GRACE_PERIOD = env_int("SUBMIT_GRACE_PERIOD", 600)  # no prediction by then: fail, refund
-WATCHDOG_FIRST_DELAY = env_int("WATCHDOG_FIRST_DELAY", 90)
-WATCHDOG_MAX_DELAY = env_int("WATCHDOG_MAX_DELAY", 300)
-WATCHDOG_MAX_ATTEMPTS = env_int("WATCHDOG_MAX_ATTEMPTS", 12)
-GENERATION_MAX_AGE = env_int("GENERATION_MAX_AGE", 1800)
-OUTPUT_MAX_BYTES = env_int("OUTPUT_MAX_BYTES", 200 * 1024 * 1024)
-OUTPUT_COPY_MAX_ATTEMPTS = env_int("OUTPUT_COPY_MAX_ATTEMPTS", 5)
-OUTPUT_COPY_RETRY_DELAY = env_int("OUTPUT_COPY_RETRY_DELAY", 5)
-# How long a webhook signing key fetched from Replicate is kept (REPLICATE_WEBHOOK_SECRET unset).
-WEBHOOK_SECRET_CACHE_SECONDS = env_int("WEBHOOK_SECRET_CACHE_SECONDS", 86400)
-
-# Workers (`manage.py run_worker`, wan_pwa/background/): each beats a heartbeat every interval; a
-# task left RUNNING by a worker silent for WORKER_LEASE seconds runs again, or fails once its
-# workers have died TASK_MAX_CLAIMS times running it.
-WORKER_HEARTBEAT_INTERVAL = env_float("WORKER_HEARTBEAT_INTERVAL", 5.0)
-WORKER_LEASE = env_float("WORKER_LEASE", 30.0)
-TASK_MAX_CLAIMS = env_int("TASK_MAX_CLAIMS", 3)
 # /readyz fails when no worker has beaten for this long, or a ready task has waited this long.
-READYZ_WORKER_SILENCE = env_int("READYZ_WORKER_SILENCE", 60)
-READYZ_MAX_TASK_WAIT = env_int("READYZ_MAX_TASK_WAIT", 300)
+READYZ_WORKER_SILENCE = env.int("READYZ_WORKER_SILENCE", 60)
+READYZ_MAX_TASK_WAIT = env.int("READYZ_MAX_TASK_WAIT", 300)
 # /metrics answers a Bearer METRICS_TOKEN or a client in METRICS_ALLOWED_IPS; neither set: 404.
-METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
-METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "")
-TASK_RESULT_RETENTION_DAYS = env_int("TASK_RESULT_RETENTION_DAYS", 7)
+METRICS_TOKEN = env.str("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS: list[str] = env.names("METRICS_ALLOWED_IPS", "")
+
+# ---------------------------------------------------------------------------------------------
+# Background work: task rows in the same database, run by `manage.py run_worker`
+# (wan_pwa/background/). Each worker beats a heartbeat every interval; a task left RUNNING by a
+# worker silent for WORKER_LEASE seconds, or still running after TASK_TIME_LIMIT_SECONDS, runs
+# again, or fails once it has been lost TASK_MAX_CLAIMS times.
+# ---------------------------------------------------------------------------------------------
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+WORKER_HEARTBEAT_INTERVAL = env.float("WORKER_HEARTBEAT_INTERVAL", 5.0)
+WORKER_LEASE = env.float("WORKER_LEASE", 30.0)
+TASK_MAX_CLAIMS = env.int("TASK_MAX_CLAIMS", 3)
+# A task still running after this many seconds is stopped and given back like a lost one (it
+# counts as a claim); 0 lets tasks run as long as they like.
+TASK_TIME_LIMIT_SECONDS = env.float(
+    "TASK_TIME_LIMIT_SECONDS", 900.0, validate=validate.Range(min=0)
+)
+TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", 7)
+WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", 30)
+# In-flight generations unchanged for this long are checked with Replicate by the reconcile job.
+RECONCILE_OLDER_THAN = env.int("RECONCILE_OLDER_THAN", 600)
+# Orders still pending this long after checkout are checked with Stripe by the reconcile job.
+ORDER_RECONCILE_AFTER = env.int("ORDER_RECONCILE_AFTER", 900)
+# The dashboard's hourly counts older than this are pruned by the roll-ups (never fewer than the
+# dashboard's 30 days). 400: a year and a month, so a month compares with the same one last year;
+# at a few thousand rows a month that history stays small.
+ANALYTICS_RETENTION_DAYS = env.int("ANALYTICS_RETENTION_DAYS", 400)
+
 # Periodic jobs, run by the workers once per period (seconds, aligned to the epoch; 0 turns one
 # off). PERIODIC_JOB_PERIODS overrides periods: "reconcile_generations=60,audit_credits=0".
 PERIODIC_JOBS = {
@@ -379,32 +442,23 @@ PERIODIC_JOBS = {
     "rollup_webhooks": {"call": "webhooks.analytics.roll_up", "every": 300},
     "rollup_accounts": {"call": "wan_pwa.accounts.analytics.roll_up", "every": 300},
 }
-for _override in env_list("PERIODIC_JOB_PERIODS", ""):
-    _name, _, _period = _override.partition("=")
-    if _name.strip() not in PERIODIC_JOBS or not _period.strip().isdigit():
-        raise ImproperlyConfigured(
-            f"PERIODIC_JOB_PERIODS: {_override!r} is not <job>=<seconds> with a job among "
-            f"{', '.join(PERIODIC_JOBS)}."
-        )
-    PERIODIC_JOBS[_name.strip()]["every"] = int(_period)
-# In-flight generations unchanged for this long are checked with Replicate by the reconcile job.
-RECONCILE_OLDER_THAN = env_int("RECONCILE_OLDER_THAN", 600)
-# Orders still pending this long after checkout are checked with Stripe by the reconcile job.
-ORDER_RECONCILE_AFTER = env_int("ORDER_RECONCILE_AFTER", 900)
-WEBHOOK_EVENT_RETENTION_DAYS = env_int("WEBHOOK_EVENT_RETENTION_DAYS", 30)
-# The dashboard's hourly counts older than this are pruned by the roll-ups (never fewer than the
-# dashboard's 30 days). 400: a year and a month, so a month compares with the same one last year;
-# at a few thousand rows a month that history stays small.
-ANALYTICS_RETENTION_DAYS = env_int("ANALYTICS_RETENTION_DAYS", 400)
-# Replicate's Cancel-After for every prediction, in seconds (at least 5); 0 takes each model's and
-# resolution's deadline from the catalog (generations/catalog.py).
-REPLICATE_CANCEL_AFTER = env_int("REPLICATE_CANCEL_AFTER", 0)
-# Storage lifecycle (generations/retention.py), in days after a generation ended; 0 keeps forever.
-# A deletion date is shown to the owner at least STORAGE_EXPIRY_NOTICE_DAYS before it comes.
-INPUT_IMAGE_RETENTION_DAYS = env_int("INPUT_IMAGE_RETENTION_DAYS", 30)
-# Audio tracks are inputs too: kept as long as images unless told otherwise.
-INPUT_AUDIO_RETENTION_DAYS = env_int("INPUT_AUDIO_RETENTION_DAYS", INPUT_IMAGE_RETENTION_DAYS)
-VIDEO_RETENTION_DAYS = env_int("VIDEO_RETENTION_DAYS", 0)
-STORAGE_EXPIRY_NOTICE_DAYS = env_int("STORAGE_EXPIRY_NOTICE_DAYS", 7)
-# Stored files no row points at are deleted once this old (younger ones may be mid-commit).
-ORPHAN_FILE_GRACE_HOURS = env_int("ORPHAN_FILE_GRACE_HOURS", 24)
+
+
+@env.parser_for("job_periods")
+def _job_periods(value: str) -> dict[str, int]:
+    periods = {}
+    for item in _names(value):
+        name, _, period = (part.strip() for part in item.partition("="))
+        if name not in PERIODIC_JOBS or not period.isdigit():
+            raise environs.ValidationError(
+                f"{item!r} is not <job>=<seconds> with a job among {', '.join(PERIODIC_JOBS)}."
+            )
+        periods[name] = int(period)
+    return periods
+
+
+for _name, _period in env.job_periods("PERIODIC_JOB_PERIODS", "").items():
+    PERIODIC_JOBS[_name]["every"] = _period
+
+# Every variable is read above; nothing else may read one through this parser later.
+env.seal()

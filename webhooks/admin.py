@@ -22,6 +22,10 @@ class EventLogAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # What arrived is evidence (and the dedupe of redeliveries): the retention job prunes.
+        return False
+
     @admin.display(description="Payload")
     def formatted_payload(self, event: WebhookEvent | StripeEvent) -> str:
         return format_html("<pre>{}</pre>", json.dumps(event.payload, indent=2, sort_keys=True))

@@ -19,6 +19,7 @@ from django.utils import timezone
 from credits.actions import refund_generation_charge
 from credits.models import CreditTransaction
 from generations.actions.errors import CannotCancel, CannotRefund
+from generations.failures import DETAIL_MAX_LENGTH, FailureReason
 from generations.models import IN_FLIGHT_STATUSES, STATUS_RANK, Generation, Status
 from generations.notifications.record import record_ending
 from generations.replicate import predictions
@@ -70,15 +71,21 @@ def lock_generation(generation_id: int) -> Generation:
 
 
 def _end_unsuccessfully(
-    generation: Generation, status: Status, message: str, fields: set[str], follow_ups: FollowUps
+    generation: Generation,
+    status: Status,
+    reason: FailureReason,
+    detail: str,
+    fields: set[str],
+    follow_ups: FollowUps,
 ) -> None:
     """Failed or canceled, with the refund in the same transaction (given at most once)."""
     generation.status = status
-    generation.error_message = message
+    generation.failure_reason = reason
+    generation.failure_detail = detail[:DETAIL_MAX_LENGTH]
     generation.completed_at = timezone.now()
-    fields |= {"status", "error_message", "completed_at", "updated_at"}
+    fields |= {"status", "failure_reason", "failure_detail", "completed_at", "updated_at"}
     generation.save(update_fields=sorted(fields))
-    refund_generation_charge(generation, reason=message)
+    refund_generation_charge(generation, reason=generation.error_message)
     _record_ending(generation, follow_ups)
 
 
@@ -88,7 +95,7 @@ def _record_ending(generation: Generation, follow_ups: FollowUps) -> None:
 
 
 def check_cancel_generation(
-    generation: Generation, *, message: str = "Canceled at your request."
+    generation: Generation, *, reason: FailureReason = FailureReason.CANCELED_BY_USER
 ) -> Ended:
     """Stops the generation and refunds it; its prediction is to be canceled at Replicate.
 
@@ -108,13 +115,13 @@ def check_cancel_generation(
             )
         if locked.replicate_status == ReplicateStatus.SUCCEEDED:
             raise CannotCancel("This generation has finished; its video is being saved.")
-        return do_cancel_generation(locked, message)
+        return do_cancel_generation(locked, reason)
 
 
-def do_cancel_generation(locked: Generation, message: str) -> Ended:
+def do_cancel_generation(locked: Generation, reason: FailureReason) -> Ended:
     """Cancels and refunds the generation, whose row the caller locked and checked."""
     follow_ups = FollowUps(cancel_prediction_id=locked.prediction_id or "")
-    _end_unsuccessfully(locked, Status.CANCELED, message, set(), follow_ups)
+    _end_unsuccessfully(locked, Status.CANCELED, reason, "", set(), follow_ups)
     return Ended(locked, follow_ups)
 
 
@@ -268,13 +275,13 @@ def _apply(
         fields.add("progress")
 
     status = update.status
-    if status in (Status.FAILED, Status.CANCELED):
-        _end_unsuccessfully(generation, status, update.error_message, fields, follow_ups)
+    if update.failure_reason is not None:
+        ended = Status.CANCELED if status == Status.CANCELED else Status.FAILED
+        _end_unsuccessfully(
+            generation, ended, update.failure_reason, update.failure_detail, fields, follow_ups
+        )
         return
     if status == Status.SUCCEEDED:
-        if not update.output_url:
-            _end_unsuccessfully(generation, Status.FAILED, update.error_message, fields, follow_ups)
-            return
         if update.output_url != generation.output_url:
             generation.output_url = update.output_url
             fields.add("output_url")
@@ -331,8 +338,15 @@ def store_output(generation_id: int, *, video_name: str, poster_name: str) -> St
     return Stored(True, follow_ups)
 
 
-def mark_failed(generation_id: int, message: str, *, cancel_at_replicate: bool = False) -> Ended:
-    """Fails the generation with a readable message and refunds it (unless it already ended).
+def mark_failed(
+    generation_id: int,
+    reason: FailureReason,
+    detail: str = "",
+    *,
+    cancel_at_replicate: bool = False,
+) -> Ended:
+    """Fails the generation for `reason` (`detail`: the technical words, for staff) and refunds
+    it, unless it already ended.
 
     `cancel_at_replicate` also stops its prediction, for one we give up waiting for.
     """
@@ -343,5 +357,5 @@ def mark_failed(generation_id: int, message: str, *, cancel_at_replicate: bool =
         follow_ups = FollowUps()
         if cancel_at_replicate:
             follow_ups.cancel_prediction_id = generation.prediction_id or ""
-        _end_unsuccessfully(generation, Status.FAILED, message, set(), follow_ups)
+        _end_unsuccessfully(generation, Status.FAILED, reason, detail, set(), follow_ups)
     return Ended(generation, follow_ups)

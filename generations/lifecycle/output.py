@@ -22,6 +22,7 @@ from django_tasks import task
 
 from generations import media
 from generations.actions import transitions
+from generations.failures import FailureReason
 from generations.lifecycle import followups
 from generations.lifecycle.scheduling import COPY_PRIORITY, enqueue_later, retry_delay
 from generations.models import Generation
@@ -107,7 +108,8 @@ def copy(generation_id: int, attempt: int) -> None:
             followups.run(
                 transitions.mark_failed,
                 generation_id,
-                f"The video could not be saved: {error} Your credits were refunded.",
+                FailureReason.OUTPUT_NOT_SAVED,
+                str(error),
             )
             return
         delay = retry_delay(

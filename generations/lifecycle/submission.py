@@ -27,6 +27,7 @@ from generations.actions import submission as actions
 from generations.actions import transitions
 from generations.actions.params import GenerationParams, check_idempotency_key
 from generations.actions.submission import Submission
+from generations.failures import FailureReason
 from generations.lifecycle import recovery
 from generations.lifecycle.cancellation import backoff
 from generations.lifecycle.scheduling import SUBMIT_PRIORITY, enqueue_later
@@ -140,13 +141,14 @@ def submit(generation_id: int) -> None:
             create_prediction(generation)
         )
     except gateway.PermanentError as error:
-        mark_failed(generation_id, f"{error} Your credits were refunded.")
+        mark_failed(generation_id, FailureReason.SUBMISSION_REFUSED, str(error))
         return
     except gateway.TransientError as error:
         if attempt >= settings.SUBMIT_MAX_ATTEMPTS:
             mark_failed(
                 generation_id,
-                f"{error} Gave up after {attempt} attempts; your credits were refunded.",
+                FailureReason.SUBMISSION_GAVE_UP,
+                f"{error} Gave up after {attempt} attempts",
             )
             return
         delay = backoff(attempt, error)

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from generations.actions import transitions as actions
 from generations.actions.transitions import UpdateOutcome
+from generations.failures import FailureReason
 from generations.lifecycle import followups
 from generations.lifecycle.output import copy_output
 from generations.models import Generation
@@ -31,19 +32,23 @@ def apply_prediction_update(generation_id: int, update: PredictionUpdate) -> Upd
 
 
 def mark_failed(
-    generation_id: int, message: str, *, cancel_at_replicate: bool = False
+    generation_id: int,
+    reason: FailureReason,
+    detail: str = "",
+    *,
+    cancel_at_replicate: bool = False,
 ) -> Generation:
     """Fails and refunds the generation unless it already ended (see the action)."""
     return followups.run(
-        actions.mark_failed, generation_id, message, cancel_at_replicate=cancel_at_replicate
+        actions.mark_failed, generation_id, reason, detail, cancel_at_replicate=cancel_at_replicate
     ).generation
 
 
 def cancel_generation(
-    generation: Generation, *, message: str = "Canceled at your request."
+    generation: Generation, *, reason: FailureReason = FailureReason.CANCELED_BY_USER
 ) -> Generation:
     """Cancels and refunds the generation, and stops its prediction at Replicate. CannotCancel
     when it cannot be canceled any more."""
-    followups.run(actions.check_cancel_generation, generation, message=message)
+    followups.run(actions.check_cancel_generation, generation, reason=reason)
     generation.refresh_from_db()
     return generation

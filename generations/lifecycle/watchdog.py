@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
+from generations.failures import FailureReason
 from generations.lifecycle import recovery
 from generations.lifecycle.output import copy_output
 from generations.lifecycle.scheduling import WATCHDOG_PRIORITY, enqueue_later, retry_delay
@@ -41,11 +42,7 @@ def check(generation: Generation) -> str:
         and generation.replicate_status != ReplicateStatus.SUCCEEDED
         and age > timedelta(seconds=settings.GENERATION_MAX_AGE)
     ):
-        mark_failed(
-            generation.pk,
-            "Replicate did not finish the generation in time; your credits were refunded.",
-            cancel_at_replicate=True,
-        )
+        mark_failed(generation.pk, FailureReason.TIMED_OUT, cancel_at_replicate=True)
         result += "; failed: too old, refunded"
     return result
 
@@ -59,11 +56,8 @@ def _bring_up_to_date(generation: Generation, age: timedelta) -> str:
             copy_output.enqueue(generation.pk)
             return "copying the video again"
         prediction = gateway.get_prediction(generation.prediction_id)
-    except gateway.NotFound:
-        mark_failed(
-            generation.pk,
-            "Replicate no longer knows this generation; your credits were refunded.",
-        )
+    except gateway.NotFound as error:
+        mark_failed(generation.pk, FailureReason.LOST, str(error))
         return "failed: unknown to Replicate, refunded"
     except gateway.GatewayError as error:
         return f"could not ask Replicate: {error}"
@@ -80,10 +74,7 @@ def _find_lost_prediction(generation: Generation, age: timedelta) -> str:
         apply_prediction_update(generation.pk, found)
         return f"recovered prediction {found.prediction_id} ({found.replicate_status})"
     if age > timedelta(seconds=settings.SUBMIT_GRACE_PERIOD):
-        mark_failed(
-            generation.pk,
-            "The generation could not be sent to Replicate; your credits were refunded.",
-        )
+        mark_failed(generation.pk, FailureReason.NEVER_SUBMITTED)
         return "failed: never reached Replicate, refunded"
     return "waiting for the submission"
 
@@ -118,10 +109,6 @@ def scheduled_check(generation_id: int, check_number: int) -> None:
     if generation.is_terminal:
         return
     if check_number >= settings.WATCHDOG_MAX_ATTEMPTS:
-        mark_failed(
-            generation_id,
-            "Replicate did not report on the generation in time; your credits were refunded.",
-            cancel_at_replicate=True,
-        )
+        mark_failed(generation_id, FailureReason.UNREPORTED, cancel_at_replicate=True)
         return
     enqueue_later(watch_generation, next_delay(check_number), generation_id, check_number + 1)

@@ -15,6 +15,7 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from generations import moderation
+from generations.failures import DETAIL_MAX_LENGTH, REJECTIONS, FailureReason
 from generations.models import Status
 
 
@@ -50,7 +51,6 @@ REPLICATE_TERMINAL = frozenset(
 REPLICATE_RANK = {"": 0, ReplicateStatus.STARTING: 1, ReplicateStatus.PROCESSING: 2}
 TERMINAL_RANK = 3
 STATUS_MAX_LENGTH = 20  # Generation.replicate_status
-ERROR_MAX_LENGTH = 500
 URL_MAX_LENGTH = 2000  # Generation.output_url
 
 _PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s?%")
@@ -107,23 +107,22 @@ def output_url(prediction: dict[str, Any]) -> str:
     return ""
 
 
-def error_message(prediction: dict[str, Any]) -> str:
-    """A sentence for the user about why the prediction did not produce a video."""
+def failure_of(prediction: dict[str, Any]) -> tuple[FailureReason, str]:
+    """Why the prediction did not produce a video, and Replicate's own words about it (for
+    staff)."""
     status = status_of(prediction)
-    error = str(prediction.get("error") or "").strip()
+    error = str(prediction.get("error") or "").strip()[:DETAIL_MAX_LENGTH]
     if status == ReplicateStatus.CANCELED and past_deadline(prediction):
-        return "Replicate stopped the generation: it ran past its deadline."
+        return FailureReason.DEADLINE, error
     if status == ReplicateStatus.CANCELED:
-        return "The generation was canceled."
+        return FailureReason.CANCELED_AT_REPLICATE, error
     if status == ReplicateStatus.ABORTED:
-        return "Replicate stopped the generation before it started: its deadline passed."
+        return FailureReason.EXPIRED_BEFORE_START, error
     if error and (rejected := moderation.rejection_in(error, had_image=_had_image(prediction))):
-        return moderation.MESSAGES[rejected]
-    if error:
-        return f"The model failed: {error}"[:ERROR_MAX_LENGTH]
+        return REJECTIONS[rejected], error
     if status in REPLICATE_STATUSES:
-        return "The model failed without giving a reason."
-    return f"Replicate ended the generation with an unknown status ({status[:40]})."
+        return FailureReason.PROVIDER_ERROR, error
+    return FailureReason.UNKNOWN_STATUS, f"{status[:40]}: {error}" if error else status[:40]
 
 
 def _had_image(prediction: dict[str, Any]) -> bool:
@@ -166,7 +165,8 @@ class PredictionUpdate:
     is_terminal: bool
     progress: int | None  # from the logs' percentages
     output_url: str  # the video, when it succeeded and one was given
-    error_message: str  # why it ended without a video, for the user
+    failure_reason: FailureReason | None  # why it ended without a video
+    failure_detail: str  # Replicate's own words about it, for staff
     started_at: datetime | None
 
     @property
@@ -182,15 +182,12 @@ def parse(prediction: dict[str, Any]) -> PredictionUpdate:
     status = our_status(prediction)
     if status == Status.CANCELED and past_deadline(prediction):
         status = Status.FAILED
-    message = ""
+    reason, detail = None, ""
     if status in (Status.FAILED, Status.CANCELED):
-        message = error_message(prediction)
+        reason, detail = failure_of(prediction)
     elif status == Status.SUCCEEDED and not url:
-        message = (
-            "Replicate deleted the video before it could be saved."
-            if prediction.get("data_removed")
-            else "Replicate reported success but sent no video."
-        )
+        removed = prediction.get("data_removed")
+        reason = FailureReason.OUTPUT_REMOVED if removed else FailureReason.NO_OUTPUT
     return PredictionUpdate(
         prediction_id=prediction["id"],
         replicate_status=status_of(prediction)[:STATUS_MAX_LENGTH],
@@ -198,6 +195,7 @@ def parse(prediction: dict[str, Any]) -> PredictionUpdate:
         is_terminal=is_terminal(prediction),
         progress=progress_of(prediction.get("logs")),
         output_url=url,
-        error_message=message,
+        failure_reason=reason,
+        failure_detail=detail,
         started_at=parse_datetime(started) if isinstance(started, str) else None,
     )

@@ -141,6 +141,13 @@ class ReplicateSimulator:
             raise TimeoutError(f"prediction {prediction_id} still {prediction.status}")
         return self.store.snapshot(prediction, self.base_url)
 
+    @property
+    def is_idle(self) -> bool:
+        """Every prediction has ended and its webhooks are sent (or given up): nothing more will
+        come from this simulator until a new prediction is created."""
+        with self._lock:
+            return not any(thread.is_alive() for thread in self._threads)
+
     def remove_data(self, prediction_id: str) -> None:
         """Does now what Replicate does an hour after completion: drops input, output and logs."""
         self.store.remove_data(self._get(prediction_id))

@@ -561,8 +561,13 @@ def seed_history(user: Any, count: int) -> None:
     ledger entries, which the history page does not need)."""
     from django.utils import timezone
 
+    from generations.failures import FailureReason
     from generations.models import Generation, Kind, Status
 
+    reasons = {
+        Status.FAILED: FailureReason.PROVIDER_ERROR,
+        Status.CANCELED: FailureReason.CANCELED_BY_USER,
+    }
     now = timezone.now()
     statuses = [Status.SUCCEEDED] * 3 + [Status.FAILED, Status.CANCELED]
     rows = []
@@ -582,7 +587,7 @@ def seed_history(user: Any, count: int) -> None:
                 prediction_id=f"bench-history-{user.pk}-{n}",
                 progress=100 if status == Status.SUCCEEDED else 40,
                 video=f"videos/bench-{n}.mp4" if status == Status.SUCCEEDED else "",
-                error_message="Benchmark failure" if status == Status.FAILED else "",
+                failure_reason=reasons.get(status, ""),
                 submitted_at=now,
                 started_at=now,
                 completed_at=now,

@@ -1,6 +1,7 @@
 """Buying credits in Chromium: Settings -> Billing -> the Stripe simulator's hosted page (a
 declined card first, then a good one) -> back on our success page with the balance risen; and a
-card that pays later, where the success page polls until the webhook credits the order."""
+card that pays later, where the success page polls until the webhook credits the order; and
+turning back from the checkout page, which cancels the order."""
 
 from __future__ import annotations
 
@@ -78,3 +79,23 @@ def test_a_payment_confirmed_later_updates_the_success_page_by_itself(
     page.goto("/settings/billing/")
     expect(page.get_by_test_id("orders")).to_contain_text("Paid")
     assert audit_credits().clean
+
+
+def test_turning_back_from_the_checkout_page_cancels_the_order(page: Page, make_user, stripe_live):
+    make_user("hesitant")
+    log_in(page, "hesitant")
+    page.goto("/settings/billing/")
+    page.get_by_role("button", name="Buy 100 credits").click()
+    page.wait_for_url(f"{stripe_live.base_url}/checkout/**")
+
+    page.get_by_role("link", name="Back").click()
+
+    expect(page.get_by_test_id("checkout-outcome")).to_contain_text("Nothing was charged")
+    page.get_by_role("link", name="Back to Billing").click()
+    expect(page.get_by_test_id("orders")).to_contain_text("Canceled")
+    expect(page.get_by_test_id("orders")).not_to_contain_text("Awaiting payment")
+    order = Order.objects.get()
+    assert order.status == OrderStatus.CANCELED
+    assert stripe_live.state.get(order.checkout_session_id, "checkout.session")["status"] == (
+        "expired"
+    )

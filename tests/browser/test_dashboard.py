@@ -13,6 +13,7 @@ from playwright.sync_api import ConsoleMessage, Locator, Page, expect
 
 from credits import analytics as credit_analytics
 from generations import analytics as generation_analytics
+from generations.failures import FailureReason
 from generations.models import Generation, Status
 from tests.browser.chromium import DESKTOP, PHONE, SCREENSHOTS, log_in
 from tests.factories import PASSWORD, make_generation
@@ -36,8 +37,8 @@ def seeded(make_user: Callable[..., User]) -> None:
     member = make_user("nina", credits=500)
     for _ in range(20):
         make_generation(member)
-    make_generation(member, status=Status.FAILED, error_message="CUDA out of memory")
-    older = make_generation(member, status=Status.FAILED, error_message="Replicate timed out")
+    make_generation(member, status=Status.FAILED, failure_reason=FailureReason.PROVIDER_ERROR)
+    older = make_generation(member, status=Status.FAILED, failure_reason=FailureReason.TIMED_OUT)
     moment = timezone.now() - timedelta(days=3)
     Generation.objects.filter(pk=older.pk).update(
         created_at=moment, started_at=moment, completed_at=moment
@@ -100,8 +101,8 @@ def test_staff_read_the_figures_in_every_window_at_desktop_and_phone_sizes(
     expect_target(page, "Success rate", "95.2%", "> 95%", met=True)
     expect_target(page, "Webhook delivery", "0.0%", "> 99%", met=False)
     expect(value(page, "Generations", "Submitted")).to_have_text("21")
-    expect(value(page, "Top failure reasons", "CUDA out of memory")).to_have_text("1")
-    expect(page.get_by_role("rowheader", name="Replicate timed out")).to_have_count(0)
+    expect(value(page, "Top failure reasons", "provider_error")).to_have_text("1")
+    expect(page.get_by_role("rowheader", name="timed_out")).to_have_count(0)
     expect(page.locator(".dashboard-card svg").first).to_be_visible()
     page.screenshot(path=shots[0], full_page=True)
 
@@ -113,7 +114,7 @@ def test_staff_read_the_figures_in_every_window_at_desktop_and_phone_sizes(
         )
         expect_target(page, "Success rate", "90.9%", "> 95%", met=False)
         expect(value(page, "Generations", "Submitted")).to_have_text("22")
-        expect(value(page, "Top failure reasons", "Replicate timed out")).to_have_text("1")
+        expect(value(page, "Top failure reasons", "timed_out")).to_have_text("1")
     assert not errors, errors
 
     phone = new_page(PHONE)

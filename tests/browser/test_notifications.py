@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +20,7 @@ from tests.browser.chromium import (
     log_in,
     persistent_context,
 )
+from tests.waiting import wait_until
 from wan_pwa.accounts.models import User
 
 pytestmark = pytest.mark.browser
@@ -86,11 +86,12 @@ def registration_id(session: CDPSession, scope: str) -> str:
 
     session.on("ServiceWorker.workerRegistrationUpdated", updated)
     session.send("ServiceWorker.enable")
-    deadline = time.monotonic() + 10
-    while "id" not in found and time.monotonic() < deadline:
+
+    def registered() -> bool:
         session.send("Runtime.evaluate", {"expression": "1"})  # lets the events arrive
-        time.sleep(0.05)
-    assert "id" in found, "no service worker registration for the app"
+        return "id" in found
+
+    wait_until(registered, timeout=10, what="the app's service worker registration")
     return found["id"]
 
 

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, Playwright, expect
 
 from generations.actions.sharing import enable_sharing
+from generations.failures import FailureReason
 from generations.models import Status
 from tests.browser.chromium import (
     DESKTOP,
@@ -57,7 +58,7 @@ def test_screenshots_of_every_main_page(new_page, make_user):
         user,
         status=Status.FAILED,
         prompt="A city skyline made of books",
-        error_message="The model could not run.",
+        failure_reason=FailureReason.PROVIDER_ERROR,
     )
     make_generation(
         user, prompt="Waves on a black sand beach at night", playable=True, starred=True

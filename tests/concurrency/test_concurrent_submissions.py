@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from credits.selectors import balance_of
+from generations.failures import FailureReason
 from generations.lifecycle.transitions import (
     apply_prediction_update,
     cancel_generation,
@@ -97,7 +98,7 @@ def test_cancel_racing_a_failure_and_a_success_ends_once_with_one_refund(user, a
         race(
             [
                 functools.partial(cancel_generation, generation),
-                functools.partial(mark_failed, generation.pk, "Replicate gave up."),
+                functools.partial(mark_failed, generation.pk, FailureReason.UNREPORTED),
                 functools.partial(
                     apply_prediction_update,
                     generation.pk,

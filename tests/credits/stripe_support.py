@@ -59,12 +59,13 @@ def pack(credits: int = 100) -> CreditPack:
 
 
 def checkout(user, credits: int = 100) -> Order:
+    """The user's order for the pack (their open one, if they have it)."""
     return start_checkout(
         user,
         pack(credits).pk,
         success_url="http://testserver/billing/{order_id}/success?session_id={CHECKOUT_SESSION_ID}",
         cancel_url="http://testserver/billing/{order_id}/cancel",
-    )
+    ).order
 
 
 def pay(sim: StripeSimulator, order: Order, card: str = PAID) -> str | None:

@@ -45,7 +45,8 @@ def test_a_paid_order_without_its_webhook_is_granted_once(
 def test_an_expired_session_closes_its_order_and_an_open_one_is_left_alone(
     stripe_sim, user, settings
 ):
-    expired, still_open, delayed = checkout(user), checkout(user), checkout(user)
+    # One order per pack: a second checkout of the same pack would reuse the open one.
+    expired, still_open, delayed = checkout(user, 100), checkout(user, 500), checkout(user, 2000)
     stripe_sim.batch(stripe_sim.state.expire, expired.checkout_session_id)
     pay(stripe_sim, delayed, PAYS_LATER)  # paid by a method that settles later
     for order in (expired, still_open, delayed):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -16,7 +15,9 @@ import stripe
 from credits.simulator import StripeSimulator
 from credits.simulator.delivery import DeliveryOptions
 from credits.simulator.form_encoding import decode
+from credits.simulator.state import StripeError as SimulatedError
 from tests.credits.stripe_support import PAID, WEBHOOK_SECRET
+from tests.waiting import wait_until
 from webhooks.stripe_signature import verify
 
 SESSION = {
@@ -91,13 +92,6 @@ def simulator(receiver: Receiver, **options: object) -> StripeSimulator:
     ).start()
 
 
-def wait_for(condition, timeout: float = 5) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def test_stripe_form_encoding_is_read_back_into_nested_objects():
     assert decode("line_items[0][price_data][unit_amount]=500&expand[]=a&expand[]=b&m[k]=x+y") == {
         "line_items": [{"price_data": {"unit_amount": "500"}}],
@@ -115,6 +109,25 @@ def test_the_official_client_creates_and_retrieves_a_session(receiver):
         sim.stop()
     assert (again.status, again.payment_status, again.amount_total) == ("open", "unpaid", 500)
     assert again.success_url == f"http://shop.test/ok?session_id={session.id}"
+
+
+def test_an_open_session_expires_once_sends_its_event_and_can_no_longer_be_paid(receiver):
+    sim = simulator(receiver)
+    try:
+        session = client(sim).v1.checkout.sessions.create(params=SESSION)  # type: ignore[arg-type]
+        expired = client(sim).v1.checkout.sessions.expire(session.id)
+        with pytest.raises(stripe.InvalidRequestError, match="Only open sessions"):
+            client(sim).v1.checkout.sessions.expire(session.id)
+        with pytest.raises(SimulatedError, match="is expired"):
+            sim.pay(session.id, PAID)
+        wait_until(
+            lambda: len(receiver.received) == 1, timeout=5, what="the expired-session webhook"
+        )
+    finally:
+        sim.stop()
+    assert (expired.status, expired.url) == ("expired", None)
+    assert receiver.received[0]["type"] == "checkout.session.expired"
+    assert receiver.received[0]["data"]["object"]["id"] == session.id
 
 
 def test_errors_come_in_stripes_shape_and_map_to_the_clients_exceptions(receiver):
@@ -155,7 +168,7 @@ def test_a_payment_is_delivered_signed_before_the_redirect_and_a_failed_delivery
         session = client(sim).v1.checkout.sessions.create(params=SESSION)  # type: ignore[arg-type]
         sim.pay(session.id, PAID)
         delivered_before_redirect = "checkout.session.completed" in receiver.types()
-        wait_for(lambda: len(receiver.received) == 3)
+        wait_until(lambda: len(receiver.received) == 3, timeout=5, what="three webhooks")
         attempts = [(a.type, a.attempt, a.status_code) for a in sim.sender.log]  # type: ignore[union-attr]
     finally:
         sim.stop()
@@ -175,7 +188,7 @@ def test_duplicates_and_reordering_on_request(receiver):
     try:
         session = client(sim).v1.checkout.sessions.create(params=SESSION)  # type: ignore[arg-type]
         sim.pay(session.id, PAID)
-        wait_for(lambda: len(receiver.received) == 6)
+        wait_until(lambda: len(receiver.received) == 6, timeout=5, what="six webhooks")
     finally:
         sim.stop()
     assert receiver.types() == [

@@ -9,8 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -18,6 +16,7 @@ from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from generations.models import Generation
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 CRASHING_WORKER = ROOT / "tests" / "generations" / "crashing_worker.py"
@@ -104,7 +103,7 @@ class Stack:
     def start_web(self) -> None:
         command = [sys.executable, str(ROOT / "manage.py"), "runserver", "--noreload"]
         self.web = self._spawn("web", [*command, "--skip-checks", f"127.0.0.1:{self.web_port}"])
-        wait_for(self._web_answers, timeout=20, what="the web server to answer")
+        wait_until(self._web_answers, timeout=20, what="the web server to answer")
 
     def _web_answers(self) -> bool:
         try:
@@ -134,16 +133,6 @@ class Stack:
                 process.wait()
         self.workers.clear()
         self.web = None
-
-
-def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> float:
-    """Seconds it took `condition()` to hold; fails after `timeout`."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.1)
-    return time.monotonic() - started
 
 
 def all_settled(generation_ids: list[int]) -> bool:

@@ -25,6 +25,7 @@ from pytest_django import Settings
 
 from credits.models import CreditTransaction, TransactionType
 from generations.actions.params import GenerationParams
+from generations.failures import FailureReason
 from generations.lifecycle.submission import submit_generation
 from generations.models import Generation
 from generations.replicate import predictions
@@ -180,12 +181,18 @@ def refunds_of(generation: Generation) -> int:
     ).count()
 
 
-def assert_refunded_once(generation: Generation, status: str, message: str = "") -> None:
-    """The generation, reloaded, ended in `status` (its error message saying `message`) with its
-    charge refunded exactly once."""
+def assert_refunded_once(
+    generation: Generation,
+    status: str,
+    reason: FailureReason | None = None,
+    detail: str = "",
+) -> None:
+    """The generation, reloaded, ended in `status` (for `reason`, with `detail` in the words kept
+    for staff) with its charge refunded exactly once."""
     generation.refresh_from_db()
     assert generation.status == status
-    assert message in generation.error_message
+    assert reason is None or generation.failure_reason == reason
+    assert detail in generation.failure_detail
     assert refunds_of(generation) == 1
 
 

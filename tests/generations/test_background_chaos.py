@@ -14,8 +14,9 @@ import pytest
 from credits.audit import audit_credits
 from generations.models import Generation, Status
 from generations.simulator import ReplicateSimulator
-from tests.generations.background_stack import Stack, all_settled, wait_for
+from tests.generations.background_stack import Stack, all_settled
 from tests.generations.lifecycle_helpers import PROMPT, refunds_of, submit
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -62,7 +63,7 @@ def test_generations_settle_through_crashes_kills_and_a_web_restart(tmp_path: Pa
                 keep_workers_running(stack)
                 return all_settled(ids)
 
-            settle_time = wait_for(settled, timeout=SETTLE_WITHIN, what="every generation")
+            settle_time = wait_until(settled, timeout=SETTLE_WITHIN, what="every generation")
             total_time = time.monotonic() - started
         finally:
             stack.stop_all()
@@ -73,7 +74,7 @@ def test_generations_settle_through_crashes_kills_and_a_web_restart(tmp_path: Pa
         wanted_failure = "[fail]" in generation.prompt
         assert generation.status == (Status.FAILED if wanted_failure else Status.SUCCEEDED), (
             generation.pk,
-            generation.error_message,
+            generation.failure_detail,
         )
         assert refunds_of(generation) == (1 if wanted_failure else 0)
         if generation.status == Status.SUCCEEDED:

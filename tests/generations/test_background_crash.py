@@ -12,8 +12,9 @@ from django_tasks_db.models import DBTaskResult
 from credits.audit import audit_credits
 from generations.models import Generation, Status
 from generations.simulator import ReplicateSimulator
-from tests.generations.background_stack import Stack, all_settled, wait_for
+from tests.generations.background_stack import Stack, all_settled
 from tests.generations.lifecycle_helpers import PROMPT, refunds_of, submit
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -43,11 +44,11 @@ def test_a_worker_killed_during_a_task_leaves_nothing_unsettled(point, stack, ma
     ok = submit(users[0])
     failing = submit(users[1], f"{PROMPT} [fail]")
     stack.start_worker("doomed", crash_at=point)
-    wait_for(lambda: stack.dead_workers() == ["doomed"], timeout=30, what=f"a crash at {point}")
+    wait_until(lambda: stack.dead_workers() == ["doomed"], timeout=30, what=f"a crash at {point}")
     # The killed task is still RUNNING: only the survivor's reaper can give it back.
     assert DBTaskResult.objects.filter(status="RUNNING").exists()
     stack.start_worker("survivor")
-    wait_for(lambda: all_settled([ok.pk, failing.pk]), timeout=30, what="every generation")
+    wait_until(lambda: all_settled([ok.pk, failing.pk]), timeout=30, what="every generation")
 
     assert stack.self_crashes()[0].startswith(point)
     ok.refresh_from_db()

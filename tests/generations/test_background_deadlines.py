@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_datetime
 from pytest_django import Settings
 
 from generations import catalog
+from generations.failures import FailureReason
 from generations.models import Status
 from generations.replicate import predictions
 from generations.simulator import ReplicateSimulator
@@ -73,16 +74,16 @@ def test_predictions_are_created_with_the_catalogs_deadline(start_simulator, mak
 
 
 @pytest.mark.parametrize(
-    ("cancel_after", "replicate_status", "message"),
+    ("cancel_after", "replicate_status", "reason"),
     [
         # Starting takes 2 s: a 1 s deadline passes in the queue, a 3 s one while it runs.
         # Replicate aborts the first; it cancels the second, which is a failure for us.
-        (1, "aborted", "its deadline passed"),
-        (3, "canceled", "ran past its deadline"),
+        (1, "aborted", FailureReason.EXPIRED_BEFORE_START),
+        (3, "canceled", FailureReason.DEADLINE),
     ],
 )
 def test_a_deadline_reached_fails_the_generation_with_a_refund(
-    start_simulator, settings, make_user, cancel_after, replicate_status, message
+    start_simulator, settings, make_user, cancel_after, replicate_status, reason
 ):
     simulator = start_simulator(duration=12, min_cancel_after=0)
     settings.REPLICATE_CANCEL_AFTER = cancel_after
@@ -93,7 +94,7 @@ def test_a_deadline_reached_fails_the_generation_with_a_refund(
     assert ended["status"] == replicate_status
     make_due("watch_generation")
     run_tasks()
-    assert_refunded_once(generation, Status.FAILED, message)
+    assert_refunded_once(generation, Status.FAILED, reason)
     assert generation.replicate_status == replicate_status
 
 
@@ -113,7 +114,7 @@ def test_a_cancel_before_the_deadline_is_still_a_cancel():
             completed_at="2026-01-01T10:05:00.2Z",
         )
     )
-    assert late.status == Status.FAILED and "deadline" in late.error_message
+    assert (late.status, late.failure_reason) == (Status.FAILED, FailureReason.DEADLINE)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from credits.actions import InsufficientCredits
 from credits.selectors import balance_of
 from generations.actions.errors import CannotCancel, CannotRetry
 from generations.actions.transitions import UpdateOutcome
+from generations.failures import FailureReason
 from generations.lifecycle.submission import retry_generation
 from generations.lifecycle.transitions import (
     apply_prediction_update,
@@ -104,7 +105,7 @@ def test_a_finished_generation_cannot_be_canceled(user, replicate_api, how):
     if how == "twice":
         cancel_generation(generation)
     else:
-        mark_failed(generation.pk, "The model failed.")
+        mark_failed(generation.pk, FailureReason.PROVIDER_ERROR)
     balance = balance_of(user)
 
     with pytest.raises(CannotCancel, match="already"):
@@ -136,7 +137,7 @@ def test_retry_creates_a_linked_generation_with_the_same_parameters_charged_agai
         negative_prompt="blurry",
         options={"sample_steps": 20, "lora_weights": "https://civitai.com/api/download/models/1"},
     )
-    mark_failed(original.pk, "The model failed.")
+    mark_failed(original.pk, FailureReason.PROVIDER_ERROR)
     original.refresh_from_db()
 
     retried = retry_generation(original).generation

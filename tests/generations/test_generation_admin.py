@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from credits.models import CreditTransaction
+from generations.failures import FailureReason
 from generations.lifecycle.transitions import apply_prediction_update, mark_failed
 from generations.models import Generation, Status
 from tests.generations.lifecycle_helpers import (
@@ -62,7 +63,7 @@ def test_the_changelist_filters_and_searches(staff_client, user, query):
 
 def test_the_detail_page_links_to_the_ledger_entries_and_webhook_events(staff_client, user, client):
     generation = submit(user)
-    mark_failed(generation.pk, "The model failed.")
+    mark_failed(generation.pk, FailureReason.PROVIDER_ERROR)
 
     response = staff_client.get(
         reverse("admin:generations_generation_change", args=[generation.pk])
@@ -98,7 +99,9 @@ def test_the_refund_action_refunds_failures_once_and_explains_the_others(
     staff_client, user, assert_audit_clean
 ):
     unrefunded = submit(user)
-    Generation.objects.filter(pk=unrefunded.pk).update(status=Status.FAILED)
+    Generation.objects.filter(pk=unrefunded.pk).update(
+        status=Status.FAILED, failure_reason=FailureReason.PROVIDER_ERROR
+    )
     running = submit(user)
 
     response = act(staff_client, "refund", unrefunded, running)

@@ -20,6 +20,7 @@ from pytest_django.live_server_helper import LiveServer
 from credits.models import CreditTransaction, TransactionType
 from credits.selectors import balance_of
 from generations.actions.transitions import begin_submit_attempt
+from generations.failures import REJECTIONS, FailureReason
 from generations.lifecycle import submission
 from generations.lifecycle.submission import retry_generation
 from generations.lifecycle.transitions import cancel_generation
@@ -37,6 +38,7 @@ from tests.generations.lifecycle_helpers import (
     sign,
     submit,
 )
+from tests.waiting import wait_until
 from webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -62,15 +64,20 @@ def drive(
 ) -> None:
     """Runs due tasks (unless told not to) until the condition holds, while webhooks arrive;
     bounded."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def there() -> bool:
         if tasks:
             run_tasks()
-        if condition():
-            return
-        if time.monotonic() > deadline:
-            pytest.fail("the lifecycle did not get there in time")
-        time.sleep(0.05)
+        return condition()
+
+    wait_until(there, timeout=timeout, what="the lifecycle to get there")
+
+
+def settle(sim: ReplicateSimulator) -> None:
+    """Waits for the simulator's last webhooks (a retried terminal one, late copies, stale logs)
+    and runs what they enqueued: after this, nothing more arrives."""
+    wait_until(lambda: sim.is_idle, timeout=WAIT_SECONDS, what="the simulator's last webhooks")
+    run_tasks()
 
 
 def ended(generation: Generation) -> Callable[[], bool]:
@@ -122,9 +129,7 @@ def test_a_failed_prediction_is_refunded_exactly_once(sim, user, assert_audit_cl
     generation = submit(user, "A glass of water that will not render [fail]")
 
     drive(ended(generation))
-    # The terminal webhook may be retried; give stragglers a moment, then check again.
-    time.sleep(0.2)
-    run_tasks()
+    settle(sim)  # the terminal webhook may be retried
 
     generation.refresh_from_db()
     assert generation.status == Status.FAILED
@@ -144,8 +149,7 @@ def test_duplicate_and_reordered_webhooks_change_nothing_extra(
     everything = [*good.values(), *bad.values()]
 
     drive(lambda: all(ended(generation)() for generation in everything))
-    time.sleep(0.2)  # the late copies and the stale logs webhooks
-    run_tasks()
+    settle(sim)  # the late copies and the stale logs webhooks
 
     for generation in everything:
         generation.refresh_from_db()
@@ -205,7 +209,7 @@ def test_creates_failing_every_time_fail_the_generation_and_refund(
 
     drive(ended(generation))
 
-    assert_refunded_once(generation, Status.FAILED, "3 attempts")
+    assert_refunded_once(generation, Status.FAILED, FailureReason.SUBMISSION_GAVE_UP, "3 attempts")
     assert not sim.predictions
     assert balance_of(user) == 100
     assert_audit_clean()
@@ -231,8 +235,7 @@ def test_canceling_a_running_generation_stops_it_at_replicate_and_refunds(
 
     cancel_generation(generation)
     drive(lambda: sim.prediction(generation.prediction_id)["status"] == "canceled")
-    time.sleep(0.2)  # Replicate's canceled webhook arrives too: it changes nothing
-    run_tasks()
+    settle(sim)  # Replicate's canceled webhook arrives too: it changes nothing
 
     assert_refunded_once(generation, Status.CANCELED)
     assert balance_of(user) == 100
@@ -363,6 +366,7 @@ def test_a_safety_rejection_says_what_was_rejected_and_is_refunded(
     drive(ended(generation))
 
     assert generation.status == Status.FAILED
+    assert generation.failure_reason == REJECTIONS[rejected]
     assert generation.error_message == MESSAGES[rejected]
     refund = CreditTransaction.objects.get(generation=generation, type=TransactionType.REFUND)
     assert refund.description.endswith(MESSAGES[rejected])  # the refund line says why

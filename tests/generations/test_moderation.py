@@ -8,9 +8,10 @@ from django.urls import reverse
 
 from credits.selectors import balance_of
 from generations.actions.errors import CannotRetry
+from generations.failures import FailureReason
 from generations.lifecycle.submission import retry_generation
 from generations.models import Generation, Status
-from generations.moderation import MESSAGES, Rejected, rejection_in, retry_refusal
+from generations.moderation import Rejected, rejection_in, retry_refusal
 from generations.replicate.predictions import parse
 from tests.factories import make_generation
 from wan_pwa.accounts.models import User
@@ -57,8 +58,9 @@ def test_an_input_rejection_is_told_apart_by_the_image_in_the_predictions_input(
     error = "Input data may contain inappropriate content."
     with_image = {"id": "p1", "status": "failed", "error": error, "input": {"image": "https://x"}}
     without = {"id": "p2", "status": "failed", "error": error, "input": {"prompt": "a cat"}}
-    assert "prompt or the input image" in parse(with_image).error_message
-    assert parse(without).error_message == "The model's safety checker rejected the prompt."
+    assert parse(with_image).failure_reason == FailureReason.REJECTED_INPUT
+    assert parse(without).failure_reason == FailureReason.REJECTED_PROMPT
+    assert parse(without).failure_detail == error  # the checker's own words, for staff
 
 
 @pytest.mark.parametrize(
@@ -85,7 +87,7 @@ def test_retry_is_refused_only_when_the_same_input_must_be_rejected_again(
 
 @pytest.fixture
 def rejected_prompt(user: User) -> Generation:
-    return make_generation(user, status=Status.FAILED, error_message=MESSAGES[Rejected.PROMPT])
+    return make_generation(user, status=Status.FAILED, failure_reason=FailureReason.REJECTED_PROMPT)
 
 
 @pytest.mark.django_db
@@ -124,7 +126,7 @@ def test_the_api_says_what_was_rejected(api, rejected_prompt):
 def test_a_rejected_video_with_a_random_seed_can_be_retried_but_not_with_a_fixed_one(user):
     def rejected_video(seed: int | None) -> Generation:
         return make_generation(
-            user, status=Status.FAILED, error_message=MESSAGES[Rejected.OUTPUT], seed=seed
+            user, status=Status.FAILED, failure_reason=FailureReason.REJECTED_OUTPUT, seed=seed
         )
 
     retried = retry_generation(rejected_video(seed=None)).generation

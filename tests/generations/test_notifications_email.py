@@ -116,7 +116,8 @@ def test_a_failed_generation_is_emailed_with_the_refund(client: Client, emailed_
 
     (message,) = mail.outbox
     assert message.subject == "Your video could not be made"
-    assert "CUDA out of memory" in message.body
+    assert "The model failed while making the video." in message.body
+    assert "CUDA" not in message.body  # the provider's words are for staff
     assert f"Its {generation.cost} credits were refunded." in message.body
     assert f"{SITE}/generations/{generation.pk}/" in message.body
 

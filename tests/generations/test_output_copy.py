@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from credits.selectors import balance_of
+from generations.failures import FailureReason
 from generations.lifecycle.output import store_output
 from generations.lifecycle.transitions import (
     apply_prediction_update,
@@ -96,7 +97,8 @@ def test_an_output_that_cannot_be_copied_fails_and_refunds(
 
     finished.refresh_from_db()
     assert finished.status == Status.FAILED
-    assert reason in finished.error_message
+    assert finished.failure_reason == FailureReason.OUTPUT_NOT_SAVED
+    assert reason in finished.failure_detail
     assert not finished.video
     assert refunds_of(finished) == 1
     assert balance_of(finished.user) == 100
@@ -113,9 +115,8 @@ def test_an_image_instead_of_a_video_is_refused(finished, delivery, isolated_med
 
     finished.refresh_from_db()
     assert finished.status == Status.FAILED
-    assert finished.error_message == (
-        "The video could not be saved: The output is not an MP4 video. Your credits were refunded."
-    )
+    assert finished.failure_reason == FailureReason.OUTPUT_NOT_SAVED
+    assert finished.failure_detail == "The output is not an MP4 video."
 
 
 def test_a_video_over_the_size_cap_is_refused_while_streaming(
@@ -128,7 +129,7 @@ def test_a_video_over_the_size_cap_is_refused_while_streaming(
 
     finished.refresh_from_db()
     assert finished.status == Status.FAILED
-    assert "larger than" in finished.error_message
+    assert "larger than" in finished.failure_detail
     assert refunds_of(finished) == 1
     assert stored_files(isolated_media) == []
 
@@ -182,7 +183,7 @@ def test_a_copy_arriving_after_the_generation_ended_is_discarded(
 def test_a_copy_queued_before_the_generation_was_given_up_does_nothing(
     finished, delivery, isolated_media
 ):
-    mark_failed(finished.pk, "Replicate did not finish the generation in time.")
+    mark_failed(finished.pk, FailureReason.TIMED_OUT)
     delivery.respond(200, content=tiny_mp4())
 
     run_tasks()

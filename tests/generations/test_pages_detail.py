@@ -29,7 +29,7 @@ def test_detail_shows_parameters_timeline_and_the_ledger(logged_in, user):
         "Took",
         'data-testid="charged">10 credits',
         'data-testid="refunded">10 credits',
-        "The model ran out of memory.",
+        "The model failed while making the video.",
         "A video can be shared once it is finished.",
     ):
         assert text in page, text

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from credits.selectors import balance_of
+from generations.failures import FailureReason
 from generations.lifecycle.transitions import apply_prediction_update
 from generations.models import Generation, Status
 from tests.factories import VIDEO_BYTES, make_generation, set_credits
@@ -30,7 +31,9 @@ def card_ids(page: str) -> list[int]:
 
 def test_history_lists_own_generations_newest_first_with_status_badges(logged_in, user, make_user):
     old = make_generation(user, prompt="The oldest one, a calm lake")
-    failed = make_generation(user, status=Status.FAILED, error_message="NSFW content detected.")
+    failed = make_generation(
+        user, status=Status.FAILED, failure_reason=FailureReason.REJECTED_PROMPT
+    )
     running = make_generation(user, status=Status.PROCESSING, progress=63)
     make_generation(make_user("mallory"), prompt="Mallory's generation, not yours")
     page = logged_in.get(reverse("history")).content.decode()
@@ -38,9 +41,11 @@ def test_history_lists_own_generations_newest_first_with_status_badges(logged_in
     assert "Mallory" not in page
     assert ">Processing</span>" in page and ">Failed</span>" in page
     assert 'value="63"' in page
-    assert "NSFW content detected. <strong>10 credits were refunded.</strong>" in page.replace(
-        "\n    ", " "
-    ).replace("\n", " ")
+    assert (
+        "The model&#x27;s safety checker rejected the prompt. "
+        "<strong>10 credits were refunded.</strong>"
+        in page.replace("\n    ", " ").replace("\n", " ")
+    )
 
 
 def action_names(html: str) -> set[str]:
@@ -86,12 +91,16 @@ def test_only_in_flight_cards_poll_for_updates(logged_in, user):
 
 
 def test_a_finished_card_stops_polling_and_announces_the_end_with_retry(logged_in, user):
-    failed = make_generation(user, status=Status.FAILED, error_message="GPU out of memory.")
+    failed = make_generation(user, status=Status.FAILED, failure_detail="GPU out of memory.")
     url = reverse("generation-card", args=[failed.pk]) + "?since=processing"
     response = logged_in.get(url, **HX)
     body = response.content.decode()
     assert "every 2s" not in body
-    assert f"Generation #{failed.pk} failed: GPU out of memory. 10 credits were refunded." in body
+    assert (
+        f"Generation #{failed.pk} failed: The model failed while making the video. "
+        "10 credits were refunded."
+    ) in body
+    assert "GPU out of memory" not in body  # the provider's words are for staff
     assert f'action="{reverse("retry", args=[failed.pk])}"' in body  # the toast's Retry
     assert 'hx-swap-oob="beforeend:#toasts"' in body
     assert "100 credits" in body  # the refunded balance, out of band for the header

@@ -13,6 +13,7 @@ from django.utils import timezone
 from credits.actions import refund_generation_charge
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
+from generations.failures import FailureReason
 from generations.models import Generation, Status
 from tests.generations.lifecycle_helpers import (
     refunds_of,
@@ -34,6 +35,8 @@ def ended(user: User, status: Status, **fields: Any) -> Generation:
     generation = submit(user)
     if status == Status.SUCCEEDED:
         fields.setdefault("video", "videos/done.mp4")
+    elif status in (Status.FAILED, Status.CANCELED):
+        fields.setdefault("failure_reason", FailureReason.PROVIDER_ERROR)
     Generation.objects.filter(pk=generation.pk).update(
         status=status, prediction_id=f"p-{generation.pk}", **fields
     )

@@ -30,6 +30,7 @@ from generations.simulator import (
 )
 from generations.simulator.wan_models import invalid_fields
 from tests.factories import catalog_inputs, png_data_url
+from tests.waiting import wait_until
 
 PROMPT = "A corgi surfing a turquoise wave at sunset"
 T2V = "wan-video/wan-2.1-1.3b"
@@ -59,11 +60,17 @@ def create_with_events(simulator, receiver, events: list[str], prompt: str = PRO
 
 
 def wait_done(client: replicate.Client, prediction_id: str, timeout: float = 3.0):
-    deadline = time.monotonic() + timeout
-    while (prediction := client.predictions.get(prediction_id)).status not in TERMINAL:
-        assert time.monotonic() < deadline, f"still {prediction.status} after {timeout}s"
-        time.sleep(0.02)
-    return prediction
+    def done() -> bool:
+        return client.predictions.get(prediction_id).status in TERMINAL
+
+    wait_until(done, timeout=timeout, what=f"prediction {prediction_id} to end")
+    return client.predictions.get(prediction_id)
+
+
+def wait_idle(simulator: ReplicateSimulator) -> None:
+    """Until every prediction has ended and its webhooks are sent: after this nothing more
+    arrives, so a test can say what did not happen."""
+    wait_until(lambda: simulator.is_idle, timeout=5, what="the simulator's last webhooks")
 
 
 def statuses(requests) -> list[str]:
@@ -102,11 +109,8 @@ def assert_signed(request, secret: str = DEFAULT_WEBHOOK_SECRET) -> None:
 def webhook_log(simulator, condition, timeout: float = 2.0) -> list:
     """The simulator's webhook log once `condition(log)` holds. An attempt is logged after the
     receiver answers, so a moment after the receiver has seen the request."""
-    deadline = time.monotonic() + timeout
-    while not condition(log := simulator.webhook_log):
-        assert time.monotonic() < deadline, f"webhook log condition not met: {log}"
-        time.sleep(0.01)
-    return log
+    wait_until(lambda: condition(simulator.webhook_log), timeout=timeout, what="the webhook log")
+    return simulator.webhook_log
 
 
 def logged_events(simulator) -> list[str]:
@@ -274,7 +278,8 @@ def test_cancel_ends_a_hung_prediction_with_a_completed_webhook(
 ):
     prediction = create(simulator_client, simulator_webhooks, prompt=f"{PROMPT} [hang]")
     simulator_webhooks.wait_until(lambda requests: "processing" in statuses(requests))
-    time.sleep(0.4)  # a hung prediction stays processing well past its duration
+    # A hung prediction stays processing after one started later has finished.
+    assert wait_done(simulator_client, create(simulator_client).id).status == "succeeded"
     assert simulator_client.predictions.get(prediction.id).status == "processing"
 
     canceled = simulator_client.predictions.cancel(prediction.id)
@@ -287,7 +292,7 @@ def test_cancel_ends_a_hung_prediction_with_a_completed_webhook(
     assert logged_events(simulator)[-1] == "completed"
     # canceling again, or canceling a finished prediction, changes nothing
     assert simulator_client.predictions.cancel(prediction.id).status == "canceled"
-    time.sleep(0.1)
+    wait_idle(simulator)
     assert statuses(simulator_webhooks.requests).count("canceled") == 1
 
 
@@ -507,7 +512,7 @@ def test_no_webhooks_marker_sends_none_while_get_shows_success(
     prediction = create(simulator_client, simulator_webhooks, prompt=f"{PROMPT} [no-webhooks]")
 
     assert wait_done(simulator_client, prediction.id).status == "succeeded"
-    time.sleep(0.1)
+    wait_idle(simulator)
     assert simulator_webhooks.requests == []
     assert simulator.webhook_log == []
 
@@ -517,7 +522,7 @@ def test_no_webhooks_option_applies_to_every_prediction(simulator_factory, simul
     client = replicate.Client(api_token="r8_test", base_url=simulator.base_url)
 
     assert wait_done(client, create(client, simulator_webhooks).id).status == "succeeded"
-    time.sleep(0.1)
+    wait_idle(simulator)
     assert simulator_webhooks.requests == []
 
 
@@ -557,7 +562,7 @@ def test_events_filter_limits_what_is_sent(simulator, simulator_webhooks):
     create_with_events(simulator, simulator_webhooks, ["completed"])
 
     requests = simulator_webhooks.wait_until(has_terminal)
-    time.sleep(0.1)
+    wait_idle(simulator)
 
     assert statuses(simulator_webhooks.requests) == ["succeeded"] == statuses(requests)
 
@@ -599,7 +604,7 @@ def test_terminal_webhook_retries_are_bounded(simulator, simulator_webhooks):
 
     create_with_events(simulator, simulator_webhooks, ["completed"])
     simulator_webhooks.wait_until(lambda requests: len(requests) == 4)  # 1 try + 3 retries
-    time.sleep(0.3)
+    wait_idle(simulator)
 
     assert len(simulator_webhooks.requests) == 4
 
@@ -637,7 +642,7 @@ def test_redirects_are_not_followed_and_count_as_failures(simulator_factory, sim
     create_with_events(simulator, simulator_webhooks, ["completed"])
 
     simulator_webhooks.wait_until(lambda requests: len(requests) == 2)
-    time.sleep(0.2)
+    wait_idle(simulator)
 
     assert [r.path for r in simulator_webhooks.requests] == [
         "/api/webhooks/replicate?generation=42"
@@ -729,11 +734,14 @@ def test_data_is_removed_after_the_retention_period(simulator_factory):
     simulator = simulator_factory(data_retention=0.2)
     client = replicate.Client(api_token="r8_test", base_url=simulator.base_url)
     prediction = wait_done(client, create(client).id)
-    assert prediction.output is not None
+    assert prediction.output is not None  # kept at first
 
-    time.sleep(0.3)
+    wait_until(
+        lambda: simulator.prediction(prediction.id)["data_removed"],
+        timeout=3,
+        what="the data to be removed",
+    )
 
-    assert simulator.prediction(prediction.id)["data_removed"] is True
     assert client.predictions.get(prediction.id).output is None
 
 
@@ -770,7 +778,7 @@ def test_stop_ends_hung_predictions_quickly_without_webhooks(simulator_factory, 
     simulator.stop()
 
     assert time.monotonic() - started < 1.5
-    time.sleep(0.1)
+    assert simulator.is_idle  # stop() joined every thread: nothing more can be sent
     assert len(simulator_webhooks.requests) == sent
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{simulator.base_url}/v1/predictions")

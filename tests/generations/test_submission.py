@@ -11,6 +11,7 @@ from django.utils import timezone
 from pytest_django import Settings
 
 from credits.selectors import balance_of
+from generations.failures import FailureReason
 from generations.lifecycle.transitions import cancel_generation
 from generations.models import Generation, Status
 from tests.factories import PROMPT
@@ -139,9 +140,9 @@ def test_exhausted_retries_fail_the_generation_and_refund_it_once(
 
     generation.refresh_from_db()
     assert generation.status == Status.FAILED
-    assert generation.error_message == (
-        "Replicate could not start the generation: Service unavailable. "
-        "Gave up after 3 attempts; your credits were refunded."
+    assert generation.failure_reason == FailureReason.SUBMISSION_GAVE_UP
+    assert generation.failure_detail == (
+        "Replicate could not start the generation: Service unavailable. Gave up after 3 attempts"
     )
     assert route.call_count == 3
     assert refunds_of(generation) == 1
@@ -162,7 +163,7 @@ def test_a_permanent_error_fails_at_once_with_replicates_reason(
 
     run_tasks()
 
-    assert_refunded_once(generation, Status.FAILED, detail)
+    assert_refunded_once(generation, Status.FAILED, FailureReason.SUBMISSION_REFUSED, detail)
     assert route.call_count == 1
     assert_audit_clean()
 
@@ -222,7 +223,9 @@ def test_a_prediction_created_for_a_generation_canceled_meanwhile_is_canceled(us
     )
 
     def cancel_while_creating(request: httpx.Request) -> httpx.Response:
-        Generation.objects.filter(pk=generation.pk).update(status=Status.CANCELED)
+        Generation.objects.filter(pk=generation.pk).update(
+            status=Status.CANCELED, failure_reason=FailureReason.CANCELED_BY_USER
+        )
         return created("p-late")
 
     replicate_api.create_prediction().mock(side_effect=cancel_while_creating)

@@ -10,9 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from credits.selectors import balance_of
+from generations.failures import FailureReason
 from generations.lifecycle.transitions import apply_prediction_update
 from generations.models import Generation, Status
-from generations.suspension import CANCELED_BY_SUSPENSION, suspend_user
+from generations.suspension import suspend_user
 from tests.factories import api_client, make_generation
 from tests.generations.lifecycle_helpers import (
     prediction,
@@ -63,7 +64,7 @@ def test_suspending_cancels_and_refunds_what_is_running_and_keeps_what_finished(
     for generation in (queued, running):
         generation.refresh_from_db()
         assert generation.status == Status.CANCELED
-        assert generation.error_message == CANCELED_BY_SUSPENSION
+        assert generation.failure_reason == FailureReason.ACCOUNT_SUSPENDED
         assert refunds_of(generation) == 1
     assert cancel_route.call_count == 1  # the running one is stopped; the queued one never left
     assert Generation.objects.get(pk=finished.pk).status == Status.SUCCEEDED

@@ -23,7 +23,8 @@ from generations.models import Generation, Status
 from generations.simulator import ReplicateSimulator
 from tests.factories import PASSWORD, png_bytes
 from tests.fixtures.object_storage import Bucket
-from tests.generations.background_stack import Stack, free_port, wait_for
+from tests.generations.background_stack import Stack, free_port
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +42,7 @@ def redis_url() -> Iterator[str]:
         [REDIS, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
     )
-    wait_for(lambda: _answers(port), timeout=5, what="Redis")
+    wait_until(lambda: _answers(port), timeout=5, what="Redis")
     yield f"redis://127.0.0.1:{port}/0"
     server.terminate()
     server.wait(timeout=5)
@@ -148,7 +149,7 @@ def test_a_video_submitted_on_a_and_finished_on_b_plays_on_a_and_is_deleted_ther
         generation = Generation.objects.get(user=user)
         assert bucket.keys() == {generation.input_image.name}  # uploaded on A, read on B
 
-        finished_in = wait_for(
+        finished_in = wait_until(
             lambda: Generation.objects.get(pk=generation.pk).is_terminal,
             timeout=30,
             what="machine B to finish the video",

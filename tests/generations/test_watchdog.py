@@ -14,6 +14,7 @@ from django.utils import timezone
 from pytest_django import Settings
 
 from generations.actions.transitions import begin_submit_attempt
+from generations.failures import FailureReason
 from generations.lifecycle.submission import submit_prediction
 from generations.lifecycle.transitions import apply_prediction_update
 from generations.lifecycle.watchdog import watch_generation
@@ -91,7 +92,7 @@ def test_a_failure_found_by_the_watchdog_is_refunded_once(user, replicate_api, a
     watch_generation.call(generation.pk, 1)
     watch_generation.call(generation.pk, 2)
 
-    assert_refunded_once(generation, Status.FAILED, "OOM")
+    assert_refunded_once(generation, Status.FAILED, FailureReason.PROVIDER_ERROR, "OOM")
     assert_audit_clean()
 
 
@@ -126,7 +127,7 @@ def test_after_the_last_check_the_generation_fails_refunds_and_is_canceled(
     watch_generation.call(generation.pk, 3)
     run_tasks()
 
-    assert_refunded_once(generation, Status.FAILED, "in time")
+    assert_refunded_once(generation, Status.FAILED, FailureReason.UNREPORTED)
     assert cancels.call_count == 1
     assert_audit_clean()
 
@@ -142,7 +143,7 @@ def test_past_the_maximum_age_it_fails_and_refunds(
     watch_generation.call(generation.pk, 1)
     run_tasks()
 
-    assert_refunded_once(generation, Status.FAILED)
+    assert_refunded_once(generation, Status.FAILED, FailureReason.TIMED_OUT)
     assert cancels.call_count == 1
     assert len(scheduled_tasks("watch_generation")) == 1  # only the one from submission
     assert_audit_clean()
@@ -154,7 +155,7 @@ def test_a_prediction_replicate_no_longer_knows_fails_and_refunds(user, replicat
 
     watch_generation.call(generation.pk, 1)
 
-    assert_refunded_once(generation, Status.FAILED)
+    assert_refunded_once(generation, Status.FAILED, FailureReason.LOST, "Not found")
 
 
 def test_replicate_being_unreachable_only_delays_the_check(user, replicate_api):
@@ -203,7 +204,7 @@ def test_a_submission_that_never_reached_replicate_fails_after_the_grace_period(
     age(generation, 301)
     watch_generation.call(generation.pk, 2)
 
-    assert_refunded_once(generation, Status.FAILED, "could not be sent")
+    assert_refunded_once(generation, Status.FAILED, FailureReason.NEVER_SUBMITTED)
     assert_audit_clean()
 
 

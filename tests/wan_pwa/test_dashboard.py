@@ -17,6 +17,7 @@ from credits.models import CreditPack, Order
 from credits.stripe_gateway import CheckoutSession
 from generations import analytics as generation_analytics
 from generations.actions.transitions import UpdateOutcome
+from generations.failures import FailureReason
 from generations.models import Generation, Status
 from tests.factories import make_generation
 from wan_pwa.accounts import analytics as account_analytics
@@ -62,7 +63,7 @@ def seeded(user, other_user):
     for _ in range(3):
         ended(other_user, Status.SUCCEEDED, took=200, model_key="t2v-1.3B")
     ended(user, Status.SUCCEEDED, took=1000, webhook=False)
-    ended(user, Status.FAILED, took=30, error_message="CUDA out of memory")
+    ended(user, Status.FAILED, took=30, failure_reason=FailureReason.PROVIDER_ERROR)
     make_generation(user, status=Status.PROCESSING)
     pack = CreditPack.objects.create(name="Starter", credits=50, price=500, currency="usd")
     order = Order.objects.create(
@@ -91,7 +92,7 @@ def test_figures_match_the_seeded_data(seeded):
     assert data.duration("generations.completion_seconds", 0.5) == 60
     assert data.duration("generations.completion_seconds", 0.95) == 1800
     assert data.webhook_rate == pytest.approx(9 / 10)
-    assert data.top_failures() == [("CUDA out of memory", 1)]
+    assert data.top_failures() == [("provider_error", 1)]
     credits = data.credits()
     assert credits["sold"] == 50
     assert credits["taken back"] == 50
@@ -136,7 +137,7 @@ def test_staff_see_the_dashboard_with_targets_in_colour(seeded, staff_client):
         body = response.content.decode()
         assert "target-missed" in body and "target-met" in body
         assert "<svg" in body and "<polyline" in body
-        assert "CUDA out of memory" in body
+        assert "provider_error" in body
         assert "style=" not in body.split('id="content"')[1]  # CSP: no inline style
 
 
@@ -160,7 +161,8 @@ def test_the_dashboard_reads_a_constant_number_of_queries_whatever_the_history(u
     roll_up_everything()
     small = queries_for_dashboard()
     for days_ago in range(1, 30):
-        generation = make_generation(user, status=Status.FAILED, error_message=f"error {days_ago}")
+        reason = list(FailureReason)[days_ago % len(FailureReason)]
+        generation = make_generation(user, status=Status.FAILED, failure_reason=reason)
         moment = timezone.now() - timedelta(days=days_ago)
         Generation.objects.filter(pk=generation.pk).update(created_at=moment, completed_at=moment)
     roll_up_everything()

@@ -130,24 +130,6 @@ def test_a_finished_run_is_not_repeated_when_its_task_runs_again(db, test_jobs):
     assert calls == ["succeeds"]
 
 
-def test_periodic_job_periods_can_be_overridden_from_the_environment(monkeypatch):
-    import importlib
-
-    from django.core.exceptions import ImproperlyConfigured
-
-    from wan_pwa import settings as settings_module
-
-    monkeypatch.setenv("PERIODIC_JOB_PERIODS", "audit_credits=7, reconcile_generations=0")
-    reloaded = importlib.reload(settings_module)
-    assert reloaded.PERIODIC_JOBS["audit_credits"]["every"] == 7
-    assert reloaded.PERIODIC_JOBS["reconcile_generations"]["every"] == 0
-    monkeypatch.setenv("PERIODIC_JOB_PERIODS", "nightly_backup=60")
-    with pytest.raises(ImproperlyConfigured, match="nightly_backup"):
-        importlib.reload(settings_module)
-    monkeypatch.delenv("PERIODIC_JOB_PERIODS")
-    importlib.reload(settings_module)
-
-
 def test_audit_job_logs_counts_and_fails_on_a_mismatch(db, make_user, caplog):
     from credits.jobs import audit_credits
 

@@ -11,7 +11,8 @@ import pytest
 from django.db.models import Count
 from django_tasks_db.models import DBTaskResult
 
-from tests.generations.background_stack import Stack, wait_for
+from tests.generations.background_stack import Stack
+from tests.waiting import wait_until
 from wan_pwa.background.models import PeriodicJobRun
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -25,7 +26,7 @@ def test_two_workers_run_each_job_once_per_period(tmp_path: Path):
     try:
         stack.start_worker("a")
         stack.start_worker("b")
-        wait_for(
+        wait_until(
             lambda: PeriodicJobRun.objects.filter(outcome="succeeded").count() >= 4 * len(JOBS),
             timeout=30,
             what="four periods of every job",

@@ -15,6 +15,7 @@ from pytest_django import Settings
 
 from credits.selectors import balance_of
 from generations.actions.transitions import UpdateOutcome
+from generations.failures import FailureReason
 from generations.models import Generation, Status
 from tests.generations.lifecycle_helpers import (
     WEBHOOK_SECRET,
@@ -119,17 +120,27 @@ def test_a_list_output_uses_its_first_url(client, generation):
 
 
 @pytest.mark.parametrize(
-    ("replicate_status", "extra", "expected", "message"),
+    ("replicate_status", "extra", "expected", "reason"),
     [
-        ("failed", {"error": "CUDA out of memory"}, Status.FAILED, "CUDA out of memory"),
-        ("canceled", {}, Status.CANCELED, "canceled"),
-        ("aborted", {}, Status.FAILED, "before it started"),
-        ("exploded", {"completed_at": "2026-01-01T00:01:00Z"}, Status.FAILED, "unknown status"),
-        ("succeeded", {"output": None, "data_removed": True}, Status.FAILED, "deleted"),
+        ("failed", {"error": "CUDA out of memory"}, Status.FAILED, FailureReason.PROVIDER_ERROR),
+        ("canceled", {}, Status.CANCELED, FailureReason.CANCELED_AT_REPLICATE),
+        ("aborted", {}, Status.FAILED, FailureReason.EXPIRED_BEFORE_START),
+        (
+            "exploded",
+            {"completed_at": "2026-01-01T00:01:00Z"},
+            Status.FAILED,
+            FailureReason.UNKNOWN_STATUS,
+        ),
+        (
+            "succeeded",
+            {"output": None, "data_removed": True},
+            Status.FAILED,
+            FailureReason.OUTPUT_REMOVED,
+        ),
     ],
 )
 def test_unsuccessful_endings_fail_or_cancel_and_refund(
-    client, generation, assert_audit_clean, replicate_status, extra, expected, message
+    client, generation, assert_audit_clean, replicate_status, extra, expected, reason
 ):
     post_webhook(client, generation, prediction("p-1", "processing"))
 
@@ -137,7 +148,7 @@ def test_unsuccessful_endings_fail_or_cancel_and_refund(
 
     generation.refresh_from_db()
     assert generation.status == expected
-    assert message in generation.error_message
+    assert generation.failure_reason == reason
     assert generation.completed_at is not None
     assert refunds_of(generation) == 1
     assert balance_of(generation.user) == 100
@@ -435,7 +446,7 @@ def test_text_postgresql_cannot_store_is_cleaned_not_a_500(client, generation):
     assert response.status_code == 200
     generation.refresh_from_db()
     assert generation.prediction_id == "p-1"
-    assert "badbyte ? lone" in generation.error_message
+    assert "badbyte ? lone" in generation.failure_detail
     assert WebhookEvent.objects.get().payload["logs"] == " 50%"
 
 

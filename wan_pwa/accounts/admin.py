@@ -184,7 +184,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
         return False
 
-    @admin.action(description="Revoke the selected API keys", permissions=["view"])
+    def has_delete_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
+        return False  # revoked, a key stays listed with when it was made, used and revoked
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        # The pages are read-only for everyone, but revoking changes the key.
+        return request.user.has_perm("wan_pwa.change_apikey")
+
+    @admin.action(description="Revoke the selected API keys", permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for api_key in queryset:
             revoke_api_key(api_key)

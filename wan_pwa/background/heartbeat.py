@@ -4,7 +4,8 @@ comes back.
 Times are the database's (`Now()`), so workers on hosts with skewed clocks agree on who is dead.
 A lost task is made READY again and re-run, which is safe because every task is idempotent; one
 that has already been lost TASK_MAX_CLAIMS times (it may be what kills its workers) is marked
-FAILED instead, and the periodic jobs (reconcile) settle whatever it left undone.
+FAILED instead, and the periodic jobs (reconcile) settle whatever it left undone. A task stopped
+at its time limit in a live worker (worker.py) is given back the same way.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models.functions import Now
 from django_tasks import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
+from wan_pwa.background import db_internals
 from wan_pwa.background.models import PeriodicJobRun, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -66,47 +67,50 @@ def reap_lost_tasks() -> int:
     """Gives back every RUNNING task whose worker is not alive; returns how many."""
     live = live_workers()
     # Started before the lease began: a worker always beats before it claims a task.
-    suspects = DBTaskResult.objects.filter(
-        status=TaskResultStatus.RUNNING, started_at__lt=Now() - lease()
-    )
+    suspects = db_internals.running_started_before(Now() - lease())
     reaped = 0
     for suspect in suspects.only("id", "worker_ids"):
-        if suspect.worker_ids and suspect.worker_ids[-1] in live:
+        worker_ids = suspect.worker_ids
+        if worker_ids and worker_ids[-1] in live:
             continue
-        if _reap(suspect.pk, suspect.worker_ids):
+        lost_with = worker_ids[-1] if worker_ids else "?"
+        if give_back(suspect.pk, worker_ids, cause=f"its worker {lost_with} died"):
             reaped += 1
     _forget_dead_workers(live)
     return reaped
 
 
-def _reap(task_id: UUID, worker_ids: list[str]) -> bool:
+def give_back(
+    task_id: UUID,
+    worker_ids: list[str],
+    *,
+    cause: str,
+    exception_class_path: str = LOST_WORKER_ERROR,
+    statuses: tuple[TaskResultStatus, ...] = (TaskResultStatus.RUNNING,),
+) -> bool:
+    """What happens to a lost task, whether its worker died or it hung in a live one: it runs
+    again, unless it has been lost TASK_MAX_CLAIMS times (it may be what kills or hangs its
+    workers), when it fails. False when the claim is gone (finished, or given back meanwhile)."""
     with transaction.atomic():
-        task = (
-            DBTaskResult.objects.select_for_update(skip_locked=True)
-            .filter(pk=task_id, status=TaskResultStatus.RUNNING, worker_ids=worker_ids)
-            .first()
-        )
-        if task is None:  # finished, or reaped by another worker meanwhile
+        task = db_internals.lock_claim(task_id, worker_ids, statuses)
+        if task is None:
             return False
-        lost_with = worker_ids[-1] if worker_ids else "?"
         if len(worker_ids) >= settings.TASK_MAX_CLAIMS:
-            task.status = TaskResultStatus.FAILED
-            task.finished_at = Now()
-            task.exception_class_path = LOST_WORKER_ERROR
-            task.traceback = (
-                f"Its worker died {len(worker_ids)} times while running it (last: {lost_with}); "
-                "given up."
-            )
-            task.save(update_fields=["status", "finished_at", "exception_class_path", "traceback"])
-            logger.error("task %s (%s) given up: %s", task.pk, task.task_path, task.traceback)
+            times = f"{len(worker_ids)} time{'s' if len(worker_ids) > 1 else ''}"
+            why = f"Lost {times}, the last because {cause}; given up."
+            db_internals.mark_given_up(task, exception_class_path, why)
+            logger.error("task %s (%s) given up: %s", task_id, task.task_path, why)
             return True
-        task.status = TaskResultStatus.READY
-        task.started_at = None
-        task.save(update_fields=["status", "started_at"])
-    logger.warning(
-        "task %s (%s) lost with worker %s: runs again", task_id, task.task_path, lost_with
-    )
+        db_internals.make_ready_again(task)
+    logger.warning("task %s (%s) lost because %s: runs again", task_id, task.task_path, cause)
     return True
+
+
+def fail_job_runs(run_by: list[str], why: str) -> None:
+    """A periodic job that was running on these workers will not report; say so in the admin."""
+    PeriodicJobRun.objects.filter(outcome=PeriodicJobRun.Outcome.RUNNING, run_by__in=run_by).update(
+        outcome=PeriodicJobRun.Outcome.FAILED, finished_at=Now(), result=why
+    )
 
 
 def _forget_dead_workers(live: set[str]) -> None:
@@ -115,10 +119,5 @@ def _forget_dead_workers(live: set[str]) -> None:
     )
     if not dead:
         return
-    # A periodic job that was running on a dead worker will not report; say so in the admin.
-    PeriodicJobRun.objects.filter(outcome=PeriodicJobRun.Outcome.RUNNING, run_by__in=dead).update(
-        outcome=PeriodicJobRun.Outcome.FAILED,
-        finished_at=Now(),
-        result="Its worker died while running it.",
-    )
+    fail_job_runs(dead, "Its worker died while running it.")
     WorkerHeartbeat.objects.filter(worker_id__in=dead).delete()

@@ -6,9 +6,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from django_tasks import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
+from wan_pwa.background import db_internals
 from wan_pwa.background.models import PeriodicJobRun
 
 
@@ -18,8 +17,6 @@ def prune_task_results() -> str:
     Idempotent: it deletes by age only, so a second run finds nothing more to delete.
     """
     cutoff = timezone.now() - timedelta(days=settings.TASK_RESULT_RETENTION_DAYS)
-    tasks, _ = DBTaskResult.objects.filter(
-        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED], finished_at__lt=cutoff
-    ).delete()
+    tasks = db_internals.delete_finished_before(cutoff)
     runs, _ = PeriodicJobRun.objects.filter(slot__lt=cutoff).delete()
     return f"deleted {tasks} finished task rows and {runs} job runs"

@@ -1,26 +1,23 @@
 """`manage.py run_worker`: the task worker to run in production and in `make run`.
 
 It takes every option of django-tasks-db's `db_worker` and adds a heartbeat, the reaper of tasks
-lost with dead workers, and the scheduler of PERIODIC_JOBS, so nothing depends on cron.
+lost with dead workers, the scheduler of PERIODIC_JOBS (so nothing depends on cron) and a time
+limit on each task (TASK_TIME_LIMIT_SECONDS).
 """
 
 from __future__ import annotations
 
-import os
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import CommandError
-from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
-from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
-
+from wan_pwa.background.db_internals import WorkerCommand
 from wan_pwa.background.worker import HousekeepingWorker
 
 
-class Command(DbWorkerCommand):
+class Command(WorkerCommand):
     help = (
-        "Runs background tasks with a heartbeat, gives back tasks of dead workers and runs the "
-        "periodic jobs (PERIODIC_JOBS) once per period across all workers."
+        "Runs background tasks with a heartbeat and a time limit each, gives back tasks of dead "
+        "workers and runs the periodic jobs (PERIODIC_JOBS) once per period across all workers."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -32,28 +29,5 @@ class Command(DbWorkerCommand):
             help="Do not schedule periodic jobs from this worker (it still runs them as tasks).",
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        self.configure_logging(options["verbosity"])
-        batch, reload = options["batch"], options["reload"]
-        queue_names = options["queue_name"].split(",")
-        excluded = options["exclude_queues"].split(",") if options["exclude_queues"] else []
-        if excluded and "*" not in queue_names:
-            raise CommandError("--exclude-queues can only be used with --queue-name=*.")
-        worker = HousekeepingWorker(
-            run_scheduler=options["run_scheduler"],
-            queue_names=queue_names,
-            interval=options["interval"],
-            batch=batch,
-            backend_name=options["backend_name"],
-            startup_delay=options["startup_delay"],
-            max_tasks=options["max_tasks"],
-            worker_id=options["worker_id"],
-            excluded_queue_names=excluded,
-        )
-        if reload and not batch:
-            if os.environ.get(DJANGO_AUTORELOAD_ENV) == "true":
-                worker.configure_signals()
-            run_with_reloader(worker.run)
-        else:
-            worker.configure_signals()
-            worker.run()
+    def make_worker(self, options: dict[str, Any], **worker_options: Any) -> HousekeepingWorker:
+        return HousekeepingWorker(run_scheduler=options["run_scheduler"], **worker_options)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generations', '0009_generation_input_audio'),
+        ('generations', '0010_failure_reason'),
     ]
 
     operations = [
