@@ -175,12 +175,9 @@ LOWER_LAYERS = {
 }
 
 
-def test_the_client_media_and_actions_import_nothing_above_them():
-    sources = {
-        module_name(path): (path.read_text(), path.name == "__init__.py") for path in app_sources()
-    }
-    graph = import_graph(sources)
-    upward = [
+def above_their_layer(graph: dict[str, set[str]]) -> list[str]:
+    """The imports of a lower layer of generations (LOWER_LAYERS) of what is above it."""
+    return [
         f"{module} imports {imported}"
         for module, imports in graph.items()
         for layer, above in LOWER_LAYERS.items()
@@ -188,7 +185,29 @@ def test_the_client_media_and_actions_import_nothing_above_them():
         for imported in imports
         if imported.startswith(above)
     ]
-    assert upward == []
+
+
+def test_the_client_media_and_actions_import_nothing_above_them():
+    sources = {
+        module_name(path): (path.read_text(), path.name == "__init__.py") for path in app_sources()
+    }
+    assert above_their_layer(import_graph(sources)) == []
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "caught"),
+    [
+        ("generations.replicate.gateway", "from generations.actions import transitions", True),
+        ("generations.actions.deletion", "def f():\n    import generations.lifecycle.output", True),
+        ("generations.media", "from generations.replicate import gateway", True),
+        ("generations.lifecycle.output", "from generations import media", False),
+    ],
+)
+def test_an_import_above_a_lower_layer_is_caught(module, source, caught):
+    targets = ["generations.actions.transitions", "generations.lifecycle.output"]
+    targets += ["generations.replicate.gateway", "generations.media"]
+    sources = {name: ("", False) for name in targets} | {module: (source, False)}
+    assert bool(above_their_layer(import_graph(sources))) == caught
 
 
 @pytest.mark.parametrize(
