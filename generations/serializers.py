@@ -83,10 +83,15 @@ class GenerationSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.ChoiceField(choices=FailureReason.choices, allow_null=True))
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=FailureReason.choices,
+            allow_null=True,
+            help_text="Why it failed or was canceled, as a stable code to act on (the retry "
+            "rules and the dashboard read it too); null while in flight and when it succeeded.",
+        )
+    )
     def get_failure_reason(self, generation: Generation) -> str | None:
-        """Why it failed or was canceled, as a stable code (see the enum); null while it is in
-        flight and when it succeeded."""
         return generation.failure_reason or None
 
     def get_has_input_image(self, generation: Generation) -> bool:

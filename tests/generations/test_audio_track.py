@@ -25,8 +25,6 @@ from django.db import IntegrityError, connection, transaction
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
-from pytest_django import Settings
-from pytest_django.live_server_helper import LiveServer
 
 from credits.selectors import balance_of
 from generations import catalog, retention
@@ -47,7 +45,6 @@ from tests.factories import (
 )
 from tests.generations.lifecycle_helpers import (
     REPLICATE,
-    configure,
     png,
     prediction,
     run_tasks,
@@ -55,7 +52,6 @@ from tests.generations.lifecycle_helpers import (
     submit,
 )
 from tests.pages import create_form, found
-from tests.waiting import wait_until
 
 # The models whose Replicate schema has `audio` (MODELS.md), written out so a change is noticed.
 AUDIO_MODELS = {"t2v-2.5", "t2v-2.5-fast", "i2v-2.5", "i2v-2.5-fast"}
@@ -459,33 +455,6 @@ def test_the_simulator_refuses_a_track_larger_than_wan_takes(simulator_factory):
 
     done = simulator.wait_for(created.json()["id"])
     assert (done["status"], done["error"]) == ("failed", "Input audio is larger than 50000 bytes")
-
-
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("seconds", [4.0, 30.0])  # sent inline, and through the files API
-def test_a_track_goes_from_the_app_to_the_simulator_and_the_video_is_made(
-    simulator_factory: Callable[..., ReplicateSimulator],
-    live_server: LiveServer,
-    settings: Settings,
-    user,
-    seconds,
-):
-    simulator = simulator_factory()
-    configure(settings, base_url=simulator.base_url, webhook_secret=simulator.webhook_secret)
-    settings.SITE_URL = live_server.url
-    generation = submit(user, model_key="t2v-2.5", audio=voice(seconds))
-
-    def ended() -> bool:  # the worker's tasks here, the webhooks on the server
-        run_tasks()
-        generation.refresh_from_db()
-        return generation.is_terminal
-
-    wait_until(ended, timeout=15, what="the generation to end")
-
-    assert generation.status == Status.SUCCEEDED, generation.error_message
-    sent = simulator.prediction(str(generation.prediction_id))
-    assert f"Loaded the audio track: {seconds:.1f} s" in sent["logs"]
-    assert generation.input_audio  # kept: the submission succeeded
 
 
 # The pages -------------------------------------------------------------------------------------

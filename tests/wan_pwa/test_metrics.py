@@ -10,6 +10,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from generations import analytics as generation_analytics
+from generations.lifecycle.cancellation import cancel_prediction
+from generations.lifecycle.scheduling import enqueue_later
 from generations.models import Status
 from tests.factories import make_generation
 from wan_pwa.analytics.counters import count_event
@@ -61,6 +63,9 @@ def test_values_match_what_happened(client, metrics_token, user):
     count_event("webhook_duplicate")
     count_event("webhook_duplicate")
     increment("credit_audit_mismatches", 3)
+    cancel_prediction.enqueue("p-ready-1")
+    cancel_prediction.enqueue("p-ready-2")
+    enqueue_later(cancel_prediction, 3600, "p-later")  # not ready: not waiting
     generation_analytics.roll_up()
     webhook_analytics.roll_up()
     client.get("/healthz")
@@ -73,7 +78,7 @@ def test_values_match_what_happened(client, metrics_token, user):
     assert samples[("wan_webhook_deliveries_total", (("outcome", "rejected"),))] == 1
     assert samples[("wan_webhook_deliveries_total", (("outcome", "duplicate"),))] == 2
     assert samples[("wan_credit_audit_mismatches_total", ())] == 3
-    assert samples[("wan_task_queue_depth", ())] >= 0
+    assert samples[("wan_task_queue_depth", ())] == 2
     healthz = (("method", "GET"), ("status", "200"), ("view", "healthz"))
     assert samples[("wan_http_request_duration_seconds_count", healthz)] >= 1
 

@@ -4,11 +4,9 @@ run's outcome, duration and result recorded, and the jobs themselves."""
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -79,34 +77,6 @@ def test_each_job_is_scheduled_once_per_period_and_again_in_the_next(db, test_jo
     assert scheduler.schedule_due_jobs("w2", now + timedelta(seconds=60)) != []
     assert PeriodicJobRun.objects.filter(job="succeeds").count() == 2
     assert DBTaskResult.objects.filter(task_path__endswith="run_periodic_job").count() == 6
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_workers_racing_for_a_slot_schedule_each_job_once(test_jobs):
-    now = timezone.now()
-    barrier = threading.Barrier(4)
-    scheduled: list[list[str]] = []
-
-    def worker(number: int) -> None:
-        try:
-            barrier.wait()
-            scheduled.append(scheduler.schedule_due_jobs(f"w{number}", now))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(job for jobs_of_one in scheduled for job in jobs_of_one) == [
-        "crashes",
-        "finds_a_problem",
-        "succeeds",
-    ]
-    assert PeriodicJobRun.objects.count() == 3
-    assert DBTaskResult.objects.count() == 3
 
 
 def test_a_run_records_outcome_duration_and_result(db, test_jobs):

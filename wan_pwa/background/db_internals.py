@@ -2,8 +2,9 @@
 
 The public API (`@task`, `.enqueue()`, `TaskResult`, reading `DBTaskResult` rows) has no hooks
 around a worker's life or around one task, and no way to give a running task back. Each reach
-below says why it is needed; tests/wan_pwa/test_db_internals.py fails when one of them changes in
-a new release (read its failure before upgrading django-tasks or django-tasks-db).
+below says why it is needed; tests/wan_pwa/test_db_internals.py (and, running the loop,
+transactional/test_db_internals_loop.py) fails when one of them changes in a new release (read
+its failure before upgrading django-tasks or django-tasks-db).
 """
 
 from __future__ import annotations

@@ -18,7 +18,13 @@ from tests.generations.background_stack import Stack, all_settled
 from tests.generations.lifecycle_helpers import PROMPT, refunds_of, submit
 from tests.waiting import wait_until
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# Its own deadlines (processes starting, the settle window) add up to more than the suite's
+# per-test timeout on a loaded machine; they fail it first with a clearer message.
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(240),
+]
 
 WORKERS = ("w1", "w2", "w3")
 GENERATIONS = 18
