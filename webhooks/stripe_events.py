@@ -144,10 +144,12 @@ HANDLERS: dict[str, Callable[[ParsedEvent], OrderResult]] = {
 
 
 def apply(event: ParsedEvent) -> tuple[str, Order | None]:
-    """What the event did, and the order it concerns (none for an event type we ignore)."""
+    """What the event did, and the order it concerns: the one its action found, or for an event
+    type we ignore, the order its payment paid (kept in the log beside the order's events)."""
     handler = HANDLERS.get(event.type)
     if handler is None:
-        return IGNORED, None
+        paid = Order.objects.filter(payment_intent_id=event.payment_intent)
+        return IGNORED, paid.first() if event.payment_intent else None
     result = handler(event)
     return result.outcome, result.order
 
