@@ -11,7 +11,7 @@ from credits.actions import GRANT_TYPES, CreditError, add_credits, request_refun
 from credits.models import CreditPack, CreditTransaction, Order, TransactionType
 from credits.money import format_money
 from credits.stripe_gateway import PaymentsUnavailable
-from wan_pwa.accounts.admin import UserAdmin, recent_rows_table
+from wan_pwa.accounts.admin import UserAdmin, UserSection, recent_rows_table
 from wan_pwa.accounts.models import User
 from wan_pwa.http import AuthenticatedHttpRequest
 
@@ -167,86 +167,87 @@ class OrderInline(OrderReadOnly, admin.TabularInline):
     verbose_name_plural = "Orders (newest first)"
 
 
-class UserWithCreditsAdmin(UserAdmin):
-    """The accounts' user admin plus what credits knows of a user: the balance, the read-only
-    ledger and the grant action. Accounts import no app, so credits extends their admin."""
-
-    list_display = ("username", "email", "balance", "debt", "is_staff", "is_active", "date_joined")
-    list_select_related = ("credit_balance",)
-    actions = [*UserAdmin.actions, "grant_credits"]
-    extra_fieldsets = (*UserAdmin.extra_fieldsets, ("Credit ledger", ("recent_ledger",)))
-
-    def get_inlines(self, request: HttpRequest, obj: User | None) -> list[type]:
-        # A user being added has no orders yet.
-        return [OrderInline] if obj else []
-
-    @admin.display(description="Newest entries")
-    def recent_ledger(self, user: User) -> SafeString:
-        return recent_rows_table(
-            ("When", "Type", "Amount", "Balance after", "Generation", "Description"),
-            user.credit_transactions.select_related("generation").order_by("-created_at", "-id"),
-            lambda row: (
-                row.created_at,
-                row.get_type_display(),
-                f"{row.amount:+d}",
-                row.balance_after,
-                row.generation_id or "",
-                row.description,
-            ),
-            changelist="admin:credits_credittransaction_changelist",
-            user=user,
-            noun="ledger entries",
-        )
-
-    @admin.display(description="Credits", ordering="credit_balance__balance")
-    def balance(self, user: User) -> int:
-        balance = getattr(user, "credit_balance", None)
-        return balance.balance if balance else 0
-
-    @admin.display(description="Debt", ordering="credit_balance__debt")
-    def debt(self, user: User) -> int:
-        balance = getattr(user, "credit_balance", None)
-        return balance.debt if balance else 0
-
-    def has_grant_credits_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("credits.grant_credits")
-
-    @admin.action(
-        description="Grant or adjust credits of the selected users", permissions=["grant_credits"]
+@admin.display(description="Newest entries")
+def recent_ledger(user: User) -> SafeString:
+    return recent_rows_table(
+        ("When", "Type", "Amount", "Balance after", "Generation", "Description"),
+        user.credit_transactions.select_related("generation").order_by("-created_at", "-id"),
+        lambda row: (
+            row.created_at,
+            row.get_type_display(),
+            f"{row.amount:+d}",
+            row.balance_after,
+            row.generation_id or "",
+            row.description,
+        ),
+        changelist="admin:credits_credittransaction_changelist",
+        user=user,
+        noun="ledger entries",
     )
-    def grant_credits(
-        self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]
-    ) -> HttpResponse | None:
-        form = GrantCreditsForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            done, refused = 0, []
-            for user in queryset:
-                try:
-                    add_credits(
-                        user,
-                        form.cleaned_data["amount"],
-                        type=form.cleaned_data["type"],
-                        description=form.cleaned_data["reason"],
-                        created_by=request.user,
-                    )
-                    done += 1
-                except CreditError as error:
-                    refused.append(f"{user.username}: {error}")
-            if done:
-                self.message_user(request, f"Credits changed for {done} user(s).", messages.SUCCESS)
-            for line in refused:
-                self.message_user(request, line, messages.ERROR)
-            return None
-        return self.user_action_form(
-            request,
-            queryset,
-            form,
-            action="grant_credits",
-            title="Grant or adjust credits",
-            explanation="Each change is one ledger entry recording you as its author.",
-        )
 
 
-# Importing the accounts' admin above registered their UserAdmin; this one takes its place.
-admin.site.unregister(User)
-admin.site.register(User, UserWithCreditsAdmin)
+@admin.display(description="Credits", ordering="credit_balance__balance")
+def balance(user: User) -> int:
+    balance = getattr(user, "credit_balance", None)
+    return balance.balance if balance else 0
+
+
+@admin.display(description="Debt", ordering="credit_balance__debt")
+def debt(user: User) -> int:
+    balance = getattr(user, "credit_balance", None)
+    return balance.debt if balance else 0
+
+
+def may_grant_credits(request: HttpRequest) -> bool:
+    # Its own permission: changing a user is not enough to change their credits.
+    return request.user.has_perm("credits.grant_credits")
+
+
+@admin.action(
+    description="Grant or adjust credits of the selected users", permissions=["grant_credits"]
+)
+def grant_credits(
+    modeladmin: UserAdmin, request: AuthenticatedHttpRequest, queryset: QuerySet[User]
+) -> HttpResponse | None:
+    form = GrantCreditsForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        done, refused = 0, []
+        for user in queryset:
+            try:
+                add_credits(
+                    user,
+                    form.cleaned_data["amount"],
+                    type=form.cleaned_data["type"],
+                    description=form.cleaned_data["reason"],
+                    created_by=request.user,
+                )
+                done += 1
+            except CreditError as error:
+                refused.append(f"{user.username}: {error}")
+        if done:
+            modeladmin.message_user(
+                request, f"Credits changed for {done} user(s).", messages.SUCCESS
+            )
+        for line in refused:
+            modeladmin.message_user(request, line, messages.ERROR)
+        return None
+    return modeladmin.user_action_form(
+        request,
+        queryset,
+        form,
+        action="grant_credits",
+        title="Grant or adjust credits",
+        explanation="Each change is one ledger entry recording you as its author.",
+    )
+
+
+# What credits knows of a user, on the one User admin (registered in credits/apps.py).
+USER_SECTION = UserSection(
+    "Credit ledger",
+    (recent_ledger,),
+    columns=(balance, debt),
+    select_related=("credit_balance",),
+    actions=(grant_credits,),
+    permissions={"grant_credits": may_grant_credits},
+    inlines=(OrderInline,),
+)

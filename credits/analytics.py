@@ -26,3 +26,9 @@ def hourly_counts(start: datetime, end: datetime) -> Iterator[Count]:
     paid = Order.objects.filter(status=OrderStatus.PAID, paid_at__gte=start, paid_at__lt=end)
     for row in per_hour(paid, "paid_at").values("hour", "currency").annotate(total=Sum("amount")):
         yield Count("revenue", row["currency"], row["hour"], row["total"])
+
+
+def moved_since(start: datetime) -> Iterator[tuple[str, int]]:
+    """The `moved` count from `start` on, by ledger row type (for /metrics)."""
+    ledger = CreditTransaction.objects.filter(created_at__gte=start)
+    yield from ledger.values("type").annotate(total=Sum("amount")).values_list("type", "total")

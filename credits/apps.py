@@ -6,6 +6,23 @@ class CreditsConfig(AppConfig):
 
     def ready(self) -> None:
         from credits import (
+            admin,
+            analytics,
             checks,  # noqa: F401  (registers the payments deploy check)
+            dashboard,
+            jobs,
             receivers,  # noqa: F401  (connects them to the accounts' signals)
         )
+        from credits.metrics import CreditsCollector
+        from wan_pwa.accounts.admin import register_user_section
+        from wan_pwa.analytics.dashboard import register_card, register_target
+        from wan_pwa.background.scheduler import register_job
+        from wan_pwa.metrics import register_collector
+
+        register_job(dashboard.AUDIT_JOB, jobs.audit_credits, every=3600)
+        register_job("reconcile_orders", jobs.reconcile_orders, every=600)
+        register_job("rollup_credits", analytics.roll_up, every=300)
+        register_collector("credits", CreditsCollector())
+        register_card("credits", dashboard.credits_card, jobs=[dashboard.AUDIT_JOB])
+        register_target("credit_audit", dashboard.audit_target)
+        register_user_section("credits", admin.USER_SECTION)

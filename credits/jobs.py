@@ -1,4 +1,4 @@
-"""Periodic jobs of credits, run by the workers (PERIODIC_JOBS in settings)."""
+"""Periodic jobs of credits, run by the workers (registered in `apps.py`)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from credits.admin import UserWithCreditsAdmin
 from generations.actions.errors import GenerationConflict
 from generations.actions.transitions import check_refund_generation
 from generations.failures import FailureReason
@@ -20,7 +19,7 @@ from generations.lifecycle import watchdog
 from generations.lifecycle.transitions import cancel_generation
 from generations.models import Generation
 from generations.suspension import suspend_user
-from wan_pwa.accounts.admin import recent_rows_table
+from wan_pwa.accounts.admin import UserAdmin, UserSection, recent_rows_table
 from wan_pwa.accounts.models import User
 from wan_pwa.accounts.suspension import SuspensionError
 from wan_pwa.http import AuthenticatedHttpRequest
@@ -192,73 +191,64 @@ class SuspendForm(forms.Form):
     )
 
 
-class UserWithGenerationsAdmin(UserWithCreditsAdmin):
-    """The credits' user admin plus the user's generations and the suspension, which cancels
-    and refunds what they have running."""
-
-    actions = [*UserWithCreditsAdmin.actions, "suspend"]
-    extra_fieldsets = (
-        *UserWithCreditsAdmin.extra_fieldsets,
-        ("Generations", ("recent_generations",)),
-    )
-
-    @admin.display(description="Newest generations")
-    def recent_generations(self, user: User) -> SafeString:
-        return recent_rows_table(
-            ("#", "Created", "Model", "Status", "Cost", "Prompt"),
-            Generation.objects.filter(user=user).order_by("-created_at", "-pk"),
-            lambda generation: (
-                format_html(
-                    '<a href="{}">{}</a>',
-                    reverse("admin:generations_generation_change", args=[generation.pk]),
-                    generation.pk,
-                ),
-                generation.created_at,
-                generation.model_key,
-                generation.get_status_display(),
-                generation.cost,
-                generation.prompt[:80],
+@admin.display(description="Newest generations")
+def recent_generations(user: User) -> SafeString:
+    return recent_rows_table(
+        ("#", "Created", "Model", "Status", "Cost", "Prompt"),
+        Generation.objects.filter(user=user).order_by("-created_at", "-pk"),
+        lambda generation: (
+            format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:generations_generation_change", args=[generation.pk]),
+                generation.pk,
             ),
-            changelist="admin:generations_generation_changelist",
-            user=user,
-            noun="generations",
-        )
-
-    @admin.action(
-        description="Suspend the selected users (cancels and refunds what they have running)",
-        permissions=["change"],
+            generation.created_at,
+            generation.model_key,
+            generation.get_status_display(),
+            generation.cost,
+            generation.prompt[:80],
+        ),
+        changelist="admin:generations_generation_changelist",
+        user=user,
+        noun="generations",
     )
-    def suspend(
-        self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]
-    ) -> HttpResponse | None:
-        form = SuspendForm(request.POST if "apply" in request.POST else None)
-        if not form.is_valid():
-            return self.user_action_form(
-                request,
-                queryset,
-                form,
-                action="suspend",
-                title="Suspend accounts",
-                explanation=(
-                    "They can no longer log in or use their API keys; every generation they have "
-                    "queued or running is canceled and refunded."
-                ),
-            )
-        for user in queryset:
-            try:
-                outcome = suspend_user(user, by=request.user, reason=form.cleaned_data["reason"])
-            except SuspensionError as error:
-                self.message_user(request, f"{user.username}: {error}", messages.ERROR)
-                continue
-            state = "Suspended" if outcome.newly_suspended else "Already suspended:"
-            self.message_user(
-                request,
-                f"{state} {user.username}; {outcome.canceled} generation(s) canceled and refunded.",
-                messages.SUCCESS,
-            )
-        return None
 
 
-# The credits' admin above replaced the accounts' one; this one takes its place in turn.
-admin.site.unregister(User)
-admin.site.register(User, UserWithGenerationsAdmin)
+@admin.action(
+    description="Suspend the selected users (cancels and refunds what they have running)",
+    permissions=["change"],
+)
+def suspend(
+    modeladmin: UserAdmin, request: AuthenticatedHttpRequest, queryset: QuerySet[User]
+) -> HttpResponse | None:
+    form = SuspendForm(request.POST if "apply" in request.POST else None)
+    if not form.is_valid():
+        return modeladmin.user_action_form(
+            request,
+            queryset,
+            form,
+            action="suspend",
+            title="Suspend accounts",
+            explanation=(
+                "They can no longer log in or use their API keys; every generation they have "
+                "queued or running is canceled and refunded."
+            ),
+        )
+    for user in queryset:
+        try:
+            outcome = suspend_user(user, by=request.user, reason=form.cleaned_data["reason"])
+        except SuspensionError as error:
+            modeladmin.message_user(request, f"{user.username}: {error}", messages.ERROR)
+            continue
+        state = "Suspended" if outcome.newly_suspended else "Already suspended:"
+        modeladmin.message_user(
+            request,
+            f"{state} {user.username}; {outcome.canceled} generation(s) canceled and refunded.",
+            messages.SUCCESS,
+        )
+    return None
+
+
+# The user's generations and the suspension, which cancels and refunds what they have running,
+# on the one User admin (registered in generations/apps.py).
+USER_SECTION = UserSection("Generations", (recent_generations,), actions=(suspend,))

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count as Rows
+from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
@@ -37,12 +38,7 @@ def hourly_counts(start: datetime, end: datetime) -> Iterator[Count]:
     for row in created.values("hour", "model_key").annotate(n=Rows("id")):
         yield Count("created", row["model_key"], row["hour"], row["n"])
 
-    ended = Generation.objects.filter(
-        status__in=TERMINAL_STATUSES,
-        created_at__gte=start - LONGEST_LIFE,
-        completed_at__gte=start,
-        completed_at__lt=end,
-    )
+    ended = ended_between(start, end)
     for row in (
         per_hour(ended, "completed_at").values("hour", "model_key", "status").annotate(n=Rows("id"))
     ):
@@ -77,6 +73,22 @@ def hourly_counts(start: datetime, end: datetime) -> Iterator[Count]:
     in_flight = Generation.objects.filter(status__in=IN_FLIGHT_STATUSES)
     for row in in_flight.values("status").annotate(n=Rows("id")):
         yield Count("in_flight", row["status"], hour_start(now), row["n"])
+
+
+def ended_between(start: datetime, end: datetime | None = None) -> QuerySet[Generation]:
+    """Generations that ended from `start` to `end` (or now)."""
+    ended = Generation.objects.filter(
+        status__in=TERMINAL_STATUSES,
+        created_at__gte=start - LONGEST_LIFE,
+        completed_at__gte=start,
+    )
+    return ended if end is None else ended.filter(completed_at__lt=end)
+
+
+def ended_since(start: datetime) -> Iterator[tuple[str, int]]:
+    """The `ended` count from `start` on, by its `model:status` dimension (for /metrics)."""
+    for row in ended_between(start).values("model_key", "status").annotate(n=Rows("id")):
+        yield f"{row['model_key']}:{row['status']}", row["n"]
 
 
 def count_submission(refusal: str = "") -> None:

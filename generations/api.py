@@ -43,6 +43,7 @@ from wan_pwa.api.authentication import authenticated_user
 from wan_pwa.api.errors import ApiError, Conflict
 from wan_pwa.api.pagination import NewestFirstPagination
 from wan_pwa.api.schema import RETRY_AFTER, ErrorSerializer, error_responses
+from wan_pwa.log_context import names_generation
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -169,6 +170,7 @@ SUBMISSION_RESPONSES = {
         responses={204: None, **error_responses(*ONE_GENERATION_ERRORS, 409)},
     ),
 )
+@names_generation(kwarg="pk")
 class GenerationViewSet(viewsets.GenericViewSet):
     serializer_class = GenerationSerializer
     pagination_class = NewestFirstPagination

@@ -3,3 +3,28 @@ from django.apps import AppConfig
 
 class GenerationsConfig(AppConfig):
     name = "generations"
+
+    def ready(self) -> None:
+        from generations import admin, analytics, dashboard, jobs
+        from generations.metrics import GenerationsCollector
+        from wan_pwa.accounts.admin import register_user_section
+        from wan_pwa.analytics.dashboard import register_card, register_target
+        from wan_pwa.background.scheduler import register_job
+        from wan_pwa.metrics import register_collector
+
+        register_job("reconcile_generations", jobs.reconcile_generations, every=300)
+        register_job("storage_retention", jobs.apply_storage_retention, every=3600)
+        register_job("rollup_generations", analytics.roll_up, every=300)
+        register_collector("generations", GenerationsCollector())
+        register_card(
+            "generations",
+            dashboard.generations_card,
+            series=dashboard.SERIES,
+            gauges=dashboard.GAUGES,
+        )
+        register_card("failures", dashboard.failures_card)
+        register_card("front_end", dashboard.front_end_card)
+        register_target("success_rate", dashboard.success_rate_target)
+        register_target("completion_p50", dashboard.completion_p50_target)
+        register_target("completion_p95", dashboard.completion_p95_target)
+        register_user_section("generations", admin.USER_SECTION)

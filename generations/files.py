@@ -30,6 +30,7 @@ from django.views.decorators.http import require_safe
 from generations import presigned, selectors
 from generations.models import Generation
 from wan_pwa.http import AuthenticatedHttpRequest
+from wan_pwa.log_context import names_generation
 
 CHUNK_SIZE = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -134,6 +135,7 @@ def download_name(generation: Generation) -> str:
     return f"wan-{generation.pk}.mp4"
 
 
+@names_generation(kwarg="pk")
 @require_safe
 @login_required
 def generation_file(request: AuthenticatedHttpRequest, pk: int, kind: str) -> HttpResponseBase:

@@ -1,4 +1,4 @@
-"""Periodic jobs of generations, run by the workers (PERIODIC_JOBS in settings)."""
+"""Periodic jobs of generations, run by the workers (registered in `apps.py`)."""
 
 from __future__ import annotations
 

@@ -40,6 +40,7 @@ from generations.selectors import GenerationWithRefundFlag
 from generations.templatetags.wan_ui import retry_action_tag
 from wan_pwa.errors import DomainError
 from wan_pwa.http import AuthenticatedHttpRequest, HtmxHttpRequest
+from wan_pwa.log_context import names_generation
 
 PAGE_SIZES = (12, 24, 48, 100)
 # The ids htmx names as its target: the history's list, and the detail page's live section.
@@ -219,6 +220,7 @@ def _announce_finish(
         messages.info(request, f"Generation #{generation.pk} was canceled.{refund}")
 
 
+@names_generation(kwarg="pk")
 @login_required
 @require_safe
 def generation_card(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -255,6 +257,7 @@ def _polled(
 # Detail
 
 
+@names_generation(kwarg="pk")
 @login_required
 @require_safe
 def detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -298,6 +301,7 @@ def _updated_or_redirect(request: AuthenticatedHttpRequest, generation: Generati
     return render(request, CARD_TEMPLATE, {"generation": fresh, "next_url": next_url})
 
 
+@names_generation(kwarg="pk")
 @login_required
 @require_POST
 def star(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -311,6 +315,7 @@ def star(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _redirect(request, reverse("detail", args=[pk]))
 
 
+@names_generation(kwarg="pk")
 @login_required
 @require_POST
 def cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -324,6 +329,7 @@ def cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _updated_or_redirect(request, generation)
 
 
+@names_generation(kwarg="pk")
 @login_required
 @require_POST
 def retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -344,6 +350,7 @@ def retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _redirect(request, reverse("history"))
 
 
+@names_generation(kwarg="pk")
 @login_required
 @require_POST
 def delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -361,6 +368,7 @@ def delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _redirect(request, reverse("history"))
 
 
+@names_generation(kwarg="pk")
 @login_required
 @require_POST
 def share(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -373,6 +381,7 @@ def share(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return redirect("detail", pk=pk)
 
 
+@names_generation(kwarg="pk")
 @login_required
 @require_POST
 def revoke_share(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:

@@ -11,5 +11,19 @@ class WanPwaConfig(AppConfig):
             checks,  # noqa: F401  (registers the deployment checks)
             log_context,  # noqa: F401  (binds each task's ids for its log lines)
         )
-        from wan_pwa.accounts import admin  # noqa: F401  (registers the accounts' admin)
+        from wan_pwa.accounts import admin as account_admin
+        from wan_pwa.accounts import analytics as account_analytics
+        from wan_pwa.analytics.dashboard import register_card
+        from wan_pwa.analytics.views import queue_and_signups
         from wan_pwa.background import admin as background_admin  # noqa: F401
+        from wan_pwa.background import jobs
+        from wan_pwa.background.scheduler import register_job
+        from wan_pwa.metrics import TaskQueueCollector, register_collector
+
+        register_job("prune_task_results", jobs.prune_task_results, every=3600)
+        register_job("rollup_accounts", account_analytics.roll_up, every=300)
+        register_collector("task_queue", TaskQueueCollector())
+        account_admin.register_user_section("status", account_admin.STATUS_SECTION)
+        account_admin.register_user_section("api_keys", account_admin.API_KEYS_SECTION)
+        # The machinery after the product: last on the dashboard.
+        register_card("queue_and_signups", queue_and_signups, order=100)

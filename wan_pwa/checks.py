@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
+from wan_pwa.background.scheduler import JOBS
+
 
 @register(Tags.security, deploy=True)
 def check_secret_key_is_set(app_configs, **kwargs) -> list[Error]:
@@ -15,3 +17,18 @@ def check_secret_key_is_set(app_configs, **kwargs) -> list[Error]:
             )
         ]
     return []
+
+
+@register()
+def check_periodic_job_periods_name_registered_jobs(app_configs, **kwargs) -> list[Error]:
+    # Checked here rather than in settings: the apps register their jobs after settings load.
+    unknown = sorted(set(settings.PERIODIC_JOB_PERIODS) - set(JOBS.names()))
+    if not unknown:
+        return []
+    return [
+        Error(
+            f"PERIODIC_JOB_PERIODS names {', '.join(unknown)}, which no app registers.",
+            hint=f"The periodic jobs are {', '.join(sorted(JOBS.names()))}.",
+            id="wan_pwa.E002",
+        )
+    ]

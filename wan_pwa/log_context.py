@@ -3,7 +3,8 @@ the user id and the generation id when they are known, so one request or one gen
 followed across web processes and workers. The default stays readable text.
 
 The ids travel in context variables: set per request by `RequestLogContextMiddleware`, per task
-by the task signals below, and read by `LogContextFilter` on every record.
+by the task signals below, and read by `LogContextFilter` on every record. A view or task about
+one generation says where its id is with `@names_generation(...)`.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -29,6 +31,58 @@ task_name: ContextVar[str | None] = ContextVar("task_name", default=None)
 
 # A request id a proxy sent is kept only when it cannot smuggle anything into a log line.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+MAX_ID_DIGITS = 18  # within a bigint: anything longer is not one of our ids
+
+Declared = TypeVar("Declared")
+
+
+@dataclass(frozen=True)
+class GenerationIdSource:
+    """Where a view or a task finds the id of the generation it is about."""
+
+    kwarg: str | None = None  # a URL keyword (views) or a keyword argument (tasks)
+    query: str | None = None  # a query string parameter (views)
+    position: int | None = None  # a positional argument (tasks)
+
+    def find(self, args: Sequence[Any], kwargs: Mapping[str, Any], query: Any = None) -> int | None:
+        found: Any = None
+        if self.position is not None and len(args) > self.position:
+            found = args[self.position]
+        elif self.kwarg is not None and self.kwarg in kwargs:
+            found = kwargs[self.kwarg]
+        elif self.query is not None and query is not None:
+            found = query.get(self.query)
+        text = str(found) if found is not None else ""
+        digits = text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS
+        return int(text) if digits else None
+
+
+def names_generation(
+    *, kwarg: str | None = None, query: str | None = None, position: int | None = None
+) -> Callable[[Declared], Declared]:
+    """Marks a view (function or class) or a task function as being about one generation, whose
+    id is in `kwarg`, `query` or argument `position`: its log lines then carry that id."""
+    source = GenerationIdSource(kwarg=kwarg, query=query, position=position)
+
+    def declare(view_or_task: Declared) -> Declared:
+        view_or_task.names_generation = source  # type: ignore[attr-defined]
+        return view_or_task
+
+    return declare
+
+
+def _source_of(function: Any) -> GenerationIdSource | None:
+    """The declaration on a function, or on the class whose `as_view()` made it (Django keeps
+    the class in `view_class`, DRF in `cls`)."""
+    for holder in (
+        function,
+        getattr(function, "view_class", None),
+        getattr(function, "cls", None),
+    ):
+        source = getattr(holder, "names_generation", None)
+        if isinstance(source, GenerationIdSource):
+            return source
+    return None
 
 
 def _user_id(request: HttpRequest | None) -> int | None:
@@ -88,23 +142,17 @@ class RequestLogContextMiddleware:
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: dict[str, Any]
     ) -> None:
-        # Generation pages and API (their `pk`), and Replicate's webhook (`?generation=`).
-        if view.__module__.startswith("generations."):
-            found = str(kwargs.get("pk", ""))
-        else:
-            found = request.GET.get("generation", "") if view.__module__ == "webhooks.views" else ""
-        if found.isascii() and found.isdigit() and len(found) < 19:
-            generation_id.set(int(found))
+        source = _source_of(view)
+        if source is not None:
+            generation_id.set(source.find(args, kwargs, request.GET))
 
 
 @receiver(task_started)
 def _bind_task(sender: Any, task_result: Any, **kwargs: Any) -> None:
     task_name.set(task_result.task.name)
-    # The generations' tasks take the generation's id first: their lines name it.
-    args = task_result.args
-    is_generation_task = task_result.task.module_path.startswith("generations.")
-    first = args[0] if args else None
-    generation_id.set(first if is_generation_task and isinstance(first, int) else None)
+    source = _source_of(task_result.task.func)
+    found = source.find(task_result.args, task_result.kwargs) if source else None
+    generation_id.set(found)
 
 
 @receiver(task_finished)

@@ -2,9 +2,17 @@
 
 Two kinds: request latency, measured in each process by `RequestMetricsMiddleware` (under
 gunicorn, with PROMETHEUS_MULTIPROC_DIR set, every worker writes its values to files there and a
-scrape adds them up: prometheus_client's multiprocess mode); and the product's figures, read
-from the database at scrape time (the hourly counts, the task queue, the audit counter), which
-every process sees alike, so they are right whichever worker answers.
+scrape adds them up: prometheus_client's multiprocess mode); and the product's figures, which
+each app registers as a collector (`register_collector`, from its `ready()`) reading the
+database at scrape time.
+
+Why the database and not counters incremented in the process where a generation ends: those
+events happen in web workers (webhooks, cancels) and in task workers (the watchdog, copies,
+submissions), which are separate processes and may be separate machines, while multiprocess mode
+adds up only the files of one machine's processes; an increment inside a transaction that rolls
+back would count what never happened; and every deploy would reset them. The rows are the one
+place every process writes, only once committed, so a scrape is right whichever process answers,
+the moment the row is there (see wan_pwa/analytics/totals.py for how it stays cheap).
 
 Access: a bearer token (METRICS_TOKEN) or a client address in METRICS_ALLOWED_IPS; with neither
 set the endpoint answers 404, so it is closed unless configured. The address is REMOTE_ADDR,
@@ -17,9 +25,9 @@ import hmac
 import os
 import time
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from django.conf import settings
-from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -29,9 +37,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from wan_pwa.analytics.models import HourlyCount, RollupCursor
-from wan_pwa.analytics.rollup import hour_start
-from wan_pwa.background.models import MetricCounter
+from wan_pwa.registry import Registry
 
 # The process's own metrics; in multiprocess mode their values live in files instead.
 PROCESS_REGISTRY = CollectorRegistry()
@@ -59,91 +65,44 @@ class RequestMetricsMiddleware:
         return response
 
 
-class ProductCollector(Collector):
-    """The product's figures from the database, at each scrape: a handful of small queries."""
+COLLECTORS: Registry[Collector] = Registry("metrics collector")
 
+
+def register_collector(name: str, collector: Collector) -> None:
+    """Called from an app's `ready()`: `collector.collect()` runs at every scrape."""
+    COLLECTORS.register(name, collector)
+
+
+Family = TypeVar("Family", CounterMetricFamily, GaugeMetricFamily)
+
+
+def _filled(family: Family, values: dict[tuple[str, ...], int]) -> Family:
+    for label_values, value in sorted(values.items()):  # a stable order
+        family.add_metric(list(label_values), value)
+    return family
+
+
+def counter(
+    name: str, documentation: str, labels: list[str], values: dict[tuple[str, ...], int]
+) -> CounterMetricFamily:
+    """A counter family from {label values: value}."""
+    return _filled(CounterMetricFamily(name, documentation, labels=labels), values)
+
+
+def gauge(
+    name: str, documentation: str, labels: list[str], values: dict[tuple[str, ...], int]
+) -> GaugeMetricFamily:
+    """A gauge family from {label values: value}."""
+    return _filled(GaugeMetricFamily(name, documentation, labels=labels), values)
+
+
+class TaskQueueCollector(Collector):
     def collect(self) -> Iterator[Metric]:
-        totals = _totals(
-            [
-                "generations.ended",
-                "webhooks.outcome",
-                "credits.moved",
-                "events.webhook_rejected",
-                "events.webhook_duplicate",
-            ]
-        )
-        yield _counter(
-            "wan_generations_ended",
-            "Generations ended, by model and status (counted by the roll-up).",
-            ["model", "status"],
-            {tuple(dim.split(":", 1)): n for dim, n in totals["generations.ended"].items()},
-        )
-        # Recorded (terminal) deliveries by what they did, plus those refused before recording.
-        outcomes: dict[tuple[str, ...], int] = {
-            (dim,): n for dim, n in totals["webhooks.outcome"].items()
-        }
-        outcomes[("rejected",)] = sum(totals["events.webhook_rejected"].values())
-        outcomes[("duplicate",)] = sum(totals["events.webhook_duplicate"].values())
-        yield _counter(
-            "wan_webhook_deliveries",
-            "Replicate webhook deliveries, by outcome.",
-            ["outcome"],
-            outcomes,
-        )
-        yield _counter(
-            "wan_credits_moved",
-            "Credits moved through the ledger, by type (signed: spending is negative).",
-            ["type"],
-            {(dim,): n for dim, n in totals["credits.moved"].items()},
-        )
-        in_flight = GaugeMetricFamily(
-            "wan_generations_in_flight",
-            "Generations queued or running, by status.",
-            labels=["status"],
-        )
-        for status, n in _latest_gauge("generations.in_flight").items():
-            in_flight.add_metric([status], n)
-        yield in_flight
         yield GaugeMetricFamily(
             "wan_task_queue_depth",
             "Tasks ready to run and waiting for a worker.",
             value=DBTaskResult.objects.ready().count(),
         )
-        mismatches = (
-            MetricCounter.objects.filter(name="credit_audit_mismatches")
-            .values_list("value", flat=True)
-            .first()
-        )
-        yield CounterMetricFamily(
-            "wan_credit_audit_mismatches",
-            "Mismatches found by the credit audit since the start.",
-            value=mismatches or 0,
-        )
-
-
-def _totals(metrics: list[str]) -> dict[str, dict[str, int]]:
-    found: dict[str, dict[str, int]] = {metric: {} for metric in metrics}
-    rows = HourlyCount.objects.filter(metric__in=metrics).values("metric", "dimension")
-    for row in rows.annotate(total=Sum("value")):
-        found[row["metric"]][row["dimension"]] = row["total"]
-    return found
-
-
-def _latest_gauge(metric: str) -> dict[str, int]:
-    cursor = RollupCursor.objects.filter(source=metric.split(".")[0]).first()
-    if cursor is None:
-        return {}
-    rows = HourlyCount.objects.filter(metric=metric, hour=hour_start(cursor.filled_until))
-    return dict(rows.values_list("dimension", "value"))
-
-
-def _counter(
-    name: str, documentation: str, labels: list[str], values: dict[tuple[str, ...], int]
-) -> CounterMetricFamily:
-    family = CounterMetricFamily(name, documentation, labels=labels)
-    for label_values, value in sorted(values.items()):
-        family.add_metric(list(label_values), value)
-    return family
 
 
 def _allowed(request: HttpRequest) -> bool:
@@ -165,6 +124,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     else:
         process_registry = PROCESS_REGISTRY
     product_registry = CollectorRegistry()
-    product_registry.register(ProductCollector())
+    for collector in COLLECTORS:
+        product_registry.register(collector)
     body = generate_latest(process_registry) + generate_latest(product_registry)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

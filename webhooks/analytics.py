@@ -8,13 +8,15 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from django.db.models import Count as Rows
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 
 from generations.actions.transitions import UpdateOutcome
 from generations.analytics import LONGEST_LIFE
 from generations.models import Generation, Status
 from wan_pwa.analytics.rollup import Count, fill, per_hour
 from webhooks.models import WebhookEvent
+
+NO_OUTCOME = "(none)"
 
 
 def roll_up() -> str:
@@ -40,8 +42,16 @@ def hourly_counts(start: datetime, end: datetime) -> Iterator[Count]:
         source = "webhook" if row["by_webhook"] else "other"
         yield Count("generation_end", source, row["hour"], row["n"])
 
-    recorded = WebhookEvent.objects.filter(
-        source=WebhookEvent.Source.REPLICATE, received_at__gte=start, received_at__lt=end
-    )
+    recorded = _replicate_deliveries(start).filter(received_at__lt=end)
     for row in per_hour(recorded, "received_at").values("hour", "outcome").annotate(n=Rows("id")):
-        yield Count("outcome", row["outcome"] or "(none)", row["hour"], row["n"])
+        yield Count("outcome", row["outcome"] or NO_OUTCOME, row["hour"], row["n"])
+
+
+def outcomes_since(start: datetime) -> Iterator[tuple[str, int]]:
+    """The `outcome` count from `start` on, by outcome (for /metrics)."""
+    for row in _replicate_deliveries(start).values("outcome").annotate(n=Rows("id")):
+        yield row["outcome"] or NO_OUTCOME, row["n"]
+
+
+def _replicate_deliveries(start: datetime) -> QuerySet[WebhookEvent]:
+    return WebhookEvent.objects.filter(source=WebhookEvent.Source.REPLICATE, received_at__gte=start)

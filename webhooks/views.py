@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from generations.replicate import predictions
 from wan_pwa.analytics.counters import count_event
+from wan_pwa.log_context import names_generation
 from webhooks import stripe_events, stripe_signature, verification
 from webhooks.actions import receive_replicate_webhook, receive_stripe_event
 
@@ -44,6 +45,7 @@ def _error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
+@names_generation(query="generation")
 @csrf_exempt  # authenticated by its signature, not by a cookie
 @require_POST
 def replicate(request: HttpRequest) -> JsonResponse:

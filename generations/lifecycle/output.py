@@ -27,6 +27,7 @@ from generations.lifecycle import followups
 from generations.lifecycle.scheduling import COPY_PRIORITY, enqueue_later, retry_delay
 from generations.models import Generation
 from generations.replicate.predictions import ReplicateStatus
+from wan_pwa.log_context import names_generation
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ def _store(field: FileField, filename: str, content: File) -> str:
 
 
 @task(priority=COPY_PRIORITY)
+@names_generation(position=0)
 def copy_output(generation_id: int, attempt: int = 1) -> None:
     """Copies a succeeded prediction's video into our storage and makes its poster.
 

@@ -44,6 +44,7 @@ from generations.replicate.inputs import (
 )
 from generations.replicate.predictions import PredictionUpdate
 from wan_pwa.accounts.models import User
+from wan_pwa.log_context import names_generation
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ def _submit(
 
 
 @task(priority=SUBMIT_PRIORITY)
+@names_generation(position=0)
 def submit_prediction(generation_id: int) -> None:
     """Creates the Replicate prediction for a queued generation.
 

@@ -25,6 +25,7 @@ from generations.lifecycle.transitions import apply_prediction_update, mark_fail
 from generations.models import Generation
 from generations.replicate import gateway
 from generations.replicate.predictions import ReplicateStatus
+from wan_pwa.log_context import names_generation
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ def next_delay(check_number: int) -> float:
 
 
 @task(priority=WATCHDOG_PRIORITY)
+@names_generation(position=0)
 def watch_generation(generation_id: int, check: int = 1) -> None:
     """Asks Replicate about a generation its webhooks have not finished yet.
 

@@ -101,7 +101,7 @@ def test_staff_read_the_figures_in_every_window_at_desktop_and_phone_sizes(
     expect_target(page, "Success rate", "95.2%", "> 95%", met=True)
     expect_target(page, "Webhook delivery", "0.0%", "> 99%", met=False)
     expect(value(page, "Generations", "Submitted")).to_have_text("21")
-    expect(value(page, "Top failure reasons", "provider_error")).to_have_text("1")
+    expect(value(page, "Top failure reasons", "The model failed")).to_have_text("1")
     expect(page.get_by_role("rowheader", name="timed_out")).to_have_count(0)
     expect(page.locator(".dashboard-card svg").first).to_be_visible()
     page.screenshot(path=shots[0], full_page=True)
@@ -114,7 +114,7 @@ def test_staff_read_the_figures_in_every_window_at_desktop_and_phone_sizes(
         )
         expect_target(page, "Success rate", "90.9%", "> 95%", met=False)
         expect(value(page, "Generations", "Submitted")).to_have_text("22")
-        expect(value(page, "Top failure reasons", "timed_out")).to_have_text("1")
+        expect(value(page, "Top failure reasons", "Not finished in time")).to_have_text("1")
     assert not errors, errors
 
     phone = new_page(PHONE)

@@ -15,7 +15,6 @@ from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from credits.models import CreditTransaction
 from generations import retention
@@ -25,6 +24,7 @@ from generations.actions.sharing import enable_sharing
 from generations.lifecycle.submission import retry_generation
 from generations.models import Generation, Status
 from tests.factories import make_generation, make_user
+from wan_pwa.background import scheduler
 
 pytestmark = pytest.mark.django_db
 DAY = timedelta(days=1)
@@ -173,7 +173,7 @@ def test_storage_report_prints_usage_by_kind_and_the_top_users():
         call_command("storage_report", "--top", "0")
 
 
-def test_storage_retention_runs_as_a_periodic_job(settings):
-    job = settings.PERIODIC_JOBS["storage_retention"]
-    assert job["every"] > 0
-    assert "orphan file(s) swept" in import_string(job["call"])()
+def test_storage_retention_runs_as_a_periodic_job():
+    job = scheduler.JOBS.get("storage_retention")
+    assert job in scheduler.periodic_jobs()
+    assert "orphan file(s) swept" in str(job.call())

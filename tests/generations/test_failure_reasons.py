@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from generations import analytics as generation_analytics
 from generations.actions.errors import CannotRetry
+from generations.dashboard import top_failures
 from generations.failures import SENTENCES, FailureReason
 from generations.lifecycle.submission import retry_generation
 from generations.lifecycle.transitions import cancel_generation
@@ -47,7 +48,7 @@ def test_rewording_a_sentence_changes_neither_retry_nor_the_dashboard_nor_the_ap
     assert (body["failure_reason"], body["error_message"]) == ("rejected_prompt", REWORDED)
     assert body["rejected"] == "prompt"
     generation_analytics.roll_up()
-    assert figures("24h").top_failures() == [("rejected_prompt", 2)]
+    assert top_failures(figures("24h")) == [("rejected_prompt", 2)]
 
 
 @pytest.mark.usefixtures("replicate_settings")

@@ -1,13 +1,20 @@
-"""The back office: users with balances, a read-only ledger, and audited credit grants."""
+"""The back office: one User admin made of the apps' sections (balances, a read-only ledger,
+audited credit grants...)."""
 
 from __future__ import annotations
 
 import pytest
+from django.apps import apps
+from django.contrib import admin
 from django.urls import reverse
 
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
+from wan_pwa.accounts import admin as account_admin
+from wan_pwa.accounts.admin import UserAdmin, UserSection
 from wan_pwa.accounts.api_keys import create_api_key, find_active_key
+from wan_pwa.accounts.models import User
+from wan_pwa.registry import Registry
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +113,59 @@ def test_staff_can_revoke_a_users_api_key_but_never_see_or_create_one(staff_clie
     assert staff_client.get(reverse("admin:wan_pwa_apikey_add")).status_code == 403
     staff_client.post(changelist, {"action": "revoke", "_selected_action": [api_key.pk]})
     assert find_active_key(raw_key) is None
+
+
+def action_names(staff_client) -> list[str]:
+    page = staff_client.get(reverse("admin:wan_pwa_user_changelist"))
+    return [name for name, _ in page.context["action_form"].fields["action"].choices if name]
+
+
+def test_one_user_admin_shows_every_apps_sections_in_order(staff_client, user):
+    assert type(admin.site._registry[User]) is UserAdmin
+    body = staff_client.get(reverse("admin:wan_pwa_user_change", args=[user.pk])).content.decode()
+    headings = ["Account status", "API keys", "Credit ledger", "Generations"]
+    positions = [body.index(f'class="fieldset-heading">{heading}</h2>') for heading in headings]
+    positions.append(body.index("Orders (newest first)"))  # the inline, after the fieldsets
+    assert positions == sorted(positions)
+    assert action_names(staff_client) == [
+        "delete_selected",
+        "reactivate",
+        "grant_credits",
+        "suspend",
+    ]
+    listing = staff_client.get(reverse("admin:wan_pwa_user_changelist")).content.decode()
+    assert listing.index("column-email") < listing.index("column-balance")
+    assert listing.index("column-debt") < listing.index("column-is_staff")
+
+
+def test_the_apps_registering_again_adds_nothing_twice(staff_client, user):
+    for config in apps.get_app_configs():
+        config.ready()  # as when tests or a reload run them again
+    body = staff_client.get(reverse("admin:wan_pwa_user_change", args=[user.pk])).content.decode()
+    assert body.count("Credit ledger") == 1
+    assert action_names(staff_client).count("grant_credits") == 1
+
+
+@admin.action(description="Wave at the selected users", permissions=["wave"])
+def wave(modeladmin, request, queryset) -> None:
+    modeladmin.message_user(request, f"Waved at {queryset.count()}.")
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_a_sections_action_is_offered_only_with_the_permission_it_asks_for(
+    staff_client, user, monkeypatch, allowed
+):
+    sections = Registry[UserSection]("user admin section")
+    for name in account_admin.USER_SECTIONS.names():
+        sections.register(name, account_admin.USER_SECTIONS.get(name))
+    sections.register(
+        "waving", UserSection(actions=(wave,), permissions={"wave": lambda request: allowed})
+    )
+    monkeypatch.setattr(account_admin, "USER_SECTIONS", sections)
+    assert ("wave" in action_names(staff_client)) is allowed
+    response = staff_client.post(
+        reverse("admin:wan_pwa_user_changelist"),
+        {"action": "wave", "_selected_action": [user.pk]},
+        follow=True,
+    )
+    assert ("Waved at 1." in response.content.decode()) is allowed

@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from generations import dashboard
 from generations.analytics import roll_up
 from tests.factories import PROMPT, audio_bytes, png_bytes, set_credits
 from tests.pages import create_form
@@ -38,11 +39,11 @@ def test_page_submissions_are_counted_with_their_refusals(logged_in, user):
 
     roll_up()  # accepted submissions are counted from their rows
     data = figures("24h")
-    assert data.submission_attempts == 5
+    assert dashboard.submission_attempts(data) == 5
     assert data.total("events.submission_invalid") == 2
-    assert data.validation_errors_per_attempt == pytest.approx(2 / 5)
+    assert dashboard.validation_errors_per_attempt(data) == pytest.approx(2 / 5)
     assert data.totals["events.submission_refused"] == {"credits": 1}
-    assert data.uploads() == {"accepted": 1, "refused: invalid_image": 1}
+    assert dashboard.uploads(data) == {"accepted": 1, "refused: invalid_image": 1}
 
 
 def test_api_submissions_are_counted_with_their_refusals(api, user):
@@ -54,7 +55,7 @@ def test_api_submissions_are_counted_with_their_refusals(api, user):
 
     roll_up()
     data = figures("24h")
-    assert data.submission_attempts == 3
+    assert dashboard.submission_attempts(data) == 3
     assert data.total("events.submission_invalid") == 1
     assert data.totals["events.submission_refused"] == {"credits": 1}
 
@@ -72,6 +73,6 @@ def test_audio_uploads_are_counted_by_outcome_and_shown(api, staff_client):
         track = SimpleUploadedFile(name, content, content_type="audio/wav")
         api.post("/api/v1/generations/", body | {"audio": track}, format="multipart")
 
-    assert figures("24h").uploads("audio") == {"accepted": 1, "refused: too_short": 1}
+    assert dashboard.uploads(figures("24h"), "audio") == {"accepted": 1, "refused: too_short": 1}
     page = staff_client.get(reverse("admin-dashboard")).content.decode()
     assert "Audio uploads accepted" in page and "Audio uploads refused: too_short" in page

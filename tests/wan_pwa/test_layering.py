@@ -1,6 +1,7 @@
 """Apps import one way: webhooks -> generations -> credits -> wan_pwa. An app that imported one
 above it would make a cycle; models point upwards by string ("generations.Generation") instead.
 The project's own modules (urls, settings, wsgi, asgi) sit above every app and may import any.
+The bottom app does not even name the others: they register what it shows and runs.
 
 Inside an app, modules import one way too: no cycle between them, counting the imports inside
 functions (an import moved into a function body hides a cycle, it does not remove it)."""
@@ -8,6 +9,7 @@ functions (an import moved into a function body hides a cycle, it does not remov
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -55,6 +57,41 @@ def upward_imports(path: str, source: str) -> list[str]:
         f"{path}:{line} imports {name}"
         for line, name in imported_modules(source, module)
         if name.split(".")[0] in APPS_FROM_THE_BOTTOM[level + 1 :]
+    ]
+
+
+BOTTOM_APP = APPS_FROM_THE_BOTTOM[0]
+# An app label, a module path or prefix, a metric or job name, an admin URL name: "credits",
+# "generations.", "webhooks.views", "generations.ended", "admin:credits_order_changelist".
+# Prose ("not enough credits") and URL paths ("/api/webhooks/stripe") are not names.
+UPPER_APPS = "|".join(APPS_FROM_THE_BOTTOM[1:])
+UPPER_APP_NAME = re.compile(rf"^({UPPER_APPS})\.?$|\b({UPPER_APPS})[.:_][A-Za-z]")
+
+
+def docstrings(tree: ast.AST) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            found.add(id(body[0].value))
+    return found
+
+
+def upper_app_names(path: str, source: str) -> list[str]:
+    """The strings in the bottom app's file at `path` that name an app above it (docstrings
+    aside, which may tell where things come from)."""
+    if path.split("/")[0] != BOTTOM_APP or path in PROJECT_MODULES:
+        return []
+    tree = ast.parse(source)
+    skipped = docstrings(tree)
+    return [
+        f"{path}:{node.lineno} names {node.value!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in skipped
+        for match in [UPPER_APP_NAME.search(node.value)]
+        if match
     ]
 
 
@@ -252,6 +289,44 @@ def test_a_cycle_between_modules_of_an_app_is_caught(sources):
 def test_imports_without_a_cycle_inside_an_app_pass(sources):
     graph = import_graph({module: (source, False) for module, source in sources.items()})
     assert import_cycles(graph) == []
+
+
+def test_the_bottom_app_names_no_app_above_it():
+    violations = [
+        line
+        for path in app_sources()
+        for line in upper_app_names(str(path.relative_to(ROOT)), path.read_text())
+    ]
+    assert violations == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'METRICS = ["generations.ended", "credits.moved"]',
+        'JOB = {"call": "webhooks.jobs.prune_webhook_events"}',
+        'def find(view):\n    return view.__module__ == "webhooks.views"',
+        'URL = "admin:credits_order_changelist"',
+        'def is_generation_view(view):\n    return view.__module__.startswith("generations.")',
+        'config = apps.get_app_config("webhooks")',
+    ],
+)
+def test_a_name_of_an_app_above_in_the_bottom_app_is_caught(source):
+    assert upper_app_names("wan_pwa/analytics/dashboard.py", source) != []
+
+
+@pytest.mark.parametrize(
+    ("path", "source"),
+    [
+        ("wan_pwa/api/schema.py", 'HELP = "Not enough credits; nothing was created."'),
+        ("wan_pwa/management/commands/run_local.py", 'URL = "/api/webhooks/stripe"'),
+        ("wan_pwa/metrics.py", 'def f():\n    """Reads generations.ended."""'),
+        ("wan_pwa/settings.py", 'APPS = ["credits", "generations.apps.GenerationsConfig"]'),
+        ("credits/models.py", 'GENERATION = "generations.Generation"'),
+    ],
+)
+def test_prose_docstrings_and_the_project_modules_may_name_them(path, source):
+    assert upper_app_names(path, source) == []
 
 
 def test_every_app_has_its_place_in_the_order():

@@ -14,10 +14,17 @@ import pytest
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
+from django.urls import resolve
 from django_tasks.signals import task_finished, task_started
 
 from generations.lifecycle.submission import submit_prediction
-from wan_pwa.log_context import JsonFormatter, LogContextFilter, RequestLogContextMiddleware
+from generations.notifications.delivery import send_notifications
+from wan_pwa.log_context import (
+    JsonFormatter,
+    LogContextFilter,
+    RequestLogContextMiddleware,
+    names_generation,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -44,11 +51,11 @@ def lines() -> Iterator[list[dict]]:
 
 
 def test_request_lines_carry_the_request_user_and_generation_ids(rf: RequestFactory, user, lines):
+    @names_generation(kwarg="pk")
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         logger.info("looking at generation %s", pk)
         return HttpResponse()
 
-    view.__module__ = "generations.views"  # a generation page, as the URL resolver gives it
     request = rf.get("/generations/42/", headers={"X-Request-ID": "req-abc"})
     request.user = user
 
@@ -85,6 +92,46 @@ def test_task_lines_carry_the_generation_id(lines):
     assert lines[0]["generation_id"] == 7
     assert lines[0]["task"].endswith("submit_prediction")
     assert "generation_id" not in lines[1]
+
+
+def test_a_task_about_a_user_does_not_pass_its_id_off_as_a_generations(lines):
+    result = send_notifications.enqueue(7)  # a user's id
+    task_started.send(sender=None, task_result=result)
+    logger.warning("notifying")
+    task_finished.send(sender=None, task_result=result)
+    assert lines[0]["task"].endswith("send_notifications")
+    assert "generation_id" not in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("path", "generation_id"),
+    [
+        ("/generations/5/", 5),
+        ("/generations/5/cancel/", 5),
+        ("/generations/5/files/video", 5),
+        ("/api/v1/generations/5/", 5),
+        ("/api/v1/generations/5/retry/", 5),
+        ("/api/webhooks/replicate?generation=5", 5),
+        ("/api/webhooks/replicate?generation=5%0A", None),
+        ("/history/", None),
+        ("/api/v1/generations/", None),
+        ("/api/webhooks/stripe?generation=5", None),
+    ],
+)
+def test_the_views_about_one_generation_say_where_its_id_is(rf, lines, path, generation_id):
+    """The project's own views, as the URL resolver finds them, declare where their generation's
+    id is (a URL keyword, the webhook's query string); other views name none."""
+    request = rf.get(path)
+    match = resolve(request.path_info)
+
+    def handler(request: HttpRequest) -> HttpResponse:  # as Django's: process_view, then the view
+        middleware.process_view(request, match.func, match.args, match.kwargs)
+        logger.info("in the view")
+        return HttpResponse()
+
+    middleware = RequestLogContextMiddleware(handler)
+    middleware(request)
+    assert lines[0].get("generation_id") == generation_id
 
 
 SNIPPET = "import logging; logging.getLogger('wan').warning('hello %s', 'there')"

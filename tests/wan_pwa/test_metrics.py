@@ -7,13 +7,18 @@ import subprocess
 import sys
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from prometheus_client.parser import text_string_to_metric_families
 
+from credits import analytics as credit_analytics
 from generations import analytics as generation_analytics
 from generations.lifecycle.cancellation import cancel_prediction
 from generations.lifecycle.scheduling import enqueue_later
+from generations.lifecycle.transitions import apply_prediction_update, cancel_generation
 from generations.models import Status
 from tests.factories import make_generation
+from tests.generations.lifecycle_helpers import submit, update
 from wan_pwa.analytics.counters import count_event
 from wan_pwa.background.metrics import increment
 from webhooks import analytics as webhook_analytics
@@ -81,6 +86,47 @@ def test_values_match_what_happened(client, metrics_token, user):
     assert samples[("wan_task_queue_depth", ())] == 2
     healthz = (("method", "GET"), ("status", "200"), ("view", "healthz"))
     assert samples[("wan_http_request_duration_seconds_count", healthz)] >= 1
+
+
+def test_generations_that_end_show_at_once_and_are_not_counted_again_by_the_roll_up(
+    client, metrics_token, user, replicate_settings
+):
+    ended = "wan_generations_ended_total"
+    failed = (ended, (("model", "t2v-1.3B"), ("status", "failed")))
+    canceled = (ended, (("model", "t2v-1.3B"), ("status", "canceled")))
+    refunded = ("wan_credits_moved_total", (("type", "refund"),))
+    generation_analytics.roll_up()  # an earlier roll-up: what follows is newer than it
+    credit_analytics.roll_up()
+    first, second, third = submit(user), submit(user), submit(user)
+    assert scrape(client)[("wan_generations_in_flight", (("status", "queued"),))] == 3
+
+    apply_prediction_update(first.pk, update("p-1", "failed", error="CUDA out of memory"))
+    apply_prediction_update(second.pk, update("p-2", "canceled"))
+    cancel_generation(third)
+
+    samples = scrape(client)
+    assert (samples[failed], samples[canceled], samples[refunded]) == (1, 2, 3 * 5)
+    assert ("wan_generations_in_flight", (("status", "queued"),)) not in samples
+    generation_analytics.roll_up()
+    credit_analytics.roll_up()
+    samples = scrape(client)
+    assert (samples[failed], samples[canceled], samples[refunded]) == (1, 2, 3 * 5)
+
+
+def test_a_scrape_costs_the_same_queries_however_much_has_happened(client, metrics_token, user):
+    def queries_per_scrape() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            scrape(client)
+        return len(captured)
+
+    make_generation(user, status=Status.FAILED)
+    few = queries_per_scrape()
+    for status in [Status.SUCCEEDED, Status.FAILED, Status.CANCELED, Status.PROCESSING] * 5:
+        make_generation(user, status=status, model_key="t2v-1.3B")
+    count_event("webhook_rejected")
+    generation_analytics.roll_up()
+    make_generation(user, status=Status.SUCCEEDED)
+    assert queries_per_scrape() == few
 
 
 WORKER = """

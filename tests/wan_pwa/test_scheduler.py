@@ -7,6 +7,9 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -14,17 +17,15 @@ from django_tasks_db.models import DBTaskResult
 
 from credits.jobs import MISMATCH_METRIC
 from credits.models import CreditBalance
+from wan_pwa.accounts.admin import USER_SECTIONS
+from wan_pwa.analytics.dashboard import CARDS, TARGETS
 from wan_pwa.background import jobs, metrics, scheduler
 from wan_pwa.background.models import PeriodicJobRun
+from wan_pwa.metrics import COLLECTORS
+from wan_pwa.registry import Registry
 from webhooks.jobs import prune_webhook_events
 from webhooks.models import WebhookEvent
 
-JOBS = {
-    "succeeds": {"call": "tests.wan_pwa.test_scheduler.succeeding_job", "every": 60},
-    "finds_a_problem": {"call": "tests.wan_pwa.test_scheduler.problem_job", "every": 60},
-    "crashes": {"call": "tests.wan_pwa.test_scheduler.crashing_job", "every": 60},
-    "off": {"call": "tests.wan_pwa.test_scheduler.succeeding_job", "every": 0},
-}
 calls: list[str] = []
 
 
@@ -42,8 +43,16 @@ def crashing_job() -> str:
 
 
 @pytest.fixture
-def test_jobs(settings):
-    settings.PERIODIC_JOBS = JOBS
+def test_jobs(monkeypatch):
+    """These jobs in place of the apps' ones, registered as an app's `ready()` does."""
+    monkeypatch.setattr(scheduler, "JOBS", Registry[scheduler.PeriodicJob]("periodic job"))
+    for name, call, every in (
+        ("succeeds", succeeding_job, 60),
+        ("finds_a_problem", problem_job, 60),
+        ("crashes", crashing_job, 60),
+        ("off", succeeding_job, 0),
+    ):
+        scheduler.register_job(name, call, every=every)
     calls.clear()
 
 
@@ -57,7 +66,7 @@ def run_scheduled() -> None:
 
 
 def test_slots_are_aligned_to_the_epoch_so_every_worker_computes_the_same():
-    job = scheduler.PeriodicJob("j", "x.y", 300)
+    job = scheduler.PeriodicJob("j", succeeding_job, 300)
     assert job.slot(datetime(2026, 1, 1, 12, 7, 59, tzinfo=UTC)) == datetime(
         2026, 1, 1, 12, 5, tzinfo=UTC
     )
@@ -98,6 +107,30 @@ def test_a_finished_run_is_not_repeated_when_its_task_runs_again(db, test_jobs):
     run_scheduled()
     run_scheduled()  # as after a worker died between the job and marking its task done
     assert calls == ["succeeds"]
+
+
+def test_an_overridden_period_applies_and_zero_turns_a_job_off(settings):
+    settings.PERIODIC_JOB_PERIODS = {"audit_credits": 7, "reconcile_generations": 0}
+    jobs_on = {job.name: job.every for job in scheduler.periodic_jobs()}
+    assert jobs_on["audit_credits"] == 7
+    assert "reconcile_generations" not in jobs_on
+    assert jobs_on["reconcile_orders"] == 600  # the period its app registered
+
+
+def test_check_refuses_a_period_for_a_job_no_app_registers(settings):
+    settings.PERIODIC_JOB_PERIODS = {"nightly_backup": 60}
+    with pytest.raises(SystemCheckError, match="nightly_backup"):
+        call_command("check")
+
+
+def test_every_apps_pieces_are_registered_once_even_if_ready_runs_again():
+    registries: list[Registry] = [scheduler.JOBS, COLLECTORS, CARDS, TARGETS, USER_SECTIONS]
+    before = [registry.names() for registry in registries]
+    for config in apps.get_app_configs():
+        config.ready()
+    assert [registry.names() for registry in registries] == before
+    assert {"reconcile_generations", "audit_credits", "prune_webhook_events"} <= set(before[0])
+    assert {"generations", "credits", "webhooks", "task_queue"} <= set(before[1])
 
 
 def test_audit_job_logs_counts_and_fails_on_a_mismatch(db, make_user, caplog):

@@ -1,15 +1,21 @@
-"""The back office for accounts: users and their API keys. The credits app extends the user
-admin with balances, the ledger and grants (credits/admin.py), and the generations app with
-their generations and the suspension (generations/admin.py)."""
+"""The back office for accounts: users and their API keys.
+
+There is one User admin. What it shows and does beyond Django's own comes from sections that the
+apps register from their `AppConfig.ready()` (`register_user_section`): the accounts' status and
+API keys here, the credits' balance, ledger, orders and grants, the generations' list and the
+suspension. Sections are read at each request, so the admin names no app above wan_pwa.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db import transaction
@@ -25,6 +31,7 @@ from wan_pwa.accounts.api_keys import revoke_api_key
 from wan_pwa.accounts.models import ApiKey, User
 from wan_pwa.accounts.signals import user_created
 from wan_pwa.accounts.suspension import reactivate_user
+from wan_pwa.registry import Registry
 
 RECENT_ROWS = 10  # what a user's page lists of each kind; the link leads to all of them
 
@@ -65,59 +72,126 @@ class UserChangeAdminForm(UserChangeForm):
         model = User
 
 
+# (model admin, request, selected users); the request may be a narrower type of the app's.
+UserAction = Callable[..., HttpResponse | None]
+
+
+@dataclass(frozen=True)
+class UserSection:
+    """What one app adds to the User admin. Display functions take the user and carry
+    `@admin.display` (description, ordering); actions are `@admin.action` functions taking
+    (model admin, request, users)."""
+
+    title: str = ""  # the fieldset on an existing user's page, "" for none
+    fields: tuple[Callable[[User], object], ...] = ()  # read-only, in that fieldset
+    columns: tuple[Callable[[User], object], ...] = ()  # the user list's, after the e-mail
+    select_related: tuple[str, ...] = ()  # what the columns read, joined in the list's query
+    actions: tuple[UserAction, ...] = ()
+    # An action's `permissions=["x"]` is checked by `permissions["x"](request)`.
+    permissions: dict[str, Callable[[HttpRequest], bool]] = field(default_factory=dict)
+    inlines: tuple[type[InlineModelAdmin], ...] = ()  # on an existing user's page
+
+
+USER_SECTIONS: Registry[UserSection] = Registry("user admin section")
+
+
+def register_user_section(name: str, section: UserSection) -> None:
+    """Called from an app's `ready()`; sections show in order of registration (INSTALLED_APPS)."""
+    USER_SECTIONS.register(name, section)
+
+
+@admin.display(description="Status")
+def account_status(user: User) -> str:
+    if user.is_suspended:
+        return format_html(
+            "<strong>Suspended</strong> {} by {}: {}",
+            f"{user.suspended_at:%Y-%m-%d %H:%M} UTC",
+            user.suspended_by or "a removed user",
+            user.suspension_reason,
+        )
+    return "Active" if user.is_active else "Deactivated"
+
+
+@admin.display(description="Keys (newest first)")
+def api_key_list(user: User) -> SafeString:
+    return recent_rows_table(
+        ("Name", "Prefix", "Created", "Last used", "Revoked"),
+        user.api_keys.order_by("-created_at", "-pk"),
+        lambda key: (
+            key.name,
+            key.prefix,
+            key.created_at,
+            key.last_used_at or "never",
+            key.revoked_at or "",
+        ),
+        changelist="admin:wan_pwa_apikey_changelist",
+        user=user,
+        noun="API keys",
+    )
+
+
+@admin.action(description="Reactivate the selected users", permissions=["change"])
+def reactivate(modeladmin: UserAdmin, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    done = sum(reactivate_user(user) for user in queryset)
+    modeladmin.message_user(
+        request, f"Reactivated {done} of {queryset.count()} user(s).", messages.SUCCESS
+    )
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     add_form = UserCreationAdminForm
     form = UserChangeAdminForm
-    list_display: tuple[str, ...] = ("username", "email", "is_staff", "is_active", "date_joined")
-    actions: list[str] = ["reactivate"]
-    # Shown on an existing user's page, after Django's own fieldsets.
-    extra_fieldsets: tuple[tuple[str, tuple[str, ...]], ...] = (
-        ("Account status", ("account_status",)),
-        ("API keys", ("api_key_list",)),
-    )
+    list_display = ("username", "email", "is_staff", "is_active", "date_joined")
+
+    @property  # the sections' actions, as registered by the time of the request
+    def actions(self) -> list[UserAction]:
+        return [action for section in USER_SECTIONS for action in section.actions]
+
+    @actions.setter
+    def actions(self, value: object) -> None:
+        raise AttributeError("the User admin's actions come from the registered sections")
+
+    def __getattr__(self, name: str) -> Any:
+        # `has_<x>_permission` for a permission an action of a section asks for.
+        if name.startswith("has_") and name.endswith("_permission"):
+            permission = name.removeprefix("has_").removesuffix("_permission")
+            for section in USER_SECTIONS:
+                if permission in section.permissions:
+                    return section.permissions[permission]
+        raise AttributeError(name)
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        username, email, *rest = super().get_list_display(request)
+        columns = [column for section in USER_SECTIONS for column in section.columns]
+        return [username, email, *columns, *rest]
+
+    def get_list_select_related(self, request: HttpRequest) -> Any:
+        return [related for section in USER_SECTIONS for related in section.select_related]
+
+    def get_inlines(self, request: HttpRequest, obj: User | None) -> list[type]:
+        # A user being added has none of the sections' rows yet.
+        return [inline for section in USER_SECTIONS for inline in section.inlines] if obj else []
 
     def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None:
             return fieldsets
-        return [*fieldsets, *((name, {"fields": fields}) for name, fields in self.extra_fieldsets)]
+        # Shown on an existing user's page, after Django's own fieldsets.
+        extra = [
+            (section.title, {"fields": section.fields})
+            for section in USER_SECTIONS
+            if section.title and section.fields
+        ]
+        return [*fieldsets, *extra]
 
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> Any:
         if obj is None:
             return super().get_readonly_fields(request, obj)
         # Suspending cancels and refunds what is running, so is_active changes only through the
         # Suspend and Reactivate actions, never by ticking a box.
-        extra = [field for _, fields in self.extra_fieldsets for field in fields]
+        extra = [display for section in USER_SECTIONS for display in section.fields]
         return [*super().get_readonly_fields(request, obj), "is_active", *extra]
-
-    @admin.display(description="Status")
-    def account_status(self, user: User) -> str:
-        if user.is_suspended:
-            return format_html(
-                "<strong>Suspended</strong> {} by {}: {}",
-                f"{user.suspended_at:%Y-%m-%d %H:%M} UTC",
-                user.suspended_by or "a removed user",
-                user.suspension_reason,
-            )
-        return "Active" if user.is_active else "Deactivated"
-
-    @admin.display(description="Keys (newest first)")
-    def api_key_list(self, user: User) -> SafeString:
-        return recent_rows_table(
-            ("Name", "Prefix", "Created", "Last used", "Revoked"),
-            user.api_keys.order_by("-created_at", "-pk"),
-            lambda key: (
-                key.name,
-                key.prefix,
-                key.created_at,
-                key.last_used_at or "never",
-                key.revoked_at or "",
-            ),
-            changelist="admin:wan_pwa_apikey_changelist",
-            user=user,
-            noun="API keys",
-        )
 
     def user_action_form(
         self,
@@ -147,13 +221,6 @@ class UserAdmin(DjangoUserAdmin):
             },
         )
 
-    @admin.action(description="Reactivate the selected users", permissions=["change"])
-    def reactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        done = sum(reactivate_user(user) for user in queryset)
-        self.message_user(
-            request, f"Reactivated {done} of {queryset.count()} user(s).", messages.SUCCESS
-        )
-
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
@@ -163,6 +230,10 @@ class UserAdmin(DjangoUserAdmin):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             user_created.send(sender=User, user=obj)
+
+
+STATUS_SECTION = UserSection("Account status", (account_status,), actions=(reactivate,))
+API_KEYS_SECTION = UserSection("API keys", (api_key_list,))
 
 
 @admin.register(ApiKey)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from wan_pwa.analytics.models import HourlyCount
@@ -24,3 +24,10 @@ def count_event(name: str, dimension: str = "", by: int = 1) -> None:
     if not HourlyCount.objects.filter(**key).update(value=F("value") + by):
         HourlyCount.objects.get_or_create(**key)
         HourlyCount.objects.filter(**key).update(value=F("value") + by)
+
+
+def event_totals(names: list[str]) -> dict[str, int]:
+    """All-time totals of the named events (each counted as it happened), over dimensions."""
+    rows = HourlyCount.objects.filter(metric__in=[PREFIX + name for name in names])
+    found = dict(rows.values("metric").annotate(total=Sum("value")).values_list("metric", "total"))
+    return {name: found.get(PREFIX + name, 0) for name in names}

@@ -1,27 +1,29 @@
 """Periodic jobs inside the workers, each exactly once per period however many workers run.
 
-PERIODIC_JOBS in settings names each job's function by dotted path and its period in seconds.
-Periods are aligned to the epoch, so every worker computes the same slot; the first worker to
-insert the (job, slot) row enqueues the run as a task in the same transaction, the others hit the
-unique constraint and move on. A job whose worker dies is reaped and re-run like any task (jobs
-are idempotent); a slot that passed while no worker ran is skipped, not caught up.
+Each app registers its jobs (a function and a default period in seconds) from its
+`AppConfig.ready()` with `register_job`; PERIODIC_JOB_PERIODS in settings overrides periods (0
+turns a job off). Periods are aligned to the epoch, so every worker computes the same slot; the
+first worker to insert the (job, slot) row enqueues the run as a task in the same transaction,
+the others hit the unique constraint and move on. A job whose worker dies is reaped and re-run
+like any task (jobs are idempotent); a slot that passed while no worker ran is skipped, not
+caught up.
 """
 
 from __future__ import annotations
 
 import logging
 import traceback
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django_tasks import TaskContext, task
 
 from wan_pwa.background.models import PeriodicJobRun
+from wan_pwa.registry import Registry
 
 logger = logging.getLogger(__name__)
 RESULT_MAX_LENGTH = 2000
@@ -34,7 +36,7 @@ class JobFailed(Exception):
 @dataclass(frozen=True)
 class PeriodicJob:
     name: str
-    call: str  # dotted path of a function taking no argument and returning a summary
+    call: Callable[[], object]  # takes no argument, returns a summary (or None: "done")
     every: int  # seconds; 0 turns the job off
 
     def slot(self, now: datetime) -> datetime:
@@ -43,13 +45,19 @@ class PeriodicJob:
         return datetime.fromtimestamp(seconds, tz=UTC)
 
 
+JOBS: Registry[PeriodicJob] = Registry("periodic job")
+
+
+def register_job(name: str, call: Callable[[], object], *, every: int) -> None:
+    """Called from an app's `ready()`: runs `call` once every `every` seconds (by default)."""
+    JOBS.register(name, PeriodicJob(name, call, every))
+
+
 def periodic_jobs() -> list[PeriodicJob]:
-    jobs: dict[str, dict[str, Any]] = settings.PERIODIC_JOBS
-    return [
-        PeriodicJob(name, str(job["call"]), int(job["every"]))
-        for name, job in jobs.items()
-        if int(job["every"]) > 0
-    ]
+    """The registered jobs that are on, with the periods PERIODIC_JOB_PERIODS overrides."""
+    periods: dict[str, int] = settings.PERIODIC_JOB_PERIODS
+    jobs = [replace(job, every=periods.get(job.name, job.every)) for job in JOBS]
+    return [job for job in jobs if job.every > 0]
 
 
 def schedule_due_jobs(worker_id: str, now: datetime | None = None) -> list[str]:
@@ -87,13 +95,11 @@ def run_job(run_id: int, worker_id: str) -> str:
     run = PeriodicJobRun.objects.get(pk=run_id)
     if run.outcome == PeriodicJobRun.Outcome.SUCCEEDED:
         return run.result  # a re-run of a task whose worker died after the job finished
-    jobs: dict[str, dict[str, Any]] = settings.PERIODIC_JOBS
-    call = str(jobs[run.job]["call"])
     _record(
         run, outcome=PeriodicJobRun.Outcome.RUNNING, run_by=worker_id, started_at=timezone.now()
     )
     try:
-        result = str(import_string(call)() or "done")
+        result = str(JOBS.get(run.job).call() or "done")
         outcome = PeriodicJobRun.Outcome.SUCCEEDED
     except JobFailed as problem:
         result, outcome = str(problem), PeriodicJobRun.Outcome.FAILED

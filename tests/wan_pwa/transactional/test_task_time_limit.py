@@ -13,10 +13,11 @@ from pytest_django import Settings
 
 from tests.generations.background_stack import Stack
 from tests.waiting import wait_until
-from tests.wan_pwa.worker_tasks import hang, note
+from tests.wan_pwa.worker_tasks import hang, note, stuck_job
 from wan_pwa.background import scheduler
 from wan_pwa.background.models import PeriodicJobRun, WorkerHeartbeat
 from wan_pwa.background.worker import TIME_LIMIT_ERROR, HousekeepingWorker
+from wan_pwa.registry import Registry
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -54,10 +55,11 @@ def test_a_hung_task_is_stopped_given_back_then_given_up_and_the_worker_goes_on(
     assert after_row.started_at >= hung_row.finished_at
 
 
-def test_a_periodic_job_stopped_at_its_limit_is_shown_as_failed(settings: Settings):
-    settings.PERIODIC_JOBS = {
-        "stuck": {"call": "tests.wan_pwa.worker_tasks.stuck_job", "every": 3600}
-    }
+def test_a_periodic_job_stopped_at_its_limit_is_shown_as_failed(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(scheduler, "JOBS", Registry[scheduler.PeriodicJob]("periodic job"))
+    scheduler.register_job("stuck", stuck_job, every=3600)
     settings.TASK_TIME_LIMIT_SECONDS = 0.3
     settings.TASK_MAX_CLAIMS = 1
     assert scheduler.schedule_due_jobs("scheduler") == ["stuck"]

@@ -1,8 +1,8 @@
 """`manage.py run_worker`: the task worker to run in production and in `make run`.
 
 It takes every option of django-tasks-db's `db_worker` and adds a heartbeat, the reaper of tasks
-lost with dead workers, the scheduler of PERIODIC_JOBS (so nothing depends on cron) and a time
-limit on each task (TASK_TIME_LIMIT_SECONDS).
+lost with dead workers, the scheduler of the periodic jobs the apps register (so nothing depends
+on cron) and a time limit on each task (TASK_TIME_LIMIT_SECONDS).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from wan_pwa.background.worker import HousekeepingWorker
 class Command(WorkerCommand):
     help = (
         "Runs background tasks with a heartbeat and a time limit each, gives back tasks of dead "
-        "workers and runs the periodic jobs (PERIODIC_JOBS) once per period across all workers."
+        "workers and runs the periodic jobs the apps register once per period across all workers."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
