@@ -1,10 +1,20 @@
-"""Validation of audio tracks (Wan 2.5): decoded for real, never trusted by name or content type."""
+"""Audio tracks (Wan 2.5): decoded for real, never trusted by name or content type, and re-muxed.
+
+What we store and send is the first audio stream's packets that decoded, copied into a new file
+of the same container without tags (title, artist, comments, cover art, encoder) and without
+anything else the upload carried (other streams, bytes after the audio).
+"""
 
 from __future__ import annotations
+
+import io
 
 import av
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.base import ContentFile
+
+from generations.uploads import CleanUpload
 
 # Wan 2.5's limits on Replicate (MODELS.md): a WAV or MP3 of 3 to 30 seconds, at most 15 MB.
 MAX_AUDIO_BYTES = 15 * 1024 * 1024
@@ -17,11 +27,16 @@ FORMATS = {"wav": ".wav", "mp3": ".mp3"}
 ACCEPTED_CONTENT_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/mpeg", "audio/mp3")
 ACCEPTED_EXTENSIONS = tuple(FORMATS.values())
 NOT_AUDIO = "This file is not a valid WAV or MP3 audio file."
+# The muxers write no encoder name, and the MP3 one no ID3 tag at all.
+MUXER_OPTIONS = {
+    "wav": {"fflags": "+bitexact"},
+    "mp3": {"fflags": "+bitexact", "id3v2_version": "0"},
+}
 
 
-def validate_audio(upload: File) -> str:
-    """Checks size, container and length by decoding the audio, and returns the extension of its
-    real format.
+def clean_audio(upload: File) -> CleanUpload:
+    """Checks size, container and length by decoding the audio, and returns the decoded packets
+    re-muxed in the same container.
 
     Raises ValidationError with a sentence for the user when the file is not an acceptable track.
     """
@@ -33,6 +48,7 @@ def validate_audio(upload: File) -> str:
     if not upload.size:
         raise ValidationError("The audio file is empty.", code="empty")
     upload.seek(0)
+    output = io.BytesIO()
     try:
         with av.open(upload, mode="r") as container:
             if not container.streams.audio:  # an image or a video, say
@@ -42,7 +58,7 @@ def validate_audio(upload: File) -> str:
                 raise ValidationError(
                     "Only WAV and MP3 audio tracks are accepted.", code="unsupported_format"
                 )
-            seconds = _decoded_seconds(container)
+            seconds = _remux_decoded(container, output)
     except ValidationError:
         raise
     except (av.FFmpegError, OSError, ValueError, IndexError, ArithmeticError):
@@ -57,19 +73,36 @@ def validate_audio(upload: File) -> str:
             f"seconds long; this one is {seconds:.1f} s.",
             code=code,
         )
-    return FORMATS[container_format]
+    extension = FORMATS[container_format]
+    return CleanUpload(ContentFile(output.getvalue(), name=f"audio{extension}"), extension)
 
 
-def _decoded_seconds(container: av.container.InputContainer) -> float:
-    """The length of the first audio stream, decoded frame by frame (a truncated or corrupt file
-    fails here). Decoding stops past the longest length accepted, so a long file costs no more
-    than a valid one; its length is then the container's estimate when that is longer."""
+def _remux_decoded(container: av.container.InputContainer, output: io.BytesIO) -> float:
+    """Copies each packet of the first audio stream that decodes into `output` (a packet that
+    does not, such as bytes appended after the audio, is left out) and returns the length
+    decoded (a truncated or corrupt file fails here). Decoding stops past the longest length
+    accepted, so a long file costs no more than a valid one; its length is then the
+    container's estimate when that is longer."""
+    source = container.streams.audio[0]
+    decoder = source.codec_context
     seconds = 0.0
-    for frame in container.decode(container.streams.audio[0]):
-        seconds += frame.samples / frame.sample_rate
-        if seconds > MAX_AUDIO_SECONDS + 1:
-            estimate = container.duration / av.time_base if container.duration else 0.0
-            return max(seconds, estimate)
+    name = container.format.name
+    with av.open(output, "w", format=name, container_options=MUXER_OPTIONS[name]) as target:
+        stream = target.add_stream_from_template(source)
+        for packet in container.demux(source):
+            if packet.dts is None:
+                continue  # the demuxer's empty end-of-stream packet
+            try:
+                frames = decoder.decode(packet)
+            except av.FFmpegError:
+                continue
+            seconds += sum(frame.samples / frame.sample_rate for frame in frames)
+            if seconds > MAX_AUDIO_SECONDS + 1:
+                estimate = container.duration / av.time_base if container.duration else 0.0
+                return max(seconds, estimate)
+            packet.stream = stream
+            target.mux(packet)
+        seconds += sum(frame.samples / frame.sample_rate for frame in decoder.decode(None))
     if not seconds:
         raise ValidationError(NOT_AUDIO, code="invalid_audio")
     return seconds

@@ -1,12 +1,23 @@
-"""Validation of input images: decoded for real, never trusted by name or content type."""
+"""Input images: decoded for real, never trusted by name or content type, and written anew.
+
+What we store and send to the model is the decoded picture encoded again by Pillow in the same
+format: upright (the EXIF orientation applied), without EXIF (camera, GPS position), XMP, text
+chunks or anything after the image's end, and with fresh checksums. Only the colour profile is
+kept, as part of how the pixels look.
+"""
 
 from __future__ import annotations
 
+import io
 import warnings
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from PIL import Image, UnidentifiedImageError
+from django.core.files.base import ContentFile
+from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
+
+from generations.uploads import CleanUpload
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_SIZE = f"{MAX_IMAGE_BYTES // 2**20} MB"  # MAX_IMAGE_BYTES for people
@@ -19,8 +30,8 @@ TOO_MANY_PIXELS = (
 )
 
 
-def validate_image(upload: File) -> str:
-    """Checks size, decodes the whole image, and returns the extension of its real format.
+def clean_image(upload: File) -> CleanUpload:
+    """Checks size, decodes the whole image, and returns it written anew in its real format.
 
     Raises ValidationError with a sentence for the user when the file is not an acceptable image.
     """
@@ -40,6 +51,16 @@ def validate_image(upload: File) -> str:
                 if width * height > MAX_IMAGE_PIXELS:
                     raise ValidationError(TOO_MANY_PIXELS, code="too_many_pixels")
                 image.load()  # decodes every pixel: truncated or corrupt files fail here
+                if image_format not in FORMATS:
+                    raise ValidationError(
+                        "Only JPEG, PNG and WebP images are accepted.", code="unsupported_format"
+                    )
+                if min(width, height) < MIN_IMAGE_SIDE:
+                    raise ValidationError(
+                        f"The image must be at least {MIN_IMAGE_SIDE} pixels on each side.",
+                        code="too_small",
+                    )
+                data = _written_anew(image, image_format)
     except ValidationError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -50,12 +71,28 @@ def validate_image(upload: File) -> str:
         ) from None
     finally:
         upload.seek(0)
-    if image_format not in FORMATS:
-        raise ValidationError(
-            "Only JPEG, PNG and WebP images are accepted.", code="unsupported_format"
-        )
-    if min(width, height) < MIN_IMAGE_SIDE:
-        raise ValidationError(
-            f"The image must be at least {MIN_IMAGE_SIDE} pixels on each side.", code="too_small"
-        )
-    return FORMATS[image_format]
+    extension = FORMATS[image_format]
+    return CleanUpload(ContentFile(data, name=f"image{extension}"), extension)
+
+
+def _written_anew(image: Image.Image, image_format: str) -> bytes:
+    """The decoded image, upright, encoded again with nothing but its pixels (and colour
+    profile); a JPEG keeps its quantization tables and subsampling, so its pixels barely move,
+    a WebP is written lossless, so they do not move at all."""
+    upright = ImageOps.exif_transpose(image)
+    upright.info = {}  # nothing of the original's metadata may reach the encoder
+    options: dict[str, Any] = {}
+    if profile := image.info.get("icc_profile"):
+        options["icc_profile"] = profile
+    if image_format == "JPEG":
+        options["qtables"] = image.quantization  # type: ignore[attr-defined]
+        if (sampling := JpegImagePlugin.get_sampling(image)) != -1:
+            options["subsampling"] = sampling
+    elif image_format == "PNG":
+        if (transparency := image.info.get("transparency")) is not None:
+            options["transparency"] = transparency  # part of the pixels, not metadata
+    else:
+        options.update(lossless=True, exact=True)
+    output = io.BytesIO()
+    upright.save(output, image_format, **options)
+    return output.getvalue()

@@ -75,9 +75,12 @@ def selected_generations(user, ids: list[int]) -> QuerySet[Generation]:
 
 
 def shared_generation(token: str) -> Generation:
-    """A generation shared publicly by its token; 404 once revoked, deleted or not playable."""
+    """A generation shared publicly by its token; 404 once revoked, deleted or not playable, and
+    while its owner's account is suspended (the link works again if it is reactivated)."""
     return get_object_or_404(
-        Generation.objects.visible().filter(status=Status.SUCCEEDED).exclude(video=""),
+        Generation.objects.visible()
+        .filter(status=Status.SUCCEEDED, user__suspended_at__isnull=True)
+        .exclude(video=""),
         share_token=token,
     )
 

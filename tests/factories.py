@@ -112,12 +112,14 @@ AUDIO_CODECS = {"wav": "pcm_s16le", "mp3": "libmp3lame", "mp4": "aac"}
 @functools.cache
 def audio_bytes(seconds: float = 4.0, fmt: str = "wav", *, rate: int = 8000) -> bytes:
     """A real audio file: a 400 Hz sine of `seconds`, mono, encoded by PyAV into `fmt` (wav, mp3
-    or mp4). A WAV's size grows with `rate` (two bytes a sample), for tracks too large to send."""
+    or mp4). A WAV's size grows with `rate` (two bytes a sample), for tracks too large to send.
+    Written bare (no encoder tag, no ID3), as the app re-muxes uploads: stored byte for byte."""
     period = [round(8000 * math.sin(2 * math.pi * 400 * n / rate)) for n in range(rate // 400)]
     wave = struct.pack(f"<{len(period)}h", *period)
     total = round(seconds * rate)
     buffer = io.BytesIO()
-    with av.open(buffer, "w", format=fmt) as container:
+    bare = {"fflags": "+bitexact", **({"id3v2_version": "0"} if fmt == "mp3" else {})}
+    with av.open(buffer, "w", format=fmt, container_options=bare) as container:
         stream = container.add_stream(AUDIO_CODECS[fmt], rate=rate, layout="mono")
         assert isinstance(stream, av.AudioStream)
         frame_size = stream.codec_context.frame_size or 1024

@@ -32,3 +32,17 @@ def check_periodic_job_periods_name_registered_jobs(app_configs, **kwargs) -> li
             id="wan_pwa.E002",
         )
     ]
+
+
+@register(Tags.security, deploy=True)
+def check_no_private_outbound_hosts(app_configs, **kwargs) -> list[Error]:
+    if settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS:
+        return [
+            Error(
+                "OUTBOUND_ALLOWED_PRIVATE_HOSTS lets users' push endpoints and webhook URLs "
+                "reach private addresses over plain http.",
+                hint="Leave OUTBOUND_ALLOWED_PRIVATE_HOSTS unset in production.",
+                id="wan_pwa.E003",
+            )
+        ]
+    return []

@@ -258,6 +258,13 @@ WEBPUSH_VAPID_PRIVATE_KEY = env.str("WEBPUSH_VAPID_PRIVATE_KEY", "")
 WEBPUSH_CONTACT = env.str("WEBPUSH_CONTACT", "mailto:admin@localhost")
 
 # ---------------------------------------------------------------------------------------------
+# Outbound requests to addresses users give us (wan_pwa/outbound.py). Host names listed here may
+# resolve to private addresses and use plain http: tests and local development only (a local
+# push service or webhook receiver); `check --deploy` refuses it.
+# ---------------------------------------------------------------------------------------------
+OUTBOUND_ALLOWED_PRIVATE_HOSTS: list[str] = env.names("OUTBOUND_ALLOWED_PRIVATE_HOSTS", "")
+
+# ---------------------------------------------------------------------------------------------
 # Security: HTTPS redirects, secure cookies and HSTS follow SITE_URL's scheme unless set
 # explicitly.
 # ---------------------------------------------------------------------------------------------

@@ -12,9 +12,10 @@ from django.core.files import File
 from django.db.models.fields.files import FieldFile
 
 from generations import catalog, controls
-from generations.audio import validate_audio
-from generations.images import validate_image
+from generations.audio import clean_audio
+from generations.images import clean_image
 from generations.models import IDEMPOTENCY_KEY_MAX_LENGTH, Generation, requested_fields
+from generations.uploads import CleanUpload
 from wan_pwa.analytics.counters import count_event
 
 
@@ -33,7 +34,7 @@ class GenerationParams:
     image: File | None = None
     # Optional, for the models that take one (Wan 2.5).
     audio: File | None = None
-    # Set by clean() once the files are decoded: the extensions of their real formats.
+    # Set by clean() once the files are decoded and written anew: their real formats' extensions.
     image_extension: str = ""
     audio_extension: str = ""
 
@@ -72,18 +73,18 @@ class GenerationParams:
             errors["aspect_ratio"] = [
                 f"The aspect ratio must be one of {', '.join(catalog.ASPECT_RATIOS)}."
             ]
-        extension = ""
+        image: CleanUpload | None = None
         if model is not None and model.needs_image:
             if self.image is None:
                 errors["image"] = ["Image-to-video needs an input image."]
             else:
                 try:
-                    extension = _counted(validate_image, self.image, "image_upload")
+                    image = _counted(clean_image, self.image, "image_upload")
                 except ValidationError as error:
                     errors["image"] = error.messages
         elif model is not None and self.image is not None:
             errors["image"] = ["Text-to-video takes no input image; choose image-to-video."]
-        audio_extension = ""
+        audio: CleanUpload | None = None
         if model is not None and self.audio is not None:
             if not model.takes_audio:
                 errors["audio"] = [
@@ -91,7 +92,7 @@ class GenerationParams:
                 ]
             else:
                 try:
-                    audio_extension = _counted(validate_audio, self.audio, "audio_upload")
+                    audio = _counted(clean_audio, self.audio, "audio_upload")
                 except ValidationError as error:
                     errors["audio"] = error.messages
         if errors:
@@ -101,8 +102,11 @@ class GenerationParams:
             prompt=prompt,
             negative_prompt=negative_prompt,
             options=options,
-            image_extension=extension,
-            audio_extension=audio_extension,
+            # From here on, the files are what we decoded and wrote anew (images.py, audio.py).
+            image=image.file if image else None,
+            image_extension=image.extension if image else "",
+            audio=audio.file if audio else None,
+            audio_extension=audio.extension if audio else "",
         )
 
     @property
@@ -115,15 +119,15 @@ class GenerationParams:
                 upload.close()
 
 
-def _counted(validate: Callable[[File], str], upload: File, event: str) -> str:
-    """The upload's extension from its validator, each outcome counted for the dashboard."""
+def _counted(clean: Callable[[File], CleanUpload], upload: File, event: str) -> CleanUpload:
+    """The upload as its cleaner writes it anew, each outcome counted for the dashboard."""
     try:
-        extension = validate(upload)
+        cleaned = clean(upload)
     except ValidationError as error:
         count_event(event, f"refused: {error.code}")
         raise
     count_event(event, "accepted")
-    return extension
+    return cleaned
 
 
 def check_idempotency_key(idempotency_key: str | None) -> None:

@@ -76,6 +76,8 @@ def send_pending(user_id: int) -> None:
     if not notices:
         return  # an earlier run of the batch sent them
     user = notices[0].user
+    if user.is_suspended:
+        return  # a suspended account is told nothing; these notices stay claimed, unsent
     summary = summarize([notice.generation for notice in notices])
     if user.notify_by_email and user.email:
         _email(user.email, summary)

@@ -7,6 +7,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -51,11 +52,23 @@ def push_subscribe(request: AuthenticatedHttpRequest) -> JsonResponse:
         {"endpoint": body.get("endpoint"), "p256dh": keys.get("p256dh"), "auth": keys.get("auth")}
     )
     if not form.is_valid():
-        return JsonResponse({"errors": form.errors}, status=400)
-    actions.subscribe_push(
-        request.user, **form.cleaned_data, user_agent=request.headers.get("User-Agent", "")
-    )
+        data = form.errors.get_json_data()
+        return _refused({name: [e["message"] for e in errors] for name, errors in data.items()})
+    try:
+        actions.subscribe_push(
+            request.user, **form.cleaned_data, user_agent=request.headers.get("User-Agent", "")
+        )
+    except ValidationError as error:
+        return _refused(error.message_dict)
+    except actions.EndpointInUse as error:
+        return _refused({"endpoint": [error.message]}, status=error.status)
     return JsonResponse({"devices": request.user.push_subscriptions.count()}, status=201)
+
+
+def _refused(errors: dict[str, list[str]], status: int = 400) -> JsonResponse:
+    """The field errors, and the first of them as `message` for the page to show."""
+    first = next(iter(errors.values()))[0]
+    return JsonResponse({"message": first, "errors": errors}, status=status)
 
 
 @login_required

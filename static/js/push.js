@@ -40,8 +40,8 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
       body: JSON.stringify(body),
     });
-    if (!response.ok) throw new Error("the server answered " + response.status);
-    const answer = await response.json();
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(answer.message || "the server answered " + response.status);
     devices.textContent = answer.devices;
   }
 

@@ -26,7 +26,9 @@ from pytest_django import Settings
 from generations.lifecycle.transitions import apply_prediction_update, cancel_generation
 from generations.models import PushSubscription
 from generations.notifications.actions import subscribe_push
+from generations.notifications.push import SEND_DEADLINE_SECONDS
 from tests.fixtures.fake_replicate import ReplicateAPI
+from tests.fixtures.local_servers import Answer, Listener, StartServer
 from tests.generations.lifecycle_helpers import make_due, run_tasks, submit, update
 from wan_pwa.accounts.models import User
 
@@ -58,7 +60,8 @@ class PushService:
 
 
 @pytest.fixture
-def push_service() -> Iterator[PushService]:
+def push_service(settings: Settings) -> Iterator[PushService]:
+    settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = ["localhost"]  # as for local development
     service = PushService(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -76,7 +79,7 @@ def push_service() -> Iterator[PushService]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    service.url = f"http://127.0.0.1:{server.server_address[1]}"
+    service.url = f"http://localhost:{server.server_address[1]}"
     yield service
     server.shutdown()
     server.server_close()
@@ -101,17 +104,18 @@ class Device:
     subscription: PushSubscription
 
 
-@pytest.fixture
-def device(user: User, push_service: PushService, vapid_key: Any) -> Device:
+def new_device(user: User, endpoint: str) -> Device:
     key = ec.generate_private_key(ec.SECP256R1())
     auth = os.urandom(16)
     subscription = subscribe_push(
-        user,
-        endpoint=f"{push_service.url}/push/device-1",
-        p256dh=b64url(public_bytes(key)),
-        auth=b64url(auth),
+        user, endpoint=endpoint, p256dh=b64url(public_bytes(key)), auth=b64url(auth)
     )
     return Device(key, auth, subscription)
+
+
+@pytest.fixture
+def device(user: User, push_service: PushService, vapid_key: Any) -> Device:
+    return new_device(user, f"{push_service.url}/push/device-1")
 
 
 def end_with_failure(user: User, prediction_id: str = "p-1") -> int:
@@ -169,13 +173,7 @@ def test_a_failed_generation_is_pushed_signed_and_encrypted_for_the_device(
 def test_each_device_of_the_user_gets_one_message_for_a_batch(
     user: User, device: Device, push_service: PushService, replicate_api: ReplicateAPI
 ):
-    second = ec.generate_private_key(ec.SECP256R1())
-    subscribe_push(
-        user,
-        endpoint=f"{push_service.url}/push/device-2",
-        p256dh=b64url(public_bytes(second)),
-        auth=b64url(os.urandom(16)),
-    )
+    new_device(user, f"{push_service.url}/push/device-2")
     replicate_api.cancel_any()
     end_with_failure(user, "p-1")
     end_with_failure(user, "p-2")
@@ -235,3 +233,66 @@ def test_webpush_keys_prints_a_matching_pair(capsys: pytest.CaptureFixture[str])
     lines = dict(line.split("=", 1) for line in capsys.readouterr().out.split())
     private = Vapid.from_string(lines["WEBPUSH_VAPID_PRIVATE_KEY"])
     assert unb64url(lines["WEBPUSH_VAPID_PUBLIC_KEY"]) == public_bytes(private.private_key)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "https://127.0.0.1:{port}/push",
+        "https://localhost:{port}/push",  # a name that resolves to 127.0.0.1
+        "https://[::ffff:127.0.0.1]:{port}/push",
+        "http://localhost:{port}/push",
+    ],
+)
+def test_a_stored_private_endpoint_is_never_connected_to(
+    user: User, vapid_key: Any, listener: Listener, template: str
+):
+    """Saved before endpoints were checked, or its name resolves elsewhere since: the guard
+    refuses it again when sending."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    PushSubscription.objects.create(
+        user=user,
+        endpoint=template.format(port=listener.port),
+        p256dh=b64url(public_bytes(key)),
+        auth=b64url(os.urandom(16)),
+    )
+    end_with_failure(user)
+    send_due_notifications()
+    assert listener.accepted == 0
+
+
+def test_a_push_service_redirect_is_not_followed(
+    user: User, vapid_key: Any, push_service: PushService, start_server: StartServer
+):
+    inside = start_server(Answer(201), host="localhost")
+    outside = start_server(
+        Answer(307, headers={"Location": f"{inside.url}/admin"}), host="localhost"
+    )
+    new_device(user, f"{outside.url}/push/device-1")
+    end_with_failure(user)
+    send_due_notifications()
+    assert len(outside.received) == 1
+    assert inside.received == []
+    assert PushSubscription.objects.exists()
+
+
+def test_dead_and_dripping_push_services_do_not_hold_the_sending(
+    user: User,
+    device: Device,
+    push_service: PushService,
+    listener: Listener,
+    dripping: Listener,
+):
+    """Nine of the user's ten devices never answer: those that accept and say nothing, and
+    those that answer a byte at a time for ever. The tenth still gets its message, and the
+    sending returns in bounded time."""
+    for number in range(5):
+        new_device(user, f"http://localhost:{listener.port}/push/dead-{number}")
+    for number in range(4):
+        new_device(user, f"http://localhost:{dripping.port}/push/slow-{number}")
+    end_with_failure(user)
+    started = time.monotonic()
+    send_due_notifications()
+    assert time.monotonic() - started < SEND_DEADLINE_SECONDS + 3
+    assert (listener.accepted, dripping.accepted) == (5, 4)
+    assert [message["path"] for message in push_service.received] == ["/push/device-1"]

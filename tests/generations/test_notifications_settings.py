@@ -12,6 +12,7 @@ from django.urls import reverse
 from pytest_django import Settings
 
 from generations.models import PushSubscription
+from tests.fixtures.local_servers import Listener
 from wan_pwa.accounts.models import User
 
 if TYPE_CHECKING:  # what the test client answers, named in django-stubs only
@@ -19,7 +20,8 @@ if TYPE_CHECKING:  # what the test client answers, named in django-stubs only
 
 pytestmark = pytest.mark.django_db
 
-ENDPOINT = "https://fcm.googleapis.com/fcm/send/device-1"
+# A push service's endpoint, on a public address written as one (the tests run without DNS).
+ENDPOINT = "https://142.250.180.10/fcm/send/device-1"
 
 
 def b64url(data: bytes) -> str:
@@ -111,3 +113,50 @@ def test_the_service_worker_shows_pushed_messages_and_opens_the_video_on_click(c
     assert "showNotification" in worker
     assert 'addEventListener("notificationclick"' in worker
     assert "openWindow" in worker
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "https://127.0.0.1:{port}/push",
+        "https://localhost:{port}/push",  # a name that resolves to 127.0.0.1
+        "https://[::ffff:127.0.0.1]:{port}/push",
+        "https://10.1.2.3/push",
+        "https://169.254.169.254/latest/meta-data/",
+        "http://142.250.180.10/fcm/send/device-1",  # public, but not https
+    ],
+)
+def test_an_endpoint_that_is_not_a_public_https_host_is_refused(
+    logged_in: Client, listener: Listener, template: str
+):
+    endpoint = template.format(port=listener.port)
+    response = post_json(logged_in, "push-subscribe", subscription(endpoint))
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("This push endpoint is refused:")
+    assert not PushSubscription.objects.exists()
+    assert listener.accepted == 0
+
+
+def test_an_eleventh_device_replaces_the_oldest(logged_in: Client, user: User):
+    endpoints = [f"{ENDPOINT}-{number}" for number in range(11)]
+    for endpoint in endpoints:
+        assert post_json(logged_in, "push-subscribe", subscription(endpoint)).status_code == 201
+    stored = set(PushSubscription.objects.filter(user=user).values_list("endpoint", flat=True))
+    assert stored == set(endpoints[1:])
+
+
+def test_an_endpoint_stays_with_the_account_that_saved_it_first(
+    client: Client, user: User, other_user: User
+):
+    first = subscription()
+    client.force_login(user)
+    assert post_json(client, "push-subscribe", first).status_code == 201
+    client.force_login(other_user)
+    response = post_json(client, "push-subscribe", subscription())  # the same endpoint
+    assert response.status_code == 409
+    assert response.json()["message"] == (
+        "This browser already gets notifications for another account. Turn them off there first."
+    )
+    assert "alice" not in response.content.decode()
+    stored = PushSubscription.objects.get()
+    assert (stored.user, stored.p256dh) == (user, first["keys"]["p256dh"])  # type: ignore[index]

@@ -3,19 +3,30 @@ what it has running is canceled and refunded once, nothing new starts; reactivat
 
 from __future__ import annotations
 
+import base64
+import os
+
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from py_vapid import Vapid
 
 from credits.selectors import balance_of
+from generations.actions.sharing import enable_sharing
 from generations.failures import FailureReason
 from generations.lifecycle.transitions import apply_prediction_update
 from generations.models import Generation, Status
+from generations.notifications.actions import subscribe_push
 from generations.suspension import suspend_user
 from tests.factories import api_client, make_generation
+from tests.fixtures.local_servers import Answer, StartServer
 from tests.generations.lifecycle_helpers import (
+    make_due,
     prediction,
     refunds_of,
     run_tasks,
@@ -30,6 +41,10 @@ pytestmark = pytest.mark.usefixtures("replicate_settings")
 
 CHANGELIST = reverse("admin:wan_pwa_user_changelist")
 PASSWORD = "correct horse battery"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def suspend_in_admin(staff_client: Client, user: User, reason: str = "card fraud") -> str:
@@ -186,3 +201,57 @@ def test_the_users_page_costs_the_same_queries_however_busy_the_user(staff_clien
         page = staff_client.get(url)
     assert "All 16 generations" in page.content.decode()
     assert len(many) == len(few)
+
+
+def reactivate_in_admin(staff_client: Client, user: User) -> None:
+    response = staff_client.post(
+        CHANGELIST, {"action": "reactivate", "_selected_action": [user.pk]}, follow=True
+    )
+    assert response.status_code == 200
+
+
+def test_a_suspended_users_share_links_are_gone_until_reactivation(
+    staff_client: Client, client: Client, user: User
+):
+    shared = enable_sharing(make_generation(user))
+    page = reverse("shared", args=[shared.share_token])
+    video = reverse("shared-file", args=[shared.share_token, "video"])
+    assert client.get(page).status_code == 200
+
+    suspend_in_admin(staff_client, user)
+    assert client.get(page).status_code == 404
+    assert client.get(video).status_code == 404
+
+    reactivate_in_admin(staff_client, user)
+    assert client.get(page).status_code == 200
+    assert client.get(video).status_code == 200
+
+
+def test_a_suspended_user_is_sent_no_notifications(
+    settings, staff, user: User, start_server: StartServer
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = ["localhost"]
+    vapid = Vapid()
+    vapid.generate_keys()
+    settings.WEBPUSH_VAPID_PRIVATE_KEY = vapid.private_pem().decode()
+    settings.WEBPUSH_VAPID_PUBLIC_KEY = "set"
+    push_service = start_server(Answer(201), host="localhost")
+    device_key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    subscribe_push(
+        user,
+        endpoint=f"{push_service.url}/push/device-1",
+        p256dh=b64url(device_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)),
+        auth=b64url(os.urandom(16)),
+    )
+    user.notify_by_email = True
+    user.save(update_fields=["notify_by_email"])
+    generation = submit(user)
+    apply_prediction_update(generation.pk, update("p-1", "failed", error="CUDA out of memory"))
+
+    suspend_user(user, by=staff, reason="abuse")
+    make_due("send_notifications")
+    run_tasks()
+
+    assert mail.outbox == []
+    assert push_service.received == []

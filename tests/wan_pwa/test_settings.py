@@ -249,3 +249,11 @@ def test_the_readme_documents_exactly_the_variables_the_settings_read():
     assert len(read) > 50  # the parse found the settings' reads
     assert sorted(read - documented) == [], "read by settings.py, missing from README"
     assert sorted(documented - read - READ_OUTSIDE_SETTINGS) == [], "in README, never read"
+
+
+def test_check_deploy_refuses_private_outbound_hosts():
+    env = {**PRODUCTION_ENV, "OUTBOUND_ALLOWED_PRIVATE_HOSTS": "localhost"}
+    result = manage("check", "--deploy", **env)
+    assert result.returncode != 0
+    assert "wan_pwa.E003" in result.stderr
+    assert "OUTBOUND_ALLOWED_PRIVATE_HOSTS" in result.stderr
