@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from credits.jobs import MISMATCH_METRIC
+from credits.money import format_money
 from wan_pwa.analytics import svg
 from wan_pwa.analytics.dashboard import Card, Figures, Target
 from wan_pwa.background.models import PeriodicJobRun
@@ -41,7 +42,7 @@ def credits_card(data: Figures) -> Card:
         [
             *credits_moved(data).items(),
             *[
-                (f"Revenue ({currency.upper()}, cents)", amount)
+                (f"Revenue ({currency.upper()})", format_money(amount, currency))
                 for currency, amount in revenue(data).items()
             ],
             ("Spent today", f"{spent} of {cap} (daily cap)"),

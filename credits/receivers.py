@@ -6,8 +6,10 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from credits.actions import open_credit_account
+from credits.models import CreditTransaction, Order
+from wan_pwa.accounts.export_archive import ExportSection
 from wan_pwa.accounts.models import User
-from wan_pwa.accounts.signals import user_created
+from wan_pwa.accounts.signals import collecting_data_export, user_created
 
 
 @receiver(user_created, dispatch_uid="credits.open_account_of_new_user")
@@ -15,3 +17,37 @@ def open_account_of_new_user(sender: type[User], user: User, **kwargs: object) -
     """The balance row and the sign-up bonus, inside the transaction creating the user: no user
     exists without them, and a failure here undoes the user too."""
     open_credit_account(user)
+
+
+@receiver(collecting_data_export, dispatch_uid="credits.export_ledger_and_orders")
+def export_ledger_and_orders(
+    sender: type[User], user: User, **kwargs: object
+) -> list[ExportSection]:
+    ledger = [
+        {
+            "created_at": entry.created_at,
+            "type": entry.type,
+            "amount": entry.amount,
+            "balance_after": entry.balance_after,
+            "description": entry.description,
+            "generation": entry.generation_id,
+            "order": entry.order_id,
+        }
+        for entry in CreditTransaction.objects.filter(user=user).order_by("created_at", "pk")
+    ]
+    orders = [
+        {
+            "id": order.pk,
+            "created_at": order.created_at,
+            "pack": order.pack.name,
+            "credits": order.credits,
+            "amount": order.amount,
+            "currency": order.currency,
+            "status": order.status,
+            "paid_at": order.paid_at,
+            "amount_refunded": order.amount_refunded,
+            "dispute_status": order.dispute_status,
+        }
+        for order in Order.objects.filter(user=user).select_related("pack").order_by("pk")
+    ]
+    return [ExportSection("ledger", ledger), ExportSection("orders", orders)]

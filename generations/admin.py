@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from generations.actions.errors import GenerationConflict
+from generations.actions.sharing import feature_generation, unfeature_generation
 from generations.actions.transitions import check_refund_generation
 from generations.failures import FailureReason
 from generations.lifecycle import watchdog
@@ -38,12 +39,20 @@ class GenerationAdmin(admin.ModelAdmin):
         "created_at",
         "prediction_id",
     )
-    list_filter = ("status", "failure_reason", "model_key", "kind", "created_at")
+    list_filter = (
+        "status",
+        "failure_reason",
+        "model_key",
+        "kind",
+        "feature_consent",
+        ("featured_at", admin.EmptyFieldListFilter),
+        "created_at",
+    )
     search_fields = ("prompt", "user__username", "user__email", "=prediction_id")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
     show_full_result_count = False
-    actions = ["refund", "cancel", "resync"]
+    actions = ["refund", "cancel", "resync", "feature", "unfeature"]
     fieldsets = (
         (None, {"fields": ("user", "kind", "model_key", "resolution", "aspect_ratio", "cost")}),
         (
@@ -90,6 +99,8 @@ class GenerationAdmin(admin.ModelAdmin):
                     "idempotency_key",
                     "starred",
                     "share_token",
+                    "feature_consent",
+                    "featured_at",
                     "deleted_at",
                 )
             },
@@ -120,6 +131,10 @@ class GenerationAdmin(admin.ModelAdmin):
         if generation.replicate_input is None:
             return "nothing yet"
         return format_html("<pre>{}</pre>", json.dumps(generation.replicate_input, indent=2))
+
+    def has_feature_permission(self, request: HttpRequest) -> bool:
+        """Who may choose the home page's videos."""
+        return request.user.has_perm("generations.feature_generation")
 
     @admin.display(description="Ledger entries")
     def ledger_entries(self, generation: Generation) -> str:
@@ -183,6 +198,25 @@ class GenerationAdmin(admin.ModelAdmin):
     @admin.action(description="Re-sync from Replicate", permissions=["manage"])
     def resync(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._each(request, queryset, "Checked", watchdog.check)
+
+    @admin.action(
+        description="Feature on the home page (shared videos whose owners allow it)",
+        permissions=["feature"],
+    )
+    def feature(self, request: HttpRequest, queryset: QuerySet) -> None:
+        def apply(generation: Generation) -> str:
+            feature_generation(generation)
+            return ""
+
+        self._each(request, queryset, "Featured", apply)
+
+    @admin.action(description="Stop featuring on the home page", permissions=["feature"])
+    def unfeature(self, request: HttpRequest, queryset: QuerySet) -> None:
+        def apply(generation: Generation) -> str:
+            unfeature_generation(generation)
+            return ""
+
+        self._each(request, queryset, "Took off the home page", apply)
 
 
 class SuspendForm(forms.Form):

@@ -5,7 +5,13 @@ class GenerationsConfig(AppConfig):
     name = "generations"
 
     def ready(self) -> None:
-        from generations import admin, analytics, dashboard, jobs
+        from generations import (
+            account_data,  # noqa: F401  (connects its receivers)
+            admin,
+            analytics,
+            dashboard,
+            jobs,
+        )
         from generations.metrics import GenerationsCollector
         from wan_pwa.accounts.admin import register_user_section
         from wan_pwa.analytics.dashboard import register_card, register_target

@@ -250,6 +250,33 @@ RESOLUTIONS = tuple(
 )
 
 
+def longest_seconds() -> int:
+    """The longest video any model makes, in whole seconds (lengths in frames at 16 fps)."""
+    lengths = [float(CLIP_SECONDS)]
+    for model in MODELS.values():
+        for control in model.controls:
+            if control.name == "duration":
+                lengths += [float(value) for value in control.choices]
+            elif control.name == "frame_num":
+                lengths += [float(value) * CLIP_SECONDS / CLIP_FRAMES for value in control.choices]
+    return math.floor(max(lengths))
+
+
+def _joined(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def summary() -> str:
+    """What the service does, in the catalog's terms: for the pages, the manifest and the API."""
+    versions = sorted({model.label.split()[1] for model in MODELS.values()})
+    verb = "turns" if len(versions) == 1 else "turn"
+    largest = max((r for model in MODELS.values() for r in model.resolutions), key=_pixels)
+    return (
+        f"Wan {_joined(versions)} {verb} a prompt, or an image and a prompt, into a video of up "
+        f"to {longest_seconds()} seconds at up to {largest}."
+    )
+
+
 def get_model(key: str) -> CatalogModel:
     try:
         return MODELS[key]

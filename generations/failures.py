@@ -41,6 +41,7 @@ class FailureReason(models.TextChoices):
     CANCELED_BY_USER = "canceled_by_user", "Canceled by the user"
     CANCELED_BY_STAFF = "canceled_by_staff", "Canceled by staff"
     ACCOUNT_SUSPENDED = "account_suspended", "Canceled: account suspended"
+    ACCOUNT_DELETED = "account_deleted", "Canceled: account deleted"
 
 
 REASON_MAX_LENGTH = 30
@@ -79,6 +80,7 @@ SENTENCES: dict[str, str] = {
     FailureReason.CANCELED_BY_USER: "Canceled at your request.",
     FailureReason.CANCELED_BY_STAFF: "Canceled by our staff.",
     FailureReason.ACCOUNT_SUSPENDED: "Canceled because the account was suspended.",
+    FailureReason.ACCOUNT_DELETED: "Canceled because the account was deleted.",
 }
 
 

@@ -10,7 +10,13 @@ from django import forms
 from generations import audio as audio_limits
 from generations import catalog, controls, selectors
 from generations.actions.params import GenerationParams, reopened
-from generations.images import ACCEPTED_CONTENT_TYPES, MAX_IMAGE_BYTES, MAX_IMAGE_SIZE
+from generations.images import (
+    ACCEPTED_CONTENT_TYPES,
+    MAX_IMAGE_BYTES,
+    MAX_IMAGE_PIXELS,
+    MAX_IMAGE_SIZE,
+    MIN_IMAGE_SIDE,
+)
 from generations.models import IDEMPOTENCY_KEY_MAX_LENGTH, Generation, Kind
 
 
@@ -33,6 +39,8 @@ def script_data() -> dict[str, Any]:
             "types": list(ACCEPTED_CONTENT_TYPES),
             "max_bytes": MAX_IMAGE_BYTES,
             "max_size": MAX_IMAGE_SIZE,
+            "min_side": MIN_IMAGE_SIDE,
+            "max_pixels": MAX_IMAGE_PIXELS,
         },
         "audio": {
             "types": list(audio_limits.ACCEPTED_CONTENT_TYPES),
@@ -188,6 +196,11 @@ class CreateForm(forms.Form):
         """Opens "Advanced settings" when it holds a value or an error."""
         names = ("negative_prompt", "seed", *controls.LABELS)
         return any(self[name].errors or self[name].value() not in (None, "") for name in names)
+
+    def chosen_model(self) -> catalog.CatalogModel | None:
+        """The model the form shows chosen, so the page is drawn as its script will leave it
+        (the audio field only for a model that takes a track: nothing shifts on load)."""
+        return catalog.MODELS.get(str(self["model_key"].value()))
 
     def remix_source(self) -> Generation | None:
         value = self.initial.get("remix_of") if not self.is_bound else self.data.get("remix_of")

@@ -171,6 +171,14 @@ class Generation(models.Model):
 
     starred = models.BooleanField(default=False)
     share_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # The landing page's gallery: the owner allows it on the share UI, staff choose among the
+    # shared videos so allowed (featured_at, newest first); unsharing takes a video off.
+    feature_consent = models.BooleanField(
+        "owner allows featuring",
+        default=False,
+        help_text="The owner lets staff show this shared video and its prompt on the home page.",
+    )
+    featured_at = models.DateTimeField(null=True, blank=True)
     # Deleting hides the generation and removes its files; the row stays for the credit ledger.
     deleted_at = models.DateTimeField(null=True, blank=True)
 
@@ -209,7 +217,13 @@ class Generation(models.Model):
                 condition=Q(status=Status.SUCCEEDED),
                 name="generation_recent_successes",
             ),
+            models.Index(
+                fields=["-featured_at"],
+                condition=Q(featured_at__isnull=False),
+                name="generation_featured",
+            ),
         ]
+        permissions = [("feature_generation", "Can feature shared videos on the home page")]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "idempotency_key"],
@@ -260,6 +274,17 @@ class Generation(models.Model):
             models.CheckConstraint(
                 condition=Q(input_audio="") | Q(model_key__in=catalog.AUDIO_MODEL_KEYS),
                 name="generation_audio_only_for_models_taking_it",
+            ),
+            # Featured only while shared, allowed by its owner, finished and not deleted.
+            models.CheckConstraint(
+                condition=Q(featured_at__isnull=True)
+                | Q(
+                    share_token__isnull=False,
+                    feature_consent=True,
+                    status=Status.SUCCEEDED,
+                    deleted_at__isnull=True,
+                ),
+                name="generation_featured_only_when_shared_and_allowed",
             ),
         ]
 

@@ -85,6 +85,20 @@ def shared_generation(token: str) -> Generation:
     )
 
 
+FEATURED_LIMIT = 6  # a small gallery: each clip is a download on a visitor's phone
+
+
+def featured_videos() -> list[Generation]:
+    """The home page's gallery, newest featured first: only what the constraint lets staff
+    feature (shared, allowed by the owner, finished), with a video still stored."""
+    featured = Generation.objects.visible().filter(featured_at__isnull=False).exclude(video="")
+    return list(
+        featured.only(
+            "pk", "prompt", "share_token", "poster", "aspect_ratio", "model_key"
+        ).order_by("-featured_at")[:FEATURED_LIMIT]
+    )
+
+
 def credit_entries_of(generation: Generation) -> list[CreditTransaction]:
     """The charge and, when there is one, the refund of a generation."""
     return list(

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generations.actions.errors import CannotCancel
 from generations.failures import FailureReason
-from generations.lifecycle.transitions import cancel_generation
-from generations.models import IN_FLIGHT_STATUSES, Generation
+from generations.lifecycle.transitions import cancel_all_in_flight
 from wan_pwa.accounts.models import User
 from wan_pwa.accounts.suspension import mark_suspended
 
@@ -27,12 +25,5 @@ def suspend_user(user: User, *, by: User, reason: str) -> SuspensionOutcome:
     on a suspended account repeats only the sweep, which finishes one a crash interrupted.
     """
     newly_suspended = mark_suspended(user, by=by, reason=reason)
-    canceled = 0
-    in_flight = Generation.objects.filter(user=user, status__in=IN_FLIGHT_STATUSES)
-    for generation in in_flight.order_by("pk"):
-        try:
-            cancel_generation(generation, reason=FailureReason.ACCOUNT_SUSPENDED)
-        except CannotCancel:
-            continue  # it ended meanwhile, or its finished video is being saved
-        canceled += 1
+    canceled = cancel_all_in_flight(user, reason=FailureReason.ACCOUNT_SUSPENDED)
     return SuspensionOutcome(newly_suspended, canceled)

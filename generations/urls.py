@@ -33,6 +33,7 @@ urlpatterns = [
     path("generations/<int:pk>/delete/", views.delete, name="delete"),
     path("generations/<int:pk>/share/", views.share, name="share"),
     path("generations/<int:pk>/share/revoke/", views.revoke_share, name="revoke-share"),
+    path("generations/<int:pk>/share/feature/", views.feature_consent, name="feature-consent"),
     path("generations/<int:pk>/files/<str:kind>", files.generation_file, name="generation-file"),
     path("s/<str:token>/", views.shared, name="shared"),
     path("s/<str:token>/<str:kind>", files.shared_file, name="shared-file"),

@@ -28,8 +28,13 @@ from django_htmx.http import HttpResponseClientRedirect
 from credits.actions import CreditDebtOutstanding, InsufficientCredits
 from generations import catalog, eta, selectors
 from generations.actions.deletion import delete_generation
-from generations.actions.errors import CannotCancel, CannotDelete
-from generations.actions.sharing import enable_sharing, revoke_sharing, set_starred
+from generations.actions.errors import CannotCancel, CannotDelete, CannotFeature
+from generations.actions.sharing import (
+    enable_sharing,
+    revoke_sharing,
+    set_feature_consent,
+    set_starred,
+)
 from generations.analytics import count_submission
 from generations.files import zip_stream
 from generations.forms import CreateForm, script_data
@@ -109,7 +114,11 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
         source = None
         if (remix_pk := _int(request.GET.get("remix", ""))) is not None:
             source = selectors.history_of(request.user).filter(pk=remix_pk).first()
-        form = CreateForm.remixing(request.user, source) if source else CreateForm(request.user)
+        if source:
+            form = CreateForm.remixing(request.user, source)
+        else:  # "Remix this" on the home page's gallery brings a prompt
+            prompt = request.GET.get("prompt", "")[: catalog.PROMPT_MAX_LENGTH]
+            form = CreateForm(request.user, initial={"prompt": prompt} if prompt else None)
         status = 200
     template = "generations/create.html#create-form" if request.htmx else "generations/create.html"
     context = {
@@ -388,6 +397,26 @@ def revoke_share(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     revoke_sharing(generation)
     messages.success(request, "Share link revoked: it no longer works.")
+    return redirect("detail", pk=pk)
+
+
+@names_generation(kwarg="pk")
+@login_required
+@require_POST
+def feature_consent(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    generation = selectors.generation_of(request.user, pk)
+    allowed = request.POST.get("allowed") == "on"
+    try:
+        set_feature_consent(generation, allowed)
+    except CannotFeature as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            "Staff may now show this video and its prompt on the home page."
+            if allowed
+            else "This video will not be shown on the home page.",
+        )
     return redirect("detail", pk=pk)
 
 

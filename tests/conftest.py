@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.fake_replicate",
     "tests.fixtures.fake_stripe",
     "tests.fixtures.object_storage",
+    "tests.fixtures.redis_server",
     "tests.fixtures.local_servers",
 ]
 

@@ -13,6 +13,7 @@ class WanPwaConfig(AppConfig):
         )
         from wan_pwa.accounts import admin as account_admin
         from wan_pwa.accounts import analytics as account_analytics
+        from wan_pwa.accounts import data_export
         from wan_pwa.analytics.dashboard import register_card
         from wan_pwa.analytics.views import queue_and_signups
         from wan_pwa.background import admin as background_admin  # noqa: F401
@@ -22,8 +23,10 @@ class WanPwaConfig(AppConfig):
 
         register_job("prune_task_results", jobs.prune_task_results, every=3600)
         register_job("rollup_accounts", account_analytics.roll_up, every=300)
+        register_job("expire_data_exports", data_export.remove_expired_exports, every=3600)
         register_collector("task_queue", TaskQueueCollector())
         account_admin.register_user_section("status", account_admin.STATUS_SECTION)
+        account_admin.register_user_section("deletion", account_admin.DELETION_SECTION)
         account_admin.register_user_section("api_keys", account_admin.API_KEYS_SECTION)
         # The machinery after the product: last on the dashboard.
         register_card("queue_and_signups", queue_and_signups, order=100)

@@ -1,5 +1,7 @@
 """Deployment checks that Django's own `check --deploy` does not know about."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
@@ -43,6 +45,20 @@ def check_no_private_outbound_hosts(app_configs, **kwargs) -> list[Error]:
                 "reach private addresses over plain http.",
                 hint="Leave OUTBOUND_ALLOWED_PRIVATE_HOSTS unset in production.",
                 id="wan_pwa.E003",
+            )
+        ]
+    return []
+
+
+@register()
+def check_legal_templates_dir(app_configs, **kwargs) -> list[Error]:
+    folder = settings.LEGAL_TEMPLATES_DIR
+    if folder and not Path(folder).is_dir():
+        return [
+            Error(
+                f"LEGAL_TEMPLATES_DIR {folder!r} is not a folder.",
+                hint="Point it at the folder of your terms.html and privacy.html, or unset it.",
+                id="wan_pwa.E004",
             )
         ]
     return []

@@ -1,10 +1,12 @@
-"""What makes the site an installable app: the manifest, the service worker, the offline page."""
+"""What makes the site an installable app (the manifest, the service worker, the offline page),
+and the files browsers and crawlers ask for at the root: favicon.ico and robots.txt."""
 
 from __future__ import annotations
 
 import hashlib
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -27,7 +29,8 @@ SHELL_STATIC = (
 
 @require_safe
 @cache_control(max_age=3600, public=True)
-def manifest(request: HttpRequest) -> JsonResponse:
+def manifest(request: HttpRequest, description: str) -> JsonResponse:
+    """`description` comes from the URL table, which knows the catalog (this module may not)."""
     icons = [
         {"src": static(f"icons/icon-{size}.png"), "sizes": f"{size}x{size}", "type": "image/png"}
         for size in ICON_SIZES
@@ -44,7 +47,7 @@ def manifest(request: HttpRequest) -> JsonResponse:
         "id": "/",
         "name": "Wan PWA: videos from words",
         "short_name": "Wan PWA",
-        "description": "Turn a prompt, or an image and a prompt, into a short video with Wan 2.1.",
+        "description": description,
         "start_url": reverse("home"),
         "scope": "/",
         "display": "standalone",
@@ -77,3 +80,34 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 @require_safe
 def offline(request: HttpRequest) -> HttpResponse:
     return render(request, "wan_pwa/offline.html")
+
+
+# Private pages, and share pages (unlisted: only whoever was given the link should find them).
+ROBOTS_DISALLOWED = (
+    "/s/",
+    "/create/",
+    "/history/",
+    "/generations/",
+    "/settings/",
+    "/accounts/",
+    "/signup/",
+    "/admin/",
+    "/api/v1/",
+    "/api/webhooks/",
+    "/offline/",
+)
+
+
+@require_safe
+@cache_control(max_age=86400, public=True)
+def favicon(request: HttpRequest) -> FileResponse:
+    # From the repository's static folder, which every deployment has, collected or not.
+    icon = settings.BASE_DIR / "static" / "icons" / "favicon.ico"
+    return FileResponse(icon.open("rb"), content_type="image/x-icon")
+
+
+@require_safe
+@cache_control(max_age=86400, public=True)
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = ["User-agent: *", *(f"Disallow: {prefix}" for prefix in ROBOTS_DISALLOWED)]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

@@ -116,7 +116,10 @@ TEMPLATES = [
                 "generations.context_processors.credit_balance",
             ],
             # Tag libraries outside an app's templatetags/ package, which Django would not find.
-            "libraries": {"api_keys": "wan_pwa.accounts.templatetags"},
+            "libraries": {
+                "api_keys": "wan_pwa.accounts.templatetags",
+                "account_data": "wan_pwa.accounts.account_data_tags",
+            },
         },
     },
 ]
@@ -157,6 +160,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 SIGNUP_BONUS_CREDITS = env.int("SIGNUP_BONUS_CREDITS", 100)
+# Terms and privacy (wan_pwa/legal.py): a folder whose terms.html and privacy.html replace the
+# default pages; unset, the defaults describe what this software stores with these settings.
+LEGAL_TEMPLATES_DIR = env.str("LEGAL_TEMPLATES_DIR", "")
+# Data exports (wan_pwa/accounts/data_export.py): days a ZIP is kept before it is deleted.
+DATA_EXPORT_RETENTION_DAYS = env.int("DATA_EXPORT_RETENTION_DAYS", 7)
 
 # ---------------------------------------------------------------------------------------------
 # Cache and sessions: Redis when REDIS_URL is set (shared by every gunicorn worker), the
@@ -365,7 +373,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Wan PWA API",
     "DESCRIPTION": (
-        "Generate short videos with Wan 2.1, paid with credits.\n\n"
+        "Generate short videos with the Wan models on Replicate, paid with credits.\n\n"
         "Authenticate with an API key from the Settings page: `Authorization: Bearer <key>`. "
         'Every error has the shape `{"error": {"code", "message", "fields"}}`.'
     ),

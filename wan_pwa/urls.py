@@ -8,9 +8,17 @@ from rest_framework.routers import SimpleRouter
 from credits.api import BalanceView, CheckoutView, CreditPackListView, LedgerView
 from generations import catalog
 from generations.api import GenerationViewSet, ModelCatalogView
-from wan_pwa import health, metrics, pwa, views
+from wan_pwa import health, legal, metrics, pwa, views
 from wan_pwa.analytics.views import dashboard
 from wan_pwa.api.urls import api_urls
+
+# The back office says whose it is, not "Django administration".
+admin.site.site_header = "Wan PWA back office"
+admin.site.site_title = "Wan PWA admin"
+admin.site.index_title = "Users, videos, credits and jobs"
+# The collapsible sidebar opens by script after the page has drawn, shifting every admin page
+# sideways while it loads; the index and the breadcrumbs lead everywhere it does.
+admin.site.enable_nav_sidebar = False
 
 router = SimpleRouter()
 router.register("generations", GenerationViewSet, basename="generation")
@@ -33,14 +41,23 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("terms/", legal.terms, name="terms"),
+    path("privacy/", legal.privacy, name="privacy"),
     path("", include("wan_pwa.accounts.urls")),
     path("settings/billing/", include("credits.urls")),
     # Inside the admin (its login, staff only); before admin/ so the admin's catch-all misses it.
     path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin-dashboard"),
     path("admin/", admin.site.urls),
-    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path(
+        "manifest.webmanifest",
+        pwa.manifest,
+        {"description": catalog.summary()},
+        name="manifest",
+    ),
     path("sw.js", pwa.service_worker, name="service-worker"),
     path("offline/", pwa.offline, name="offline"),
+    path("favicon.ico", pwa.favicon, name="favicon"),
+    path("robots.txt", pwa.robots_txt, name="robots"),
     path("api/webhooks/", include("webhooks.urls")),
     path("api/", include(api_urls(api_v1_endpoints))),
     path("", include("generations.urls")),

@@ -9,6 +9,7 @@ class WebhooksConfig(AppConfig):
         from wan_pwa.background.scheduler import register_job
         from wan_pwa.metrics import register_collector
         from webhooks import (
+            account_data,  # noqa: F401 (connects its receiver)
             analytics,
             checks,  # noqa: F401 (registers the system check)
             dashboard,

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from generations.actions.errors import CannotDelete
+from generations.actions.sharing import unshare
 from generations.actions.transitions import lock_generation
 from generations.models import Generation, Status
 
@@ -34,12 +35,44 @@ def delete_generation(generation: Generation) -> None:
             _delete_on_commit(getattr(locked, name))
             setattr(locked, name, "")
         locked.deleted_at = timezone.now()
-        locked.share_token = None
+        unshared = unshare(locked)
+        locked.starred = False
+        locked.save(update_fields=["deleted_at", *unshared, "starred", *stored_files, "updated_at"])
+    generation.refresh_from_db()
+
+
+def erase_generation(generation_id: int) -> None:
+    """Deletes the generation as delete_generation does, and blanks what its owner wrote (the
+    account is being deleted): the row keeps only what the books need (model, cost, status,
+    times). Idempotent. One whose finished video is still being saved is erased too; its
+    video is discarded when it arrives (store_output)."""
+    with transaction.atomic():
+        locked = lock_generation(generation_id)
+        stored_files = ("video", "poster", "input_image", "input_audio")
+        for name in stored_files:
+            _delete_on_commit(getattr(locked, name))
+            setattr(locked, name, "")
+        locked.deleted_at = locked.deleted_at or timezone.now()
+        locked.prompt = locked.negative_prompt = locked.failure_detail = locked.output_url = ""
+        locked.options = {}
+        locked.seed = locked.share_token = locked.idempotency_key = None
         locked.starred = False
         locked.save(
-            update_fields=["deleted_at", "share_token", "starred", *stored_files, "updated_at"]
+            update_fields=[
+                *stored_files,
+                "deleted_at",
+                "prompt",
+                "negative_prompt",
+                "failure_detail",
+                "output_url",
+                "options",
+                "seed",
+                "share_token",
+                "idempotency_key",
+                "starred",
+                "updated_at",
+            ]
         )
-    generation.refresh_from_db()
 
 
 # Storage retention. A file's expiry date is set (and shown to its owner) before the file is
@@ -92,8 +125,7 @@ def remove_expired_files(kind: str, now: datetime) -> int:
                 setattr(locked, name, "")
             fields = [*RETAINED_FILES[kind], "updated_at"]
             if kind == "video":  # nothing left to share
-                locked.share_token = None
-                fields.append("share_token")
+                fields += unshare(locked)
             locked.save(update_fields=fields)
             removed += 1
     return removed

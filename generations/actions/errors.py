@@ -35,3 +35,7 @@ class IdempotencyKeyReused(DomainError):
 
     def __init__(self) -> None:
         super().__init__("This Idempotency-Key was used for a different request.")
+
+
+class CannotFeature(GenerationConflict):
+    pass

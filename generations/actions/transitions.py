@@ -312,11 +312,15 @@ def store_output(generation_id: int, *, video_name: str, poster_name: str) -> St
     follow_ups = FollowUps()
     with transaction.atomic():
         generation = lock_generation(generation_id)
+        storage = Generation.video.field.storage
         if generation.is_terminal or generation.replicate_status != ReplicateStatus.SUCCEEDED:
-            storage = Generation.video.field.storage
             for name in (video_name, poster_name):
                 transaction.on_commit(partial(storage.delete, name))
             return Stored(False)
+        if generation.deleted_at is not None:  # erased with its account while being saved
+            for name in (video_name, poster_name):
+                transaction.on_commit(partial(storage.delete, name))
+            video_name = poster_name = ""
         generation.video = video_name
         generation.poster = poster_name
         generation.status = Status.SUCCEEDED
@@ -334,7 +338,8 @@ def store_output(generation_id: int, *, video_name: str, poster_name: str) -> St
                 "updated_at",
             ]
         )
-        _record_ending(generation, follow_ups)
+        if generation.deleted_at is None:
+            _record_ending(generation, follow_ups)
     return Stored(True, follow_ups)
 
 

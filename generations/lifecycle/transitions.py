@@ -8,12 +8,14 @@ from __future__ import annotations
 from django.db import transaction
 
 from generations.actions import transitions as actions
+from generations.actions.errors import CannotCancel
 from generations.actions.transitions import UpdateOutcome
 from generations.failures import FailureReason
 from generations.lifecycle import followups
 from generations.lifecycle.output import copy_output
-from generations.models import Generation
+from generations.models import IN_FLIGHT_STATUSES, Generation
 from generations.replicate.predictions import PredictionUpdate
+from wan_pwa.accounts.models import User
 
 
 def apply_prediction_update(generation_id: int, update: PredictionUpdate) -> UpdateOutcome:
@@ -52,3 +54,18 @@ def cancel_generation(
     followups.run(actions.check_cancel_generation, generation, reason=reason)
     generation.refresh_from_db()
     return generation
+
+
+def cancel_all_in_flight(user: User, *, reason: FailureReason) -> int:
+    """Cancels and refunds each generation the user has in flight, each in its own transaction
+    in the usual lock order (generation, then balance); returns how many. For a closed account
+    (suspended or deleted) whose flag has committed: nothing new starts meanwhile."""
+    canceled = 0
+    in_flight = Generation.objects.filter(user=user, status__in=IN_FLIGHT_STATUSES)
+    for generation in in_flight.order_by("pk"):
+        try:
+            cancel_generation(generation, reason=reason)
+        except CannotCancel:
+            continue  # it ended meanwhile, or its finished video is being saved
+        canceled += 1
+    return canceled

@@ -4,13 +4,16 @@ pages quote (prices, limits, the sign-up bonus) from the settings and catalog th
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlencode
 
 from django import template
 from django.conf import settings
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from generations import catalog
+from generations import catalog, selectors
+from generations.models import Generation
 
 register = template.Library()
 
@@ -140,6 +143,26 @@ def prices(kind: str) -> list[tuple[str, list[int]]]:
 def price_table() -> list[tuple[catalog.CatalogModel, list[tuple[str, int]]]]:
     """Every model with the credits of a five-second clip at each resolution."""
     return catalog.price_table()
+
+
+@register.simple_tag
+def featured_videos() -> list[Generation]:
+    """The shared videos staff chose for the home page (tags may read across apps; the
+    project's views may not import this one)."""
+    return selectors.featured_videos()
+
+
+@register.simple_tag
+def remix_for_visitor(prompt: str) -> str:
+    """Sign-up, then the create page with this prompt in the field."""
+    create = f"{reverse('create')}?{urlencode({'prompt': prompt})}"
+    return f"{reverse('signup')}?{urlencode({'next': create})}"
+
+
+@register.simple_tag
+def catalog_summary() -> str:
+    """What the service does, naming the models and limits the catalog offers today."""
+    return catalog.summary()
 
 
 @register.simple_tag

@@ -126,6 +126,44 @@
     update();
   }
 
+  // The home page's gallery: a clip plays, muted, while it is on screen, and is fetched only
+  // then (preload="none"); not for people who ask for less motion (they have the controls).
+  const still = window.matchMedia("(prefers-reduced-motion: reduce)");
+  if ("IntersectionObserver" in window) {
+    const watcher = new IntersectionObserver((entries) => {
+      entries.forEach((entry) => {
+        if (entry.isIntersecting && !still.matches) entry.target.play().catch(() => {});
+        else if (!entry.isIntersecting) entry.target.pause();
+      });
+    }, { threshold: 0.6 });
+    document.addEventListener("DOMContentLoaded", () => {
+      document.querySelectorAll("video[data-autoplay]").forEach((video) => watcher.observe(video));
+    });
+  }
+
+  // "Install app": only where the browser offers installing (it fires beforeinstallprompt), and
+  // gone once the app is installed or the offer was answered.
+  let installPrompt = null;
+  function installButtons() {
+    return document.querySelectorAll("[data-install]");
+  }
+  window.addEventListener("beforeinstallprompt", (event) => {
+    event.preventDefault(); // our button instead of the browser's own bar
+    installPrompt = event;
+    installButtons().forEach((button) => { button.hidden = false; });
+  });
+  window.addEventListener("appinstalled", () => {
+    installPrompt = null;
+    installButtons().forEach((button) => { button.hidden = true; });
+  });
+  document.addEventListener("click", (event) => {
+    if (!installPrompt || !event.target.closest("[data-install]")) return;
+    const offer = installPrompt;
+    installPrompt = null; // a prompt can be shown once
+    installButtons().forEach((button) => { button.hidden = true; });
+    offer.prompt();
+  });
+
   // The service worker: the app shell offline, and what makes the app installable.
   if ("serviceWorker" in navigator && document.body && document.body.dataset.serviceWorker) {
     window.addEventListener("load", () => {

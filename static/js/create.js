@@ -144,7 +144,8 @@
     counter.title = length < min ? "At least " + min + " characters" : "";
   }
 
-  // Images: the same checks as the server's (type and size), then a local preview.
+  // Images: the same checks as the server's (type and size, then the decoded dimensions), then a
+  // local preview.
   function imageProblem(file) {
     const limits = rules.image;
     if (!limits.types.includes(file.type)) return "Only JPEG, PNG and WebP images are accepted.";
@@ -155,12 +156,26 @@
     return "";
   }
 
-  /** Shows (or clears) a file input's problem; an input with a problem is emptied. */
+  function dimensionsProblem(width, height) {
+    const limits = rules.image;
+    if (width * height > limits.max_pixels) {
+      return (
+        "The image has too many pixels; use one of at most " +
+        Math.floor(limits.max_pixels / 1e6) + " megapixels."
+      );
+    }
+    if (Math.min(width, height) < limits.min_side) {
+      return "The image must be at least " + limits.min_side + " pixels on each side.";
+    }
+    return "";
+  }
+
+  /** Shows (or clears) a field's problem; a file input with a problem is emptied. */
   function flag(input, error, problem) {
     error.textContent = problem;
     error.hidden = !problem;
     input.setAttribute("aria-invalid", problem ? "true" : "false");
-    if (problem) input.value = "";
+    if (problem && input.type === "file") input.value = "";
   }
 
   function showImage(root, file) {
@@ -168,16 +183,19 @@
     const preview = root.querySelector("[data-preview]");
     const error = root.querySelector("[data-image-error]");
     if (preview.src) URL.revokeObjectURL(preview.src);
+    preview.onload = null;
+    preview.hidden = true;
+    preview.removeAttribute("src");
     const problem = file ? imageProblem(file) : "";
     flag(input, error, problem);
-    if (!file || problem) {
-      input.value = "";
-      preview.hidden = true;
-      preview.removeAttribute("src");
-      return;
-    }
+    if (!file || problem) return;
+    preview.onload = () => {
+      const size = dimensionsProblem(preview.naturalWidth, preview.naturalHeight);
+      flag(input, error, size);
+      preview.hidden = Boolean(size);
+    };
+    // An image the browser cannot decode is left to the server, which decodes it for real.
     preview.src = URL.createObjectURL(file);
-    preview.hidden = false;
   }
 
   // Audio tracks: the server's checks on type and size, then its length once the browser has
@@ -213,6 +231,7 @@
     if (player.src) URL.revokeObjectURL(player.src);
     player.hidden = true;
     player.removeAttribute("src");
+    player.onloadedmetadata = null;
     const problem = file ? audioProblem(file) : "";
     flag(input, error, problem);
     if (!file || problem) return;
@@ -239,7 +258,10 @@
 
   document.addEventListener("input", (event) => {
     const root = form();
-    if (root && event.target.name === "prompt" && root.contains(event.target)) countPrompt(root);
+    if (root && event.target.name === "prompt" && root.contains(event.target)) {
+      countPrompt(root);
+      flag(event.target, root.querySelector("[data-prompt-error]"), "");
+    }
   });
 
   function dropzoneOf(event) {
@@ -296,10 +318,71 @@
       Math.round((event.detail.loaded / event.detail.total) * 100);
   });
 
+  // Checks on submit, before anything is uploaded: the prompt's length and a missing image, with
+  // the server's sentences. (The files were checked when they were chosen.)
+  function submitProblems(root) {
+    const prompt = root.querySelector("textarea[name='prompt']");
+    const length = prompt.value.trim().length;
+    const { min, max } = rules.prompt;
+    const promptProblem =
+      length < min || length > max
+        ? "The prompt must be " + min + " to " + max + " characters long (it is " + length + ")."
+        : "";
+    flag(prompt, root.querySelector("[data-prompt-error]"), promptProblem);
+
+    const image = root.querySelector("input[name='image']");
+    const imageError = root.querySelector("[data-image-error]");
+    const reused = root.querySelector(".remix-image");
+    if (!image.disabled && image.files.length === 0 && !reused && imageError.hidden) {
+      flag(image, imageError, "Image-to-video needs an input image.");
+    }
+    // What this page found (the server's own marks are left for it to judge again).
+    return [prompt, image, root.querySelector("input[name='audio']")].filter(
+      (input) =>
+        !input.disabled && !input.closest(".field").querySelector("p.field-error").hidden
+    );
+  }
+
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const root = form();
+    if (!root || event.detail.elt !== root) return;
+    const invalid = submitProblems(root);
+    if (invalid.length) {
+      event.preventDefault(); // nothing leaves the page
+      invalid[0].focus();
+    }
+  });
+
+  // The server's refusal swaps in a new form, with every field's value but empty file inputs:
+  // the files stay in the page and are chosen again, unless the server refused that very file.
+  let chosenFiles = {};
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const root = form();
+    if (!root || event.detail.target !== root) return;
+    chosenFiles = {};
+    root.querySelectorAll("input[type='file']").forEach((input) => {
+      if (!input.disabled && input.files.length) chosenFiles[input.name] = input.files[0];
+    });
+  });
+
+  function chooseAgain(root) {
+    Object.entries(chosenFiles).forEach(([name, file]) => {
+      const input = root.querySelector("input[type='file'][name='" + name + "']");
+      if (!input || input.closest(".field").classList.contains("has-error")) return;
+      const transfer = new DataTransfer();
+      transfer.items.add(file);
+      input.files = transfer.files;
+      if (name === "image") showImage(root, file);
+      else showAudio(root, file);
+    });
+    chosenFiles = {};
+  }
+
   // After the server answers with errors, the form is swapped: set it up and show the first error.
   document.addEventListener("htmx:afterSettle", (event) => {
     const root = form();
     if (!root || event.target !== root) return;
+    chooseAgain(root);
     sync();
     const invalid = root.querySelector("#form-errors, [aria-invalid='true']");
     if (invalid) {

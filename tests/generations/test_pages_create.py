@@ -13,7 +13,12 @@ from django.urls import reverse
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
 from generations import catalog
-from generations.images import ACCEPTED_CONTENT_TYPES, MAX_IMAGE_BYTES
+from generations.images import (
+    ACCEPTED_CONTENT_TYPES,
+    MAX_IMAGE_BYTES,
+    MAX_IMAGE_PIXELS,
+    MIN_IMAGE_SIDE,
+)
 from generations.models import Generation, Status
 from tests.factories import PROMPT, make_generation, png_bytes, set_credits
 from tests.pages import ALL_MODEL_KEYS, HX, create_form, found
@@ -134,6 +139,8 @@ def test_the_script_checks_the_limits_the_server_applies(logged_in, monkeypatch)
         "types": list(ACCEPTED_CONTENT_TYPES),
         "max_bytes": MAX_IMAGE_BYTES,
         "max_size": "10 MB",
+        "min_side": MIN_IMAGE_SIDE,
+        "max_pixels": MAX_IMAGE_PIXELS,
     }
     assert "JPEG, PNG or WebP, at most 10 MB." in page
 

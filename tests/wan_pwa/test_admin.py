@@ -19,6 +19,13 @@ from wan_pwa.registry import Registry
 pytestmark = pytest.mark.django_db
 
 
+def test_the_admin_is_titled_with_the_product_name(staff_client):
+    body = staff_client.get(reverse("admin:index")).content.decode()
+    assert "<title>Users, videos, credits and jobs | Wan PWA admin</title>" in body
+    assert "Wan PWA back office" in body
+    assert "Django administration" not in body
+
+
 def test_user_list_shows_balances(staff_client, user):
     response = staff_client.get(reverse("admin:wan_pwa_user_changelist"))
     assert response.status_code == 200
@@ -130,6 +137,7 @@ def test_one_user_admin_shows_every_apps_sections_in_order(staff_client, user):
     assert action_names(staff_client) == [
         "delete_selected",
         "reactivate",
+        "erase_accounts",
         "grant_credits",
         "suspend",
     ]

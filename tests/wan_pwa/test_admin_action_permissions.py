@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from credits.models import CreditBalance, CreditTransaction, Order, TransactionType
 from credits.selectors import balance_of
+from generations.actions.sharing import enable_sharing, set_feature_consent
 from generations.models import Generation, Status
 from tests.credits.stripe_support import buy
 from tests.factories import make_generation
@@ -90,7 +91,9 @@ def state(stripe_sim) -> dict[str, Any]:
         "users": list(User.objects.order_by("pk").values_list("pk", "is_active", "suspended_at")),
         "orders": list(Order.objects.order_by("pk").values_list("pk", "status", "amount_refunded")),
         "stripe_refunds": sum(o["object"] == "refund" for o in stripe_sim.state.objects.values()),
-        "generations": list(Generation.objects.order_by("pk").values_list("pk", "status")),
+        "generations": list(
+            Generation.objects.order_by("pk").values_list("pk", "status", "featured_at")
+        ),
     }
 
 
@@ -108,6 +111,7 @@ def test_a_staff_member_with_view_permissions_runs_no_action_that_changes_anythi
     buy(stripe_sim, user, 500)  # a paid order and its Stripe events
     create_api_key(user, "ci")
     make_generation(user, status=Status.PROCESSING)
+    set_feature_consent(enable_sharing(make_generation(user)), True)  # one staff could feature
     suspended = make_user("sam")
     mark_suspended(suspended, by=staff, reason="spam")
     before = state(stripe_sim)
@@ -124,9 +128,12 @@ def test_a_staff_member_with_view_permissions_runs_no_action_that_changes_anythi
 
     assert state(stripe_sim) == before
     assert balance_of(viewer) == 100
-    assert {"wan_pwa.User.grant_credits", "wan_pwa.ApiKey.revoke", "credits.Order.refund"} <= set(
-        tried
-    )
+    assert {
+        "wan_pwa.User.grant_credits",
+        "wan_pwa.ApiKey.revoke",
+        "credits.Order.refund",
+        "generations.Generation.feature",
+    } <= set(tried)
 
 
 def test_the_same_posts_by_a_superuser_do_act(stripe_sim, staff, user, staff_client):

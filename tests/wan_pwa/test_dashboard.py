@@ -141,6 +141,8 @@ def test_staff_see_the_dashboard_with_targets_in_colour(seeded, staff_client):
         assert "target-missed" in body and "target-met" in body
         assert "<svg" in body and "<polyline" in body
         assert "The model failed" in body
+        # Money in the currency's units, as on Billing and in the order admin.
+        assert "Revenue (USD)" in body and "5.00 USD" in body and "cents" not in body
         assert "style=" not in body.split('id="content"')[1]  # CSP: no inline style
 
 

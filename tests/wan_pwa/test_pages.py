@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import replace
+from urllib.robotparser import RobotFileParser
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from PIL import Image
 
 from credits.actions import add_credits
 from generations import catalog
+from generations.actions.deletion import delete_generation
+from generations.actions.sharing import enable_sharing
 from generations.models import Status
 from tests.factories import make_generation
 from tests.pages import HX, found
@@ -63,6 +68,27 @@ def test_the_landing_page_quotes_the_catalog(client, monkeypatch):
     monkeypatch.setitem(catalog.MODELS, "t2v-1.3B", cheaper)
     page = client.get(reverse("home")).content.decode()
     assert "A five-second 480p clip costs 3 or 5 or 10, 720p costs 10 or 20, 1080p" in page
+
+
+def test_pages_and_the_manifest_describe_the_models_the_catalog_offers(logged_in):
+    visitor = Client()
+    summary = (
+        "Wan 2.1, 2.2 and 2.5 turn a prompt, or an image and a prompt, into a video of up to "
+        "10 seconds at up to 1080p."
+    )
+    assert catalog.summary() == summary
+    assert json.loads(visitor.get(reverse("manifest")).content)["description"] == summary
+    assert summary in visitor.get(reverse("home")).content.decode()
+    assert summary in logged_in.get(reverse("create")).content.decode()
+
+
+def test_the_description_follows_the_catalog(monkeypatch):
+    older = {key: model for key, model in catalog.MODELS.items() if "2.1" in model.label}
+    monkeypatch.setattr(catalog, "MODELS", older)
+    assert catalog.summary() == (
+        "Wan 2.1 turns a prompt, or an image and a prompt, into a video of up to 5 seconds at "
+        "up to 720p."
+    )
 
 
 def test_settings_has_every_section(logged_in, user):
@@ -174,6 +200,14 @@ def test_the_ledger_links_generations(logged_in, user):
     assert "+10" in page and "-10" in page
 
 
+def test_ledger_lines_of_deleted_videos_are_plain_text(logged_in, user):
+    generation = make_generation(user, status=Status.FAILED)
+    delete_generation(generation)
+    page = logged_in.get(reverse("settings")).content.decode()
+    assert f"#{generation.pk} (deleted)" in page
+    assert reverse("detail", args=[generation.pk]) not in page
+
+
 def test_manifest_makes_the_app_installable(client):
     response = client.get(reverse("manifest"))
     assert response["Content-Type"] == "application/manifest+json"
@@ -186,6 +220,41 @@ def test_manifest_makes_the_app_installable(client):
     assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
     for icon in manifest["icons"]:
         assert client.get(icon["src"]).status_code == 200
+
+
+def test_favicon_ico_is_the_app_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    with Image.open(io.BytesIO(b"".join(response.streaming_content))) as icon:
+        assert icon.format == "ICO"
+        assert (32, 32) in icon.info["sizes"]
+
+
+def test_robots_txt_keeps_crawlers_off_share_links_and_private_pages(client, user):
+    generation = make_generation(user)
+    enable_sharing(generation)
+    response = client.get("/robots.txt")
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    robots = RobotFileParser()
+    robots.parse(response.content.decode().splitlines())
+    private = [
+        reverse("shared", args=[generation.share_token]),
+        reverse("shared-file", args=[generation.share_token, "video"]),
+        reverse("create"),
+        reverse("history"),
+        reverse("detail", args=[generation.pk]),
+        reverse("settings"),
+        reverse("billing"),
+        reverse("login"),
+        reverse("signup"),
+        reverse("admin:index"),
+        reverse("api:generation-list"),
+    ]
+    for path in private:
+        assert not robots.can_fetch("AnyBot", f"http://testserver{path}"), path
+    assert robots.can_fetch("AnyBot", "http://testserver/")
+    assert client.post("/robots.txt").status_code == 405
 
 
 def test_service_worker_caches_the_shell_and_the_offline_page(client):

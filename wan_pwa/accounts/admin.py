@@ -28,6 +28,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from wan_pwa.accounts.api_keys import revoke_api_key
+from wan_pwa.accounts.deletion import DeletionRefused, delete_account
 from wan_pwa.accounts.models import ApiKey, User
 from wan_pwa.accounts.signals import user_created
 from wan_pwa.accounts.suspension import reactivate_user
@@ -102,6 +103,8 @@ def register_user_section(name: str, section: UserSection) -> None:
 
 @admin.display(description="Status")
 def account_status(user: User) -> str:
+    if user.is_deleted:
+        return f"Deleted {user.deleted_at:%Y-%m-%d %H:%M} UTC"
     if user.is_suspended:
         return format_html(
             "<strong>Suspended</strong> {} by {}: {}",
@@ -232,7 +235,55 @@ class UserAdmin(DjangoUserAdmin):
             user_created.send(sender=User, user=obj)
 
 
+class ConfirmDeletionForm(forms.Form):
+    confirm = forms.BooleanField(label="I understand that this cannot be undone", required=True)
+
+
+@admin.action(
+    description="Delete the selected accounts (cancels and refunds, erases personal data)",
+    permissions=["erase"],
+)
+def erase_accounts(
+    modeladmin: UserAdmin, request: HttpRequest, queryset: QuerySet[User]
+) -> HttpResponse | None:
+    form = ConfirmDeletionForm(request.POST if "apply" in request.POST else None)
+    if not form.is_valid():
+        return modeladmin.user_action_form(
+            request,
+            queryset,
+            form,
+            action="erase_accounts",
+            title="Delete accounts",
+            explanation=(
+                "What they have queued or running is canceled and refunded, their files are "
+                "removed from storage, their API keys and sessions end, and their names, e-mail "
+                "addresses and prompts are erased. Their ledger and orders stay, under an "
+                "anonymous inactive user. This cannot be undone."
+            ),
+        )
+    for user in queryset.order_by("pk"):
+        name = user.username
+        try:
+            outcome = delete_account(user, by=request.user)  # type: ignore[arg-type]
+        except DeletionRefused as error:
+            modeladmin.message_user(request, f"{name}: {error}", messages.ERROR)
+            continue
+        state = "Deleted" if outcome.newly_deleted else "Finished deleting"
+        modeladmin.message_user(
+            request,
+            f"{state} {name} (now {user.username}); {outcome.canceled} generation(s) canceled "
+            f"and refunded, {outcome.sessions_ended} session(s) ended.",
+            messages.SUCCESS,
+        )
+    return None
+
+
 STATUS_SECTION = UserSection("Account status", (account_status,), actions=(reactivate,))
+# Its own permission: erasing an account is more than changing it.
+DELETION_SECTION = UserSection(
+    actions=(erase_accounts,),
+    permissions={"erase": lambda request: request.user.has_perm("wan_pwa.erase_user")},
+)
 API_KEYS_SECTION = UserSection("API keys", (api_key_list,))
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -41,6 +42,9 @@ class User(AbstractUser):
         "self", null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
     )
     suspension_reason = models.CharField(max_length=200, blank=True, editable=False)
+    # Deleted by its owner or staff (accounts.deletion): inactive for good, its personal data
+    # erased; the row stays, anonymised, for the ledger and the orders.
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects: ClassVar[WanUserManager] = WanUserManager()
 
@@ -57,7 +61,12 @@ class User(AbstractUser):
                 condition=models.Q(suspended_at__isnull=True) | models.Q(is_active=False),
                 name="user_suspended_is_inactive",
             ),
+            models.CheckConstraint(
+                condition=models.Q(deleted_at__isnull=True) | models.Q(is_active=False),
+                name="user_deleted_is_inactive",
+            ),
         ]
+        permissions = [("erase_user", "Can delete accounts, erasing their personal data")]
 
     def __str__(self) -> str:
         return self.username
@@ -65,6 +74,10 @@ class User(AbstractUser):
     @property
     def is_suspended(self) -> bool:
         return self.suspended_at is not None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 API_KEY_NAME_MAX_LENGTH = 100
@@ -102,3 +115,54 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+def data_export_path(instance: DataExport, filename: str) -> str:
+    # Unguessable, like every stored file; reached only through the owner's download view.
+    return f"exports/{secrets.token_urlsafe(24)}.zip"
+
+
+class DataExport(models.Model):
+    """A ZIP of everything the site holds about a user, built by a task (accounts.export) and
+    kept privately in the storage until `expires_at`."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being prepared"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    file = models.FileField(upload_to=data_export_path, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        app_label = "wan_pwa"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="data_export_user_created")]
+        constraints = [
+            # One export in progress per user.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status="pending"),
+                name="data_export_one_pending_per_user",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="ready")
+                | (~models.Q(file="") & models.Q(expires_at__isnull=False)),
+                name="data_export_ready_has_file",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"export #{self.pk} of {self.user_id} ({self.status})"
+
+    @property
+    def is_downloadable(self) -> bool:
+        return self.status == self.Status.READY

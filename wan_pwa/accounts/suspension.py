@@ -55,10 +55,11 @@ def mark_suspended(user: User, *, by: User, reason: str) -> bool:
 
 
 def reactivate_user(user: User) -> bool:
-    """Lifts a suspension (or a plain deactivation); False when the account was active."""
+    """Lifts a suspension (or a plain deactivation); False when the account was active, or
+    deleted (for good)."""
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
-        if locked.is_active:
+        if locked.is_active or locked.is_deleted:
             return False
         locked.is_active = True
         locked.suspended_at = None

@@ -3,7 +3,7 @@
 from django.contrib.auth.views import LoginView
 from django.urls import include, path
 
-from wan_pwa.accounts import api_key_views, views
+from wan_pwa.accounts import account_data_views, api_key_views, views
 from wan_pwa.accounts.forms import LoginForm
 
 api_key_patterns = (
@@ -25,4 +25,11 @@ urlpatterns = [
     path("settings/password/", views.change_password, name="settings-password"),
     path("settings/sessions/", views.logout_everywhere, name="settings-logout-everywhere"),
     path("settings/api-keys/", include(api_key_patterns)),
+    path("settings/data-export/", account_data_views.request_export, name="data-export"),
+    path("settings/delete/", account_data_views.delete_account_page, name="delete-account"),
+    path(
+        "settings/data-export/<int:pk>/",
+        account_data_views.download_export,
+        name="data-export-download",
+    ),
 ]

@@ -10,6 +10,7 @@ from django.db import IntegrityError
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
@@ -37,6 +38,12 @@ def signup(request: HttpRequest) -> HttpResponse:
                 request,
                 f"Welcome, {user.username}! You have {settings.SIGNUP_BONUS_CREDITS} free credits.",
             )
+            # Where the visitor was going (the home page's "Remix this"); never another site.
+            target = request.GET.get("next", "")
+            if url_has_allowed_host_and_scheme(
+                target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            ):
+                return redirect(target)
             return redirect("home")
     return render(request, "registration/signup.html", {"form": form})
 

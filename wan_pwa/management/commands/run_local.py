@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import os
 import secrets
 import signal
@@ -11,7 +12,26 @@ import sys
 import time
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+VAPID_FILE = "vapid.env"
+
+
+def local_vapid_keys() -> dict[str, str]:
+    """The VAPID pair `make run` gives its processes when none is configured: made once by
+    `webpush_keys` and kept in DATA_DIR, so browsers' push subscriptions outlive a restart."""
+    path = settings.DATA_DIR / VAPID_FILE
+    if not path.exists():
+        printed = io.StringIO()
+        call_command("webpush_keys", stdout=printed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Only the owner may read a private key.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(printed.getvalue())
+    lines = (line.split("=", 1) for line in path.read_text().split())
+    return {name: value for name, value in lines if name.startswith("WEBPUSH_VAPID_")}
 
 
 def _interrupt(signum, frame) -> None:
@@ -75,6 +95,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"No STRIPE_SECRET_KEY: using the local Stripe simulator on "
                 f":{stripe_simulator_port} (pay with 4242 4242 4242 4242)"
+            )
+        if not (settings.WEBPUSH_VAPID_PUBLIC_KEY and settings.WEBPUSH_VAPID_PRIVATE_KEY):
+            env.update(local_vapid_keys())
+            self.stdout.write(
+                f"No WEBPUSH_VAPID_* keys: using the local pair in {settings.DATA_DIR / VAPID_FILE}"
             )
         commands["worker"] = [*manage, "run_worker", "--no-reload", "--interval", "0.5"]
         commands["web"] = [*manage, "runserver", f"127.0.0.1:{port}"]

@@ -6,7 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generations', '0010_failure_reason'),
+        ('generations', '0011_failure_reason_account_deleted'),
+        ('generations', '0012_featured_videos'),
     ]
 
     operations = [
