@@ -90,8 +90,13 @@ FEATURED_LIMIT = 6  # a small gallery: each clip is a download on a visitor's ph
 
 def featured_videos() -> list[Generation]:
     """The home page's gallery, newest featured first: only what the constraint lets staff
-    feature (shared, allowed by the owner, finished), with a video still stored."""
-    featured = Generation.objects.visible().filter(featured_at__isnull=False).exclude(video="")
+    feature (shared, allowed by the owner, finished), with a video still stored, and none of a
+    suspended account (its share links answer 404 meanwhile)."""
+    featured = (
+        Generation.objects.visible()
+        .filter(featured_at__isnull=False, user__suspended_at__isnull=True)
+        .exclude(video="")
+    )
     return list(
         featured.only(
             "pk", "prompt", "share_token", "poster", "aspect_ratio", "model_key"

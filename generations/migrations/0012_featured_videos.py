@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generations', '0010_failure_reason'),
+        ('generations', '0011_failure_reason_account_deleted'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generations', '0011_failure_reason_account_deleted'),
         ('generations', '0012_featured_videos'),
     ]
 

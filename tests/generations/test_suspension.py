@@ -17,7 +17,7 @@ from django.urls import reverse
 from py_vapid import Vapid
 
 from credits.selectors import balance_of
-from generations.actions.sharing import enable_sharing
+from generations.actions.sharing import enable_sharing, feature_generation, set_feature_consent
 from generations.failures import FailureReason
 from generations.lifecycle.transitions import apply_prediction_update
 from generations.models import Generation, Status
@@ -210,21 +210,27 @@ def reactivate_in_admin(staff_client: Client, user: User) -> None:
     assert response.status_code == 200
 
 
-def test_a_suspended_users_share_links_are_gone_until_reactivation(
-    staff_client: Client, client: Client, user: User
+def test_a_suspended_users_share_links_and_featured_videos_are_gone_until_reactivation(
+    staff_client: Client, user: User
 ):
-    shared = enable_sharing(make_generation(user))
+    visitor = Client()  # signed out (staff_client is the test client, signed in)
+    prompt = "A paper boat drifting down a rainy street"
+    shared = enable_sharing(make_generation(user, prompt=prompt))
+    feature_generation(set_feature_consent(shared, True))
     page = reverse("shared", args=[shared.share_token])
     video = reverse("shared-file", args=[shared.share_token, "video"])
-    assert client.get(page).status_code == 200
+    assert visitor.get(page).status_code == 200
+    assert prompt in visitor.get(reverse("home")).content.decode()
 
     suspend_in_admin(staff_client, user)
-    assert client.get(page).status_code == 404
-    assert client.get(video).status_code == 404
+    assert visitor.get(page).status_code == 404
+    assert visitor.get(video).status_code == 404
+    assert prompt not in visitor.get(reverse("home")).content.decode()
 
     reactivate_in_admin(staff_client, user)
-    assert client.get(page).status_code == 200
-    assert client.get(video).status_code == 200
+    assert visitor.get(page).status_code == 200
+    assert visitor.get(video).status_code == 200
+    assert prompt in visitor.get(reverse("home")).content.decode()
 
 
 def test_a_suspended_user_is_sent_no_notifications(
