@@ -6,7 +6,7 @@ Each entry maps our parameters onto the input names of the Replicate model that 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -266,13 +266,22 @@ def _joined(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+def _version_numbers(models: Iterable[CatalogModel]) -> list[str]:
+    return sorted({model.label.split()[1] for model in models})  # "Wan 2.5 ..." -> "2.5"
+
+
+def versions(models: Iterable[CatalogModel]) -> str:
+    """The Wan versions of `models` as people read them: "Wan 2.1, 2.2 and 2.5"."""
+    return f"Wan {_joined(_version_numbers(models))}"
+
+
 def summary() -> str:
     """What the service does, in the catalog's terms: for the pages, the manifest and the API."""
-    versions = sorted({model.label.split()[1] for model in MODELS.values()})
-    verb = "turns" if len(versions) == 1 else "turn"
+    offered = versions(MODELS.values())
+    verb = "turns" if len(_version_numbers(MODELS.values())) == 1 else "turn"
     largest = max((r for model in MODELS.values() for r in model.resolutions), key=_pixels)
     return (
-        f"Wan {_joined(versions)} {verb} a prompt, or an image and a prompt, into a video of up "
+        f"{offered} {verb} a prompt, or an image and a prompt, into a video of up "
         f"to {longest_seconds()} seconds at up to {largest}."
     )
 

@@ -74,15 +74,20 @@ def selected_generations(user, ids: list[int]) -> QuerySet[Generation]:
     return Generation.objects.owned_by(user).filter(pk__in=ids).order_by("-created_at", "-id")
 
 
-def shared_generation(token: str) -> Generation:
-    """A generation shared publicly by its token; 404 once revoked, deleted or not playable, and
-    while its owner's account is suspended (the link works again if it is reactivated)."""
-    return get_object_or_404(
+def _public() -> QuerySet[Generation]:
+    """What the public may watch: finished, playable, not deleted, and not while its owner's
+    account is suspended (it comes back if the account is reactivated)."""
+    return (
         Generation.objects.visible()
         .filter(status=Status.SUCCEEDED, user__suspended_at__isnull=True)
-        .exclude(video=""),
-        share_token=token,
+        .exclude(video="")
     )
+
+
+def shared_generation(token: str) -> Generation:
+    """A generation shared publicly by its token; 404 once revoked, deleted or not playable, and
+    while its owner's account is suspended."""
+    return get_object_or_404(_public(), share_token=token)
 
 
 FEATURED_LIMIT = 6  # a small gallery: each clip is a download on a visitor's phone
@@ -90,13 +95,8 @@ FEATURED_LIMIT = 6  # a small gallery: each clip is a download on a visitor's ph
 
 def featured_videos() -> list[Generation]:
     """The home page's gallery, newest featured first: only what the constraint lets staff
-    feature (shared, allowed by the owner, finished), with a video still stored, and none of a
-    suspended account (its share links answer 404 meanwhile)."""
-    featured = (
-        Generation.objects.visible()
-        .filter(featured_at__isnull=False, user__suspended_at__isnull=True)
-        .exclude(video="")
-    )
+    feature (shared, allowed by the owner), and only what its share link would show."""
+    featured = _public().filter(featured_at__isnull=False)
     return list(
         featured.only(
             "pk", "prompt", "share_token", "poster", "aspect_ratio", "model_key"

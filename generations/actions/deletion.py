@@ -55,8 +55,9 @@ def erase_generation(generation_id: int) -> None:
         locked.deleted_at = locked.deleted_at or timezone.now()
         locked.prompt = locked.negative_prompt = locked.failure_detail = locked.output_url = ""
         locked.options = {}
-        locked.seed = locked.share_token = locked.idempotency_key = None
-        locked.starred = False
+        locked.seed = locked.idempotency_key = None
+        unshared = unshare(locked)
+        locked.starred = locked.feature_consent = False
         locked.save(
             update_fields=[
                 *stored_files,
@@ -67,9 +68,10 @@ def erase_generation(generation_id: int) -> None:
                 "output_url",
                 "options",
                 "seed",
-                "share_token",
+                *unshared,
                 "idempotency_key",
                 "starred",
+                "feature_consent",
                 "updated_at",
             ]
         )

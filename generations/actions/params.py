@@ -88,7 +88,9 @@ class GenerationParams:
         if model is not None and self.audio is not None:
             if not model.takes_audio:
                 errors["audio"] = [
-                    f"{model.label} takes no audio track; choose a Wan 2.5 model for one."
+                    f"{model.label} takes no audio track; choose a "
+                    f"{catalog.versions(m for m in catalog.MODELS.values() if m.takes_audio)} "
+                    "model for one."
                 ]
             else:
                 try:

@@ -160,6 +160,12 @@ def remix_for_visitor(prompt: str) -> str:
 
 
 @register.simple_tag
+def length_priced_versions() -> str:
+    """The Wan versions whose price follows the clip's length: "Wan 2.2 and 2.5"."""
+    return catalog.versions(m for m in catalog.MODELS.values() if m.priced_by_length)
+
+
+@register.simple_tag
 def catalog_summary() -> str:
     """What the service does, naming the models and limits the catalog offers today."""
     return catalog.summary()

@@ -125,6 +125,8 @@ def test_every_page_fits_every_width_without_errors_or_shifts(
             "password-reset": "/accounts/password_reset/",
             "shared": f"/s/{shared.share_token}/",
             "offline": "/offline/",
+            "terms": "/terms/",
+            "privacy": "/privacy/",
             "not-found": "/no-such-page/",
         },
         "member": {
@@ -137,6 +139,7 @@ def test_every_page_fits_every_width_without_errors_or_shifts(
             "billing": "/settings/billing/",
             "receipt": f"/settings/billing/orders/{order.pk}/receipt/",
             "api-keys": "/settings/api-keys/",
+            "delete-account": "/settings/delete/",
             "password-change": "/accounts/password_change/",
             "api-docs": "/api/docs/",
         },

@@ -58,6 +58,10 @@ def test_sign_up_create_watch_progress_and_play(page: Page, django_user_model):
         page.get_by_text(re.compile(r"Generation #\d+ started: 10 credits reserved"))
     ).to_be_visible()
     expect(balance).to_have_text("90 credits")
+    # The toast leaves History's own button free to press (Playwright checks what the click hits).
+    for viewport in (PHONE, DESKTOP):
+        page.set_viewport_size(viewport)
+        page.get_by_role("link", name="New video").click(trial=True, timeout=2000)
     card = newest_card(page)
     expect(card.get_by_text(PROMPT)).to_be_visible()
     # In flight it shows a live progress bar, which the polling fills in as the model works.

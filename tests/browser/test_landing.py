@@ -65,6 +65,8 @@ def test_with_reduced_motion_the_gallery_waits_for_a_press_of_play(
     page = new_page(PHONE)
     page.emulate_media(reduced_motion="reduce")
     page.goto("/")
+    # A private window is offered no install: the header's button stays hidden.
+    expect(page.get_by_role("button", name="Install app")).to_be_hidden()
     clip = page.get_by_test_id("featured").locator("video")
     clip.scroll_into_view_if_needed()
     page.wait_for_timeout(500)

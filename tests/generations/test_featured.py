@@ -12,7 +12,11 @@ from django.db import IntegrityError
 from django.test import Client
 from django.urls import reverse
 
-from generations.actions.deletion import delete_generation, remove_expired_files
+from generations.actions.deletion import (
+    delete_generation,
+    erase_generation,
+    remove_expired_files,
+)
 from generations.actions.sharing import (
     enable_sharing,
     feature_generation,
@@ -102,6 +106,7 @@ def test_the_home_page_plays_featured_videos_muted_lazily_with_posters_and_remix
         pytest.param(revoke_sharing, id="link revoked"),
         pytest.param(lambda g: set_feature_consent(g, False), id="consent withdrawn"),
         pytest.param(delete_generation, id="deleted"),
+        pytest.param(lambda g: erase_generation(g.pk), id="account deleted"),
     ],
 )
 def test_the_owner_takes_a_video_off_the_home_page(client: Client, user, unshare):

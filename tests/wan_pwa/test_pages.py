@@ -78,7 +78,9 @@ def test_pages_and_the_manifest_describe_the_models_the_catalog_offers(logged_in
     )
     assert catalog.summary() == summary
     assert json.loads(visitor.get(reverse("manifest")).content)["description"] == summary
-    assert summary in visitor.get(reverse("home")).content.decode()
+    landing = visitor.get(reverse("home")).content.decode()
+    assert summary in landing
+    assert "Wan 2.2 and 2.5 charge in proportion to the clip's length" in landing
     assert summary in logged_in.get(reverse("create")).content.decode()
 
 
@@ -89,6 +91,7 @@ def test_the_description_follows_the_catalog(monkeypatch):
         "Wan 2.1 turns a prompt, or an image and a prompt, into a video of up to 5 seconds at "
         "up to 720p."
     )
+    assert catalog.versions(m for m in older.values() if "14B" in m.label) == "Wan 2.1"
 
 
 def test_settings_has_every_section(logged_in, user):
