@@ -71,13 +71,13 @@ class CreditDebtOutstanding(CreditError):
 GRANT_TYPES = (TransactionType.BONUS, TransactionType.PURCHASE, TransactionType.ADJUSTMENT)
 
 
-def lock_balance(user: User) -> CreditBalance:
-    """The user's balance row, locked until the caller's transaction ends: what serializes
-    every credit change of one user, and every submission of theirs."""
+def lock_balance(user: User | int) -> CreditBalance:
+    """The user's (or the user id's) balance row, locked until the caller's transaction ends:
+    what serializes every credit change of one user, and every submission of theirs."""
     return get_balance(CreditBalance.objects.select_for_update(), user)
 
 
-def get_balance(query: QuerySet[CreditBalance], user: User) -> CreditBalance:
+def get_balance(query: QuerySet[CreditBalance], user: User | int) -> CreditBalance:
     """The user's balance row through `query` (which may lock it), created if missing."""
     try:
         return query.get(user=user)
@@ -115,16 +115,12 @@ def _write(
     )
 
 
-def open_credit_account(user: User) -> CreditTransaction | None:
-    """The balance row for a new user and the sign-up bonus, in the caller's transaction."""
-    with transaction.atomic():
-        # By id: `user=user` would cache this row on the user at 0, and the bonus below goes
-        # through a locked copy, so `user.credit_balance` would read 0 afterwards.
-        CreditBalance.objects.create(user_id=user.pk)
-        bonus = settings.SIGNUP_BONUS_CREDITS
-        if bonus <= 0:
-            return None
-        return add_credits(user, bonus, type=TransactionType.BONUS, description="Welcome bonus")
+def open_credit_account(user: User) -> None:
+    """The balance row for a new user, in the caller's transaction. The sign-up bonus comes
+    later, when the address is verified (credits/bonus.py)."""
+    # By id: `user=user` would cache this row on the user at 0, and later grants go through a
+    # locked copy, so `user.credit_balance` would read 0 afterwards.
+    CreditBalance.objects.create(user_id=user.pk)
 
 
 def add_credits(

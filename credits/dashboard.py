@@ -32,11 +32,17 @@ def revenue(data: Figures) -> dict[str, int]:
 
 
 def spent_today(data: Figures) -> int:
-    return -data.today.get("credits.moved", {}).get("deduction", 0)
+    """Free credits spent today: what DAILY_CREDIT_SPEND_CAP counts (users who never bought)."""
+    return data.today.get("credits.free_spent", {}).get("", 0)
+
+
+def bonuses_today(data: Figures) -> int:
+    return data.today.get("credits.moved", {}).get("bonus", 0)
 
 
 def credits_card(data: Figures) -> Card:
     spent, cap = spent_today(data), settings.DAILY_CREDIT_SPEND_CAP
+    bonuses, budget = bonuses_today(data), settings.SIGNUP_BONUS_DAILY_BUDGET
     return Card(
         "Credits",
         [
@@ -45,11 +51,15 @@ def credits_card(data: Figures) -> Card:
                 (f"Revenue ({currency.upper()})", format_money(amount, currency))
                 for currency, amount in revenue(data).items()
             ],
-            ("Spent today", f"{spent} of {cap} (daily cap)"),
+            ("Free credits spent today", f"{spent} of {cap} (daily cap)"),
+            ("Bonuses granted today", f"{bonuses} of {budget} (daily budget)"),
             ("Audit mismatches (all time)", data.counters.get(MISMATCH_METRIC, 0)),
             ("Last audit", _audit(data.last_runs.get(AUDIT_JOB))),
         ],
-        [("Today's spend against the cap", svg.meter(spent, cap, spent < cap))],
+        [
+            ("Today's free spending against the cap", svg.meter(spent, cap, spent < cap)),
+            ("Today's bonuses against their budget", svg.meter(bonuses, budget, bonuses < budget)),
+        ],
     )
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from credits import audit, stripe_gateway
+from credits import audit, bonus, stripe_gateway
 from credits.actions import OrderOutcome, close_order, fulfil_checkout
 from credits.models import Order, OrderStatus
 from credits.stripe_gateway import PaymentsUnavailable
@@ -85,3 +85,8 @@ def _delayed_payment_failed(session: stripe_gateway.CheckoutSession) -> bool:
         return False
     status = stripe_gateway.payment_intent_status(session.payment_intent)
     return status in ("requires_payment_method", "canceled")
+
+
+def grant_waiting_bonuses() -> str:
+    """Sign-up bonuses deferred by a spent daily budget, granted oldest first."""
+    return f"{bonus.grant_waiting_bonuses()} waiting bonuses granted"

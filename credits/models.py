@@ -318,3 +318,50 @@ class Order(models.Model):
         if self.dispute_holds_credits:
             return self.credits
         return self.credits * self.amount_refunded // self.amount
+
+
+class BonusClaim(models.Model):
+    """An address that was given the sign-up bonus (credits/bonus.py), kept as a keyed hash of
+    its normalised form so that no address is stored, yet the same address (or a dot and plus
+    variant of it) never earns a second bonus, even after its account is deleted."""
+
+    address_hash = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="bonus_claims",
+    )
+    credits = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Empty while the bonus waits for a day with budget left (SIGNUP_BONUS_DAILY_BUDGET).
+    granted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # One bonus per account too: a changed and verified address earns nothing more.
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(user__isnull=False), name="bonus_claim_one_per_user"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(granted_at__isnull=True),
+                name="bonus_claim_waiting",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Bonus of {self.credits} for {self.user or 'a deleted account'}"
+
+
+class BonusBudgetDay(models.Model):
+    """The bonus credits granted on one day, against SIGNUP_BONUS_DAILY_BUDGET."""
+
+    day = models.DateField(primary_key=True)
+    credits = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.credits} bonus credits"

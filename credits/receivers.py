@@ -3,9 +3,15 @@ credits listen). Connected when CreditsConfig.ready() imports this module."""
 
 from __future__ import annotations
 
+from allauth.account.models import EmailAddress
+from allauth.account.signals import email_confirmed
+from django.conf import settings
+from django.contrib import messages
 from django.dispatch import receiver
+from django.http import HttpRequest
 
 from credits.actions import open_credit_account
+from credits.bonus import BonusOutcome, claim_signup_bonus
 from credits.models import CreditTransaction, Order
 from wan_pwa.accounts.export_archive import ExportSection
 from wan_pwa.accounts.models import User
@@ -14,9 +20,42 @@ from wan_pwa.accounts.signals import collecting_data_export, user_created
 
 @receiver(user_created, dispatch_uid="credits.open_account_of_new_user")
 def open_account_of_new_user(sender: type[User], user: User, **kwargs: object) -> None:
-    """The balance row and the sign-up bonus, inside the transaction creating the user: no user
-    exists without them, and a failure here undoes the user too."""
+    """The balance row, inside the transaction creating the user: no user exists without it,
+    and a failure here undoes the user too."""
     open_credit_account(user)
+
+
+BONUS_MESSAGES = {
+    BonusOutcome.GRANTED: (
+        messages.SUCCESS,
+        "Your address is verified: {credits} free credits are in your balance.",
+    ),
+    BonusOutcome.WAITING: (
+        messages.INFO,
+        "Your address is verified. Today's free credits have all been given out: your "
+        "{credits} credits arrive as soon as tomorrow's budget opens.",
+    ),
+    BonusOutcome.ADDRESS_USED: (
+        messages.INFO,
+        "Your address is verified. It already received its free credits once, so there are "
+        "none this time.",
+    ),
+    BonusOutcome.DISPOSABLE: (
+        messages.INFO,
+        "Your address is verified, but addresses from disposable mail services get no free "
+        "credits. Add a permanent address in Settings to get them.",
+    ),
+}
+
+
+@receiver(email_confirmed, dispatch_uid="credits.bonus_on_verified_address")
+def grant_bonus_on_verified_address(
+    sender: object, request: HttpRequest | None, email_address: EmailAddress, **kwargs: object
+) -> None:
+    outcome = claim_signup_bonus(email_address.user, email_address.email)
+    if request is not None and outcome in BONUS_MESSAGES:
+        level, text = BONUS_MESSAGES[outcome]
+        messages.add_message(request, level, text.format(credits=settings.SIGNUP_BONUS_CREDITS))
 
 
 @receiver(collecting_data_export, dispatch_uid="credits.export_ledger_and_orders")

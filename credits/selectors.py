@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from credits.models import CreditBalance
+from credits.models import CreditBalance, CreditTransaction, TransactionType
 
 
 def balance_of(user) -> int:
@@ -8,3 +8,9 @@ def balance_of(user) -> int:
     return (
         CreditBalance.objects.filter(user_id=user.pk).values_list("balance", flat=True).first() or 0
     )
+
+
+def has_bought_credits(user) -> bool:
+    """Whether the user ever bought credits (a purchase in their ledger): their spending is not
+    free spending (generations/limits.py)."""
+    return CreditTransaction.objects.filter(user=user, type=TransactionType.PURCHASE).exists()

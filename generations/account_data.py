@@ -50,6 +50,8 @@ def _record(generation: Generation) -> dict[str, Any]:
         "cost": generation.cost,
         "starred": generation.starred,
         "shared": generation.share_token is not None,
+        "feature_consent": generation.feature_consent,
+        "featured_at": generation.featured_at,
         "completed_at": generation.completed_at,
         "deleted_at": generation.deleted_at,
         "retried_from": generation.retried_from_id,

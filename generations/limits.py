@@ -4,7 +4,13 @@ here cannot race with another request of the same user.
 
 - The rate and the cap on generations in flight are one query over the user's recent and
   in-flight generations (both indexed); nothing is written for them.
-- The site-wide daily credit budget must not be one row that every submission locks. With
+- The site-wide daily budget (DAILY_CREDIT_SPEND_CAP) is for free spending: it counts and
+  refuses only submissions of users who never bought credits (their credits are all free:
+  bonuses and staff gifts). A user who paid is never refused because free users spent the
+  site's day. Whether a user paid is one indexed query on their ledger, under the balance lock
+  the submission holds. Free credits are also capped where they are made: the sign-up bonus has
+  a daily budget of its own (SIGNUP_BONUS_DAILY_BUDGET, credits/bonus.py).
+- That budget must not be one row that every submission locks. With
   REDIS_URL it is one atomic INCRBY (exact); without Redis, a counter sharded by user, so
   submissions of different users rarely wait for each other, at the price of a possible
   overshoot by the submissions committing at the same moment on other shards. It is a budget
@@ -24,10 +30,11 @@ from datetime import date, datetime, timedelta
 import redis
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Min, Q, Sum
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
 from django.utils import timezone
 
 from credits.models import CreditTransaction, TransactionType
+from credits.selectors import has_bought_credits
 from generations.models import IN_FLIGHT_STATUSES, DailySpend, Generation
 from wan_pwa.errors import DomainError
 
@@ -56,7 +63,7 @@ class TooManyInFlight(LimitExceeded):
 
 
 class DailySpendCapReached(LimitExceeded):
-    """The whole site spent its credits for the day: fails closed until midnight."""
+    """Free users together spent the day's free budget: fails closed until midnight."""
 
     code = "daily_spend_cap_reached"
     status = 503
@@ -102,9 +109,13 @@ def check_user_limits(user) -> None:
 
 @contextmanager
 def daily_spend(user, cost: int) -> Iterator[None]:
-    """Counts `cost` against today's site-wide budget for the body of the block, which creates
-    and charges the generation; DailySpendCapReached once the budget is used up. Must run
-    inside the submitting transaction."""
+    """Counts `cost` against today's site-wide budget of free spending for the body of the
+    block, which creates and charges the generation; DailySpendCapReached once the budget is
+    used up. A user who bought credits is not counted. Must run inside the submitting
+    transaction, after the user's balance is locked."""
+    if has_bought_credits(user):
+        yield
+        return
     today = timezone.localdate()
     if settings.REDIS_URL:
         with _redis_reservation(today, cost):
@@ -161,14 +172,21 @@ def _redis(url: str) -> redis.Redis:
 
 
 def _spent_on(day: date) -> int:
-    """Credits charged for generations that day, from the ledger: the starting value of a
-    counter Redis lost, so a restart does not reset the budget."""
+    """Credits charged that day for generations of users who never bought any, from the ledger:
+    the starting value of a counter Redis lost, so a restart does not reset the budget."""
     start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
-    total = CreditTransaction.objects.filter(
-        type=TransactionType.DEDUCTION,
-        created_at__gte=start,
-        created_at__lt=start + timedelta(days=1),
-    ).aggregate(total=Sum("amount"))["total"]
+    purchases = CreditTransaction.objects.filter(
+        user=OuterRef("user"), type=TransactionType.PURCHASE
+    )
+    total = (
+        CreditTransaction.objects.filter(
+            type=TransactionType.DEDUCTION,
+            created_at__gte=start,
+            created_at__lt=start + timedelta(days=1),
+        )
+        .exclude(Exists(purchases))
+        .aggregate(total=Sum("amount"))["total"]
+    )
     return -(total or 0)
 
 
@@ -179,8 +197,8 @@ def _give_back(client: redis.Redis, key: str, cost: int) -> None:
 
 def _cap_reached() -> DailySpendCapReached:
     return DailySpendCapReached(
-        "The service has reached its generation budget for today. Submissions reopen at "
-        "midnight; nothing was charged.",
+        "Today's budget for videos made with free credits is used up. Submissions with free "
+        "credits reopen at midnight, or buy credits to go on now; nothing was charged.",
         retry_after=_seconds_until_midnight(),
     )
 

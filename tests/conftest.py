@@ -11,6 +11,7 @@ from django.db import connection
 pytest_plugins = [
     "tests.fixtures.environment",
     "tests.fixtures.accounts",
+    "tests.fixtures.mailbox",
     "tests.fixtures.ledger",
     "tests.fixtures.fake_replicate",
     "tests.fixtures.fake_stripe",

@@ -18,12 +18,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import av
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
 from credits.actions import add_credits, charge_generation, refund_generation_charge
+from credits.bonus import claim_signup_bonus
 from credits.selectors import balance_of
 from generations import catalog
 from generations.failures import FailureReason
@@ -46,15 +49,26 @@ def make_user(
     credits: int | None = None,
     **extra: Any,
 ) -> User:
-    """A user signed up as the app signs them up (with the sign-up bonus); with `credits`, their
-    balance is then adjusted to exactly that."""
+    """A user signed up as the app signs them up, who verified their address and so got the
+    sign-up bonus; with `credits`, their balance is then adjusted to exactly that."""
     name = username or next(_usernames)
-    user = User.objects.create_user(
-        username=name, email=extra.pop("email", f"{name}@example.com"), password=password, **extra
-    )
+    email = extra.pop("email", f"{name}@example.com")
+    user = User.objects.create_user(username=name, email=email, password=password, **extra)
+    if email:
+        EmailAddress.objects.filter(user=user).update(verified=True)
+        claim_signup_bonus(user, email)
     if credits is not None:
         set_credits(user, credits)
     return user
+
+
+def make_staff(
+    username: str = "root", *, superuser: bool = True, **extra: Any
+) -> tuple[User, TOTP]:
+    """A staff member (a superuser unless told otherwise) with an authenticator app, which the
+    admin requires, and its TOTP."""
+    staff = make_user(username, is_staff=True, is_superuser=superuser, **extra)
+    return staff, TOTP.activate(staff, generate_totp_secret())
 
 
 def set_credits(user: User, balance: int) -> None:

@@ -12,8 +12,11 @@ class WanPwaConfig(AppConfig):
             log_context,  # noqa: F401  (binds each task's ids for its log lines)
         )
         from wan_pwa.accounts import admin as account_admin
+        from wan_pwa.accounts import (
+            allauth_admin,  # noqa: F401  (allauth's, to our rules)
+            data_export,
+        )
         from wan_pwa.accounts import analytics as account_analytics
-        from wan_pwa.accounts import data_export
         from wan_pwa.analytics.dashboard import register_card
         from wan_pwa.analytics.views import queue_and_signups
         from wan_pwa.background import admin as background_admin  # noqa: F401

@@ -62,3 +62,16 @@ def check_legal_templates_dir(app_configs, **kwargs) -> list[Error]:
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def check_webauthn_origin_is_checked(app_configs, **kwargs) -> list[Error]:
+    if settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN:
+        return [
+            Error(
+                "MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN is on: passkeys would accept any origin.",
+                hint="It is for http://localhost in development and tests only; unset it.",
+                id="wan_pwa.E005",
+            )
+        ]
+    return []

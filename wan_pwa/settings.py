@@ -48,9 +48,11 @@ SECRET_KEY = env.str("SECRET_KEY", DEV_SECRET_KEY)
 
 ALLOWED_HOSTS: list[str] = env.names("ALLOWED_HOSTS", "127.0.0.1,localhost")
 # A scheme is required: it decides the HTTPS defaults below, and Replicate's webhooks need it.
+# A host name, not an IP address: passkeys (WebAuthn) take the page's host as their relying party
+# and browsers refuse IP addresses there.
 SITE_URL = env.str(
     "SITE_URL",
-    "http://127.0.0.1:8000",
+    "http://localhost:8000",
     validate=validate.URL(
         schemes={"http", "https"}, require_tld=False, error="must be an http:// or https:// URL"
     ),
@@ -74,6 +76,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "django_tasks",
     "django_tasks_db",
     "wan_pwa",
@@ -93,6 +98,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # After authentication: staff without a second factor are sent to set one up.
+    "wan_pwa.accounts.middleware.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # After the messages and htmx middleware: it reads both to append toasts to HTMX answers.
@@ -156,10 +164,75 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
-SIGNUP_BONUS_CREDITS = env.int("SIGNUP_BONUS_CREDITS", 100)
+AUTHENTICATION_BACKENDS = [
+    # Log-in by username or e-mail, with allauth's rate limits (wan_pwa/accounts/adapter.py).
+    "allauth.account.auth_backends.AuthenticationBackend",
+    # Kept so that sessions begun before allauth, which name this backend, stay valid.
+    "django.contrib.auth.backends.ModelBackend",
+]
+# The sign-up bonus comes once an address is verified (credits/bonus.py), at most
+# SIGNUP_BONUS_DAILY_BUDGET credits of bonuses a day for the whole site; past that, bonuses wait
+# for the next day's budget.
+SIGNUP_BONUS_CREDITS = env.int("SIGNUP_BONUS_CREDITS", 100, validate=validate.Range(min=0))
+SIGNUP_BONUS_DAILY_BUDGET = env.int(
+    "SIGNUP_BONUS_DAILY_BUDGET", 5000, validate=validate.Range(min=0)
+)
+
+# Accounts (django-allauth): sign-up with e-mail and username, log-in by either; the address is
+# verified by a link before the sign-up bonus is granted, but the account can log in and look
+# around before that.
+ACCOUNT_ADAPTER = "wan_pwa.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "wan_pwa.accounts.forms.SignupForm"}
+ACCOUNT_LOGIN_METHODS = {"email", "username"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+# "strict": a sign-up with an address another account uses looks exactly like any other sign-up
+# (no "already exists"); only one account can ever verify an address, so the second one is an
+# account with an unverified address, no bonus and no way to reset through that address.
+ACCOUNT_PREVENT_ENUMERATION = "strict"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_MAX_EMAIL_ADDRESSES = 2  # the current one and the one being changed to
+ACCOUNT_CHANGE_EMAIL = True  # a new address is confirmed before it replaces the old one
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # the old address is told of the change (and of passwords)
+ACCOUNT_REAUTHENTICATION_REQUIRED = True  # e-mail changes ask for the password again
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # this session stays; the others end
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Wan PWA] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https://") else "http"
+# Limits that stop scripts, not people (counted in the default cache, shared by every worker):
+# "<count>/<period>/<per>[,...]" per ip, key (the address or login typed) or user. Past a limit
+# the answer is 429 and nothing is sent. The mail limits count mails asked for, whether or not an
+# account has the address, so they say nothing about which addresses have accounts.
+ACCOUNT_RATE_LIMITS = {
+    "login": env.str("RATE_LIMIT_LOGIN", "30/m/ip"),
+    # Wrong passwords: per client address, and per account typed (then even the right password
+    # is refused until the window passes).
+    "login_failed": env.str("RATE_LIMIT_LOGIN_FAILED", "10/m/ip,30/h/ip,5/15m/key"),
+    "signup": env.str("RATE_LIMIT_SIGNUP", "5/h/ip"),
+    "reset_password": env.str("RATE_LIMIT_RESET_PASSWORD", "5/h/ip,3/h/key"),
+    "reset_password_from_key": "20/m/ip",
+    # Verification mails: one per address every 3 minutes (allauth's own), and ours per client
+    # address (wan_pwa/accounts/adapter.py).
+    "confirm_email": env.str("RATE_LIMIT_CONFIRM_EMAIL", "1/3m/key"),
+    "confirm_email_ip": env.str("RATE_LIMIT_CONFIRM_EMAIL_IP", "10/h/ip"),
+    "change_password": "5/m/user",
+    "manage_email": "10/h/user",
+    "reauthenticate": "10/m/user",
+}
+# Behind a reverse proxy, the client's address is the last but this many in X-Forwarded-For.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, validate=validate.Range(min=0))
+
+# Two factors (allauth.mfa): TOTP with recovery codes, and passkeys that also sign in without a
+# password. Staff need one of them to reach the admin and the dashboard.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "Wan PWA"
+# Only for http://localhost in development and tests: WebAuthn otherwise needs HTTPS, and
+# `check --deploy` refuses it (wan_pwa/checks.py).
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", False)
 # Terms and privacy (wan_pwa/legal.py): a folder whose terms.html and privacy.html replace the
 # default pages; unset, the defaults describe what this software stores with these settings.
 LEGAL_TEMPLATES_DIR = env.str("LEGAL_TEMPLATES_DIR", "")

@@ -1,6 +1,7 @@
 """The project's URL table: it sits above every app, so it is where the apps' pages and API
 endpoints are put together."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
@@ -19,6 +20,8 @@ admin.site.index_title = "Users, videos, credits and jobs"
 # The collapsible sidebar opens by script after the page has drawn, shifting every admin page
 # sideways while it loads; the index and the breadcrumbs lead everywhere it does.
 admin.site.enable_nav_sidebar = False
+# The admin's log-in is the site's (allauth's), with its rate limits and second factor.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 router = SimpleRouter()
 router.register("generations", GenerationViewSet, basename="generation")

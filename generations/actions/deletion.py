@@ -30,15 +30,20 @@ def delete_generation(generation: Generation) -> None:
             return
         if not locked.can_delete:
             raise CannotDelete("Cancel this generation before deleting it.")
-        stored_files = ("video", "poster", "input_image", "input_audio")
-        for name in stored_files:
-            _delete_on_commit(getattr(locked, name))
-            setattr(locked, name, "")
-        locked.deleted_at = timezone.now()
-        unshared = unshare(locked)
-        locked.starred = False
-        locked.save(update_fields=["deleted_at", *unshared, "starred", *stored_files, "updated_at"])
+        locked.save(update_fields=[*_deleted(locked), "updated_at"])
     generation.refresh_from_db()
+
+
+def _deleted(generation: Generation) -> list[str]:
+    """Marks the locked generation deleted: its stored files removed once the change commits,
+    unshared and unstarred; returns the fields to save."""
+    stored_files = ["video", "poster", "input_image", "input_audio"]
+    for name in stored_files:
+        _delete_on_commit(getattr(generation, name))
+        setattr(generation, name, "")
+    generation.deleted_at = generation.deleted_at or timezone.now()
+    generation.starred = False
+    return [*stored_files, "deleted_at", *unshare(generation), "starred"]
 
 
 def erase_generation(generation_id: int) -> None:
@@ -48,29 +53,21 @@ def erase_generation(generation_id: int) -> None:
     video is discarded when it arrives (store_output)."""
     with transaction.atomic():
         locked = lock_generation(generation_id)
-        stored_files = ("video", "poster", "input_image", "input_audio")
-        for name in stored_files:
-            _delete_on_commit(getattr(locked, name))
-            setattr(locked, name, "")
-        locked.deleted_at = locked.deleted_at or timezone.now()
+        deleted = _deleted(locked)
         locked.prompt = locked.negative_prompt = locked.failure_detail = locked.output_url = ""
         locked.options = {}
         locked.seed = locked.idempotency_key = None
-        unshared = unshare(locked)
-        locked.starred = locked.feature_consent = False
+        locked.feature_consent = False
         locked.save(
             update_fields=[
-                *stored_files,
-                "deleted_at",
+                *deleted,
                 "prompt",
                 "negative_prompt",
                 "failure_detail",
                 "output_url",
                 "options",
                 "seed",
-                *unshared,
                 "idempotency_key",
-                "starred",
                 "feature_consent",
                 "updated_at",
             ]

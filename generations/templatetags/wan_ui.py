@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlencode
 
+from allauth.account.models import EmailAddress
 from django import template
 from django.conf import settings
 from django.urls import reverse
@@ -128,6 +129,12 @@ def signup_bonus() -> int:
 
 
 @register.simple_tag
+def has_verified_email(user) -> bool:
+    """Whether the user verified an address, which is what earns the sign-up bonus."""
+    return EmailAddress.objects.filter(user_id=user.pk, verified=True).exists()
+
+
+@register.simple_tag
 def signup_bonus_videos() -> int:
     """How many of the cheapest videos the sign-up bonus pays for."""
     return settings.SIGNUP_BONUS_CREDITS // catalog.CHEAPEST_COST
@@ -156,7 +163,7 @@ def featured_videos() -> list[Generation]:
 def remix_for_visitor(prompt: str) -> str:
     """Sign-up, then the create page with this prompt in the field."""
     create = f"{reverse('create')}?{urlencode({'prompt': prompt})}"
-    return f"{reverse('signup')}?{urlencode({'next': create})}"
+    return f"{reverse('account_signup')}?{urlencode({'next': create})}"
 
 
 @register.simple_tag

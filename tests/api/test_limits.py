@@ -14,6 +14,8 @@ from django.db.models import F
 from pytest_django import Settings
 from rest_framework.test import APIClient
 
+from credits.actions import add_credits
+from credits.models import TransactionType
 from credits.selectors import balance_of
 from generations.models import DailySpend, Generation
 from tests.api.payloads import T2V
@@ -114,6 +116,22 @@ def test_the_daily_budget_fails_closed_site_wide(api, user, make_user, limits, s
     assert balance_of(user) == 90
     other = api_client(user=make_user("bob"))
     assert submit(other).status_code == 503
+
+
+def test_free_users_spending_the_budget_never_stops_a_paying_user(
+    api, make_user, limits, spend_counter
+):
+    limits.DAILY_CREDIT_SPEND_CAP = 10
+    payer = make_user("payer")
+    add_credits(payer, 500, type=TransactionType.PURCHASE, description="a pack")
+    paying = api_client(user=payer)
+    assert submit(paying).status_code == 201  # not counted: the budget is for free credits
+    assert [submit(api).status_code for _ in range(3)] == [201, 201, 503]
+    # The free users spent the day; the paying user still submits, and is still not counted.
+    assert [submit(paying).status_code for _ in range(3)] == [201, 201, 201]
+    lose_the_counter(spend_counter, limits.REDIS_URL)  # recounted from free users' spending
+    assert submit(api).status_code == 503
+    assert submit(paying).status_code == 201
 
 
 def test_losing_the_counter_does_not_reset_the_daily_budget(api, limits, spend_counter):

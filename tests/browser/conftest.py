@@ -1,4 +1,4 @@
-"""The app as a browser meets it: served on 127.0.0.1 by pytest-django's live server, with the
+"""The app as a browser meets it: served on localhost by pytest-django's live server, with the
 task worker in a thread and the Replicate simulator, driven through Debian's Chromium."""
 
 from __future__ import annotations

@@ -17,9 +17,9 @@ from credits.stripe_gateway import CheckoutSession
 from generations.actions.sharing import enable_sharing, feature_generation, set_feature_consent
 from generations.failures import FailureReason
 from generations.models import Status
-from tests.browser.chromium import SCREENSHOTS, log_in
+from tests.browser.chromium import SCREENSHOTS, fill_log_in_form, log_in
 from tests.credits.stripe_support import pack
-from tests.factories import PASSWORD, make_generation
+from tests.factories import make_generation, make_staff
 
 pytestmark = pytest.mark.browser
 
@@ -100,7 +100,7 @@ def test_every_page_fits_every_width_without_errors_or_shifts(
     new_page: Callable[..., Page], make_user
 ):
     member = make_user("mila")
-    make_user("root", is_staff=True, is_superuser=True)
+    totp = make_staff("root")[1]
     shared = make_generation(
         member, prompt="A lighthouse on a cliff as a storm rolls in", playable=True
     )
@@ -121,8 +121,8 @@ def test_every_page_fits_every_width_without_errors_or_shifts(
         "visitor": {
             "landing": "/",
             "login": "/accounts/login/",
-            "signup": "/signup/",
-            "password-reset": "/accounts/password_reset/",
+            "signup": "/accounts/signup/",
+            "password-reset": "/accounts/password/reset/",
             "shared": f"/s/{shared.share_token}/",
             "offline": "/offline/",
             "terms": "/terms/",
@@ -140,7 +140,9 @@ def test_every_page_fits_every_width_without_errors_or_shifts(
             "receipt": f"/settings/billing/orders/{order.pk}/receipt/",
             "api-keys": "/settings/api-keys/",
             "delete-account": "/settings/delete/",
-            "password-change": "/accounts/password_change/",
+            "password-change": "/accounts/password/change/",
+            "email": "/accounts/email/",
+            "two-factor": "/accounts/2fa/",
             "api-docs": "/api/docs/",
         },
         "staff": {
@@ -161,10 +163,8 @@ def test_every_page_fits_every_width_without_errors_or_shifts(
         if role == "member":
             log_in(tab.page, "mila")
         elif role == "staff":
-            tab.page.goto("/admin/login/")
-            tab.page.get_by_label("Username").fill("root")
-            tab.page.get_by_label("Password").fill(PASSWORD)
-            tab.page.get_by_role("button", name="Log in").click()
+            tab.page.goto("/admin/login/")  # the site's log-in, then the second factor
+            fill_log_in_form(tab.page, "root", totp=totp)
             tab.page.wait_for_url("**/admin/")
         for width in WIDTHS:
             tab.page.set_viewport_size({"width": width, "height": HEIGHT})

@@ -11,22 +11,12 @@ from playwright.sync_api import Locator, Page, Route, expect
 from credits.selectors import balance_of
 from generations.catalog import SEED_MAX
 from generations.models import Generation, Status
-from tests.browser.chromium import DESKTOP, PHONE, SCREENSHOTS, log_in
-from tests.factories import PASSWORD, png_bytes
+from tests.browser.chromium import DESKTOP, PHONE, SCREENSHOTS, log_in, sign_up_and_verify
+from tests.factories import png_bytes
 
 pytestmark = pytest.mark.browser
 
 PROMPT = "A paper boat drifting down a rainy street at dusk"
-
-
-def sign_up(page: Page, username: str) -> None:
-    page.goto("/signup/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_email").fill(f"{username}@example.com")
-    page.locator("#id_password1").fill(PASSWORD)
-    page.locator("#id_password2").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    page.wait_for_url("**/create/")
 
 
 def newest_card(page: Page) -> Locator:
@@ -42,11 +32,11 @@ def expect_video_plays(page: Page, video: Locator) -> None:
     )
 
 
-def test_sign_up_create_watch_progress_and_play(page: Page, django_user_model):
-    sign_up(page, "dora")
+def test_sign_up_verify_create_watch_progress_and_play(page: Page, mailbox, django_user_model):
+    sign_up_and_verify(page, mailbox, "dora")
     balance = page.get_by_test_id("credit-balance")
     expect(balance).to_have_text("100 credits")
-    expect(page.get_by_text("Welcome, dora! You have 100 free credits.")).to_be_visible()
+    expect(page.get_by_text("100 free credits are in your balance")).to_be_visible()
 
     page.get_by_label("Prompt", exact=True).fill(PROMPT)
     expect(page.locator("[data-prompt-count]")).to_have_text(f"{len(PROMPT)}/500")

@@ -47,7 +47,7 @@ def test_visitors_watch_featured_videos_and_remix_one_after_signing_up(
 
     # The newest featured first; its prompt goes through sign-up into the create page.
     gallery.get_by_role("link", name="Remix this").first.click()
-    page.wait_for_url("**/signup/**")
+    page.wait_for_url("**/accounts/signup/**")
     page.locator("#id_username").fill("vic")
     page.locator("#id_email").fill("vic@example.com")
     page.locator("#id_password1").fill(PASSWORD)

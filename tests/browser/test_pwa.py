@@ -77,7 +77,7 @@ def test_screenshots_of_every_main_page(new_page, make_user):
         urls = {
             "landing": (visitor, "/"),
             "login": (visitor, "/accounts/login/"),
-            "signup": (visitor, "/signup/"),
+            "signup": (visitor, "/accounts/signup/"),
             "create": (member, "/create/"),
             "history": (member, "/history/"),
             "detail": (member, f"/generations/{done.pk}/"),

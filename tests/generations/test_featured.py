@@ -24,7 +24,7 @@ from generations.actions.sharing import (
     set_feature_consent,
 )
 from generations.models import Generation, Status
-from tests.factories import PASSWORD, make_generation
+from tests.factories import PASSWORD, make_generation, make_staff
 from tests.generations.test_generation_admin import act
 from tests.pages import found
 
@@ -58,7 +58,7 @@ def test_staff_feature_only_shared_videos_whose_owners_allow_it(staff_client, us
 
 def test_featuring_needs_its_own_permission(client: Client, make_user, user):
     video = shared(user)
-    changer = make_user("changer", is_staff=True)
+    changer = make_staff("changer", superuser=False)[0]
     changer.user_permissions.set(
         Permission.objects.filter(codename__in=["view_generation", "change_generation"])
     )
@@ -92,7 +92,7 @@ def test_the_home_page_plays_featured_videos_muted_lazily_with_posters_and_remix
     assert "never featured" not in gallery
     # "Remix this": sign up first, then the create page with the prompt.
     href = found(r'href="([^"]*)"[^>]*>.*?Remix this', gallery, re.S)[1].replace("&amp;", "&")
-    assert urlsplit(href).path == reverse("signup")
+    assert urlsplit(href).path == reverse("account_signup")
     after = parse_qs(urlsplit(href).query)["next"][0]
     assert urlsplit(after).path == reverse("create")
     assert parse_qs(urlsplit(after).query)["prompt"] == [video.prompt]
@@ -181,7 +181,7 @@ def test_sign_up_continues_to_the_create_page_with_the_prompt(client: Client):
     prompt = "Waves & foam on a black sand beach #night"
     create = f"{reverse('create')}?{urlencode({'prompt': prompt})}"
     response = client.post(
-        f"{reverse('signup')}?{urlencode({'next': create})}",
+        f"{reverse('account_signup')}?{urlencode({'next': create})}",
         {
             "username": "vera",
             "email": "vera@example.com",
@@ -196,7 +196,7 @@ def test_sign_up_continues_to_the_create_page_with_the_prompt(client: Client):
 
 def test_sign_up_never_continues_to_another_site(client: Client):
     response = client.post(
-        f"{reverse('signup')}?next=https://evil.example/",
+        f"{reverse('account_signup')}?next=https://evil.example/",
         {
             "username": "walt",
             "email": "walt@example.com",

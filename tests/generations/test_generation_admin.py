@@ -12,6 +12,7 @@ from credits.models import CreditTransaction
 from generations.failures import FailureReason
 from generations.lifecycle.transitions import apply_prediction_update, mark_failed
 from generations.models import Generation, Status
+from tests.factories import make_staff
 from tests.generations.lifecycle_helpers import (
     post_webhook,
     prediction,
@@ -141,7 +142,7 @@ def test_the_resync_action_applies_what_replicate_says(staff_client, user, repli
 
 
 def test_staff_without_permissions_cannot_run_the_actions(client, make_user, user):
-    client.force_login(make_user("viewer", is_staff=True))
+    client.force_login(make_staff("viewer", superuser=False)[0])
     generation = submit(user)
 
     response = act(client, "cancel", generation)

@@ -249,8 +249,8 @@ def test_the_daily_spend_cap_stops_page_submissions_and_retries(logged_in, user,
     settings.DAILY_CREDIT_SPEND_CAP = 0
     response = logged_in.post(reverse("create"), create_form())
     assert response.status_code == 422
-    assert "reached its generation budget for today" in response.content.decode()
+    assert "budget for videos made with free credits is used up" in response.content.decode()
     page = logged_in.post(reverse("retry", args=[failed.pk]), follow=True).content.decode()
-    assert "reached its generation budget for today" in page
+    assert "budget for videos made with free credits is used up" in page
     assert Generation.objects.filter(user=user).count() == 1
     assert balance_of(user) == 100

@@ -206,7 +206,7 @@ def test_pages_need_a_login(client, name, args):
     url = reverse(name, args=args)
     response = client.get(url)
     assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next={url}"
+    assert response["Location"] == f"{reverse('account_login')}?next={url}"
 
 
 @pytest.mark.parametrize("name", ["star", "cancel", "retry", "delete", "share", "revoke-share"])

@@ -113,9 +113,11 @@ def test_a_suspended_user_is_logged_out_cannot_log_in_or_use_the_api(
     suspend_in_admin(staff_client, alice)
 
     assert session.get(reverse("history")).status_code == 302  # the session no longer resolves
-    login = Client().post(reverse("login"), {"username": "alice2", "password": PASSWORD})
+    login = Client().post(
+        reverse("account_login"), {"login": "alice2", "password": PASSWORD}, follow=True
+    )
     assert SUSPENDED_MESSAGE in login.content.decode()
-    wrong = Client().post(reverse("login"), {"username": "alice2", "password": "not it"})
+    wrong = Client().post(reverse("account_login"), {"login": "alice2", "password": "not it"})
     assert SUSPENDED_MESSAGE not in wrong.content.decode()  # only the password reveals it
     response = api_client(key=key).get("/api/v1/credits/")
     assert response.status_code == 401
@@ -145,7 +147,7 @@ def test_reactivating_restores_log_in_and_the_api(staff_client, staff, make_user
     assert "Reactivated 1 of 1 user(s)." in response.content.decode()
     bob.refresh_from_db()
     assert bob.is_active and not bob.is_suspended and bob.suspension_reason == ""
-    login = Client().post(reverse("login"), {"username": "bob", "password": PASSWORD})
+    login = Client().post(reverse("account_login"), {"login": "bob", "password": PASSWORD})
     assert login.status_code == 302
     assert api_client(key=key).get("/api/v1/credits/").status_code == 200
 

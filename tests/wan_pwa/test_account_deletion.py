@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from credits.models import CreditTransaction, Order
 from credits.selectors import balance_of
@@ -20,7 +21,7 @@ from generations.models import Generation, Status
 from generations.notifications.actions import subscribe_push
 from generations.notifications.models import GenerationNotice, PushSubscription
 from tests.credits.stripe_support import buy
-from tests.factories import api_client, audio_bytes, make_generation, make_user
+from tests.factories import api_client, audio_bytes, make_generation, make_staff, make_user
 from tests.generations.lifecycle_helpers import prediction, refunds_of, run_tasks, submit, update
 from wan_pwa.accounts.api_keys import create_api_key
 from wan_pwa.accounts.deletion import delete_account
@@ -36,7 +37,7 @@ CHANGELIST = reverse("admin:wan_pwa_user_changelist")
 
 def logged_in_as(user: User) -> Client:
     client = Client()
-    assert client.post(reverse("login"), {"username": user.username, "password": PASSWORD})[
+    assert client.post(reverse("account_login"), {"login": user.username, "password": PASSWORD})[
         "Location"
     ]
     assert client.get(reverse("settings")).status_code == 200
@@ -50,7 +51,7 @@ def amounts_of(user: User) -> list[int]:
 
 
 def can_log_in(username: str) -> bool:
-    response = Client().post(reverse("login"), {"username": username, "password": PASSWORD})
+    response = Client().post(reverse("account_login"), {"login": username, "password": PASSWORD})
     return response.status_code == 302
 
 
@@ -61,7 +62,15 @@ def account(object_storage, stripe_sim, replicate_api, settings):
     alice = make_user("alice", password=PASSWORD)
     running = submit(alice)
     apply_prediction_update(running.pk, update("p-run", "processing"))
-    finished = make_generation(alice, model_key="i2v-2.5", audio=audio_bytes(), options={})
+    finished = make_generation(  # shared, and featured on the home page with her consent
+        alice,
+        model_key="i2v-2.5",
+        audio=audio_bytes(),
+        options={},
+        share_token="alice-share-token",
+        feature_consent=True,
+        featured_at=timezone.now(),
+    )
     WebhookEvent.objects.create(
         webhook_id="msg-1", generation=finished, payload=prediction("p-done", "succeeded")
     )
@@ -129,6 +138,13 @@ def test_deleting_from_settings_erases_the_account_and_keeps_the_books(
     )
     assert not alice.is_active and not alice.has_usable_password() and alice.is_deleted
     assert set(Generation.objects.filter(user=alice).values_list("prompt", flat=True)) == {""}
+    finished = Generation.objects.get(pk=account["finished"].pk)
+    assert (finished.share_token, finished.featured_at, finished.feature_consent) == (
+        None,
+        None,
+        False,
+    )
+    assert Client().get(reverse("shared", args=["alice-share-token"])).status_code == 404
     assert WebhookEvent.objects.get(webhook_id="msg-1").payload == {
         "erased": "the account was deleted"
     }
@@ -246,7 +262,7 @@ def test_staff_delete_an_account_from_the_user_admin(staff_client, staff, accoun
 
 
 def test_deleting_accounts_needs_its_own_permission(client, staff, user):
-    clerk = make_user("clerk", is_staff=True)
+    clerk = make_staff("clerk", superuser=False)[0]
     clerk.user_permissions.add(
         *Permission.objects.filter(codename__in=["view_user", "change_user", "delete_user"])
     )
@@ -284,5 +300,7 @@ def test_a_forged_cross_site_deletion_is_refused(user):
     assert user.is_active and not user.is_deleted
     assert not DataExport.objects.filter(user=user).exists()
     assert (
-        Client().post(DELETE, {"password": PASSWORD})["Location"].startswith(reverse("login"))
+        Client()
+        .post(DELETE, {"password": PASSWORD})["Location"]
+        .startswith(reverse("account_login"))
     )  # and nobody deletes anything without logging in

@@ -97,7 +97,9 @@ def test_grant_action_refuses_a_negative_balance_with_a_message(staff_client, us
     assert balance_of(user) == 100
 
 
-def test_users_added_in_the_admin_get_the_welcome_bonus(staff_client, django_user_model):
+def test_users_added_in_the_admin_get_an_account_and_no_unverified_bonus(
+    staff_client, django_user_model
+):
     staff_client.post(
         reverse("admin:wan_pwa_user_add"),
         {
@@ -108,7 +110,7 @@ def test_users_added_in_the_admin_get_the_welcome_bonus(staff_client, django_use
         },
     )
     dave = django_user_model.objects.get(username="dave")
-    assert balance_of(dave) == 100
+    assert dave.credit_balance.balance == 0
 
 
 def test_staff_can_revoke_a_users_api_key_but_never_see_or_create_one(staff_client, user):

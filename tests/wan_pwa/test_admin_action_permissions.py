@@ -18,7 +18,7 @@ from credits.selectors import balance_of
 from generations.actions.sharing import enable_sharing, set_feature_consent
 from generations.models import Generation, Status
 from tests.credits.stripe_support import buy
-from tests.factories import make_generation
+from tests.factories import make_generation, make_staff
 from wan_pwa.accounts.api_keys import create_api_key
 from wan_pwa.accounts.models import ApiKey, User
 from wan_pwa.accounts.suspension import mark_suspended
@@ -27,7 +27,8 @@ pytestmark = pytest.mark.django_db
 
 # Where staff may delete rows in the admin; everywhere else rows are evidence (the ledger,
 # orders, event logs, revoked keys) or change only through actions.
-DELETABLE = {"auth.Group", "credits.CreditPack", "wan_pwa.User"}
+# A lost second factor is deleted so its owner can set up a new one.
+DELETABLE = {"auth.Group", "credits.CreditPack", "wan_pwa.User", "mfa.Authenticator"}
 
 # What each action's intermediate form asks for, and the confirmation of the delete action.
 ACTION_FORM = {
@@ -100,7 +101,7 @@ def state(stripe_sim) -> dict[str, Any]:
 @pytest.fixture
 def viewer(make_user) -> User:
     """Staff holding every view permission of the site, and nothing else."""
-    member = make_user("viewer", is_staff=True)
+    member = make_staff("viewer", superuser=False)[0]
     member.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
     return member
 
@@ -148,11 +149,11 @@ def test_the_same_posts_by_a_superuser_do_act(stripe_sim, staff, user, staff_cli
 def test_granting_credits_needs_its_own_permission_and_names_who_granted(
     make_user, user, client: Client
 ):
-    changer = make_user("changer", is_staff=True)
+    changer = make_staff("changer", superuser=False)[0]
     changer.user_permissions.set(
         Permission.objects.filter(codename__in=["view_user", "change_user"])
     )
-    granter = make_user("granter", is_staff=True)
+    granter = make_staff("granter", superuser=False)[0]
     granter.user_permissions.set(
         Permission.objects.filter(codename__in=["view_user", "grant_credits"])
     )
@@ -172,7 +173,7 @@ def test_granting_credits_needs_its_own_permission_and_names_who_granted(
 
 def test_revoking_a_key_needs_the_change_permission_of_keys(make_user, user, client: Client):
     api_key, _ = create_api_key(user, "ci")
-    member = make_user("keykeeper", is_staff=True)
+    member = make_staff("keykeeper", superuser=False)[0]
     member.user_permissions.set(Permission.objects.filter(codename="change_apikey"))
     client.force_login(member)
 

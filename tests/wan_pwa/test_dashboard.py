@@ -107,6 +107,9 @@ def test_figures_match_the_seeded_data(seeded):
     assert dashboard.in_flight(data) == 1
     assert dashboard.active_users(data) == 2
     assert data.total("accounts.signups") == 2
+    # The daily cap counts free spending only: alice bought a pack, so only mallory's counts.
+    assert credit_dashboard.spent_today(data) == 3 * 5
+    assert credit_dashboard.bonuses_today(data) == 200
 
 
 def test_targets_are_judged_against_their_goals(seeded):

@@ -125,7 +125,9 @@ def test_only_the_owner_downloads_an_export(logged_in, user, other_user):
     assert intruder.get(url).status_code == 404
     assert intruder.post(url).status_code == 405
     anonymous = Client().get(url)
-    assert anonymous.status_code == 302 and anonymous["Location"].startswith(reverse("login"))
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith(
+        reverse("account_login")
+    )
     missing = reverse("data-export-download", args=[export.pk + 1000])
     assert logged_in.get(missing).status_code == 404
 

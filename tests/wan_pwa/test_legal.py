@@ -34,7 +34,7 @@ def footer_links(client: Client, url: str) -> None:
 
 
 def test_every_page_links_the_terms_and_the_privacy_notice(client, user):
-    for name in ("home", "login", "signup", "terms", "privacy"):
+    for name in ("home", "account_login", "account_signup", "terms", "privacy"):
         footer_links(client, reverse(name))
     client.force_login(user)
     for name in ("create", "history", "settings", "billing"):
@@ -42,7 +42,7 @@ def test_every_page_links_the_terms_and_the_privacy_notice(client, user):
 
 
 def test_the_sign_up_form_links_both(client):
-    page = client.get(reverse("signup")).content.decode()
+    page = client.get(reverse("account_signup")).content.decode()
     form_to_end = page[page.index("<form") : page.index('<footer class="site-footer">')]
     assert f'href="{reverse("terms")}"' in form_to_end
     assert f'href="{reverse("privacy")}"' in form_to_end
@@ -97,14 +97,14 @@ def test_the_site_sets_exactly_the_cookies_the_privacy_notice_lists():
         assert response.status_code in (200, 302), (name, response.status_code)
         seen.update(response.cookies.keys())
 
-    for name in ("home", "signup", "terms", "privacy", "login"):
+    for name in ("home", "account_signup", "terms", "privacy", "account_login"):
         visit("get", name)
-    visit("post", "login", {"username": "walker", "password": PASSWORD})
+    visit("post", "account_login", {"login": "walker", "password": PASSWORD})
     for name in ("create", "history", "settings", "billing"):
         visit("get", name)
     visit("post", "settings-profile", {"email": "walker@example.com", "first_name": "W"})
     visit("get", "settings")
-    visit("post", "logout", {})
+    visit("post", "account_logout", {})
     privacy = Client().get(reverse("privacy")).content.decode()
     assert seen == listed_cookies(privacy)
 

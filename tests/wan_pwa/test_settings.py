@@ -158,7 +158,7 @@ def test_an_empty_variable_keeps_the_default(tmp_path: Path):
     assert values["DEBUG"] is False
     assert values["SECRET_KEY"] == settings_module.DEV_SECRET_KEY
     assert values["SECURE_HSTS_SECONDS"] == 0
-    assert values["SITE_URL"] == "http://127.0.0.1:8000"
+    assert values["SITE_URL"] == "http://localhost:8000"
     assert values["STORAGES"]["default"]["BACKEND"].endswith("FileSystemStorage")
 
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import import_module
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.db import transaction
@@ -104,6 +106,10 @@ def _erase(user: User) -> None:
         )
         locked.groups.clear()
         locked.user_permissions.clear()
+        # allauth's rows: the addresses (so a verified one is free to verify again elsewhere;
+        # the sign-up bonus remembers it only as a hash) and the second factors.
+        EmailAddress.objects.filter(user=locked).delete()
+        Authenticator.objects.filter(user=locked).delete()
 
 
 def delete_account(user: User, *, by: User | None = None) -> DeletionOutcome:

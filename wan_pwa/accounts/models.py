@@ -3,18 +3,19 @@ from __future__ import annotations
 import secrets
 from typing import Any, ClassVar
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models, transaction
-from django.db.models.functions import Lower
 
 from wan_pwa.accounts.signals import user_created
 
 
 class WanUserManager(UserManager["User"]):
     """Every user created through the manager is announced with `user_created` inside the
-    creating transaction, so what the receivers add (the credit account and the sign-up bonus)
-    exists exactly when the user does."""
+    creating transaction, so what the receivers add (the credit account) exists exactly when the
+    user does. (Sign-up goes through allauth, which saves and announces its users itself:
+    wan_pwa/accounts/adapter.py.)"""
 
     def _create_user(
         self, username: str, email: str | None, password: str | None, **extra_fields: Any
@@ -25,6 +26,10 @@ class WanUserManager(UserManager["User"]):
             user = super()._create_user(  # type: ignore[misc]
                 username, email, password, **extra_fields
             )
+            if user.email:
+                # Unverified, as allauth records a sign-up's address: the account (made by
+                # createsuperuser or a command) can then verify it from Settings.
+                EmailAddress.objects.create(user=user, email=user.email.lower(), primary=True)
             user_created.send(sender=self.model, user=user)
         return user
 
@@ -50,13 +55,10 @@ class User(AbstractUser):
 
     class Meta:
         app_label = "wan_pwa"  # the label its migrations and AUTH_USER_MODEL use
+        # No unique e-mail here: allauth keeps verified addresses unique (EmailAddress), and a
+        # sign-up with an address another account uses must look like any other sign-up
+        # (ACCOUNT_PREVENT_ENUMERATION = "strict" in settings).
         constraints = [
-            models.UniqueConstraint(
-                Lower("email"),
-                condition=~models.Q(email=""),
-                name="user_email_unique_ci",
-                violation_error_message="A user with that email address already exists.",
-            ),
             models.CheckConstraint(
                 condition=models.Q(suspended_at__isnull=True) | models.Q(is_active=False),
                 name="user_suspended_is_inactive",

@@ -86,11 +86,13 @@ ERROR_EXAMPLES: dict[int, tuple[str, dict[str, Any]]] = {
         },
     ),
     503: (
-        "The site's daily generation budget is used up (fails closed until midnight).",
+        "The site's daily budget for free credits is used up (fails closed until midnight for "
+        "users who never bought credits).",
         {
             "code": "daily_spend_cap_reached",
-            "message": "The service has reached its generation budget for today. "
-            "Submissions reopen at midnight; nothing was charged.",
+            "message": "Today's budget for videos made with free credits is used up. "
+            "Submissions with free credits reopen at midnight, or buy credits to go on now; "
+            "nothing was charged.",
         },
     ),
 }

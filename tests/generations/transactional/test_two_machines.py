@@ -127,7 +127,7 @@ def test_a_video_submitted_on_a_and_finished_on_b_plays_on_a_and_is_deleted_ther
         owner.post(
             "/accounts/login/",
             data={
-                "username": user.username,
+                "login": user.username,
                 "password": PASSWORD,
                 "csrfmiddlewaretoken": _csrf(login),
             },

@@ -53,7 +53,10 @@ class Command(BaseCommand):
         self, *args, port: int, simulator_port: int, stripe_simulator_port: int, **options
     ) -> None:
         env = os.environ.copy()
-        env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
+        # localhost, not 127.0.0.1: passkeys need a host name (WebAuthn refuses IP addresses),
+        # and plain http is allowed for passkeys on this development machine only.
+        env.setdefault("SITE_URL", f"http://localhost:{port}")
+        env.setdefault("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", "true")
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         commands: dict[str, list[str]] = {}
         if not settings.REPLICATE_API_TOKEN:
@@ -108,7 +111,7 @@ class Command(BaseCommand):
             name: subprocess.Popen(cmd, env=env)  # noqa: S603 (our own commands)
             for name, cmd in commands.items()
         }
-        self.stdout.write(self.style.SUCCESS(f"Wan PWA is running on http://127.0.0.1:{port}/"))
+        self.stdout.write(self.style.SUCCESS(f"Wan PWA is running on {env['SITE_URL']}/"))
         signal.signal(signal.SIGTERM, _interrupt)
         try:
             while all(process.poll() is None for process in processes.values()):
