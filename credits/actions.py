@@ -27,7 +27,7 @@ from credits.models import (
     TransactionType,
 )
 from credits.stripe_gateway import CheckoutSession
-from wan_pwa.accounts.suspension import AccountSuspended
+from wan_pwa.accounts.models import User
 from wan_pwa.errors import DomainError
 
 
@@ -71,28 +71,14 @@ class CreditDebtOutstanding(CreditError):
 GRANT_TYPES = (TransactionType.BONUS, TransactionType.PURCHASE, TransactionType.ADJUSTMENT)
 
 
-def lock_balance(user) -> CreditBalance:
-    """The user's balance row, locked until the caller's transaction ends: what serializes
-    every credit change of one user, and every submission of theirs."""
-    return _get_balance(CreditBalance.objects.select_for_update(), user)
+def lock_balance(user: User | int) -> CreditBalance:
+    """The user's (or the user id's) balance row, locked until the caller's transaction ends:
+    what serializes every credit change of one user, and every submission of theirs."""
+    return get_balance(CreditBalance.objects.select_for_update(), user)
 
 
-def lock_balance_of_active_user(user) -> CreditBalance:
-    """lock_balance for a submission. It also locks the user row (FOR NO KEY UPDATE, which
-    plain updates wait for): a suspension committed while this waited is re-read, so no
-    generation starts once the account is suspended. AccountSuspended then."""
-    balance = _get_balance(
-        CreditBalance.objects.select_related("user").select_for_update(
-            of=("self", "user"), no_key=True
-        ),
-        user,
-    )
-    if not balance.user.is_active:
-        raise AccountSuspended()
-    return balance
-
-
-def _get_balance(query: QuerySet[CreditBalance], user) -> CreditBalance:
+def get_balance(query: QuerySet[CreditBalance], user: User | int) -> CreditBalance:
+    """The user's balance row through `query` (which may lock it), created if missing."""
     try:
         return query.get(user=user)
     except CreditBalance.DoesNotExist:
@@ -110,7 +96,7 @@ def _write(
     description: str,
     generation=None,
     order=None,
-    created_by=None,
+    created_by: User | None = None,
 ) -> CreditTransaction:
     new_balance = balance.balance + amount
     if new_balance < 0:
@@ -129,7 +115,7 @@ def _write(
     )
 
 
-def open_credit_account(user) -> None:
+def open_credit_account(user: User) -> None:
     """The balance row for a new user, in the caller's transaction. The sign-up bonus comes
     later, when the address is verified (credits/bonus.py)."""
     # By id: `user=user` would cache this row on the user at 0, and later grants go through a
@@ -138,12 +124,12 @@ def open_credit_account(user) -> None:
 
 
 def add_credits(
-    user,
+    user: User,
     amount: int,
     *,
     type: str = TransactionType.ADJUSTMENT,
     description: str = "",
-    created_by=None,
+    created_by: User | None = None,
 ) -> CreditTransaction:
     """A bonus, a purchase, or a signed staff adjustment that never takes the balance below 0."""
     if type not in GRANT_TYPES:
@@ -239,6 +225,15 @@ class OrderOutcome(StrEnum):
     NO_CHANGE = "no_change"
 
 
+@dataclass(frozen=True)
+class OrderResult:
+    """What a payment event did, with the order it concerns (None when there is none here), so
+    the caller records the link without looking the order up again."""
+
+    outcome: OrderOutcome
+    order: Order | None = None
+
+
 def purchasable_packs():
     return CreditPack.objects.filter(active=True, currency=settings.BILLING_CURRENCY)
 
@@ -271,7 +266,7 @@ CHECKOUT_LIFETIME = timedelta(hours=24)
 REUSE_MARGIN = timedelta(minutes=10)
 
 
-def start_checkout(user, pack_id: object, *, success_url: str, cancel_url: str) -> Checkout:
+def start_checkout(user: User, pack_id: object, *, success_url: str, cancel_url: str) -> Checkout:
     """The user's pending order for the pack, with its Checkout Session: the one they already
     have open when Stripe says it is still open, else a new one; the caller sends the user to
     `order.checkout_url`. `success_url` may hold `{order_id}`. Raises UnknownPack,
@@ -297,7 +292,7 @@ def start_checkout(user, pack_id: object, *, success_url: str, cancel_url: str) 
         unusable.add(order.pk)
 
 
-def _pending_order(user, pack: CreditPack, unusable: set[int]) -> tuple[Order, bool]:
+def _pending_order(user: User, pack: CreditPack, unusable: set[int]) -> tuple[Order, bool]:
     """The user's newest pending order for the pack at its current price, or a new one within
     the limit. The user's balance row serializes their checkouts, so concurrent clicks find
     the one order the first of them made."""
@@ -383,12 +378,12 @@ def _end_checkout(order: Order, status: OrderStatus) -> OrderOutcome:
     if order.status != OrderStatus.PENDING:
         return OrderOutcome.NO_CHANGE
     if not order.checkout_session_id:  # never reached Stripe: nothing there to expire
-        return _close(order.pk, None, status)
+        return _close(order.pk, None, status).outcome
     session = stripe_gateway.expire_checkout_session(order.checkout_session_id)
     if session.status == "expired":
-        return close_order(session, status)
+        return close_order(session, status).outcome
     if session.payment_status == "paid":
-        return fulfil_checkout(session)
+        return fulfil_checkout(session).outcome
     return OrderOutcome.AWAITING_PAYMENT
 
 
@@ -405,29 +400,31 @@ def _lock_balance_and_order(order_id: int) -> tuple[CreditBalance, Order] | None
     return balance, Order.objects.select_for_update().get(pk=order_id)
 
 
-def fulfil_checkout(session: CheckoutSession) -> OrderOutcome:
+def fulfil_checkout(session: CheckoutSession) -> OrderResult:
     """Grants the order's credits once, when the session is paid; the next purchase pays any
     debt first. Safe to run for every delivery of completed and async_payment_succeeded: the
     order row (locked) says whether it was granted, and one purchase row per order is a
     database constraint."""
     order_id = _order_id(session)
     if order_id is None:
-        return OrderOutcome.UNKNOWN_ORDER
+        return OrderResult(OrderOutcome.UNKNOWN_ORDER)
     if session.payment_status != "paid":
-        return OrderOutcome.AWAITING_PAYMENT
+        return OrderResult(OrderOutcome.AWAITING_PAYMENT, _order_of_session(order_id, session))
     with transaction.atomic():
         locked = _lock_balance_and_order(order_id)
         if locked is None:
-            return OrderOutcome.UNKNOWN_ORDER
+            return OrderResult(OrderOutcome.UNKNOWN_ORDER)
         balance, order = locked
         if (order.checkout_session_id, order.amount, order.currency) != (
             session.id,
             session.amount_total,
             session.currency,
         ):
-            return OrderOutcome.MISMATCH
+            # The order is this session's only if the session id is the one it opened.
+            same_session = order.checkout_session_id == session.id
+            return OrderResult(OrderOutcome.MISMATCH, order if same_session else None)
         if order.status == OrderStatus.PAID:
-            return OrderOutcome.ALREADY_GRANTED
+            return OrderResult(OrderOutcome.ALREADY_GRANTED, order)
         # Paid wins over a closed status: the money arrived, so the credits are due.
         order.status, order.paid_at = OrderStatus.PAID, timezone.now()
         order.payment_intent_id = session.payment_intent
@@ -440,29 +437,32 @@ def fulfil_checkout(session: CheckoutSession) -> OrderOutcome:
             description=f"Order #{order.pk}: {order.pack.name} pack",
         )
         _pay_debts(balance, paid_by=order)
-    return OrderOutcome.GRANTED
+    return OrderResult(OrderOutcome.GRANTED, order)
 
 
-def close_order(session: CheckoutSession, status: OrderStatus) -> OrderOutcome:
+def _order_of_session(order_id: int, session: CheckoutSession) -> Order | None:
+    return Order.objects.filter(pk=order_id, checkout_session_id=session.id).first()
+
+
+def close_order(session: CheckoutSession, status: OrderStatus) -> OrderResult:
     """An expired or canceled session, or a delayed payment that failed: the pending order ends
     unpaid. A payment arriving later still grants it (fulfil_checkout: paid wins)."""
     order_id = _order_id(session)
     if order_id is None:
-        return OrderOutcome.UNKNOWN_ORDER
+        return OrderResult(OrderOutcome.UNKNOWN_ORDER)
     return _close(order_id, session.id, status)
 
 
-def _close(order_id: int, session_id: str | None, status: OrderStatus) -> OrderOutcome:
+def _close(order_id: int, session_id: str | None, status: OrderStatus) -> OrderResult:
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
-        if order is None or (order.checkout_session_id, order.status) != (
-            session_id,
-            OrderStatus.PENDING,
-        ):
-            return OrderOutcome.NO_CHANGE
+        if order is None or order.checkout_session_id != session_id:
+            return OrderResult(OrderOutcome.NO_CHANGE)  # not this session's order
+        if order.status != OrderStatus.PENDING:
+            return OrderResult(OrderOutcome.NO_CHANGE, order)
         order.status = status
         order.save(update_fields=["status", "updated_at"])
-    return OrderOutcome.CLOSED
+    return OrderResult(OrderOutcome.CLOSED, order)
 
 
 def _paid_order_id(payment_intent: str) -> int | None:
@@ -475,29 +475,29 @@ def _paid_order_id(payment_intent: str) -> int | None:
     )
 
 
-def record_refund(payment_intent: str, amount_refunded: int) -> OrderOutcome:
+def record_refund(payment_intent: str, amount_refunded: int) -> OrderResult:
     """Stripe's cumulative refunded amount of the order's charge: only the part not seen before
     takes credits back, so repeated, late or reordered events change nothing."""
     order_id = _paid_order_id(payment_intent)
     if order_id is None:
-        return OrderOutcome.UNKNOWN_PAYMENT
+        return OrderResult(OrderOutcome.UNKNOWN_PAYMENT)
     with transaction.atomic():
         locked = _lock_balance_and_order(order_id)
         assert locked is not None  # paid orders are never deleted (PROTECT)
         balance, order = locked
         refunded = min(max(amount_refunded, 0), order.amount)
         if refunded <= order.amount_refunded:
-            return OrderOutcome.NO_CHANGE
+            return OrderResult(OrderOutcome.NO_CHANGE, order)
         order.amount_refunded = refunded
-        return _settle(balance, order, "amount_refunded")
+        return OrderResult(_settle(balance, order, "amount_refunded"), order)
 
 
-def record_dispute(payment_intent: str, dispute_id: str, status: str) -> OrderOutcome:
+def record_dispute(payment_intent: str, dispute_id: str, status: str) -> OrderResult:
     """A dispute holds the pack's credits from when it opens; won, they come back. A dispute's
     final status is never replaced by an earlier one arriving late."""
     order_id = _paid_order_id(payment_intent)
     if order_id is None:
-        return OrderOutcome.UNKNOWN_PAYMENT
+        return OrderResult(OrderOutcome.UNKNOWN_PAYMENT)
     with transaction.atomic():
         locked = _lock_balance_and_order(order_id)
         assert locked is not None
@@ -506,9 +506,9 @@ def record_dispute(payment_intent: str, dispute_id: str, status: str) -> OrderOu
         if same_dispute and (
             order.dispute_status == status or order.dispute_status in DISPUTE_FINAL_STATUSES
         ):
-            return OrderOutcome.NO_CHANGE
+            return OrderResult(OrderOutcome.NO_CHANGE, order)
         order.dispute_id, order.dispute_status = dispute_id[:255], status[:30]
-        return _settle(balance, order, "dispute_id", "dispute_status")
+        return OrderResult(_settle(balance, order, "dispute_id", "dispute_status"), order)
 
 
 def _settle(balance: CreditBalance, order: Order, *changed: str) -> OrderOutcome:

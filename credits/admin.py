@@ -13,6 +13,7 @@ from credits.money import format_money
 from credits.stripe_gateway import PaymentsUnavailable
 from wan_pwa.accounts.admin import UserAdmin, UserSection, recent_rows_table
 from wan_pwa.accounts.models import User
+from wan_pwa.http import AuthenticatedHttpRequest
 
 
 class ReadOnlyAdminMixin:
@@ -206,7 +207,7 @@ def may_grant_credits(request: HttpRequest) -> bool:
     description="Grant or adjust credits of the selected users", permissions=["grant_credits"]
 )
 def grant_credits(
-    modeladmin: UserAdmin, request: HttpRequest, queryset: QuerySet[User]
+    modeladmin: UserAdmin, request: AuthenticatedHttpRequest, queryset: QuerySet[User]
 ) -> HttpResponse | None:
     form = GrantCreditsForm(request.POST if "apply" in request.POST else None)
     if form.is_valid():

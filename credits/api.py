@@ -154,7 +154,7 @@ class CheckoutView(APIView):
         data.is_valid(raise_exception=True)
         success_url, cancel_url = checkout_urls()
         checkout = start_checkout(
-            request.user,
+            authenticated_user(request),
             data.validated_data["pack_id"],
             success_url=success_url,
             cancel_url=cancel_url,

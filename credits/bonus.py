@@ -118,6 +118,7 @@ def _take_from_budget(credits: int) -> bool:
 
 
 def _grant(claim: BonusClaim) -> None:
+    assert claim.user is not None  # a claim whose account is gone is skipped before this
     add_credits(claim.user, claim.credits, type=TransactionType.BONUS, description="Welcome bonus")
     claim.granted_at = timezone.now()
     claim.save(update_fields=["granted_at"])

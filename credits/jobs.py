@@ -70,11 +70,11 @@ def _reconcile(order: Order) -> OrderOutcome:
     assert order.checkout_session_id  # reconcile_orders's filter
     session = stripe_gateway.retrieve_checkout_session(order.checkout_session_id)
     if session.payment_status == "paid":
-        return fulfil_checkout(session)
+        return fulfil_checkout(session).outcome
     if session.status == "expired":
-        return close_order(session, OrderStatus.EXPIRED)
+        return close_order(session, OrderStatus.EXPIRED).outcome
     if session.status == "complete" and _delayed_payment_failed(session):
-        return close_order(session, OrderStatus.FAILED)
+        return close_order(session, OrderStatus.FAILED).outcome
     return OrderOutcome.AWAITING_PAYMENT
 
 

@@ -11,8 +11,9 @@ from typing import Any
 from django.db.models.fields.files import FieldFile
 from django.dispatch import receiver
 
-from generations.actions import cancel_all_in_flight, erase_generation
+from generations.actions.deletion import erase_generation
 from generations.failures import FailureReason
+from generations.lifecycle.transitions import cancel_all_in_flight
 from generations.models import Generation
 from generations.notifications.models import GenerationNotice, PushSubscription
 from wan_pwa.accounts.export_archive import ExportSection

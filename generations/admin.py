@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from generations.actions import (
-    cancel_generation,
-    feature_generation,
-    refund_generation,
-    unfeature_generation,
-)
+from generations.actions.errors import GenerationConflict
+from generations.actions.sharing import feature_generation, unfeature_generation
+from generations.actions.transitions import check_refund_generation
 from generations.failures import FailureReason
+from generations.lifecycle import watchdog
+from generations.lifecycle.transitions import cancel_generation
 from generations.models import Generation
-from generations.replicate import watchdog
 from generations.suspension import suspend_user
 from wan_pwa.accounts.admin import UserAdmin, UserSection, recent_rows_table
 from wan_pwa.accounts.models import User
@@ -81,6 +80,7 @@ class GenerationAdmin(admin.ModelAdmin):
                     "replicate_status",
                     "output_url",
                     "submit_attempts",
+                    "sent_to_replicate",
                     "video",
                     "poster",
                     "created_at",
@@ -125,6 +125,13 @@ class GenerationAdmin(admin.ModelAdmin):
         """Who may run the actions (refund, cancel, re-sync)."""
         return request.user.has_perm("generations.change_generation")
 
+    @admin.display(description="Sent to Replicate")
+    def sent_to_replicate(self, generation: Generation) -> str:
+        """The input the last submit attempt sent (inline files as their digest)."""
+        if generation.replicate_input is None:
+            return "nothing yet"
+        return format_html("<pre>{}</pre>", json.dumps(generation.replicate_input, indent=2))
+
     def has_feature_permission(self, request: HttpRequest) -> bool:
         """Who may choose the home page's videos."""
         return request.user.has_perm("generations.feature_generation")
@@ -161,10 +168,8 @@ class GenerationAdmin(admin.ModelAdmin):
         for generation in queryset.select_related("user"):
             try:
                 note = apply(generation)
-            except ValidationError as error:
-                self.message_user(
-                    request, f"#{generation.pk}: {' '.join(error.messages)}", messages.WARNING
-                )
+            except GenerationConflict as error:
+                self.message_user(request, f"#{generation.pk}: {error.message}", messages.WARNING)
                 continue
             if note:
                 self.message_user(request, f"#{generation.pk}: {note}")
@@ -177,7 +182,7 @@ class GenerationAdmin(admin.ModelAdmin):
     )
     def refund(self, request: HttpRequest, queryset: QuerySet) -> None:
         def apply(generation: Generation) -> str:
-            refund = refund_generation(generation, reason=f"refunded by {request.user}")
+            refund = check_refund_generation(generation, reason=f"refunded by {request.user}")
             return f"refunded {refund.amount} credits" if refund else "already refunded"
 
         self._each(request, queryset, "Refunded", apply)

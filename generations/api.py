@@ -1,13 +1,10 @@
-"""REST API for generations and the model catalog. Every write goes through generations.actions,
-the same functions the pages call; submissions through its check_* entry points, which apply
-the limits and idempotency."""
+"""REST API for generations and the model catalog. Every write goes through generations.actions
+or generations.lifecycle (those that enqueue work), the same functions the pages call; a refusal
+is a DomainError, which the API's error handler answers with its status (409 for a state that
+forbids the action)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.http.response import HttpResponseBase
@@ -27,23 +24,26 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from generations import actions, catalog, selectors
-from generations.actions import IDEMPOTENCY_KEY_MAX_LENGTH
+from generations import catalog, selectors
+from generations.actions import sharing
+from generations.actions.deletion import delete_generation
+from generations.actions.submission import Submission
 from generations.analytics import counted_submission
 from generations.files import download_name, file_response
-from generations.models import Generation
+from generations.lifecycle.submission import retry_generation, submit_generation
+from generations.lifecycle.transitions import cancel_generation
+from generations.models import IDEMPOTENCY_KEY_MAX_LENGTH, Generation
 from generations.serializers import (
     CatalogModelSerializer,
     GenerationCreateSerializer,
     GenerationFilterSerializer,
     GenerationSerializer,
 )
+from wan_pwa.api.authentication import authenticated_user
 from wan_pwa.api.errors import ApiError, Conflict
 from wan_pwa.api.pagination import NewestFirstPagination
 from wan_pwa.api.schema import RETRY_AFTER, ErrorSerializer, error_responses
 from wan_pwa.log_context import names_generation
-
-T = TypeVar("T")
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -198,13 +198,15 @@ class GenerationViewSet(viewsets.GenericViewSet):
         serializer = GenerationCreateSerializer(data=request.data)
         with counted_submission():
             serializer.is_valid(raise_exception=True)
-            submission = actions.check_submit_generation(
-                request.user, serializer.to_params(), idempotency_key=idempotency_key
+            submission = submit_generation(
+                authenticated_user(request),
+                serializer.to_params(),
+                idempotency_key=idempotency_key,
             )
         return self._submission_response(submission)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        _as_conflict(actions.delete_generation, self.get_object())
+        delete_generation(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -216,7 +218,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
-        generation = _as_conflict(actions.cancel_generation, self.get_object())
+        generation = cancel_generation(self.get_object())
         return Response(self.get_serializer(generation).data)
 
     @extend_schema(
@@ -231,11 +233,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str) -> Response:
-        submission = _as_conflict(
-            actions.check_retry_generation,
-            self.get_object(),
-            idempotency_key=_idempotency_key(request),
-        )
+        submission = retry_generation(self.get_object(), idempotency_key=_idempotency_key(request))
         return self._submission_response(submission)
 
     @extend_schema(
@@ -254,7 +252,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post", "delete"])
     def star(self, request: Request, pk: str) -> Response:
-        generation = actions.set_starred(self.get_object(), request.method == "POST")
+        generation = sharing.set_starred(self.get_object(), request.method == "POST")
         return Response(self.get_serializer(generation).data)
 
     @extend_schema(
@@ -290,7 +288,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
         except Http404:
             raise Conflict("The video file is missing.", code="video_missing") from None
 
-    def _submission_response(self, submission: actions.Submission) -> Response:
+    def _submission_response(self, submission: Submission) -> Response:
         generation, created = submission.generation, submission.created
         location = reverse("api:generation-detail", args=[generation.pk], request=self.request)
         headers = {"Location": location}
@@ -328,11 +326,3 @@ def _idempotency_key(request: Request) -> str | None:
             status_code=status.HTTP_400_BAD_REQUEST,
         )
     return key
-
-
-def _as_conflict(operation: Callable[..., T], *args, **kwargs) -> T:
-    """Runs a generation action; its ValidationError (a state that forbids it) becomes a 409."""
-    try:
-        return operation(*args, **kwargs)
-    except ValidationError as error:
-        raise Conflict(" ".join(error.messages)) from None

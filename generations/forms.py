@@ -9,7 +9,7 @@ from django import forms
 
 from generations import audio as audio_limits
 from generations import catalog, controls, selectors
-from generations.actions import IDEMPOTENCY_KEY_MAX_LENGTH, GenerationParams, reopened
+from generations.actions.params import GenerationParams, reopened
 from generations.images import (
     ACCEPTED_CONTENT_TYPES,
     MAX_IMAGE_BYTES,
@@ -17,7 +17,7 @@ from generations.images import (
     MAX_IMAGE_SIZE,
     MIN_IMAGE_SIDE,
 )
-from generations.models import Generation, Kind
+from generations.models import IDEMPOTENCY_KEY_MAX_LENGTH, Generation, Kind
 
 
 def model_choices() -> list[tuple[str, list[tuple[str, str]]]]:

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from generations import retention
+from generations.lifecycle import watchdog
 from generations.models import Generation
-from generations.replicate import watchdog
 
 # Bounded work per run: the next period picks up the rest.
 RECONCILE_BATCH = 200

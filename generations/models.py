@@ -153,6 +153,9 @@ class Generation(models.Model):
     replicate_status = models.CharField(max_length=20, blank=True)
     output_url = models.URLField(max_length=2000, blank=True)
     submit_attempts = models.PositiveSmallIntegerField(default=0)
+    # The input the last submit attempt sent to Replicate (inline files as their digest), kept
+    # before the call: a prediction whose id was lost is recognized by it. Null: none sent yet.
+    replicate_input = models.JSONField(null=True, blank=True, editable=False)
     poll_attempts = models.PositiveSmallIntegerField(default=0)
 
     video = models.FileField(upload_to=video_path, blank=True)

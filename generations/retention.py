@@ -5,7 +5,7 @@ Each pass first dates the deletion of files whose generation ended (its retentio
 ending, and at least STORAGE_EXPIRY_NOTICE_DAYS from now: the card and the detail page show the
 date from then on), then deletes what is past its date. So nothing a user can see is ever
 deleted without notice, even when an operator shortens a retention. Turning a retention off
-(0 days) takes the dates off files still stored. The writes are in generations/actions.py.
+(0 days) takes the dates off files still stored. The writes are in generations/actions/deletion.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.files.storage import Storage
 from django.utils import timezone
 
-from generations import actions
+from generations.actions import deletion
 from generations.models import Generation
 
 # Where each kind of file lives in the storage (see the upload_to functions in models.py).
@@ -42,11 +42,11 @@ def apply_retention(now: datetime | None = None) -> str:
     report = []
     for kind, days in retention_days().items():
         if days:
-            dated = actions.schedule_file_expiry(kind, timedelta(days=days), notice)
-            removed = actions.remove_expired_files(kind, now)
+            dated = deletion.schedule_file_expiry(kind, timedelta(days=days), notice)
+            removed = deletion.remove_expired_files(kind, now)
             report.append(f"{kind}: {dated} dated, {removed} removed")
         else:
-            report.append(f"{kind}: kept ({actions.keep_files(kind)} undated)")
+            report.append(f"{kind}: kept ({deletion.keep_files(kind)} undated)")
     swept = sweep_orphans(now)
     report.append(f"{swept} orphan file(s) swept")
     return "; ".join(report)

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from generations import catalog, controls, eta
-from generations.actions import GenerationParams
+from generations.actions.params import GenerationParams
 from generations.audio import MAX_AUDIO_SECONDS, MAX_AUDIO_SIZE, MIN_AUDIO_SECONDS
 from generations.failures import FailureReason
 from generations.images import MAX_IMAGE_SIZE, MIN_IMAGE_SIDE

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generations.actions import cancel_all_in_flight
 from generations.failures import FailureReason
+from generations.lifecycle.transitions import cancel_all_in_flight
 from wan_pwa.accounts.models import User
 from wan_pwa.accounts.suspension import mark_suspended
 

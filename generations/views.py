@@ -1,7 +1,8 @@
 """The pages where users create, follow and manage their generations.
 
 Every page works as a full load; HTMX requests get a partial of the same template. Writes go
-through generations.actions; these views only translate requests and answers.
+through generations.actions (and generations.lifecycle for those that enqueue work); these
+views only translate requests and answers.
 """
 
 from __future__ import annotations
@@ -25,10 +26,20 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import HttpResponseClientRedirect
 
 from credits.actions import CreditDebtOutstanding, InsufficientCredits
-from generations import actions, catalog, eta, selectors
+from generations import catalog, eta, selectors
+from generations.actions.deletion import delete_generation
+from generations.actions.errors import CannotCancel, CannotDelete, CannotFeature
+from generations.actions.sharing import (
+    enable_sharing,
+    revoke_sharing,
+    set_feature_consent,
+    set_starred,
+)
 from generations.analytics import count_submission
 from generations.files import zip_stream
 from generations.forms import CreateForm, script_data
+from generations.lifecycle.submission import retry_generation, submit_generation
+from generations.lifecycle.transitions import cancel_generation
 from generations.models import IN_FLIGHT_STATUSES, Generation, Status
 from generations.selectors import GenerationWithRefundFlag
 from generations.templatetags.wan_ui import retry_action_tag
@@ -76,9 +87,7 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
             params = form.params()
             key = form.cleaned_data["idempotency_key"] or None
             try:
-                generation = actions.check_submit_generation(
-                    request.user, params, idempotency_key=key
-                ).generation
+                generation = submit_generation(request.user, params, idempotency_key=key).generation
             except ValidationError as error:
                 form.add_error(None, error)
             except (InsufficientCredits, CreditDebtOutstanding) as error:
@@ -189,9 +198,9 @@ def history_bulk(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     deleted, kept = 0, 0
     for generation in chosen:
         try:
-            actions.delete_generation(generation)
+            delete_generation(generation)
             deleted += 1
-        except ValidationError:
+        except CannotDelete:
             kept += 1
     if deleted:
         messages.success(request, f"Deleted {deleted} generation{'s' if deleted > 1 else ''}.")
@@ -307,7 +316,7 @@ def _updated_or_redirect(request: AuthenticatedHttpRequest, generation: Generati
 def star(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     starred = request.POST.get("starred") == "1"
-    actions.set_starred(generation, starred)
+    set_starred(generation, starred)
     messages.success(request, f"{'Starred' if starred else 'Unstarred'} #{generation.pk}.")
     if request.htmx:
         context = {"generation": generation, "next_url": request.POST.get("next", "")}
@@ -321,9 +330,9 @@ def star(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     try:
-        actions.cancel_generation(generation)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        cancel_generation(generation)
+    except CannotCancel as error:
+        messages.error(request, error.message)
     else:
         messages.info(request, f"Canceling #{generation.pk}; its credits come back.")
     return _updated_or_redirect(request, generation)
@@ -336,7 +345,7 @@ def retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     key = request.POST.get("idempotency_key") or None  # too long: the action says so
     try:
-        new = actions.check_retry_generation(generation, idempotency_key=key).generation
+        new = retry_generation(generation, idempotency_key=key).generation
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _redirect(request, reverse("detail", args=[pk]))
@@ -356,9 +365,9 @@ def retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     try:
-        actions.delete_generation(generation)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        delete_generation(generation)
+    except CannotDelete as error:
+        messages.error(request, error.message)
         return _updated_or_redirect(request, generation)
     messages.success(request, f"Deleted #{pk} and its files.")
     if request.POST.get("next", "").startswith(reverse("detail", args=[pk])):
@@ -376,7 +385,7 @@ def share(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not generation.can_share:
         messages.error(request, "Only a finished video can be shared.")
     else:
-        actions.enable_sharing(generation)
+        enable_sharing(generation)
         messages.success(request, "Share link created: anyone with it can watch this video.")
     return redirect("detail", pk=pk)
 
@@ -386,7 +395,7 @@ def share(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def revoke_share(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
-    actions.revoke_sharing(generation)
+    revoke_sharing(generation)
     messages.success(request, "Share link revoked: it no longer works.")
     return redirect("detail", pk=pk)
 
@@ -398,9 +407,9 @@ def feature_consent(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     generation = selectors.generation_of(request.user, pk)
     allowed = request.POST.get("allowed") == "on"
     try:
-        actions.set_feature_consent(generation, allowed)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        set_feature_consent(generation, allowed)
+    except CannotFeature as error:
+        messages.error(request, error.message)
     else:
         messages.success(
             request,

@@ -30,8 +30,8 @@ from credits.bonus import claim_signup_bonus
 from credits.selectors import balance_of
 from generations import catalog
 from generations.failures import FailureReason
+from generations.media import poster_frame
 from generations.models import Generation, Status
-from generations.replicate.output import poster_frame
 from generations.simulator import render_video
 from wan_pwa.accounts.models import User
 

@@ -9,8 +9,10 @@ from django.db import IntegrityError, transaction
 
 from credits.actions import OrderOutcome
 from credits.models import Order
-from generations.actions import UpdateOutcome, apply_prediction_update
+from generations.actions.transitions import UpdateOutcome
+from generations.lifecycle.transitions import apply_prediction_update
 from generations.replicate import predictions
+from generations.replicate.predictions import PredictionUpdate
 from wan_pwa.analytics.counters import count_event
 from webhooks import stripe_events
 from webhooks.models import StripeEvent, WebhookEvent
@@ -19,16 +21,16 @@ DUPLICATE = "duplicate"
 
 
 def receive_replicate_webhook(
-    webhook_id: str, generation_id: int, prediction: dict[str, Any]
+    webhook_id: str, generation_id: int, update: PredictionUpdate, payload: dict[str, Any]
 ) -> str:
-    """Applies the delivery to the generation and returns the outcome.
+    """Applies the delivery (`payload`, parsed once by the view into `update`) to the generation
+    and returns the outcome.
 
     News of a running prediction (Replicate sends its logs every half second) is one
     conditional UPDATE: applying it twice, late or out of order changes nothing, so it needs
     neither a lock nor a record. Any other delivery is recorded under its unique webhook id in
     the transaction that applies it, so one seen before is acknowledged without any effect.
     """
-    update = predictions.parse(prediction)
     if update.is_running:
         return apply_prediction_update(generation_id, update)
     with transaction.atomic():
@@ -37,14 +39,14 @@ def receive_replicate_webhook(
                 event = WebhookEvent.objects.create(
                     source=WebhookEvent.Source.REPLICATE,
                     webhook_id=webhook_id,
-                    prediction_id=prediction["id"],
-                    replicate_status=prediction["status"],
-                    payload=prediction,
+                    prediction_id=update.prediction_id,
+                    replicate_status=update.replicate_status,
+                    payload=payload,
                 )
         except IntegrityError:
             count_event("webhook_duplicate")
             return DUPLICATE
-        _apply(event, generation_id)
+        _apply(event, generation_id, update)
     return event.outcome
 
 
@@ -53,12 +55,12 @@ def reprocess_webhook_event(event: WebhookEvent) -> str:
     with transaction.atomic():
         if event.generation_id is None:
             return event.outcome
-        _apply(event, event.generation_id)
+        _apply(event, event.generation_id, predictions.parse(event.payload))
     return event.outcome
 
 
-def _apply(event: WebhookEvent, generation_id: int) -> None:
-    outcome = apply_prediction_update(generation_id, predictions.parse(event.payload))
+def _apply(event: WebhookEvent, generation_id: int, update: PredictionUpdate) -> None:
+    outcome = apply_prediction_update(generation_id, update)
     event.outcome = outcome
     # Linked only once it is known to exist (the foreign key is checked at commit).
     if outcome != UpdateOutcome.UNKNOWN_GENERATION:
@@ -97,33 +99,17 @@ def reprocess_stripe_event(record: StripeEvent) -> str:
 
 
 def _apply_stripe(record: StripeEvent, event: stripe_events.ParsedEvent) -> None:
-    record.outcome = stripe_events.apply(event)
-    record.order_id = _order_of(record)
+    record.outcome, record.order = stripe_events.apply(event)
     record.save(update_fields=["outcome", "order"])
-    if record.outcome == OrderOutcome.GRANTED and record.order_id is not None:
-        _apply_waiting_events(record.order_id)
+    if record.outcome == OrderOutcome.GRANTED and record.order is not None:
+        _apply_waiting_events(record.order)
 
 
-def _order_of(record: StripeEvent) -> int | None:
-    if record.payment_intent:
-        found = Order.objects.filter(payment_intent_id=record.payment_intent).first()
-        if found:
-            return found.pk
-    if record.object_id.startswith("cs_"):
-        return (
-            Order.objects.filter(checkout_session_id=record.object_id)
-            .values_list("pk", flat=True)
-            .first()
-        )
-    return None
-
-
-def _apply_waiting_events(order_id: int) -> None:
+def _apply_waiting_events(order: Order) -> None:
     """Refunds and disputes that came before the payment they concern, applied in the order
     Stripe made them."""
-    intent = Order.objects.values_list("payment_intent_id", flat=True).get(pk=order_id)
     waiting = StripeEvent.objects.filter(
-        payment_intent=intent, outcome=OrderOutcome.UNKNOWN_PAYMENT
+        payment_intent=order.payment_intent_id, outcome=OrderOutcome.UNKNOWN_PAYMENT
     ).order_by("created", "id")
     for record in waiting:
         _apply_stripe(record, stripe_events.parse(record.payload))

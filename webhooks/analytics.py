@@ -10,7 +10,7 @@ from datetime import datetime
 from django.db.models import Count as Rows
 from django.db.models import Exists, OuterRef, QuerySet
 
-from generations.actions import UpdateOutcome
+from generations.actions.transitions import UpdateOutcome
 from generations.analytics import LONGEST_LIFE
 from generations.models import Generation, Status
 from wan_pwa.analytics.rollup import Count, fill, per_hour

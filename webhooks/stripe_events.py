@@ -10,12 +10,13 @@ from typing import Any
 
 from credits.actions import (
     OrderOutcome,
+    OrderResult,
     close_order,
     fulfil_checkout,
     record_dispute,
     record_refund,
 )
-from credits.models import OrderStatus
+from credits.models import Order, OrderStatus
 from credits.stripe_gateway import CheckoutSession
 
 IGNORED = "ignored"
@@ -110,29 +111,29 @@ def _session(event: ParsedEvent) -> CheckoutSession:
     return CheckoutSession.from_dict(event.object)
 
 
-def _completed(event: ParsedEvent) -> str:
+def _completed(event: ParsedEvent) -> OrderResult:
     return fulfil_checkout(_session(event))
 
 
-def _async_failed(event: ParsedEvent) -> str:
+def _async_failed(event: ParsedEvent) -> OrderResult:
     return close_order(_session(event), OrderStatus.FAILED)
 
 
-def _expired(event: ParsedEvent) -> str:
+def _expired(event: ParsedEvent) -> OrderResult:
     return close_order(_session(event), OrderStatus.EXPIRED)
 
 
-def _refunded(event: ParsedEvent) -> str:
+def _refunded(event: ParsedEvent) -> OrderResult:
     return record_refund(event.payment_intent, _whole(event.object, "amount_refunded"))
 
 
-def _dispute(event: ParsedEvent) -> str:
+def _dispute(event: ParsedEvent) -> OrderResult:
     return record_dispute(
         event.payment_intent, _text(event.object, "id"), _text(event.object, "status")
     )
 
 
-HANDLERS: dict[str, Callable[[ParsedEvent], str]] = {
+HANDLERS: dict[str, Callable[[ParsedEvent], OrderResult]] = {
     "checkout.session.completed": _completed,
     "checkout.session.async_payment_succeeded": _completed,
     "checkout.session.async_payment_failed": _async_failed,
@@ -142,9 +143,15 @@ HANDLERS: dict[str, Callable[[ParsedEvent], str]] = {
 }
 
 
-def apply(event: ParsedEvent) -> str:
+def apply(event: ParsedEvent) -> tuple[str, Order | None]:
+    """What the event did, and the order it concerns: the one its action found, or for an event
+    type we ignore, the order its payment paid (kept in the log beside the order's events)."""
     handler = HANDLERS.get(event.type)
-    return handler(event) if handler else IGNORED
+    if handler is None:
+        paid = Order.objects.filter(payment_intent_id=event.payment_intent)
+        return IGNORED, paid.first() if event.payment_intent else None
+    result = handler(event)
+    return result.outcome, result.order
 
 
 def waits_for_order(outcome: str) -> bool:

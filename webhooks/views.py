@@ -81,7 +81,9 @@ def replicate(request: HttpRequest) -> JsonResponse:
         return _error(400, "The body is not JSON.")
     if not predictions.is_wellformed(prediction):
         return _error(400, "The body is not a prediction (it needs a string id and status).")
-    outcome = receive_replicate_webhook(request.headers["webhook-id"], int(generation), prediction)
+    outcome = receive_replicate_webhook(
+        request.headers["webhook-id"], int(generation), predictions.parse(prediction), prediction
+    )
     return JsonResponse({"outcome": outcome})
 
 

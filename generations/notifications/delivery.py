@@ -9,8 +9,9 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
+from django_tasks import task
 
-from generations import tasks
+from generations.lifecycle.scheduling import NOTIFY_PRIORITY, enqueue_later
 from generations.models import Generation
 from generations.notifications import push
 from generations.notifications.models import GenerationNotice
@@ -51,10 +52,25 @@ def _waiting_for_the_rest(user_id: int) -> bool:
     return held < settings.NOTIFICATION_MAX_HOLD_SECONDS
 
 
+def notify_later(user_id: int) -> None:
+    """Schedules the user's next message, in the caller's transaction (the one that wrote their
+    notice), after the batching window."""
+    enqueue_later(send_notifications, settings.NOTIFICATION_BATCH_SECONDS, user_id)
+
+
+@task(priority=NOTIFY_PRIORITY)
+def send_notifications(user_id: int) -> None:
+    """Tells the user, in one message per channel, about their generations that ended since the
+    last message (enqueued by each ending, after the batching window).
+
+    Idempotent: each notice is claimed once, so a later run of the same batch sends nothing."""
+    send_pending(user_id)
+
+
 def send_pending(user_id: int) -> None:
     if _waiting_for_the_rest(user_id):
         # Checked again later: the user's own cancel of the last one enqueues nothing.
-        tasks.enqueue_later(tasks.send_notifications, settings.NOTIFICATION_BATCH_SECONDS, user_id)
+        notify_later(user_id)
         return
     notices = _claim(user_id)
     if not notices:

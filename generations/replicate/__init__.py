@@ -1,4 +1,4 @@
-"""Everything that speaks to Replicate: the gateway (every HTTP call), prediction parsing into a
-typed PredictionUpdate, each model's inputs, submission, the watchdog, the output copy and the
-recovery of predictions whose id was lost. The actions in generations.actions take the plain
+"""The Replicate client: the gateway (every HTTP call), prediction parsing into a typed
+PredictionUpdate, and each model's inputs. It imports nothing of ours above the catalog and the
+models; what drives a generation with it is generations.lifecycle, and the actions take the plain
 values these modules hand them and never read Replicate's JSON."""

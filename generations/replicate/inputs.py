@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -39,3 +41,18 @@ def prediction_input(
     return catalog.replicate_input(
         **requested_fields(generation), image_url=image_url, audio_url=audio_url
     )
+
+
+def comparable_input(model_input: Mapping[str, Any]) -> dict[str, Any]:
+    """An input as we keep it and compare it: inline files (data URLs, up to 256 KB each) stand
+    as their type, size and digest, so the stored copy stays small and readable while the same
+    file still compares equal."""
+    return {key: _digest_of_data_url(value) for key, value in model_input.items()}
+
+
+def _digest_of_data_url(value: Any) -> Any:
+    if not isinstance(value, str) or not value.startswith("data:"):
+        return value
+    header, _, data = value.partition(",")
+    digest = hashlib.sha256(data.encode()).hexdigest()[:16]
+    return f"{header},... ({len(data)} characters, sha256 {digest})"

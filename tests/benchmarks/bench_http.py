@@ -545,10 +545,13 @@ def in_flight_generations(users: list[Any], count: int, label: str) -> list[tupl
 def processing(generation_id: int, prediction_id: str) -> None:
     """Replicate's news that the prediction runs, through the webhook action (signature checks
     aside, what the endpoint does with it)."""
+    from generations.replicate import predictions
     from webhooks.actions import receive_replicate_webhook
 
     body = prediction(prediction_id, "processing", logs="  0%|")
-    outcome = receive_replicate_webhook(f"bench-seed-{generation_id}", generation_id, body)
+    outcome = receive_replicate_webhook(
+        f"bench-seed-{generation_id}", generation_id, predictions.parse(body), body
+    )
     if outcome != "applied":
         raise RuntimeError(f"generation {generation_id} not moved to processing: {outcome}")
 

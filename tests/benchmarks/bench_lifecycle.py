@@ -1,6 +1,6 @@
 """Throughput of the generation lifecycle's two hot paths on PostgreSQL, printed as figures.
 
-- submissions: `check_submit_generation` (validate, lock the balance, apply the limits, charge,
+- submissions: `submit_generation` (validate, lock the balance, apply the limits, charge,
   create, enqueue the submit task and the watchdog), sequentially and from several threads at
   once (one user each);
 - webhooks: signed POSTs to /api/webhooks/replicate through the whole Django stack (middleware,

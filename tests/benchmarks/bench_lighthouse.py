@@ -58,7 +58,11 @@ def seed() -> str:
     django.setup()
     from django.core.management import call_command
 
-    from generations.actions import enable_sharing, feature_generation, set_feature_consent
+    from generations.actions.sharing import (
+        enable_sharing,
+        feature_generation,
+        set_feature_consent,
+    )
     from generations.failures import FailureReason
     from generations.models import Status
     from tests.browser.test_every_page import paid_order

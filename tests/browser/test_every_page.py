@@ -14,7 +14,7 @@ from playwright.sync_api import ConsoleMessage, Page
 from credits.actions import fulfil_checkout
 from credits.models import Order
 from credits.stripe_gateway import CheckoutSession
-from generations.actions import enable_sharing, feature_generation, set_feature_consent
+from generations.actions.sharing import enable_sharing, feature_generation, set_feature_consent
 from generations.failures import FailureReason
 from generations.models import Status
 from tests.browser.chromium import SCREENSHOTS, fill_log_in_form, log_in

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from generations.actions import enable_sharing, feature_generation, set_feature_consent
+from generations.actions.sharing import enable_sharing, feature_generation, set_feature_consent
 from tests.browser.chromium import DESKTOP, PHONE, SCREENSHOTS
 from tests.factories import PASSWORD, make_generation
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, Playwright, expect
 
-from generations.actions import enable_sharing
+from generations.actions.sharing import enable_sharing
 from generations.failures import FailureReason
 from generations.models import Status
 from tests.browser.chromium import (

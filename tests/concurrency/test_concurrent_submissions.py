@@ -10,8 +10,12 @@ import pytest
 from django.test import Client
 
 from credits.selectors import balance_of
-from generations.actions import apply_prediction_update, cancel_generation, mark_failed
 from generations.failures import FailureReason
+from generations.lifecycle.transitions import (
+    apply_prediction_update,
+    cancel_generation,
+    mark_failed,
+)
 from generations.models import Generation, Status
 from tests.concurrency.threads import race
 from tests.generations.lifecycle_helpers import (

@@ -8,7 +8,8 @@ import pytest
 from credits.actions import CreditDebtOutstanding, add_credits
 from credits.models import CreditBalance, CreditTransaction, TransactionType
 from credits.selectors import balance_of
-from generations.actions import GenerationParams, check_submit_generation
+from generations.actions.params import GenerationParams
+from generations.lifecycle.submission import submit_generation
 from tests.credits.stripe_support import buy, deliver, deliver_all
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +112,7 @@ def test_a_clawback_of_spent_credits_becomes_a_debt_that_blocks_submitting_until
         prompt="A red fox running through snow",
     )
     with pytest.raises(CreditDebtOutstanding) as refused:
-        check_submit_generation(user, params)
+        submit_generation(user, params)
     assert refused.value.extra() == {"debt": 80}
     assert_audit_clean()
 
@@ -119,7 +120,7 @@ def test_a_clawback_of_spent_credits_becomes_a_debt_that_blocks_submitting_until
 
     assert (balance_of(user), debt_of(user)) == (30, 0)
     assert taken_back(order) == [-20, -80]
-    check_submit_generation(user, params)
+    submit_generation(user, params)
     assert_audit_clean()
 
 

@@ -54,15 +54,14 @@ def before(function: Callable[..., Any], point: str, generation_of: Callable[...
 
 
 def install_crash_points() -> None:
-    from generations import actions
-    from generations.replicate import submission, watchdog
+    from generations.lifecycle import output, submission, watchdog
 
     submission.create_prediction = after(
         submission.create_prediction, "submit", lambda generation: generation.pk
     )
     watchdog.check = after(watchdog.check, "watchdog", lambda generation: generation.pk)
-    actions.store_output = before(
-        actions.store_output, "copy", lambda generation_id, **names: generation_id
+    output.store_output = before(
+        output.store_output, "copy", lambda generation_id, **names: generation_id
     )
 
 

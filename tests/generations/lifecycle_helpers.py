@@ -24,8 +24,9 @@ from PIL import Image
 from pytest_django import Settings
 
 from credits.models import CreditTransaction, TransactionType
-from generations.actions import GenerationParams, check_submit_generation
+from generations.actions.params import GenerationParams
 from generations.failures import FailureReason
+from generations.lifecycle.submission import submit_generation
 from generations.models import Generation
 from generations.replicate import predictions
 from tests.factories import PROMPT
@@ -58,7 +59,7 @@ def submit(
     params.setdefault("model_key", "t2v-1.3B")
     params.setdefault("resolution", "480p")
     params.setdefault("aspect_ratio", "16:9")
-    return check_submit_generation(
+    return submit_generation(
         user, GenerationParams(prompt=prompt, **params), idempotency_key=idempotency_key
     ).generation
 
@@ -97,16 +98,14 @@ def run_tasks(max_tasks: int | None = None) -> None:
 
 def scheduled_tasks(task_name: str) -> list[DBTaskResult]:
     """Ready tasks of that name, due now or later."""
-    return list(
-        DBTaskResult.objects.filter(status="READY", task_path=f"generations.tasks.{task_name}")
-    )
+    return list(DBTaskResult.objects.filter(status="READY", task_path__endswith=f".{task_name}"))
 
 
 def make_due(task_name: str) -> int:
     """Moves the delayed tasks of that name to now (the watchdog waits minutes otherwise)."""
-    return DBTaskResult.objects.filter(
-        status="READY", task_path=f"generations.tasks.{task_name}"
-    ).update(run_after=timezone.now())
+    return DBTaskResult.objects.filter(status="READY", task_path__endswith=f".{task_name}").update(
+        run_after=timezone.now()
+    )
 
 
 def sign(

@@ -28,8 +28,11 @@ from django.utils import timezone
 
 from credits.selectors import balance_of
 from generations import catalog, retention
-from generations.actions import cancel_generation, check_retry_generation, delete_generation
+from generations.actions.deletion import delete_generation
+from generations.actions.errors import CannotRetry
 from generations.audio import ACCEPTED_CONTENT_TYPES, MAX_AUDIO_BYTES, clean_audio
+from generations.lifecycle.submission import retry_generation
+from generations.lifecycle.transitions import cancel_generation
 from generations.models import Generation, Status
 from generations.simulator import ReplicateSimulator
 from tests.factories import (
@@ -320,6 +323,36 @@ def test_a_track_too_large_to_send_inline_is_uploaded_to_replicates_files_api(us
     )
 
 
+@pytest.mark.django_db
+@pytest.mark.usefixtures("replicate_settings")
+def test_a_lost_prediction_of_a_wan_2_5_generation_with_a_track_is_recovered(
+    user, replicate_api, assert_audit_clean
+):
+    generation = submit(
+        user, model_key="i2v-2.5", resolution="720p", image=png(), audio=voice(fmt="mp3")
+    )
+    # Replicate creates the prediction, but the answer is lost to a timeout.
+    create = replicate_api.create_prediction("wan-video/wan-2.5-i2v").mock(
+        side_effect=httpx.ReadTimeout("no answer")
+    )
+    run_tasks(max_tasks=1)
+    sent = json.loads(create.calls.last.request.content)["input"]
+    assert sent["audio"].startswith("data:audio/mpeg;base64,")
+    # Replicate's list shows no webhook URLs: only the model and the input can tell it is ours.
+    lost = prediction("p-lost", "processing", model="wan-video/wan-2.5-i2v", input=sent)
+    other = prediction("p-other", "processing", model="wan-video/wan-2.5-i2v", input=dict(sent))
+    other["input"]["prompt"] = "Someone else's video of a fox in the snow"
+    replicate_api.list_predictions(other, lost)
+
+    run_tasks()
+
+    generation.refresh_from_db()
+    assert generation.prediction_id == "p-lost"
+    assert generation.status == Status.PROCESSING
+    assert create.call_count == 1  # found, not created a second time
+    assert_audit_clean()
+
+
 # The simulator, over real HTTP ----------------------------------------------------------------
 
 
@@ -577,7 +610,7 @@ def test_retrying_gives_the_new_generation_its_own_copy_of_the_track(user):
     original = submit(user, model_key="i2v-2.5", image=png(), audio=voice(fmt="mp3"))
     cancel_generation(original)
 
-    retried = check_retry_generation(original).generation
+    retried = retry_generation(original).generation
 
     assert retried.retried_from == original
     assert retried.input_audio.name.endswith(".mp3")
@@ -628,9 +661,10 @@ def test_retention_dates_then_removes_a_track_and_a_retry_says_so(user, logged_i
     generation.refresh_from_db()
     assert not generation.input_audio and not os.path.exists(stored)
     assert not generation.can_retry
-    with pytest.raises(ValidationError) as raised:
-        check_retry_generation(generation)
-    assert raised.value.messages == ["Its audio track has expired, so it cannot be retried."]
+    with pytest.raises(CannotRetry) as raised:
+        retry_generation(generation)
+    assert raised.value.message == "Its audio track has expired, so it cannot be retried."
+    assert raised.value.status == 409
 
 
 @pytest.mark.django_db

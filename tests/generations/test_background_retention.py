@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -19,7 +18,10 @@ from django.utils import timezone
 
 from credits.models import CreditTransaction
 from generations import retention
-from generations.actions import check_retry_generation, delete_generation, enable_sharing
+from generations.actions.deletion import delete_generation
+from generations.actions.errors import CannotRetry
+from generations.actions.sharing import enable_sharing
+from generations.lifecycle.submission import retry_generation
 from generations.models import Generation, Status
 from tests.factories import make_generation, make_user
 from wan_pwa.background import scheduler
@@ -137,8 +139,8 @@ def test_a_generation_whose_input_expired_cannot_be_retried():
     retention.apply_retention(now + 8 * DAY)
     generation.refresh_from_db()
     assert not generation.can_retry
-    with pytest.raises(ValidationError, match="input image has expired"):
-        check_retry_generation(generation)
+    with pytest.raises(CannotRetry, match="input image has expired"):
+        retry_generation(generation)
 
 
 def test_orphans_are_swept_after_the_grace_period_only():

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from django.core.exceptions import ValidationError
 
 from credits.actions import InsufficientCredits
 from credits.selectors import balance_of
-from generations.actions import (
-    UpdateOutcome,
+from generations.actions.errors import CannotCancel, CannotRetry
+from generations.actions.transitions import UpdateOutcome
+from generations.failures import FailureReason
+from generations.lifecycle.submission import retry_generation
+from generations.lifecycle.transitions import (
     apply_prediction_update,
     cancel_generation,
-    check_retry_generation,
     mark_failed,
 )
-from generations.failures import FailureReason
 from generations.models import Generation, Status
 from tests.factories import set_credits
 from tests.generations.lifecycle_helpers import (
@@ -108,7 +108,7 @@ def test_a_finished_generation_cannot_be_canceled(user, replicate_api, how):
         mark_failed(generation.pk, FailureReason.PROVIDER_ERROR)
     balance = balance_of(user)
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(CannotCancel, match="already"):
         cancel_generation(generation)
 
     assert balance_of(user) == balance
@@ -122,7 +122,7 @@ def test_a_generation_whose_video_is_being_saved_cannot_be_canceled(user, replic
         update("p-done", "succeeded", output="https://replicate.delivery/x/out.mp4"),
     )
 
-    with pytest.raises(ValidationError, match="being saved"):
+    with pytest.raises(CannotCancel, match="being saved"):
         cancel_generation(generation)
     assert refunds_of(generation) == 0
 
@@ -140,7 +140,7 @@ def test_retry_creates_a_linked_generation_with_the_same_parameters_charged_agai
     mark_failed(original.pk, FailureReason.PROVIDER_ERROR)
     original.refresh_from_db()
 
-    retried = check_retry_generation(original).generation
+    retried = retry_generation(original).generation
 
     assert retried.pk != original.pk
     assert retried.retried_from_id == original.pk
@@ -168,7 +168,7 @@ def test_retrying_an_image_generation_gives_it_its_own_copy_of_the_image(user, r
     original = submit(user, model_key="i2v-14B", image=png())
     cancel_generation(original)
 
-    retried = check_retry_generation(original).generation
+    retried = retry_generation(original).generation
 
     assert retried.input_image
     assert retried.input_image.name != original.input_image.name
@@ -180,8 +180,8 @@ def test_retry_with_an_idempotency_key_happens_once(user, replicate_api):
     original = submit(user)
     cancel_generation(original)
 
-    first = check_retry_generation(original, idempotency_key="retry-1").generation
-    second = check_retry_generation(original, idempotency_key="retry-1").generation
+    first = retry_generation(original, idempotency_key="retry-1").generation
+    second = retry_generation(original, idempotency_key="retry-1").generation
 
     assert first.pk == second.pk
     assert balance_of(user) == 95
@@ -195,8 +195,8 @@ def test_only_failed_or_canceled_generations_can_be_retried(user, replicate_api,
     )
     generation.refresh_from_db()
 
-    with pytest.raises(ValidationError):
-        check_retry_generation(generation)
+    with pytest.raises(CannotRetry, match="Only a failed or canceled generation"):
+        retry_generation(generation)
     assert Generation.objects.count() == 1
 
 
@@ -208,7 +208,7 @@ def test_retry_without_enough_credits_creates_and_charges_nothing(
     set_credits(user, 2)
 
     with pytest.raises(InsufficientCredits):
-        check_retry_generation(original)
+        retry_generation(original)
 
     assert Generation.objects.count() == 1
     assert balance_of(user) == 2

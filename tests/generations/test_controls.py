@@ -11,7 +11,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from generations.actions import GenerationParams, IdempotencyKeyReused, check_submit_generation
+from generations.actions.errors import IdempotencyKeyReused
+from generations.actions.params import GenerationParams
+from generations.lifecycle.submission import submit_generation
 from generations.models import Generation
 from generations.replicate.inputs import prediction_input
 from tests.factories import PROMPT, make_generation
@@ -118,7 +120,7 @@ def test_settings_are_stored_and_sent_under_the_models_own_input_names(user, rep
         "lora_weights": HF_LORA,
         "lora_scale": 0.8,
     }
-    generation = check_submit_generation(
+    generation = submit_generation(
         user, params(options=options, negative_prompt="blur", seed=9)
     ).generation
 
@@ -139,8 +141,8 @@ def test_settings_are_stored_and_sent_under_the_models_own_input_names(user, rep
 
 
 def test_the_1_3b_clip_length_is_always_sent_and_its_guidance_named_as_it_expects(user):
-    default = check_submit_generation(user, params("t2v-1.3B")).generation
-    short = check_submit_generation(
+    default = submit_generation(user, params("t2v-1.3B")).generation
+    short = submit_generation(
         user, params("t2v-1.3B", options={"frame_num": 33, "guidance_scale": 4})
     ).generation
 
@@ -155,8 +157,8 @@ def test_the_1_3b_clip_length_is_always_sent_and_its_guidance_named_as_it_expect
 
 
 def test_wan_2_2_fast_mode_is_a_switch_sent_as_go_fast_only_when_changed(user, api):
-    default = check_submit_generation(user, params("t2v-2.2-fast")).generation
-    slower = check_submit_generation(
+    default = submit_generation(user, params("t2v-2.2-fast")).generation
+    slower = submit_generation(
         user, params("i2v-2.2-fast", options={"go_fast": "false"}, image=png())
     ).generation
 
@@ -173,14 +175,12 @@ def test_wan_2_2_fast_mode_is_a_switch_sent_as_go_fast_only_when_changed(user, a
 
 
 def test_an_idempotency_key_reused_with_other_settings_is_refused(user):
-    check_submit_generation(user, params(options={"sample_steps": 20}), idempotency_key="k")
-    replay = check_submit_generation(
-        user, params(options={"sample_steps": 20}), idempotency_key="k"
-    )
+    submit_generation(user, params(options={"sample_steps": 20}), idempotency_key="k")
+    replay = submit_generation(user, params(options={"sample_steps": 20}), idempotency_key="k")
     assert replay.created is False
 
     with pytest.raises(IdempotencyKeyReused):
-        check_submit_generation(user, params(options={"sample_steps": 21}), idempotency_key="k")
+        submit_generation(user, params(options={"sample_steps": 21}), idempotency_key="k")
 
 
 # The create page ----------------------------------------------------------------------------

@@ -7,15 +7,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
 from generations import analytics as generation_analytics
-from generations.actions import cancel_generation, check_retry_generation
+from generations.actions.errors import CannotRetry
 from generations.dashboard import top_failures
 from generations.failures import SENTENCES, FailureReason
+from generations.lifecycle.submission import retry_generation
+from generations.lifecycle.transitions import cancel_generation
 from generations.models import Generation, Status
 from tests.factories import make_generation
 from wan_pwa.analytics.dashboard import figures
@@ -41,8 +42,8 @@ def test_rewording_a_sentence_changes_neither_retry_nor_the_dashboard_nor_the_ap
     monkeypatch.setitem(SENTENCES, FailureReason.REJECTED_PROMPT, REWORDED)
 
     assert rejected.error_message == REWORDED
-    with pytest.raises(ValidationError, match="same input would be rejected again"):
-        check_retry_generation(rejected)
+    with pytest.raises(CannotRetry, match="same input would be rejected again"):
+        retry_generation(rejected)
     body = api.get(f"/api/v1/generations/{rejected.pk}/").json()
     assert (body["failure_reason"], body["error_message"]) == ("rejected_prompt", REWORDED)
     assert body["rejected"] == "prompt"
@@ -55,7 +56,7 @@ def test_a_model_error_can_be_retried_and_the_api_gives_its_code(user, api):
     failed = make_generation(user, status=Status.FAILED, failure_detail="CUDA out of memory")
 
     body = api.get(f"/api/v1/generations/{failed.pk}/").json()
-    retried = check_retry_generation(failed).generation
+    retried = retry_generation(failed).generation
 
     assert body["failure_reason"] == "provider_error"
     assert body["error_message"] == "The model failed while making the video."

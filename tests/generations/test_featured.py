@@ -12,12 +12,14 @@ from django.db import IntegrityError
 from django.test import Client
 from django.urls import reverse
 
-from generations.actions import (
+from generations.actions.deletion import (
     delete_generation,
-    enable_sharing,
     erase_generation,
-    feature_generation,
     remove_expired_files,
+)
+from generations.actions.sharing import (
+    enable_sharing,
+    feature_generation,
     revoke_sharing,
     set_feature_consent,
 )

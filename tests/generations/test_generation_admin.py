@@ -9,14 +9,15 @@ from django.test import Client
 from django.urls import reverse
 
 from credits.models import CreditTransaction
-from generations.actions import apply_prediction_update, mark_failed
 from generations.failures import FailureReason
+from generations.lifecycle.transitions import apply_prediction_update, mark_failed
 from generations.models import Generation, Status
 from tests.factories import make_staff
 from tests.generations.lifecycle_helpers import (
     post_webhook,
     prediction,
     refunds_of,
+    run_tasks,
     submit,
     update,
 )
@@ -75,6 +76,24 @@ def test_the_detail_page_links_to_the_ledger_entries_and_webhook_events(staff_cl
         assert reverse("admin:credits_credittransaction_change", args=[row.pk]) in content
     assert f"generation__id__exact={generation.pk}" in content
     assert 'name="_save"' not in content  # read-only: changes go through the actions
+
+
+def test_the_detail_page_shows_staff_the_input_sent_to_replicate_escaped(
+    staff_client, user, replicate_api
+):
+    replicate_api.create_prediction().respond(201, json=prediction("p-sent", "starting"))
+    generation = submit(user, "A fox <script>alert(1)</script> in the snow")
+    page = reverse("admin:generations_generation_change", args=[generation.pk])
+    assert "nothing yet" in staff_client.get(page).content.decode()
+
+    run_tasks()
+
+    content = staff_client.get(page).content.decode()
+    assert "Sent to Replicate" in content
+    assert "&quot;prompt&quot;: &quot;A fox &lt;script&gt;alert(1)&lt;/script&gt; in the snow" in (
+        content
+    )
+    assert "<script>alert(1)" not in content
 
 
 def test_the_refund_action_refunds_failures_once_and_explains_the_others(

@@ -4,12 +4,12 @@ same input could pass."""
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from credits.selectors import balance_of
-from generations.actions import check_retry_generation
+from generations.actions.errors import CannotRetry
 from generations.failures import FailureReason
+from generations.lifecycle.submission import retry_generation
 from generations.models import Generation, Status
 from generations.moderation import Rejected, rejection_in, retry_refusal
 from generations.replicate.predictions import parse
@@ -129,7 +129,7 @@ def test_a_rejected_video_with_a_random_seed_can_be_retried_but_not_with_a_fixed
             user, status=Status.FAILED, failure_reason=FailureReason.REJECTED_OUTPUT, seed=seed
         )
 
-    retried = check_retry_generation(rejected_video(seed=None)).generation
+    retried = retry_generation(rejected_video(seed=None)).generation
     assert retried.status == Status.QUEUED
-    with pytest.raises(ValidationError, match="same seed"):
-        check_retry_generation(rejected_video(seed=42))
+    with pytest.raises(CannotRetry, match="same seed"):
+        retry_generation(rejected_video(seed=42))

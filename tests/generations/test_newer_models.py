@@ -14,7 +14,8 @@ from django.core.exceptions import ValidationError
 
 from credits.selectors import balance_of
 from generations import catalog
-from generations.actions import GenerationParams, check_submit_generation
+from generations.actions.params import GenerationParams
+from generations.lifecycle.submission import submit_generation
 from generations.replicate.inputs import prediction_input, replicate_model
 from tests.factories import PROMPT, png_data_url
 
@@ -99,8 +100,8 @@ def t2v_2_5_at_720p(**options: Any) -> GenerationParams:
 
 @pytest.mark.django_db
 def test_a_ten_second_clip_is_charged_twice_a_five_second_one(user, replicate_api):
-    short = check_submit_generation(user, t2v_2_5_at_720p()).generation
-    long = check_submit_generation(user, t2v_2_5_at_720p(duration="10")).generation
+    short = submit_generation(user, t2v_2_5_at_720p()).generation
+    long = submit_generation(user, t2v_2_5_at_720p(duration="10")).generation
 
     assert (short.cost, long.cost) == (20, 40)
     assert balance_of(user) == 100 - 60
@@ -112,7 +113,7 @@ def test_a_ten_second_clip_is_charged_twice_a_five_second_one(user, replicate_ap
 @pytest.mark.django_db
 def test_a_length_the_model_does_not_offer_is_a_field_error(user):
     with pytest.raises(ValidationError) as error:
-        check_submit_generation(user, t2v_2_5_at_720p(duration=7))
+        submit_generation(user, t2v_2_5_at_720p(duration=7))
     assert error.value.message_dict == {"duration": ["Clip length (seconds) must be one of 5, 10."]}
 
 

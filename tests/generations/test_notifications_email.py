@@ -13,7 +13,8 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client
 from pytest_django import Settings
 
-from generations.actions import apply_prediction_update, cancel_generation, store_output
+from generations.lifecycle.output import store_output
+from generations.lifecycle.transitions import apply_prediction_update, cancel_generation
 from generations.models import Generation, GenerationNotice, Status
 from tests.fixtures.fake_replicate import ReplicateAPI
 from tests.generations.lifecycle_helpers import (

@@ -23,7 +23,7 @@ from django.core.management import call_command
 from py_vapid import Vapid
 from pytest_django import Settings
 
-from generations.actions import apply_prediction_update, cancel_generation
+from generations.lifecycle.transitions import apply_prediction_update, cancel_generation
 from generations.models import PushSubscription
 from generations.notifications.actions import subscribe_push
 from generations.notifications.push import SEND_DEADLINE_SECONDS

@@ -19,7 +19,8 @@ from django.utils import timezone
 from storages.backends.s3 import S3Storage
 
 from generations import retention
-from generations.actions import apply_prediction_update, enable_sharing, revoke_sharing
+from generations.actions.sharing import enable_sharing, revoke_sharing
+from generations.lifecycle.transitions import apply_prediction_update
 from generations.models import Generation, Status
 from generations.simulator import render_video
 from tests.factories import VIDEO_BYTES, make_generation

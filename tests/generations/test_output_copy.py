@@ -13,13 +13,13 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from credits.selectors import balance_of
-from generations.actions import (
+from generations.failures import FailureReason
+from generations.lifecycle.output import store_output
+from generations.lifecycle.transitions import (
     apply_prediction_update,
     cancel_generation,
     mark_failed,
-    store_output,
 )
-from generations.failures import FailureReason
 from generations.models import Generation, Status
 from generations.simulator import render_video
 from tests.fixtures.fake_replicate import ReplicateAPI

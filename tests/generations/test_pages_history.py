@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from credits.selectors import balance_of
-from generations.actions import apply_prediction_update
 from generations.failures import FailureReason
+from generations.lifecycle.transitions import apply_prediction_update
 from generations.models import Generation, Status
 from tests.factories import VIDEO_BYTES, make_generation, set_credits
 from tests.generations.lifecycle_helpers import update

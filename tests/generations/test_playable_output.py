@@ -13,9 +13,9 @@ import pytest
 import replicate
 import respx
 
-from generations.actions import apply_prediction_update
+from generations.lifecycle.transitions import apply_prediction_update
+from generations.media import index_first, pixel_format, playable_copy
 from generations.models import Generation, Status
-from generations.replicate.faststart import index_first, pixel_format, playable_copy
 from generations.simulator import render_video
 from tests.factories import audio_bytes
 from tests.fixtures.fake_replicate import ReplicateAPI

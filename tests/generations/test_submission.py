@@ -8,11 +8,12 @@ from datetime import timedelta
 import httpx
 import pytest
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from pytest_django import Settings
 
 from credits.selectors import balance_of
-from generations.actions import cancel_generation
 from generations.failures import FailureReason
+from generations.lifecycle.transitions import cancel_generation
 from generations.models import Generation, Status
 from tests.factories import PROMPT
 from tests.generations.lifecycle_helpers import (
@@ -39,6 +40,21 @@ def site_url(settings: Settings) -> None:
 
 def created(prediction_id: str = "p-new") -> httpx.Response:
     return httpx.Response(201, json=prediction(prediction_id, "starting"))
+
+
+def test_a_submit_task_enqueued_under_its_old_path_still_runs(user, replicate_api):
+    replicate_api.create_prediction().mock(return_value=created("p-old-path"))
+    generation = submit(user)
+    # A row written before the task moved beside its work (generations.lifecycle.submission).
+    DBTaskResult.objects.filter(task_path__endswith=".submit_prediction").update(
+        task_path="generations.tasks.submit_prediction"
+    )
+
+    run_tasks()
+
+    generation.refresh_from_db()
+    assert generation.prediction_id == "p-old-path"
+    assert generation.status == Status.STARTING
 
 
 def test_submitting_creates_the_prediction_with_our_webhook_and_saves_its_id(user, replicate_api):

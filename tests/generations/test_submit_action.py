@@ -1,4 +1,4 @@
-"""check_submit_generation: validation, the charge, the queued generation and its tasks, at once."""
+"""submit_generation: validation, the charge, the queued generation and its tasks, at once."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.db import IntegrityError
 from credits.actions import InsufficientCredits
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
-from generations.actions import IdempotencyKeyReused
+from generations.actions.errors import IdempotencyKeyReused
 from generations.models import Generation, Kind, Status
 from tests.factories import set_credits
 from tests.generations.lifecycle_helpers import (

@@ -17,13 +17,9 @@ from django.urls import reverse
 from py_vapid import Vapid
 
 from credits.selectors import balance_of
-from generations.actions import (
-    apply_prediction_update,
-    enable_sharing,
-    feature_generation,
-    set_feature_consent,
-)
+from generations.actions.sharing import enable_sharing, feature_generation, set_feature_consent
 from generations.failures import FailureReason
+from generations.lifecycle.transitions import apply_prediction_update
 from generations.models import Generation, Status
 from generations.notifications.actions import subscribe_push
 from generations.suspension import suspend_user

@@ -13,11 +13,12 @@ from django.core.management import call_command
 from django.utils import timezone
 from pytest_django import Settings
 
-from generations.actions import apply_prediction_update, begin_submit_attempt
+from generations.actions.transitions import begin_submit_attempt
 from generations.failures import FailureReason
+from generations.lifecycle.submission import submit_prediction
+from generations.lifecycle.transitions import apply_prediction_update
+from generations.lifecycle.watchdog import watch_generation
 from generations.models import Generation, Status
-from generations.replicate.inputs import prediction_input
-from generations.tasks import watch_generation
 from tests.fixtures.fake_replicate import ReplicateAPI
 from tests.generations.lifecycle_helpers import (
     assert_refunded_once,
@@ -172,8 +173,11 @@ def test_a_crashed_submission_is_recovered_from_replicates_list(
     user, replicate_api, assert_audit_clean
 ):
     generation = submit(user)
-    begin_submit_attempt(generation.pk)  # the submit task got this far, then died
-    ours = prediction("p-orphan", "processing", input=_input_of(generation))
+    # The create reaches Replicate, but the submit task never hears back.
+    create = replicate_api.create_prediction().mock(side_effect=httpx.ReadTimeout("no answer"))
+    submit_prediction.call(generation.pk)
+    sent = json.loads(create.calls.last.request.content)["input"]
+    ours = prediction("p-orphan", "processing", input=sent)
     replicate_api.list_predictions(ours)
 
     watch_generation.call(generation.pk, 1)
@@ -240,10 +244,6 @@ def test_reconcile_generations_checks_every_stale_generation_and_says_what_it_di
     finished.refresh_from_db()
     assert finished.status == Status.CANCELED
     assert refunds_of(finished) == 1
-
-
-def _input_of(generation: Generation) -> dict:
-    return json.loads(json.dumps(prediction_input(generation)))
 
 
 def test_a_submission_still_waiting_for_a_busy_worker_is_not_failed_early(

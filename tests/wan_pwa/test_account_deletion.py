@@ -25,7 +25,8 @@ from django.utils import timezone
 
 from credits.models import CreditTransaction, Order
 from credits.selectors import balance_of
-from generations.actions import apply_prediction_update, store_output
+from generations.lifecycle.output import store_output
+from generations.lifecycle.transitions import apply_prediction_update
 from generations.models import Generation, Status
 from generations.notifications.actions import subscribe_push
 from generations.notifications.models import GenerationNotice, PushSubscription

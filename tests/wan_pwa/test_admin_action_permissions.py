@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from credits.models import CreditBalance, CreditTransaction, Order, TransactionType
 from credits.selectors import balance_of
-from generations.actions import enable_sharing, set_feature_consent
+from generations.actions.sharing import enable_sharing, set_feature_consent
 from generations.models import Generation, Status
 from tests.credits.stripe_support import buy
 from tests.factories import make_generation, make_staff

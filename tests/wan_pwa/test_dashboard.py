@@ -13,12 +13,12 @@ from django.utils import timezone
 
 from credits import analytics as credit_analytics
 from credits import dashboard as credit_dashboard
-from credits.actions import fulfil_checkout, record_refund
+from credits.actions import OrderOutcome, fulfil_checkout, record_refund
 from credits.models import CreditPack, Order
 from credits.stripe_gateway import CheckoutSession
 from generations import analytics as generation_analytics
 from generations import dashboard
-from generations.actions import UpdateOutcome
+from generations.actions.transitions import UpdateOutcome
 from generations.failures import FailureReason
 from generations.models import Generation, Status
 from tests.factories import make_generation
@@ -82,7 +82,7 @@ def seeded(user, other_user):
         currency="usd",
         client_reference_id=str(order.pk),
     )
-    assert fulfil_checkout(session)
+    assert fulfil_checkout(session).outcome == OrderOutcome.GRANTED
     record_refund("pi_1", 500)
     roll_up_everything()
 

@@ -17,7 +17,8 @@ from django.test import RequestFactory
 from django.urls import resolve
 from django_tasks.signals import task_finished, task_started
 
-from generations.tasks import send_notifications, submit_prediction
+from generations.lifecycle.submission import submit_prediction
+from generations.notifications.delivery import send_notifications
 from wan_pwa.log_context import (
     JsonFormatter,
     LogContextFilter,

@@ -13,8 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from credits import analytics as credit_analytics
 from generations import analytics as generation_analytics
-from generations import tasks
-from generations.actions import apply_prediction_update, cancel_generation
+from generations.lifecycle.cancellation import cancel_prediction
+from generations.lifecycle.scheduling import enqueue_later
+from generations.lifecycle.transitions import apply_prediction_update, cancel_generation
 from generations.models import Status
 from tests.factories import make_generation
 from tests.generations.lifecycle_helpers import submit, update
@@ -67,9 +68,9 @@ def test_values_match_what_happened(client, metrics_token, user):
     count_event("webhook_duplicate")
     count_event("webhook_duplicate")
     increment("credit_audit_mismatches", 3)
-    tasks.cancel_prediction.enqueue("p-ready-1")
-    tasks.cancel_prediction.enqueue("p-ready-2")
-    tasks.enqueue_later(tasks.cancel_prediction, 3600, "p-later")  # not ready: not waiting
+    cancel_prediction.enqueue("p-ready-1")
+    cancel_prediction.enqueue("p-ready-2")
+    enqueue_later(cancel_prediction, 3600, "p-later")  # not ready: not waiting
     generation_analytics.roll_up()
     webhook_analytics.roll_up()
     client.get("/healthz")

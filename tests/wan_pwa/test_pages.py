@@ -15,7 +15,8 @@ from PIL import Image
 
 from credits.actions import add_credits
 from generations import catalog
-from generations.actions import delete_generation, enable_sharing
+from generations.actions.deletion import delete_generation
+from generations.actions.sharing import enable_sharing
 from generations.models import Status
 from tests.factories import make_generation
 from tests.pages import HX, found

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from pytest_django import Settings
 
-from generations import tasks
+from generations.lifecycle import scheduling
+from generations.lifecycle.submission import submit_prediction
 from tests.generations.lifecycle_helpers import configure, make_due, submit
 from wan_pwa.background import heartbeat
 from wan_pwa.background.models import PeriodicJobRun, WorkerHeartbeat
@@ -100,9 +101,9 @@ def test_fresh_submissions_run_before_due_watchdog_checks(db, settings, make_use
     second = submit(make_user())  # ... when another user submits
     next_task = DBTaskResult.objects.ready().first()
     assert next_task is not None
-    assert next_task.task_path == "generations.tasks.submit_prediction"
+    assert next_task.task_path == submit_prediction.module_path
     assert next_task.args_kwargs["args"] == [second.pk]
-    assert tasks.SUBMIT_PRIORITY > tasks.COPY_PRIORITY > tasks.WATCHDOG_PRIORITY
+    assert scheduling.SUBMIT_PRIORITY > scheduling.COPY_PRIORITY > scheduling.WATCHDOG_PRIORITY
     assert first.pk != second.pk
 
 

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from pytest_django import Settings
 
 from credits.selectors import balance_of
-from generations.actions import UpdateOutcome
+from generations.actions.transitions import UpdateOutcome
 from generations.failures import FailureReason
 from generations.models import Generation, Status
 from tests.generations.lifecycle_helpers import (

@@ -110,6 +110,38 @@ def test_an_event_is_logged_once_with_its_order_and_outcome(client, paid_session
     )
 
 
+def test_each_event_of_an_order_is_logged_with_it_and_a_stranger_session_with_none(
+    client, stripe_sim, paid_session, user
+):
+    order, completed = paid_session
+    deliver(completed)
+    charge = stripe_sim.charge_of(order.checkout_session_id)
+    stripe_sim.refund(charge, 100)
+    stripe_sim.dispute(charge)
+    expired = checkout(user, 500)
+    stripe_sim.batch(stripe_sim.state.expire, expired.checkout_session_id)
+    for event in stripe_sim.take_events():
+        deliver(event)
+    session = completed["data"]["object"]  # a session we never opened, for no order of ours
+    stranger = {**session, "id": "cs_stranger", "payment_intent": "pi_stranger"}
+    deliver({**completed, "id": "evt_stranger", "data": {"object": {**stranger}}})
+
+    logged = {
+        (event.type, event.outcome): event.order for event in StripeEvent.objects.order_by("id")
+    }
+    assert logged == {
+        ("checkout.session.completed", "granted"): order,
+        ("charge.succeeded", "ignored"): order,  # its payment intent is the order's
+        ("payment_intent.succeeded", "ignored"): None,  # the intent itself names none
+        ("charge.refunded", "taken_back"): order,
+        ("refund.created", "ignored"): order,
+        ("charge.dispute.created", "taken_back"): order,
+        ("charge.dispute.funds_withdrawn", "no_change"): order,
+        ("checkout.session.expired", "closed"): expired,
+        ("checkout.session.completed", "mismatch"): None,
+    }
+
+
 def test_an_unhandled_event_type_is_acknowledged_and_ignored(client, stripe_sim):
     event = {
         "id": "evt_other",

@@ -33,7 +33,7 @@ def mark_suspended(user: User, *, by: User, reason: str) -> bool:
     """Marks the account suspended; False when it already was (the first reason stays).
 
     Its own short transaction on the user row alone: a submission waiting on the same row sees
-    the flag as soon as this commits (see credits.actions.lock_balance_of_active_user).
+    the flag as soon as this commits (see credits.suspension.lock_balance_of_active_user).
     """
     if user.pk == by.pk:
         raise SuspensionError("You cannot suspend your own account.")

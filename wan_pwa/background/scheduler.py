@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_tasks import TaskContext, task
 
 from wan_pwa.background.models import PeriodicJobRun
 from wan_pwa.registry import Registry
@@ -62,8 +63,6 @@ def periodic_jobs() -> list[PeriodicJob]:
 def schedule_due_jobs(worker_id: str, now: datetime | None = None) -> list[str]:
     """Enqueues each job whose current period has no run yet; returns the ones this worker
     scheduled."""
-    from wan_pwa.background.tasks import run_periodic_job  # the task module imports this one
-
     now = now or timezone.now()
     scheduled = []
     for job in periodic_jobs():
@@ -78,6 +77,17 @@ def schedule_due_jobs(worker_id: str, now: datetime | None = None) -> list[str]:
             continue  # another worker took this slot
         scheduled.append(job.name)
     return scheduled
+
+
+# Below every generation task: housekeeping never delays a user's video.
+PERIODIC_JOB_PRIORITY = -50
+
+
+@task(priority=PERIODIC_JOB_PRIORITY, takes_context=True)
+def run_periodic_job(context: TaskContext, run_id: int) -> str:
+    """The one task of the scheduler: running a periodic job in a worker, like any other task
+    (so a job lost with its worker is reaped and re-run)."""
+    return run_job(run_id, worker_id=context.task_result.worker_ids[-1])
 
 
 def run_job(run_id: int, worker_id: str) -> str:

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from generations.lifecycle import watchdog
 from generations.models import Generation
-from generations.replicate import watchdog
 
 
 class Command(BaseCommand):

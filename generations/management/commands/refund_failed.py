@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Exists, OuterRef
 from django.utils.dateparse import parse_date
 
 from credits.models import CreditTransaction, TransactionType
-from generations.actions import refund_generation
+from generations.actions.errors import CannotRefund
+from generations.actions.transitions import check_refund_generation
 from generations.models import Generation, Status
 
 
@@ -49,11 +49,11 @@ class Command(BaseCommand):
                 refunded = generation.cost
             else:
                 try:
-                    refund = refund_generation(
+                    refund = check_refund_generation(
                         generation, reason="missing refund found by refund_failed"
                     )
-                except ValidationError as error:  # its status changed meanwhile
-                    self.stderr.write(f"#{generation.pk}: {' '.join(error.messages)}")
+                except CannotRefund as error:  # its status changed meanwhile
+                    self.stderr.write(f"#{generation.pk}: {error.message}")
                     continue
                 if refund is None:  # refunded meanwhile
                     continue

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from credits.models import CreditTransaction, TransactionType
 from credits.selectors import balance_of
-from generations.actions import refund_generation
+from generations.actions.errors import CannotRefund
+from generations.actions.transitions import check_refund_generation
 from generations.models import Generation
 
 
@@ -27,9 +27,9 @@ class Command(BaseCommand):
         if generation is None:
             raise CommandError(f"There is no generation #{generation_id}.")
         try:
-            refund = refund_generation(generation, reason=reason, force=force)
-        except ValidationError as error:
-            raise CommandError(" ".join(error.messages)) from None
+            refund = check_refund_generation(generation, reason=reason, force=force)
+        except CannotRefund as error:
+            raise CommandError(error.message) from None
         if refund is not None:
             self.stdout.write(
                 self.style.SUCCESS(

@@ -19,18 +19,16 @@ from pytest_django.live_server_helper import LiveServer
 
 from credits.models import CreditTransaction, TransactionType
 from credits.selectors import balance_of
-from generations.actions import (
-    begin_submit_attempt,
-    cancel_generation,
-    check_retry_generation,
-)
+from generations.actions.transitions import begin_submit_attempt
 from generations.failures import REJECTIONS, FailureReason
+from generations.lifecycle import submission
+from generations.lifecycle.submission import retry_generation
+from generations.lifecycle.transitions import cancel_generation
+from generations.lifecycle.watchdog import watch_generation
 from generations.models import Generation, Status
 from generations.moderation import MESSAGES, Rejected
-from generations.replicate import submission
 from generations.replicate.predictions import PredictionUpdate
 from generations.simulator import ReplicateSimulator
-from generations.tasks import watch_generation
 from tests.generations.lifecycle_helpers import (
     assert_refunded_once,
     configure,
@@ -253,7 +251,7 @@ def test_a_failed_generation_retried_succeeds_and_is_charged_again(
     drive(ended(original))
     assert original.status == Status.FAILED
 
-    retried = check_retry_generation(original).generation
+    retried = retry_generation(original).generation
     drive(ended(retried))
 
     assert retried.status == Status.SUCCEEDED

@@ -3,30 +3,23 @@
 That happens when the submit task crashed (or its answer was lost to a timeout) after Replicate
 had accepted the create call. Replicate's list of recent predictions is searched for one that
 carries our webhook URL or, when the list does not show webhook URLs, that runs the generation's
-model on exactly its input and belongs to no other generation.
+model on exactly the input the attempt sent (kept on the generation before the call) and belongs
+to no other generation.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
 from generations.models import Generation
 from generations.replicate import gateway, predictions
-from generations.replicate.inputs import prediction_input, replicate_model, webhook_url
+from generations.replicate.inputs import comparable_input, replicate_model, webhook_url
 from generations.replicate.predictions import PredictionUpdate
 
 # Clocks differ: look a little before the generation was created.
 CLOCK_MARGIN = timedelta(minutes=2)
-
-
-def _comparable(model_input: Any) -> dict[str, Any]:
-    # The image URL is a fresh upload (or data URL) on every attempt, so it cannot be compared.
-    if not isinstance(model_input, dict):
-        return {}
-    return {key: value for key, value in model_input.items() if key != "image"}
 
 
 def find_prediction(generation: Generation) -> PredictionUpdate | None:
@@ -35,7 +28,8 @@ def find_prediction(generation: Generation) -> PredictionUpdate | None:
     since = generation.created_at - CLOCK_MARGIN
     our_webhook = webhook_url(generation)
     model = replicate_model(generation)
-    expected_input = _comparable(prediction_input(generation))
+    # None when no attempt got as far as sending: then only our webhook URL can match.
+    sent = generation.replicate_input
     candidates: list[gateway.Prediction] = []
     for prediction in gateway.recent_predictions(since):
         created = parse_datetime(str(prediction.get("created_at") or ""))
@@ -47,8 +41,12 @@ def find_prediction(generation: Generation) -> PredictionUpdate | None:
             if prediction["webhook"] == our_webhook:
                 return predictions.parse(prediction)
             continue
-        if prediction.get("model") == model and _comparable(prediction.get("input")) == (
-            expected_input
+        given = prediction.get("input")
+        if (
+            sent is not None
+            and prediction.get("model") == model
+            and isinstance(given, dict)
+            and comparable_input(given) == sent
         ):
             candidates.append(prediction)
     # Its own webhook may have adopted it meanwhile: only other generations' claims count.

@@ -4,34 +4,35 @@ Replicate deletes outputs an hour after the prediction, so the copy happens as s
 succeeds. The download is streamed to a temporary file with a size cap, opened with PyAV to
 prove it is an MP4 video that decodes, and its first frame becomes the poster. Only then is that
 file saved to storage (a bucket reads it from the file in parts), never all in memory: with its
-index moved first when the model wrote it last (faststart.py).
+index moved first when the model wrote it last (generations.media).
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import tempfile
 from typing import IO
 
-import av
 import httpx
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db.models import FileField
+from django_tasks import task
 
-from generations import actions, tasks
+from generations import media
+from generations.actions import transitions
 from generations.failures import FailureReason
+from generations.lifecycle import followups
+from generations.lifecycle.scheduling import COPY_PRIORITY, enqueue_later, retry_delay
 from generations.models import Generation
-from generations.replicate.faststart import playable_copy
 from generations.replicate.predictions import ReplicateStatus
+from wan_pwa.log_context import names_generation
 
 logger = logging.getLogger(__name__)
 
 DOWNLOAD_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 CHUNK_BYTES = 1024 * 1024
-POSTER_QUALITY = 85
 
 
 class CopyError(Exception):
@@ -71,33 +72,23 @@ def download(url: str, destination: IO[bytes], *, max_bytes: int) -> int:
     return size
 
 
-def poster_frame(path: str) -> bytes:
-    """The first frame of the MP4 as a JPEG (raises CopyError if it is not a playable video)."""
-    try:
-        with av.open(path) as container:
-            if "mp4" not in container.format.name.split(","):
-                raise CopyError("The output is not an MP4 video.", permanent=True)
-            if not container.streams.video:
-                raise CopyError("The output has no video track.", permanent=True)
-            for frame in container.decode(video=0):
-                image = frame.to_image()
-                break
-            else:
-                raise CopyError("The output video has no frames.", permanent=True)
-    except av.FFmpegError as error:
-        raise CopyError(f"The output is not a readable video ({error}).", permanent=True) from None
-    poster = io.BytesIO()
-    image.convert("RGB").save(poster, "JPEG", quality=POSTER_QUALITY)
-    return poster.getvalue()
-
-
 def _store(field: FileField, filename: str, content: File) -> str:
     return field.storage.save(field.generate_filename(None, filename), content)
 
 
-def copy_output(generation_id: int, attempt: int) -> None:
-    """The copy task: store the video and poster, then mark the generation succeeded. Failures
-    that retrying cannot fix fail (and refund) the generation; others are retried."""
+@task(priority=COPY_PRIORITY)
+@names_generation(position=0)
+def copy_output(generation_id: int, attempt: int = 1) -> None:
+    """Copies a succeeded prediction's video into our storage and makes its poster.
+
+    Idempotent: it does nothing once the generation has ended, and store_output keeps only the
+    first copy (a later one's files are deleted)."""
+    copy(generation_id, attempt)
+
+
+def copy(generation_id: int, attempt: int) -> None:
+    """The copy task's work: store the video and poster, then mark the generation succeeded.
+    Failures that retrying cannot fix fail (and refund) the generation; others are retried."""
     generation = Generation.objects.get(pk=generation_id)
     if generation.is_terminal or generation.replicate_status != ReplicateStatus.SUCCEEDED:
         return
@@ -107,20 +98,36 @@ def copy_output(generation_id: int, attempt: int) -> None:
             tempfile.TemporaryDirectory(prefix="output-") as scratch,
         ):
             download(generation.output_url, video, max_bytes=settings.OUTPUT_MAX_BYTES)
-            poster = poster_frame(video.name)
-            with open(playable_copy(video.name, scratch, generation_id), "rb") as playable:
+            try:
+                poster = media.poster_frame(video.name)
+            except media.NotPlayable as error:
+                raise CopyError(str(error), permanent=True) from None
+            with open(media.playable_copy(video.name, scratch, generation_id), "rb") as playable:
                 video_name = _store(Generation.video.field, "video.mp4", File(playable))
             poster_name = _store(Generation.poster.field, "poster.jpg", ContentFile(poster))
     except CopyError as error:
         if error.permanent or attempt >= settings.OUTPUT_COPY_MAX_ATTEMPTS:
-            actions.mark_failed(generation_id, FailureReason.OUTPUT_NOT_SAVED, str(error))
+            followups.run(
+                transitions.mark_failed,
+                generation_id,
+                FailureReason.OUTPUT_NOT_SAVED,
+                str(error),
+            )
             return
-        delay = tasks.retry_delay(
+        delay = retry_delay(
             attempt,
             base=settings.OUTPUT_COPY_RETRY_DELAY,
             cap=settings.WATCHDOG_MAX_DELAY,
         )
         logger.info("generation %s: %s Copying again in %.0f s.", generation_id, error, delay)
-        tasks.enqueue_later(tasks.copy_output, delay, generation_id, attempt + 1)
+        enqueue_later(copy_output, delay, generation_id, attempt + 1)
         return
-    actions.store_output(generation_id, video_name=video_name, poster_name=poster_name)
+    store_output(generation_id, video_name=video_name, poster_name=poster_name)
+
+
+def store_output(generation_id: int, *, video_name: str, poster_name: str) -> bool:
+    """The copy's last step (see the action), with the user's message scheduled in its
+    transaction; False when the files were not kept."""
+    return followups.run(
+        transitions.store_output, generation_id, video_name=video_name, poster_name=poster_name
+    ).stored

@@ -1,5 +1,6 @@
-"""Outputs that play everywhere: the MP4's index (`moov`) before its media (`mdat`), and
-`yuv420p` pixels.
+"""MP4 work, on files on disk: proving an output is a playable video and taking its poster frame,
+and making it play everywhere: the index (`moov`) before the media (`mdat`), and `yuv420p` pixels.
+Nothing here knows generations or Replicate.
 
 iOS Safari and players that stream over HTTP need the index first to start playing; some models
 write it last. Such a file is remuxed with `+faststart`, copying the packets (no re-encode, so no
@@ -10,6 +11,7 @@ in yuv420p at a near-transparent quality, its audio copied as it is.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import struct
@@ -19,6 +21,31 @@ import av
 logger = logging.getLogger(__name__)
 
 PLAYABLE_PIXEL_FORMAT = "yuv420p"
+POSTER_QUALITY = 85
+
+
+class NotPlayable(Exception):
+    """The file is not an MP4 video that decodes; the sentence says what is wrong."""
+
+
+def poster_frame(path: str) -> bytes:
+    """The first frame of the MP4 as a JPEG (NotPlayable if it is not a playable video)."""
+    try:
+        with av.open(path) as container:
+            if "mp4" not in container.format.name.split(","):
+                raise NotPlayable("The output is not an MP4 video.")
+            if not container.streams.video:
+                raise NotPlayable("The output has no video track.")
+            for frame in container.decode(video=0):
+                image = frame.to_image()
+                break
+            else:
+                raise NotPlayable("The output video has no frames.")
+    except av.FFmpegError as error:
+        raise NotPlayable(f"The output is not a readable video ({error}).") from None
+    poster = io.BytesIO()
+    image.convert("RGB").save(poster, "JPEG", quality=POSTER_QUALITY)
+    return poster.getvalue()
 
 
 def index_first(path: str) -> bool:

@@ -15,12 +15,17 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django_tasks import task
 
-from generations import actions, tasks
 from generations.failures import FailureReason
+from generations.lifecycle import recovery
+from generations.lifecycle.output import copy_output
+from generations.lifecycle.scheduling import WATCHDOG_PRIORITY, enqueue_later, retry_delay
+from generations.lifecycle.transitions import apply_prediction_update, mark_failed
 from generations.models import Generation
-from generations.replicate import gateway, recovery
+from generations.replicate import gateway
 from generations.replicate.predictions import ReplicateStatus
+from wan_pwa.log_context import names_generation
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +43,7 @@ def check(generation: Generation) -> str:
         and generation.replicate_status != ReplicateStatus.SUCCEEDED
         and age > timedelta(seconds=settings.GENERATION_MAX_AGE)
     ):
-        actions.mark_failed(generation.pk, FailureReason.TIMED_OUT, cancel_at_replicate=True)
+        mark_failed(generation.pk, FailureReason.TIMED_OUT, cancel_at_replicate=True)
         result += "; failed: too old, refunded"
     return result
 
@@ -49,15 +54,15 @@ def _bring_up_to_date(generation: Generation, age: timedelta) -> str:
             return _find_lost_prediction(generation, age)
         if generation.replicate_status == ReplicateStatus.SUCCEEDED:
             # Replicate is done; our copy of the video has not landed (a crashed copy task).
-            tasks.copy_output.enqueue(generation.pk)
+            copy_output.enqueue(generation.pk)
             return "copying the video again"
         prediction = gateway.get_prediction(generation.prediction_id)
     except gateway.NotFound as error:
-        actions.mark_failed(generation.pk, FailureReason.LOST, str(error))
+        mark_failed(generation.pk, FailureReason.LOST, str(error))
         return "failed: unknown to Replicate, refunded"
     except gateway.GatewayError as error:
         return f"could not ask Replicate: {error}"
-    outcome = actions.apply_prediction_update(generation.pk, prediction)
+    outcome = apply_prediction_update(generation.pk, prediction)
     return f"Replicate says {prediction.replicate_status}: {outcome.label.lower()}"
 
 
@@ -67,20 +72,31 @@ def _find_lost_prediction(generation: Generation, age: timedelta) -> str:
         return "waiting for the submission"
     found = recovery.find_prediction(generation)
     if found is not None:
-        actions.apply_prediction_update(generation.pk, found)
+        apply_prediction_update(generation.pk, found)
         return f"recovered prediction {found.prediction_id} ({found.replicate_status})"
     if age > timedelta(seconds=settings.SUBMIT_GRACE_PERIOD):
-        actions.mark_failed(generation.pk, FailureReason.NEVER_SUBMITTED)
+        mark_failed(generation.pk, FailureReason.NEVER_SUBMITTED)
         return "failed: never reached Replicate, refunded"
     return "waiting for the submission"
 
 
 def next_delay(check_number: int) -> float:
-    return tasks.retry_delay(
+    return retry_delay(
         check_number + 1,
         base=settings.WATCHDOG_FIRST_DELAY,
         cap=settings.WATCHDOG_MAX_DELAY,
     )
+
+
+@task(priority=WATCHDOG_PRIORITY)
+@names_generation(position=0)
+def watch_generation(generation_id: int, check: int = 1) -> None:
+    """Asks Replicate about a generation its webhooks have not finished yet.
+
+    Idempotent: a check applies what Replicate says (statuses only move forward, a refund is
+    given at most once); a re-run may start a second chain of checks, which ends with the
+    generation like the first."""
+    scheduled_check(generation_id, check)
 
 
 def scheduled_check(generation_id: int, check_number: int) -> None:
@@ -95,8 +111,6 @@ def scheduled_check(generation_id: int, check_number: int) -> None:
     if generation.is_terminal:
         return
     if check_number >= settings.WATCHDOG_MAX_ATTEMPTS:
-        actions.mark_failed(generation_id, FailureReason.UNREPORTED, cancel_at_replicate=True)
+        mark_failed(generation_id, FailureReason.UNREPORTED, cancel_at_replicate=True)
         return
-    tasks.enqueue_later(
-        tasks.watch_generation, next_delay(check_number), generation_id, check_number + 1
-    )
+    enqueue_later(watch_generation, next_delay(check_number), generation_id, check_number + 1)
