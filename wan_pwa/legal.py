@@ -92,3 +92,8 @@ def terms(request: HttpRequest) -> HttpResponse:
 @require_safe
 def privacy(request: HttpRequest) -> HttpResponse:
     return render_legal_page(request, "privacy")
+
+
+def footer_links(request: HttpRequest) -> dict[str, str]:
+    """The operator's status page for the footer, when there is one."""
+    return {"status_page_url": settings.STATUS_PAGE_URL}

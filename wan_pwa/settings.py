@@ -122,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "generations.context_processors.credit_balance",
+                "wan_pwa.legal.footer_links",
             ],
             # Tag libraries outside an app's templatetags/ package, which Django would not find.
             "libraries": {
@@ -236,6 +237,9 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGI
 # Terms and privacy (wan_pwa/legal.py): a folder whose terms.html and privacy.html replace the
 # default pages; unset, the defaults describe what this software stores with these settings.
 LEGAL_TEMPLATES_DIR = env.str("LEGAL_TEMPLATES_DIR", "")
+# The service's status page, linked from every page's footer when set (https only).
+_https_url = validate.URL(schemes={"https"}, error="must be an https:// URL")
+STATUS_PAGE_URL = env.str("STATUS_PAGE_URL", "", validate=lambda url: not url or _https_url(url))
 # Data exports (wan_pwa/accounts/data_export.py): days a ZIP is kept before it is deleted.
 DATA_EXPORT_RETENTION_DAYS = env.int("DATA_EXPORT_RETENTION_DAYS", 7)
 

@@ -25,15 +25,28 @@ def listed_cookies(page: str) -> set[str]:
     return set(re.findall(r"<td><code>([^<]+)</code></td>", table.group(0)))
 
 
-def footer_links(client: Client, url: str) -> None:
+def footer_of(client: Client, url: str) -> str:
     page = client.get(url).content.decode()
     footer = re.search(r'<footer class="site-footer">.*?</footer>', page, re.S)
     assert footer is not None, url
-    assert f'href="{reverse("terms")}"' in footer.group(0), url
-    assert f'href="{reverse("privacy")}"' in footer.group(0), url
+    return footer.group(0)
 
 
-def test_every_page_links_the_terms_and_the_privacy_notice(client, user):
+def footer_links(client: Client, url: str) -> None:
+    footer = footer_of(client, url)
+    for name in ("terms", "privacy", "api:docs"):
+        assert f'href="{reverse(name)}"' in footer, (url, name)
+
+
+def test_the_footer_links_the_status_page_only_when_the_operator_has_one(client, settings):
+    assert "Status" not in footer_of(client, reverse("home"))
+    settings.STATUS_PAGE_URL = "https://status.wan.example.com/"
+    assert '<a href="https://status.wan.example.com/" rel="noopener">Status</a>' in footer_of(
+        client, reverse("home")
+    )
+
+
+def test_every_page_links_the_terms_the_privacy_notice_and_the_api_docs(client, user):
     for name in ("home", "account_login", "account_signup", "terms", "privacy"):
         footer_links(client, reverse(name))
     client.force_login(user)

@@ -93,6 +93,7 @@ def test_a_malformed_boolean_stops_manage_py_naming_the_variable():
         ("WORKER_LEASE", "soon", "Not a valid number."),
         ("SECURE_COOKIES", "sometimes", "Not a valid boolean."),
         ("SITE_URL", "wan.example.com", "must be an http:// or https:// URL"),
+        ("STATUS_PAGE_URL", "javascript:alert(1)", "must be an https:// URL"),
         ("DATABASE_URL", "nosuchdb://somewhere/db", "Not a valid database URL."),
         ("LOG_FORMAT", "xml", "Must be one of: text, json."),
         ("LOG_LEVEL", "LOUD", "Not a valid log level."),
