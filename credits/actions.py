@@ -375,16 +375,22 @@ def cancel_checkout(order: Order) -> OrderOutcome:
 
 
 def _end_checkout(order: Order, status: OrderStatus) -> OrderOutcome:
-    if order.status != OrderStatus.PENDING:
-        return OrderOutcome.NO_CHANGE
-    if not order.checkout_session_id:  # never reached Stripe: nothing there to expire
-        return _close(order.pk, None, status).outcome
-    session = stripe_gateway.expire_checkout_session(order.checkout_session_id)
-    if session.status == "expired":
-        return close_order(session, status).outcome
-    if session.payment_status == "paid":
-        return fulfil_checkout(session).outcome
-    return OrderOutcome.AWAITING_PAYMENT
+    # The rows stay locked while Stripe answers: the checkout.session.expired webhook that the
+    # call sets off waits for them, then finds the order closed with the status asked for here
+    # (a buyer who turned back sees "Canceled", not "Expired").
+    with transaction.atomic():
+        locked = _lock_balance_and_order(order.pk)
+        if locked is None or locked[1].status != OrderStatus.PENDING:
+            return OrderOutcome.NO_CHANGE
+        session_id = locked[1].checkout_session_id
+        if not session_id:  # never reached Stripe: nothing there to expire
+            return _close(order.pk, None, status).outcome
+        session = stripe_gateway.expire_checkout_session(session_id)
+        if session.status == "expired":
+            return close_order(session, status).outcome
+        if session.payment_status == "paid":
+            return fulfil_checkout(session).outcome
+        return OrderOutcome.AWAITING_PAYMENT
 
 
 def _order_id(session: CheckoutSession) -> int | None:
