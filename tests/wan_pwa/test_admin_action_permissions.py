@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 # Where staff may delete rows in the admin; everywhere else rows are evidence (the ledger,
 # orders, event logs, revoked keys) or change only through actions.
 # A lost second factor is deleted so its owner can set up a new one.
-DELETABLE = {"auth.Group", "credits.CreditPack", "wan_pwa.User", "mfa.Authenticator"}
+DELETABLE = {"auth.Group", "credits.CreditPack", "mfa.Authenticator"}
 
 # What each action's intermediate form asks for, and the confirmation of the delete action.
 ACTION_FORM = {

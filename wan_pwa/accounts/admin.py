@@ -147,6 +147,11 @@ class UserAdmin(DjangoUserAdmin):
     form = UserChangeAdminForm
     list_display = ("username", "email", "is_staff", "is_active", "date_joined")
 
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # An account is erased ("Delete the selected accounts"), never removed with its row:
+        # that keeps the ledger and orders for the books and clears files and sessions too.
+        return False
+
     @property  # the sections' actions, as registered by the time of the request
     def actions(self) -> list[UserAction]:
         return [action for section in USER_SECTIONS for action in section.actions]
