@@ -275,6 +275,11 @@ def versions(models: Iterable[CatalogModel]) -> str:
     return f"Wan {_joined(_version_numbers(models))}"
 
 
+def audio_versions() -> str:
+    """The Wan versions of the models that take an audio track: "Wan 2.5"."""
+    return versions(MODELS[key] for key in AUDIO_MODEL_KEYS)
+
+
 def summary() -> str:
     """What the service does, in the catalog's terms: for the pages, the manifest and the API."""
     offered = versions(MODELS.values())

@@ -133,9 +133,7 @@ class CreateForm(forms.Form):
         required=False,
         label="Audio track (optional)",
         help_text=(
-            "Speech or music for the video to go with "
-            f"({catalog.versions(m for m in catalog.MODELS.values() if m.takes_audio)}): "
-            "WAV or MP3, "
+            f"Speech or music for the video to go with ({catalog.audio_versions()}): WAV or MP3, "
             f"{audio_limits.MIN_AUDIO_SECONDS} to {audio_limits.MAX_AUDIO_SECONDS} seconds, at "
             f"most {audio_limits.MAX_AUDIO_SIZE}."
         ),

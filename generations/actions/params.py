@@ -88,8 +88,7 @@ class GenerationParams:
         if model is not None and self.audio is not None:
             if not model.takes_audio:
                 errors["audio"] = [
-                    f"{model.label} takes no audio track; choose a "
-                    f"{catalog.versions(m for m in catalog.MODELS.values() if m.takes_audio)} "
+                    f"{model.label} takes no audio track; choose a {catalog.audio_versions()} "
                     "model for one."
                 ]
             else:
