@@ -277,7 +277,7 @@ def versions(models: Iterable[CatalogModel]) -> str:
 
 def audio_versions() -> str:
     """The Wan versions of the models that take an audio track: "Wan 2.5"."""
-    return versions(MODELS[key] for key in AUDIO_MODEL_KEYS)
+    return versions(model for model in MODELS.values() if model.takes_audio)
 
 
 def summary() -> str:
