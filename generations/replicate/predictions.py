@@ -15,7 +15,7 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from generations import moderation
-from generations.failures import DETAIL_MAX_LENGTH, REJECTIONS, FailureReason
+from generations.failures import REJECTIONS, FailureReason
 from generations.models import Status
 
 
@@ -109,9 +109,10 @@ def output_url(prediction: dict[str, Any]) -> str:
 
 def failure_of(prediction: dict[str, Any]) -> tuple[FailureReason, str]:
     """Why the prediction did not produce a video, and Replicate's own words about it (for
-    staff)."""
+    staff; whole, so the safety checker's words are read in full: the action cuts them to the
+    column)."""
     status = status_of(prediction)
-    error = str(prediction.get("error") or "").strip()[:DETAIL_MAX_LENGTH]
+    error = str(prediction.get("error") or "").strip()
     if status == ReplicateStatus.CANCELED and past_deadline(prediction):
         return FailureReason.DEADLINE, error
     if status == ReplicateStatus.CANCELED:
