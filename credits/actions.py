@@ -19,6 +19,7 @@ from django.utils import timezone
 from credits import stripe_gateway
 from credits.models import (
     DISPUTE_FINAL_STATUSES,
+    GRANT_TYPES,
     CreditBalance,
     CreditPack,
     CreditTransaction,
@@ -66,9 +67,6 @@ class CreditDebtOutstanding(CreditError):
 
     def extra(self) -> dict[str, int]:
         return {"debt": self.debt}
-
-
-GRANT_TYPES = (TransactionType.BONUS, TransactionType.PURCHASE, TransactionType.ADJUSTMENT)
 
 
 def lock_balance(user: User | int) -> CreditBalance:

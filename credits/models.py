@@ -17,6 +17,10 @@ class TransactionType(models.TextChoices):
     REINSTATE = "reinstate", "Given back"
 
 
+# The types that add_credits writes (credits.actions): the only rows a staff member may author.
+GRANT_TYPES = (TransactionType.BONUS, TransactionType.PURCHASE, TransactionType.ADJUSTMENT)
+
+
 class CreditBalance(models.Model):
     """One row per user: the balance every credit action locks before it writes."""
 
@@ -153,11 +157,7 @@ class CreditTransaction(models.Model):
             models.CheckConstraint(
                 condition=Q(created_by__isnull=True)
                 | Q(
-                    type__in=[
-                        TransactionType.BONUS,
-                        TransactionType.PURCHASE,
-                        TransactionType.ADJUSTMENT,
-                    ],
+                    type__in=list(GRANT_TYPES),
                     generation__isnull=True,
                     order__isnull=True,
                 ),

@@ -17,8 +17,7 @@ class WanPwaConfig(AppConfig):
             data_export,
         )
         from wan_pwa.accounts import analytics as account_analytics
-        from wan_pwa.analytics.dashboard import register_card
-        from wan_pwa.analytics.views import queue_and_signups
+        from wan_pwa.analytics.dashboard import queue_and_signups, register_card
         from wan_pwa.background import admin as background_admin  # noqa: F401
         from wan_pwa.background import jobs
         from wan_pwa.background.scheduler import register_job

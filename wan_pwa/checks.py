@@ -1,4 +1,7 @@
-"""Deployment checks that Django's own `check --deploy` does not know about."""
+"""System checks of our settings that Django's own do not know about. Those tagged deploy=True
+run only with `check --deploy` (values fine in development, wrong in production); the others
+run at every start. Their ids (wan_pwa.E001 to E005) are named in the README's settings table.
+"""
 
 from pathlib import Path
 

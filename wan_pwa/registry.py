@@ -33,12 +33,6 @@ class Registry(Generic[T]):
         ranked = sorted(self._entries.values(), key=lambda ranked_entry: ranked_entry[0])
         return iter([entry for _, entry in ranked])
 
-    def __contains__(self, name: object) -> bool:
-        return name in self._entries
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
     def names(self) -> list[str]:
         return list(self._entries)
 

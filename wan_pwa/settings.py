@@ -376,11 +376,11 @@ REPLICATE_WEBHOOK_SECRET = env.str("REPLICATE_WEBHOOK_SECRET", "")
 # How long a webhook signing key fetched from Replicate is kept (REPLICATE_WEBHOOK_SECRET unset).
 WEBHOOK_SECRET_CACHE_SECONDS = env.int("WEBHOOK_SECRET_CACHE_SECONDS", 86400)
 
-# Generation lifecycle on Replicate (generations/submission.py, watchdog.py, storage.py): every
-# delay in seconds. Submitting retries timeouts, 429 and 5xx with doubling delays (at least the
-# Retry-After Replicate asks for, at most the maximum); the watchdog asks Replicate about a
-# generation whose webhooks have not finished it, with doubling delays, up to a number of checks
-# and an age past which the generation fails and is refunded.
+# Generation lifecycle on Replicate (generations/lifecycle/: submission.py, watchdog.py,
+# output.py): every delay in seconds. Submitting retries timeouts, 429 and 5xx with doubling
+# delays (at least the Retry-After Replicate asks for, at most the maximum); the watchdog asks
+# Replicate about a generation whose webhooks have not finished it, with doubling delays, up to a
+# number of checks and an age past which the generation fails and is refunded.
 REPLICATE_TIMEOUT = env.int("REPLICATE_TIMEOUT", 30)
 SUBMIT_MAX_ATTEMPTS = env.int("SUBMIT_MAX_ATTEMPTS", 5)
 SUBMIT_RETRY_DELAY = env.int("SUBMIT_RETRY_DELAY", 2)

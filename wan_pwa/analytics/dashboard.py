@@ -221,3 +221,16 @@ def _buckets(since: datetime, now: datetime, unit: str) -> list[datetime]:
         if unit == "day":
             first = first.replace(hour=0)
     return buckets
+
+
+def queue_and_signups(data: Figures) -> Card:
+    """wan_pwa's own card: the workers' queue and the accounts' sign-ups."""
+    oldest = None if data.oldest_waiting is None else int(data.oldest_waiting.total_seconds())
+    return Card(
+        "Queue and sign-ups",
+        [
+            ("Tasks waiting", data.queue_depth),
+            ("Oldest waiting task", shown_seconds(oldest)),
+            ("Sign-ups", data.total("accounts.signups")),
+        ],
+    )

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from wan_pwa.analytics.dashboard import WINDOWS, Card, Figures, figures, shown_seconds
+from wan_pwa.analytics.dashboard import WINDOWS, figures
 
 
 def dashboard(request: HttpRequest) -> TemplateResponse:
@@ -25,16 +25,3 @@ def dashboard(request: HttpRequest) -> TemplateResponse:
         "cards": data.cards(),
     }
     return TemplateResponse(request, "admin/wan_pwa/dashboard.html", context)
-
-
-def queue_and_signups(data: Figures) -> Card:
-    """wan_pwa's own card: the workers' queue and the accounts' sign-ups."""
-    oldest = None if data.oldest_waiting is None else int(data.oldest_waiting.total_seconds())
-    return Card(
-        "Queue and sign-ups",
-        [
-            ("Tasks waiting", data.queue_depth),
-            ("Oldest waiting task", shown_seconds(oldest)),
-            ("Sign-ups", data.total("accounts.signups")),
-        ],
-    )
