@@ -164,7 +164,3 @@ class DataExport(models.Model):
 
     def __str__(self) -> str:
         return f"export #{self.pk} of {self.user_id} ({self.status})"
-
-    @property
-    def is_downloadable(self) -> bool:
-        return self.status == self.Status.READY
