@@ -32,6 +32,7 @@ from wan_pwa.accounts.deletion import DeletionRefused, delete_account
 from wan_pwa.accounts.models import ApiKey, User
 from wan_pwa.accounts.signals import user_created
 from wan_pwa.accounts.suspension import reactivate_user
+from wan_pwa.http import AuthenticatedHttpRequest
 from wan_pwa.registry import Registry
 
 RECENT_ROWS = 10  # what a user's page lists of each kind; the link leads to all of them
@@ -249,7 +250,7 @@ class ConfirmDeletionForm(forms.Form):
     permissions=["erase"],
 )
 def erase_accounts(
-    modeladmin: UserAdmin, request: HttpRequest, queryset: QuerySet[User]
+    modeladmin: UserAdmin, request: AuthenticatedHttpRequest, queryset: QuerySet[User]
 ) -> HttpResponse | None:
     form = ConfirmDeletionForm(request.POST if "apply" in request.POST else None)
     if not form.is_valid():
@@ -269,7 +270,7 @@ def erase_accounts(
     for user in queryset.order_by("pk"):
         name = user.username
         try:
-            outcome = delete_account(user, by=request.user)  # type: ignore[arg-type]
+            outcome = delete_account(user, by=request.user)
         except DeletionRefused as error:
             modeladmin.message_user(request, f"{name}: {error}", messages.ERROR)
             continue

@@ -125,8 +125,8 @@ def data_export_path(instance: DataExport, filename: str) -> str:
 
 
 class DataExport(models.Model):
-    """A ZIP of everything the site holds about a user, built by a task (accounts.export) and
-    kept privately in the storage until `expires_at`."""
+    """A ZIP of everything the site holds about a user, built by a task (build_data_export, in
+    accounts/export_archive.py) and kept privately in the storage until `expires_at`."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Being prepared"
@@ -164,7 +164,3 @@ class DataExport(models.Model):
 
     def __str__(self) -> str:
         return f"export #{self.pk} of {self.user_id} ({self.status})"
-
-    @property
-    def is_downloadable(self) -> bool:
-        return self.status == self.Status.READY

@@ -7,7 +7,7 @@ from django.dispatch import Signal
 # admin), with `user`: a receiver's writes commit or roll back together with the new account.
 user_created = Signal()
 
-# Sent by the data export's task (accounts.export) with `user`: each app answers with the
+# Sent by the data export's task (build_data_export) with `user`: each app answers with the
 # ExportSection(s) of what it holds about them, so accounts never read another app's tables.
 collecting_data_export = Signal()
 
