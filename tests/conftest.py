@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 pytest_plugins = [
+    "tests.fixtures.local_servers",  # first: other fixture modules import its free_port
     "tests.fixtures.environment",
     "tests.fixtures.accounts",
     "tests.fixtures.mailbox",
@@ -17,7 +18,6 @@ pytest_plugins = [
     "tests.fixtures.fake_stripe",
     "tests.fixtures.object_storage",
     "tests.fixtures.redis_server",
-    "tests.fixtures.local_servers",
 ]
 
 
