@@ -710,8 +710,9 @@ def replicate_input(
     return data
 
 
-def as_dict() -> list[dict[str, Any]]:
-    """The catalog as plain data, for the create page's script and the API."""
+def as_dict(models: Iterable[CatalogModel] | None = None) -> list[dict[str, Any]]:
+    """The catalog (or these of its models) as plain data, for the pages' scripts and the
+    API."""
     return [
         {
             "key": model.key,
@@ -743,5 +744,5 @@ def as_dict() -> list[dict[str, Any]]:
                 for variant in model.variants
             ],
         }
-        for model in MODELS.values()
+        for model in (MODELS.values() if models is None else models)
     ]
