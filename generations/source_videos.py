@@ -148,7 +148,9 @@ def _decoded_seconds(
         if frame.time is not None:
             end = max(end, frame.time + 1 / rate)
         if end > enough:
-            break
+            # Too long whatever the rest holds: its length is the container's, when longer.
+            estimate = container.duration / av.time_base if container.duration else 0.0
+            return max(end, estimate)
     if not frames:
         raise ValidationError(NOT_A_VIDEO, code="invalid_video")
     return end or frames / rate

@@ -131,6 +131,32 @@ def required_file_urls(model: catalog.CatalogModel) -> dict[str, str]:
     return {name: url for name, url in urls.items() if model.requires(name)}
 
 
+def clip_bytes(
+    seconds: float = 3.0,
+    size: tuple[int, int] = (416, 240),
+    *,
+    fps: int = 8,
+    fmt: str = "mp4",
+    sound: bool = False,
+) -> bytes:
+    """A real video of `seconds`: an H.264 MP4 (with AAC sound when `sound`), or a VP8 WebM
+    (which a take's source is re-encoded from)."""
+    frames = round(seconds * fps)
+    if fmt == "mp4":
+        track = audio_bytes(seconds + 0.5) if sound else None
+        return render_video("A source clip for a take", *size, frames=frames, fps=fps, audio=track)
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=fmt) as container:
+        stream = container.add_stream("libvpx", rate=fps)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        for index in range(frames):
+            picture = Image.new("RGB", size, (index * 7 % 256, 90, 160))
+            container.mux(stream.encode(av.VideoFrame.from_image(picture)))
+        container.mux(stream.encode())
+    return buffer.getvalue()
+
+
 @functools.cache
 def mp4_data_url() -> str:
     """A tiny real MP4 inline (eight frames, two seconds), as the app sends a small source."""

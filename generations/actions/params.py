@@ -123,7 +123,7 @@ class GenerationParams:
                     errors["end_image"] = error.messages
         source: SourceVideo | None = None
         mask: SourceVideo | None = None
-        if model is not None and not operation_errors:
+        if model is not None and model.is_ready and not operation_errors:
             source, source_errors = _source_video(self, model)
             errors.update(source_errors)
             mask, mask_errors = _mask(self, model)
