@@ -91,6 +91,7 @@ MIDDLEWARE = [
     # First, so request latency includes every other middleware.
     "wan_pwa.metrics.RequestMetricsMiddleware",
     "wan_pwa.log_context.RequestLogContextMiddleware",
+    "wan_pwa.middleware.RetryAfterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -437,7 +438,11 @@ REST_FRAMEWORK = {
         "wan_pwa.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Each API view declares the scope a key needs (wan_pwa/api/scopes.py).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "wan_pwa.api.scopes.HasScope",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
