@@ -432,7 +432,7 @@ MAX_OPEN_CHECKOUTS = env.int("MAX_OPEN_CHECKOUTS", 3)
 # API.
 # ---------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "wan_pwa.api.openapi.DocumentedAutoSchema",
     # API keys first, so a missing credential answers 401 with WWW-Authenticate: Bearer.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "wan_pwa.api.authentication.ApiKeyAuthentication",
