@@ -457,7 +457,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Generate short videos with the Wan models on Replicate, paid with credits.\n\n"
         "Authenticate with an API key from the Settings page: `Authorization: Bearer <key>`. "
-        'Every error has the shape `{"error": {"code", "message", "fields"}}`.'
+        "Each operation names the scope a key needs (`generations:read`, `generations:write`, "
+        "`credits:read`, `billing`); a key without it gets 403 `insufficient_scope`.\n\n"
+        'Every error has the shape `{"error": {"code", "message", "request_id", "doc_url", '
+        '"fields"}}`; every code is explained at [/api/docs/errors/](/api/docs/errors/). '
+        "Every answer carries `X-Request-ID`; 429 and 503 carry `Retry-After`, and submissions "
+        "`RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
