@@ -198,6 +198,7 @@ SOURCE_LABELS: dict[str, str] = {
     TransactionType.BONUS: "bonus credits",
     TransactionType.PURCHASE: "purchased credits",
     TransactionType.REINSTATE: "purchased credits",
+    "plan": "plan credits",  # the credits a plan grants each period
 }
 
 
