@@ -254,6 +254,8 @@ def test_the_admin_grant_makes_a_bucket_of_the_kind_chosen(staff_client, staff, 
 
     assert held(user) == [("bonus", 0, 100), ("bonus", 15, 25)]
     assert CreditBucket.objects.get(granted=25).transaction.created_by == staff
+    page = staff_client.get(reverse("admin:wan_pwa_user_change", args=[user.pk]))
+    assert "15 bonus credits, never expire" in page.content.decode()
 
 
 def test_the_audit_finds_a_bucket_changed_behind_its_back(user, other_user):
