@@ -13,7 +13,7 @@ from credits.models import CreditBucket, CreditTransaction
 from generations.models import Status
 from tests.factories import make_generation
 
-BEFORE = [("credits", "0010_bonus_claims")]
+BEFORE = [("credits", "0011_stripe_customers")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -40,7 +40,7 @@ def open_buckets(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("credits", "0010_bonus_claims"),
+        ("credits", "0011_stripe_customers"),
         ("generations", "0013_generation_replicate_input"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
