@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from credits import buckets
 from credits.actions import purchasable_packs, start_checkout
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
@@ -41,7 +42,19 @@ class BalanceView(APIView):
         examples=[
             OpenApiExample(
                 "Balance",
-                value={"balance": 85, "low": False, "cheapest_generation_cost": 5},
+                value={
+                    "balance": 1085,
+                    "low": False,
+                    "cheapest_generation_cost": 5,
+                    "buckets": [
+                        {
+                            "credits": 1000,
+                            "expires_at": "2027-01-05T00:00:00Z",
+                            "source": "plan",
+                        },
+                        {"credits": 85, "expires_at": None, "source": "bonus"},
+                    ],
+                },
             )
         ],
     )
@@ -51,8 +64,14 @@ class BalanceView(APIView):
             raise ImproperlyConfigured(
                 "Mount BalanceView with as_view(cheapest_generation_cost=...)."
             )
-        balance = balance_of(authenticated_user(request))
-        data = {"balance": balance, "low": balance < cheapest, "cheapest_generation_cost": cheapest}
+        user = authenticated_user(request)
+        balance = balance_of(user)
+        data = {
+            "balance": balance,
+            "low": balance < cheapest,
+            "cheapest_generation_cost": cheapest,
+            "buckets": buckets.holding(user.pk),
+        }
         return Response(BalanceSerializer(data).data)
 
 
