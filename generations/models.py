@@ -194,6 +194,16 @@ class Generation(models.Model):
         max_length=IDEMPOTENCY_KEY_MAX_LENGTH, null=True, blank=True
     )
 
+    # The API key it was submitted with (none from the pages): its monthly credit cap counts it.
+    api_key = models.ForeignKey(
+        "wan_pwa.ApiKey",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="generations",
+        db_index=False,  # the (api_key, created_at) index below serves lookups by key
+    )
+
     starred = models.BooleanField(default=False)
     share_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
     # The landing page's gallery: the owner allows it on the share UI, staff choose among the
@@ -227,6 +237,8 @@ class Generation(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at"], name="generation_user_created"),
             models.Index(fields=["status", "created_at"], name="generation_status_created"),
+            # A key's monthly credit cap sums its generations of the month.
+            models.Index(fields=["api_key", "created_at"], name="generation_api_key_created"),
             models.Index(
                 fields=["user", "-created_at"],
                 condition=Q(starred=True),
@@ -305,7 +317,7 @@ class Generation(models.Model):
             ),
             # A take made from a video has it (its own copy) until deleted or expired.
             models.CheckConstraint(
-                condition=~Q(operation__in=NEEDS_SOURCE_VIDEO)
+                condition=~Q(operation__in=sorted(NEEDS_SOURCE_VIDEO))
                 | ~Q(input_video="")
                 | Q(deleted_at__isnull=False)
                 | Q(input_video_expires_at__isnull=False),
