@@ -476,6 +476,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for the operations a generation and a model have.
+    "ENUM_NAME_OVERRIDES": {"OperationEnum": "generations.operations.Operation"},
 }
 
 # ---------------------------------------------------------------------------------------------
