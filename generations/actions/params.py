@@ -309,6 +309,17 @@ def params_of(generation: Generation) -> GenerationParams:
     return GenerationParams(**requested_fields(generation))
 
 
+def reused_params(generation: Generation, **changes: Any) -> GenerationParams:
+    """The parameters of a generation with its stored input files reopened (the new one gets
+    its own copies; close_files closes them) and `changes` applied: what a retry submits, and
+    what a remix starts from. A take keeps its operation and its source, even one deleted since
+    (the take has its own copy of the source video)."""
+    files: dict[str, Any] = {
+        name: reopened(stored) if stored else None for name, stored in stored_inputs(generation)
+    }
+    return replace(params_of(generation), parent=generation.parent, **files, **changes)
+
+
 def stored_inputs(generation: Generation) -> list[tuple[str, FieldFile]]:
     """The generation's input file fields by the GenerationParams field each one fills."""
     return [

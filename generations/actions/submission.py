@@ -8,8 +8,7 @@ caller's (generations.lifecycle.submission), in the transaction this joins.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,13 +18,7 @@ from credits.models import CreditBalance
 from credits.suspension import lock_balance_of_active_user
 from generations import catalog, limits
 from generations.actions.errors import CannotRetry, IdempotencyKeyReused
-from generations.actions.params import (
-    GenerationParams,
-    input_files,
-    params_of,
-    reopened,
-    stored_inputs,
-)
+from generations.actions.params import GenerationParams, input_files, reused_params
 from generations.models import Generation, requested_fields
 from wan_pwa.accounts.models import ApiKey, User
 
@@ -136,9 +129,4 @@ def retry_params(generation: Generation) -> GenerationParams:
             if generation.input_expired
             else generation.retry_refusal or "Only a failed or canceled generation can be retried."
         )
-    files: dict[str, Any] = {
-        name: reopened(stored) if stored else None for name, stored in stored_inputs(generation)
-    }
-    # A take keeps its operation (a requested field) and its source, even one deleted since:
-    # the take has its own copy of the source video.
-    return replace(params_of(generation), parent=generation.parent, **files)
+    return reused_params(generation)

@@ -3,20 +3,31 @@ for real), the operation, the refusals, and `parent`, `operation` and `takes` on
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import av
 import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from credits.models import CreditTransaction, TransactionType
 from credits.selectors import balance_of
 from generations.actions.deletion import delete_generation
+from generations.actions.params import reused_params
+from generations.catalog import SourceLimits
+from generations.lifecycle.submission import submit_generation
+from generations.lifecycle.transitions import cancel_generation
 from generations.models import Generation, Status
 from generations.operations import Operation
+from generations.replicate.inputs import prediction_input
+from generations.retention import apply_retention
+from generations.source_videos import clean_source_video
 from tests.factories import clip_bytes, make_generation, png_bytes
 
 if TYPE_CHECKING:  # what the API client answers, named in the DRF stubs only
@@ -247,3 +258,82 @@ def test_a_list_of_twenty_with_their_takes_costs_the_same_queries_as_a_list_of_o
     assert one == twenty, captured_sql
     listed = {row["id"]: row for row in api.get(URL).json()["results"]}
     assert len(listed[source.pk]["takes"]) == 19
+
+
+def test_a_remix_of_a_take_keeps_its_operation_and_source_with_its_own_copy(api, user):
+    source = source_of(user)
+    first = Generation.objects.get(
+        pk=api.post(URL, {**EDIT, "source_generation": source.pk}, format="json").json()["id"]
+    )
+    params = reused_params(first, prompt="Make it a sunny summer morning")
+    try:
+        remix = submit_generation(user, params).generation
+    finally:
+        params.close_files()
+
+    assert (remix.operation, remix.parent_id, remix.prompt) == (
+        Operation.EDIT,
+        source.pk,
+        "Make it a sunny summer morning",
+    )
+    assert remix.input_video.name != first.input_video.name
+    assert remix.input_video.open("rb").read() == first.input_video.open("rb").read()
+
+
+def test_first_and_last_frame_is_an_end_image_on_image_to_video_only(api, user):
+    def image(name: str) -> SimpleUploadedFile:
+        return SimpleUploadedFile(name, png_bytes(), content_type="image/png")
+
+    i2v = {"model_key": "i2v-2.2-fast", "resolution": "480p", "prompt": EDIT["prompt"]}
+    made = api.post(
+        URL, {**i2v, "image": image("a.png"), "end_image": image("b.png")}, format="multipart"
+    )
+    refused = api.post(
+        URL, {**i2v, "model_key": "t2v-14B", "end_image": image("b.png")}, format="multipart"
+    )
+
+    assert made.status_code == 201, made.content
+    generation = Generation.objects.get(pk=made.json()["id"])
+    assert (generation.operation, generation.cost) == (Operation.CREATE, 5)
+    assert prediction_input(generation, {"image": "https://a", "end_image": "https://b"}) == {
+        "prompt": EDIT["prompt"],
+        "num_frames": 81,
+        "resolution": "480p",
+        "image": "https://a",
+        "last_image": "https://b",
+    }
+    assert field_errors(refused) == {"end_image": ["Wan 2.1 text-to-video 14B takes no end image."]}
+
+
+def test_a_source_video_follows_the_retention_of_input_images(api, user, settings):
+    settings.INPUT_IMAGE_RETENTION_DAYS = 1
+    source = source_of(user)
+    body = api.post(URL, {**EDIT, "source_generation": source.pk}, format="json").json()
+    take = Generation.objects.get(pk=body["id"])
+    cancel_generation(take)
+    stored = take.input_video.name
+
+    later = timezone.now() + timedelta(days=30)
+    apply_retention(timezone.now())  # dated, with notice
+    apply_retention(later)  # removed
+
+    take.refresh_from_db()
+    assert not take.input_video and take.input_video_expires_at is not None
+    assert not default_storage.exists(stored)
+    assert take.expired_input == "source video"
+    refused = api.post(f"{URL}{take.pk}/retry/")
+    assert refused.status_code == 409
+    assert (
+        refused.json()["error"]["message"]
+        == "Its source video has expired, so it cannot be retried."
+    )
+
+
+def test_a_source_larger_than_the_models_limit_in_bytes_is_refused_before_decoding():
+    limits = SourceLimits(min_seconds=2, max_seconds=10, max_bytes=20_000)
+
+    with pytest.raises(ValidationError) as error:
+        clean_source_video(upload(clip_bytes(3.0, (1280, 720))), limits)
+
+    assert error.value.code == "too_large"
+    assert error.value.messages[0].startswith("The source video is larger than")
