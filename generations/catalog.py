@@ -298,7 +298,7 @@ SECOND_CREDITS_PER_CLIP = {  # credits per five seconds for a price per second o
 }
 # Models billed by run time: the price covers the deadline at the model's rate, and the deadline
 # (Replicate's Cancel-After, counted from creation) ends any longer run.
-ANIMATE_RUN_CAP = 400  # ~$3 per 1,000 run-seconds (C): $1.20, 48 credits
+ANIMATE_RUN_CAP = 600  # ~$3 per 1,000 run-seconds (C): $1.80, 72 credits; one run took ~300 s
 VACE_RUN_CAP = 600  # an H100's ~$0.0015/s (D, no published rate): $0.92, 40 credits
 ANIMATE_REPLACE = "wan-video/wan-2.2-animate-replace"
 RESOLUTION_WITHOUT_P = {"480p": "480", "720p": "720"}
@@ -395,9 +395,9 @@ EDITING_MODELS = (
         variants=tuple(
             Variant(
                 resolution,
-                48,
+                72,
                 "wan-video/wan-2.2-animate-animation",
-                240,
+                300,
                 billed_seconds_cap=ANIMATE_RUN_CAP,
             )
             for resolution in ("480p", "720p")

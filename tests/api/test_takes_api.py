@@ -337,3 +337,16 @@ def test_a_source_larger_than_the_models_limit_in_bytes_is_refused_before_decodi
 
     assert error.value.code == "too_large"
     assert error.value.messages[0].startswith("The source video is larger than")
+
+
+def test_the_owner_plays_a_takes_source_and_no_one_else_does(api, user, other_user, client):
+    source = source_of(user)
+    take = api.post(URL, {**EDIT, "source_generation": source.pk}, format="json").json()
+    path = f"/generations/{take['id']}/files/source"
+
+    client.force_login(user)
+    mine = client.get(path)
+    assert (mine.status_code, mine["Content-Type"]) == (200, "video/mp4")
+    client.force_login(other_user)
+    assert client.get(path).status_code == 404
+    assert client.get(f"/generations/{take['id']}/files/secrets").status_code == 404
