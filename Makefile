@@ -8,10 +8,11 @@ LOCAL_PG := postgres://postgres@127.0.0.1:5432/wan_pwa
 
 .PHONY: install run test lint chromium
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml sdks/python/pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e sdks/python
 	touch $@
 
 install: $(VENV)/.installed
@@ -28,7 +29,7 @@ chromium:
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy credits generations webhooks wan_pwa manage.py tests
+	$(VENV)/bin/mypy credits generations webhooks wan_pwa manage.py tests sdks/python/src
 
 # The test database: DATABASE_URL if set, else PostgreSQL on 127.0.0.1:5432 if it answers,
 # else SQLite (skipping PostgreSQL-only tests). With CI=true, PostgreSQL is required.

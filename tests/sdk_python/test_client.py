@@ -1,0 +1,253 @@
+"""The Python SDK (`wanpwa`) against the live stack (gunicorn, the task worker, the Replicate
+simulator): what a developer's program does with it, over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+from typing import TypedDict
+
+import av
+import pytest
+from wanpwa import (
+    APIConnectionError,
+    APITimeoutError,
+    AsyncWanPWA,
+    AuthenticationError,
+    ConflictError,
+    InsufficientCreditsError,
+    NotFoundError,
+    ServerError,
+    ValidationError,
+    WanPWA,
+)
+from wanpwa.generations import GenerationParams
+
+from generations.models import Status
+from tests import factories
+from tests.fixtures.live_stack import SUBMISSION_WINDOW, SUBMISSIONS_PER_WINDOW, LiveStack
+from tests.fixtures.local_servers import Listener, free_port
+from tests.sdk_python.conftest import Account, Fault, Proxy
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+PROMPT = "A red fox running through fresh snow at dawn"
+T2V: GenerationParams = {"model_key": "t2v-1.3B", "resolution": "480p", "prompt": PROMPT}
+
+
+class Poll(TypedDict):
+    timeout: float
+    poll_interval: float
+
+
+POLL: Poll = {"timeout": 60, "poll_interval": 0.1}  # the simulator's run takes 0.3 s
+
+
+def ledger_of(sdk: WanPWA, generation_id: int) -> list[tuple[str, int]]:
+    """(type, amount) of the ledger rows of one generation, as the API lists them."""
+    return [(e.type, e.amount) for e in sdk.credits.ledger() if e.generation == generation_id]
+
+
+def assert_playable_mp4(content: bytes) -> None:
+    assert content[4:8] == b"ftyp", content[:16]
+    with av.open(io.BytesIO(content), "r") as container:
+        frame = next(container.decode(video=0))
+        assert frame.width > 0 and frame.height > 0
+
+
+def test_create_and_wait_then_download_a_playable_video(sdk: WanPWA, tmp_path: Path):
+    before = sdk.credits.get().balance
+
+    video = sdk.generations.create_and_wait(**T2V, **POLL)
+
+    assert video.status == "succeeded" and video.done and video.progress == 100
+    assert video.video_url and video.completed_at is not None
+    target = tmp_path / "fox.mp4"
+    sdk.generations.download(video.id, target)
+    assert_playable_mp4(target.read_bytes())
+    assert list(tmp_path.iterdir()) == [target]  # written whole: no partial file left
+    assert sdk.credits.get().balance == before - video.cost
+    assert ledger_of(sdk, video.id) == [("deduction", -video.cost)]
+
+
+def test_lists_are_iterated_across_pages(sdk: WanPWA, account: Account):
+    failed = [factories.make_generation(account.user, status=Status.FAILED).pk for _ in range(5)]
+    succeeded = factories.make_generation(account.user, status=Status.SUCCEEDED).pk
+
+    assert [g.id for g in sdk.generations.list(status="failed", page_size=2)] == failed[::-1]
+    everything = [g.id for g in sdk.generations.list(page_size=2)]
+    assert everything == [succeeded, *failed[::-1]]
+    assert [g.id for g in sdk.generations.list(status="succeeded")] == [succeeded]
+    # The sign-up bonus, then a charge for each and a refund for each failed one.
+    ledger = list(sdk.credits.ledger(page_size=3))
+    assert [entry.type for entry in ledger].count("refund") == 5
+    assert len(ledger) == 1 + 6 + 5
+    assert ledger[0].balance_after == sdk.credits.get().balance
+
+
+def test_an_image_is_uploaded_as_a_path_bytes_or_an_open_file(sdk: WanPWA, tmp_path: Path):
+    image = tmp_path / "fox.png"
+    image.write_bytes(factories.png_bytes((128, 96)))
+    prompt = "The fox turns its head"  # i2v-14B at 480p
+
+    from_path = sdk.generations.create_and_wait(
+        model_key="i2v-14B", prompt=prompt, image=image, **POLL
+    )
+    from_bytes = sdk.generations.create(
+        model_key="i2v-14B", prompt=prompt, image=image.read_bytes()
+    )
+    with image.open("rb") as file:
+        from_file = sdk.generations.create(model_key="i2v-14B", prompt=prompt, image=file)
+
+    assert from_path.status == "succeeded" and from_path.has_input_image
+    assert from_path.kind == "i2v"
+    for generation in (from_bytes, from_file):
+        assert generation.has_input_image
+        assert sdk.generations.wait(generation.id, **POLL).status == "succeeded"
+
+
+def test_a_429_is_retried_after_its_retry_after_with_the_same_idempotency_key(
+    sdk_via_proxy: WanPWA, proxy: Proxy
+):
+    made = [sdk_via_proxy.generations.create(**T2V) for _ in range(SUBMISSIONS_PER_WINDOW)]
+
+    # One more within the window: refused with 429 and Retry-After, then accepted.
+    last = sdk_via_proxy.generations.create(**T2V)
+
+    posts = proxy.posts("/api/v1/generations/")
+    refused, accepted = posts[-2:]
+    assert [p.status for p in posts] == [201] * SUBMISSIONS_PER_WINDOW + [429, 201]
+    retry_after = int(refused.headers["retry-after"])
+    assert 1 <= retry_after <= SUBMISSION_WINDOW
+    assert accepted.at - refused.at >= retry_after - 0.05
+    key = refused.request.headers["idempotency-key"]
+    assert key.startswith("sdk-") and accepted.request.headers["idempotency-key"] == key
+    keys = {p.request.headers["idempotency-key"] for p in posts}
+    assert len(keys) == SUBMISSIONS_PER_WINDOW + 1  # one per create, shared by its retries
+    # Charged once each: the refused attempt took nothing.
+    generations = [*made, last]
+    assert [g.id for g in sdk_via_proxy.generations.list()] == [g.id for g in generations][::-1]
+    for generation in generations:
+        assert ledger_of(sdk_via_proxy, generation.id) == [("deduction", -5)]
+
+
+def test_a_lost_answer_is_retried_with_the_same_key_and_charged_once(
+    sdk_via_proxy: WanPWA, proxy: Proxy
+):
+    # The server makes the generation, but the client is told 503 (a gateway lost the answer).
+    proxy.faults.append(Fault(503, forward=True))
+
+    generation = sdk_via_proxy.generations.create(**T2V)
+
+    first, second = proxy.posts("/api/v1/generations/")
+    assert (first.upstream_status, first.status) == (201, 503)
+    assert (second.upstream_status, second.status) == (200, 200)  # the server's replay
+    assert second.headers["idempotent-replayed"] == "true"
+    assert first.request.headers["idempotency-key"] == second.request.headers["idempotency-key"]
+    assert [g.id for g in sdk_via_proxy.generations.list()] == [generation.id]
+    assert ledger_of(sdk_via_proxy, generation.id) == [("deduction", -5)]
+
+
+def test_5xx_answers_are_retried_after_retry_after_then_typed(
+    sdk_via_proxy: WanPWA, proxy: Proxy, account: Account
+):
+    proxy.faults.extend([Fault(502, forward=False), Fault(503, forward=False, retry_after="0")])
+    assert sdk_via_proxy.credits.get().balance == 100
+    assert [e.status for e in proxy.exchanges] == [502, 503, 200]
+
+    with WanPWA(api_key=account.key, base_url=proxy.url, max_retries=1) as impatient:
+        proxy.faults.extend([Fault(500, forward=False)] * 2)
+        with pytest.raises(ServerError) as raised:
+            impatient.credits.get()
+    assert (raised.value.status, raised.value.code) == (500, "bad_gateway")
+
+
+def test_connection_errors_and_timeouts_are_retried_then_typed(listener: Listener):
+    closed = f"http://127.0.0.1:{free_port()}"
+    client = WanPWA(api_key="wan_x", base_url=closed, max_retries=1)
+    with client, pytest.raises(APIConnectionError):
+        client.credits.get()
+
+    silent = f"http://127.0.0.1:{listener.port}"
+    client = WanPWA(api_key="wan_x", base_url=silent, max_retries=1, timeout=0.2)
+    with client, pytest.raises(APITimeoutError):
+        client.credits.get()
+    assert listener.accepted == 2  # the first attempt and its retry
+
+
+def test_errors_are_typed_with_their_code_and_details(
+    sdk: WanPWA, live_stack: LiveStack, account: Account
+):
+    stranger = WanPWA(api_key="wan_not-a-key", base_url=live_stack.url)
+    with stranger, pytest.raises(AuthenticationError) as unauthenticated:
+        stranger.credits.get()
+    assert unauthenticated.value.status == 401
+
+    with pytest.raises(ValidationError) as invalid:
+        sdk.generations.create(model_key="t2v-1.3B", prompt="short")
+    assert invalid.value.status == 400 and invalid.value.code == "invalid"
+    assert list(invalid.value.fields) == ["prompt"]
+
+    with pytest.raises(NotFoundError) as missing:
+        sdk.generations.get(2**31 - 1)
+    assert (missing.value.status, missing.value.code) == (404, "not_found")
+
+    finished = factories.make_generation(account.user, status=Status.SUCCEEDED)
+    with pytest.raises(ConflictError) as conflict:
+        sdk.generations.cancel(finished.pk)
+    assert conflict.value.status == 409 and conflict.value.code
+
+    factories.set_credits(account.user, 3)
+    with pytest.raises(InsufficientCreditsError) as broke:
+        sdk.generations.create(**T2V)
+    assert (broke.value.code, broke.value.needed, broke.value.available) == (
+        "insufficient_credits",
+        5,
+        3,
+    )
+    assert [g.id for g in sdk.generations.list()] == [finished.pk]  # nothing was made
+
+
+def test_cancel_retry_star_and_delete(sdk: WanPWA, account: Account):
+    queued = factories.make_generation(account.user, status=Status.QUEUED, model_key="t2v-1.3B")
+
+    canceled = sdk.generations.cancel(queued.pk)
+    assert canceled.status == "canceled" and canceled.failure_reason == "canceled_by_user"
+    again = sdk.generations.retry(queued.pk)
+    assert again.retried_from == queued.pk and again.id != queued.pk
+    assert sdk.generations.star(again.id).starred
+    assert [g.id for g in sdk.generations.list(starred=True)] == [again.id]
+    assert not sdk.generations.unstar(again.id).starred
+    sdk.generations.delete(queued.pk)
+    with pytest.raises(NotFoundError):
+        sdk.generations.get(queued.pk)
+    assert sdk.generations.wait(again.id, **POLL).status == "succeeded"
+    # The canceled one was refunded; its retry charged once.
+    assert sorted(ledger_of(sdk, again.id)) == [("deduction", -5)]
+
+
+def test_the_async_client_gives_what_the_sync_client_gives(
+    sdk: WanPWA, async_sdk: AsyncWanPWA, account: Account
+):
+    for _ in range(3):
+        factories.make_generation(account.user, status=Status.FAILED)
+
+    async def with_async_client() -> tuple:
+        async with async_sdk as client:
+            models = await client.models.list()
+            credits = await client.credits.get()
+            ids = [g.id async for g in client.generations.list(page_size=2)]
+            video = await client.generations.create_and_wait(**T2V, **POLL)
+            downloaded = io.BytesIO()
+            await client.generations.download(video.id, downloaded)
+            return models, credits, ids, video, downloaded.getvalue()
+
+    models, credits, ids, video, content = asyncio.run(with_async_client())
+
+    assert models == sdk.models.list()
+    assert credits.balance == 100  # the failed ones were refunded
+    assert sdk.credits.get().balance == 100 - video.cost
+    assert ids == [g.id for g in sdk.generations.list()][1:]  # all but the new one
+    assert video.status == "succeeded" and sdk.generations.get(video.id) == video
+    assert_playable_mp4(content)
