@@ -1,7 +1,5 @@
 """`client.generations`: start videos, follow them, list them, download them."""
 
-from __future__ import annotations
-
 import os
 import time
 import uuid
