@@ -87,7 +87,7 @@ def expected_type(schema: dict[str, Any], prop: dict[str, Any]) -> str:
         else:
             base = expected_type(schema, target)
     elif "oneOf" in prop or "allOf" in prop:
-        options = {expected_type(schema, p) for p in prop.get("oneOf", prop.get("allOf"))}
+        options = {expected_type(schema, p) for p in prop.get("oneOf") or prop["allOf"]}
         nullable = nullable or "None" in options or any(o.endswith("|None") for o in options)
         (base,) = {option.removesuffix("|None") for option in options} - {"None"}
     elif prop.get("type") == "array":
