@@ -38,10 +38,12 @@ class Account:
 
 
 @pytest.fixture
-def account(transactional_db: None) -> Account:
-    """A user with the sign-up bonus (100 credits) and an API key, committed for the servers."""
+def account(live_stack: LiveStack, transactional_db: None) -> Iterator[Account]:
+    """A user with the sign-up bonus (100 credits) and an API key, committed for the servers;
+    once the test is over, the servers' work for it ends before the database is emptied."""
     user = factories.make_user()
-    return Account(user, create_api_key(user, "sdk tests")[1])
+    yield Account(user, create_api_key(user, "sdk tests")[1])
+    live_stack.settle()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from wanpwa import (
     ConflictError,
     InsufficientCreditsError,
     NotFoundError,
+    RateLimitError,
     ServerError,
     ValidationError,
     WanPWA,
@@ -108,24 +109,32 @@ def test_an_image_is_uploaded_as_a_path_bytes_or_an_open_file(sdk: WanPWA, tmp_p
 
 
 def test_a_429_is_retried_after_its_retry_after_with_the_same_idempotency_key(
-    sdk_via_proxy: WanPWA, proxy: Proxy
+    sdk_via_proxy: WanPWA, proxy: Proxy, account: Account
 ):
     made = [sdk_via_proxy.generations.create(**T2V) for _ in range(SUBMISSIONS_PER_WINDOW)]
+    # One more within the window is refused: without retries, that is raised with the
+    # limit's figures...
+    hasty = WanPWA(api_key=account.key, base_url=proxy.url, max_retries=0)
+    with hasty, pytest.raises(RateLimitError) as limited:
+        hasty.generations.create(**T2V)
+    assert limited.value.code == "rate_limited"
+    assert limited.value.retry_after is not None
+    assert 0 < limited.value.retry_after <= SUBMISSION_WINDOW
 
-    # One more within the window: refused with 429 and Retry-After, then accepted.
+    # ... and with them, it is sent again after Retry-After and accepted.
     last = sdk_via_proxy.generations.create(**T2V)
 
     posts = proxy.posts("/api/v1/generations/")
     refused, accepted = posts[-2:]
-    assert [p.status for p in posts] == [201] * SUBMISSIONS_PER_WINDOW + [429, 201]
+    assert [p.status for p in posts] == [201] * SUBMISSIONS_PER_WINDOW + [429, 429, 201]
     retry_after = int(refused.headers["retry-after"])
     assert 1 <= retry_after <= SUBMISSION_WINDOW
     assert accepted.at - refused.at >= retry_after - 0.05
     key = refused.request.headers["idempotency-key"]
     assert key.startswith("sdk-") and accepted.request.headers["idempotency-key"] == key
     keys = {p.request.headers["idempotency-key"] for p in posts}
-    assert len(keys) == SUBMISSIONS_PER_WINDOW + 1  # one per create, shared by its retries
-    # Charged once each: the refused attempt took nothing.
+    assert len(keys) == SUBMISSIONS_PER_WINDOW + 2  # one per create, shared by its retries
+    # Charged once each: the refused attempts took nothing.
     generations = [*made, last]
     assert [g.id for g in sdk_via_proxy.generations.list()] == [g.id for g in generations][::-1]
     for generation in generations:
