@@ -171,6 +171,11 @@ class WebhookDelivery(APIObject):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SigningSecret(APIObject):
+    secret: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class WebhookEvent(APIObject):
     """A verified webhook: `type` such as "generation.succeeded", and its `data`."""
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from wanpwa._core import Listing, Op
 from wanpwa._resource import Resource, async_iterating, awaitable, blocking, iterating
-from wanpwa.models import WebhookDelivery, WebhookEndpoint
+from wanpwa.models import SigningSecret, WebhookDelivery, WebhookEndpoint
 
 EVENT_TYPES = (
     "generation.succeeded",
@@ -80,7 +80,11 @@ class WebhookEndpointsBase(Resource):
 
     def _signing_secret(self) -> Op[str]:
         """The secret that signs the per-request webhooks (`webhook=` on create)."""
-        return self._core.call("GET", "/api/v1/webhooks/signing-secret/", lambda b: b["secret"])
+        return self._core.call(
+            "GET",
+            "/api/v1/webhooks/signing-secret/",
+            lambda body: SigningSecret.from_dict(body).secret,
+        )
 
 
 class WebhookEndpoints(WebhookEndpointsBase):
