@@ -152,7 +152,7 @@ class WebhookAttempt(APIObject):
     answer: str
     error: str
     started_at: datetime
-    finished_at: datetime | None
+    finished_at: datetime
 
 
 @dataclass(frozen=True, kw_only=True)
