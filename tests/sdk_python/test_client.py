@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from pathlib import Path
 from typing import TypedDict
 
@@ -18,6 +19,7 @@ from wanpwa import (
     ConflictError,
     InsufficientCreditsError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     ServerError,
     ValidationError,
@@ -25,11 +27,13 @@ from wanpwa import (
 )
 from wanpwa.generations import GenerationParams
 
+from credits.selectors import balance_of
 from generations.models import Status
 from tests import factories
 from tests.fixtures.live_stack import SUBMISSION_WINDOW, SUBMISSIONS_PER_WINDOW, LiveStack
 from tests.fixtures.local_servers import Listener, free_port
 from tests.sdk_python.conftest import Account, Fault, Proxy
+from wan_pwa.accounts.api_keys import create_api_key
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -120,6 +124,10 @@ def test_a_429_is_retried_after_its_retry_after_with_the_same_idempotency_key(
     assert limited.value.code == "rate_limited"
     assert limited.value.retry_after is not None
     assert 0 < limited.value.retry_after <= SUBMISSION_WINDOW
+    assert (limited.value.rate_limit_limit, limited.value.rate_limit_remaining) == (
+        SUBMISSIONS_PER_WINDOW,
+        0,
+    )
 
     # ... and with them, it is sent again after Retry-After and accepted.
     last = sdk_via_proxy.generations.create(**T2V)
@@ -192,6 +200,10 @@ def test_errors_are_typed_with_their_code_and_details(
     with stranger, pytest.raises(AuthenticationError) as unauthenticated:
         stranger.credits.get()
     assert unauthenticated.value.status == 401
+    # Every error names its request (X-Request-ID) and links its code's documentation.
+    assert re.fullmatch(r"req_[A-Za-z0-9_-]{22}", unauthenticated.value.request_id or "")
+    assert f"(request {unauthenticated.value.request_id})" in str(unauthenticated.value)
+    assert (unauthenticated.value.doc_url or "").endswith(f"#{unauthenticated.value.code}")
 
     with pytest.raises(ValidationError) as invalid:
         sdk.generations.create(model_key="t2v-1.3B", prompt="short")
@@ -216,6 +228,22 @@ def test_errors_are_typed_with_their_code_and_details(
         3,
     )
     assert [g.id for g in sdk.generations.list()] == [finished.pk]  # nothing was made
+
+
+def test_a_key_without_the_scope_is_refused_with_the_scope_it_needs(
+    live_stack: LiveStack, account: Account
+):
+    read_only = create_api_key(account.user, "dashboard", scopes=["generations:read"])[1]
+    client = WanPWA(api_key=read_only, base_url=live_stack.url)
+
+    with client, pytest.raises(PermissionDeniedError) as refused:
+        assert list(client.generations.list()) == []  # reading is allowed
+        client.generations.create(**T2V)
+
+    assert (refused.value.status, refused.value.code) == (403, "insufficient_scope")
+    assert refused.value.required_scope == "generations:write"
+    assert refused.value.request_id
+    assert balance_of(account.user) == 100  # nothing charged
 
 
 def test_cancel_retry_star_and_delete(sdk: WanPWA, account: Account):

@@ -20,6 +20,7 @@ from wanpwa.generations import GenerationParams
 MODELS: dict[str, type[models.APIObject]] = {
     "Generation": models.Generation,
     "Balance": models.Credits,
+    "Bucket": models.Bucket,
     "LedgerEntry": models.LedgerEntry,
     "CreditPack": models.CreditPack,
     "Checkout": models.Checkout,

@@ -26,6 +26,7 @@ from wanpwa.errors import (
     WebhookVerificationError,
 )
 from wanpwa.models import (
+    Bucket,
     Checkout,
     CreditPack,
     Credits,
@@ -43,6 +44,7 @@ __all__ = [
     "APITimeoutError",
     "AsyncWanPWA",
     "AuthenticationError",
+    "Bucket",
     "Checkout",
     "ConflictError",
     "CreditPack",

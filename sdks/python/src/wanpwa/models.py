@@ -63,10 +63,20 @@ class Generation(APIObject):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Bucket(APIObject):
+    """Credits of one grant: spent in the order listed, what expires first going first."""
+
+    credits: int
+    expires_at: datetime | None  # None: they never expire
+    source: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Credits(APIObject):
     balance: int
     low: bool
     cheapest_generation_cost: int
+    buckets: list[Bucket]
 
 
 @dataclass(frozen=True, kw_only=True)
