@@ -12,8 +12,6 @@ from typing import TypedDict
 import av
 import pytest
 from wanpwa import (
-    APIConnectionError,
-    APITimeoutError,
     AsyncWanPWA,
     AuthenticationError,
     ConflictError,
@@ -31,7 +29,6 @@ from credits.selectors import balance_of
 from generations.models import Status
 from tests import factories
 from tests.fixtures.live_stack import SUBMISSION_WINDOW, SUBMISSIONS_PER_WINDOW, LiveStack
-from tests.fixtures.local_servers import Listener, free_port
 from tests.sdk_python.conftest import Account, Fault, Proxy
 from wan_pwa.accounts.api_keys import create_api_key
 
@@ -178,19 +175,6 @@ def test_5xx_answers_are_retried_after_retry_after_then_typed(
         with pytest.raises(ServerError) as raised:
             impatient.credits.get()
     assert (raised.value.status, raised.value.code) == (500, "bad_gateway")
-
-
-def test_connection_errors_and_timeouts_are_retried_then_typed(listener: Listener):
-    closed = f"http://127.0.0.1:{free_port()}"
-    client = WanPWA(api_key="wan_x", base_url=closed, max_retries=1)
-    with client, pytest.raises(APIConnectionError):
-        client.credits.get()
-
-    silent = f"http://127.0.0.1:{listener.port}"
-    client = WanPWA(api_key="wan_x", base_url=silent, max_retries=1, timeout=0.2)
-    with client, pytest.raises(APITimeoutError):
-        client.credits.get()
-    assert listener.accepted == 2  # the first attempt and its retry
 
 
 def test_errors_are_typed_with_their_code_and_details(
