@@ -38,7 +38,7 @@ class Account:
 
 
 @pytest.fixture
-def account(live_stack: LiveStack, live_db: None) -> Iterator[Account]:
+def account(live_stack: LiveStack, transactional_db: None) -> Iterator[Account]:
     """A user with the sign-up bonus (100 credits) and an API key, committed for the servers;
     once the test is over, the servers' work for it ends before the database is emptied."""
     user = factories.make_user()

@@ -32,7 +32,7 @@ from tests.fixtures.live_stack import SUBMISSION_WINDOW, SUBMISSIONS_PER_WINDOW,
 from tests.sdk_python.conftest import Account, Fault, Proxy
 from wan_pwa.accounts.api_keys import create_api_key
 
-pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("live_db")]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 PROMPT = "A red fox running through fresh snow at dawn"
 T2V: GenerationParams = {"model_key": "t2v-1.3B", "resolution": "480p", "prompt": PROMPT}
