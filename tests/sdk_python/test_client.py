@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import time
+from email.utils import formatdate
 from pathlib import Path
 from typing import TypedDict
 
@@ -166,9 +168,18 @@ def test_a_lost_answer_is_retried_with_the_same_key_and_charged_once(
 def test_5xx_answers_are_retried_after_retry_after_then_typed(
     sdk_via_proxy: WanPWA, proxy: Proxy, account: Account
 ):
-    proxy.faults.extend([Fault(502, forward=False), Fault(503, forward=False, retry_after="0")])
+    # Retry-After as seconds, and as an HTTP date (a second from now).
+    in_a_second = formatdate(time.time() + 1, usegmt=True)
+    proxy.faults.extend(
+        [
+            Fault(502, forward=False),
+            Fault(503, forward=False, retry_after="0"),
+            Fault(503, forward=False, retry_after=in_a_second),
+        ]
+    )
     assert sdk_via_proxy.credits.get().balance == 100
-    assert [e.status for e in proxy.exchanges] == [502, 503, 200]
+    assert [e.status for e in proxy.exchanges] == [502, 503, 503, 200]
+    assert proxy.exchanges[3].at - proxy.exchanges[2].at <= 2
 
     with WanPWA(api_key=account.key, base_url=proxy.url, max_retries=1) as impatient:
         proxy.faults.extend([Fault(500, forward=False)] * 2)
@@ -262,6 +273,8 @@ def test_the_async_client_gives_what_the_sync_client_gives(
             video = await client.generations.create_and_wait(**T2V, **POLL)
             downloaded = io.BytesIO()
             await client.generations.download(video.id, downloaded)
+            with pytest.raises(NotFoundError):
+                await client.generations.get(2**31 - 1)
             return models, credits, ids, video, downloaded.getvalue()
 
     models, credits, ids, video, content = asyncio.run(with_async_client())
