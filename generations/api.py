@@ -154,7 +154,8 @@ SUBMISSION_RESPONSES = {
             "multipart/form-data with an `image` file for image-to-video and, for the models with "
             "`takes_audio` (Wan 2.5), an optional `audio` track. Limits: submissions per "
             "minute and generations in progress per user (429 with Retry-After), and a site-wide "
-            "daily budget (503)."
+            "daily budget (503). With `webhook`, its ending is POSTed to that URL, signed (see "
+            "Webhooks we send)."
         ),
         request={
             "application/json": GenerationCreateSerializer,
@@ -202,6 +203,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
                 authenticated_user(request),
                 serializer.to_params(),
                 idempotency_key=idempotency_key,
+                webhook=serializer.request_webhook(),
             )
         return self._submission_response(submission)
 

@@ -12,6 +12,7 @@ from generations.api import GenerationViewSet, ModelCatalogView
 from wan_pwa import health, legal, metrics, pwa, views
 from wan_pwa.analytics.views import dashboard
 from wan_pwa.api.urls import api_urls
+from wan_pwa.outgoing_webhooks.urls import api_patterns as webhook_endpoints
 
 # The back office says whose it is, not "Django administration".
 admin.site.site_header = "Wan PWA back office"
@@ -37,6 +38,8 @@ api_v1_endpoints = [
     path("credits/ledger/", LedgerView.as_view(), name="ledger"),
     path("credits/packs/", CreditPackListView.as_view(), name="credit-packs"),
     path("credits/checkout/", CheckoutView.as_view(), name="checkout"),
+    # Managing webhook endpoints: reading needs a key's generations:read, writing its write.
+    *webhook_endpoints({"read": "generations:read", "write": "generations:write"}),
 ]
 
 urlpatterns = [
