@@ -128,6 +128,7 @@ TEMPLATES = [
             "libraries": {
                 "api_keys": "wan_pwa.accounts.templatetags",
                 "account_data": "wan_pwa.accounts.account_data_tags",
+                "webhook_endpoints": "wan_pwa.outgoing_webhooks.templatetags",
             },
         },
     },

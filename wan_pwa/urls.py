@@ -13,6 +13,7 @@ from wan_pwa import health, legal, metrics, pwa, views
 from wan_pwa.analytics.views import dashboard
 from wan_pwa.api.urls import api_urls
 from wan_pwa.outgoing_webhooks.urls import api_patterns as webhook_endpoints
+from wan_pwa.outgoing_webhooks.urls import page_patterns as webhook_pages
 
 # The back office says whose it is, not "Django administration".
 admin.site.site_header = "Wan PWA back office"
@@ -51,6 +52,7 @@ urlpatterns = [
     path("privacy/", legal.privacy, name="privacy"),
     path("", include("wan_pwa.accounts.urls")),
     path("settings/billing/", include("credits.urls")),
+    path("settings/developers/", include(webhook_pages)),
     # Inside the admin (its login, staff only); before admin/ so the admin's catch-all misses it.
     path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin-dashboard"),
     path("admin/", admin.site.urls),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from wan_pwa.outgoing_webhooks.models import (
@@ -71,9 +72,13 @@ class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
         read_only_fields = fields
 
 
+URL_SHAPE = RegexValidator(r"^https?://\S+$", "Give an https address.")
+
+
 class WebhookEndpointCreateSerializer(serializers.Serializer):
     url = StrictCharField(
         max_length=URL_MAX_LENGTH,
+        validators=[URL_SHAPE],
         help_text="Your receiver's https address (a public host).",
     )
     events = serializers.ListField(
@@ -88,7 +93,7 @@ class WebhookEndpointCreateSerializer(serializers.Serializer):
 
 
 class WebhookEndpointUpdateSerializer(serializers.Serializer):
-    url = StrictCharField(max_length=URL_MAX_LENGTH, required=False)
+    url = StrictCharField(max_length=URL_MAX_LENGTH, validators=[URL_SHAPE], required=False)
     events = serializers.ListField(
         child=serializers.ChoiceField(EventType.values),
         min_length=1,

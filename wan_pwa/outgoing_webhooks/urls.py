@@ -1,9 +1,45 @@
 """The webhook endpoints' API routes, mounted under /api/v1/ by the project's URL table, which
 hands in the key scopes they need (see wan_pwa.outgoing_webhooks.api)."""
 
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, register_converter
 
-from wan_pwa.outgoing_webhooks import api
+from wan_pwa.outgoing_webhooks import api, views
+
+
+class EndpointAction:
+    """The buttons of an endpoint in the list; any other word is not a URL."""
+
+    regex = "enable|disable|rotate|test|delete"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(EndpointAction, "endpoint_action")
+
+
+# Settings > Developers, mounted at /settings/developers/ under the `webhooks` namespace.
+page_patterns = (
+    [
+        path("", views.developers, name="list"),
+        path("webhooks/create/", views.create, name="create"),
+        path("webhooks/<int:pk>/", views.endpoint_page, name="endpoint"),
+        path(
+            "webhooks/<int:pk>/<endpoint_action:action>/",
+            views.act,
+            name="act",
+        ),
+        path(
+            "webhooks/<int:pk>/deliveries/<int:event_pk>/resend/",
+            views.resend,
+            name="resend",
+        ),
+    ],
+    "webhooks",
+)
 
 
 def api_patterns(scopes: dict[str, str]) -> list[URLPattern]:
