@@ -21,7 +21,7 @@ class EndpointAction:
 register_converter(EndpointAction, "endpoint_action")
 
 
-# Settings > Developers, mounted at /settings/developers/ under the `webhooks` namespace.
+# Settings > Developers, mounted at /settings/developers/ under the `developers` namespace.
 page_patterns = (
     [
         path("", views.developers, name="list"),
@@ -38,7 +38,7 @@ page_patterns = (
             name="resend",
         ),
     ],
-    "webhooks",
+    "developers",
 )
 
 

@@ -2,7 +2,7 @@
 send a test event, delete; an endpoint's page to change it, read its deliveries and send one
 again.
 
-With HTMX each action answers the section alone (`templates/wan_pwa/webhooks_section.html`) or
+With HTMX each action answers the section alone (`wan_pwa/webhook_endpoints_section.html`) or
 the endpoint's deliveries; without it, the same templates inside a full page.
 """
 
@@ -25,8 +25,8 @@ from wan_pwa.outgoing_webhooks import actions
 from wan_pwa.outgoing_webhooks.forms import EndpointForm
 from wan_pwa.outgoing_webhooks.models import WebhookEndpoint, WebhookEvent
 
-SECTION_TEMPLATE = "wan_pwa/webhooks_section.html"
-PAGE_TEMPLATE = "wan_pwa/webhooks_page.html"
+SECTION_TEMPLATE = "wan_pwa/webhook_endpoints_section.html"
+PAGE_TEMPLATE = "wan_pwa/developers_page.html"
 ENDPOINT_TEMPLATE = "wan_pwa/webhook_endpoint.html"
 DELIVERIES_PER_PAGE = 20
 
@@ -98,7 +98,7 @@ def act(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse
         return _render(request, context)
     if context:
         return _render(request, context)
-    return redirect("webhooks:list")
+    return redirect("developers:list")
 
 
 @require_http_methods(["GET", "POST"])
@@ -117,7 +117,7 @@ def endpoint_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 _form_errors(form, error)
             else:
                 messages.success(request, "Endpoint saved.")
-                return redirect("webhooks:endpoint", pk=endpoint.pk)
+                return redirect("developers:endpoint", pk=endpoint.pk)
         status = 422
     else:
         form = EndpointForm(
@@ -147,4 +147,4 @@ def resend(request: AuthenticatedHttpRequest, pk: int, event_pk: int) -> HttpRes
         messages.error(request, refusal.message)
     else:
         messages.success(request, "Sent again: the delivery list shows how it went.")
-    return redirect("webhooks:endpoint", pk=endpoint.pk)
+    return redirect("developers:endpoint", pk=endpoint.pk)
