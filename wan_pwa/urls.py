@@ -39,8 +39,7 @@ api_v1_endpoints = [
     path("credits/ledger/", LedgerView.as_view(), name="ledger"),
     path("credits/packs/", CreditPackListView.as_view(), name="credit-packs"),
     path("credits/checkout/", CheckoutView.as_view(), name="checkout"),
-    # Managing webhook endpoints: reading needs a key's generations:read, writing its write.
-    *webhook_endpoints({"read": "generations:read", "write": "generations:write"}),
+    *webhook_endpoints(),
 ]
 
 urlpatterns = [

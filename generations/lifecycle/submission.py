@@ -45,7 +45,7 @@ from generations.replicate.inputs import (
 )
 from generations.replicate.predictions import PredictionUpdate
 from generations.request_webhook import RequestWebhook
-from wan_pwa.accounts.models import User
+from wan_pwa.accounts.models import ApiKey, User
 from wan_pwa.log_context import names_generation
 from wan_pwa.outgoing_webhooks.actions import attach_request_webhook
 
@@ -57,25 +57,36 @@ def submit_generation(
     params: GenerationParams,
     *,
     idempotency_key: str | None = None,
+    api_key: ApiKey | None = None,
     webhook: RequestWebhook | None = None,
 ) -> Submission:
-    """The one way to start a generation (pages, API, commands, tests). `webhook`: a URL its
+    """The one way to start a generation (pages, API, commands, tests); `api_key` is the key
+    an API request came with, whose monthly credit cap then applies; `webhook` a URL its
     endings are sent to, registered with it (not again for a replay of the same key).
 
     Raises ValidationError (field errors) before anything else; then, in one transaction,
-    IdempotencyKeyReused, AccountSuspended, CreditDebtOutstanding, InsufficientCredits or a
-    LimitExceeded. Nothing is created or charged then.
+    IdempotencyKeyReused, AccountSuspended, CreditDebtOutstanding, KeyCreditCapReached,
+    InsufficientCredits or a LimitExceeded. Nothing is created or charged then.
     """
-    return _submit(user, params, idempotency_key, retried_from=None, webhook=webhook)
+    return _submit(
+        user, params, idempotency_key, retried_from=None, api_key=api_key, webhook=webhook
+    )
 
 
-def retry_generation(generation: Generation, *, idempotency_key: str | None = None) -> Submission:
+def retry_generation(
+    generation: Generation,
+    *,
+    idempotency_key: str | None = None,
+    api_key: ApiKey | None = None,
+) -> Submission:
     """A new generation with the same parameters, linked by `retried_from` and charged again,
     under the same policy as submit_generation. CannotRetry unless the generation failed or was
     canceled and still has its inputs."""
     params = actions.retry_params(generation)
     try:
-        return _submit(generation.user, params, idempotency_key, retried_from=generation)
+        return _submit(
+            generation.user, params, idempotency_key, retried_from=generation, api_key=api_key
+        )
     finally:
         params.close_files()
 
@@ -85,6 +96,7 @@ def _submit(
     params: GenerationParams,
     idempotency_key: str | None,
     retried_from: Generation | None,
+    api_key: ApiKey | None,
     webhook: RequestWebhook | None = None,
 ) -> Submission:
     # Validated outside the transaction: a refused upload is counted even though nothing is made.
@@ -92,7 +104,11 @@ def _submit(
     valid = params.clean()
     with transaction.atomic():
         submission = actions.check_submit_generation(
-            user, valid, idempotency_key=idempotency_key, retried_from=retried_from
+            user,
+            valid,
+            idempotency_key=idempotency_key,
+            retried_from=retried_from,
+            api_key=api_key,
         )
         if submission.created:
             generation_id = submission.generation.pk

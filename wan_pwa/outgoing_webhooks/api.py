@@ -1,9 +1,8 @@
 """REST API for webhook endpoints: register, list, change, delete, rotate the secret, send a
 test event, read the deliveries and send one again; and the per-request signing secret.
 
-Others' endpoints are simply not there (404). Each view carries the key scopes it needs in
-`required_scopes` ({"read": scope for safe methods, "write": scope for the others}), handed in
-by the project's URL table with as_view() (the scopes are named above this app).
+Others' endpoints are simply not there (404). A key needs `generations:read` to read them and
+`generations:write` to change them (wan_pwa.api.scopes).
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from rest_framework.views import APIView
 from wan_pwa.api.authentication import authenticated_user
 from wan_pwa.api.pagination import NewestFirstPagination
 from wan_pwa.api.schema import error_responses
+from wan_pwa.api.scopes import Scope, read_write
 from wan_pwa.outgoing_webhooks import actions
 from wan_pwa.outgoing_webhooks.models import WebhookEndpoint, WebhookEvent
 from wan_pwa.outgoing_webhooks.serializers import (
@@ -35,8 +35,7 @@ TAG = ["webhook endpoints"]
 
 
 class WebhookView(APIView):
-    # The scope a key needs, by kind of request ("read": safe methods, "write": the others).
-    required_scopes: dict[str, str] = {}
+    required_scope = read_write(Scope.GENERATIONS_READ, Scope.GENERATIONS_WRITE)
 
     def endpoints(self, request: Request) -> QuerySet[WebhookEndpoint]:
         return WebhookEndpoint.objects.filter(user=authenticated_user(request), subject="")

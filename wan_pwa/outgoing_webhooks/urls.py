@@ -1,5 +1,5 @@
-"""The webhook endpoints' API routes, mounted under /api/v1/ by the project's URL table, which
-hands in the key scopes they need (see wan_pwa.outgoing_webhooks.api)."""
+"""The webhook endpoints' pages (Settings > Developers) and API routes (under /api/v1/), mounted
+by the project's URL table."""
 
 from django.urls import URLPattern, path, register_converter
 
@@ -42,9 +42,9 @@ page_patterns = (
 )
 
 
-def api_patterns(scopes: dict[str, str]) -> list[URLPattern]:
+def api_patterns() -> list[URLPattern]:
     def view(view_class: type[api.WebhookView]):
-        return view_class.as_view(required_scopes=scopes)
+        return view_class.as_view()
 
     return [
         path("webhooks/", view(api.EndpointListView), name="webhook-endpoints"),

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('wan_pwa', '0009_email_addresses_for_allauth'),
+        ('wan_pwa', '0010_api_key_scopes_and_cap'),
     ]
 
     operations = [
