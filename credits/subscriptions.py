@@ -11,6 +11,7 @@ plan invoice rows.
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -149,13 +150,13 @@ def subscribe(
             if session.is_open:
                 stripe_gateway.expire_checkout_session(session.id)
             checkout.delete()
-        count = PlanCheckout.objects.filter(user=user).count()
-        stamp = int(timezone.now().timestamp())
         session = stripe_gateway.create_subscription_checkout(
             customer=customer,
             price=price,
             metadata={"user_id": str(user.pk), "plan_id": str(plan.pk)},
-            idempotency_key=f"wan-plan-checkout-{user.pk}-{plan.pk}-{count}-{stamp}",
+            # One attempt, however often the client retries it; the user's lock serializes
+            # attempts, so a second click finds this one's row instead of making another.
+            idempotency_key=f"wan-plan-checkout-{user.pk}-{secrets.token_hex(8)}",
             success_url=success_url,
             cancel_url=cancel_url,
         )

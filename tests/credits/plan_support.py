@@ -35,9 +35,9 @@ def deliver_shuffled_twice(sim: StripeSimulator, seed: int = 0) -> list[str]:
     second = [event | {"id": f"{event['id']}_again"} for event in events]
     shuffler.shuffle(first)
     shuffler.shuffle(second)
-    outcomes = []
+    outcomes, client = [], Client()
     for event in first + second:
-        response = deliver(event)
+        response = deliver(event, client)
         assert response.status_code == 200, response.content
         outcomes.append(response.json()["outcome"])
     return outcomes
