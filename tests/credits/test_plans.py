@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from django.core import mail
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from credits.models import (
@@ -197,3 +198,12 @@ def test_a_declined_card_on_the_checkout_page_starts_nothing(stripe_sim, user, l
     assert page.status_code == 402 and "declined" in page.text
     deliver_shuffled_twice(stripe_sim)
     assert not Subscription.objects.exists() and plan_grants(user) == []
+
+
+def test_the_command_renews_a_subscription_and_says_what_it_could_not(stripe_sim, subscriber, user):
+    port = stripe_sim.base_url.rsplit(":", 1)[1]
+    call_command("stripe_simulator", "advance", subscriber.stripe_subscription_id, "--port", port)
+    assert deliver_shuffled_twice(stripe_sim).count("granted") == 1
+    assert plan_grants(user) == [200, 200]
+    with pytest.raises(CommandError, match="No such subscription"):
+        call_command("stripe_simulator", "advance", "sub_missing", "--port", port)
