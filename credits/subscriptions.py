@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from credits import stripe_billing, stripe_gateway
+from credits import buckets, stripe_billing, stripe_gateway
 from credits.actions import (
     CHECKOUT_LIFETIME,
     REUSE_MARGIN,
@@ -369,14 +369,14 @@ def record_invoice_paid(invoice: stripe_billing.Invoice, *, event_at: int) -> Pl
         )
         if credits == 0:
             return PlanResult(PlanOutcome.NOTHING_TO_GRANT, sub, paid)
-        # Plan credits expire at the period's end once credit buckets exist.
-        _write(
+        row = _write(
             balance,
             amount=credits,
             type=TransactionType.PURCHASE,
             plan_invoice=paid,
             description=f"{plan.name} plan: {credits} credits until {paid.period_end:%d %b %Y}",
         )
+        buckets.fill(row, credits, expires_at=paid.period_end, source="plan")
         pay_debts(balance, paid_by=paid)
     return PlanResult(PlanOutcome.GRANTED, sub, paid)
 

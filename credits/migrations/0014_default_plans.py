@@ -21,6 +21,6 @@ def create_plans(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("credits", "0012_plans_and_subscriptions")]
+    dependencies = [("credits", "0013_plans_and_subscriptions")]
 
     operations = [migrations.RunPython(create_plans, migrations.RunPython.noop)]
