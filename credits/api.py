@@ -194,6 +194,7 @@ class CheckoutView(APIView):
 
 
 class PlanListView(generics.ListAPIView):
+    required_scope = Scope.CREDITS_READ
     serializer_class = PlanSerializer
     pagination_class = None
 
@@ -211,6 +212,8 @@ class PlanListView(generics.ListAPIView):
 
 
 class SubscribeView(APIView):
+    required_scope = Scope.BILLING
+
     @extend_schema(
         operation_id="credits_subscribe",
         summary="Subscribe to a monthly plan",

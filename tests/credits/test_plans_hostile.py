@@ -16,6 +16,8 @@ from tests.credits.plan_support import (
 )
 from tests.credits.stripe_support import deliver
 from tests.factories import api_client
+from wan_pwa.accounts.api_keys import create_api_key
+from wan_pwa.accounts.models import Scope
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -131,3 +133,17 @@ def test_a_malformed_invoice_event_is_refused(stripe_sim, user, logged_in):
     response = deliver(paid)
     assert response.status_code == 400
     assert not Subscription.objects.exists()
+
+
+def test_subscribing_with_an_api_key_needs_the_billing_scope(stripe_sim, user):
+    read_only = api_client(key=create_api_key(user, "reader", scopes=[Scope.CREDITS_READ])[1])
+    assert read_only.get("/api/v1/credits/plans/").status_code == 200
+    refused = read_only.post(
+        "/api/v1/credits/subscribe/", {"plan_id": plan("Pro").pk}, format="json"
+    )
+    assert refused.status_code == 403
+    assert refused.json()["error"]["required_scope"] == Scope.BILLING
+    assert not open_sessions(stripe_sim)
+    billing = api_client(key=create_api_key(user, "billing", scopes=[Scope.BILLING])[1])
+    allowed = billing.post("/api/v1/credits/subscribe/", {"plan_id": plan("Pro").pk}, format="json")
+    assert allowed.status_code == 200, allowed.content
