@@ -235,6 +235,16 @@ def create_portal_session(*, customer: str, return_url: str) -> str:
     return str(portal.url)
 
 
+def cancel_subscription(subscription_id: str) -> None:
+    """Cancels the subscription at once; one that is canceled already is left as it is."""
+    try:
+        _client().v1.subscriptions.cancel(subscription_id)
+    except stripe.InvalidRequestError:
+        return
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+
+
 def checkout_origin() -> str:
     """Where checkout redirects the buyer: Stripe's hosted page, or the simulator's."""
     if settings.STRIPE_API_BASE == "https://api.stripe.com":

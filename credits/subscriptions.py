@@ -178,6 +178,14 @@ def portal_url(user: User, *, return_url: str) -> str:
     )
 
 
+def end_plan_of_closed_account(user: User) -> None:
+    """A closed account pays for nothing more: its live subscription is canceled at Stripe now
+    (its customer.subscription.deleted event then records it). Safe to run again: Stripe
+    refuses a subscription canceled already, which is what was wanted."""
+    for sub in Subscription.objects.filter(user=user, status__in=LIVE_SUBSCRIPTION_STATUSES):
+        stripe_gateway.cancel_subscription(sub.stripe_subscription_id)
+
+
 # Stripe's events --------------------------------------------------------------------------
 
 

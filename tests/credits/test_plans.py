@@ -31,6 +31,7 @@ from tests.credits.plan_support import (
 )
 from tests.credits.stripe_support import DECLINED, PAID
 from tests.factories import set_credits
+from wan_pwa.accounts.deletion import delete_account
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -207,3 +208,12 @@ def test_the_command_renews_a_subscription_and_says_what_it_could_not(stripe_sim
     assert plan_grants(user) == [200, 200]
     with pytest.raises(CommandError, match="No such subscription"):
         call_command("stripe_simulator", "advance", "sub_missing", "--port", port)
+
+
+def test_deleting_the_account_cancels_the_plan_at_stripe(stripe_sim, subscriber, user):
+    delete_account(user)
+    deliver_shuffled_twice(stripe_sim)
+    subscriber.refresh_from_db()
+    assert subscriber.status == SubscriptionStatus.CANCELED
+    assert stripe_sim.state.objects[subscriber.stripe_subscription_id]["status"] == "canceled"
+    delete_account(user)  # run again after an interruption: nothing more to cancel
