@@ -86,6 +86,16 @@ class NoPlan(CreditError):
         super().__init__("You have no plan to manage; pick one under Monthly plans.")
 
 
+class PlanStarting(CreditError):
+    code = "plan_starting"
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Your payment for a plan went through; the plan appears in Billing in a moment."
+        )
+
+
 def available_plans() -> QuerySet[Plan]:
     return Plan.objects.filter(active=True, currency=settings.BILLING_CURRENCY)
 
@@ -147,6 +157,8 @@ def subscribe(
             fresh = (session.expires_at or 0) - timezone.now().timestamp()
             if checkout.plan_id == plan.pk and session.is_open and fresh > REUSE_MARGIN.seconds:
                 return Subscribe(checkout.checkout_url, to_portal=False)
+            if session.status == "complete":  # paid, its events not here yet
+                raise PlanStarting()
             if session.is_open:
                 stripe_gateway.expire_checkout_session(session.id)
             checkout.delete()

@@ -147,3 +147,13 @@ def test_subscribing_with_an_api_key_needs_the_billing_scope(stripe_sim, user):
     billing = api_client(key=create_api_key(user, "billing", scopes=[Scope.BILLING])[1])
     allowed = billing.post("/api/v1/credits/subscribe/", {"plan_id": plan("Pro").pk}, format="json")
     assert allowed.status_code == 200, allowed.content
+
+
+def test_subscribing_again_before_the_paid_plan_arrives_opens_no_second_checkout(
+    stripe_sim, user, logged_in
+):
+    subscribe(stripe_sim, logged_in)  # paid; its events not delivered yet
+    response = logged_in.post("/settings/billing/subscribe/", {"plan": plan("Pro").pk})
+    assert response.status_code == 409
+    assert "appears in Billing in a moment" in response.content.decode()
+    assert not open_sessions(stripe_sim)
