@@ -24,6 +24,8 @@ from wanpwa import (
     ServerError,
     ValidationError,
     WanPWA,
+    WebhookVerificationError,
+    webhooks,
 )
 from wanpwa.generations import GenerationParams
 
@@ -31,7 +33,9 @@ from credits.selectors import balance_of
 from generations.models import Status
 from tests import factories
 from tests.fixtures.live_stack import SUBMISSION_WINDOW, SUBMISSIONS_PER_WINDOW, LiveStack
+from tests.fixtures.local_servers import Answer, LocalServer, Received, StartServer
 from tests.sdk_python.conftest import Account, Fault, Proxy
+from tests.waiting import wait_until
 from wan_pwa.accounts.api_keys import create_api_key
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -285,3 +289,71 @@ def test_the_async_client_gives_what_the_sync_client_gives(
     assert ids == [g.id for g in sdk.generations.list()][1:]  # all but the new one
     assert video.status == "succeeded" and sdk.generations.get(video.id) == video
     assert_playable_mp4(content)
+
+
+def received(receiver: LocalServer, count: int) -> list[Received]:
+    wait_until(lambda: len(receiver.received) >= count, timeout=20, what=f"{count} webhooks")
+    return receiver.received
+
+
+def test_a_generation_ending_is_delivered_signed_and_verified_by_the_sdk(
+    sdk: WanPWA, start_server: StartServer
+):
+    receiver = start_server(Answer(204))
+    endpoint = sdk.webhook_endpoints.create(
+        f"{receiver.url}/hooks", events=["generation.succeeded"], description="tests"
+    )
+    assert endpoint.secret and endpoint.secret.startswith("whsec_")
+    assert sdk.webhook_endpoints.get(endpoint.id).secret is None  # shown once
+
+    video = sdk.generations.create_and_wait(**T2V, **POLL)
+    (delivery,) = received(receiver, 1)
+    arrived = time.time()
+
+    event = webhooks.verify(delivery.headers, delivery.body, endpoint.secret)
+    assert event.type == "generation.succeeded"
+    assert event.generation().id == video.id and event.generation().status == "succeeded"
+    assert delivery.path == "/hooks" and event.id == delivery.headers["webhook-id"]
+    assert video.completed_at is not None and arrived - video.completed_at.timestamp() < 20
+    with pytest.raises(WebhookVerificationError):
+        webhooks.verify(delivery.headers, delivery.body + b" ", endpoint.secret)
+    (logged,) = sdk.webhook_endpoints.deliveries(endpoint.id)
+    assert (logged.webhook_id, logged.type) == (event.id, "generation.succeeded")
+    assert logged.attempts_log[0].status_code == 204
+
+
+def test_endpoints_are_managed_and_a_rotation_signs_with_both_secrets(
+    sdk: WanPWA, start_server: StartServer
+):
+    receiver = start_server(Answer(200))
+    endpoint = sdk.webhook_endpoints.create(f"{receiver.url}/in")
+    assert set(endpoint.events) == {
+        "generation.succeeded",
+        "generation.failed",
+        "generation.canceled",
+        "order.paid",
+        "credits.low",
+    }
+    assert [e.id for e in sdk.webhook_endpoints.list()] == [endpoint.id]
+    assert sdk.webhook_endpoints.update(endpoint.id, description="renamed").description == (
+        "renamed"
+    )
+
+    old_secret = endpoint.secret
+    new_secret = sdk.webhook_endpoints.rotate_secret(endpoint.id).secret
+    assert old_secret and new_secret and new_secret != old_secret
+    test = sdk.webhook_endpoints.test(endpoint.id)
+    (delivery,) = received(receiver, 1)
+    assert len(delivery.headers["webhook-signature"].split()) == 2  # the new and the old
+    for secret in (new_secret, old_secret):
+        event = webhooks.verify(delivery.headers, delivery.body, secret)
+        assert (event.type, event.id) == ("webhook.test", test.webhook_id)
+
+    again = sdk.webhook_endpoints.resend(endpoint.id, test.id)
+    second = received(receiver, 2)[1]
+    assert again.id == test.id and second.headers["webhook-id"] == delivery.headers["webhook-id"]
+
+    sdk.webhook_endpoints.delete(endpoint.id)
+    with pytest.raises(NotFoundError):
+        sdk.webhook_endpoints.get(endpoint.id)
+    assert sdk.webhook_endpoints.signing_secret().startswith("whsec_")

@@ -24,10 +24,19 @@ MODELS: dict[str, type[models.APIObject]] = {
     "LedgerEntry": models.LedgerEntry,
     "CreditPack": models.CreditPack,
     "Checkout": models.Checkout,
+    "Plan": models.Plan,
+    "Subscribe": models.Subscription,
     "CatalogModel": models.Model,
     "Control": models.Control,
     "Resolution": models.Resolution,
+    "WebhookEndpoint": models.WebhookEndpoint,
+    "WebhookEndpointWithSecret": models.WebhookEndpoint,
+    "Delivery": models.WebhookDelivery,
+    "Attempt": models.WebhookAttempt,
+    "SigningSecret": models.SigningSecret,
 }
+# Fields only some answers carry: None in the model when absent, of the schema's type when there.
+IN_SOME_ANSWERS: dict[type[models.APIObject], set[str]] = {models.WebhookEndpoint: {"secret"}}
 SCALARS = {"integer": "int", "number": "float", "boolean": "bool", "object": "dict"}
 
 
@@ -124,9 +133,13 @@ def test_each_model_has_the_fields_and_types_of_its_schema(schema: dict[str, Any
     model = MODELS[name]
     properties = components(schema)[name]["properties"]
     hints = typing.get_type_hints(model)
-    assert {field.name for field in dataclasses.fields(model)} == set(properties)
+    only_some = IN_SOME_ANSWERS.get(model, set())
+    fields = {field.name for field in dataclasses.fields(model)}
+    assert fields - only_some == set(properties) - only_some
     expected = {field: expected_type(schema, prop) for field, prop in properties.items()}
-    assert {field: render(hints[field]) for field in properties} == expected
+    rendered = {field: render(hints[field]) for field in properties}
+    rendered.update({f: rendered[f].removesuffix("|None") for f in only_some & set(properties)})
+    assert rendered == expected
 
 
 def test_create_takes_every_field_of_the_api(schema: dict[str, Any]):

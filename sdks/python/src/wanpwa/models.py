@@ -100,6 +100,24 @@ class CreditPack(APIObject):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Plan(APIObject):
+    id: int
+    name: str
+    credits: int  # granted each month; they expire at the month's end
+    price: int  # a month, in the currency's smallest unit (cents)
+    currency: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subscription(APIObject):
+    """Where to send the user: Stripe Checkout for a new plan, or the Customer Portal
+    (`to_portal`) to change or cancel the plan they have."""
+
+    url: str
+    to_portal: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class Checkout(APIObject):
     order_id: int
     status: str
