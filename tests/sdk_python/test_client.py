@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import re
+import socket
+import subprocess
+import sys
 import time
 from email.utils import formatdate
 from pathlib import Path
@@ -32,8 +36,8 @@ from wanpwa.generations import GenerationParams
 from credits.selectors import balance_of
 from generations.models import Status
 from tests import factories
-from tests.fixtures.live_stack import SUBMISSION_WINDOW, SUBMISSIONS_PER_WINDOW, LiveStack
-from tests.fixtures.local_servers import Answer, LocalServer, Received, StartServer
+from tests.fixtures.live_stack import ROOT, SUBMISSION_WINDOW, SUBMISSIONS_PER_WINDOW, LiveStack
+from tests.fixtures.local_servers import Answer, LocalServer, Received, StartServer, free_port
 from tests.sdk_python.conftest import Account, Fault, Proxy
 from tests.waiting import wait_until
 from wan_pwa.accounts.api_keys import create_api_key
@@ -357,3 +361,45 @@ def test_endpoints_are_managed_and_a_rotation_signs_with_both_secrets(
     with pytest.raises(NotFoundError):
         sdk.webhook_endpoints.get(endpoint.id)
     assert sdk.webhook_endpoints.signing_secret().startswith("whsec_")
+
+
+def readme_receiver(port: int) -> str:
+    """The README's webhook receiver, listening on `port`."""
+    code = re.search(r"```python\n(# receiver\.py:.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert code, "the README's receiver example is gone"
+    return code.group(1).replace('("127.0.0.1", 9000)', f'("127.0.0.1", {port})')
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_the_readme_receiver_verifies_a_real_delivery(sdk: WanPWA, tmp_path: Path):
+    port = free_port()
+    script, output = tmp_path / "receiver.py", tmp_path / "receiver.out"
+    script.write_text(readme_receiver(port))
+    endpoint = sdk.webhook_endpoints.create(f"http://127.0.0.1:{port}/")
+    env = {
+        **os.environ,
+        "WANPWA_WEBHOOK_SECRET": endpoint.secret or "",
+        "PYTHONPATH": str(ROOT / "sdks" / "python" / "src"),
+    }
+    with output.open("w") as out:
+        receiver = subprocess.Popen(  # noqa: S603 (the README's example)
+            [sys.executable, "-u", str(script)], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_until(lambda: listening(port), timeout=20, what="the receiver to listen")
+        sdk.webhook_endpoints.test(endpoint.id)
+        wait_until(lambda: "webhook.test" in output.read_text(), timeout=20, what="the event")
+
+        def answered() -> list[int | None]:
+            (delivery,) = sdk.webhook_endpoints.deliveries(endpoint.id)
+            return [attempt.status_code for attempt in delivery.attempts_log]
+
+        wait_until(lambda: answered() == [204], timeout=20, what="the delivery's log")
+    finally:
+        receiver.terminate()
+        receiver.wait(timeout=10)
+    assert "A test event from Wan PWA" in output.read_text()
