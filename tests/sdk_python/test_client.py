@@ -27,6 +27,7 @@ from wanpwa import (
     RateLimitError,
     ServerError,
     ValidationError,
+    WaitTimeoutError,
     WanPWA,
     WebhookVerificationError,
     webhooks,
@@ -251,6 +252,8 @@ def test_a_key_without_the_scope_is_refused_with_the_scope_it_needs(
 
 def test_cancel_retry_star_and_delete(sdk: WanPWA, account: Account):
     queued = factories.make_generation(account.user, status=Status.QUEUED, model_key="t2v-1.3B")
+    with pytest.raises(WaitTimeoutError, match="still queued"):  # nothing runs it
+        sdk.generations.wait(queued.pk, timeout=0.3, poll_interval=0.1)
 
     canceled = sdk.generations.cancel(queued.pk)
     assert canceled.status == "canceled" and canceled.failure_reason == "canceled_by_user"
