@@ -73,9 +73,14 @@ def lock_balance(user: User | int) -> CreditBalance:
     """The user's (or the user id's) balance row, locked until the caller's transaction ends:
     what serializes every credit change of one user, and every submission of theirs. Credits
     that expired are written off first, so the balance is what can be spent."""
-    balance = get_balance(CreditBalance.objects.select_for_update(), user)
+    balance = _lock_only(user)
     expire_due_credits(balance)
     return balance
+
+
+def _lock_only(user: User | int) -> CreditBalance:
+    """lock_balance without writing off expired credits: for what only adds credits."""
+    return get_balance(CreditBalance.objects.select_for_update(), user)
 
 
 def expire_due_credits(balance: CreditBalance) -> int:
@@ -99,8 +104,7 @@ def expire_credits(user: User | int) -> int:
     """The expiry job's write for one user: locks the balance, which writes off what expired.
     Returns the number of buckets written off (0 when run again)."""
     with transaction.atomic():
-        balance = get_balance(CreditBalance.objects.select_for_update(), user)
-        return expire_due_credits(balance)
+        return expire_due_credits(_lock_only(user))
 
 
 def get_balance(query: QuerySet[CreditBalance], user: User | int) -> CreditBalance:
@@ -220,7 +224,8 @@ def refund_generation_charge(generation, *, reason: str = "") -> CreditTransacti
     the refund-matches-deduction trigger back it in the database.
     """
     with transaction.atomic():
-        balance = lock_balance(generation.user)
+        # A refund only adds credits, to buckets it checks itself: nothing to write off first.
+        balance = _lock_only(generation.user)
         charges = {
             row.type: row
             for row in CreditTransaction.objects.filter(

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from credits.actions import open_credit_account
 from credits.bonus import BonusOutcome, claim_signup_bonus
-from credits.models import CreditTransaction, Order
+from credits.models import CreditBucket, CreditTransaction, Order
 from wan_pwa.accounts.export_archive import ExportSection
 from wan_pwa.accounts.models import User
 from wan_pwa.accounts.signals import collecting_data_export, user_created
@@ -59,7 +59,7 @@ def grant_bonus_on_verified_address(
 
 
 @receiver(collecting_data_export, dispatch_uid="credits.export_ledger_and_orders")
-def export_ledger_and_orders(
+def export_ledger_orders_and_buckets(
     sender: type[User], user: User, **kwargs: object
 ) -> list[ExportSection]:
     ledger = [
@@ -89,4 +89,18 @@ def export_ledger_and_orders(
         }
         for order in Order.objects.filter(user=user).select_related("pack").order_by("pk")
     ]
-    return [ExportSection("ledger", ledger), ExportSection("orders", orders)]
+    buckets = [
+        {
+            "created_at": bucket.created_at,
+            "source": bucket.source,
+            "granted": bucket.granted,
+            "remaining": bucket.remaining,
+            "expires_at": bucket.expires_at,
+        }
+        for bucket in CreditBucket.objects.filter(user=user).order_by("pk")
+    ]
+    return [
+        ExportSection("ledger", ledger),
+        ExportSection("orders", orders),
+        ExportSection("credit_buckets", buckets),
+    ]
