@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from credits import buckets, stripe_gateway
@@ -628,7 +628,7 @@ def _take_back(balance: CreditBalance, order: Order, credits: int, why: str) -> 
             description=f"Order #{order.pk}: {why}",
         )
         # The pack's own credits first, then the others in spending order.
-        buckets.draw(row, take, timezone.now(), order_first=order.pk)
+        buckets.draw(row, take, timezone.now(), first=Q(transaction__order=order))
     return take
 
 

@@ -74,16 +74,14 @@ def fill(
     )
 
 
-def draw(
-    row: CreditTransaction, credits: int, now: datetime, *, order_first: int | None = None
-) -> None:
+def draw(row: CreditTransaction, credits: int, now: datetime, *, first: Q | None = None) -> None:
     """Takes `credits` for the ledger row from the user's spendable buckets in spending order;
-    with `order_first`, the buckets of that order's purchase and reinstatements come first (a
-    take-back takes the pack's own credits before any other). BucketsShort if they hold less."""
+    the buckets matching `first` come before the others (a take-back takes its pack's own
+    credits first: `Q(transaction__order=order)`). BucketsShort if they hold less."""
     buckets = spendable(row.user_id, now)
-    if order_first is not None:
-        mine = Case(When(transaction__order_id=order_first, then=Value(0)), default=Value(1))
-        buckets = buckets.order_by(mine, F("expires_at").asc(nulls_last=True), "pk")
+    if first is not None:
+        chosen = Case(When(first, then=Value(0)), default=Value(1))
+        buckets = buckets.order_by(chosen, F("expires_at").asc(nulls_last=True), "pk")
     left, moves = credits, []
     for bucket in buckets.only("pk", "remaining"):
         take = min(left, bucket.remaining)
