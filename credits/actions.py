@@ -85,8 +85,8 @@ def _lock_only(user: User | int) -> CreditBalance:
 
 def expire_due_credits(balance: CreditBalance) -> int:
     """Writes off what is left of the user's expired buckets, one `expiry` ledger row each,
-    under the balance lock the caller holds; returns how many. Run on every lock, and for
-    users who change nothing by the `expire_credits` job."""
+    under the balance lock the caller holds; returns how many. Run by lock_balance, and for
+    users who change nothing by the `expire_buckets` job."""
     due = buckets.due(balance.user_id, timezone.now())
     for bucket in due:
         row = _write(

@@ -18,7 +18,13 @@ from datetime import datetime, timedelta
 
 from django.db.models import Case, F, Q, QuerySet, Value, When
 
-from credits.models import BucketMovement, CreditBucket, CreditTransaction, MovementKind
+from credits.models import (
+    SPENDING_ORDER,
+    BucketMovement,
+    CreditBucket,
+    CreditTransaction,
+    MovementKind,
+)
 
 
 class BucketsShort(Exception):
@@ -34,7 +40,7 @@ def spendable(user_id: int, now: datetime) -> QuerySet[CreditBucket]:
     """The user's buckets that may be drawn from now, in spending order."""
     return CreditBucket.objects.filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now), user_id=user_id, remaining__gt=0
-    ).order_by(F("expires_at").asc(nulls_last=True), "pk")
+    ).order_by(*SPENDING_ORDER)
 
 
 def due(user_id: int, now: datetime) -> list[CreditBucket]:
@@ -81,7 +87,7 @@ def draw(row: CreditTransaction, credits: int, now: datetime, *, first: Q | None
     buckets = spendable(row.user_id, now)
     if first is not None:
         chosen = Case(When(first, then=Value(0)), default=Value(1))
-        buckets = buckets.order_by(chosen, F("expires_at").asc(nulls_last=True), "pk")
+        buckets = buckets.order_by(chosen, *SPENDING_ORDER)
     left, moves = credits, []
     for bucket in buckets.only("pk", "remaining"):
         take = min(left, bucket.remaining)
@@ -137,6 +143,4 @@ def expire(row: CreditTransaction, bucket: CreditBucket) -> None:
 def holding(user_id: int) -> QuerySet[CreditBucket]:
     """The user's buckets that hold credits, in spending order (an expired one stays until its
     expiry row is written, as it is still in the balance)."""
-    return CreditBucket.objects.filter(user_id=user_id, remaining__gt=0).order_by(
-        F("expires_at").asc(nulls_last=True), "pk"
-    )
+    return CreditBucket.objects.filter(user_id=user_id, remaining__gt=0).order_by(*SPENDING_ORDER)
