@@ -25,10 +25,12 @@ from credits.serializers import (
 from credits.views import checkout_urls
 from wan_pwa.api.authentication import authenticated_user
 from wan_pwa.api.pagination import NewestFirstPagination
-from wan_pwa.api.schema import ErrorSerializer, error_responses
+from wan_pwa.api.schema import ErrorSerializer, error_responses, example_error
+from wan_pwa.api.scopes import Scope
 
 
 class BalanceView(APIView):
+    required_scope = Scope.CREDITS_READ
     # The catalog's cheapest generation, handed in by the URL table (wan_pwa/urls.py) with
     # as_view(): the catalog is the only source of costs, and credits import no app above them.
     cheapest_generation_cost: int | None = None
@@ -74,6 +76,7 @@ class BalanceView(APIView):
 
 
 class LedgerView(generics.ListAPIView):
+    required_scope = Scope.CREDITS_READ
     serializer_class = LedgerEntrySerializer
     pagination_class = NewestFirstPagination
     queryset = CreditTransaction.objects.none()  # for the schema; get_queryset scopes to the user
@@ -93,6 +96,7 @@ class LedgerView(generics.ListAPIView):
 
 
 class CreditPackListView(generics.ListAPIView):
+    required_scope = Scope.CREDITS_READ
     serializer_class = CreditPackSerializer
     pagination_class = None
 
@@ -110,6 +114,8 @@ class CreditPackListView(generics.ListAPIView):
 
 
 class CheckoutView(APIView):
+    required_scope = Scope.BILLING
+
     @extend_schema(
         operation_id="credits_checkout",
         summary="Buy a credit pack",
@@ -134,15 +140,15 @@ class CheckoutView(APIView):
                 examples=[
                     OpenApiExample(
                         "too_many_open_checkouts",
-                        value={
-                            "error": {
+                        value=example_error(
+                            {
                                 "code": "too_many_open_checkouts",
                                 "message": (
                                     "You already have 3 checkouts awaiting payment. Pay for one "
                                     "of them or cancel it in Billing before starting another."
                                 ),
                             }
-                        },
+                        ),
                         status_codes=[429],
                     )
                 ],
@@ -153,15 +159,15 @@ class CheckoutView(APIView):
                 examples=[
                     OpenApiExample(
                         "payments_unavailable",
-                        value={
-                            "error": {
+                        value=example_error(
+                            {
                                 "code": "payments_unavailable",
                                 "message": (
                                     "The payment provider could not be reached. "
                                     "Nothing was charged; please try again in a minute."
                                 ),
                             }
-                        },
+                        ),
                         status_codes=[503],
                     )
                 ],
