@@ -1,0 +1,100 @@
+"""The TypeScript SDK (sdks/typescript): its types generated from the schema we serve, and its
+own tests (Node's test runner) against the live stack."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from tests.factories import make_user, png_bytes
+from tests.fixtures.live_stack import LiveStack
+from wan_pwa.accounts.api_keys import create_api_key
+
+SDK = Path(settings.BASE_DIR) / "sdks" / "typescript"
+# One user a test file (a key each), so balances and limits do not mix; "poor" has no credits.
+USERS = {"generations": 100, "account": 100, "retries": 100, "flaky": 100, "errors": 100, "poor": 0}
+
+
+def run(
+    command: list[str],
+    *,
+    timeout: float,
+    env: dict[str, str] | None = None,
+    context: Callable[[], str] = str,
+) -> None:
+    """Runs a command in the SDK's folder; fails the test with its output (and `context()`)
+    if it fails."""
+    try:
+        done = subprocess.run(  # noqa: S603 (node and npm, found on PATH)
+            command,
+            cwd=SDK,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as expired:
+        pytest.fail(
+            f"{' '.join(command)} took over {timeout:g} s:\n{expired.stdout!r}\n{context()}"
+        )
+    if done.returncode:
+        pytest.fail(
+            f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}\n{context()}", pytrace=False
+        )
+
+
+@pytest.fixture(scope="session")
+def typescript_sdk() -> Path:
+    """The SDK installed from its package-lock.json and built (npm ci runs `prepare`: tsc)."""
+    if not (shutil.which("node") and shutil.which("npm")):
+        pytest.fail("The TypeScript SDK needs node and npm: `make test` installs them (apt).")
+    run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], timeout=300)
+    return SDK
+
+
+def test_the_committed_types_are_generated_from_the_current_schema(
+    typescript_sdk: Path, tmp_path: Path
+) -> None:
+    schema, generated = tmp_path / "openapi.json", tmp_path / "schema.ts"
+    call_command("spectacular", format="openapi-json", file=str(schema))
+    run(
+        [str(SDK / "node_modules/.bin/openapi-typescript"), str(schema), "-o", str(generated)],
+        timeout=60,
+    )
+    assert generated.read_text() == (SDK / "src" / "schema.ts").read_text(), (
+        "sdks/typescript/src/schema.ts is stale: regenerate it (sdks/typescript/README.md)."
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(300)
+def test_the_typescript_sdk_against_the_live_stack(
+    typescript_sdk: Path,
+    live_stack: LiveStack,
+    tmp_path: Path,
+    assert_audit_clean: Callable[[], None],
+) -> None:
+    keys = {}
+    for name, credits in USERS.items():
+        user = make_user(f"ts-{name}", credits=credits)
+        keys[name] = create_api_key(user, "typescript sdk tests")[1]
+    image = tmp_path / "lighthouse.png"
+    image.write_bytes(png_bytes((128, 96)))
+    env = {
+        **os.environ,
+        "WANPWA_BASE_URL": live_stack.url,
+        "WANPWA_TEST_KEYS": json.dumps(keys),
+        "WANPWA_TEST_IMAGE": str(image),
+    }
+    tests = sorted(str(path.relative_to(SDK)) for path in (SDK / "test").glob("*.test.mjs"))
+    run(["node", "--test", *tests], timeout=240, env=env, context=live_stack.log_tail)
+    assert_audit_clean()
