@@ -18,6 +18,7 @@ from tests.factories import make_user, png_bytes
 from tests.fixtures.live_stack import LiveStack
 from wan_pwa.accounts.api_keys import create_api_key
 
+MIN_NODE = 20  # fetch, Blob, FormData and Web Crypto as globals (sdks/typescript/package.json)
 SDK = Path(settings.BASE_DIR) / "sdks" / "typescript"
 # One user a test file (a key each), so balances and limits do not mix; "poor" has no credits.
 USERS = {"generations": 100, "account": 100, "retries": 100, "flaky": 100, "errors": 100, "poor": 0}
@@ -29,9 +30,9 @@ def run(
     timeout: float,
     env: dict[str, str] | None = None,
     context: Callable[[], str] = str,
-) -> None:
-    """Runs a command in the SDK's folder; fails the test with its output (and `context()`)
-    if it fails."""
+) -> str:
+    """Runs a command in the SDK's folder and returns its output; fails the test with that
+    output (and `context()`) if it fails."""
     try:
         done = subprocess.run(  # noqa: S603 (node and npm, found on PATH)
             command,
@@ -50,6 +51,7 @@ def run(
         pytest.fail(
             f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}\n{context()}", pytrace=False
         )
+    return done.stdout
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +59,9 @@ def typescript_sdk() -> Path:
     """The SDK installed from its package-lock.json and built (npm ci runs `prepare`: tsc)."""
     if not (shutil.which("node") and shutil.which("npm")):
         pytest.fail("The TypeScript SDK needs node and npm: `make test` installs them (apt).")
+    version = run(["node", "--version"], timeout=30).strip()
+    if int(version.lstrip("v").split(".")[0]) < MIN_NODE:
+        pytest.fail(f"The TypeScript SDK needs Node {MIN_NODE} or newer; this is {version}.")
     run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], timeout=300)
     return SDK
 
@@ -96,5 +101,6 @@ def test_the_typescript_sdk_against_the_live_stack(
         "WANPWA_TEST_IMAGE": str(image),
     }
     tests = sorted(str(path.relative_to(SDK)) for path in (SDK / "test").glob("*.test.mjs"))
-    run(["node", "--test", *tests], timeout=240, env=env, context=live_stack.log_tail)
+    command = ["node", "--test", "--test-concurrency=8", "--test-reporter=spec", *tests]
+    run(command, timeout=240, env=env, context=live_stack.log_tail)
     assert_audit_clean()
