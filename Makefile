@@ -25,7 +25,7 @@ run: install
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
-# Node and npm, for the TypeScript SDK's tests (tests/sdks/ runs `npm ci` and `node --test`).
+# Node and npm for the TypeScript SDK: tests/sdk_typescript/ runs `npm ci` and `node --test`.
 node:
 	@(command -v node && command -v npm) >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm)
 

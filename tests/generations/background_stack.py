@@ -105,15 +105,6 @@ class Stack:
         self.web = self._spawn("web", [*command, "--skip-checks", f"127.0.0.1:{self.web_port}"])
         wait_until(self._web_answers, timeout=20, what="the web server to answer")
 
-    def start_gunicorn(self, workers: int = 2) -> None:
-        """The web server as production runs it (instead of start_web's runserver)."""
-        command = [sys.executable, "-m", "gunicorn", "wan_pwa.wsgi:application"]
-        command += [f"--workers={workers}", f"--bind=127.0.0.1:{self.web_port}"]
-        # The control socket's one default path would make two stacks at once collide.
-        command += ["--graceful-timeout=5", "--no-control-socket"]
-        self.web = self._spawn("gunicorn", command)
-        wait_until(self._web_answers, timeout=30, what="gunicorn to answer")
-
     def _web_answers(self) -> bool:
         try:
             with socket.create_connection(("127.0.0.1", self.web_port), timeout=0.2):

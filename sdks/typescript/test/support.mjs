@@ -1,4 +1,4 @@
-// What the tests share: the live site's address and keys (given by tests/sdks/ in the
+// What the tests share: the live site's address and keys (given by tests/sdk_typescript/ in the
 // repository, which starts the site), clients, a fetch that records, and a proxy that fails.
 import http from "node:http";
 

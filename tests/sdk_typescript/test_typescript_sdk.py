@@ -85,6 +85,7 @@ def test_the_committed_types_are_generated_from_the_current_schema(
 def test_the_typescript_sdk_against_the_live_stack(
     typescript_sdk: Path,
     live_stack: LiveStack,
+    transactional_db: None,
     tmp_path: Path,
     assert_audit_clean: Callable[[], None],
 ) -> None:
