@@ -186,7 +186,9 @@ function connectionError(cause: unknown, method: string, url: string, timeout: n
       cause,
     });
   }
-  return new APIConnectionError(`${method} ${url}: ${String(cause)}`, {
+  // fetch's own message is vague ("fetch failed"); Node puts the reason in its cause.
+  const reason = (cause as { cause?: { message?: string } } | null)?.cause?.message;
+  return new APIConnectionError(`${method} ${url}: ${reason ?? String(cause)}`, {
     code: "connection_error",
     cause,
   });
