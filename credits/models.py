@@ -365,3 +365,20 @@ class BonusBudgetDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.credits} bonus credits"
+
+
+class StripeCustomer(models.Model):
+    """The user's Customer at Stripe: made once (credits/customers.py), reused by every
+    Checkout, subscription, portal session and saved card of theirs."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="stripe_customer",
+    )
+    stripe_customer_id = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.stripe_customer_id} for {self.user}"

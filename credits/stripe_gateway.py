@@ -160,6 +160,21 @@ def refund_payment(*, payment_intent: str, amount: int, idempotency_key: str) ->
     return str(refund.id)
 
 
+def create_customer(*, user_id: int, email: str, idempotency_key: str) -> str:
+    """A new Customer for our user; returns its id (cus_...)."""
+    params: dict[str, Any] = {"metadata": {"user_id": str(user_id)}}
+    if email:
+        params["email"] = email
+    try:
+        customer = _client().v1.customers.create(
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    return str(customer.id)
+
+
 def checkout_origin() -> str:
     """Where checkout redirects the buyer: Stripe's hosted page, or the simulator's."""
     if settings.STRIPE_API_BASE == "https://api.stripe.com":

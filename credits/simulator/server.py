@@ -25,7 +25,12 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("POST", r"/v1/checkout/sessions/(?P<id>[\w]+)/expire", "expire_session"),
         ("GET", r"/v1/checkout/sessions/(?P<id>[\w]+)/line_items", "line_items"),
         ("POST", r"/v1/refunds", "create_refund"),
-        ("GET", r"/v1/(?P<kind>refunds|charges|payment_intents|events)/(?P<id>[\w]+)", "retrieve"),
+        ("POST", r"/v1/customers", "create_customer"),
+        (
+            "GET",
+            r"/v1/(?P<kind>refunds|charges|payment_intents|customers|events)/(?P<id>[\w]+)",
+            "retrieve",
+        ),
         ("GET", r"/v1/events", "list_events"),
         ("GET", r"/checkout/(?P<id>[\w]+)", "page"),
         ("POST", r"/checkout/(?P<id>[\w]+)", "pay"),
@@ -39,6 +44,7 @@ _KINDS = {
     "refunds": "refund",
     "charges": "charge",
     "payment_intents": "payment_intent",
+    "customers": "customer",
     "events": "event",
 }
 
@@ -250,6 +256,9 @@ class StripeSimulator:
             "has_more": False,
             "url": f"/v1/checkout/sessions/{id}/line_items",
         }
+
+    def _create_customer(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.batch(self.state.create_customer, params)
 
     def _create_refund(self, params: dict[str, Any]) -> dict[str, Any]:
         return self.batch(self.state.create_refund, params)

@@ -122,6 +122,28 @@ class StripeState:
         self.events.append(event)
         self.publish(event)
 
+    # Customers -----------------------------------------------------------------------------
+
+    def create_customer(self, params: dict[str, Any]) -> dict[str, Any]:
+        metadata = params.get("metadata") or {}
+        if not isinstance(metadata, dict):
+            raise StripeError(400, "Invalid metadata: must be a hash.", param="metadata")
+        customer_id = new_id("cus")
+        customer = {
+            "id": customer_id,
+            "object": "customer",
+            "email": params.get("email") or None,
+            "name": params.get("name") or None,
+            "metadata": metadata,
+            "invoice_settings": {"default_payment_method": None},
+            "created": int(time.time()),
+            "livemode": False,
+        }
+        with self.lock:
+            self.objects[customer_id] = customer
+            self._event("customer.created", customer)
+        return self.view(customer)
+
     # Checkout Sessions ---------------------------------------------------------------------
 
     def create_session(self, params: dict[str, Any]) -> dict[str, Any]:
