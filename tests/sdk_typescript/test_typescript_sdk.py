@@ -21,7 +21,15 @@ from wan_pwa.accounts.api_keys import create_api_key
 MIN_NODE = 20  # fetch, Blob, FormData and Web Crypto as globals (sdks/typescript/package.json)
 SDK = Path(settings.BASE_DIR) / "sdks" / "typescript"
 # One user a test file (a key each), so balances and limits do not mix; "poor" has no credits.
-USERS = {"generations": 100, "account": 100, "retries": 100, "flaky": 100, "errors": 100, "poor": 0}
+USERS = {
+    "generations": 100,
+    "account": 100,
+    "retries": 100,
+    "flaky": 100,
+    "errors": 100,
+    "endpoints": 100,
+    "poor": 0,
+}
 
 
 def run(

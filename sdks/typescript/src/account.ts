@@ -11,7 +11,9 @@ import type {
   LedgerListParams,
   WebhookDelivery,
   WebhookEndpoint,
-  WebhookEndpointParams,
+  WebhookEndpointCreateParams,
+  WebhookEndpointUpdateParams,
+  WebhookEndpointWithSecret,
 } from "./types.js";
 
 export class Credits {
@@ -72,7 +74,7 @@ export class WebhookEndpoints {
   }
 
   /** A new endpoint; the answer's `secret` (whsec_...) is shown this once. */
-  create(params: WebhookEndpointParams & { url: string }): Promise<WebhookEndpoint> {
+  create(params: WebhookEndpointCreateParams): Promise<WebhookEndpointWithSecret> {
     return this.#transport.json("POST", ENDPOINTS, { json: params });
   }
 
@@ -80,7 +82,7 @@ export class WebhookEndpoints {
     return this.#transport.json("GET", `${ENDPOINTS}${id}/`);
   }
 
-  update(id: number, params: WebhookEndpointParams): Promise<WebhookEndpoint> {
+  update(id: number, params: WebhookEndpointUpdateParams): Promise<WebhookEndpoint> {
     return this.#transport.json("PATCH", `${ENDPOINTS}${id}/`, { json: params });
   }
 
@@ -89,11 +91,11 @@ export class WebhookEndpoints {
   }
 
   /** A new secret (shown this once); the old one keeps signing beside it for 24 hours. */
-  rotateSecret(id: number): Promise<WebhookEndpoint> {
+  rotateSecret(id: number): Promise<WebhookEndpointWithSecret> {
     return this.#transport.json("POST", `${ENDPOINTS}${id}/rotate-secret/`);
   }
 
-  /** Sends the endpoint a test event. */
+  /** Sends the endpoint a test event (queued: it goes out in a moment). */
   test(id: number): Promise<WebhookDelivery> {
     return this.#transport.json("POST", `${ENDPOINTS}${id}/test/`);
   }
@@ -102,7 +104,7 @@ export class WebhookEndpoints {
     return new Paginator(this.#transport, `${ENDPOINTS}${id}/deliveries/`);
   }
 
-  /** Delivers a logged event again. */
+  /** Delivers a logged event again (queued), with the same webhook-id. */
   resend(id: number, deliveryId: number): Promise<WebhookDelivery> {
     return this.#transport.json("POST", `${ENDPOINTS}${id}/deliveries/${deliveryId}/resend/`);
   }

@@ -37,29 +37,69 @@ export type WebhookEventType =
   | "order.paid"
   | "credits.low";
 
+// The webhook endpoints' types follow the API's (WebhookEndpoint, Delivery... in its schema).
+
 /** A webhook endpoint of the account. */
 export interface WebhookEndpoint {
-  id: number;
-  url: string;
+  readonly id: number;
+  readonly url: string;
+  readonly description: string;
   events: WebhookEventType[];
-  description: string;
-  enabled: boolean;
-  /** Only in the answers to create and rotate-secret: shown once. */
-  secret?: string;
-  [field: string]: unknown;
+  readonly enabled: boolean;
+  /** Why it is disabled (by you, or after failing). */
+  readonly disabled_reason: string;
+  /** Since when every delivery failed; null while it succeeds. */
+  readonly failing_since: string | null;
+  readonly created_at: string;
+  readonly updated_at: string;
 }
 
-export interface WebhookEndpointParams {
+/** The answer to create and rotateSecret: the endpoint and its `whsec_` secret, shown once. */
+export interface WebhookEndpointWithSecret extends WebhookEndpoint {
+  readonly secret: string;
+}
+
+export interface WebhookEndpointCreateParams {
+  /** Your receiver's https address (a public host). */
+  url: string;
+  events: WebhookEventType[];
+  description?: string;
+}
+
+export interface WebhookEndpointUpdateParams {
   url?: string;
   events?: WebhookEventType[];
   description?: string;
+  /** false stops deliveries; true starts them again (and clears the failures). */
   enabled?: boolean;
 }
 
-/** One attempt to deliver an event to an endpoint. */
+/** One attempt to deliver an event. */
+export interface WebhookAttempt {
+  readonly attempt: number;
+  readonly succeeded: boolean;
+  /** Your receiver's HTTP status; null if none came. */
+  readonly status_code: number | null;
+  readonly latency_ms: number | null;
+  /** The first 1 KB of your receiver's answer. */
+  readonly answer: string;
+  readonly error: string;
+  readonly started_at: string;
+  readonly finished_at: string;
+}
+
+/** One event sent (or being sent) to an endpoint, with every attempt. */
 export interface WebhookDelivery {
-  id: number;
-  [field: string]: unknown;
+  readonly id: number;
+  /** The `webhook-id` header: dedupe on it. */
+  readonly webhook_id: string;
+  readonly type: string;
+  readonly status: "pending" | "delivered" | "failed";
+  readonly attempts: number;
+  readonly next_attempt_at: string | null;
+  readonly delivered_at: string | null;
+  readonly created_at: string;
+  readonly attempts_log: WebhookAttempt[];
 }
 
 /** A verified webhook: what we sent. */

@@ -87,3 +87,30 @@ export async function deductionsFor(wan, generationId) {
   const entries = await wan.credits.ledger().toArray();
   return entries.filter((entry) => entry.generation === generationId && entry.type === "deduction");
 }
+
+/** A webhook receiver on 127.0.0.1 that keeps every request (raw body, headers, arrival). */
+export async function startReceiver() {
+  const received = [];
+  const server = http.createServer(async (request, response) => {
+    const chunks = [];
+    for await (const chunk of request) chunks.push(chunk);
+    received.push({ path: request.url, headers: request.headers, body: Buffer.concat(chunks), at: Date.now() });
+    response.writeHead(204).end();
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    received,
+    /** The requests once `count` of them match `predicate`; fails after `timeout` seconds. */
+    async waitFor(predicate, { count = 1, timeout = 30 } = {}) {
+      const deadline = Date.now() + timeout * 1000;
+      for (;;) {
+        const matching = received.filter(predicate);
+        if (matching.length >= count) return matching;
+        if (Date.now() > deadline) throw new Error(`no ${count} matching webhooks in ${timeout} s: ${received.length} came`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
