@@ -29,7 +29,9 @@ USERS = {
     "errors": 100,
     "endpoints": 100,
     "poor": 0,
+    "read_only": 100,
 }
+SCOPES = {"read_only": ["generations:read"]}  # the others: every scope
 
 
 def run(
@@ -100,7 +102,7 @@ def test_the_typescript_sdk_against_the_live_stack(
     keys = {}
     for name, credits in USERS.items():
         user = make_user(f"ts-{name}", credits=credits)
-        keys[name] = create_api_key(user, "typescript sdk tests")[1]
+        keys[name] = create_api_key(user, "typescript sdk tests", scopes=SCOPES.get(name))[1]
     image = tmp_path / "lighthouse.png"
     image.write_bytes(png_bytes((128, 96)))
     env = {

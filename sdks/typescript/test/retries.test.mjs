@@ -21,6 +21,9 @@ test("a 429 is typed, and retried after Retry-After with the same key: one charg
   assert.equal(refused.status, 429);
   assert.equal(refused.code, "rate_limited");
   assert.ok(refused.rateLimit.retryAfter >= 1 && refused.rateLimit.retryAfter <= 2);
+  assert.equal(refused.rateLimit.limit, 3);
+  assert.equal(refused.rateLimit.remaining, 0);
+  assert.ok(refused.rateLimit.reset >= 1 && refused.rateLimit.reset <= 2);
   assert.match(refused.requestId, /^[A-Za-z0-9._-]{1,64}$/);
 
   const { fetch, attempts } = recordingFetch();
