@@ -9,10 +9,11 @@ from django.core.files.storage import storages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from credits import stripe_gateway
+from credits import buckets, stripe_gateway
 from credits.actions import cancel_checkout, purchasable_packs, start_checkout
 from credits.models import CreditBalance, Order, OrderStatus
 from wan_pwa.errors import DomainError
@@ -39,6 +40,8 @@ def _billing(
         .values_list("debt", flat=True)
         .first()
         or 0,
+        "buckets": buckets.holding(request.user.pk),
+        "now": timezone.now(),
         "error": error,
     }
     response = render(
