@@ -11,7 +11,41 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your credit balance */
+        /**
+         * Your credit balance
+         * @description **Scope:** `credits:read`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl "$WANPWA_BASE_URL/api/v1/credits/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         *
+         *     Python:
+         *
+         *     ```python
+         *     from wanpwa import WanPWA
+         *
+         *     client = WanPWA()  # reads WANPWA_API_KEY, WANPWA_BASE_URL
+         *     balance = client.credits.get()
+         *     print(balance.balance)
+         *     ```
+         *
+         *     TypeScript:
+         *
+         *     ```ts
+         *     import { WanPWA } from "wanpwa";
+         *
+         *     const client = new WanPWA({
+         *       apiKey: process.env.WANPWA_API_KEY,
+         *       baseUrl: process.env.WANPWA_BASE_URL,
+         *     });
+         *     const balance = await client.credits.get();
+         *     ```
+         */
         get: operations["credits_balance"];
         put?: never;
         post?: never;
@@ -33,6 +67,17 @@ export interface paths {
         /**
          * Buy a credit pack
          * @description Creates an order and a Stripe Checkout Session for the pack (201); open `checkout_url` to pay. While you have an order for the same pack whose session is still open, that order and URL come back instead (200). At most MAX_OPEN_CHECKOUTS orders (3 by default) await payment at once; beyond, 429 `too_many_open_checkouts`. The credits are added when Stripe confirms the payment (watch GET /api/v1/credits/).
+         *
+         *     **Scope:** `billing`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl -X POST "$WANPWA_BASE_URL/api/v1/credits/checkout/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
          */
         post: operations["credits_checkout"];
         delete?: never;
@@ -51,6 +96,41 @@ export interface paths {
         /**
          * Your credit ledger
          * @description Every change of your balance, newest first, with the balance it left.
+         *
+         *     **Scope:** `credits:read`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl "$WANPWA_BASE_URL/api/v1/credits/ledger/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         *
+         *     Python:
+         *
+         *     ```python
+         *     from wanpwa import WanPWA
+         *
+         *     client = WanPWA()  # reads WANPWA_API_KEY, WANPWA_BASE_URL
+         *     for entry in client.credits.ledger():
+         *         print(entry.amount, entry.type)
+         *     ```
+         *
+         *     TypeScript:
+         *
+         *     ```ts
+         *     import { WanPWA } from "wanpwa";
+         *
+         *     const client = new WanPWA({
+         *       apiKey: process.env.WANPWA_API_KEY,
+         *       baseUrl: process.env.WANPWA_BASE_URL,
+         *     });
+         *     for await (const entry of client.credits.ledger()) {
+         *       console.log(entry.amount, entry.type);
+         *     }
+         *     ```
          */
         get: operations["credits_ledger"];
         put?: never;
@@ -71,6 +151,17 @@ export interface paths {
         /**
          * Credit packs on sale
          * @description Buy one with POST /api/v1/credits/checkout/.
+         *
+         *     **Scope:** `credits:read`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl "$WANPWA_BASE_URL/api/v1/credits/packs/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
          */
         get: operations["credits_packs"];
         put?: never;
@@ -91,12 +182,94 @@ export interface paths {
         /**
          * List your generations
          * @description Newest first, paginated with an opaque cursor: follow `next`.
+         *
+         *     **Scope:** `generations:read`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl "$WANPWA_BASE_URL/api/v1/generations/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         *
+         *     Python:
+         *
+         *     ```python
+         *     from wanpwa import WanPWA
+         *
+         *     client = WanPWA()  # reads WANPWA_API_KEY, WANPWA_BASE_URL
+         *     for g in client.generations.list(status="succeeded"):
+         *         print(g.id, g.prompt)
+         *     ```
+         *
+         *     TypeScript:
+         *
+         *     ```ts
+         *     import { WanPWA } from "wanpwa";
+         *
+         *     const client = new WanPWA({
+         *       apiKey: process.env.WANPWA_API_KEY,
+         *       baseUrl: process.env.WANPWA_BASE_URL,
+         *     });
+         *     for await (const g of client.generations.list({ status: "succeeded" })) {
+         *       console.log(g.id, g.prompt);
+         *     }
+         *     ```
          */
         get: operations["generations_list"];
         put?: never;
         /**
          * Start a generation
          * @description Validates, charges the model's cost and queues the job. Send JSON, or multipart/form-data with an `image` file for image-to-video and, for the models with `takes_audio` (Wan 2.5), an optional `audio` track. Limits: submissions per minute and generations in progress per user (429 with Retry-After), and a site-wide daily budget (503).
+         *
+         *     **Scope:** `generations:write`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl "$WANPWA_BASE_URL/api/v1/generations/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY" \
+         *       -H "Idempotency-Key: $(uuidgen)" \
+         *       -H "Content-Type: application/json" \
+         *       -d '{"model_key": "t2v-14B", "prompt": "A red fox in fresh snow at dawn", "resolution": "480p"}'
+         *     ```
+         *
+         *     Python:
+         *
+         *     ```python
+         *     from wanpwa import WanPWA
+         *
+         *     client = WanPWA()  # reads WANPWA_API_KEY, WANPWA_BASE_URL
+         *     g = client.generations.create(
+         *         model_key="t2v-14B", prompt="A red fox in fresh snow at dawn", resolution="480p"
+         *     )
+         *     g = client.generations.wait(g.id, timeout=300)
+         *     # or with an image, as a path or a file object:
+         *     g = client.generations.create_and_wait(
+         *         model_key="i2v-14B", prompt="The fox turns its head", resolution="480p",
+         *         image="fox.jpg",
+         *     )
+         *     ```
+         *
+         *     TypeScript:
+         *
+         *     ```ts
+         *     import { WanPWA } from "wanpwa";
+         *
+         *     const client = new WanPWA({
+         *       apiKey: process.env.WANPWA_API_KEY,
+         *       baseUrl: process.env.WANPWA_BASE_URL,
+         *     });
+         *     const g = await client.generations.createAndWait({
+         *       model_key: "t2v-14B",
+         *       prompt: "A red fox in fresh snow at dawn",
+         *       resolution: "480p",
+         *     });
+         *     ```
          */
         post: operations["generations_create"];
         delete?: never;
@@ -115,6 +288,39 @@ export interface paths {
         /**
          * Get a generation
          * @description Poll this until `status` is `succeeded`, `failed` or `canceled`.
+         *
+         *     **Scope:** `generations:read`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl "$WANPWA_BASE_URL/api/v1/generations/42/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         *
+         *     Python:
+         *
+         *     ```python
+         *     from wanpwa import WanPWA
+         *
+         *     client = WanPWA()  # reads WANPWA_API_KEY, WANPWA_BASE_URL
+         *     g = client.generations.get(42)
+         *     print(g.status, g.progress)
+         *     ```
+         *
+         *     TypeScript:
+         *
+         *     ```ts
+         *     import { WanPWA } from "wanpwa";
+         *
+         *     const client = new WanPWA({
+         *       apiKey: process.env.WANPWA_API_KEY,
+         *       baseUrl: process.env.WANPWA_BASE_URL,
+         *     });
+         *     const g = await client.generations.get(42);
+         *     ```
          */
         get: operations["generations_retrieve"];
         put?: never;
@@ -122,6 +328,38 @@ export interface paths {
         /**
          * Delete a generation
          * @description Removes it and its files. A generation in progress must be canceled first.
+         *
+         *     **Scope:** `generations:write`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl -X DELETE "$WANPWA_BASE_URL/api/v1/generations/42/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         *
+         *     Python:
+         *
+         *     ```python
+         *     from wanpwa import WanPWA
+         *
+         *     client = WanPWA()  # reads WANPWA_API_KEY, WANPWA_BASE_URL
+         *     client.generations.delete(42)
+         *     ```
+         *
+         *     TypeScript:
+         *
+         *     ```ts
+         *     import { WanPWA } from "wanpwa";
+         *
+         *     const client = new WanPWA({
+         *       apiKey: process.env.WANPWA_API_KEY,
+         *       baseUrl: process.env.WANPWA_BASE_URL,
+         *     });
+         *     await client.generations.delete(42);
+         *     ```
          */
         delete: operations["generations_destroy"];
         options?: never;
@@ -141,6 +379,38 @@ export interface paths {
         /**
          * Cancel a generation
          * @description Stops a generation in progress; its credits are refunded.
+         *
+         *     **Scope:** `generations:write`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl -X POST "$WANPWA_BASE_URL/api/v1/generations/42/cancel/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         *
+         *     Python:
+         *
+         *     ```python
+         *     from wanpwa import WanPWA
+         *
+         *     client = WanPWA()  # reads WANPWA_API_KEY, WANPWA_BASE_URL
+         *     g = client.generations.cancel(42)
+         *     ```
+         *
+         *     TypeScript:
+         *
+         *     ```ts
+         *     import { WanPWA } from "wanpwa";
+         *
+         *     const client = new WanPWA({
+         *       apiKey: process.env.WANPWA_API_KEY,
+         *       baseUrl: process.env.WANPWA_BASE_URL,
+         *     });
+         *     const g = await client.generations.cancel(42);
+         *     ```
          */
         post: operations["generations_cancel"];
         delete?: never;
@@ -161,6 +431,38 @@ export interface paths {
         /**
          * Retry a failed or canceled generation
          * @description Starts a new generation with the same parameters, charged again. Refused (409) when the model's safety checker rejected the input (the same input would be rejected again), or the video made with a fixed seed: `retry_refusal` says why.
+         *
+         *     **Scope:** `generations:write`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl -X POST "$WANPWA_BASE_URL/api/v1/generations/42/retry/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         *
+         *     Python:
+         *
+         *     ```python
+         *     from wanpwa import WanPWA
+         *
+         *     client = WanPWA()  # reads WANPWA_API_KEY, WANPWA_BASE_URL
+         *     g = client.generations.retry(42)
+         *     ```
+         *
+         *     TypeScript:
+         *
+         *     ```ts
+         *     import { WanPWA } from "wanpwa";
+         *
+         *     const client = new WanPWA({
+         *       apiKey: process.env.WANPWA_API_KEY,
+         *       baseUrl: process.env.WANPWA_BASE_URL,
+         *     });
+         *     const g = await client.generations.retry(42);
+         *     ```
          */
         post: operations["generations_retry"];
         delete?: never;
@@ -178,9 +480,75 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Star a generation */
+        /**
+         * Star a generation
+         * @description **Scope:** `generations:write`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl -X POST "$WANPWA_BASE_URL/api/v1/generations/42/star/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         *
+         *     Python:
+         *
+         *     ```python
+         *     from wanpwa import WanPWA
+         *
+         *     client = WanPWA()  # reads WANPWA_API_KEY, WANPWA_BASE_URL
+         *     g = client.generations.star(42)
+         *     ```
+         *
+         *     TypeScript:
+         *
+         *     ```ts
+         *     import { WanPWA } from "wanpwa";
+         *
+         *     const client = new WanPWA({
+         *       apiKey: process.env.WANPWA_API_KEY,
+         *       baseUrl: process.env.WANPWA_BASE_URL,
+         *     });
+         *     const g = await client.generations.star(42);
+         *     ```
+         */
         post: operations["generations_star"];
-        /** Unstar a generation */
+        /**
+         * Unstar a generation
+         * @description **Scope:** `generations:write`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl -X DELETE "$WANPWA_BASE_URL/api/v1/generations/42/star/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         *
+         *     Python:
+         *
+         *     ```python
+         *     from wanpwa import WanPWA
+         *
+         *     client = WanPWA()  # reads WANPWA_API_KEY, WANPWA_BASE_URL
+         *     g = client.generations.unstar(42)
+         *     ```
+         *
+         *     TypeScript:
+         *
+         *     ```ts
+         *     import { WanPWA } from "wanpwa";
+         *
+         *     const client = new WanPWA({
+         *       apiKey: process.env.WANPWA_API_KEY,
+         *       baseUrl: process.env.WANPWA_BASE_URL,
+         *     });
+         *     const g = await client.generations.unstar(42);
+         *     ```
+         */
         delete: operations["generations_unstar"];
         options?: never;
         head?: never;
@@ -197,6 +565,39 @@ export interface paths {
         /**
          * Download the video
          * @description The MP4 file, once `status` is `succeeded` (409 before). A `Range` header asks for part of it (206), so players can seek and downloads resume. When files are in object storage, the answer is a redirect (302) to a short-lived presigned URL, which serves the same.
+         *
+         *     **Scope:** `generations:read`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl "$WANPWA_BASE_URL/api/v1/generations/42/video/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY" \
+         *       -L -o fox.mp4
+         *     ```
+         *
+         *     Python:
+         *
+         *     ```python
+         *     from wanpwa import WanPWA
+         *
+         *     client = WanPWA()  # reads WANPWA_API_KEY, WANPWA_BASE_URL
+         *     client.generations.download(42, "fox.mp4")
+         *     ```
+         *
+         *     TypeScript:
+         *
+         *     ```ts
+         *     import { WanPWA } from "wanpwa";
+         *
+         *     const client = new WanPWA({
+         *       apiKey: process.env.WANPWA_API_KEY,
+         *       baseUrl: process.env.WANPWA_BASE_URL,
+         *     });
+         *     await client.generations.download(42, "fox.mp4");
+         *     ```
          */
         get: operations["generations_video"];
         put?: never;
@@ -217,6 +618,36 @@ export interface paths {
         /**
          * List the models
          * @description What can be generated, at which resolutions, for how many credits. No authentication needed.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl "$WANPWA_BASE_URL/api/v1/models/"
+         *     ```
+         *
+         *     Python:
+         *
+         *     ```python
+         *     from wanpwa import WanPWA
+         *
+         *     client = WanPWA()  # reads WANPWA_API_KEY, WANPWA_BASE_URL
+         *     for model in client.models.list():
+         *         print(model.key, model.label)
+         *     ```
+         *
+         *     TypeScript:
+         *
+         *     ```ts
+         *     import { WanPWA } from "wanpwa";
+         *
+         *     const client = new WanPWA({
+         *       apiKey: process.env.WANPWA_API_KEY,
+         *       baseUrl: process.env.WANPWA_BASE_URL,
+         *     });
+         *     const models = await client.models.list();
+         *     ```
          */
         get: operations["models_list"];
         put?: never;
@@ -243,6 +674,19 @@ export interface components {
             /** @description True when it cannot pay for the cheapest model. */
             low: boolean;
             cheapest_generation_cost: number;
+            /** @description Where the balance is, in the order it is spent: what expires first goes first. Credits past their expiry leave the balance within minutes. */
+            buckets: components["schemas"]["Bucket"][];
+        };
+        Bucket: {
+            /** @description Credits left in it. */
+            credits: number;
+            /**
+             * Format: date-time
+             * @description When what is left expires; null: never.
+             */
+            readonly expires_at: string | null;
+            /** @description How the credits came: bonus, purchase, adjustment, reinstate (a disputed payment given back), refund, opening (the balance held before buckets), or a plan's. */
+            readonly source: string;
         };
         CatalogModel: {
             /** @description The `model_key` to submit. */
@@ -315,6 +759,13 @@ export interface components {
             code: string;
             /** @description A sentence for people. */
             message: string;
+            /** @description This answer's X-Request-ID: quote it when asking for help. */
+            request_id: string;
+            /**
+             * Format: uri
+             * @description The code's entry on the page of error codes.
+             */
+            doc_url: string;
             /** @description Validation errors by field name. */
             fields?: {
                 [key: string]: string[];
@@ -323,6 +774,12 @@ export interface components {
             needed?: number;
             /** @description 402 only: the credits available. */
             available?: number;
+            /** @description 403 `insufficient_scope` only: the scope the API key lacks. */
+            required_scope?: string | null;
+            /** @description 402 `key_credit_cap_reached` only: the key's monthly cap. */
+            monthly_credit_cap?: number;
+            /** @description 402 `key_credit_cap_reached` only: credits spent through the key this month. */
+            spent_this_month?: number;
         };
         /**
          * @description * `rejected_prompt` - Safety checker: the prompt
@@ -638,9 +1095,10 @@ export interface components {
          *     * `adjustment` - Adjustment
          *     * `clawback` - Taken back
          *     * `reinstate` - Given back
+         *     * `expiry` - Expired
          * @enum {string}
          */
-        TypeEnum: "bonus" | "purchase" | "deduction" | "refund" | "adjustment" | "clawback" | "reinstate";
+        TypeEnum: "bonus" | "purchase" | "deduction" | "refund" | "adjustment" | "clawback" | "reinstate" | "expiry";
     };
     responses: never;
     parameters: never;
@@ -893,6 +1351,12 @@ export interface operations {
             /** @description Replay: the generation first made with this key. */
             200: {
                 headers: {
+                    /** @description Submissions allowed by the limit nearest to refusing. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Submissions left under that limit now. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until that limit leaves room again. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -902,6 +1366,12 @@ export interface operations {
             /** @description Created, queued and charged. */
             201: {
                 headers: {
+                    /** @description Submissions allowed by the limit nearest to refusing. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Submissions left under that limit now. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until that limit leaves room again. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -926,7 +1396,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not enough credits; nothing was created or charged. */
+            /** @description Not enough credits, or the API key's monthly credit cap would be passed; nothing was created or charged. */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -935,7 +1405,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A session request without a valid CSRF token. */
+            /** @description The API key lacks the scope this operation needs (`required_scope`), or a session request came without a valid CSRF token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -967,6 +1437,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    /** @description Submissions allowed by the limit nearest to refusing. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Submissions left under that limit now. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until that limit leaves room again. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1016,7 +1492,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A session request without a valid CSRF token. */
+            /** @description The API key lacks the scope this operation needs (`required_scope`), or a session request came without a valid CSRF token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1064,7 +1540,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A session request without a valid CSRF token. */
+            /** @description The API key lacks the scope this operation needs (`required_scope`), or a session request came without a valid CSRF token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1123,7 +1599,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A session request without a valid CSRF token. */
+            /** @description The API key lacks the scope this operation needs (`required_scope`), or a session request came without a valid CSRF token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1170,6 +1646,12 @@ export interface operations {
             /** @description Replay: the generation first made with this key. */
             200: {
                 headers: {
+                    /** @description Submissions allowed by the limit nearest to refusing. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Submissions left under that limit now. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until that limit leaves room again. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1179,6 +1661,12 @@ export interface operations {
             /** @description Created, queued and charged. */
             201: {
                 headers: {
+                    /** @description Submissions allowed by the limit nearest to refusing. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Submissions left under that limit now. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until that limit leaves room again. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1203,7 +1691,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not enough credits; nothing was created or charged. */
+            /** @description Not enough credits, or the API key's monthly credit cap would be passed; nothing was created or charged. */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -1212,7 +1700,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A session request without a valid CSRF token. */
+            /** @description The API key lacks the scope this operation needs (`required_scope`), or a session request came without a valid CSRF token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1262,6 +1750,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    /** @description Submissions allowed by the limit nearest to refusing. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Submissions left under that limit now. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until that limit leaves room again. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1311,7 +1805,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A session request without a valid CSRF token. */
+            /** @description The API key lacks the scope this operation needs (`required_scope`), or a session request came without a valid CSRF token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1361,7 +1855,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A session request without a valid CSRF token. */
+            /** @description The API key lacks the scope this operation needs (`required_scope`), or a session request came without a valid CSRF token. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1427,7 +1921,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A session request without a valid CSRF token. */
+            /** @description The API key lacks the scope this operation needs (`required_scope`), or a session request came without a valid CSRF token. */
             403: {
                 headers: {
                     [name: string]: unknown;
