@@ -939,16 +939,16 @@ export interface components {
              *     * `1080p` - 1080p
              * @default 480p
              */
-            resolution: components["schemas"]["ResolutionEnum"];
+            resolution?: components["schemas"]["ResolutionEnum"];
             /** @default 16:9 */
-            aspect_ratio: components["schemas"]["AspectRatioEnum"];
+            aspect_ratio?: components["schemas"]["AspectRatioEnum"];
             /** @description What the video shows (trimmed). */
             prompt: string;
             /**
              * @description What to avoid.
              * @default
              */
-            negative_prompt: string;
+            negative_prompt?: string;
             /** @description The same seed and inputs give a similar video; random when null. */
             seed?: number | null;
             /**
