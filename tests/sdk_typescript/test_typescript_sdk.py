@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -92,12 +93,11 @@ def test_the_committed_types_are_generated_from_the_current_schema(
     run([*check, "--check"], timeout=60, context=lambda: STALE)
 
 
-def test_the_api_docs_typescript_samples_compile_against_the_sdk(
-    typescript_sdk: Path, tmp_path: Path
-) -> None:
-    for operation, sample in SAMPLES.items():
-        (tmp_path / f"{operation}.ts").write_text(TYPESCRIPT_CLIENT + sample.typescript)
-    (tmp_path / "package.json").write_text('{"type": "module"}')
+def compile_against_sdk(sources: dict[str, str], folder: Path) -> None:
+    """Type-checks TypeScript files (name -> code) that import "wanpwa" against the built SDK."""
+    for name, code in sources.items():
+        (folder / f"{name}.ts").write_text(code)
+    (folder / "package.json").write_text('{"type": "module"}')
     options = {
         "target": "ES2022",
         "module": "NodeNext",
@@ -111,8 +111,27 @@ def test_the_api_docs_typescript_samples_compile_against_the_sdk(
         "paths": {"wanpwa": [str(SDK / "dist" / "index.d.ts")]},
     }
     config = {"compilerOptions": options, "include": ["*.ts"]}
-    (tmp_path / "tsconfig.json").write_text(json.dumps(config))
-    run([str(SDK / "node_modules/.bin/tsc"), "-p", str(tmp_path)], timeout=120)
+    (folder / "tsconfig.json").write_text(json.dumps(config))
+    run([str(SDK / "node_modules/.bin/tsc"), "-p", str(folder)], timeout=120)
+
+
+def test_the_api_docs_typescript_samples_compile_against_the_sdk(
+    typescript_sdk: Path, tmp_path: Path
+) -> None:
+    compile_against_sdk(
+        {operation: TYPESCRIPT_CLIENT + sample.typescript for operation, sample in SAMPLES.items()},
+        tmp_path,
+    )
+
+
+def test_the_readme_typescript_quick_start_compiles_against_the_sdk(
+    typescript_sdk: Path, tmp_path: Path
+) -> None:
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    section = readme.split("### TypeScript SDK", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```ts\n(.*?)```", section, flags=re.DOTALL)
+    assert blocks, "the README's TypeScript SDK section has ```ts examples"
+    compile_against_sdk({f"readme_{i}": block for i, block in enumerate(blocks)}, tmp_path)
 
 
 @pytest.mark.postgres
