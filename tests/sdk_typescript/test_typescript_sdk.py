@@ -11,18 +11,21 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from playwright.sync_api import Route, sync_playwright
 
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import make_user, png_bytes
 from tests.fixtures.live_stack import LiveStack
 from wan_pwa.accounts.api_keys import create_api_key
 from wan_pwa.api.code_samples import SAMPLES, TYPESCRIPT_CLIENT
 
 MIN_NODE = 20  # fetch, Blob, FormData and Web Crypto as globals (sdks/typescript/package.json)
-SDK = Path(settings.BASE_DIR) / "sdks" / "typescript"
+SDK = (Path(settings.BASE_DIR) / "sdks" / "typescript").resolve()
 STALE = (
     "sdks/typescript/src/schema.ts is not what the current schema generates: regenerate it "
     "(sdks/typescript/README.md says how) and commit it."
@@ -132,6 +135,49 @@ def test_the_readme_typescript_quick_start_compiles_against_the_sdk(
     blocks = re.findall(r"```ts\n(.*?)```", section, flags=re.DOTALL)
     assert blocks, "the README's TypeScript SDK section has ```ts examples"
     compile_against_sdk({f"readme_{i}": block for i, block in enumerate(blocks)}, tmp_path)
+
+
+ORIGIN = "https://sdk.test"  # a secure context (Web Crypto, randomUUID) that Playwright serves
+SERVED = {".js": "text/javascript", ".mjs": "text/javascript", ".map": "application/json"}
+
+
+def serve_sdk(route: Route) -> None:
+    """The built SDK and its portable check, at ORIGIN; a blank page at its root."""
+    path = urlsplit(route.request.url).path
+    file = (SDK / path.lstrip("/")).resolve()
+    if path == "/":
+        route.fulfill(
+            status=200, content_type="text/html", body="<!doctype html><title>SDK</title>"
+        )
+    elif file.parent in {SDK / "dist", SDK / "test"} and file.suffix in SERVED and file.is_file():
+        route.fulfill(status=200, content_type=SERVED[file.suffix], body=file.read_bytes())
+    else:
+        route.fulfill(status=404, body="")
+
+
+@pytest.mark.browser
+def test_the_sdk_runs_in_chromium(typescript_sdk: Path) -> None:
+    """A page imports the built SDK, uploads a Blob through a retried 503 and verifies a
+    webhook with Web Crypto (test/portable_check.mjs, which Node also runs without Node's
+    modules)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page()
+            page.route(f"{ORIGIN}/**", serve_sdk)
+            page.goto(f"{ORIGIN}/")
+            result = page.evaluate(
+                """async () => {
+                    const sdk = await import("/dist/index.js");
+                    const { check } = await import("/test/portable_check.mjs");
+                    return await check(sdk);
+                }"""
+            )
+        finally:
+            browser.close()
+    assert result == "portable"
 
 
 @pytest.mark.postgres
