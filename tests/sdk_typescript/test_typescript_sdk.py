@@ -1,6 +1,6 @@
 """The TypeScript SDK (sdks/typescript): its types generated from the schema we serve, the API
-docs' TypeScript samples compiled against it, and its own tests (Node's test runner) against
-the live stack."""
+docs' and README's TypeScript compiled against it, its portable check in Chromium, and its own
+tests (Node's test runner) against the live stack."""
 
 from __future__ import annotations
 
