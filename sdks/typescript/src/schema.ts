@@ -172,6 +172,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/credits/plans/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Monthly plans on offer
+         * @description Subscribe with POST /api/v1/credits/subscribe/.
+         *
+         *     **Scope:** `credits:read`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl "$WANPWA_BASE_URL/api/v1/credits/plans/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         */
+        get: operations["credits_plans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/credits/subscribe/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Subscribe to a monthly plan
+         * @description Returns the Stripe Checkout URL where you pay for the plan (one open plan checkout at a time: asking again for the same plan returns the same URL, another plan replaces it). If you have a plan already, returns a Customer Portal URL instead (`to_portal`), where you change or cancel it. The plan's credits are added when Stripe confirms each month's payment.
+         *
+         *     **Scope:** `billing`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl -X POST "$WANPWA_BASE_URL/api/v1/credits/subscribe/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         */
+        post: operations["credits_subscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/generations/": {
         parameters: {
             query?: never;
@@ -222,7 +284,7 @@ export interface paths {
         put?: never;
         /**
          * Start a generation
-         * @description Validates, charges the model's cost and queues the job. Send JSON, or multipart/form-data with an `image` file for image-to-video and, for the models with `takes_audio` (Wan 2.5), an optional `audio` track. Limits: submissions per minute and generations in progress per user (429 with Retry-After), and a site-wide daily budget (503).
+         * @description Validates, charges the model's cost and queues the job. Send JSON, or multipart/form-data with an `image` file for image-to-video and, for the models with `takes_audio` (Wan 2.5), an optional `audio` track. Limits: submissions per minute and generations in progress per user (429 with Retry-After), and a site-wide daily budget (503). With `webhook`, its ending is POSTed to that URL, signed (see Webhooks we send).
          *
          *     **Scope:** `generations:write`. An API key without it gets 403 `insufficient_scope`.
          *
@@ -658,6 +720,264 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your webhook endpoints
+         * @description **Scope:** `generations:read`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl "$WANPWA_BASE_URL/api/v1/webhooks/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         */
+        get: operations["webhook_endpoints_list"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description Events are POSTed to the URL signed as Standard Webhooks do. The answer carries the endpoint's `secret`, shown only this once.
+         *
+         *     **Scope:** `generations:write`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl -X POST "$WANPWA_BASE_URL/api/v1/webhooks/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         */
+        post: operations["webhook_endpoints_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook endpoint
+         * @description **Scope:** `generations:read`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl "$WANPWA_BASE_URL/api/v1/webhooks/42/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         */
+        get: operations["webhook_endpoints_retrieve"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Nothing more is sent to it; its delivery log goes with it.
+         *
+         *     **Scope:** `generations:write`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl -X DELETE "$WANPWA_BASE_URL/api/v1/webhooks/42/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         */
+        delete: operations["webhook_endpoints_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint
+         * @description Only the fields given change. `enabled: true` starts sending again to an endpoint that was disabled.
+         *
+         *     **Scope:** `generations:write`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl -X PATCH "$WANPWA_BASE_URL/api/v1/webhooks/42/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         */
+        patch: operations["webhook_endpoints_update"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an endpoint's deliveries
+         * @description Every event sent to it, newest first, each with its attempts (status code, latency, the start of the answer).
+         *
+         *     **Scope:** `generations:read`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl "$WANPWA_BASE_URL/api/v1/webhooks/42/deliveries/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         */
+        get: operations["webhook_endpoints_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{delivery_id}/resend/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again
+         * @description The same message (same `webhook-id` and body) is sent once more, now.
+         *
+         *     **Scope:** `generations:write`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl -X POST "$WANPWA_BASE_URL/api/v1/webhooks/42/deliveries/42/resend/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         */
+        post: operations["webhook_endpoints_resend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/rotate-secret/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate an endpoint's signing secret
+         * @description A new secret, shown only in this answer. For 24 hours both the new and the old secret sign each delivery (two `v1,` signatures), so your receiver can switch without missing an event.
+         *
+         *     **Scope:** `generations:write`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl -X POST "$WANPWA_BASE_URL/api/v1/webhooks/42/rotate-secret/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         */
+        post: operations["webhook_endpoints_rotate_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/test/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event
+         * @description A `webhook.test` event to this endpoint, whatever events it takes.
+         *
+         *     **Scope:** `generations:write`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl -X POST "$WANPWA_BASE_URL/api/v1/webhooks/42/test/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         */
+        post: operations["webhook_endpoints_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/signing-secret/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your per-request webhook secret
+         * @description Signs the webhooks sent to the `webhook` URL given with a generation.
+         *
+         *     **Scope:** `generations:read`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl "$WANPWA_BASE_URL/api/v1/webhooks/signing-secret/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         */
+        get: operations["webhook_endpoints_signing_secret"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -668,6 +988,20 @@ export interface components {
          * @enum {string}
          */
         AspectRatioEnum: "16:9" | "9:16";
+        Attempt: {
+            readonly attempt: number;
+            readonly succeeded: boolean;
+            /** @description Your receiver's HTTP status; null if none came. */
+            readonly status_code: number | null;
+            readonly latency_ms: number | null;
+            /** @description The first 1 KB of your receiver's answer. */
+            readonly answer: string;
+            readonly error: string;
+            /** Format: date-time */
+            readonly started_at: string;
+            /** Format: date-time */
+            readonly finished_at: string;
+        };
         Balance: {
             /** @description Credits available now. */
             balance: number;
@@ -751,6 +1085,29 @@ export interface components {
             /** @description Lowercase ISO code, e.g. usd. */
             readonly currency: string;
         };
+        /** @description One event sent (or being sent) to the endpoint, with every attempt. */
+        Delivery: {
+            readonly id: number;
+            /** @description The `webhook-id` header: dedupe on it. */
+            readonly webhook_id: string;
+            readonly type: string;
+            readonly status: components["schemas"]["DeliveryStatusEnum"];
+            readonly attempts: number;
+            /** Format: date-time */
+            readonly next_attempt_at: string | null;
+            /** Format: date-time */
+            readonly delivered_at: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            readonly attempts_log: components["schemas"]["Attempt"][];
+        };
+        /**
+         * @description * `pending` - Pending
+         *     * `delivered` - Delivered
+         *     * `failed` - Failed (no retries left)
+         * @enum {string}
+         */
+        DeliveryStatusEnum: "pending" | "delivered" | "failed";
         Error: {
             error: components["schemas"]["ErrorObject"];
         };
@@ -781,6 +1138,15 @@ export interface components {
             /** @description 402 `key_credit_cap_reached` only: credits spent through the key this month. */
             spent_this_month?: number;
         };
+        /**
+         * @description * `generation.succeeded` - generation.succeeded
+         *     * `generation.failed` - generation.failed
+         *     * `generation.canceled` - generation.canceled
+         *     * `order.paid` - order.paid
+         *     * `credits.low` - credits.low
+         * @enum {string}
+         */
+        EventsEnum: "generation.succeeded" | "generation.failed" | "generation.canceled" | "order.paid" | "credits.low";
         /**
          * @description * `rejected_prompt` - Safety checker: the prompt
          *     * `rejected_image` - Safety checker: the input image
@@ -996,6 +1362,10 @@ export interface components {
              * @description How strongly the LoRA applies. t2v-14B: 0 to 4 (default 1); i2v-14B: 0 to 4 (default 1).
              */
             lora_scale?: number | null;
+            /** @description An https URL to POST this generation's ending to (`generation.succeeded`, `.failed`, `.canceled`), signed with your per-request secret (GET /api/v1/webhooks/signing-secret/). */
+            webhook?: string | null;
+            /** @description Which endings to send to `webhook`; all three when absent. */
+            webhook_events_filter?: components["schemas"]["WebhookEventsFilterEnum"][];
         };
         /**
          * @description * `t2v-1.3B` - Wan 2.1 text-to-video 1.3B
@@ -1040,6 +1410,19 @@ export interface components {
         };
         /** @enum {unknown} */
         NullEnum: null;
+        PaginatedDeliveryList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Delivery"][];
+        };
         PaginatedGenerationList: {
             /**
              * Format: uri
@@ -1066,6 +1449,24 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["LedgerEntry"][];
         };
+        PatchedWebhookEndpointUpdateRequest: {
+            url?: string;
+            /** @description The event types it receives: `generation.succeeded`, `generation.failed`, `generation.canceled`, `order.paid`, `credits.low` */
+            events?: components["schemas"]["EventsEnum"][];
+            description?: string;
+            /** @description false stops deliveries; true starts them again (and clears the failures). */
+            enabled?: boolean;
+        };
+        Plan: {
+            readonly id: number;
+            readonly name: string;
+            /** @description Granted each month; they expire at the month's end. */
+            readonly credits: number;
+            /** @description A month, in the currency's smallest unit (cents). */
+            readonly price: number;
+            /** @description Lowercase ISO code, e.g. usd. */
+            readonly currency: string;
+        };
         /**
          * @description * `prompt` - prompt
          *     * `image` - image
@@ -1087,6 +1488,22 @@ export interface components {
          * @enum {string}
          */
         ResolutionEnum: "480p" | "720p" | "1080p";
+        SigningSecret: {
+            /** @description Signs the per-request webhooks (`webhook` on POST /api/v1/generations/). */
+            readonly secret: string;
+        };
+        Subscribe: {
+            /**
+             * Format: uri
+             * @description Send the user here: Stripe Checkout, or the portal.
+             */
+            url: string;
+            /** @description True when you have a plan already: the Customer Portal changes it. */
+            to_portal: boolean;
+        };
+        SubscribeRequestRequest: {
+            plan_id: number;
+        };
         /**
          * @description * `bonus` - Bonus
          *     * `purchase` - Purchase
@@ -1099,6 +1516,63 @@ export interface components {
          * @enum {string}
          */
         TypeEnum: "bonus" | "purchase" | "deduction" | "refund" | "adjustment" | "clawback" | "reinstate" | "expiry";
+        WebhookEndpoint: {
+            readonly id: number;
+            /** Format: uri */
+            readonly url: string;
+            readonly description: string;
+            /** @description The event types it receives: `generation.succeeded`, `generation.failed`, `generation.canceled`, `order.paid`, `credits.low` */
+            events: components["schemas"]["EventsEnum"][];
+            readonly enabled: boolean;
+            /** @description Why it is disabled (by you, or after failing). */
+            readonly disabled_reason: string;
+            /**
+             * Format: date-time
+             * @description Since when every delivery failed; null while it succeeds. Disabled after 5 days of failures.
+             */
+            readonly failing_since: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        WebhookEndpointCreateRequest: {
+            /** @description Your receiver's https address (a public host). */
+            url: string;
+            /** @description The event types it receives: `generation.succeeded`, `generation.failed`, `generation.canceled`, `order.paid`, `credits.low` */
+            events: components["schemas"]["EventsEnum"][];
+            /** @default  */
+            description?: string;
+        };
+        WebhookEndpointWithSecret: {
+            readonly id: number;
+            /** Format: uri */
+            readonly url: string;
+            readonly description: string;
+            /** @description The event types it receives: `generation.succeeded`, `generation.failed`, `generation.canceled`, `order.paid`, `credits.low` */
+            events: components["schemas"]["EventsEnum"][];
+            readonly enabled: boolean;
+            /** @description Why it is disabled (by you, or after failing). */
+            readonly disabled_reason: string;
+            /**
+             * Format: date-time
+             * @description Since when every delivery failed; null while it succeeds. Disabled after 5 days of failures.
+             */
+            readonly failing_since: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+            /** @description The `whsec_` signing secret. Shown only in this answer: keep it. */
+            readonly secret: string;
+        };
+        /**
+         * @description * `succeeded` - succeeded
+         *     * `failed` - failed
+         *     * `canceled` - canceled
+         * @enum {string}
+         */
+        WebhookEventsFilterEnum: "succeeded" | "failed" | "canceled";
     };
     responses: never;
     parameters: never;
@@ -1263,6 +1737,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CreditPack"][];
+                };
+            };
+            /** @description No API key or session, or the key is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    credits_plans: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"][];
+                };
+            };
+            /** @description No API key or session, or the key is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    credits_subscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscribeRequestRequest"];
+                "multipart/form-data": components["schemas"]["SubscribeRequestRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["SubscribeRequestRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscribe"];
+                };
+            };
+            /** @description The request is not valid; `fields` says which fields and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No API key or session, or the key is unknown or revoked. */
@@ -1965,6 +2510,517 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CatalogModel"][];
+                };
+            };
+        };
+    };
+    webhook_endpoints_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"][];
+                };
+            };
+            /** @description No API key or session, or the key is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs (`required_scope`), or a session request came without a valid CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhook_endpoints_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointCreateRequest"];
+                "multipart/form-data": components["schemas"]["WebhookEndpointCreateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["WebhookEndpointCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description The request is not valid; `fields` says which fields and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API key or session, or the key is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs (`required_scope`), or a session request came without a valid CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhook_endpoints_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description No API key or session, or the key is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs (`required_scope`), or a session request came without a valid CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object among yours (other users' objects are never revealed). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhook_endpoints_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No API key or session, or the key is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs (`required_scope`), or a session request came without a valid CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object among yours (other users' objects are never revealed). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhook_endpoints_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedWebhookEndpointUpdateRequest"];
+                "multipart/form-data": components["schemas"]["PatchedWebhookEndpointUpdateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedWebhookEndpointUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description The request is not valid; `fields` says which fields and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API key or session, or the key is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs (`required_scope`), or a session request came without a valid CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object among yours (other users' objects are never revealed). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhook_endpoints_deliveries: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDeliveryList"];
+                };
+            };
+            /** @description The request is not valid; `fields` says which fields and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API key or session, or the key is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs (`required_scope`), or a session request came without a valid CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object among yours (other users' objects are never revealed). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhook_endpoints_resend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                delivery_id: number;
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued: it is sent in a moment. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"];
+                };
+            };
+            /** @description No API key or session, or the key is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs (`required_scope`), or a session request came without a valid CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object among yours (other users' objects are never revealed). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhook_endpoints_rotate_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description No API key or session, or the key is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs (`required_scope`), or a session request came without a valid CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object among yours (other users' objects are never revealed). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhook_endpoints_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued: it is sent in a moment. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"];
+                };
+            };
+            /** @description No API key or session, or the key is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs (`required_scope`), or a session request came without a valid CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object among yours (other users' objects are never revealed). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhook_endpoints_signing_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigningSecret"];
+                };
+            };
+            /** @description No API key or session, or the key is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs (`required_scope`), or a session request came without a valid CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
