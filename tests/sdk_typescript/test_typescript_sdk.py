@@ -183,8 +183,8 @@ def test_the_sdk_runs_in_chromium(typescript_sdk: Path) -> None:
 @pytest.mark.timeout(300)
 def test_the_typescript_sdk_against_the_live_stack(
     typescript_sdk: Path,
-    live_stack: LiveStack,
     transactional_db: None,
+    live_stack: LiveStack,
     tmp_path: Path,
     assert_audit_clean: Callable[[], None],
 ) -> None:
@@ -203,4 +203,5 @@ def test_the_typescript_sdk_against_the_live_stack(
     tests = sorted(str(path.relative_to(SDK)) for path in (SDK / "test").glob("*.test.mjs"))
     command = ["node", "--test", "--test-concurrency=8", "--test-reporter=spec", *tests]
     run(command, timeout=240, env=env, context=live_stack.log_tail)
+    live_stack.settle()  # before the database is emptied under the servers
     assert_audit_clean()
