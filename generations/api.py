@@ -178,7 +178,8 @@ SUBMISSION_RESPONSES = {
             "its `operation` and `source_generation` (or an uploaded `video`) with a model that "
             "does that operation; it is charged by the model's price rule. Limits: submissions per "
             "minute and generations in progress per user (429 with Retry-After), and a site-wide "
-            "daily budget (503)."
+            "daily budget (503). With `webhook`, its ending is POSTed to that URL, signed (see "
+            "Webhooks we send)."
         ),
         request={
             "application/json": GenerationCreateSerializer,
@@ -230,6 +231,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
                 serializer.to_params(),
                 idempotency_key=idempotency_key,
                 api_key=_api_key(request),
+                webhook=serializer.request_webhook(),
             )
         return self._submission_response(submission)
 
