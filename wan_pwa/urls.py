@@ -6,7 +6,13 @@ from django.contrib import admin
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from credits.api import BalanceView, CheckoutView, CreditPackListView, LedgerView
+from credits.api import (
+    AutoRefillView,
+    BalanceView,
+    CheckoutView,
+    CreditPackListView,
+    LedgerView,
+)
 from generations import catalog
 from generations.api import GenerationViewSet, ModelCatalogView
 from wan_pwa import health, legal, metrics, pwa, views
@@ -37,6 +43,7 @@ api_v1_endpoints = [
     path("credits/ledger/", LedgerView.as_view(), name="ledger"),
     path("credits/packs/", CreditPackListView.as_view(), name="credit-packs"),
     path("credits/checkout/", CheckoutView.as_view(), name="checkout"),
+    path("credits/auto-refill/", AutoRefillView.as_view(), name="auto-refill"),
 ]
 
 urlpatterns = [

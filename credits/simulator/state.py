@@ -27,10 +27,11 @@ class StripeError(Exception):
         code: str | None = None,
         param: str | None = None,
         decline_code: str | None = None,
+        payment_intent: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
-        self.body = {
+        self.body: dict[str, dict[str, Any]] = {
             "error": {
                 key: value
                 for key, value in {
@@ -39,6 +40,7 @@ class StripeError(Exception):
                     "code": code,
                     "param": param,
                     "decline_code": decline_code,
+                    "payment_intent": payment_intent,
                 }.items()
                 if value is not None
             }
@@ -47,18 +49,42 @@ class StripeError(Exception):
 
 @dataclass(frozen=True)
 class Card:
-    outcome: str  # "paid", "declined" or "async"
+    outcome: str  # on the checkout page: "paid", "declined" or "async"
     decline_code: str = ""
     message: str = ""
+    # Saved, then charged off-session (simulator/saved_cards.py): "paid", "declined" or
+    # "authentication_required".
+    later: str = "paid"
+    saves: bool = True  # False: declined when saved, too
 
 
+DECLINED = "Your card was declined."
+NO_FUNDS = "Your card has insufficient funds."
 TEST_CARDS = {
     "4242424242424242": Card("paid"),
-    "4000000000000002": Card("declined", "generic_decline", "Your card was declined."),
-    "4000000000009995": Card("declined", "insufficient_funds", "Your card has insufficient funds."),
+    "4000000000000002": Card("declined", "generic_decline", DECLINED, "declined", False),
+    "4000000000009995": Card("declined", "insufficient_funds", NO_FUNDS, later="declined"),
     # Simulator only: pays a few seconds later, like a bank debit (async_payment_succeeded).
     "4000000000001111": Card("async"),
+    # Authenticated on the page; once set up, off-session payments need nobody.
+    "4000002500003155": Card("paid"),
+    # Needs its owner for every payment, off-session ones too.
+    "4000002760003184": Card("paid", later="authentication_required"),
+    # Saving it works; every charge of it is then declined.
+    "4000000000000341": Card("declined", "generic_decline", DECLINED, later="declined"),
 }
+
+
+def test_card(number: str) -> Card:
+    card = TEST_CARDS.get("".join(ch for ch in number if ch.isdigit()))
+    if card is None:
+        raise StripeError(
+            402,
+            "Use a test card: 4242 4242 4242 4242.",
+            type="card_error",
+            code="incorrect_number",
+        )
+    return card
 
 
 def new_id(prefix: str) -> str:
@@ -219,14 +245,7 @@ class StripeState:
 
     def pay(self, session_id: str, number: str, email: str) -> Card:
         """The hosted page's Pay button. A decline leaves the session open, as on Stripe."""
-        card = TEST_CARDS.get("".join(ch for ch in number if ch.isdigit()))
-        if card is None:
-            raise StripeError(
-                402,
-                "Use a test card: 4242 4242 4242 4242.",
-                type="card_error",
-                code="incorrect_number",
-            )
+        card = test_card(number)
         with self.lock:
             session = self.get(session_id, "checkout.session")
             if session["status"] != "open":
@@ -288,6 +307,11 @@ class StripeState:
         return intent
 
     def _succeed(self, session: dict[str, Any], intent: dict[str, Any]) -> None:
+        session["payment_status"] = "paid"
+        self.charge(intent)
+
+    def charge(self, intent: dict[str, Any]) -> None:
+        """The intent's payment goes through: a charge, and their events."""
         charge = {
             "id": new_id("ch"),
             "object": "charge",
@@ -308,7 +332,6 @@ class StripeState:
         }
         self.objects[charge["id"]] = charge
         intent.update(status="succeeded", latest_charge=charge["id"])
-        session["payment_status"] = "paid"
         self._event("payment_intent.succeeded", intent)
         self._event("charge.succeeded", charge)
 
