@@ -69,7 +69,10 @@ class AutoRefillSerializer(serializers.Serializer):
         min_value=1, max_value=MAX_THRESHOLD, help_text="Refill when the balance falls below."
     )
     pack_id = serializers.IntegerField(
-        min_value=1, max_value=2**31 - 1, help_text="The pack bought each time."
+        min_value=1,
+        max_value=2**31 - 1,
+        allow_null=True,
+        help_text="The pack bought each time (null until one is chosen).",
     )
     monthly_max = serializers.IntegerField(
         min_value=1, max_value=MAX_REFILLS_PER_MONTH, help_text="Refills a calendar month."
