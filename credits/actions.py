@@ -8,7 +8,7 @@ transaction. Callers that also change other rows (a generation) call these insid
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from credits import stripe_gateway
+from credits import buckets, stripe_gateway
 from credits.low_balance import balance_decreased
 from credits.models import (
     DISPUTE_FINAL_STATUSES,
@@ -72,8 +72,36 @@ class CreditDebtOutstanding(CreditError):
 
 def lock_balance(user: User | int) -> CreditBalance:
     """The user's (or the user id's) balance row, locked until the caller's transaction ends:
-    what serializes every credit change of one user, and every submission of theirs."""
-    return get_balance(CreditBalance.objects.select_for_update(), user)
+    what serializes every credit change of one user, and every submission of theirs. Credits
+    that expired are written off first, so the balance is what can be spent."""
+    balance = get_balance(CreditBalance.objects.select_for_update(), user)
+    expire_due_credits(balance)
+    return balance
+
+
+def expire_due_credits(balance: CreditBalance) -> int:
+    """Writes off what is left of the user's expired buckets, one `expiry` ledger row each,
+    under the balance lock the caller holds; returns how many. Run on every lock, and for
+    users who change nothing by the `expire_credits` job."""
+    due = buckets.due(balance.user_id, timezone.now())
+    for bucket in due:
+        row = _write(
+            balance,
+            amount=-bucket.remaining,
+            type=TransactionType.EXPIRY,
+            description=f"{bucket.label.capitalize()} expired "
+            f"({bucket.granted:,} granted {bucket.created_at:%-d %B %Y})",
+        )
+        buckets.expire(row, bucket)
+    return len(due)
+
+
+def expire_credits(user: User | int) -> int:
+    """The expiry job's write for one user: locks the balance, which writes off what expired.
+    Returns the number of buckets written off (0 when run again)."""
+    with transaction.atomic():
+        balance = get_balance(CreditBalance.objects.select_for_update(), user)
+        return expire_due_credits(balance)
 
 
 def get_balance(query: QuerySet[CreditBalance], user: User | int) -> CreditBalance:
@@ -131,14 +159,19 @@ def add_credits(
     type: str = TransactionType.ADJUSTMENT,
     description: str = "",
     created_by: User | None = None,
+    expires_at: datetime | None = None,
 ) -> CreditTransaction:
-    """A bonus, a purchase, or a signed staff adjustment that never takes the balance below 0."""
+    """A bonus, a purchase, or a signed staff adjustment that never takes the balance below 0.
+    Added credits make a bucket expiring at `expires_at` (None: never); removed ones are drawn
+    from the buckets in spending order."""
     if type not in GRANT_TYPES:
         raise CreditError(f"Credits can only be added as {', '.join(GRANT_TYPES)}, not {type!r}.")
     if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
         raise CreditError("The amount must be a whole number other than zero.")
     if amount < 0 and type != TransactionType.ADJUSTMENT:
         raise CreditError("Only an adjustment can remove credits.")
+    if expires_at is not None and (amount < 0 or expires_at <= timezone.now()):
+        raise CreditError("Only added credits expire, and their expiry must be in the future.")
     with transaction.atomic():
         balance = lock_balance(user)
         if balance.balance + amount < 0:
@@ -146,9 +179,14 @@ def add_credits(
                 f"Removing {-amount} credits would leave {user} with a negative balance "
                 f"(they have {balance.balance})."
             )
-        return _write(
+        row = _write(
             balance, amount=amount, type=type, description=description, created_by=created_by
         )
+        if amount > 0:
+            buckets.fill(row, amount, expires_at=expires_at)
+        else:
+            buckets.draw(row, -amount, timezone.now())
+        return row
 
 
 def charge_generation(generation, balance: CreditBalance | None = None) -> CreditTransaction:
@@ -162,13 +200,19 @@ def charge_generation(generation, balance: CreditBalance | None = None) -> Credi
             return charge_generation(generation, lock_balance(generation.user))
     if balance.balance < generation.cost:
         raise InsufficientCredits(needed=generation.cost, available=balance.balance)
-    return _write(
+    row = _write(
         balance,
         amount=-generation.cost,
         type=TransactionType.DEDUCTION,
         generation=generation,
         description=f"Generation #{generation.pk} ({generation.model_key} {generation.resolution})",
     )
+    try:
+        buckets.draw(row, generation.cost, timezone.now())
+    except buckets.BucketsShort as short:
+        # The caller's transaction rolls the ledger row back with the generation.
+        raise InsufficientCredits(needed=short.needed, available=short.available) from None
+    return row
 
 
 def refund_generation_charge(generation, *, reason: str = "") -> CreditTransaction | None:
@@ -190,7 +234,7 @@ def refund_generation_charge(generation, *, reason: str = "") -> CreditTransacti
         deduction = charges.get(TransactionType.DEDUCTION)
         if deduction is None or TransactionType.REFUND in charges:
             return None
-        return _write(
+        row = _write(
             balance,
             amount=-deduction.amount,
             type=TransactionType.REFUND,
@@ -198,6 +242,8 @@ def refund_generation_charge(generation, *, reason: str = "") -> CreditTransacti
             description=f"Refund for generation #{generation.pk}"
             + (f": {reason}" if reason else ""),
         )
+        buckets.give_back(row, deduction, timezone.now())
+        return row
 
 
 # Purchases -------------------------------------------------------------------------------------
@@ -406,7 +452,7 @@ def _lock_balance_and_order(order_id: int) -> tuple[CreditBalance, Order] | None
     user_id = Order.objects.filter(pk=order_id).values_list("user_id", flat=True).first()
     if user_id is None:
         return None
-    balance = CreditBalance.objects.select_for_update().get(user_id=user_id)
+    balance = lock_balance(user_id)
     return balance, Order.objects.select_for_update().get(pk=order_id)
 
 
@@ -444,7 +490,7 @@ def _grant_order(balance: CreditBalance, order: Order, payment_intent: str) -> N
     order.status, order.paid_at = OrderStatus.PAID, timezone.now()
     order.payment_intent_id = payment_intent
     order.save(update_fields=["status", "paid_at", "payment_intent_id", "updated_at"])
-    _write(
+    row = _write(
         balance,
         amount=order.credits,
         type=TransactionType.PURCHASE,
@@ -452,6 +498,7 @@ def _grant_order(balance: CreditBalance, order: Order, payment_intent: str) -> N
         description=f"Order #{order.pk}: {order.pack.name} pack"
         + (" (auto-refill)" if order.is_refill else ""),
     )
+    buckets.fill(row, order.credits)  # packs never expire
     _pay_debts(balance, paid_by=order)
 
 
@@ -566,13 +613,16 @@ def _settle(balance: CreditBalance, order: Order, *changed: str) -> OrderOutcome
         give = order.credits_recovered - target
         order.credits_recovered = target
         balance.debt += order.debt - debt_before
-        _write(
+        row = _write(
             balance,
             amount=give,
             type=TransactionType.REINSTATE,
             order=order,
             description=f"Order #{order.pk}: dispute resolved in your favour",
         )
+        # A new bucket rather than the ones the credits were taken from: they are the pack's,
+        # which never expire.
+        buckets.fill(row, give)
         outcome = OrderOutcome.GIVEN_BACK
     else:
         balance.debt += order.debt - debt_before
@@ -601,13 +651,15 @@ def _take_back(balance: CreditBalance, order: Order, credits: int, why: str) -> 
     take = min(credits, balance.balance)
     if take:
         order.credits_recovered += take
-        _write(
+        row = _write(
             balance,
             amount=-take,
             type=TransactionType.CLAWBACK,
             order=order,
             description=f"Order #{order.pk}: {why}",
         )
+        # The pack's own credits first, then the others in spending order.
+        buckets.draw(row, take, timezone.now(), order_first=order.pk)
     return take
 
 

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.safestring import SafeString
 
+from credits import buckets
 from credits.actions import GRANT_TYPES, CreditError, add_credits, request_refund
 from credits.models import CreditPack, CreditTransaction, Order, TransactionType
 from credits.money import format_money
@@ -186,6 +187,23 @@ def recent_ledger(user: User) -> SafeString:
     )
 
 
+@admin.display(description="Credits by bucket")
+def credit_buckets(user: User) -> str:
+    """What the balance is made of, in spending order."""
+    return (
+        "; ".join(
+            f"{bucket.remaining:,} {bucket.label}, "
+            + (
+                f"expire {bucket.expires_at:%Y-%m-%d %H:%M}"
+                if bucket.expires_at
+                else "never expire"
+            )
+            for bucket in buckets.holding(user.pk)
+        )
+        or "None"
+    )
+
+
 @admin.display(description="Credits", ordering="credit_balance__balance")
 def balance(user: User) -> int:
     balance = getattr(user, "credit_balance", None)
@@ -244,7 +262,7 @@ def grant_credits(
 # What credits knows of a user, on the one User admin (registered in credits/apps.py).
 USER_SECTION = UserSection(
     "Credit ledger",
-    (recent_ledger,),
+    (credit_buckets, recent_ledger),
     columns=(balance, debt),
     select_related=("credit_balance",),
     actions=(grant_credits,),

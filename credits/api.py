@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from credits import auto_refill
+from credits import auto_refill, buckets
 from credits.actions import purchasable_packs, start_checkout
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
@@ -26,10 +26,12 @@ from credits.serializers import (
 from credits.views import checkout_urls
 from wan_pwa.api.authentication import authenticated_user
 from wan_pwa.api.pagination import NewestFirstPagination
-from wan_pwa.api.schema import ErrorSerializer, error_responses
+from wan_pwa.api.schema import ErrorSerializer, error_responses, example_error
+from wan_pwa.api.scopes import Scope
 
 
 class BalanceView(APIView):
+    required_scope = Scope.CREDITS_READ
     # The catalog's cheapest generation, handed in by the URL table (wan_pwa/urls.py) with
     # as_view(): the catalog is the only source of costs, and credits import no app above them.
     cheapest_generation_cost: int | None = None
@@ -41,7 +43,19 @@ class BalanceView(APIView):
         examples=[
             OpenApiExample(
                 "Balance",
-                value={"balance": 85, "low": False, "cheapest_generation_cost": 5},
+                value={
+                    "balance": 1085,
+                    "low": False,
+                    "cheapest_generation_cost": 5,
+                    "buckets": [
+                        {
+                            "credits": 1000,
+                            "expires_at": "2027-01-05T00:00:00Z",
+                            "source": "plan",
+                        },
+                        {"credits": 85, "expires_at": None, "source": "bonus"},
+                    ],
+                },
             )
         ],
     )
@@ -51,12 +65,19 @@ class BalanceView(APIView):
             raise ImproperlyConfigured(
                 "Mount BalanceView with as_view(cheapest_generation_cost=...)."
             )
-        balance = balance_of(authenticated_user(request))
-        data = {"balance": balance, "low": balance < cheapest, "cheapest_generation_cost": cheapest}
+        user = authenticated_user(request)
+        balance = balance_of(user)
+        data = {
+            "balance": balance,
+            "low": balance < cheapest,
+            "cheapest_generation_cost": cheapest,
+            "buckets": buckets.holding(user.pk),
+        }
         return Response(BalanceSerializer(data).data)
 
 
 class LedgerView(generics.ListAPIView):
+    required_scope = Scope.CREDITS_READ
     serializer_class = LedgerEntrySerializer
     pagination_class = NewestFirstPagination
     queryset = CreditTransaction.objects.none()  # for the schema; get_queryset scopes to the user
@@ -76,6 +97,7 @@ class LedgerView(generics.ListAPIView):
 
 
 class CreditPackListView(generics.ListAPIView):
+    required_scope = Scope.CREDITS_READ
     serializer_class = CreditPackSerializer
     pagination_class = None
 
@@ -93,6 +115,8 @@ class CreditPackListView(generics.ListAPIView):
 
 
 class CheckoutView(APIView):
+    required_scope = Scope.BILLING
+
     @extend_schema(
         operation_id="credits_checkout",
         summary="Buy a credit pack",
@@ -117,15 +141,15 @@ class CheckoutView(APIView):
                 examples=[
                     OpenApiExample(
                         "too_many_open_checkouts",
-                        value={
-                            "error": {
+                        value=example_error(
+                            {
                                 "code": "too_many_open_checkouts",
                                 "message": (
                                     "You already have 3 checkouts awaiting payment. Pay for one "
                                     "of them or cancel it in Billing before starting another."
                                 ),
                             }
-                        },
+                        ),
                         status_codes=[429],
                     )
                 ],
@@ -136,15 +160,15 @@ class CheckoutView(APIView):
                 examples=[
                     OpenApiExample(
                         "payments_unavailable",
-                        value={
-                            "error": {
+                        value=example_error(
+                            {
                                 "code": "payments_unavailable",
                                 "message": (
                                     "The payment provider could not be reached. "
                                     "Nothing was charged; please try again in a minute."
                                 ),
                             }
-                        },
+                        ),
                         status_codes=[503],
                     )
                 ],
@@ -180,6 +204,8 @@ def _auto_refill_data(user) -> dict[str, object]:
 
 
 class AutoRefillView(APIView):
+    required_scope = Scope.BILLING
+
     @extend_schema(
         operation_id="credits_auto_refill",
         summary="Your auto-refill settings",

@@ -24,6 +24,8 @@ class CreditsConfig(AppConfig):
         register_job("rollup_credits", analytics.roll_up, every=300)
         # Sign-up bonuses that waited for a day's bonus budget (credits/bonus.py).
         register_job("grant_waiting_bonuses", jobs.grant_waiting_bonuses, every=600)
+        # Credits whose bucket expired leave the balance (credits/buckets.py).
+        register_job("expire_buckets", jobs.expire_buckets, every=300)
         register_collector("credits", CreditsCollector())
         register_card("credits", dashboard.credits_card, jobs=[dashboard.AUDIT_JOB])
         register_target("credit_audit", dashboard.audit_target)

@@ -5,9 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
 
-from credits.models import CreditBalance, CreditTransaction, Order, OrderStatus, TransactionType
+from credits.models import (
+    OPENING_SOURCE,
+    BucketMovement,
+    CreditBalance,
+    CreditBucket,
+    CreditTransaction,
+    MovementKind,
+    Order,
+    OrderStatus,
+    TransactionType,
+)
 
 
 @dataclass(frozen=True)
@@ -34,7 +44,8 @@ class AuditReport:
 def audit_credits() -> AuditReport:
     """Checks every user: balance == sum of the ledger, each row's balance_after == the previous
     row's balance_after + its amount, refunds match their deductions, and purchases: one grant
-    per paid order and none for another, clawbacks matching refunds and disputes, debts."""
+    per paid order and none for another, clawbacks matching refunds and disputes, debts; and
+    buckets (see _audit_buckets)."""
     User = get_user_model()
     balances = dict(CreditBalance.objects.values_list("user_id", "balance"))
     sums = dict(
@@ -89,6 +100,7 @@ def audit_credits() -> AuditReport:
             )
 
     mismatches += _audit_orders(names)
+    mismatches += _audit_buckets(names, balances)
 
     return AuditReport(
         users=len(names),
@@ -141,6 +153,79 @@ def _audit_orders(names: dict[int, str]) -> list[Mismatch]:
             mismatches.append(
                 Mismatch(
                     names[user_id], f"debt is {debt} but their orders owe {debts.get(user_id, 0)}"
+                )
+            )
+    return mismatches
+
+
+def _audit_buckets(names: dict[int, str], balances: dict[int, int]) -> list[Mismatch]:
+    """Each user's buckets hold their balance (an expired bucket counts until its expiry row is
+    written, as the balance does); each bucket holds what it was granted plus what ledger rows
+    gave back, less what they drew and what expired; and each ledger row since buckets came
+    (after the user's opening bucket) is explained by the buckets it made and the movements it
+    recorded. Negative buckets are refused by a constraint."""
+    mismatches: list[Mismatch] = []
+    held = dict(
+        CreditBucket.objects.values("user_id")
+        .annotate(total=Sum("remaining"))
+        .values_list("user_id", "total")
+    )
+    for user_id in sorted(set(balances) | set(held)):
+        if held.get(user_id, 0) != balances.get(user_id, 0):
+            mismatches.append(
+                Mismatch(
+                    names[user_id],
+                    f"buckets hold {held.get(user_id, 0)} credits but the balance is "
+                    f"{balances.get(user_id, 0)}",
+                )
+            )
+    buckets = CreditBucket.objects.annotate(moved=Sum("movements__amount")).values_list(
+        "pk", "user_id", "granted", "remaining", "moved"
+    )
+    for pk, user_id, granted, remaining, moved in buckets.iterator(chunk_size=2000):
+        if remaining != granted + (moved or 0):
+            mismatches.append(
+                Mismatch(
+                    names[user_id],
+                    f"bucket {pk} holds {remaining} credits, but it was granted {granted} and "
+                    f"its movements add up to {moved or 0}",
+                )
+            )
+    mismatches += _audit_rows_against_buckets(names)
+    early = BucketMovement.objects.filter(kind=MovementKind.EXPIRY).filter(
+        Q(bucket__expires_at__isnull=True) | Q(bucket__expires_at__gt=F("transaction__created_at"))
+    )
+    for tx_id, user_id in early.values_list("transaction_id", "transaction__user_id"):
+        mismatches.append(Mismatch(names[user_id], f"expiry row {tx_id} is before its expiry"))
+    return mismatches
+
+
+def _audit_rows_against_buckets(names: dict[int, str]) -> list[Mismatch]:
+    moved = dict(
+        BucketMovement.objects.values("transaction_id")
+        .annotate(total=Sum("amount"))
+        .values_list("transaction_id", "total")
+    )
+    new_buckets = CreditBucket.objects.exclude(source=OPENING_SOURCE)
+    granted = dict(
+        new_buckets.values("transaction_id")
+        .annotate(total=Sum("granted"))
+        .values_list("transaction_id", "total")
+    )
+    since = dict(
+        CreditBucket.objects.filter(source=OPENING_SOURCE).values_list("user_id", "transaction_id")
+    )
+    mismatches: list[Mismatch] = []
+    rows = CreditTransaction.objects.order_by("id").values_list("id", "user_id", "amount")
+    for tx_id, user_id, amount in rows.iterator(chunk_size=2000):
+        if tx_id <= since.get(user_id, 0):
+            continue  # before buckets came: the opening bucket holds what these left
+        explained = moved.get(tx_id, 0) + granted.get(tx_id, 0)
+        if amount != explained:
+            mismatches.append(
+                Mismatch(
+                    names[user_id],
+                    f"ledger row {tx_id} of {amount:+d} moved {explained:+d} credits in buckets",
                 )
             )
     return mismatches

@@ -15,6 +15,8 @@ class TransactionType(models.TextChoices):
     # dispute is won; always linked to that order.
     CLAWBACK = "clawback", "Taken back"
     REINSTATE = "reinstate", "Given back"
+    # What was left of a bucket of credits at its expiry (credits/buckets.py); never linked.
+    EXPIRY = "expiry", "Expired"
 
 
 # The types that add_credits writes (credits.actions): the only rows a staff member may author.
@@ -159,6 +161,8 @@ class CreditTransaction(models.Model):
                     & Q(order__isnull=False)
                     | Q(type=TransactionType.REINSTATE, amount__gt=0, generation__isnull=True)
                     & Q(order__isnull=False)
+                    | Q(type=TransactionType.EXPIRY, amount__lt=0, generation__isnull=True)
+                    & Q(order__isnull=True)
                 ),
                 name="credit_tx_sign_and_links_match_type",
             ),
@@ -199,6 +203,121 @@ class CreditTransaction(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("The credit ledger is append-only; rows cannot be deleted.")
+
+
+# The source of the bucket that holds what a user had before credits came in buckets.
+OPENING_SOURCE = "opening"
+# How pages name a bucket's credits, by its source; any other source is just "credits".
+SOURCE_LABELS: dict[str, str] = {
+    TransactionType.BONUS: "bonus credits",
+    TransactionType.PURCHASE: "purchased credits",
+    TransactionType.REINSTATE: "purchased credits",
+    "plan": "plan credits",  # the credits a plan grants each period
+}
+
+
+class CreditBucket(models.Model):
+    """Credits granted together, with their expiry (None: they never expire). Every grant makes
+    one (credits/buckets.py); spending draws from the bucket that expires first, and the sum of
+    a user's `remaining` is their balance (expired buckets count until the expiry job or their
+    owner's next credit change writes their expiry row)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_buckets"
+    )
+    # The ledger row that made it: a grant, a purchase, a reinstatement, the refund of credits
+    # whose bucket expired meanwhile, or (opening buckets) the user's last row before buckets.
+    transaction = models.ForeignKey(
+        CreditTransaction, on_delete=models.PROTECT, related_name="buckets"
+    )
+    # What kind of credits: the type of the grant (a refund keeps its credits' kind), or
+    # "opening" for the balance carried over when buckets came.
+    source = models.CharField(max_length=10)
+    granted = models.IntegerField()
+    remaining = models.IntegerField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = [models.F("expires_at").asc(nulls_last=True), "pk"]
+        indexes = [
+            # A spend's lookup: the user's buckets that still hold credits.
+            models.Index(
+                fields=["user", "expires_at"],
+                condition=Q(remaining__gt=0),
+                name="credit_bucket_holding",
+            ),
+            # The expiry job's scan: buckets with credits and an expiry.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(remaining__gt=0, expires_at__isnull=False),
+                name="credit_bucket_expiring",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(remaining__gte=0, remaining__lte=models.F("granted")),
+                name="credit_bucket_remaining_within_granted",
+            ),
+            models.CheckConstraint(
+                condition=Q(granted__gt=0) | Q(source=OPENING_SOURCE, granted=0),
+                name="credit_bucket_granted_positive",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(source=OPENING_SOURCE),
+                name="credit_bucket_one_opening_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        until = f"until {self.expires_at:%Y-%m-%d %H:%M}" if self.expires_at else "never expire"
+        return f"{self.remaining}/{self.granted} {self.source} credits of {self.user}, {until}"
+
+    @property
+    def label(self) -> str:
+        return SOURCE_LABELS.get(self.source, "credits")
+
+
+class MovementKind(models.TextChoices):
+    DRAW = "draw", "Drawn"  # a charge, a take-back or a negative adjustment
+    RETURN = "return", "Given back"  # a refund of a charge
+    EXPIRY = "expiry", "Expired"
+
+
+class BucketMovement(models.Model):
+    """What one ledger row took from (negative) or gave back to (positive) one bucket, so a
+    refund goes back where its charge came from: a bucket's `remaining` is its `granted` plus
+    the sum of its movements (the audit checks it)."""
+
+    bucket = models.ForeignKey(CreditBucket, on_delete=models.PROTECT, related_name="movements")
+    transaction = models.ForeignKey(
+        CreditTransaction, on_delete=models.PROTECT, related_name="bucket_movements"
+    )
+    kind = models.CharField(max_length=6, choices=MovementKind.choices)
+    amount = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind=MovementKind.DRAW, amount__lt=0)
+                | Q(kind=MovementKind.RETURN, amount__gt=0)
+                | Q(kind=MovementKind.EXPIRY, amount__lt=0),
+                name="bucket_movement_sign_matches_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["bucket", "transaction"], name="bucket_movement_once_per_row"
+            ),
+            # A bucket expires once: a second expiry row for it cannot be written.
+            models.UniqueConstraint(
+                fields=["bucket"],
+                condition=Q(kind=MovementKind.EXPIRY),
+                name="bucket_movement_one_expiry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount:+d} of bucket {self.bucket_id}"
 
 
 class CreditPack(models.Model):

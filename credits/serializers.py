@@ -8,16 +8,39 @@ from rest_framework import serializers
 from credits.models import (
     MAX_REFILLS_PER_MONTH,
     MAX_THRESHOLD,
+    CreditBucket,
     CreditPack,
     CreditTransaction,
     Order,
 )
 
 
+class BucketSerializer(serializers.ModelSerializer):
+    credits = serializers.IntegerField(source="remaining", help_text="Credits left in it.")
+
+    class Meta:
+        model = CreditBucket
+        fields = ["credits", "expires_at", "source"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "expires_at": {"help_text": "When what is left expires; null: never."},
+            "source": {
+                "help_text": "How the credits came: bonus, purchase, adjustment, reinstate (a "
+                "disputed payment given back), refund, opening (the balance held before "
+                "buckets), or a plan's."
+            },
+        }
+
+
 class BalanceSerializer(serializers.Serializer):
     balance = serializers.IntegerField(help_text="Credits available now.")
     low = serializers.BooleanField(help_text="True when it cannot pay for the cheapest model.")
     cheapest_generation_cost = serializers.IntegerField()
+    buckets = BucketSerializer(
+        many=True,
+        help_text="Where the balance is, in the order it is spent: what expires first goes "
+        "first. Credits past their expiry leave the balance within minutes.",
+    )
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):

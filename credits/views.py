@@ -10,10 +10,11 @@ from django.core.files.storage import storages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from credits import auto_refill, low_balance, stripe_gateway
+from credits import auto_refill, buckets, low_balance, stripe_gateway
 from credits.actions import cancel_checkout, get_balance, purchasable_packs, start_checkout
 from credits.forms import AutoRefillForm, LowBalanceForm
 from credits.models import CreditBalance, Order, OrderStatus
@@ -44,6 +45,8 @@ def _billing(
         "packs": purchasable_packs(),
         "orders": request.user.orders.select_related("pack")[:ORDERS_SHOWN],
         "debt": balance.debt,
+        "buckets": buckets.holding(request.user.pk),
+        "now": timezone.now(),
         "error": error,
         "alert_threshold": low_balance.threshold_of(balance),
         "low_balance_form": low_balance_form

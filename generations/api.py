@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from generations import catalog, selectors
+from generations import catalog, limits, selectors
 from generations.actions import sharing
 from generations.actions.deletion import delete_generation
 from generations.actions.submission import Submission
@@ -39,10 +39,12 @@ from generations.serializers import (
     GenerationFilterSerializer,
     GenerationSerializer,
 )
+from wan_pwa.accounts.models import ApiKey
 from wan_pwa.api.authentication import authenticated_user
 from wan_pwa.api.errors import ApiError, Conflict
 from wan_pwa.api.pagination import NewestFirstPagination
-from wan_pwa.api.schema import RETRY_AFTER, ErrorSerializer, error_responses
+from wan_pwa.api.schema import RETRY_AFTER, ErrorSerializer, error_responses, example_error
+from wan_pwa.api.scopes import Scope, read_write
 from wan_pwa.log_context import names_generation
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -107,17 +109,32 @@ CREATE_EXAMPLES = [
 REPLAY_EXAMPLE = OpenApiExample(
     "Idempotency-Key reused with other parameters",
     status_codes=[422],
-    value={
-        "error": {
+    value=example_error(
+        {
             "code": "idempotency_key_reused",
             "message": "This Idempotency-Key was used for a different request.",
         }
-    },
+    ),
 )
 THE_GENERATION = OpenApiResponse(GenerationSerializer, description="The generation as it is now.")
 # Errors every authenticated operation on one generation can answer.
 ONE_GENERATION_ERRORS = (401, 403, 404)
 SUBMISSION_ERRORS = (400, 401, 402, 403, 413, 429, 503)
+SUBMITTING_ACTIONS = ("create", "retry")
+RATE_LIMIT_HEADERS = [
+    OpenApiParameter(
+        name,
+        int,
+        OpenApiParameter.HEADER,
+        description=description,
+        response=[200, 201, 429],
+    )
+    for name, description in (
+        ("RateLimit-Limit", "Submissions allowed by the limit nearest to refusing."),
+        ("RateLimit-Remaining", "Submissions left under that limit now."),
+        ("RateLimit-Reset", "Seconds until that limit leaves room again."),
+    )
+]
 
 
 SUBMISSION_RESPONSES = {
@@ -160,7 +177,7 @@ SUBMISSION_RESPONSES = {
             "application/json": GenerationCreateSerializer,
             "multipart/form-data": GenerationCreateSerializer,
         },
-        parameters=[IDEMPOTENCY_KEY, RETRY_AFTER],
+        parameters=[IDEMPOTENCY_KEY, RETRY_AFTER, *RATE_LIMIT_HEADERS],
         responses=SUBMISSION_RESPONSES,
         examples=CREATE_EXAMPLES,
     ),
@@ -176,6 +193,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
     pagination_class = NewestFirstPagination
     queryset = Generation.objects.none()  # for the schema; get_queryset scopes to the user
     http_method_names = ["get", "post", "delete", "head", "options"]
+    required_scope = read_write(Scope.GENERATIONS_READ, Scope.GENERATIONS_WRITE)
 
     def get_queryset(self) -> QuerySet[Generation]:
         # Others' generations are simply not there: they answer 404, never 403.
@@ -202,6 +220,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
                 authenticated_user(request),
                 serializer.to_params(),
                 idempotency_key=idempotency_key,
+                api_key=_api_key(request),
             )
         return self._submission_response(submission)
 
@@ -228,12 +247,16 @@ class GenerationViewSet(viewsets.GenericViewSet):
         "(409) when the model's safety checker rejected the input (the same input would be "
         "rejected again), or the video made with a fixed seed: `retry_refusal` says why.",
         request=None,
-        parameters=[IDEMPOTENCY_KEY, RETRY_AFTER],
+        parameters=[IDEMPOTENCY_KEY, RETRY_AFTER, *RATE_LIMIT_HEADERS],
         responses={**SUBMISSION_RESPONSES, **error_responses(404, 409)},
     )
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str) -> Response:
-        submission = retry_generation(self.get_object(), idempotency_key=_idempotency_key(request))
+        submission = retry_generation(
+            self.get_object(),
+            idempotency_key=_idempotency_key(request),
+            api_key=_api_key(request),
+        )
         return self._submission_response(submission)
 
     @extend_schema(
@@ -288,6 +311,14 @@ class GenerationViewSet(viewsets.GenericViewSet):
         except Http404:
             raise Conflict("The video file is missing.", code="video_missing") from None
 
+    def finalize_response(self, request: Request, response: Response, *args, **kwargs) -> Response:
+        # Submissions, accepted or refused, say how much room the per-user limits leave.
+        if self.action in SUBMITTING_ACTIONS and request.user.is_authenticated:
+            usage = limits.SubmissionUsage.of(request.user)
+            for header, value in usage.rate_limit_headers().items():
+                response[header] = value
+        return super().finalize_response(request, response, *args, **kwargs)
+
     def _submission_response(self, submission: Submission) -> Response:
         generation, created = submission.generation, submission.created
         location = reverse("api:generation-detail", args=[generation.pk], request=self.request)
@@ -312,6 +343,11 @@ class ModelCatalogView(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(CatalogModelSerializer(catalog.as_dict(), many=True).data)
+
+
+def _api_key(request: Request) -> ApiKey | None:
+    """The key the request came with; None for a session."""
+    return request.auth if isinstance(request.auth, ApiKey) else None
 
 
 def _idempotency_key(request: Request) -> str | None:

@@ -25,7 +25,9 @@ import functools
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -35,13 +37,15 @@ from django.utils import timezone
 
 from credits.models import CreditTransaction, TransactionType
 from credits.selectors import has_bought_credits
-from generations.models import IN_FLIGHT_STATUSES, DailySpend, Generation
+from generations.models import IN_FLIGHT_STATUSES, DailySpend, Generation, Status
+from wan_pwa.accounts.models import ApiKey
 from wan_pwa.errors import DomainError
 
 IN_FLIGHT_RETRY_AFTER = 15  # a generation takes a minute or more; check back a little later
 SPEND_SHARDS = 16
 REDIS_TIMEOUT = 2  # seconds; a limit that cannot be read in time refuses (fail closed)
 SPEND_KEY_TTL = 2 * 86400
+REFUNDED_STATUSES = (Status.FAILED, Status.CANCELED)  # their charge was given back
 
 # Adds to today's counter only if it exists, so a lost counter is rebuilt from the ledger
 # instead of starting again from zero.
@@ -74,37 +78,107 @@ class LimitsUnavailable(LimitExceeded):
     status = 503
 
 
+class KeyCreditCapReached(DomainError):
+    """The API key's monthly credit cap would be passed; its owner may raise it or wait."""
+
+    code = "key_credit_cap_reached"
+    status = 402
+
+    def __init__(self, *, cap: int, spent: int, needed: int) -> None:
+        super().__init__(
+            f"This API key may spend {cap} credits a month and has spent {spent} this month; "
+            f"this needs {needed} more. Nothing was charged. Raise the cap with a new key on the "
+            "Settings page, or wait for the next month (UTC)."
+        )
+        self.cap, self.spent, self.needed = cap, spent, needed
+
+    def extra(self) -> dict[str, Any]:
+        return {
+            "monthly_credit_cap": self.cap,
+            "spent_this_month": self.spent,
+            "needed": self.needed,
+        }
+
+
+@dataclass(frozen=True)
+class SubmissionUsage:
+    """One user's use of the per-user limits, read in one indexed query."""
+
+    recent: int  # submissions within the rate window
+    in_flight: int
+    retry_after: int  # seconds until the oldest recent submission leaves the window (0: none)
+
+    @classmethod
+    def of(cls, user) -> SubmissionUsage:
+        window = settings.API_SUBMISSION_RATE_WINDOW
+        since = timezone.now() - timedelta(seconds=window)
+        in_flight = Q(status__in=IN_FLIGHT_STATUSES)
+        recent = Q(created_at__gt=since)
+        counts = (
+            Generation.objects.filter(user=user)
+            .filter(in_flight | recent)
+            .aggregate(
+                in_flight=Count("pk", filter=in_flight),
+                recent=Count("pk", filter=recent),
+                oldest_recent=Min("created_at", filter=recent),
+            )
+        )
+        oldest = counts["oldest_recent"]
+        retry_after = math.ceil((oldest - since).total_seconds()) if oldest else 0
+        return cls(counts["recent"], counts["in_flight"], max(0, retry_after))
+
+    def rate_limit_headers(self) -> dict[str, str]:
+        """RateLimit-Limit, -Remaining and -Reset for the limit nearest to refusing: the
+        submission rate, or the cap on generations in flight when fewer of those remain."""
+        rate, cap = settings.API_SUBMISSIONS_PER_MINUTE, settings.MAX_IN_FLIGHT_PER_USER
+        by_rate = (rate, max(0, rate - self.recent), self.retry_after)
+        by_flight = (cap, max(0, cap - self.in_flight), IN_FLIGHT_RETRY_AFTER)
+        limit, remaining, reset = by_flight if by_flight[1] < by_rate[1] else by_rate
+        return {
+            "RateLimit-Limit": str(limit),
+            "RateLimit-Remaining": str(remaining),
+            "RateLimit-Reset": str(reset),
+            "RateLimit-Policy": (
+                f'{rate};w={settings.API_SUBMISSION_RATE_WINDOW}, {cap};name="in-flight"'
+            ),
+        }
+
+
 def check_user_limits(user) -> None:
     """The submission rate and the cap on generations in flight, in one indexed query."""
-    window = settings.API_SUBMISSION_RATE_WINDOW
-    now = timezone.now()
-    since = now - timedelta(seconds=window)
-    in_flight = Q(status__in=IN_FLIGHT_STATUSES)
-    recent = Q(created_at__gt=since)
-    counts = (
-        Generation.objects.filter(user=user)
-        .filter(in_flight | recent)
-        .aggregate(
-            in_flight=Count("pk", filter=in_flight),
-            recent=Count("pk", filter=recent),
-            oldest_recent=Min("created_at", filter=recent),
-        )
-    )
-    rate = settings.API_SUBMISSIONS_PER_MINUTE
-    if counts["recent"] >= rate:
-        retry_after = math.ceil((counts["oldest_recent"] - since).total_seconds())
+    usage = SubmissionUsage.of(user)
+    rate, window = settings.API_SUBMISSIONS_PER_MINUTE, settings.API_SUBMISSION_RATE_WINDOW
+    if usage.recent >= rate:
         raise LimitExceeded(
             f"Too many submissions: at most {rate} per {_seconds(window)}. "
-            f"Try again in {max(1, retry_after)} s.",
-            retry_after=retry_after,
+            f"Try again in {max(1, usage.retry_after)} s.",
+            retry_after=usage.retry_after,
         )
     cap = settings.MAX_IN_FLIGHT_PER_USER
-    if counts["in_flight"] >= cap:
+    if usage.in_flight >= cap:
         raise TooManyInFlight(
-            f"You have {counts['in_flight']} generations in progress (at most {cap}); wait for "
+            f"You have {usage.in_flight} generations in progress (at most {cap}); wait for "
             "one to finish or cancel one.",
             retry_after=IN_FLIGHT_RETRY_AFTER,
         )
+
+
+def check_key_cap(api_key: ApiKey | None, cost: int) -> None:
+    """KeyCreditCapReached when the key's generations this calendar month (UTC), less those
+    refunded (failed, canceled), plus `cost` would pass its cap. Exact: it runs under the
+    owner's balance lock, which every submission through the key takes first."""
+    if api_key is None or api_key.monthly_credit_cap is None:
+        return
+    now = datetime.now(UTC)
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    spent = (
+        Generation.objects.filter(api_key=api_key, created_at__gte=month_start)
+        .exclude(status__in=REFUNDED_STATUSES)
+        .aggregate(total=Sum("cost"))["total"]
+        or 0
+    )
+    if spent + cost > api_key.monthly_credit_cap:
+        raise KeyCreditCapReached(cap=api_key.monthly_credit_cap, spent=spent, needed=cost)
 
 
 @contextmanager

@@ -169,6 +169,16 @@ class Generation(models.Model):
         max_length=IDEMPOTENCY_KEY_MAX_LENGTH, null=True, blank=True
     )
 
+    # The API key it was submitted with (none from the pages): its monthly credit cap counts it.
+    api_key = models.ForeignKey(
+        "wan_pwa.ApiKey",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="generations",
+        db_index=False,  # the (api_key, created_at) index below serves lookups by key
+    )
+
     starred = models.BooleanField(default=False)
     share_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
     # The landing page's gallery: the owner allows it on the share UI, staff choose among the
@@ -200,6 +210,8 @@ class Generation(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at"], name="generation_user_created"),
             models.Index(fields=["status", "created_at"], name="generation_status_created"),
+            # A key's monthly credit cap sums its generations of the month.
+            models.Index(fields=["api_key", "created_at"], name="generation_api_key_created"),
             models.Index(
                 fields=["user", "-created_at"],
                 condition=Q(starred=True),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-import uuid
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -119,6 +119,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
+def new_request_id() -> str:
+    return "req_" + secrets.token_urlsafe(16)  # 22 URL-safe characters
+
+
 class RequestLogContextMiddleware:
     """Gives each request an id (the proxy's X-Request-ID when sane, else a new one), answered
     in X-Request-ID, and the generation id when the URL names one."""
@@ -128,7 +132,7 @@ class RequestLogContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         sent = request.headers.get("X-Request-ID", "")
-        rid = sent if REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
+        rid = sent if REQUEST_ID.fullmatch(sent) else new_request_id()
         tokens = (request_id.set(rid), current_request.set(request), generation_id.set(None))
         try:
             response = self.get_response(request)

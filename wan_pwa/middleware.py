@@ -58,6 +58,22 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
+# 429 and 503 always say when to come back; this when the refusal named no wait of its own.
+RETRY_LATER_STATUSES = (429, 503)
+DEFAULT_RETRY_AFTER = 30
+
+
+class RetryAfterMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code in RETRY_LATER_STATUSES:
+            response.setdefault("Retry-After", str(DEFAULT_RETRY_AFTER))
+        return response
+
+
 class HtmxExtrasMiddleware:
     """Appends the header balance and pending messages (as toasts) to HTMX answers.
 

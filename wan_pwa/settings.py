@@ -91,6 +91,7 @@ MIDDLEWARE = [
     # First, so request latency includes every other middleware.
     "wan_pwa.metrics.RequestMetricsMiddleware",
     "wan_pwa.log_context.RequestLogContextMiddleware",
+    "wan_pwa.middleware.RetryAfterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -431,13 +432,17 @@ MAX_OPEN_CHECKOUTS = env.int("MAX_OPEN_CHECKOUTS", 3)
 # API.
 # ---------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "wan_pwa.api.openapi.DocumentedAutoSchema",
     # API keys first, so a missing credential answers 401 with WWW-Authenticate: Bearer.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "wan_pwa.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Each API view declares the scope a key needs (wan_pwa/api/scopes.py).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "wan_pwa.api.scopes.HasScope",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
@@ -452,7 +457,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Generate short videos with the Wan models on Replicate, paid with credits.\n\n"
         "Authenticate with an API key from the Settings page: `Authorization: Bearer <key>`. "
-        'Every error has the shape `{"error": {"code", "message", "fields"}}`.'
+        "Each operation names the scope a key needs (`generations:read`, `generations:write`, "
+        "`credits:read`, `billing`); a key without it gets 403 `insufficient_scope`.\n\n"
+        'Every error has the shape `{"error": {"code", "message", "request_id", "doc_url", '
+        '"fields"}}`; every code is explained at [/api/docs/errors/](/api/docs/errors/). '
+        "Every answer carries `X-Request-ID`; 429 and 503 carry `Retry-After`, and submissions "
+        "`RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -19,7 +19,7 @@ from generations import catalog, limits
 from generations.actions.errors import CannotRetry, IdempotencyKeyReused
 from generations.actions.params import GenerationParams, input_files, params_of, reopened
 from generations.models import Generation, Kind, requested_fields
-from wan_pwa.accounts.models import User
+from wan_pwa.accounts.models import ApiKey, User
 
 
 @dataclass(frozen=True)
@@ -34,13 +34,14 @@ def check_submit_generation(
     *,
     idempotency_key: str | None = None,
     retried_from: Generation | None = None,
+    api_key: ApiKey | None = None,
 ) -> Submission:
     """The one way to start a generation, given validated parameters.
 
     In one transaction: replays an idempotency key, applies every limit, then creates and charges
     the generation (do_submit_generation). Raises IdempotencyKeyReused, AccountSuspended,
-    CreditDebtOutstanding, InsufficientCredits or a LimitExceeded; nothing is created or
-    charged then, and no uploaded file is kept.
+    CreditDebtOutstanding, KeyCreditCapReached (the API key's monthly cap), InsufficientCredits
+    or a LimitExceeded; nothing is created or charged then, and no uploaded file is kept.
     """
     model = catalog.get_model(params.model_key)
     generation = Generation(
@@ -50,6 +51,7 @@ def check_submit_generation(
         cost=params.cost,
         idempotency_key=idempotency_key or None,
         retried_from=retried_from,
+        api_key=api_key,
     )
     try:
         with transaction.atomic():
@@ -61,6 +63,7 @@ def check_submit_generation(
             if balance.debt:  # a refunded or disputed purchase they had spent
                 raise CreditDebtOutstanding(balance.debt)
             limits.check_user_limits(user)
+            limits.check_key_cap(api_key, generation.cost)
             if balance.balance < generation.cost:
                 raise InsufficientCredits(needed=generation.cost, available=balance.balance)
             with limits.daily_spend(user, generation.cost):

@@ -43,31 +43,43 @@ from generations.replicate.inputs import (
     webhook_url,
 )
 from generations.replicate.predictions import PredictionUpdate
-from wan_pwa.accounts.models import User
+from wan_pwa.accounts.models import ApiKey, User
 from wan_pwa.log_context import names_generation
 
 logger = logging.getLogger(__name__)
 
 
 def submit_generation(
-    user: User, params: GenerationParams, *, idempotency_key: str | None = None
+    user: User,
+    params: GenerationParams,
+    *,
+    idempotency_key: str | None = None,
+    api_key: ApiKey | None = None,
 ) -> Submission:
-    """The one way to start a generation (pages, API, commands, tests).
+    """The one way to start a generation (pages, API, commands, tests); `api_key` is the key
+    an API request came with, whose monthly credit cap then applies.
 
     Raises ValidationError (field errors) before anything else; then, in one transaction,
-    IdempotencyKeyReused, AccountSuspended, CreditDebtOutstanding, InsufficientCredits or a
-    LimitExceeded. Nothing is created or charged then.
+    IdempotencyKeyReused, AccountSuspended, CreditDebtOutstanding, KeyCreditCapReached,
+    InsufficientCredits or a LimitExceeded. Nothing is created or charged then.
     """
-    return _submit(user, params, idempotency_key, retried_from=None)
+    return _submit(user, params, idempotency_key, retried_from=None, api_key=api_key)
 
 
-def retry_generation(generation: Generation, *, idempotency_key: str | None = None) -> Submission:
+def retry_generation(
+    generation: Generation,
+    *,
+    idempotency_key: str | None = None,
+    api_key: ApiKey | None = None,
+) -> Submission:
     """A new generation with the same parameters, linked by `retried_from` and charged again,
     under the same policy as submit_generation. CannotRetry unless the generation failed or was
     canceled and still has its inputs."""
     params = actions.retry_params(generation)
     try:
-        return _submit(generation.user, params, idempotency_key, retried_from=generation)
+        return _submit(
+            generation.user, params, idempotency_key, retried_from=generation, api_key=api_key
+        )
     finally:
         params.close_files()
 
@@ -77,13 +89,18 @@ def _submit(
     params: GenerationParams,
     idempotency_key: str | None,
     retried_from: Generation | None,
+    api_key: ApiKey | None,
 ) -> Submission:
     # Validated outside the transaction: a refused upload is counted even though nothing is made.
     check_idempotency_key(idempotency_key)
     valid = params.clean()
     with transaction.atomic():
         submission = actions.check_submit_generation(
-            user, valid, idempotency_key=idempotency_key, retried_from=retried_from
+            user,
+            valid,
+            idempotency_key=idempotency_key,
+            retried_from=retried_from,
+            api_key=api_key,
         )
         if submission.created:
             generation_id = submission.generation.pk

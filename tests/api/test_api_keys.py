@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 
 KEY_PATTERN = re.compile(r"wan_[A-Za-z0-9_-]{43}")
 BALANCE = "/api/v1/credits/"
+EVERY_SCOPE = ["generations:read", "generations:write", "credits:read", "billing"]
 
 
 def new_key_in(html: str) -> str:
@@ -37,7 +38,7 @@ def new_key_in(html: str) -> str:
 
 def test_creating_a_key_shows_it_once_and_stores_only_its_hash(client, user):
     client.force_login(user)
-    response = client.post(reverse("api_keys:create"), {"name": "Backend"})
+    response = client.post(reverse("api_keys:create"), {"name": "Backend", "scopes": EVERY_SCOPE})
     assert response.status_code == 201
     raw_key = new_key_in(response.content.decode())
     stored = ApiKey.objects.get(user=user)
@@ -57,7 +58,9 @@ def test_creating_a_key_shows_it_once_and_stores_only_its_hash(client, user):
 
 def test_htmx_create_answers_the_section_alone(client, user):
     client.force_login(user)
-    response = client.post(reverse("api_keys:create"), {"name": "CLI"}, HTTP_HX_REQUEST="true")
+    response = client.post(
+        reverse("api_keys:create"), {"name": "CLI", "scopes": EVERY_SCOPE}, HTTP_HX_REQUEST="true"
+    )
     html = response.content.decode()
     assert response.status_code == 201
     assert html.lstrip().startswith('<section class="panel" id="api-keys"')
@@ -69,7 +72,7 @@ def test_htmx_create_answers_the_section_alone(client, user):
 @pytest.mark.parametrize("name", ["", "   ", "x" * 101])
 def test_a_key_needs_a_reasonable_name(client, user, name):
     client.force_login(user)
-    response = client.post(reverse("api_keys:create"), {"name": name})
+    response = client.post(reverse("api_keys:create"), {"name": name, "scopes": EVERY_SCOPE})
     assert response.status_code == 422
     assert 'aria-invalid="true"' in response.content.decode()
     assert not ApiKey.objects.exists()
@@ -94,7 +97,9 @@ def test_a_user_has_at_most_a_fixed_number_of_active_keys(client, user):
     for number in range(MAX_ACTIVE_KEYS_PER_USER):
         create_api_key(user, f"key {number}")
     client.force_login(user)
-    response = client.post(reverse("api_keys:create"), {"name": "one too many"})
+    response = client.post(
+        reverse("api_keys:create"), {"name": "one too many", "scopes": EVERY_SCOPE}
+    )
     assert response.status_code == 422
     assert "revoke one" in response.content.decode()
     assert ApiKey.objects.filter(user=user).count() == MAX_ACTIVE_KEYS_PER_USER
@@ -173,7 +178,7 @@ def test_bad_bearer_headers_are_refused_with_401(user, header):
     client.credentials(HTTP_AUTHORIZATION=header)
     response = client.get(BALANCE)
     assert response.status_code == 401
-    assert set(response.json()["error"]) == {"code", "message"}
+    assert set(response.json()["error"]) == {"code", "message", "request_id", "doc_url"}
 
 
 def test_no_credentials_answer_401_with_the_bearer_challenge():

@@ -100,6 +100,14 @@ def test_each_user_reaches_only_their_own_settings(stripe_sim, api, logged_in, u
     assert APIClient().get(URL).status_code == 401
 
 
+def test_a_key_without_the_billing_scope_is_refused(user):
+    reader = api_client(key=create_api_key(user, "reader", scopes=["credits:read"])[1])
+    for response in (reader.get(URL), reader.put(URL, choice(), format="json")):
+        assert response.status_code == 403
+        assert error_of(response)["required_scope"] == "billing"
+    assert not AutoRefill.objects.exists()
+
+
 def test_a_flood_of_saves_changes_one_row_and_charges_nothing(stripe_sim, api, logged_in, user):
     save_card(stripe_sim, logged_in, user)
     for number in range(40):

@@ -29,9 +29,13 @@ def detail(generation_id: int, suffix: str = "") -> str:
 
 
 def error_of(response: ApiResponse) -> dict[str, Any]:
+    """The error object without the members every error has (tests/api/test_errors.py)."""
     body = response.json()
     assert set(body) == {"error"}, body
-    return body["error"]
+    error = dict(body["error"])
+    assert error.pop("request_id") == response["X-Request-ID"]
+    assert error.pop("doc_url").endswith(f"/api/docs/errors/#{error['code']}")
+    return error
 
 
 def test_submitting_charges_queues_and_points_to_the_new_generation(api, user, assert_audit_clean):

@@ -42,7 +42,12 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST)
     if form.is_valid():
         try:
-            api_key, raw_key = create_api_key(request.user, form.cleaned_data["name"])
+            api_key, raw_key = create_api_key(
+                request.user,
+                form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                monthly_credit_cap=form.cleaned_data["monthly_credit_cap"],
+            )
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, messages)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -12,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from wan_pwa.accounts.models import API_KEY_NAME_MAX_LENGTH, ApiKey, User
+from wan_pwa.accounts.models import API_KEY_NAME_MAX_LENGTH, ApiKey, Scope, User, all_scopes
 
 KEY_PREFIX = "wan_"
 VISIBLE_PREFIX_LENGTH = len(KEY_PREFIX) + 8
@@ -27,8 +28,20 @@ def hash_key(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
-def create_api_key(user: User, name: str) -> tuple[ApiKey, str]:
-    """A new key for the user; returns the stored row and the plaintext key (shown once)."""
+def create_api_key(
+    user: User,
+    name: str,
+    *,
+    scopes: Collection[str] | None = None,
+    monthly_credit_cap: int | None = None,
+) -> tuple[ApiKey, str]:
+    """A new key for the user with the given scopes (all of them by default) and optional
+    monthly credit cap; returns the stored row and the plaintext key (shown once)."""
+    chosen = all_scopes() if scopes is None else _valid_scopes(scopes)
+    if monthly_credit_cap is not None and monthly_credit_cap < 1:
+        raise ValidationError(
+            {"monthly_credit_cap": ["The cap must be at least 1 credit, or left empty."]}
+        )
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": ["Give the key a name, such as the program that uses it."]})
@@ -54,8 +67,19 @@ def create_api_key(user: User, name: str) -> tuple[ApiKey, str]:
             name=name,
             prefix=raw_key[:VISIBLE_PREFIX_LENGTH],
             key_hash=hash_key(raw_key),
+            scopes=chosen,
+            monthly_credit_cap=monthly_credit_cap,
         )
     return api_key, raw_key
+
+
+def _valid_scopes(scopes: Collection[str]) -> list[str]:
+    unknown = set(scopes) - set(Scope.values)
+    if unknown:
+        raise ValidationError({"scopes": [f"Unknown scope: {', '.join(sorted(unknown))}."]})
+    if not scopes:
+        raise ValidationError({"scopes": ["Choose at least one thing the key may do."]})
+    return [scope for scope in Scope.values if scope in scopes]  # in a stable order
 
 
 def revoke_api_key(api_key: ApiKey) -> ApiKey:

@@ -85,6 +85,19 @@ class User(AbstractUser):
 API_KEY_NAME_MAX_LENGTH = 100
 
 
+class Scope(models.TextChoices):
+    """What an API key may do; a session (the browser) may do everything."""
+
+    GENERATIONS_READ = "generations:read", "Read generations and download videos"
+    GENERATIONS_WRITE = "generations:write", "Create, cancel, retry, star and delete generations"
+    CREDITS_READ = "credits:read", "Read the credit balance, ledger and packs"
+    BILLING = "billing", "Buy credits"
+
+
+def all_scopes() -> list[str]:
+    return list(Scope.values)
+
+
 class ApiKeyQuerySet(models.QuerySet):
     def active(self) -> ApiKeyQuerySet:
         return self.filter(revoked_at__isnull=True)
@@ -103,6 +116,14 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Keys made before scopes existed got all of them, so they kept working unchanged.
+    scopes = models.JSONField(default=all_scopes)
+    monthly_credit_cap = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="At most this many credits a calendar month (UTC) in submissions through this "
+        "key; empty: no cap beyond the balance.",
+    )
 
     objects = ApiKeyQuerySet.as_manager()
 
@@ -117,6 +138,9 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes
 
 
 def data_export_path(instance: DataExport, filename: str) -> str:

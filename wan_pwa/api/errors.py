@@ -1,8 +1,11 @@
 """One JSON shape for every REST API error:
 
-    {"error": {"code": "...", "message": "...", "fields": {"prompt": ["..."]}}}
+    {"error": {"code": "...", "message": "...", "request_id": "req_...",
+               "doc_url": "<SITE_URL>/api/docs/errors/#<code>", "fields": {"prompt": ["..."]}}}
 
-`fields` appears for validation errors; a 402 adds `needed` and `available`. Installed as DRF's
+`request_id` is the answer's X-Request-ID (quote it to support); `doc_url` links the code's
+entry on the error page (wan_pwa/api/error_codes.py). `fields` appears for validation errors; a
+402 adds `needed` and `available`. Installed as DRF's
 EXCEPTION_HANDLER, it also turns our domain errors (any `DomainError`: it carries its code and
 status, so no app's exception is named here) into responses. The shape in the OpenAPI description
 is in wan_pwa.api.schema.
@@ -17,10 +20,12 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.urls import reverse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from wan_pwa import log_context
 from wan_pwa.errors import DomainError
 
 
@@ -55,8 +60,18 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return None  # a bug: Django's 500 handling and logging take over
-    response.data = {"error": _error_body(exc)}
+    response.data = error_envelope(_error_body(exc))
     return response
+
+
+def error_envelope(body: dict[str, Any]) -> dict[str, Any]:
+    """The error object with the request's id and the link to its code's documentation."""
+    code = body["code"]
+    return {"error": {**body, "request_id": log_context.request_id.get(), "doc_url": doc_url(code)}}
+
+
+def doc_url(code: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}{reverse('api:errors')}#{code}"
 
 
 def _translate(exc: Exception) -> Exception:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from wan_pwa.api.views import api_not_found
+from wan_pwa.api.views import api_not_found, error_codes
 
 Patterns = list[URLPattern | URLResolver]
 
@@ -22,6 +22,7 @@ def api_urls(v1_endpoints: Patterns) -> tuple[Patterns, str]:
     patterns: Patterns = [
         path("v1/", include(v1_endpoints)),
         path("schema/", SpectacularAPIView.as_view(), name="schema"),
+        path("docs/errors/", error_codes, name="errors"),
         # The split view serves Swagger UI's start-up script as a file of its own, so the page
         # runs under a Content-Security-Policy without inline scripts.
         path(

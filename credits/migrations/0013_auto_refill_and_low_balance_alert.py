@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credits', '0011_stripe_customers'),
+        ('credits', '0012_credit_buckets'),
         ('wan_pwa', '0009_email_addresses_for_allauth'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
