@@ -267,6 +267,16 @@ def refill_refused(order_id: int, reason: str, message: str) -> bool:
     return True
 
 
+def refill_refused_payment(order_id: int, intent: stripe_gateway.PaymentIntent) -> bool:
+    """refill_refused, for the failed PaymentIntent Stripe shows (a webhook, the reconcile
+    job)."""
+    return refill_refused(
+        order_id,
+        intent.error_code or "card_declined",
+        intent.error_message or "The card was declined.",
+    )
+
+
 def _refused_mail(order: Order, why: str) -> EmailMessage:
     billing = settings.SITE_URL + reverse("billing")
     return EmailMessage(

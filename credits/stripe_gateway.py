@@ -139,6 +139,14 @@ def expire_checkout_session(session_id: str) -> CheckoutSession:
     return CheckoutSession.from_dict(session.to_dict())
 
 
+def retrieve_payment_intent(payment_intent_id: str) -> PaymentIntent:
+    try:
+        intent = _client().v1.payment_intents.retrieve(payment_intent_id)
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    return PaymentIntent.from_dict(intent.to_dict())
+
+
 def payment_intent_status(payment_intent_id: str) -> str:
     try:
         intent = _client().v1.payment_intents.retrieve(payment_intent_id)
@@ -199,17 +207,25 @@ class PaymentIntent:
     amount: int | None
     currency: str
     order_id: str  # our metadata
+    # Why the last attempt failed: Stripe's code (authentication_required, card_declined...)
+    # and message; empty when it did not.
+    error_code: str = ""
+    error_message: str = ""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PaymentIntent:
         metadata = data.get("metadata")
         order_id = metadata.get("order_id") if isinstance(metadata, dict) else None
+        error = data.get("last_payment_error")
+        error = error if isinstance(error, dict) else {}
         return cls(
             id=str(data["id"]),
             status=str(data.get("status") or ""),
             amount=_int_or_none(data.get("amount")),
             currency=str(data.get("currency") or ""),
             order_id=order_id if isinstance(order_id, str) else "",
+            error_code=str(error.get("code") or ""),
+            error_message=str(error.get("message") or ""),
         )
 
 

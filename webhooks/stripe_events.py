@@ -148,14 +148,7 @@ def _payment_failed(event: ParsedEvent) -> OrderResult:
     order = _refill_order(event)
     if order is None:
         return OrderResult(OrderOutcome.UNKNOWN_ORDER)
-    error = event.object.get("last_payment_error")
-    error = error if isinstance(error, dict) else {}
-    reason, message = error.get("code"), error.get("message")
-    refused = auto_refill.refill_refused(
-        order.pk,
-        reason if isinstance(reason, str) else "card_declined",
-        message if isinstance(message, str) and message else "The card was declined.",
-    )
+    refused = auto_refill.refill_refused_payment(order.pk, _payment(event))
     return OrderResult(OrderOutcome.CLOSED if refused else OrderOutcome.NO_CHANGE, order)
 
 

@@ -5,11 +5,15 @@ the customer or declines."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from credits.actions import add_credits, request_refund
+from credits.jobs import reconcile_orders
 from credits.models import AutoRefill, CreditTransaction, Order, OrderStatus, TransactionType
 from credits.selectors import balance_of
 from credits.simulator.state import StripeError
@@ -177,3 +181,45 @@ def test_a_checkout_for_a_pack_never_picks_up_a_refill_in_flight(stripe_sim, log
     bought = buy(stripe_sim, user, 100)
     assert bought.refill_key is None and bought.checkout_session_id
     assert len(refill_orders(user)) == 1
+
+
+def test_a_refill_whose_webhooks_never_came_is_settled_by_the_reconcile_job(
+    stripe_sim, logged_in, user, settings, assert_audit_clean
+):
+    save_card(stripe_sim, logged_in, user)
+    turn_on(logged_in, threshold=50)
+    spend(user, 60)
+    run_named_tasks("charge_refill")
+    stripe_sim.take_events()  # Stripe's webhooks are lost
+    (order,) = refill_orders(user)
+    age = timedelta(seconds=settings.ORDER_RECONCILE_AFTER + 60)
+    Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - age)
+
+    assert reconcile_orders() == "1 granted"
+    assert reconcile_orders() == "no pending orders"
+
+    assert balance_of(user) == 140
+    assert len(off_session_charges(stripe_sim)) == 1
+    assert_audit_clean()
+
+
+def test_a_refill_whose_charge_was_never_recorded_is_asked_again_with_its_key(
+    stripe_sim, logged_in, user, settings
+):
+    save_card(stripe_sim, logged_in, user, AUTH_ALWAYS)
+    turn_on(logged_in, threshold=50)
+    spend(user, 60)
+    run_named_tasks("charge_refill")
+    stripe_sim.take_events()
+    (order,) = refill_orders(user)
+    # As if the worker died after Stripe refused, before anything was written here.
+    Order.objects.filter(pk=order.pk).update(
+        status=OrderStatus.PENDING,
+        created_at=timezone.now() - timedelta(seconds=settings.ORDER_RECONCILE_AFTER + 60),
+    )
+    AutoRefill.objects.filter(user=user).update(enabled=True, stopped_reason="")
+
+    assert reconcile_orders() == "1 closed"
+
+    assert len(off_session_charges(stripe_sim)) == 1  # the key replayed Stripe's answer
+    assert not AutoRefill.objects.get(user=user).enabled
