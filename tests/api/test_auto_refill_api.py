@@ -134,3 +134,17 @@ def test_billing_refuses_bad_values_with_the_form_and_a_400(stripe_sim, logged_i
         response = logged_in.post("/settings/billing/auto-refill/", data)
         assert response.status_code == 400
     assert not AutoRefill.objects.exists()
+
+
+def test_a_flood_of_save_a_card_clicks_opens_one_setup_session(stripe_sim, logged_in, client):
+    locations = {
+        logged_in.post("/settings/billing/auto-refill/card/")["Location"] for _ in range(8)
+    }
+
+    assert len(locations) == 1
+    with stripe_sim.state.lock:
+        sessions = [o for o in stripe_sim.state.objects.values() if o.get("mode") == "setup"]
+    assert len(sessions) == 1
+    client.logout()
+    anonymous = client.post("/settings/billing/auto-refill/card/")
+    assert anonymous.status_code == 302 and "/login" in anonymous["Location"]
