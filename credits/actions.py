@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -26,11 +27,15 @@ from credits.models import (
     CreditTransaction,
     Order,
     OrderStatus,
+    PaidCredits,
+    PlanInvoice,
     TransactionType,
 )
 from credits.stripe_gateway import CheckoutSession, PaymentIntent
 from wan_pwa.accounts.models import User
 from wan_pwa.errors import DomainError
+from wan_pwa.outgoing_webhooks.events import record_event
+from wan_pwa.outgoing_webhooks.models import EventType
 
 
 class CreditError(DomainError):
@@ -123,6 +128,7 @@ def _write(
     description: str,
     generation=None,
     order=None,
+    plan_invoice=None,
     created_by: User | None = None,
 ) -> CreditTransaction:
     new_balance = balance.balance + amount
@@ -138,6 +144,7 @@ def _write(
         type=type,
         generation=generation,
         order=order,
+        plan_invoice=plan_invoice,
         description=description[:255],
         balance_after=new_balance,
         created_by=created_by,
@@ -499,7 +506,10 @@ def _grant_order(balance: CreditBalance, order: Order, payment_intent: str) -> N
         + (" (auto-refill)" if order.is_refill else ""),
     )
     buckets.fill(row, order.credits)  # packs never expire
-    _pay_debts(balance, paid_by=order)
+    pay_debts(balance, paid_by=order)
+    record_event(
+        order.user_id, EventType.ORDER_PAID, _paid_order_data(order), key=f"order:{order.pk}"
+    )
 
 
 def fulfil_refill(intent: PaymentIntent) -> OrderResult:
@@ -525,6 +535,16 @@ def fulfil_refill(intent: PaymentIntent) -> OrderResult:
             return OrderResult(OrderOutcome.ALREADY_GRANTED, order)
         _grant_order(balance, order, intent.id)
     return OrderResult(OrderOutcome.GRANTED, order)
+
+
+def _paid_order_data(order: Order) -> dict[str, object]:
+    """The order.paid webhook's data: the amount in the currency's smallest unit."""
+    return {
+        "order_id": order.pk,
+        "credits": order.credits,
+        "amount": order.amount,
+        "currency": order.currency,
+    }
 
 
 def _order_of_session(order_id: int, session: CheckoutSession) -> Order | None:
@@ -576,7 +596,7 @@ def record_refund(payment_intent: str, amount_refunded: int) -> OrderResult:
         if refunded <= order.amount_refunded:
             return OrderResult(OrderOutcome.NO_CHANGE, order)
         order.amount_refunded = refunded
-        return OrderResult(_settle(balance, order, "amount_refunded"), order)
+        return OrderResult(settle_paid_credits(balance, order, "amount_refunded"), order)
 
 
 def record_dispute(payment_intent: str, dispute_id: str, status: str) -> OrderResult:
@@ -595,71 +615,87 @@ def record_dispute(payment_intent: str, dispute_id: str, status: str) -> OrderRe
         ):
             return OrderResult(OrderOutcome.NO_CHANGE, order)
         order.dispute_id, order.dispute_status = dispute_id[:255], status[:30]
-        return OrderResult(_settle(balance, order, "dispute_id", "dispute_status"), order)
+        return OrderResult(
+            settle_paid_credits(balance, order, "dispute_id", "dispute_status"), order
+        )
 
 
-def _settle(balance: CreditBalance, order: Order, *changed: str) -> OrderOutcome:
-    """Moves the order's recovered credits to what its refunds and dispute call back now: takes
-    what the balance holds and records the rest as debt, or gives back what is no longer due."""
-    target = order.credits_to_take_back()
-    debt_before = order.debt
-    order.credits_owed = target
+def settle_paid_credits(balance: CreditBalance, paid: PaidCredits, *changed: str) -> OrderOutcome:
+    """Moves the recovered credits of an order or plan invoice to what its refunds and dispute
+    call back now: takes what the balance holds and records the rest as debt, or gives back
+    what is no longer due. The caller holds the balance's and `paid`'s row locks."""
+    target = paid.credits_to_take_back()
+    debt_before = paid.debt
+    paid.credits_owed = target
     outcome = OrderOutcome.NO_CHANGE
-    if target > order.credits_recovered:
-        _take_back(balance, order, target - order.credits_recovered, "refunded or disputed payment")
-        balance.debt += order.debt - debt_before
+    if target > paid.credits_recovered:
+        _take_back(balance, paid, target - paid.credits_recovered, "refunded or disputed payment")
+        balance.debt += paid.debt - debt_before
         outcome = OrderOutcome.TAKEN_BACK
-    elif target < order.credits_recovered:
-        give = order.credits_recovered - target
-        order.credits_recovered = target
-        balance.debt += order.debt - debt_before
+    elif target < paid.credits_recovered:
+        give = paid.credits_recovered - target
+        paid.credits_recovered = target
+        balance.debt += paid.debt - debt_before
         row = _write(
             balance,
             amount=give,
             type=TransactionType.REINSTATE,
-            order=order,
-            description=f"Order #{order.pk}: dispute resolved in your favour",
+            description=f"{paid.label}: dispute resolved in your favour",
+            **_link(paid),
         )
-        # A new bucket rather than the ones the credits were taken from: they are the pack's,
-        # which never expire.
-        buckets.fill(row, give)
+        # A new bucket rather than the ones the credits were taken from: a pack's never
+        # expires, a plan invoice's at the end of its period.
+        buckets.fill(row, give, expires_at=getattr(paid, "period_end", None))
         outcome = OrderOutcome.GIVEN_BACK
     else:
-        balance.debt += order.debt - debt_before
+        balance.debt += paid.debt - debt_before
     balance.save(update_fields=["balance", "debt", "updated_at"])
-    order.save(update_fields=[*changed, "credits_owed", "credits_recovered", "updated_at"])
+    paid.save(update_fields=[*changed, "credits_owed", "credits_recovered", "updated_at"])
     return outcome
 
 
-def _pay_debts(balance: CreditBalance, *, paid_by: Order) -> None:
-    """Takes what the user owes from their balance, oldest order first."""
+def _link(paid: PaidCredits) -> dict[str, Any]:
+    """The ledger row's link to the order or plan invoice."""
+    return {"order": paid} if isinstance(paid, Order) else {"plan_invoice": paid}
+
+
+def pay_debts(balance: CreditBalance, *, paid_by: PaidCredits) -> None:
+    """Takes what the user owes from their balance, oldest order first, then plan invoices."""
     if balance.debt == 0:
         return
-    owing = Order.objects.select_for_update().filter(
-        user_id=balance.user_id, credits_owed__gt=F("credits_recovered")
-    )
-    for order in owing.order_by("pk"):
-        if balance.balance == 0:
-            break
-        balance.debt -= _take_back(balance, order, order.debt, f"debt paid by order #{paid_by.pk}")
-        order.save(update_fields=["credits_recovered", "updated_at"])
+    owing: list[QuerySet] = [
+        model.objects.select_for_update()
+        .filter(user_id=balance.user_id, credits_owed__gt=F("credits_recovered"))
+        .order_by("pk")
+        for model in (Order, PlanInvoice)
+    ]
+    for query in owing:
+        for paid in query:
+            if balance.balance == 0:
+                break
+            why = f"debt paid by {paid_by.label[0].lower()}{paid_by.label[1:]}"
+            balance.debt -= _take_back(balance, paid, paid.debt, why)
+            paid.save(update_fields=["credits_recovered", "updated_at"])
     balance.save(update_fields=["debt", "updated_at"])
 
 
-def _take_back(balance: CreditBalance, order: Order, credits: int, why: str) -> int:
-    """Takes up to `credits` of the order's from the balance (what it holds); returns how many."""
+def _take_back(balance: CreditBalance, paid: PaidCredits, credits: int, why: str) -> int:
+    """Takes up to `credits` of the order's or plan invoice's from the balance (what it holds);
+    returns how many."""
     take = min(credits, balance.balance)
     if take:
-        order.credits_recovered += take
+        paid.credits_recovered += take
         row = _write(
             balance,
             amount=-take,
             type=TransactionType.CLAWBACK,
-            order=order,
-            description=f"Order #{order.pk}: {why}",
+            description=f"{paid.label}: {why}",
+            **_link(paid),
         )
-        # The pack's own credits first, then the others in spending order.
-        buckets.draw(row, take, timezone.now(), order_first=order.pk)
+        # A pack's own credits first, then the others in spending order (a plan invoice's
+        # credits, expiring first, are the first of those).
+        order_first = paid.pk if isinstance(paid, Order) else None
+        buckets.draw(row, take, timezone.now(), order_first=order_first)
     return take
 
 

@@ -24,6 +24,8 @@ from credits.models import MAX_THRESHOLD, CreditBalance
 from credits.selectors import locked_balance
 from wan_pwa.accounts.models import User
 from wan_pwa.errors import DomainError
+from wan_pwa.outgoing_webhooks.events import record_event
+from wan_pwa.outgoing_webhooks.models import EventType
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +78,8 @@ def _alert_on_crossing(balance: CreditBalance, before: int) -> None:
     if balance.balance < threshold and not alerted:
         alerted = True
         data = {"balance": balance.balance, "threshold": threshold}
-        # The outgoing "credits.low" webhook event is recorded here, with `data`.
         send_low_balance_alert.enqueue(balance.user_id, data)
+        record_event(balance.user_id, EventType.CREDITS_LOW, data)  # the API users' webhooks
     if alerted != balance.low_balance_alerted:
         balance.low_balance_alerted = alerted
         balance.save(update_fields=["low_balance_alerted", "updated_at"])

@@ -12,6 +12,7 @@ from credits.models import (
     CreditPack,
     CreditTransaction,
     Order,
+    Plan,
 )
 
 
@@ -106,4 +107,26 @@ class AutoRefillSerializer(serializers.Serializer):
     refills_this_month = serializers.IntegerField(read_only=True)
     stopped_reason = serializers.CharField(
         read_only=True, help_text="Why auto-refill turned itself off, if it did."
+    )
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Plan
+        fields = ["id", "name", "credits", "price", "currency"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "credits": {"help_text": "Granted each month; they expire at the month's end."},
+            "price": {"help_text": "A month, in the currency's smallest unit (cents)."},
+        }
+
+
+class SubscribeRequestSerializer(serializers.Serializer):
+    plan_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
+class SubscribeSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="Send the user here: Stripe Checkout, or the portal.")
+    to_portal = serializers.BooleanField(
+        help_text="True when you have a plan already: the Customer Portal changes it."
     )

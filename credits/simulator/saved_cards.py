@@ -177,7 +177,7 @@ def create_payment_intent(state: StripeState, params: dict[str, Any]) -> dict[st
         return state.view(intent)
     card: Card = method["_card"]
     if card.later == "paid":
-        state.charge(intent)
+        state.succeed_intent(intent)
         return state.view(intent)
     if card.later == "authentication_required" and not off_session:
         intent.update(status="requires_action", next_action={"type": "use_stripe_sdk"})

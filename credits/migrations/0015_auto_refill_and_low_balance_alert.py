@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credits', '0012_credit_buckets'),
+        ('credits', '0014_default_plans'),
         ('wan_pwa', '0009_email_addresses_for_allauth'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
