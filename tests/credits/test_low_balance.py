@@ -4,6 +4,8 @@ set in Billing."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core import mail
 
@@ -12,6 +14,8 @@ from credits.models import CreditBalance
 from tests.credits.stripe_support import buy
 from tests.generations.lifecycle_helpers import run_tasks, scheduled_tasks
 from wan_pwa.accounts.models import User
+from wan_pwa.outgoing_webhooks.actions import create_endpoint
+from wan_pwa.outgoing_webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +82,21 @@ def test_a_threshold_set_in_billing_is_used_and_checked(make_user, client):
 
     client.post("/settings/billing/low-balance/", {"threshold": ""})
     assert CreditBalance.objects.get(user=user).low_balance_threshold is None
+
+
+def test_an_api_users_webhook_gets_credits_low_once_per_crossing(make_user, settings):
+    settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    user = make_user("hooked")
+    endpoint, _ = create_endpoint(user, "http://127.0.0.1:9/hook", ["credits.low"])
+
+    spend(user, 97)  # 3
+    spend(user, 1)  # 2: the same fall
+    add_credits(user, 50, description="back above")
+    spend(user, 50)  # 2: a new fall
+
+    events = WebhookEvent.objects.filter(endpoint=endpoint).order_by("pk")
+    assert [e.type for e in events] == ["credits.low", "credits.low"]
+    assert [json.loads(e.body)["data"] for e in events] == [
+        {"balance": 3, "threshold": 5},
+        {"balance": 2, "threshold": 5},
+    ]
