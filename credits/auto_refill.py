@@ -193,6 +193,9 @@ def charge_refill(order_id: int, attempt: int = 1) -> None:
     assert order.refill_key is not None
     refill = AutoRefill.objects.get(user_id=order.user_id)
     customer = StripeCustomer.objects.filter(user_id=order.user_id).first()
+    if not refill.enabled:  # turned off since the fall: nothing is charged
+        _close_unpaid(order.pk, OrderStatus.CANCELED)
+        return
     if customer is None or not refill.payment_method_id:
         refill_refused(order.pk, "no_card", "No card is saved for auto-refill.")
         return
@@ -214,21 +217,23 @@ def charge_refill(order_id: int, attempt: int = 1) -> None:
             run_after = timezone.now() + timedelta(seconds=CHARGE_RETRY_SECONDS * 2**attempt)
             charge_refill.using(run_after=run_after).enqueue(order_id, attempt + 1)
         else:
-            _give_up(order.pk)
+            logger.warning("refill order #%s: Stripe could not be reached; given up", order.pk)
+            _close_unpaid(order.pk, OrderStatus.FAILED, rearm=True)
         return
     # The webhook may have come first and recorded it already.
     Order.objects.filter(pk=order.pk, payment_intent_id="").update(payment_intent_id=intent.id)
 
 
-def _give_up(order_id: int) -> None:
-    logger.warning("refill order #%s: Stripe could not be reached; given up", order_id)
+def _close_unpaid(order_id: int, status: OrderStatus, *, rearm: bool = False) -> None:
+    """Ends a pending refill that was never charged; `rearm` lets the next fall try again."""
     with transaction.atomic():
         order = _locked_pending_refill(order_id)
         if order is None:
             return
-        order.status = OrderStatus.FAILED
+        order.status = status
         order.save(update_fields=["status", "updated_at"])
-        AutoRefill.objects.filter(user_id=order.user_id).update(armed=True)
+        if rearm:
+            AutoRefill.objects.filter(user_id=order.user_id).update(armed=True)
 
 
 def _locked_pending_refill(order_id: int) -> Order | None:

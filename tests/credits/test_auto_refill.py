@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from credits.actions import add_credits, request_refund
+from credits.auto_refill import CHARGE_ATTEMPTS, charge_refill
 from credits.jobs import reconcile_orders
 from credits.models import AutoRefill, CreditTransaction, Order, OrderStatus, TransactionType
 from credits.selectors import balance_of
@@ -27,6 +28,7 @@ from tests.credits.refill_support import (
     turn_on,
 )
 from tests.credits.stripe_support import buy, deliver, deliver_all
+from tests.generations.lifecycle_helpers import scheduled_tasks
 from wan_pwa.accounts.models import User
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -223,3 +225,44 @@ def test_a_refill_whose_charge_was_never_recorded_is_asked_again_with_its_key(
 
     assert len(off_session_charges(stripe_sim)) == 1  # the key replayed Stripe's answer
     assert not AutoRefill.objects.get(user=user).enabled
+
+
+def test_turning_auto_refill_off_before_the_charge_cancels_the_refill_unpaid(
+    stripe_sim, logged_in, user
+):
+    save_card(stripe_sim, logged_in, user)
+    turn_on(logged_in, threshold=50)
+    spend(user, 60)
+    logged_in.post(
+        "/settings/billing/auto-refill/",
+        {"threshold": 50, "pack": refill_orders(user)[0].pack_id, "monthly_max": 3},
+    )
+
+    run_named_tasks("charge_refill")
+
+    assert [o.status for o in refill_orders(user)] == [OrderStatus.CANCELED]
+    assert off_session_charges(stripe_sim) == []
+    assert balance_of(user) == 40
+
+
+def test_a_refill_stripe_never_answered_is_given_up_and_the_next_fall_tries_again(
+    stripe_sim, logged_in, user, settings
+):
+    save_card(stripe_sim, logged_in, user)
+    turn_on(logged_in, threshold=50)
+    spend(user, 60)
+    (order,) = refill_orders(user)
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+
+    run_named_tasks("charge_refill")  # the first try: another is scheduled, later
+    assert scheduled_tasks("charge_refill")
+    charge_refill.call(order.pk, CHARGE_ATTEMPTS)  # the last try
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.FAILED
+    assert AutoRefill.objects.get(user=user).enabled  # not the card's fault
+    settings.STRIPE_API_BASE = stripe_sim.base_url
+    spend(user, 1)
+    run_named_tasks("charge_refill")
+    deliver_all(stripe_sim)
+    assert balance_of(user) == 139
