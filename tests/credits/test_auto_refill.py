@@ -27,7 +27,7 @@ from tests.credits.refill_support import (
     save_card,
     turn_on,
 )
-from tests.credits.stripe_support import buy, deliver, deliver_all
+from tests.credits.stripe_support import PAID, buy, deliver, deliver_all
 from tests.generations.lifecycle_helpers import scheduled_tasks
 from wan_pwa.accounts.models import User
 
@@ -266,3 +266,19 @@ def test_a_refill_stripe_never_answered_is_given_up_and_the_next_fall_tries_agai
     run_named_tasks("charge_refill")
     deliver_all(stripe_sim)
     assert balance_of(user) == 139
+
+
+def test_a_card_saved_while_stripe_cannot_be_asked_is_saved_when_the_event_comes_again(
+    stripe_sim, logged_in, user, settings
+):
+    session_id = logged_in.post("/settings/billing/auto-refill/card/")["Location"].rsplit("/")[-1]
+    stripe_sim.pay(session_id, PAID)
+    (completed,) = stripe_sim.take_events("checkout.session.completed")
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+
+    assert deliver(completed).status_code == 503  # Stripe sends it again later
+    assert not AutoRefill.objects.exclude(payment_method_id="").exists()
+
+    settings.STRIPE_API_BASE = stripe_sim.base_url
+    assert deliver(completed).json()["outcome"] == "card_saved"
+    assert AutoRefill.objects.get(user=user).card_label == "Visa ending 4242"
