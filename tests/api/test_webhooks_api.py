@@ -178,3 +178,12 @@ def test_the_signing_secret_is_the_accounts_own_and_stable(api: APIClient, other
 def test_without_credentials_nothing_is_reached(db: None):
     assert APIClient().get("/api/v1/webhooks/").status_code == 401
     assert APIClient().post("/api/v1/webhooks/", {"url": URL}).status_code == 401
+
+
+def test_test_events_past_the_pending_few_are_a_429(api: APIClient):
+    endpoint_id = register(api)["id"]
+    for _ in range(3):
+        assert api.post(f"/api/v1/webhooks/{endpoint_id}/test/").status_code == 202
+    refused = api.post(f"/api/v1/webhooks/{endpoint_id}/test/")
+    assert refused.status_code == 429 and refused["Retry-After"] == "10"
+    assert refused.json()["error"]["code"] == "rate_limited"
