@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from credits import buckets, stripe_gateway
@@ -25,6 +26,8 @@ from credits.models import (
     CreditTransaction,
     Order,
     OrderStatus,
+    PaidCredits,
+    PlanInvoice,
     TransactionType,
 )
 from credits.stripe_gateway import CheckoutSession
@@ -75,15 +78,20 @@ def lock_balance(user: User | int) -> CreditBalance:
     """The user's (or the user id's) balance row, locked until the caller's transaction ends:
     what serializes every credit change of one user, and every submission of theirs. Credits
     that expired are written off first, so the balance is what can be spent."""
-    balance = get_balance(CreditBalance.objects.select_for_update(), user)
+    balance = _lock_only(user)
     expire_due_credits(balance)
     return balance
 
 
+def _lock_only(user: User | int) -> CreditBalance:
+    """lock_balance without writing off expired credits: for what only adds credits."""
+    return get_balance(CreditBalance.objects.select_for_update(), user)
+
+
 def expire_due_credits(balance: CreditBalance) -> int:
     """Writes off what is left of the user's expired buckets, one `expiry` ledger row each,
-    under the balance lock the caller holds; returns how many. Run on every lock, and for
-    users who change nothing by the `expire_credits` job."""
+    under the balance lock the caller holds; returns how many. Run by lock_balance, and for
+    users who change nothing by the `expire_buckets` job."""
     due = buckets.due(balance.user_id, timezone.now())
     for bucket in due:
         row = _write(
@@ -101,8 +109,7 @@ def expire_credits(user: User | int) -> int:
     """The expiry job's write for one user: locks the balance, which writes off what expired.
     Returns the number of buckets written off (0 when run again)."""
     with transaction.atomic():
-        balance = get_balance(CreditBalance.objects.select_for_update(), user)
-        return expire_due_credits(balance)
+        return expire_due_credits(_lock_only(user))
 
 
 def get_balance(query: QuerySet[CreditBalance], user: User | int) -> CreditBalance:
@@ -124,6 +131,7 @@ def _write(
     description: str,
     generation=None,
     order=None,
+    plan_invoice=None,
     created_by: User | None = None,
 ) -> CreditTransaction:
     new_balance = balance.balance + amount
@@ -137,6 +145,7 @@ def _write(
         type=type,
         generation=generation,
         order=order,
+        plan_invoice=plan_invoice,
         description=description[:255],
         balance_after=new_balance,
         created_by=created_by,
@@ -222,7 +231,8 @@ def refund_generation_charge(generation, *, reason: str = "") -> CreditTransacti
     the refund-matches-deduction trigger back it in the database.
     """
     with transaction.atomic():
-        balance = lock_balance(generation.user)
+        # A refund only adds credits, to buckets it checks itself: nothing to write off first.
+        balance = _lock_only(generation.user)
         charges = {
             row.type: row
             for row in CreditTransaction.objects.filter(
@@ -489,7 +499,7 @@ def fulfil_checkout(session: CheckoutSession) -> OrderResult:
             description=f"Order #{order.pk}: {order.pack.name} pack",
         )
         buckets.fill(row, order.credits)  # packs never expire
-        _pay_debts(balance, paid_by=order)
+        pay_debts(balance, paid_by=order)
         record_event(
             order.user_id, EventType.ORDER_PAID, _paid_order_data(order), key=f"order:{order.pk}"
         )
@@ -555,7 +565,7 @@ def record_refund(payment_intent: str, amount_refunded: int) -> OrderResult:
         if refunded <= order.amount_refunded:
             return OrderResult(OrderOutcome.NO_CHANGE, order)
         order.amount_refunded = refunded
-        return OrderResult(_settle(balance, order, "amount_refunded"), order)
+        return OrderResult(settle_paid_credits(balance, order, "amount_refunded"), order)
 
 
 def record_dispute(payment_intent: str, dispute_id: str, status: str) -> OrderResult:
@@ -574,71 +584,91 @@ def record_dispute(payment_intent: str, dispute_id: str, status: str) -> OrderRe
         ):
             return OrderResult(OrderOutcome.NO_CHANGE, order)
         order.dispute_id, order.dispute_status = dispute_id[:255], status[:30]
-        return OrderResult(_settle(balance, order, "dispute_id", "dispute_status"), order)
+        return OrderResult(
+            settle_paid_credits(balance, order, "dispute_id", "dispute_status"), order
+        )
 
 
-def _settle(balance: CreditBalance, order: Order, *changed: str) -> OrderOutcome:
-    """Moves the order's recovered credits to what its refunds and dispute call back now: takes
-    what the balance holds and records the rest as debt, or gives back what is no longer due."""
-    target = order.credits_to_take_back()
-    debt_before = order.debt
-    order.credits_owed = target
+def settle_paid_credits(balance: CreditBalance, paid: PaidCredits, *changed: str) -> OrderOutcome:
+    """Moves the recovered credits of an order or plan invoice to what its refunds and dispute
+    call back now: takes what the balance holds and records the rest as debt, or gives back
+    what is no longer due. The caller holds the balance's and `paid`'s row locks."""
+    target = paid.credits_to_take_back()
+    debt_before = paid.debt
+    paid.credits_owed = target
     outcome = OrderOutcome.NO_CHANGE
-    if target > order.credits_recovered:
-        _take_back(balance, order, target - order.credits_recovered, "refunded or disputed payment")
-        balance.debt += order.debt - debt_before
+    if target > paid.credits_recovered:
+        _take_back(balance, paid, target - paid.credits_recovered, "refunded or disputed payment")
+        balance.debt += paid.debt - debt_before
         outcome = OrderOutcome.TAKEN_BACK
-    elif target < order.credits_recovered:
-        give = order.credits_recovered - target
-        order.credits_recovered = target
-        balance.debt += order.debt - debt_before
+    elif target < paid.credits_recovered:
+        give = paid.credits_recovered - target
+        paid.credits_recovered = target
+        balance.debt += paid.debt - debt_before
         row = _write(
             balance,
             amount=give,
             type=TransactionType.REINSTATE,
-            order=order,
-            description=f"Order #{order.pk}: dispute resolved in your favour",
+            description=f"{paid.label}: dispute resolved in your favour",
+            **_link(paid),
         )
-        # A new bucket rather than the ones the credits were taken from: they are the pack's,
-        # which never expire.
-        buckets.fill(row, give)
+        # A new bucket rather than the ones the credits were taken from: a pack's never
+        # expires, a plan invoice's at the end of its period.
+        buckets.fill(row, give, expires_at=getattr(paid, "period_end", None))
         outcome = OrderOutcome.GIVEN_BACK
     else:
-        balance.debt += order.debt - debt_before
+        balance.debt += paid.debt - debt_before
     balance.save(update_fields=["balance", "debt", "updated_at"])
-    order.save(update_fields=[*changed, "credits_owed", "credits_recovered", "updated_at"])
+    paid.save(update_fields=[*changed, "credits_owed", "credits_recovered", "updated_at"])
     return outcome
 
 
-def _pay_debts(balance: CreditBalance, *, paid_by: Order) -> None:
-    """Takes what the user owes from their balance, oldest order first."""
+def _link(paid: PaidCredits) -> dict[str, Any]:
+    """The ledger row's link to the order or plan invoice."""
+    return {"order": paid} if isinstance(paid, Order) else {"plan_invoice": paid}
+
+
+def pay_debts(balance: CreditBalance, *, paid_by: PaidCredits) -> None:
+    """Takes what the user owes from their balance, oldest order first, then plan invoices."""
     if balance.debt == 0:
         return
-    owing = Order.objects.select_for_update().filter(
-        user_id=balance.user_id, credits_owed__gt=F("credits_recovered")
-    )
-    for order in owing.order_by("pk"):
-        if balance.balance == 0:
-            break
-        balance.debt -= _take_back(balance, order, order.debt, f"debt paid by order #{paid_by.pk}")
-        order.save(update_fields=["credits_recovered", "updated_at"])
+    owing: list[QuerySet] = [
+        model.objects.select_for_update()
+        .filter(user_id=balance.user_id, credits_owed__gt=F("credits_recovered"))
+        .order_by("pk")
+        for model in (Order, PlanInvoice)
+    ]
+    for query in owing:
+        for paid in query:
+            if balance.balance == 0:
+                break
+            why = f"debt paid by {paid_by.label[0].lower()}{paid_by.label[1:]}"
+            balance.debt -= _take_back(balance, paid, paid.debt, why)
+            paid.save(update_fields=["credits_recovered", "updated_at"])
     balance.save(update_fields=["debt", "updated_at"])
 
 
-def _take_back(balance: CreditBalance, order: Order, credits: int, why: str) -> int:
-    """Takes up to `credits` of the order's from the balance (what it holds); returns how many."""
+def _take_back(balance: CreditBalance, paid: PaidCredits, credits: int, why: str) -> int:
+    """Takes up to `credits` of the order's or plan invoice's from the balance (what it holds);
+    returns how many."""
     take = min(credits, balance.balance)
     if take:
-        order.credits_recovered += take
+        paid.credits_recovered += take
         row = _write(
             balance,
             amount=-take,
             type=TransactionType.CLAWBACK,
-            order=order,
-            description=f"Order #{order.pk}: {why}",
+            description=f"{paid.label}: {why}",
+            **_link(paid),
         )
-        # The pack's own credits first, then the others in spending order.
-        buckets.draw(row, take, timezone.now(), order_first=order.pk)
+        # Its own credits first (a pack's, or a plan invoice's), then the others in spending
+        # order.
+        buckets.draw(
+            row,
+            take,
+            timezone.now(),
+            first=Q(**{f"transaction__{name}": value for name, value in _link(paid).items()}),
+        )
     return take
 
 

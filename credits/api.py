@@ -21,8 +21,12 @@ from credits.serializers import (
     CheckoutSerializer,
     CreditPackSerializer,
     LedgerEntrySerializer,
+    PlanSerializer,
+    SubscribeRequestSerializer,
+    SubscribeSerializer,
 )
-from credits.views import checkout_urls
+from credits.subscriptions import available_plans, subscribe
+from credits.views import checkout_urls, plan_urls
 from wan_pwa.api.authentication import authenticated_user
 from wan_pwa.api.pagination import NewestFirstPagination
 from wan_pwa.api.schema import ErrorSerializer, error_responses, example_error
@@ -186,4 +190,49 @@ class CheckoutView(APIView):
         )
         return Response(
             CheckoutSerializer(checkout.order).data, status=200 if checkout.reused else 201
+        )
+
+
+class PlanListView(generics.ListAPIView):
+    required_scope = Scope.CREDITS_READ
+    serializer_class = PlanSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return available_plans()
+
+    @extend_schema(
+        operation_id="credits_plans",
+        summary="Monthly plans on offer",
+        description="Subscribe with POST /api/v1/credits/subscribe/.",
+        responses={200: PlanSerializer(many=True), **error_responses(401)},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class SubscribeView(APIView):
+    required_scope = Scope.BILLING
+
+    @extend_schema(
+        operation_id="credits_subscribe",
+        summary="Subscribe to a monthly plan",
+        description=(
+            "Returns the Stripe Checkout URL where you pay for the plan (one open plan checkout "
+            "at a time: asking again for the same plan returns the same URL, another plan "
+            "replaces it). If you have a plan already, returns a Customer Portal URL instead "
+            "(`to_portal`), where you change or cancel it. The plan's credits are added when "
+            "Stripe confirms each month's payment."
+        ),
+        request=SubscribeRequestSerializer,
+        responses={200: SubscribeSerializer, **error_responses(400, 401)},
+    )
+    def post(self, request: Request) -> Response:
+        data = SubscribeRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = subscribe(
+            authenticated_user(request), data.validated_data["plan_id"], **plan_urls()
+        )
+        return Response(
+            SubscribeSerializer({"url": result.url, "to_portal": result.to_portal}).data
         )

@@ -16,6 +16,7 @@ from credits.models import (
     MovementKind,
     Order,
     OrderStatus,
+    PlanInvoice,
     TransactionType,
 )
 
@@ -111,48 +112,54 @@ def audit_credits() -> AuditReport:
 
 
 def _audit_orders(names: dict[int, str]) -> list[Mismatch]:
-    """Every paid order has exactly one grant of its credits and no unpaid order has any; what
-    was taken back equals what its refunds and dispute call for, less the order's debt; each
-    user's debt is the sum of their orders' debts."""
+    """Every paid order and plan invoice has exactly one grant of its credits and no unpaid
+    order has any; what was taken back equals what its refunds and dispute call for, less its
+    debt; each user's debt is the sum of their orders' and plan invoices' debts."""
     mismatches: list[Mismatch] = []
-    grants: dict[int, list[int]] = {}
-    taken: dict[int, int] = {}
-    rows = CreditTransaction.objects.filter(order__isnull=False).values_list(
-        "order_id", "type", "amount"
-    )
-    for order_id, type, amount in rows.iterator(chunk_size=2000):
-        if type == TransactionType.PURCHASE:
-            grants.setdefault(order_id, []).append(amount)
-        else:
-            taken[order_id] = taken.get(order_id, 0) - amount
     debts: dict[int, int] = {}
-    for order in Order.objects.all().iterator(chunk_size=2000):
-        name = names[order.user_id]
-        expected = [order.credits] if order.status == OrderStatus.PAID else []
-        if grants.get(order.pk, []) != expected:
-            mismatches.append(
-                Mismatch(
-                    name,
-                    f"order {order.pk} ({order.status}) has grants "
-                    f"{grants.get(order.pk, [])}, expected {expected}",
+    for model, link in ((Order, "order"), (PlanInvoice, "plan_invoice")):
+        grants: dict[int, list[int]] = {}
+        taken: dict[int, int] = {}
+        rows = CreditTransaction.objects.filter(**{f"{link}__isnull": False}).values_list(
+            f"{link}_id", "type", "amount"
+        )
+        for paid_id, type, amount in rows.iterator(chunk_size=2000):
+            if type == TransactionType.PURCHASE:
+                grants.setdefault(paid_id, []).append(amount)
+            else:
+                taken[paid_id] = taken.get(paid_id, 0) - amount
+        for paid in model.objects.all().iterator(chunk_size=2000):
+            name = names[paid.user_id]
+            if isinstance(paid, Order):
+                expected = [paid.credits] if paid.status == OrderStatus.PAID else []
+                what = f"order {paid.pk} ({paid.status})"
+            else:
+                expected = [paid.credits] if paid.credits else []
+                what = f"plan invoice {paid.pk}"
+            if grants.get(paid.pk, []) != expected:
+                mismatches.append(
+                    Mismatch(
+                        name,
+                        f"{what} has grants {grants.get(paid.pk, [])}, expected {expected}",
+                    )
                 )
-            )
-        owed = order.credits_to_take_back()
-        if order.credits_owed != owed or taken.get(order.pk, 0) != order.credits_recovered:
-            mismatches.append(
-                Mismatch(
-                    name,
-                    f"order {order.pk}: refunds and dispute call back {owed} credits, it records "
-                    f"{order.credits_owed} owed and {order.credits_recovered} recovered, the "
-                    f"ledger took back {taken.get(order.pk, 0)}",
+            owed = paid.credits_to_take_back()
+            if paid.credits_owed != owed or taken.get(paid.pk, 0) != paid.credits_recovered:
+                mismatches.append(
+                    Mismatch(
+                        name,
+                        f"{what}: refunds and dispute call back {owed} credits, it records "
+                        f"{paid.credits_owed} owed and {paid.credits_recovered} recovered, the "
+                        f"ledger took back {taken.get(paid.pk, 0)}",
+                    )
                 )
-            )
-        debts[order.user_id] = debts.get(order.user_id, 0) + order.debt
+            debts[paid.user_id] = debts.get(paid.user_id, 0) + paid.debt
     for user_id, debt in CreditBalance.objects.values_list("user_id", "debt"):
         if debt != debts.get(user_id, 0):
             mismatches.append(
                 Mismatch(
-                    names[user_id], f"debt is {debt} but their orders owe {debts.get(user_id, 0)}"
+                    names[user_id],
+                    f"debt is {debt} but their orders and plans owe {debts.get(user_id, 0)}",
                 )
             )
     return mismatches

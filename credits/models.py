@@ -91,6 +91,15 @@ class CreditTransaction(models.Model):
         on_delete=models.PROTECT,
         related_name="credit_transactions",
     )
+    # A plan's credits for a paid invoice (a purchase), and what its refunds and dispute took
+    # back or gave back, like an order's.
+    plan_invoice = models.ForeignKey(
+        "credits.PlanInvoice",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credit_transactions",
+    )
     description = models.CharField(max_length=255, blank=True)
     balance_after = models.IntegerField()
     created_by = models.ForeignKey(
@@ -131,26 +140,37 @@ class CreditTransaction(models.Model):
                 condition=Q(type__in=TransactionType.values), name="credit_tx_type_valid"
             ),
             # Deductions and refunds belong to a generation, clawbacks and reinstatements to an
-            # order; a purchase may name its order (a staff grant has none).
+            # order or a plan invoice; a purchase may name one of those (a staff grant has none).
             models.CheckConstraint(
                 condition=(
                     Q(type=TransactionType.DEDUCTION, amount__lt=0, generation__isnull=False)
-                    & Q(order__isnull=True)
+                    & Q(order__isnull=True, plan_invoice__isnull=True)
                     | Q(type=TransactionType.REFUND, amount__gt=0, generation__isnull=False)
-                    & Q(order__isnull=True)
+                    & Q(order__isnull=True, plan_invoice__isnull=True)
                     | Q(type=TransactionType.BONUS, amount__gt=0, generation__isnull=True)
-                    & Q(order__isnull=True)
+                    & Q(order__isnull=True, plan_invoice__isnull=True)
                     | Q(type=TransactionType.PURCHASE, amount__gt=0, generation__isnull=True)
+                    & (Q(order__isnull=True) | Q(plan_invoice__isnull=True))
                     | Q(type=TransactionType.ADJUSTMENT, generation__isnull=True)
-                    & Q(order__isnull=True)
-                    | Q(type=TransactionType.CLAWBACK, amount__lt=0, generation__isnull=True)
-                    & Q(order__isnull=False)
-                    | Q(type=TransactionType.REINSTATE, amount__gt=0, generation__isnull=True)
-                    & Q(order__isnull=False)
+                    & Q(order__isnull=True, plan_invoice__isnull=True)
+                    | Q(generation__isnull=True)
+                    & (
+                        Q(type=TransactionType.CLAWBACK, amount__lt=0)
+                        | Q(type=TransactionType.REINSTATE, amount__gt=0)
+                    )
+                    & (
+                        Q(order__isnull=False, plan_invoice__isnull=True)
+                        | Q(order__isnull=True, plan_invoice__isnull=False)
+                    )
                     | Q(type=TransactionType.EXPIRY, amount__lt=0, generation__isnull=True)
-                    & Q(order__isnull=True)
+                    & Q(order__isnull=True, plan_invoice__isnull=True)
                 ),
                 name="credit_tx_sign_and_links_match_type",
+            ),
+            models.UniqueConstraint(
+                fields=["plan_invoice"],
+                condition=Q(type=TransactionType.PURCHASE),
+                name="credit_tx_one_purchase_per_plan_invoice",
             ),
             models.UniqueConstraint(
                 fields=["order"],
@@ -164,6 +184,7 @@ class CreditTransaction(models.Model):
                     type__in=list(GRANT_TYPES),
                     generation__isnull=True,
                     order__isnull=True,
+                    plan_invoice__isnull=True,
                 ),
                 name="credit_tx_author_only_on_grants",
             ),
@@ -193,6 +214,9 @@ class CreditTransaction(models.Model):
 
 # The source of the bucket that holds what a user had before credits came in buckets.
 OPENING_SOURCE = "opening"
+# Buckets are spent in this order: the one expiring first, those that never expire last, the
+# oldest first among equals.
+SPENDING_ORDER = (models.F("expires_at").asc(nulls_last=True), "pk")
 # How pages name a bucket's credits, by its source; any other source is just "credits".
 SOURCE_LABELS: dict[str, str] = {
     TransactionType.BONUS: "bonus credits",
@@ -225,7 +249,7 @@ class CreditBucket(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = [models.F("expires_at").asc(nulls_last=True), "pk"]
+        ordering = [*SPENDING_ORDER]
         indexes = [
             # A spend's lookup: the user's buckets that still hold credits.
             models.Index(
@@ -354,32 +378,64 @@ DISPUTE_HOLDING_STATUSES = frozenset(
 DISPUTE_FINAL_STATUSES = frozenset({"won", "lost", "warning_closed"})
 
 
-class Order(models.Model):
-    """One purchase of a pack through one Stripe Checkout Session.
+class PaidCredits(models.Model):
+    """Credits granted for a payment that Stripe may refund or see disputed: an order or a
+    plan invoice.
 
-    `credits_owed` is what refunds and disputes of this order call back now, `credits_recovered`
-    what was actually taken from the balance; the difference is the order's share of the user's
-    debt (CreditBalance.debt is their sum, checked by the audit).
+    `credits_owed` is what refunds and disputes of the payment call back now,
+    `credits_recovered` what was actually taken from the balance; the difference is its share
+    of the user's debt (CreditBalance.debt is their sum, checked by the audit).
     """
+
+    credits = models.PositiveIntegerField()
+    amount = models.PositiveIntegerField(help_text="In the currency's smallest unit.")
+    currency = models.CharField(max_length=3)
+    amount_refunded = models.PositiveIntegerField(default=0)
+    dispute_id = models.CharField(max_length=255, blank=True)
+    dispute_status = models.CharField(max_length=30, blank=True)
+    credits_owed = models.PositiveIntegerField(default=0)
+    credits_recovered = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def label(self) -> str:
+        """How ledger rows and messages name it."""
+        raise NotImplementedError
+
+    @property
+    def debt(self) -> int:
+        return self.credits_owed - self.credits_recovered
+
+    @property
+    def dispute_holds_credits(self) -> bool:
+        return self.dispute_status in DISPUTE_HOLDING_STATUSES
+
+    def credits_to_take_back(self) -> int:
+        """The credits refunds and disputes call back: the credits' share of the money
+        refunded (rounded down, so a full refund is exactly all of them), or all of them while
+        a dispute holds them."""
+        if self.dispute_holds_credits:
+            return self.credits
+        if self.amount == 0:
+            return 0
+        return self.credits * self.amount_refunded // self.amount
+
+
+class Order(PaidCredits):
+    """One purchase of a pack through one Stripe Checkout Session."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
     )
     pack = models.ForeignKey(CreditPack, on_delete=models.PROTECT, related_name="orders")
-    credits = models.PositiveIntegerField()
-    amount = models.PositiveIntegerField(help_text="In the currency's smallest unit.")
-    currency = models.CharField(max_length=3)
     status = models.CharField(
         max_length=10, choices=OrderStatus.choices, default=OrderStatus.PENDING
     )
     checkout_session_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     checkout_url = models.URLField(max_length=2000, blank=True)
     payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
-    amount_refunded = models.PositiveIntegerField(default=0)
-    dispute_id = models.CharField(max_length=255, blank=True)
-    dispute_status = models.CharField(max_length=30, blank=True)
-    credits_owed = models.PositiveIntegerField(default=0)
-    credits_recovered = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -423,20 +479,8 @@ class Order(models.Model):
         return f"Order #{self.pk} ({self.credits} credits, {self.status})"
 
     @property
-    def debt(self) -> int:
-        return self.credits_owed - self.credits_recovered
-
-    @property
-    def dispute_holds_credits(self) -> bool:
-        return self.dispute_status in DISPUTE_HOLDING_STATUSES
-
-    def credits_to_take_back(self) -> int:
-        """The credits refunds and disputes call back: the pack's share of the money refunded
-        (rounded down, so a full refund is exactly the pack), or the whole pack while a
-        dispute holds it."""
-        if self.dispute_holds_credits:
-            return self.credits
-        return self.credits * self.amount_refunded // self.amount
+    def label(self) -> str:
+        return f"Order #{self.pk}"
 
 
 class BonusClaim(models.Model):
@@ -501,3 +545,164 @@ class StripeCustomer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stripe_customer_id} for {self.user}"
+
+
+class Plan(models.Model):
+    """A monthly subscription that grants `credits` at each paid period, expiring at the
+    period's end; edited by staff like packs. Its Stripe price is made on first use and, as
+    Stripe prices cannot change, a plan's price, credits and currency are fixed from then on
+    (staff add a new plan and retire the old one)."""
+
+    name = models.CharField(max_length=60)
+    credits = models.PositiveIntegerField(help_text="Granted each month; they expire then.")
+    price = models.PositiveIntegerField(help_text="A month, in the currency's smallest unit.")
+    currency = models.CharField(max_length=3, help_text="Lowercase ISO code, e.g. usd.")
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Listed in this order.")
+    stripe_price_id = models.CharField(max_length=255, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["position", "price", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(credits__gt=0), name="plan_credits_positive"),
+            models.CheckConstraint(condition=Q(price__gt=0), name="plan_price_positive"),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[a-z]{3}$"), name="plan_currency_iso"
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_price_id"],
+                condition=~Q(stripe_price_id=""),
+                name="plan_one_per_stripe_price",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.credits} credits a month)"
+
+
+class SubscriptionStatus(models.TextChoices):
+    INCOMPLETE = "incomplete", "Awaiting first payment"
+    INCOMPLETE_EXPIRED = "incomplete_expired", "First payment never made"
+    TRIALING = "trialing", "Trial"
+    ACTIVE = "active", "Active"
+    PAST_DUE = "past_due", "Payment failed"
+    UNPAID = "unpaid", "Unpaid"
+    CANCELED = "canceled", "Canceled"
+    PAUSED = "paused", "Paused"
+
+
+# A user has at most one subscription in these states; the others have ended.
+LIVE_SUBSCRIPTION_STATUSES = (
+    SubscriptionStatus.INCOMPLETE,
+    SubscriptionStatus.TRIALING,
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.PAST_DUE,
+    SubscriptionStatus.UNPAID,
+    SubscriptionStatus.PAUSED,
+)
+
+
+class Subscription(models.Model):
+    """A user's subscription to a plan, as Stripe's events last described it
+    (credits/subscriptions.py). `synced_at` orders those descriptions: (period start, event
+    time), so a late event never replaces a newer state."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    stripe_subscription_id = models.CharField(max_length=255, unique=True)
+    stripe_customer_id = models.CharField(max_length=255)
+    status = models.CharField(max_length=20, choices=SubscriptionStatus.choices)
+    current_period_start = models.DateTimeField()
+    current_period_end = models.DateTimeField()
+    cancel_at_period_end = models.BooleanField(default=False)
+    synced_period_start = models.BigIntegerField(default=0, editable=False)
+    synced_event_at = models.BigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=SubscriptionStatus.values),
+                name="subscription_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status__in=LIVE_SUBSCRIPTION_STATUSES),
+                name="subscription_one_live_per_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(current_period_end__gte=models.F("current_period_start")),
+                name="subscription_period_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan.name} for {self.user} ({self.status})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_SUBSCRIPTION_STATUSES
+
+
+class PlanInvoice(PaidCredits):
+    """A paid invoice of a subscription and the credits it granted, once (unique invoice id):
+    a period of its plan, or the pro-rata difference of an upgrade."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="plan_invoices"
+    )
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="invoices"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="invoices")
+    stripe_invoice_id = models.CharField(max_length=255, unique=True)
+    billing_reason = models.CharField(max_length=40)
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    paid_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-period_start", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_refunded__lte=models.F("amount")),
+                name="plan_invoice_refund_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(credits_owed__lte=models.F("credits"))
+                & Q(credits_recovered__lte=models.F("credits_owed")),
+                name="plan_invoice_recovery_within_credits",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.credits} credits)"
+
+    @property
+    def label(self) -> str:
+        return f"Plan invoice #{self.pk}"
+
+
+class PlanCheckout(models.Model):
+    """A Checkout Session in subscription mode opened for a user. A user has one open at a
+    time: a new one expires the last, so repeated clicks never leave several to be paid."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plan_checkouts"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="checkouts")
+    checkout_session_id = models.CharField(max_length=255, unique=True)
+    checkout_url = models.URLField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.checkout_session_id} ({self.plan.name} for {self.user})"

@@ -6,7 +6,14 @@ from django.contrib import admin
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from credits.api import BalanceView, CheckoutView, CreditPackListView, LedgerView
+from credits.api import (
+    BalanceView,
+    CheckoutView,
+    CreditPackListView,
+    LedgerView,
+    PlanListView,
+    SubscribeView,
+)
 from generations import catalog
 from generations.api import GenerationViewSet, ModelCatalogView
 from wan_pwa import health, legal, metrics, pwa, views
@@ -40,6 +47,8 @@ api_v1_endpoints = [
     path("credits/packs/", CreditPackListView.as_view(), name="credit-packs"),
     path("credits/checkout/", CheckoutView.as_view(), name="checkout"),
     *webhook_endpoints(),
+    path("credits/plans/", PlanListView.as_view(), name="credit-plans"),
+    path("credits/subscribe/", SubscribeView.as_view(), name="subscribe"),
 ]
 
 urlpatterns = [

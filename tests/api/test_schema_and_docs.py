@@ -37,6 +37,8 @@ OPERATIONS = {
     ("/api/v1/webhooks/{id}/test/", "post"),
     ("/api/v1/webhooks/{id}/deliveries/", "get"),
     ("/api/v1/webhooks/{id}/deliveries/{delivery_id}/resend/", "post"),
+    ("/api/v1/credits/plans/", "get"),
+    ("/api/v1/credits/subscribe/", "post"),
 }
 
 
