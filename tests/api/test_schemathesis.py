@@ -157,4 +157,4 @@ def test_the_api_conforms_to_its_schema(
             spread = ", ".join(f"{code}: {n}" for code, n in sorted(counter.items()))
             print(f"  {sum(counter.values()):4d}  {label}  ({spread})")
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
-    assert len(operations) == 14
+    assert len(operations) == 16
