@@ -33,6 +33,8 @@ from credits.models import (
 from credits.stripe_gateway import CheckoutSession
 from wan_pwa.accounts.models import User
 from wan_pwa.errors import DomainError
+from wan_pwa.outgoing_webhooks.events import record_event
+from wan_pwa.outgoing_webhooks.models import EventType
 
 
 class CreditError(DomainError):
@@ -493,7 +495,20 @@ def fulfil_checkout(session: CheckoutSession) -> OrderResult:
         )
         buckets.fill(row, order.credits)  # packs never expire
         pay_debts(balance, paid_by=order)
+        record_event(
+            order.user_id, EventType.ORDER_PAID, _paid_order_data(order), key=f"order:{order.pk}"
+        )
     return OrderResult(OrderOutcome.GRANTED, order)
+
+
+def _paid_order_data(order: Order) -> dict[str, object]:
+    """The order.paid webhook's data: the amount in the currency's smallest unit."""
+    return {
+        "order_id": order.pk,
+        "credits": order.credits,
+        "amount": order.amount,
+        "currency": order.currency,
+    }
 
 
 def _order_of_session(order_id: int, session: CheckoutSession) -> Order | None:

@@ -171,7 +171,8 @@ SUBMISSION_RESPONSES = {
             "multipart/form-data with an `image` file for image-to-video and, for the models with "
             "`takes_audio` (Wan 2.5), an optional `audio` track. Limits: submissions per "
             "minute and generations in progress per user (429 with Retry-After), and a site-wide "
-            "daily budget (503)."
+            "daily budget (503). With `webhook`, its ending is POSTed to that URL, signed (see "
+            "Webhooks we send)."
         ),
         request={
             "application/json": GenerationCreateSerializer,
@@ -221,6 +222,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
                 serializer.to_params(),
                 idempotency_key=idempotency_key,
                 api_key=_api_key(request),
+                webhook=serializer.request_webhook(),
             )
         return self._submission_response(submission)
 
