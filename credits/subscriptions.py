@@ -242,20 +242,31 @@ def _apply_state(
 ) -> bool:
     """Replaces the subscription's state with a description at least as new as the last one
     applied; False (nothing changed) for an older one or an ended subscription."""
-    period_end = period[1] if period else sub.synced_period_start
+    period_end = period[1] if period else sub.synced_period_end
     if sub.status == SubscriptionStatus.CANCELED:
         return False
-    if (period_end, event_at) < (sub.synced_period_start, sub.synced_event_at):
+    if (period_end, event_at) < (sub.synced_period_end, sub.synced_event_at):
         return False
     sub.status = status
-    sub.synced_period_start, sub.synced_event_at = period_end, event_at
+    sub.synced_period_end, sub.synced_event_at = period_end, event_at
     if period is not None:
         sub.current_period_start, sub.current_period_end = _time(period[0]), _time(period[1])
     if plan is not None:
         sub.plan = plan
     if cancel_at_period_end is not None:
         sub.cancel_at_period_end = cancel_at_period_end
-    sub.save()
+    sub.save(
+        update_fields=[
+            "status",
+            "synced_period_end",
+            "synced_event_at",
+            "current_period_start",
+            "current_period_end",
+            "plan",
+            "cancel_at_period_end",
+            "updated_at",
+        ]
+    )
     return True
 
 
