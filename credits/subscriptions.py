@@ -70,6 +70,7 @@ class PlanOutcome(StrEnum):
     NOT_A_SUBSCRIPTION = "not_a_subscription"
     SECOND_SUBSCRIPTION = "second_subscription"
     CHECKOUT_CLOSED = "checkout_closed"
+    PAYMENT_LINKED = "payment_linked"
 
 
 class UnknownPlan(CreditError):
@@ -466,6 +467,21 @@ def _locked_plan_invoice(payment_intent: str) -> tuple[CreditBalance, PlanInvoic
         return None
     balance = lock_balance(user_id)
     return balance, PlanInvoice.objects.select_for_update().get(payment_intent_id=payment_intent)
+
+
+def record_invoice_payment(invoice_id: str, payment_intent: str) -> PlanResult:
+    """invoice_payment.paid: links a paid plan invoice to its payment when the invoice's own
+    event did not carry it (Stripe includes an invoice's payments only on request), so its
+    refunds and disputes find it. Outcome GRANTED only when it makes a new link."""
+    with transaction.atomic():
+        paid = PlanInvoice.objects.select_for_update().filter(stripe_invoice_id=invoice_id).first()
+        if paid is None or not payment_intent:
+            return PlanResult(PlanOutcome.NOT_A_SUBSCRIPTION)
+        if paid.payment_intent_id:
+            return PlanResult(PlanOutcome.STALE, paid.subscription, paid)
+        paid.payment_intent_id = payment_intent[:255]
+        paid.save(update_fields=["payment_intent_id", "updated_at"])
+    return PlanResult(PlanOutcome.PAYMENT_LINKED, paid.subscription, paid)
 
 
 def record_plan_refund(payment_intent: str, amount_refunded: int) -> PlanResult | None:

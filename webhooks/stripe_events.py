@@ -114,6 +114,8 @@ def parse(body: Any) -> ParsedEvent:
         _invoice(event)
     elif event.type in SUBSCRIPTION_EVENTS:
         _subscription(event)
+    elif event.type == "invoice_payment.paid":
+        _text(event.object, "invoice")
     return event
 
 
@@ -183,6 +185,12 @@ def _invoice_failed(event: ParsedEvent) -> PlanResult:
     return subscriptions.record_invoice_failed(_invoice(event), event_at=_event_at(event))
 
 
+def _invoice_payment(event: ParsedEvent) -> PlanResult:
+    payment = event.object.get("payment")
+    intent = _text(payment, "payment_intent", required=False) if isinstance(payment, dict) else ""
+    return subscriptions.record_invoice_payment(_text(event.object, "invoice"), intent)
+
+
 def _subscription_changed(event: ParsedEvent) -> PlanResult:
     return subscriptions.record_subscription(
         _subscription(event),
@@ -199,6 +207,7 @@ HANDLERS: dict[str, Callable[[ParsedEvent], OrderResult | PlanResult]] = {
     "charge.refunded": _refunded,
     **dict.fromkeys(DISPUTE_EVENTS, _dispute),
     "invoice.paid": _invoice_paid,
+    "invoice_payment.paid": _invoice_payment,
     "invoice.payment_failed": _invoice_failed,
     **dict.fromkeys(SUBSCRIPTION_EVENTS, _subscription_changed),
 }
@@ -221,7 +230,8 @@ def apply(event: ParsedEvent) -> Applied:
     result = handler(event)
     if isinstance(result, PlanResult):
         invoice = result.plan_invoice
-        if result.outcome == subscriptions.PlanOutcome.GRANTED and invoice is not None:
+        linked = {subscriptions.PlanOutcome.GRANTED, subscriptions.PlanOutcome.PAYMENT_LINKED}
+        if result.outcome in linked and invoice is not None and invoice.payment_intent_id:
             return Applied(result.outcome, None, invoice.payment_intent_id)
         return Applied(result.outcome, None)
     if result.outcome == OrderOutcome.GRANTED and result.order is not None:
