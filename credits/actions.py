@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from credits import buckets, stripe_gateway
@@ -78,15 +78,20 @@ def lock_balance(user: User | int) -> CreditBalance:
     """The user's (or the user id's) balance row, locked until the caller's transaction ends:
     what serializes every credit change of one user, and every submission of theirs. Credits
     that expired are written off first, so the balance is what can be spent."""
-    balance = get_balance(CreditBalance.objects.select_for_update(), user)
+    balance = _lock_only(user)
     expire_due_credits(balance)
     return balance
 
 
+def _lock_only(user: User | int) -> CreditBalance:
+    """lock_balance without writing off expired credits: for what only adds credits."""
+    return get_balance(CreditBalance.objects.select_for_update(), user)
+
+
 def expire_due_credits(balance: CreditBalance) -> int:
     """Writes off what is left of the user's expired buckets, one `expiry` ledger row each,
-    under the balance lock the caller holds; returns how many. Run on every lock, and for
-    users who change nothing by the `expire_credits` job."""
+    under the balance lock the caller holds; returns how many. Run by lock_balance, and for
+    users who change nothing by the `expire_buckets` job."""
     due = buckets.due(balance.user_id, timezone.now())
     for bucket in due:
         row = _write(
@@ -104,8 +109,7 @@ def expire_credits(user: User | int) -> int:
     """The expiry job's write for one user: locks the balance, which writes off what expired.
     Returns the number of buckets written off (0 when run again)."""
     with transaction.atomic():
-        balance = get_balance(CreditBalance.objects.select_for_update(), user)
-        return expire_due_credits(balance)
+        return expire_due_credits(_lock_only(user))
 
 
 def get_balance(query: QuerySet[CreditBalance], user: User | int) -> CreditBalance:
@@ -227,7 +231,8 @@ def refund_generation_charge(generation, *, reason: str = "") -> CreditTransacti
     the refund-matches-deduction trigger back it in the database.
     """
     with transaction.atomic():
-        balance = lock_balance(generation.user)
+        # A refund only adds credits, to buckets it checks itself: nothing to write off first.
+        balance = _lock_only(generation.user)
         charges = {
             row.type: row
             for row in CreditTransaction.objects.filter(
@@ -656,10 +661,14 @@ def _take_back(balance: CreditBalance, paid: PaidCredits, credits: int, why: str
             description=f"{paid.label}: {why}",
             **_link(paid),
         )
-        # A pack's own credits first, then the others in spending order (a plan invoice's
-        # credits, expiring first, are the first of those).
-        order_first = paid.pk if isinstance(paid, Order) else None
-        buckets.draw(row, take, timezone.now(), order_first=order_first)
+        # Its own credits first (a pack's, or a plan invoice's), then the others in spending
+        # order.
+        buckets.draw(
+            row,
+            take,
+            timezone.now(),
+            first=Q(**{f"transaction__{name}": value for name, value in _link(paid).items()}),
+        )
     return take
 
 

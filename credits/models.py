@@ -214,6 +214,9 @@ class CreditTransaction(models.Model):
 
 # The source of the bucket that holds what a user had before credits came in buckets.
 OPENING_SOURCE = "opening"
+# Buckets are spent in this order: the one expiring first, those that never expire last, the
+# oldest first among equals.
+SPENDING_ORDER = (models.F("expires_at").asc(nulls_last=True), "pk")
 # How pages name a bucket's credits, by its source; any other source is just "credits".
 SOURCE_LABELS: dict[str, str] = {
     TransactionType.BONUS: "bonus credits",
@@ -246,7 +249,7 @@ class CreditBucket(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = [models.F("expires_at").asc(nulls_last=True), "pk"]
+        ordering = [*SPENDING_ORDER]
         indexes = [
             # A spend's lookup: the user's buckets that still hold credits.
             models.Index(

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from credits.actions import open_credit_account
 from credits.bonus import BonusOutcome, claim_signup_bonus
-from credits.models import CreditTransaction, Order, PlanInvoice
+from credits.models import CreditBucket, CreditTransaction, Order, PlanInvoice
 from credits.subscriptions import end_plan_of_closed_account
 from wan_pwa.accounts.export_archive import ExportSection
 from wan_pwa.accounts.models import User
@@ -60,7 +60,7 @@ def grant_bonus_on_verified_address(
 
 
 @receiver(collecting_data_export, dispatch_uid="credits.export_ledger_and_orders")
-def export_ledger_and_orders(
+def export_ledger_orders_and_buckets(
     sender: type[User], user: User, **kwargs: object
 ) -> list[ExportSection]:
     ledger = [
@@ -104,10 +104,21 @@ def export_ledger_and_orders(
         }
         for invoice in PlanInvoice.objects.filter(user=user).select_related("plan").order_by("pk")
     ]
+    buckets = [
+        {
+            "created_at": bucket.created_at,
+            "source": bucket.source,
+            "granted": bucket.granted,
+            "remaining": bucket.remaining,
+            "expires_at": bucket.expires_at,
+        }
+        for bucket in CreditBucket.objects.filter(user=user).order_by("pk")
+    ]
     return [
         ExportSection("ledger", ledger),
         ExportSection("orders", orders),
         ExportSection("plan_invoices", plan_invoices),
+        ExportSection("credit_buckets", buckets),
     ]
 
 

@@ -113,6 +113,7 @@ def test_the_export_holds_everything_of_the_user_and_nothing_secret(
     ledger = read("ledger")
     assert sum(entry["amount"] for entry in ledger) == balance_of(user)
     assert {entry["type"] for entry in ledger} >= {"bonus", "deduction", "refund", "purchase"}
+    assert sum(bucket["remaining"] for bucket in read("credit_buckets")) == balance_of(user)
     assert [(o["id"], o["status"], o["amount"]) for o in read("orders")] == [
         (order.pk, "paid", order.amount)
     ]

@@ -95,6 +95,11 @@ ERROR_CODES: tuple[ErrorCode, ...] = (
         "The object's state does not allow this (cancel a finished generation, delete one in "
         "progress, retry one that succeeded).",
     ),
+    ErrorCode(
+        "webhook_conflict",
+        409,
+        "The webhook endpoint's state does not allow this (send a test event to a disabled one).",
+    ),
     ErrorCode("video_not_ready", 409, "The video is not there until the generation succeeds."),
     ErrorCode("video_missing", 409, "The video file is gone from the storage."),
     ErrorCode(
