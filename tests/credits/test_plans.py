@@ -241,3 +241,17 @@ def test_an_invoice_event_without_its_payments_is_linked_by_invoice_payment_paid
     invoice.refresh_from_db()
     assert (invoice.amount_refunded, balance_of(user)) == (800, 0)
     assert_audit_clean()
+
+
+def test_a_dispute_of_a_plan_invoice_holds_its_credits_until_won(
+    stripe_sim, subscriber, user, assert_audit_clean
+):
+    invoice = PlanInvoice.objects.get(user=user)
+    dispute = stripe_sim.dispute(invoice.payment_intent_id)
+    assert "taken_back" in deliver_shuffled_twice(stripe_sim, seed=14)
+    assert balance_of(user) == 0
+    stripe_sim.close_dispute(dispute["id"], "won")
+    deliver_shuffled_twice(stripe_sim, seed=15)
+    invoice.refresh_from_db()
+    assert (invoice.dispute_status, balance_of(user)) == ("won", 200)
+    assert_audit_clean()
