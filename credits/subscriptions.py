@@ -4,8 +4,8 @@ subscription and its credits, applied from Stripe's signed events.
 Events come in any order and more than once. Credits are granted once per paid invoice (a
 unique invoice id, under the user's balance lock); the subscription's state is replaced only
 by a description at least as new, ordered by (period end, event time), and a canceled
-subscription stays canceled. Lock order: the user's balance row, then their subscription and
-plan invoice rows.
+subscription stays canceled. Lock order for events: the user's balance row, then their
+subscription and plan invoice rows. Opening a checkout locks the user's customer row only.
 """
 
 from __future__ import annotations
@@ -151,7 +151,9 @@ def subscribe(
     customer = ensure_stripe_customer(user)
     price = plan_price_id(plan)
     with transaction.atomic():
-        lock_balance(user)  # one checkout at a time per user: concurrent clicks share it
+        # One checkout at a time per user, so concurrent clicks share it; the customer row,
+        # not the balance, so submissions never wait on Stripe.
+        StripeCustomer.objects.select_for_update().get(user=user)
         since = timezone.now() - CHECKOUT_LIFETIME
         for checkout in PlanCheckout.objects.filter(user=user, created_at__gt=since):
             session = stripe_gateway.retrieve_checkout_session(checkout.checkout_session_id)
