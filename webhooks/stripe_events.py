@@ -72,14 +72,10 @@ class ParsedEvent:
 
 
 def _text(data: dict[str, Any], key: str, *, required: bool = True) -> str:
-    value = data.get(key)
-    if isinstance(value, dict):  # an expanded object
-        value = value.get("id")
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or not value or len(value) > 255:
-        raise MalformedEvent(f"{key} must be a non-empty string.")
-    return value
+    try:
+        return stripe_billing.text(data, key, required=required)
+    except ValueError as error:
+        raise MalformedEvent(str(error)) from None
 
 
 def _whole(data: dict[str, Any], key: str) -> int:
