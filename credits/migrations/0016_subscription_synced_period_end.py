@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credits', '0014_default_plans'),
+        ('credits', '0015_auto_refill_and_low_balance_alert'),
     ]
 
     operations = [
