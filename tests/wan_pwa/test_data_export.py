@@ -117,6 +117,7 @@ def test_the_export_holds_everything_of_the_user_and_nothing_secret(
         (order.pk, "paid", order.amount)
     ]
     assert read("api_keys")[0]["name"] == "my laptop script"
+    assert read("api_keys")[0]["scopes"] == key.scopes
     everything = b"".join(archive.read(name) for name in archive.namelist())
     assert key.key_hash.encode() not in everything and raw_key.encode() not in everything
     assert secret.encode() not in everything

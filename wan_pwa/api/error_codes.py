@@ -6,14 +6,23 @@ Plain data: the codes of the apps' errors are named here as strings, so nothing 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+BACKTICKED = re.compile(r"`([^`]+)`")
 
 
 @dataclass(frozen=True)
 class ErrorCode:
     code: str
     status: int
-    meaning: str
+    meaning: str  # `backticks` mark names: headers, members, values
+
+    def meaning_html(self) -> SafeString:
+        return mark_safe(BACKTICKED.sub(r"<code>\1</code>", escape(self.meaning)))  # noqa: S308
 
 
 ERROR_CODES: tuple[ErrorCode, ...] = (
