@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from credits import api_scopes
 from credits.actions import purchasable_packs, start_checkout
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
@@ -25,11 +26,10 @@ from credits.views import checkout_urls
 from wan_pwa.api.authentication import authenticated_user
 from wan_pwa.api.pagination import NewestFirstPagination
 from wan_pwa.api.schema import ErrorSerializer, error_responses, example_error
-from wan_pwa.api.scopes import Scope
 
 
 class BalanceView(APIView):
-    required_scope = Scope.CREDITS_READ
+    required_scope = api_scopes.READ.name
     # The catalog's cheapest generation, handed in by the URL table (wan_pwa/urls.py) with
     # as_view(): the catalog is the only source of costs, and credits import no app above them.
     cheapest_generation_cost: int | None = None
@@ -57,7 +57,7 @@ class BalanceView(APIView):
 
 
 class LedgerView(generics.ListAPIView):
-    required_scope = Scope.CREDITS_READ
+    required_scope = api_scopes.READ.name
     serializer_class = LedgerEntrySerializer
     pagination_class = NewestFirstPagination
     queryset = CreditTransaction.objects.none()  # for the schema; get_queryset scopes to the user
@@ -77,7 +77,7 @@ class LedgerView(generics.ListAPIView):
 
 
 class CreditPackListView(generics.ListAPIView):
-    required_scope = Scope.CREDITS_READ
+    required_scope = api_scopes.READ.name
     serializer_class = CreditPackSerializer
     pagination_class = None
 
@@ -95,7 +95,7 @@ class CreditPackListView(generics.ListAPIView):
 
 
 class CheckoutView(APIView):
-    required_scope = Scope.BILLING
+    required_scope = api_scopes.BILLING.name
 
     @extend_schema(
         operation_id="credits_checkout",

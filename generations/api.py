@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from generations import catalog, limits, selectors
+from generations import api_scopes, catalog, limits, selectors
 from generations.actions import sharing
 from generations.actions.deletion import delete_generation
 from generations.actions.submission import Submission
@@ -44,7 +44,7 @@ from wan_pwa.api.authentication import authenticated_user
 from wan_pwa.api.errors import ApiError, Conflict
 from wan_pwa.api.pagination import NewestFirstPagination
 from wan_pwa.api.schema import RETRY_AFTER, ErrorSerializer, error_responses, example_error
-from wan_pwa.api.scopes import Scope, read_write
+from wan_pwa.api.scopes import read_write
 from wan_pwa.log_context import names_generation
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -193,7 +193,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
     pagination_class = NewestFirstPagination
     queryset = Generation.objects.none()  # for the schema; get_queryset scopes to the user
     http_method_names = ["get", "post", "delete", "head", "options"]
-    required_scope = read_write(Scope.GENERATIONS_READ, Scope.GENERATIONS_WRITE)
+    required_scope = read_write(api_scopes.READ.name, api_scopes.WRITE.name)
 
     def get_queryset(self) -> QuerySet[Generation]:
         # Others' generations are simply not there: they answer 404, never 403.
