@@ -8,15 +8,16 @@ transaction. Callers that also change other rows (a generation) call these insid
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from credits import stripe_gateway
+from credits import buckets, stripe_gateway
 from credits.models import (
     DISPUTE_FINAL_STATUSES,
     GRANT_TYPES,
@@ -25,11 +26,15 @@ from credits.models import (
     CreditTransaction,
     Order,
     OrderStatus,
+    PaidCredits,
+    PlanInvoice,
     TransactionType,
 )
 from credits.stripe_gateway import CheckoutSession
 from wan_pwa.accounts.models import User
 from wan_pwa.errors import DomainError
+from wan_pwa.outgoing_webhooks.events import record_event
+from wan_pwa.outgoing_webhooks.models import EventType
 
 
 class CreditError(DomainError):
@@ -71,8 +76,36 @@ class CreditDebtOutstanding(CreditError):
 
 def lock_balance(user: User | int) -> CreditBalance:
     """The user's (or the user id's) balance row, locked until the caller's transaction ends:
-    what serializes every credit change of one user, and every submission of theirs."""
-    return get_balance(CreditBalance.objects.select_for_update(), user)
+    what serializes every credit change of one user, and every submission of theirs. Credits
+    that expired are written off first, so the balance is what can be spent."""
+    balance = get_balance(CreditBalance.objects.select_for_update(), user)
+    expire_due_credits(balance)
+    return balance
+
+
+def expire_due_credits(balance: CreditBalance) -> int:
+    """Writes off what is left of the user's expired buckets, one `expiry` ledger row each,
+    under the balance lock the caller holds; returns how many. Run on every lock, and for
+    users who change nothing by the `expire_credits` job."""
+    due = buckets.due(balance.user_id, timezone.now())
+    for bucket in due:
+        row = _write(
+            balance,
+            amount=-bucket.remaining,
+            type=TransactionType.EXPIRY,
+            description=f"{bucket.label.capitalize()} expired "
+            f"({bucket.granted:,} granted {bucket.created_at:%-d %B %Y})",
+        )
+        buckets.expire(row, bucket)
+    return len(due)
+
+
+def expire_credits(user: User | int) -> int:
+    """The expiry job's write for one user: locks the balance, which writes off what expired.
+    Returns the number of buckets written off (0 when run again)."""
+    with transaction.atomic():
+        balance = get_balance(CreditBalance.objects.select_for_update(), user)
+        return expire_due_credits(balance)
 
 
 def get_balance(query: QuerySet[CreditBalance], user: User | int) -> CreditBalance:
@@ -94,6 +127,7 @@ def _write(
     description: str,
     generation=None,
     order=None,
+    plan_invoice=None,
     created_by: User | None = None,
 ) -> CreditTransaction:
     new_balance = balance.balance + amount
@@ -107,6 +141,7 @@ def _write(
         type=type,
         generation=generation,
         order=order,
+        plan_invoice=plan_invoice,
         description=description[:255],
         balance_after=new_balance,
         created_by=created_by,
@@ -128,14 +163,19 @@ def add_credits(
     type: str = TransactionType.ADJUSTMENT,
     description: str = "",
     created_by: User | None = None,
+    expires_at: datetime | None = None,
 ) -> CreditTransaction:
-    """A bonus, a purchase, or a signed staff adjustment that never takes the balance below 0."""
+    """A bonus, a purchase, or a signed staff adjustment that never takes the balance below 0.
+    Added credits make a bucket expiring at `expires_at` (None: never); removed ones are drawn
+    from the buckets in spending order."""
     if type not in GRANT_TYPES:
         raise CreditError(f"Credits can only be added as {', '.join(GRANT_TYPES)}, not {type!r}.")
     if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
         raise CreditError("The amount must be a whole number other than zero.")
     if amount < 0 and type != TransactionType.ADJUSTMENT:
         raise CreditError("Only an adjustment can remove credits.")
+    if expires_at is not None and (amount < 0 or expires_at <= timezone.now()):
+        raise CreditError("Only added credits expire, and their expiry must be in the future.")
     with transaction.atomic():
         balance = lock_balance(user)
         if balance.balance + amount < 0:
@@ -143,9 +183,14 @@ def add_credits(
                 f"Removing {-amount} credits would leave {user} with a negative balance "
                 f"(they have {balance.balance})."
             )
-        return _write(
+        row = _write(
             balance, amount=amount, type=type, description=description, created_by=created_by
         )
+        if amount > 0:
+            buckets.fill(row, amount, expires_at=expires_at)
+        else:
+            buckets.draw(row, -amount, timezone.now())
+        return row
 
 
 def charge_generation(generation, balance: CreditBalance | None = None) -> CreditTransaction:
@@ -159,13 +204,19 @@ def charge_generation(generation, balance: CreditBalance | None = None) -> Credi
             return charge_generation(generation, lock_balance(generation.user))
     if balance.balance < generation.cost:
         raise InsufficientCredits(needed=generation.cost, available=balance.balance)
-    return _write(
+    row = _write(
         balance,
         amount=-generation.cost,
         type=TransactionType.DEDUCTION,
         generation=generation,
         description=f"Generation #{generation.pk} ({generation.model_key} {generation.resolution})",
     )
+    try:
+        buckets.draw(row, generation.cost, timezone.now())
+    except buckets.BucketsShort as short:
+        # The caller's transaction rolls the ledger row back with the generation.
+        raise InsufficientCredits(needed=short.needed, available=short.available) from None
+    return row
 
 
 def refund_generation_charge(generation, *, reason: str = "") -> CreditTransaction | None:
@@ -187,7 +238,7 @@ def refund_generation_charge(generation, *, reason: str = "") -> CreditTransacti
         deduction = charges.get(TransactionType.DEDUCTION)
         if deduction is None or TransactionType.REFUND in charges:
             return None
-        return _write(
+        row = _write(
             balance,
             amount=-deduction.amount,
             type=TransactionType.REFUND,
@@ -195,6 +246,8 @@ def refund_generation_charge(generation, *, reason: str = "") -> CreditTransacti
             description=f"Refund for generation #{generation.pk}"
             + (f": {reason}" if reason else ""),
         )
+        buckets.give_back(row, deduction, timezone.now())
+        return row
 
 
 # Purchases -------------------------------------------------------------------------------------
@@ -400,7 +453,7 @@ def _lock_balance_and_order(order_id: int) -> tuple[CreditBalance, Order] | None
     user_id = Order.objects.filter(pk=order_id).values_list("user_id", flat=True).first()
     if user_id is None:
         return None
-    balance = CreditBalance.objects.select_for_update().get(user_id=user_id)
+    balance = lock_balance(user_id)
     return balance, Order.objects.select_for_update().get(pk=order_id)
 
 
@@ -433,15 +486,29 @@ def fulfil_checkout(session: CheckoutSession) -> OrderResult:
         order.status, order.paid_at = OrderStatus.PAID, timezone.now()
         order.payment_intent_id = session.payment_intent
         order.save(update_fields=["status", "paid_at", "payment_intent_id", "updated_at"])
-        _write(
+        row = _write(
             balance,
             amount=order.credits,
             type=TransactionType.PURCHASE,
             order=order,
             description=f"Order #{order.pk}: {order.pack.name} pack",
         )
-        _pay_debts(balance, paid_by=order)
+        buckets.fill(row, order.credits)  # packs never expire
+        pay_debts(balance, paid_by=order)
+        record_event(
+            order.user_id, EventType.ORDER_PAID, _paid_order_data(order), key=f"order:{order.pk}"
+        )
     return OrderResult(OrderOutcome.GRANTED, order)
+
+
+def _paid_order_data(order: Order) -> dict[str, object]:
+    """The order.paid webhook's data: the amount in the currency's smallest unit."""
+    return {
+        "order_id": order.pk,
+        "credits": order.credits,
+        "amount": order.amount,
+        "currency": order.currency,
+    }
 
 
 def _order_of_session(order_id: int, session: CheckoutSession) -> Order | None:
@@ -493,7 +560,7 @@ def record_refund(payment_intent: str, amount_refunded: int) -> OrderResult:
         if refunded <= order.amount_refunded:
             return OrderResult(OrderOutcome.NO_CHANGE, order)
         order.amount_refunded = refunded
-        return OrderResult(_settle(balance, order, "amount_refunded"), order)
+        return OrderResult(settle_paid_credits(balance, order, "amount_refunded"), order)
 
 
 def record_dispute(payment_intent: str, dispute_id: str, status: str) -> OrderResult:
@@ -512,66 +579,87 @@ def record_dispute(payment_intent: str, dispute_id: str, status: str) -> OrderRe
         ):
             return OrderResult(OrderOutcome.NO_CHANGE, order)
         order.dispute_id, order.dispute_status = dispute_id[:255], status[:30]
-        return OrderResult(_settle(balance, order, "dispute_id", "dispute_status"), order)
+        return OrderResult(
+            settle_paid_credits(balance, order, "dispute_id", "dispute_status"), order
+        )
 
 
-def _settle(balance: CreditBalance, order: Order, *changed: str) -> OrderOutcome:
-    """Moves the order's recovered credits to what its refunds and dispute call back now: takes
-    what the balance holds and records the rest as debt, or gives back what is no longer due."""
-    target = order.credits_to_take_back()
-    debt_before = order.debt
-    order.credits_owed = target
+def settle_paid_credits(balance: CreditBalance, paid: PaidCredits, *changed: str) -> OrderOutcome:
+    """Moves the recovered credits of an order or plan invoice to what its refunds and dispute
+    call back now: takes what the balance holds and records the rest as debt, or gives back
+    what is no longer due. The caller holds the balance's and `paid`'s row locks."""
+    target = paid.credits_to_take_back()
+    debt_before = paid.debt
+    paid.credits_owed = target
     outcome = OrderOutcome.NO_CHANGE
-    if target > order.credits_recovered:
-        _take_back(balance, order, target - order.credits_recovered, "refunded or disputed payment")
-        balance.debt += order.debt - debt_before
+    if target > paid.credits_recovered:
+        _take_back(balance, paid, target - paid.credits_recovered, "refunded or disputed payment")
+        balance.debt += paid.debt - debt_before
         outcome = OrderOutcome.TAKEN_BACK
-    elif target < order.credits_recovered:
-        give = order.credits_recovered - target
-        order.credits_recovered = target
-        balance.debt += order.debt - debt_before
-        _write(
+    elif target < paid.credits_recovered:
+        give = paid.credits_recovered - target
+        paid.credits_recovered = target
+        balance.debt += paid.debt - debt_before
+        row = _write(
             balance,
             amount=give,
             type=TransactionType.REINSTATE,
-            order=order,
-            description=f"Order #{order.pk}: dispute resolved in your favour",
+            description=f"{paid.label}: dispute resolved in your favour",
+            **_link(paid),
         )
+        # A new bucket rather than the ones the credits were taken from: a pack's never
+        # expires, a plan invoice's at the end of its period.
+        buckets.fill(row, give, expires_at=getattr(paid, "period_end", None))
         outcome = OrderOutcome.GIVEN_BACK
     else:
-        balance.debt += order.debt - debt_before
+        balance.debt += paid.debt - debt_before
     balance.save(update_fields=["balance", "debt", "updated_at"])
-    order.save(update_fields=[*changed, "credits_owed", "credits_recovered", "updated_at"])
+    paid.save(update_fields=[*changed, "credits_owed", "credits_recovered", "updated_at"])
     return outcome
 
 
-def _pay_debts(balance: CreditBalance, *, paid_by: Order) -> None:
-    """Takes what the user owes from their balance, oldest order first."""
+def _link(paid: PaidCredits) -> dict[str, Any]:
+    """The ledger row's link to the order or plan invoice."""
+    return {"order": paid} if isinstance(paid, Order) else {"plan_invoice": paid}
+
+
+def pay_debts(balance: CreditBalance, *, paid_by: PaidCredits) -> None:
+    """Takes what the user owes from their balance, oldest order first, then plan invoices."""
     if balance.debt == 0:
         return
-    owing = Order.objects.select_for_update().filter(
-        user_id=balance.user_id, credits_owed__gt=F("credits_recovered")
-    )
-    for order in owing.order_by("pk"):
-        if balance.balance == 0:
-            break
-        balance.debt -= _take_back(balance, order, order.debt, f"debt paid by order #{paid_by.pk}")
-        order.save(update_fields=["credits_recovered", "updated_at"])
+    owing: list[QuerySet] = [
+        model.objects.select_for_update()
+        .filter(user_id=balance.user_id, credits_owed__gt=F("credits_recovered"))
+        .order_by("pk")
+        for model in (Order, PlanInvoice)
+    ]
+    for query in owing:
+        for paid in query:
+            if balance.balance == 0:
+                break
+            why = f"debt paid by {paid_by.label[0].lower()}{paid_by.label[1:]}"
+            balance.debt -= _take_back(balance, paid, paid.debt, why)
+            paid.save(update_fields=["credits_recovered", "updated_at"])
     balance.save(update_fields=["debt", "updated_at"])
 
 
-def _take_back(balance: CreditBalance, order: Order, credits: int, why: str) -> int:
-    """Takes up to `credits` of the order's from the balance (what it holds); returns how many."""
+def _take_back(balance: CreditBalance, paid: PaidCredits, credits: int, why: str) -> int:
+    """Takes up to `credits` of the order's or plan invoice's from the balance (what it holds);
+    returns how many."""
     take = min(credits, balance.balance)
     if take:
-        order.credits_recovered += take
-        _write(
+        paid.credits_recovered += take
+        row = _write(
             balance,
             amount=-take,
             type=TransactionType.CLAWBACK,
-            order=order,
-            description=f"Order #{order.pk}: {why}",
+            description=f"{paid.label}: {why}",
+            **_link(paid),
         )
+        # A pack's own credits first, then the others in spending order (a plan invoice's
+        # credits, expiring first, are the first of those).
+        order_first = paid.pk if isinstance(paid, Order) else None
+        buckets.draw(row, take, timezone.now(), order_first=order_first)
     return take
 
 

@@ -7,8 +7,17 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.safestring import SafeString
 
+from credits import buckets
 from credits.actions import GRANT_TYPES, CreditError, add_credits, request_refund
-from credits.models import CreditPack, CreditTransaction, Order, TransactionType
+from credits.models import (
+    CreditPack,
+    CreditTransaction,
+    Order,
+    Plan,
+    PlanInvoice,
+    Subscription,
+    TransactionType,
+)
 from credits.money import format_money
 from credits.stripe_gateway import PaymentsUnavailable
 from wan_pwa.accounts.admin import UserAdmin, UserSection, recent_rows_table
@@ -100,6 +109,63 @@ class CreditPackAdmin(admin.ModelAdmin):
         return format_money(pack.price, pack.currency)
 
 
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    """Plans, edited by staff with the plan permissions. Once a plan has its Stripe price, its
+    terms are fixed (Stripe prices cannot change and subscribers pay that one): add a new plan
+    and retire the old one instead."""
+
+    list_display = ("name", "credits", "price_display", "active", "position", "stripe_price_id")
+    list_editable = ("active", "position")
+    list_filter = ("active", "currency")
+    readonly_fields = ("stripe_price_id",)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, str | list[str]]:
+        return {"currency": settings.BILLING_CURRENCY}
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Plan | None = None) -> list[str]:
+        fixed = ["credits", "price", "currency"] if obj is not None and obj.stripe_price_id else []
+        return [*fixed, "stripe_price_id"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Plan | None = None) -> bool:
+        # Subscriptions and invoices keep their plan; retire it (active off) instead.
+        return super().has_delete_permission(request, obj) and not (
+            obj is not None and obj.subscriptions.exists()
+        )
+
+    @admin.display(description="Price a month", ordering="price")
+    def price_display(self, plan: Plan) -> str:
+        return format_money(plan.price, plan.currency)
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """As Stripe's events describe them; changed in Stripe (or by the user in the portal)."""
+
+    list_display = ("id", "user", "plan", "status", "current_period_end", "cancel_at_period_end")
+    list_filter = ("status", "plan")
+    search_fields = ("user__username", "user__email", "stripe_subscription_id")
+    list_select_related = ("user", "plan")
+
+
+@admin.register(PlanInvoice)
+class PlanInvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "id",
+        "user",
+        "plan",
+        "billing_reason",
+        "period_start",
+        "credits",
+        "amount",
+        "amount_refunded",
+        "dispute_status",
+    )
+    list_filter = ("billing_reason", "plan")
+    search_fields = ("user__username", "stripe_invoice_id", "payment_intent_id")
+    list_select_related = ("user", "plan")
+
+
 ORDER_COLUMNS = (
     "created_at",
     "credits",
@@ -186,6 +252,23 @@ def recent_ledger(user: User) -> SafeString:
     )
 
 
+@admin.display(description="Credits by bucket")
+def credit_buckets(user: User) -> str:
+    """What the balance is made of, in spending order."""
+    return (
+        "; ".join(
+            f"{bucket.remaining:,} {bucket.label}, "
+            + (
+                f"expire {bucket.expires_at:%Y-%m-%d %H:%M}"
+                if bucket.expires_at
+                else "never expire"
+            )
+            for bucket in buckets.holding(user.pk)
+        )
+        or "None"
+    )
+
+
 @admin.display(description="Credits", ordering="credit_balance__balance")
 def balance(user: User) -> int:
     balance = getattr(user, "credit_balance", None)
@@ -244,7 +327,7 @@ def grant_credits(
 # What credits knows of a user, on the one User admin (registered in credits/apps.py).
 USER_SECTION = UserSection(
     "Credit ledger",
-    (recent_ledger,),
+    (credit_buckets, recent_ledger),
     columns=(balance, debt),
     select_related=("credit_balance",),
     actions=(grant_credits,),

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from credits import api_scopes
+from credits import buckets
 from credits.actions import purchasable_packs, start_checkout
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
@@ -21,15 +21,20 @@ from credits.serializers import (
     CheckoutSerializer,
     CreditPackSerializer,
     LedgerEntrySerializer,
+    PlanSerializer,
+    SubscribeRequestSerializer,
+    SubscribeSerializer,
 )
-from credits.views import checkout_urls
+from credits.subscriptions import available_plans, subscribe
+from credits.views import checkout_urls, plan_urls
 from wan_pwa.api.authentication import authenticated_user
 from wan_pwa.api.pagination import NewestFirstPagination
 from wan_pwa.api.schema import ErrorSerializer, error_responses, example_error
+from wan_pwa.api.scopes import Scope
 
 
 class BalanceView(APIView):
-    required_scope = api_scopes.READ.name
+    required_scope = Scope.CREDITS_READ
     # The catalog's cheapest generation, handed in by the URL table (wan_pwa/urls.py) with
     # as_view(): the catalog is the only source of costs, and credits import no app above them.
     cheapest_generation_cost: int | None = None
@@ -41,7 +46,19 @@ class BalanceView(APIView):
         examples=[
             OpenApiExample(
                 "Balance",
-                value={"balance": 85, "low": False, "cheapest_generation_cost": 5},
+                value={
+                    "balance": 1085,
+                    "low": False,
+                    "cheapest_generation_cost": 5,
+                    "buckets": [
+                        {
+                            "credits": 1000,
+                            "expires_at": "2027-01-05T00:00:00Z",
+                            "source": "plan",
+                        },
+                        {"credits": 85, "expires_at": None, "source": "bonus"},
+                    ],
+                },
             )
         ],
     )
@@ -51,13 +68,19 @@ class BalanceView(APIView):
             raise ImproperlyConfigured(
                 "Mount BalanceView with as_view(cheapest_generation_cost=...)."
             )
-        balance = balance_of(authenticated_user(request))
-        data = {"balance": balance, "low": balance < cheapest, "cheapest_generation_cost": cheapest}
+        user = authenticated_user(request)
+        balance = balance_of(user)
+        data = {
+            "balance": balance,
+            "low": balance < cheapest,
+            "cheapest_generation_cost": cheapest,
+            "buckets": buckets.holding(user.pk),
+        }
         return Response(BalanceSerializer(data).data)
 
 
 class LedgerView(generics.ListAPIView):
-    required_scope = api_scopes.READ.name
+    required_scope = Scope.CREDITS_READ
     serializer_class = LedgerEntrySerializer
     pagination_class = NewestFirstPagination
     queryset = CreditTransaction.objects.none()  # for the schema; get_queryset scopes to the user
@@ -77,7 +100,7 @@ class LedgerView(generics.ListAPIView):
 
 
 class CreditPackListView(generics.ListAPIView):
-    required_scope = api_scopes.READ.name
+    required_scope = Scope.CREDITS_READ
     serializer_class = CreditPackSerializer
     pagination_class = None
 
@@ -95,7 +118,7 @@ class CreditPackListView(generics.ListAPIView):
 
 
 class CheckoutView(APIView):
-    required_scope = api_scopes.BILLING.name
+    required_scope = Scope.BILLING
 
     @extend_schema(
         operation_id="credits_checkout",
@@ -167,4 +190,49 @@ class CheckoutView(APIView):
         )
         return Response(
             CheckoutSerializer(checkout.order).data, status=200 if checkout.reused else 201
+        )
+
+
+class PlanListView(generics.ListAPIView):
+    required_scope = Scope.CREDITS_READ
+    serializer_class = PlanSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return available_plans()
+
+    @extend_schema(
+        operation_id="credits_plans",
+        summary="Monthly plans on offer",
+        description="Subscribe with POST /api/v1/credits/subscribe/.",
+        responses={200: PlanSerializer(many=True), **error_responses(401)},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class SubscribeView(APIView):
+    required_scope = Scope.BILLING
+
+    @extend_schema(
+        operation_id="credits_subscribe",
+        summary="Subscribe to a monthly plan",
+        description=(
+            "Returns the Stripe Checkout URL where you pay for the plan (one open plan checkout "
+            "at a time: asking again for the same plan returns the same URL, another plan "
+            "replaces it). If you have a plan already, returns a Customer Portal URL instead "
+            "(`to_portal`), where you change or cancel it. The plan's credits are added when "
+            "Stripe confirms each month's payment."
+        ),
+        request=SubscribeRequestSerializer,
+        responses={200: SubscribeSerializer, **error_responses(400, 401)},
+    )
+    def post(self, request: Request) -> Response:
+        data = SubscribeRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = subscribe(
+            authenticated_user(request), data.validated_data["plan_id"], **plan_urls()
+        )
+        return Response(
+            SubscribeSerializer({"url": result.url, "to_portal": result.to_portal}).data
         )

@@ -9,7 +9,6 @@ class CreditsConfig(AppConfig):
             admin,
             analytics,
             api_samples,
-            api_scopes,
             checks,  # noqa: F401  (registers the payments deploy check)
             dashboard,
             jobs,
@@ -17,7 +16,6 @@ class CreditsConfig(AppConfig):
         )
         from credits.metrics import CreditsCollector
         from wan_pwa.accounts.admin import register_user_section
-        from wan_pwa.accounts.scopes import register_scope
         from wan_pwa.analytics.dashboard import register_card, register_target
         from wan_pwa.api.code_samples import register_code_samples
         from wan_pwa.background.scheduler import register_job
@@ -28,10 +26,10 @@ class CreditsConfig(AppConfig):
         register_job("rollup_credits", analytics.roll_up, every=300)
         # Sign-up bonuses that waited for a day's bonus budget (credits/bonus.py).
         register_job("grant_waiting_bonuses", jobs.grant_waiting_bonuses, every=600)
+        # Credits whose bucket expired leave the balance (credits/buckets.py).
+        register_job("expire_buckets", jobs.expire_buckets, every=300)
         register_collector("credits", CreditsCollector())
         register_card("credits", dashboard.credits_card, jobs=[dashboard.AUDIT_JOB])
         register_target("credit_audit", dashboard.audit_target)
         register_user_section("credits", admin.USER_SECTION)
-        register_scope(api_scopes.READ)
-        register_scope(api_scopes.BILLING)
         register_code_samples(api_samples.SAMPLES)

@@ -5,9 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
 
-from credits.models import CreditBalance, CreditTransaction, Order, OrderStatus, TransactionType
+from credits.models import (
+    OPENING_SOURCE,
+    BucketMovement,
+    CreditBalance,
+    CreditBucket,
+    CreditTransaction,
+    MovementKind,
+    Order,
+    OrderStatus,
+    PlanInvoice,
+    TransactionType,
+)
 
 
 @dataclass(frozen=True)
@@ -34,7 +45,8 @@ class AuditReport:
 def audit_credits() -> AuditReport:
     """Checks every user: balance == sum of the ledger, each row's balance_after == the previous
     row's balance_after + its amount, refunds match their deductions, and purchases: one grant
-    per paid order and none for another, clawbacks matching refunds and disputes, debts."""
+    per paid order and none for another, clawbacks matching refunds and disputes, debts; and
+    buckets (see _audit_buckets)."""
     User = get_user_model()
     balances = dict(CreditBalance.objects.values_list("user_id", "balance"))
     sums = dict(
@@ -89,6 +101,7 @@ def audit_credits() -> AuditReport:
             )
 
     mismatches += _audit_orders(names)
+    mismatches += _audit_buckets(names, balances)
 
     return AuditReport(
         users=len(names),
@@ -99,48 +112,127 @@ def audit_credits() -> AuditReport:
 
 
 def _audit_orders(names: dict[int, str]) -> list[Mismatch]:
-    """Every paid order has exactly one grant of its credits and no unpaid order has any; what
-    was taken back equals what its refunds and dispute call for, less the order's debt; each
-    user's debt is the sum of their orders' debts."""
+    """Every paid order and plan invoice has exactly one grant of its credits and no unpaid
+    order has any; what was taken back equals what its refunds and dispute call for, less its
+    debt; each user's debt is the sum of their orders' and plan invoices' debts."""
     mismatches: list[Mismatch] = []
-    grants: dict[int, list[int]] = {}
-    taken: dict[int, int] = {}
-    rows = CreditTransaction.objects.filter(order__isnull=False).values_list(
-        "order_id", "type", "amount"
-    )
-    for order_id, type, amount in rows.iterator(chunk_size=2000):
-        if type == TransactionType.PURCHASE:
-            grants.setdefault(order_id, []).append(amount)
-        else:
-            taken[order_id] = taken.get(order_id, 0) - amount
     debts: dict[int, int] = {}
-    for order in Order.objects.all().iterator(chunk_size=2000):
-        name = names[order.user_id]
-        expected = [order.credits] if order.status == OrderStatus.PAID else []
-        if grants.get(order.pk, []) != expected:
-            mismatches.append(
-                Mismatch(
-                    name,
-                    f"order {order.pk} ({order.status}) has grants "
-                    f"{grants.get(order.pk, [])}, expected {expected}",
+    for model, link in ((Order, "order"), (PlanInvoice, "plan_invoice")):
+        grants: dict[int, list[int]] = {}
+        taken: dict[int, int] = {}
+        rows = CreditTransaction.objects.filter(**{f"{link}__isnull": False}).values_list(
+            f"{link}_id", "type", "amount"
+        )
+        for paid_id, type, amount in rows.iterator(chunk_size=2000):
+            if type == TransactionType.PURCHASE:
+                grants.setdefault(paid_id, []).append(amount)
+            else:
+                taken[paid_id] = taken.get(paid_id, 0) - amount
+        for paid in model.objects.all().iterator(chunk_size=2000):
+            name = names[paid.user_id]
+            if isinstance(paid, Order):
+                expected = [paid.credits] if paid.status == OrderStatus.PAID else []
+                what = f"order {paid.pk} ({paid.status})"
+            else:
+                expected = [paid.credits] if paid.credits else []
+                what = f"plan invoice {paid.pk}"
+            if grants.get(paid.pk, []) != expected:
+                mismatches.append(
+                    Mismatch(
+                        name,
+                        f"{what} has grants {grants.get(paid.pk, [])}, expected {expected}",
+                    )
                 )
-            )
-        owed = order.credits_to_take_back()
-        if order.credits_owed != owed or taken.get(order.pk, 0) != order.credits_recovered:
-            mismatches.append(
-                Mismatch(
-                    name,
-                    f"order {order.pk}: refunds and dispute call back {owed} credits, it records "
-                    f"{order.credits_owed} owed and {order.credits_recovered} recovered, the "
-                    f"ledger took back {taken.get(order.pk, 0)}",
+            owed = paid.credits_to_take_back()
+            if paid.credits_owed != owed or taken.get(paid.pk, 0) != paid.credits_recovered:
+                mismatches.append(
+                    Mismatch(
+                        name,
+                        f"{what}: refunds and dispute call back {owed} credits, it records "
+                        f"{paid.credits_owed} owed and {paid.credits_recovered} recovered, the "
+                        f"ledger took back {taken.get(paid.pk, 0)}",
+                    )
                 )
-            )
-        debts[order.user_id] = debts.get(order.user_id, 0) + order.debt
+            debts[paid.user_id] = debts.get(paid.user_id, 0) + paid.debt
     for user_id, debt in CreditBalance.objects.values_list("user_id", "debt"):
         if debt != debts.get(user_id, 0):
             mismatches.append(
                 Mismatch(
-                    names[user_id], f"debt is {debt} but their orders owe {debts.get(user_id, 0)}"
+                    names[user_id],
+                    f"debt is {debt} but their orders and plans owe {debts.get(user_id, 0)}",
+                )
+            )
+    return mismatches
+
+
+def _audit_buckets(names: dict[int, str], balances: dict[int, int]) -> list[Mismatch]:
+    """Each user's buckets hold their balance (an expired bucket counts until its expiry row is
+    written, as the balance does); each bucket holds what it was granted plus what ledger rows
+    gave back, less what they drew and what expired; and each ledger row since buckets came
+    (after the user's opening bucket) is explained by the buckets it made and the movements it
+    recorded. Negative buckets are refused by a constraint."""
+    mismatches: list[Mismatch] = []
+    held = dict(
+        CreditBucket.objects.values("user_id")
+        .annotate(total=Sum("remaining"))
+        .values_list("user_id", "total")
+    )
+    for user_id in sorted(set(balances) | set(held)):
+        if held.get(user_id, 0) != balances.get(user_id, 0):
+            mismatches.append(
+                Mismatch(
+                    names[user_id],
+                    f"buckets hold {held.get(user_id, 0)} credits but the balance is "
+                    f"{balances.get(user_id, 0)}",
+                )
+            )
+    buckets = CreditBucket.objects.annotate(moved=Sum("movements__amount")).values_list(
+        "pk", "user_id", "granted", "remaining", "moved"
+    )
+    for pk, user_id, granted, remaining, moved in buckets.iterator(chunk_size=2000):
+        if remaining != granted + (moved or 0):
+            mismatches.append(
+                Mismatch(
+                    names[user_id],
+                    f"bucket {pk} holds {remaining} credits, but it was granted {granted} and "
+                    f"its movements add up to {moved or 0}",
+                )
+            )
+    mismatches += _audit_rows_against_buckets(names)
+    early = BucketMovement.objects.filter(kind=MovementKind.EXPIRY).filter(
+        Q(bucket__expires_at__isnull=True) | Q(bucket__expires_at__gt=F("transaction__created_at"))
+    )
+    for tx_id, user_id in early.values_list("transaction_id", "transaction__user_id"):
+        mismatches.append(Mismatch(names[user_id], f"expiry row {tx_id} is before its expiry"))
+    return mismatches
+
+
+def _audit_rows_against_buckets(names: dict[int, str]) -> list[Mismatch]:
+    moved = dict(
+        BucketMovement.objects.values("transaction_id")
+        .annotate(total=Sum("amount"))
+        .values_list("transaction_id", "total")
+    )
+    new_buckets = CreditBucket.objects.exclude(source=OPENING_SOURCE)
+    granted = dict(
+        new_buckets.values("transaction_id")
+        .annotate(total=Sum("granted"))
+        .values_list("transaction_id", "total")
+    )
+    since = dict(
+        CreditBucket.objects.filter(source=OPENING_SOURCE).values_list("user_id", "transaction_id")
+    )
+    mismatches: list[Mismatch] = []
+    rows = CreditTransaction.objects.order_by("id").values_list("id", "user_id", "amount")
+    for tx_id, user_id, amount in rows.iterator(chunk_size=2000):
+        if tx_id <= since.get(user_id, 0):
+            continue  # before buckets came: the opening bucket holds what these left
+        explained = moved.get(tx_id, 0) + granted.get(tx_id, 0)
+        if amount != explained:
+            mismatches.append(
+                Mismatch(
+                    names[user_id],
+                    f"ledger row {tx_id} of {amount:+d} moved {explained:+d} credits in buckets",
                 )
             )
     return mismatches

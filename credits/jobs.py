@@ -9,8 +9,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from credits import audit, bonus, stripe_gateway
-from credits.actions import OrderOutcome, close_order, fulfil_checkout
+from credits import audit, bonus, buckets, stripe_gateway
+from credits.actions import OrderOutcome, close_order, expire_credits, fulfil_checkout
 from credits.models import Order, OrderStatus
 from credits.stripe_gateway import PaymentsUnavailable
 from wan_pwa.background import metrics
@@ -90,3 +90,15 @@ def _delayed_payment_failed(session: stripe_gateway.CheckoutSession) -> bool:
 def grant_waiting_bonuses() -> str:
     """Sign-up bonuses deferred by a spent daily budget, granted oldest first."""
     return f"{bonus.grant_waiting_bonuses()} waiting bonuses granted"
+
+
+EXPIRY_BATCH = 500
+
+
+def expire_buckets() -> str:
+    """Writes off the credits left in expired buckets, one `expiry` ledger row per bucket, a
+    short transaction per user under their balance lock. Idempotent: a bucket written off is
+    empty, and a second expiry row for it is refused by a unique constraint."""
+    users = buckets.users_with_due_buckets(timezone.now(), EXPIRY_BATCH)
+    expired = sum(expire_credits(user_id) for user_id in users)
+    return f"{expired} buckets expired for {len(users)} users"

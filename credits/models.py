@@ -15,6 +15,8 @@ class TransactionType(models.TextChoices):
     # dispute is won; always linked to that order.
     CLAWBACK = "clawback", "Taken back"
     REINSTATE = "reinstate", "Given back"
+    # What was left of a bucket of credits at its expiry (credits/buckets.py); never linked.
+    EXPIRY = "expiry", "Expired"
 
 
 # The types that add_credits writes (credits.actions): the only rows a staff member may author.
@@ -89,6 +91,15 @@ class CreditTransaction(models.Model):
         on_delete=models.PROTECT,
         related_name="credit_transactions",
     )
+    # A plan's credits for a paid invoice (a purchase), and what its refunds and dispute took
+    # back or gave back, like an order's.
+    plan_invoice = models.ForeignKey(
+        "credits.PlanInvoice",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credit_transactions",
+    )
     description = models.CharField(max_length=255, blank=True)
     balance_after = models.IntegerField()
     created_by = models.ForeignKey(
@@ -129,24 +140,37 @@ class CreditTransaction(models.Model):
                 condition=Q(type__in=TransactionType.values), name="credit_tx_type_valid"
             ),
             # Deductions and refunds belong to a generation, clawbacks and reinstatements to an
-            # order; a purchase may name its order (a staff grant has none).
+            # order or a plan invoice; a purchase may name one of those (a staff grant has none).
             models.CheckConstraint(
                 condition=(
                     Q(type=TransactionType.DEDUCTION, amount__lt=0, generation__isnull=False)
-                    & Q(order__isnull=True)
+                    & Q(order__isnull=True, plan_invoice__isnull=True)
                     | Q(type=TransactionType.REFUND, amount__gt=0, generation__isnull=False)
-                    & Q(order__isnull=True)
+                    & Q(order__isnull=True, plan_invoice__isnull=True)
                     | Q(type=TransactionType.BONUS, amount__gt=0, generation__isnull=True)
-                    & Q(order__isnull=True)
+                    & Q(order__isnull=True, plan_invoice__isnull=True)
                     | Q(type=TransactionType.PURCHASE, amount__gt=0, generation__isnull=True)
+                    & (Q(order__isnull=True) | Q(plan_invoice__isnull=True))
                     | Q(type=TransactionType.ADJUSTMENT, generation__isnull=True)
-                    & Q(order__isnull=True)
-                    | Q(type=TransactionType.CLAWBACK, amount__lt=0, generation__isnull=True)
-                    & Q(order__isnull=False)
-                    | Q(type=TransactionType.REINSTATE, amount__gt=0, generation__isnull=True)
-                    & Q(order__isnull=False)
+                    & Q(order__isnull=True, plan_invoice__isnull=True)
+                    | Q(generation__isnull=True)
+                    & (
+                        Q(type=TransactionType.CLAWBACK, amount__lt=0)
+                        | Q(type=TransactionType.REINSTATE, amount__gt=0)
+                    )
+                    & (
+                        Q(order__isnull=False, plan_invoice__isnull=True)
+                        | Q(order__isnull=True, plan_invoice__isnull=False)
+                    )
+                    | Q(type=TransactionType.EXPIRY, amount__lt=0, generation__isnull=True)
+                    & Q(order__isnull=True, plan_invoice__isnull=True)
                 ),
                 name="credit_tx_sign_and_links_match_type",
+            ),
+            models.UniqueConstraint(
+                fields=["plan_invoice"],
+                condition=Q(type=TransactionType.PURCHASE),
+                name="credit_tx_one_purchase_per_plan_invoice",
             ),
             models.UniqueConstraint(
                 fields=["order"],
@@ -160,6 +184,7 @@ class CreditTransaction(models.Model):
                     type__in=list(GRANT_TYPES),
                     generation__isnull=True,
                     order__isnull=True,
+                    plan_invoice__isnull=True,
                 ),
                 name="credit_tx_author_only_on_grants",
             ),
@@ -185,6 +210,121 @@ class CreditTransaction(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("The credit ledger is append-only; rows cannot be deleted.")
+
+
+# The source of the bucket that holds what a user had before credits came in buckets.
+OPENING_SOURCE = "opening"
+# How pages name a bucket's credits, by its source; any other source is just "credits".
+SOURCE_LABELS: dict[str, str] = {
+    TransactionType.BONUS: "bonus credits",
+    TransactionType.PURCHASE: "purchased credits",
+    TransactionType.REINSTATE: "purchased credits",
+    "plan": "plan credits",  # the credits a plan grants each period
+}
+
+
+class CreditBucket(models.Model):
+    """Credits granted together, with their expiry (None: they never expire). Every grant makes
+    one (credits/buckets.py); spending draws from the bucket that expires first, and the sum of
+    a user's `remaining` is their balance (expired buckets count until the expiry job or their
+    owner's next credit change writes their expiry row)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_buckets"
+    )
+    # The ledger row that made it: a grant, a purchase, a reinstatement, the refund of credits
+    # whose bucket expired meanwhile, or (opening buckets) the user's last row before buckets.
+    transaction = models.ForeignKey(
+        CreditTransaction, on_delete=models.PROTECT, related_name="buckets"
+    )
+    # What kind of credits: the type of the grant (a refund keeps its credits' kind), or
+    # "opening" for the balance carried over when buckets came.
+    source = models.CharField(max_length=10)
+    granted = models.IntegerField()
+    remaining = models.IntegerField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = [models.F("expires_at").asc(nulls_last=True), "pk"]
+        indexes = [
+            # A spend's lookup: the user's buckets that still hold credits.
+            models.Index(
+                fields=["user", "expires_at"],
+                condition=Q(remaining__gt=0),
+                name="credit_bucket_holding",
+            ),
+            # The expiry job's scan: buckets with credits and an expiry.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(remaining__gt=0, expires_at__isnull=False),
+                name="credit_bucket_expiring",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(remaining__gte=0, remaining__lte=models.F("granted")),
+                name="credit_bucket_remaining_within_granted",
+            ),
+            models.CheckConstraint(
+                condition=Q(granted__gt=0) | Q(source=OPENING_SOURCE, granted=0),
+                name="credit_bucket_granted_positive",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(source=OPENING_SOURCE),
+                name="credit_bucket_one_opening_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        until = f"until {self.expires_at:%Y-%m-%d %H:%M}" if self.expires_at else "never expire"
+        return f"{self.remaining}/{self.granted} {self.source} credits of {self.user}, {until}"
+
+    @property
+    def label(self) -> str:
+        return SOURCE_LABELS.get(self.source, "credits")
+
+
+class MovementKind(models.TextChoices):
+    DRAW = "draw", "Drawn"  # a charge, a take-back or a negative adjustment
+    RETURN = "return", "Given back"  # a refund of a charge
+    EXPIRY = "expiry", "Expired"
+
+
+class BucketMovement(models.Model):
+    """What one ledger row took from (negative) or gave back to (positive) one bucket, so a
+    refund goes back where its charge came from: a bucket's `remaining` is its `granted` plus
+    the sum of its movements (the audit checks it)."""
+
+    bucket = models.ForeignKey(CreditBucket, on_delete=models.PROTECT, related_name="movements")
+    transaction = models.ForeignKey(
+        CreditTransaction, on_delete=models.PROTECT, related_name="bucket_movements"
+    )
+    kind = models.CharField(max_length=6, choices=MovementKind.choices)
+    amount = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind=MovementKind.DRAW, amount__lt=0)
+                | Q(kind=MovementKind.RETURN, amount__gt=0)
+                | Q(kind=MovementKind.EXPIRY, amount__lt=0),
+                name="bucket_movement_sign_matches_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["bucket", "transaction"], name="bucket_movement_once_per_row"
+            ),
+            # A bucket expires once: a second expiry row for it cannot be written.
+            models.UniqueConstraint(
+                fields=["bucket"],
+                condition=Q(kind=MovementKind.EXPIRY),
+                name="bucket_movement_one_expiry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount:+d} of bucket {self.bucket_id}"
 
 
 class CreditPack(models.Model):
@@ -235,32 +375,64 @@ DISPUTE_HOLDING_STATUSES = frozenset(
 DISPUTE_FINAL_STATUSES = frozenset({"won", "lost", "warning_closed"})
 
 
-class Order(models.Model):
-    """One purchase of a pack through one Stripe Checkout Session.
+class PaidCredits(models.Model):
+    """Credits granted for a payment that Stripe may refund or see disputed: an order or a
+    plan invoice.
 
-    `credits_owed` is what refunds and disputes of this order call back now, `credits_recovered`
-    what was actually taken from the balance; the difference is the order's share of the user's
-    debt (CreditBalance.debt is their sum, checked by the audit).
+    `credits_owed` is what refunds and disputes of the payment call back now,
+    `credits_recovered` what was actually taken from the balance; the difference is its share
+    of the user's debt (CreditBalance.debt is their sum, checked by the audit).
     """
+
+    credits = models.PositiveIntegerField()
+    amount = models.PositiveIntegerField(help_text="In the currency's smallest unit.")
+    currency = models.CharField(max_length=3)
+    amount_refunded = models.PositiveIntegerField(default=0)
+    dispute_id = models.CharField(max_length=255, blank=True)
+    dispute_status = models.CharField(max_length=30, blank=True)
+    credits_owed = models.PositiveIntegerField(default=0)
+    credits_recovered = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def label(self) -> str:
+        """How ledger rows and messages name it."""
+        raise NotImplementedError
+
+    @property
+    def debt(self) -> int:
+        return self.credits_owed - self.credits_recovered
+
+    @property
+    def dispute_holds_credits(self) -> bool:
+        return self.dispute_status in DISPUTE_HOLDING_STATUSES
+
+    def credits_to_take_back(self) -> int:
+        """The credits refunds and disputes call back: the credits' share of the money
+        refunded (rounded down, so a full refund is exactly all of them), or all of them while
+        a dispute holds them."""
+        if self.dispute_holds_credits:
+            return self.credits
+        if self.amount == 0:
+            return 0
+        return self.credits * self.amount_refunded // self.amount
+
+
+class Order(PaidCredits):
+    """One purchase of a pack through one Stripe Checkout Session."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
     )
     pack = models.ForeignKey(CreditPack, on_delete=models.PROTECT, related_name="orders")
-    credits = models.PositiveIntegerField()
-    amount = models.PositiveIntegerField(help_text="In the currency's smallest unit.")
-    currency = models.CharField(max_length=3)
     status = models.CharField(
         max_length=10, choices=OrderStatus.choices, default=OrderStatus.PENDING
     )
     checkout_session_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     checkout_url = models.URLField(max_length=2000, blank=True)
     payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
-    amount_refunded = models.PositiveIntegerField(default=0)
-    dispute_id = models.CharField(max_length=255, blank=True)
-    dispute_status = models.CharField(max_length=30, blank=True)
-    credits_owed = models.PositiveIntegerField(default=0)
-    credits_recovered = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -304,20 +476,8 @@ class Order(models.Model):
         return f"Order #{self.pk} ({self.credits} credits, {self.status})"
 
     @property
-    def debt(self) -> int:
-        return self.credits_owed - self.credits_recovered
-
-    @property
-    def dispute_holds_credits(self) -> bool:
-        return self.dispute_status in DISPUTE_HOLDING_STATUSES
-
-    def credits_to_take_back(self) -> int:
-        """The credits refunds and disputes call back: the pack's share of the money refunded
-        (rounded down, so a full refund is exactly the pack), or the whole pack while a
-        dispute holds it."""
-        if self.dispute_holds_credits:
-            return self.credits
-        return self.credits * self.amount_refunded // self.amount
+    def label(self) -> str:
+        return f"Order #{self.pk}"
 
 
 class BonusClaim(models.Model):
@@ -382,3 +542,164 @@ class StripeCustomer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stripe_customer_id} for {self.user}"
+
+
+class Plan(models.Model):
+    """A monthly subscription that grants `credits` at each paid period, expiring at the
+    period's end; edited by staff like packs. Its Stripe price is made on first use and, as
+    Stripe prices cannot change, a plan's price, credits and currency are fixed from then on
+    (staff add a new plan and retire the old one)."""
+
+    name = models.CharField(max_length=60)
+    credits = models.PositiveIntegerField(help_text="Granted each month; they expire then.")
+    price = models.PositiveIntegerField(help_text="A month, in the currency's smallest unit.")
+    currency = models.CharField(max_length=3, help_text="Lowercase ISO code, e.g. usd.")
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Listed in this order.")
+    stripe_price_id = models.CharField(max_length=255, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["position", "price", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(credits__gt=0), name="plan_credits_positive"),
+            models.CheckConstraint(condition=Q(price__gt=0), name="plan_price_positive"),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[a-z]{3}$"), name="plan_currency_iso"
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_price_id"],
+                condition=~Q(stripe_price_id=""),
+                name="plan_one_per_stripe_price",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.credits} credits a month)"
+
+
+class SubscriptionStatus(models.TextChoices):
+    INCOMPLETE = "incomplete", "Awaiting first payment"
+    INCOMPLETE_EXPIRED = "incomplete_expired", "First payment never made"
+    TRIALING = "trialing", "Trial"
+    ACTIVE = "active", "Active"
+    PAST_DUE = "past_due", "Payment failed"
+    UNPAID = "unpaid", "Unpaid"
+    CANCELED = "canceled", "Canceled"
+    PAUSED = "paused", "Paused"
+
+
+# A user has at most one subscription in these states; the others have ended.
+LIVE_SUBSCRIPTION_STATUSES = (
+    SubscriptionStatus.INCOMPLETE,
+    SubscriptionStatus.TRIALING,
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.PAST_DUE,
+    SubscriptionStatus.UNPAID,
+    SubscriptionStatus.PAUSED,
+)
+
+
+class Subscription(models.Model):
+    """A user's subscription to a plan, as Stripe's events last described it
+    (credits/subscriptions.py). `synced_at` orders those descriptions: (period start, event
+    time), so a late event never replaces a newer state."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    stripe_subscription_id = models.CharField(max_length=255, unique=True)
+    stripe_customer_id = models.CharField(max_length=255)
+    status = models.CharField(max_length=20, choices=SubscriptionStatus.choices)
+    current_period_start = models.DateTimeField()
+    current_period_end = models.DateTimeField()
+    cancel_at_period_end = models.BooleanField(default=False)
+    synced_period_start = models.BigIntegerField(default=0, editable=False)
+    synced_event_at = models.BigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=SubscriptionStatus.values),
+                name="subscription_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status__in=LIVE_SUBSCRIPTION_STATUSES),
+                name="subscription_one_live_per_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(current_period_end__gte=models.F("current_period_start")),
+                name="subscription_period_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan.name} for {self.user} ({self.status})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_SUBSCRIPTION_STATUSES
+
+
+class PlanInvoice(PaidCredits):
+    """A paid invoice of a subscription and the credits it granted, once (unique invoice id):
+    a period of its plan, or the pro-rata difference of an upgrade."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="plan_invoices"
+    )
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="invoices"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="invoices")
+    stripe_invoice_id = models.CharField(max_length=255, unique=True)
+    billing_reason = models.CharField(max_length=40)
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    paid_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-period_start", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_refunded__lte=models.F("amount")),
+                name="plan_invoice_refund_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(credits_owed__lte=models.F("credits"))
+                & Q(credits_recovered__lte=models.F("credits_owed")),
+                name="plan_invoice_recovery_within_credits",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.credits} credits)"
+
+    @property
+    def label(self) -> str:
+        return f"Plan invoice #{self.pk}"
+
+
+class PlanCheckout(models.Model):
+    """A Checkout Session in subscription mode opened for a user. A user has one open at a
+    time: a new one expires the last, so repeated clicks never leave several to be paid."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plan_checkouts"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="checkouts")
+    checkout_session_id = models.CharField(max_length=255, unique=True)
+    checkout_url = models.URLField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.checkout_session_id} ({self.plan.name} for {self.user})"

@@ -12,10 +12,11 @@ from django.http import HttpRequest
 
 from credits.actions import open_credit_account
 from credits.bonus import BonusOutcome, claim_signup_bonus
-from credits.models import CreditTransaction, Order
+from credits.models import CreditTransaction, Order, PlanInvoice
+from credits.subscriptions import end_plan_of_closed_account
 from wan_pwa.accounts.export_archive import ExportSection
 from wan_pwa.accounts.models import User
-from wan_pwa.accounts.signals import collecting_data_export, user_created
+from wan_pwa.accounts.signals import collecting_data_export, deleting_account, user_created
 
 
 @receiver(user_created, dispatch_uid="credits.open_account_of_new_user")
@@ -71,6 +72,7 @@ def export_ledger_and_orders(
             "description": entry.description,
             "generation": entry.generation_id,
             "order": entry.order_id,
+            "plan_invoice": entry.plan_invoice_id,
         }
         for entry in CreditTransaction.objects.filter(user=user).order_by("created_at", "pk")
     ]
@@ -89,4 +91,26 @@ def export_ledger_and_orders(
         }
         for order in Order.objects.filter(user=user).select_related("pack").order_by("pk")
     ]
-    return [ExportSection("ledger", ledger), ExportSection("orders", orders)]
+    plan_invoices = [
+        {
+            "plan": invoice.plan.name,
+            "period_start": invoice.period_start,
+            "period_end": invoice.period_end,
+            "credits": invoice.credits,
+            "amount": invoice.amount,
+            "currency": invoice.currency,
+            "amount_refunded": invoice.amount_refunded,
+            "dispute_status": invoice.dispute_status,
+        }
+        for invoice in PlanInvoice.objects.filter(user=user).select_related("plan").order_by("pk")
+    ]
+    return [
+        ExportSection("ledger", ledger),
+        ExportSection("orders", orders),
+        ExportSection("plan_invoices", plan_invoices),
+    ]
+
+
+@receiver(deleting_account, dispatch_uid="credits.end_plan_of_closed_account")
+def end_plan(sender: type[User], user: User, **kwargs: object) -> None:
+    end_plan_of_closed_account(user)

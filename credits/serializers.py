@@ -5,13 +5,35 @@ from __future__ import annotations
 from django.db.models import Model
 from rest_framework import serializers
 
-from credits.models import CreditPack, CreditTransaction, Order
+from credits.models import CreditBucket, CreditPack, CreditTransaction, Order, Plan
+
+
+class BucketSerializer(serializers.ModelSerializer):
+    credits = serializers.IntegerField(source="remaining", help_text="Credits left in it.")
+
+    class Meta:
+        model = CreditBucket
+        fields = ["credits", "expires_at", "source"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "expires_at": {"help_text": "When what is left expires; null: never."},
+            "source": {
+                "help_text": "How the credits came: bonus, purchase, adjustment, reinstate (a "
+                "disputed payment given back), refund, opening (the balance held before "
+                "buckets), or a plan's."
+            },
+        }
 
 
 class BalanceSerializer(serializers.Serializer):
     balance = serializers.IntegerField(help_text="Credits available now.")
     low = serializers.BooleanField(help_text="True when it cannot pay for the cheapest model.")
     cheapest_generation_cost = serializers.IntegerField()
+    buckets = BucketSerializer(
+        many=True,
+        help_text="Where the balance is, in the order it is spent: what expires first goes "
+        "first. Credits past their expiry leave the balance within minutes.",
+    )
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):
@@ -55,3 +77,25 @@ class CheckoutSerializer(serializers.ModelSerializer):
         model = Order
         fields = ["order_id", "status", "credits", "amount", "currency", "checkout_url"]
         read_only_fields = fields
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Plan
+        fields = ["id", "name", "credits", "price", "currency"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "credits": {"help_text": "Granted each month; they expire at the month's end."},
+            "price": {"help_text": "A month, in the currency's smallest unit (cents)."},
+        }
+
+
+class SubscribeRequestSerializer(serializers.Serializer):
+    plan_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
+class SubscribeSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="Send the user here: Stripe Checkout, or the portal.")
+    to_portal = serializers.BooleanField(
+        help_text="True when you have a plan already: the Customer Portal changes it."
+    )

@@ -175,9 +175,86 @@ def create_customer(*, user_id: int, email: str, idempotency_key: str) -> str:
     return str(customer.id)
 
 
+def create_price(
+    *, plan_id: int, name: str, amount: int, currency: str, idempotency_key: str
+) -> str:
+    """A monthly recurring price for a plan; returns its id (price_...)."""
+    try:
+        price = _client().v1.prices.create(
+            params={
+                "unit_amount": amount,
+                "currency": currency,
+                "recurring": {"interval": "month"},
+                "product_data": {"name": name},
+                "nickname": name,
+                "metadata": {"plan_id": str(plan_id)},
+            },
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    return str(price.id)
+
+
+def create_subscription_checkout(
+    *,
+    customer: str,
+    price: str,
+    metadata: dict[str, str],
+    idempotency_key: str,
+    success_url: str,
+    cancel_url: str,
+) -> CheckoutSession:
+    """A Checkout Session in subscription mode for the customer (whose card it saves)."""
+    try:
+        session = _client().v1.checkout.sessions.create(
+            params={
+                "mode": "subscription",
+                "customer": customer,
+                "line_items": [{"price": price, "quantity": 1}],
+                "subscription_data": {"metadata": metadata},
+                "metadata": metadata,
+                "success_url": success_url,
+                "cancel_url": cancel_url,
+            },
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    return CheckoutSession.from_dict(session.to_dict())
+
+
+def create_portal_session(*, customer: str, return_url: str) -> str:
+    """A short-lived Customer Portal session; returns the URL to send the user to."""
+    try:
+        portal = _client().v1.billing_portal.sessions.create(
+            params={"customer": customer, "return_url": return_url}
+        )
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    return str(portal.url)
+
+
+def cancel_subscription(subscription_id: str) -> None:
+    """Cancels the subscription at once; one that is canceled already is left as it is."""
+    try:
+        _client().v1.subscriptions.cancel(subscription_id)
+    except stripe.InvalidRequestError:
+        return
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+
+
 def checkout_origin() -> str:
     """Where checkout redirects the buyer: Stripe's hosted page, or the simulator's."""
     if settings.STRIPE_API_BASE == "https://api.stripe.com":
         return "https://checkout.stripe.com"
     parts = urlsplit(settings.STRIPE_API_BASE)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def portal_origin() -> str:
+    """Where the Customer Portal lives: Stripe's, or the simulator's."""
+    if settings.STRIPE_API_BASE == "https://api.stripe.com":
+        return "https://billing.stripe.com"
+    return checkout_origin()

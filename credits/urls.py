@@ -7,6 +7,8 @@ from credits import views
 urlpatterns = [
     path("", views.billing, name="billing"),
     path("checkout/", views.checkout, name="billing-checkout"),
+    path("subscribe/", views.subscribe_to_plan, name="billing-subscribe"),
+    path("plan/", views.manage_plan, name="billing-portal"),
     path("orders/<int:pk>/success/", views.success, name="billing-success"),
     path("orders/<int:pk>/cancel/", views.cancel, name="billing-cancel"),
     path("orders/<int:pk>/receipt/", views.receipt, name="billing-receipt"),

@@ -9,12 +9,14 @@ from django.core.files.storage import storages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from credits import stripe_gateway
+from credits import buckets, stripe_gateway
 from credits.actions import cancel_checkout, purchasable_packs, start_checkout
 from credits.models import CreditBalance, Order, OrderStatus
+from credits.subscriptions import available_plans, live_subscription, portal_url, subscribe
 from wan_pwa.errors import DomainError
 from wan_pwa.http import AuthenticatedHttpRequest
 from wan_pwa.middleware import content_security_policy
@@ -34,11 +36,17 @@ def _billing(
 ) -> HttpResponse:
     context = {
         "packs": purchasable_packs(),
+        "plans": available_plans(),
+        "subscription": live_subscription(request.user),
+        "plan_invoices": request.user.plan_invoices.select_related("plan")[:ORDERS_SHOWN],
+        "subscribed": request.GET.get("plan") == "started",
         "orders": request.user.orders.select_related("pack")[:ORDERS_SHOWN],
         "debt": CreditBalance.objects.filter(user=request.user)
         .values_list("debt", flat=True)
         .first()
         or 0,
+        "buckets": buckets.holding(request.user.pk),
+        "now": timezone.now(),
         "error": error,
     }
     response = render(
@@ -46,8 +54,9 @@ def _billing(
     )
     # The buy forms' redirect leads to Stripe's page, which form-action 'self' would block.
     policy = content_security_policy(storages["default"])
+    origins = {stripe_gateway.checkout_origin(), stripe_gateway.portal_origin()}
     response["Content-Security-Policy"] = policy.replace(
-        "form-action 'self'", f"form-action 'self' {stripe_gateway.checkout_origin()}"
+        "form-action 'self'", f"form-action 'self' {' '.join(sorted(origins))}"
     )
     return response
 
@@ -111,3 +120,35 @@ def cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def receipt(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(Order, pk=pk, user=request.user, status=OrderStatus.PAID)
     return render(request, "credits/receipt.html", {"order": order})
+
+
+def plan_urls() -> dict[str, str]:
+    """Where Stripe sends the user back from a plan's checkout and from the portal."""
+    billing_url = settings.SITE_URL + reverse("billing")
+    return {
+        "success_url": billing_url + "?plan=started",
+        "cancel_url": billing_url,
+        "return_url": billing_url,
+    }
+
+
+@login_required
+@require_POST
+def subscribe_to_plan(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Sends the user to pay for the plan, or to the portal when they have a plan already."""
+    try:
+        result = subscribe(request.user, request.POST.get("plan", ""), **plan_urls())
+    except DomainError as error:  # unknown plan, Stripe unreachable: nothing charged
+        return _billing(request, error=error)
+    return redirect(result.url)
+
+
+@login_required
+@require_POST
+def manage_plan(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A Customer Portal session for the user (change plan, cancel, fix the card)."""
+    try:
+        url = portal_url(request.user, return_url=plan_urls()["return_url"])
+    except DomainError as error:
+        return _billing(request, error=error)
+    return redirect(url)

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from generations import api_scopes, catalog, limits, selectors
+from generations import catalog, limits, selectors
 from generations.actions import sharing
 from generations.actions.deletion import delete_generation
 from generations.actions.submission import Submission
@@ -44,7 +44,7 @@ from wan_pwa.api.authentication import authenticated_user
 from wan_pwa.api.errors import ApiError, Conflict
 from wan_pwa.api.pagination import NewestFirstPagination
 from wan_pwa.api.schema import RETRY_AFTER, ErrorSerializer, error_responses, example_error
-from wan_pwa.api.scopes import read_write
+from wan_pwa.api.scopes import Scope, read_write
 from wan_pwa.log_context import names_generation
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -171,7 +171,8 @@ SUBMISSION_RESPONSES = {
             "multipart/form-data with an `image` file for image-to-video and, for the models with "
             "`takes_audio` (Wan 2.5), an optional `audio` track. Limits: submissions per "
             "minute and generations in progress per user (429 with Retry-After), and a site-wide "
-            "daily budget (503)."
+            "daily budget (503). With `webhook`, its ending is POSTed to that URL, signed (see "
+            "Webhooks we send)."
         ),
         request={
             "application/json": GenerationCreateSerializer,
@@ -193,7 +194,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
     pagination_class = NewestFirstPagination
     queryset = Generation.objects.none()  # for the schema; get_queryset scopes to the user
     http_method_names = ["get", "post", "delete", "head", "options"]
-    required_scope = read_write(api_scopes.READ.name, api_scopes.WRITE.name)
+    required_scope = read_write(Scope.GENERATIONS_READ, Scope.GENERATIONS_WRITE)
 
     def get_queryset(self) -> QuerySet[Generation]:
         # Others' generations are simply not there: they answer 404, never 403.
@@ -221,6 +222,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
                 serializer.to_params(),
                 idempotency_key=idempotency_key,
                 api_key=_api_key(request),
+                webhook=serializer.request_webhook(),
             )
         return self._submission_response(submission)
 

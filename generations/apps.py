@@ -10,13 +10,11 @@ class GenerationsConfig(AppConfig):
             admin,
             analytics,
             api_samples,
-            api_scopes,
             dashboard,
             jobs,
         )
         from generations.metrics import GenerationsCollector
         from wan_pwa.accounts.admin import register_user_section
-        from wan_pwa.accounts.scopes import register_scope
         from wan_pwa.analytics.dashboard import register_card, register_target
         from wan_pwa.api.code_samples import register_code_samples
         from wan_pwa.background.scheduler import register_job
@@ -38,7 +36,4 @@ class GenerationsConfig(AppConfig):
         register_target("completion_p50", dashboard.completion_p50_target)
         register_target("completion_p95", dashboard.completion_p95_target)
         register_user_section("generations", admin.USER_SECTION)
-        # Listed first on the Settings page: what most keys are for.
-        register_scope(api_scopes.READ, order=-2)
-        register_scope(api_scopes.WRITE, order=-1)
         register_code_samples(api_samples.SAMPLES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
@@ -13,6 +14,9 @@ from generations.failures import FailureReason
 from generations.images import MAX_IMAGE_SIZE, MIN_IMAGE_SIDE
 from generations.models import REQUESTED_FIELDS, Generation, Kind, Status
 from generations.moderation import Rejected
+from generations.request_webhook import REQUEST_EVENT_KINDS, RequestWebhook
+from wan_pwa.outgoing_webhooks.actions import check_url
+from wan_pwa.outgoing_webhooks.models import URL_MAX_LENGTH
 
 
 class GenerationSerializer(serializers.ModelSerializer):
@@ -253,8 +257,52 @@ class GenerationCreateSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text=option_help("lora_scale")
     )
 
+    webhook = TextField(
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=URL_MAX_LENGTH,
+        help_text="An https URL to POST this generation's ending to (`generation.succeeded`, "
+        "`.failed`, `.canceled`), signed with your per-request secret (GET "
+        "/api/v1/webhooks/signing-secret/).",
+    )
+    webhook_events_filter = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(REQUEST_EVENT_KINDS)),
+        required=False,
+        allow_empty=False,
+        max_length=len(REQUEST_EVENT_KINDS),
+        help_text="Which endings to send to `webhook`; all three when absent.",
+    )
+
+    def validate_webhook(self, url: str | None) -> str | None:
+        if url is None:
+            return None
+        try:
+            return check_url(url)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+    def validate(self, data: dict) -> dict:
+        if data.get("webhook_events_filter") and data.get("webhook") is None:
+            raise serializers.ValidationError(
+                {"webhook_events_filter": ["Give a `webhook` URL to send these events to."]}
+            )
+        return data
+
+    def request_webhook(self) -> RequestWebhook | None:
+        """The per-request webhook asked for, if any."""
+        url = self.validated_data.get("webhook")
+        if url is None:
+            return None
+        kinds = self.validated_data.get("webhook_events_filter") or list(REQUEST_EVENT_KINDS)
+        return RequestWebhook(
+            url, tuple(REQUEST_EVENT_KINDS[kind] for kind in dict.fromkeys(kinds))
+        )
+
     def to_params(self) -> GenerationParams:
         data = dict(self.validated_data)
+        data.pop("webhook", None)
+        data.pop("webhook_events_filter", None)
         options = {name: data.pop(name) for name in controls.LABELS if name in data}
         return GenerationParams(**data, options=options)
 

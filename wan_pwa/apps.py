@@ -22,6 +22,7 @@ class WanPwaConfig(AppConfig):
         from wan_pwa.background import jobs
         from wan_pwa.background.scheduler import register_job
         from wan_pwa.metrics import TaskQueueCollector, register_collector
+        from wan_pwa.outgoing_webhooks import admin as webhook_admin  # noqa: F401
 
         register_job("prune_task_results", jobs.prune_task_results, every=3600)
         register_job("rollup_accounts", account_analytics.roll_up, every=300)

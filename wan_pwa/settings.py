@@ -123,12 +123,14 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "generations.context_processors.credit_balance",
+                "credits.context_processors.plan_payment_failed",
                 "wan_pwa.legal.footer_links",
             ],
             # Tag libraries outside an app's templatetags/ package, which Django would not find.
             "libraries": {
                 "api_keys": "wan_pwa.accounts.templatetags",
                 "account_data": "wan_pwa.accounts.account_data_tags",
+                "webhook_endpoints": "wan_pwa.outgoing_webhooks.templatetags",
             },
         },
     },
@@ -349,6 +351,17 @@ WEBPUSH_CONTACT = env.str("WEBPUSH_CONTACT", "mailto:admin@localhost")
 # push service or webhook receiver); `check --deploy` refuses it.
 # ---------------------------------------------------------------------------------------------
 OUTBOUND_ALLOWED_PRIVATE_HOSTS: list[str] = env.names("OUTBOUND_ALLOWED_PRIVATE_HOSTS", "")
+
+# ---------------------------------------------------------------------------------------------
+# Webhooks we send to API users (wan_pwa/outgoing_webhooks): endpoints per account, and how long
+# an endpoint may fail every delivery before it is disabled (its owner gets an e-mail).
+# ---------------------------------------------------------------------------------------------
+WEBHOOK_ENDPOINTS_PER_USER = env.int(
+    "WEBHOOK_ENDPOINTS_PER_USER", 10, validate=validate.Range(min=1)
+)
+WEBHOOK_DISABLE_AFTER_DAYS = env.float(
+    "WEBHOOK_DISABLE_AFTER_DAYS", 5.0, validate=validate.Range(min=0, min_inclusive=False)
+)
 
 # ---------------------------------------------------------------------------------------------
 # Security: HTTPS redirects, secure cookies and HSTS follow SITE_URL's scheme unless set

@@ -6,12 +6,21 @@ from django.contrib import admin
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from credits.api import BalanceView, CheckoutView, CreditPackListView, LedgerView
+from credits.api import (
+    BalanceView,
+    CheckoutView,
+    CreditPackListView,
+    LedgerView,
+    PlanListView,
+    SubscribeView,
+)
 from generations import catalog
 from generations.api import GenerationViewSet, ModelCatalogView
 from wan_pwa import health, legal, metrics, pwa, views
 from wan_pwa.analytics.views import dashboard
 from wan_pwa.api.urls import api_urls
+from wan_pwa.outgoing_webhooks.urls import api_patterns as webhook_endpoints
+from wan_pwa.outgoing_webhooks.urls import page_patterns as webhook_pages
 
 # The back office says whose it is, not "Django administration".
 admin.site.site_header = "Wan PWA back office"
@@ -37,6 +46,9 @@ api_v1_endpoints = [
     path("credits/ledger/", LedgerView.as_view(), name="ledger"),
     path("credits/packs/", CreditPackListView.as_view(), name="credit-packs"),
     path("credits/checkout/", CheckoutView.as_view(), name="checkout"),
+    *webhook_endpoints(),
+    path("credits/plans/", PlanListView.as_view(), name="credit-plans"),
+    path("credits/subscribe/", SubscribeView.as_view(), name="subscribe"),
 ]
 
 urlpatterns = [
@@ -48,6 +60,7 @@ urlpatterns = [
     path("privacy/", legal.privacy, name="privacy"),
     path("", include("wan_pwa.accounts.urls")),
     path("settings/billing/", include("credits.urls")),
+    path("settings/developers/", include(webhook_pages)),
     # Inside the admin (its login, staff only); before admin/ so the admin's catch-all misses it.
     path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin-dashboard"),
     path("admin/", admin.site.urls),

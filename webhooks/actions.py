@@ -8,7 +8,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from credits.actions import OrderOutcome
-from credits.models import Order
 from generations.actions.transitions import UpdateOutcome
 from generations.lifecycle.transitions import apply_prediction_update
 from generations.replicate import predictions
@@ -99,17 +98,18 @@ def reprocess_stripe_event(record: StripeEvent) -> str:
 
 
 def _apply_stripe(record: StripeEvent, event: stripe_events.ParsedEvent) -> None:
-    record.outcome, record.order = stripe_events.apply(event)
+    applied = stripe_events.apply(event)
+    record.outcome, record.order = applied.outcome, applied.order
     record.save(update_fields=["outcome", "order"])
-    if record.outcome == OrderOutcome.GRANTED and record.order is not None:
-        _apply_waiting_events(record.order)
+    if applied.granted_payment:
+        _apply_waiting_events(applied.granted_payment)
 
 
-def _apply_waiting_events(order: Order) -> None:
-    """Refunds and disputes that came before the payment they concern, applied in the order
-    Stripe made them."""
+def _apply_waiting_events(payment_intent: str) -> None:
+    """Refunds and disputes that came before the payment they concern (an order's or a plan
+    invoice's), applied in the order Stripe made them."""
     waiting = StripeEvent.objects.filter(
-        payment_intent=order.payment_intent_id, outcome=OrderOutcome.UNKNOWN_PAYMENT
+        payment_intent=payment_intent, outcome=OrderOutcome.UNKNOWN_PAYMENT
     ).order_by("created", "id")
     for record in waiting:
         _apply_stripe(record, stripe_events.parse(record.payload))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from credits import stripe_billing, subscriptions
 from credits.actions import (
     OrderOutcome,
     OrderResult,
@@ -18,6 +19,7 @@ from credits.actions import (
 )
 from credits.models import Order, OrderStatus
 from credits.stripe_gateway import CheckoutSession
+from credits.subscriptions import PlanResult
 
 IGNORED = "ignored"
 
@@ -27,6 +29,14 @@ SESSION_EVENTS = frozenset(
         "checkout.session.async_payment_succeeded",
         "checkout.session.async_payment_failed",
         "checkout.session.expired",
+    }
+)
+INVOICE_EVENTS = frozenset({"invoice.paid", "invoice.payment_failed"})
+SUBSCRIPTION_EVENTS = frozenset(
+    {
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
     }
 )
 DISPUTE_EVENTS = frozenset(
@@ -100,7 +110,25 @@ def parse(body: Any) -> ParsedEvent:
         _whole(event.object, "amount_refunded")
     elif event.type in DISPUTE_EVENTS:
         _text(event.object, "id"), _text(event.object, "status")
+    elif event.type in INVOICE_EVENTS:
+        _invoice(event)
+    elif event.type in SUBSCRIPTION_EVENTS:
+        _subscription(event)
     return event
+
+
+def _invoice(event: ParsedEvent) -> stripe_billing.Invoice:
+    try:
+        return stripe_billing.Invoice.from_dict(event.object)
+    except ValueError as error:
+        raise MalformedEvent(str(error)) from None
+
+
+def _subscription(event: ParsedEvent) -> stripe_billing.Subscription:
+    try:
+        return stripe_billing.Subscription.from_dict(event.object)
+    except ValueError as error:
+        raise MalformedEvent(str(error)) from None
 
 
 def _session(event: ParsedEvent) -> CheckoutSession:
@@ -111,7 +139,9 @@ def _session(event: ParsedEvent) -> CheckoutSession:
     return CheckoutSession.from_dict(event.object)
 
 
-def _completed(event: ParsedEvent) -> OrderResult:
+def _completed(event: ParsedEvent) -> OrderResult | PlanResult:
+    if event.object.get("mode") == "subscription":  # the plan comes with its invoice.paid
+        return subscriptions.close_plan_checkout(_session(event).id)
     return fulfil_checkout(_session(event))
 
 
@@ -119,39 +149,84 @@ def _async_failed(event: ParsedEvent) -> OrderResult:
     return close_order(_session(event), OrderStatus.FAILED)
 
 
-def _expired(event: ParsedEvent) -> OrderResult:
+def _expired(event: ParsedEvent) -> OrderResult | PlanResult:
+    if event.object.get("mode") == "subscription":
+        return subscriptions.close_plan_checkout(_session(event).id)
     return close_order(_session(event), OrderStatus.EXPIRED)
 
 
-def _refunded(event: ParsedEvent) -> OrderResult:
-    return record_refund(event.payment_intent, _whole(event.object, "amount_refunded"))
+def _refunded(event: ParsedEvent) -> OrderResult | PlanResult:
+    amount = _whole(event.object, "amount_refunded")
+    result = record_refund(event.payment_intent, amount)
+    if result.outcome != OrderOutcome.UNKNOWN_PAYMENT:
+        return result
+    return subscriptions.record_plan_refund(event.payment_intent, amount) or result
 
 
-def _dispute(event: ParsedEvent) -> OrderResult:
-    return record_dispute(
-        event.payment_intent, _text(event.object, "id"), _text(event.object, "status")
+def _dispute(event: ParsedEvent) -> OrderResult | PlanResult:
+    dispute, status = _text(event.object, "id"), _text(event.object, "status")
+    result = record_dispute(event.payment_intent, dispute, status)
+    if result.outcome != OrderOutcome.UNKNOWN_PAYMENT:
+        return result
+    return subscriptions.record_plan_dispute(event.payment_intent, dispute, status) or result
+
+
+def _event_at(event: ParsedEvent) -> int:
+    return event.created or 0
+
+
+def _invoice_paid(event: ParsedEvent) -> PlanResult:
+    return subscriptions.record_invoice_paid(_invoice(event), event_at=_event_at(event))
+
+
+def _invoice_failed(event: ParsedEvent) -> PlanResult:
+    return subscriptions.record_invoice_failed(_invoice(event), event_at=_event_at(event))
+
+
+def _subscription_changed(event: ParsedEvent) -> PlanResult:
+    return subscriptions.record_subscription(
+        _subscription(event),
+        event_at=_event_at(event),
+        deleted=event.type == "customer.subscription.deleted",
     )
 
 
-HANDLERS: dict[str, Callable[[ParsedEvent], OrderResult]] = {
+HANDLERS: dict[str, Callable[[ParsedEvent], OrderResult | PlanResult]] = {
     "checkout.session.completed": _completed,
     "checkout.session.async_payment_succeeded": _completed,
     "checkout.session.async_payment_failed": _async_failed,
     "checkout.session.expired": _expired,
     "charge.refunded": _refunded,
     **dict.fromkeys(DISPUTE_EVENTS, _dispute),
+    "invoice.paid": _invoice_paid,
+    "invoice.payment_failed": _invoice_failed,
+    **dict.fromkeys(SUBSCRIPTION_EVENTS, _subscription_changed),
 }
 
 
-def apply(event: ParsedEvent) -> tuple[str, Order | None]:
-    """What the event did, and the order it concerns: the one its action found, or for an event
-    type we ignore, the order its payment paid (kept in the log beside the order's events)."""
+@dataclass(frozen=True)
+class Applied:
+    outcome: str
+    order: Order | None  # the order it concerns, kept in the log beside the order's events
+    granted_payment: str = ""  # a payment just credited, whose waiting events now apply
+
+
+def apply(event: ParsedEvent) -> Applied:
+    """What the event did: the order its action found, or for an event type we ignore, the
+    order its payment paid."""
     handler = HANDLERS.get(event.type)
     if handler is None:
         paid = Order.objects.filter(payment_intent_id=event.payment_intent)
-        return IGNORED, paid.first() if event.payment_intent else None
+        return Applied(IGNORED, paid.first() if event.payment_intent else None)
     result = handler(event)
-    return result.outcome, result.order
+    if isinstance(result, PlanResult):
+        invoice = result.plan_invoice
+        if result.outcome == subscriptions.PlanOutcome.GRANTED and invoice is not None:
+            return Applied(result.outcome, None, invoice.payment_intent_id)
+        return Applied(result.outcome, None)
+    if result.outcome == OrderOutcome.GRANTED and result.order is not None:
+        return Applied(result.outcome, result.order, result.order.payment_intent_id)
+    return Applied(result.outcome, result.order)
 
 
 def waits_for_order(outcome: str) -> bool:

@@ -1,7 +1,9 @@
-"""The hosted checkout page: the pack, its price and a card form, with test cards listed."""
+"""The hosted pages: checkout (the pack or plan, its price and a card form, with test cards
+listed) and the Customer Portal (change plan, cancel or resume, new card)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
@@ -19,6 +21,74 @@ button{margin-top:1rem;width:100%;padding:.75rem;font:inherit;font-weight:600;co
 background:#3346c8;border:0;border-radius:6px}.error{color:#a1121f;background:#fde8ea;padding:.5rem;
 border-radius:6px}.note{color:#555;font-size:.85rem}
 """
+
+
+def _document(title: str, body: str) -> str:
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)} (Stripe simulator)</title><style>{STYLE}</style></head>
+<body><main>{body}</main></body></html>"""
+
+
+def _day(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%d %B %Y")
+
+
+def portal_page(
+    portal: dict[str, Any],
+    subscriptions: list[dict[str, Any]],
+    prices: list[dict[str, Any]],
+    *,
+    notice: str = "",
+) -> str:
+    action = f"/portal/{escape(portal['id'])}"
+    back = escape(portal.get("return_url") or "")
+    parts = [f'<p><a href="{back}">&larr; Return to the site</a></p>', "<h1>Your plan</h1>"]
+    if notice:
+        parts.append(f'<p class="error" role="alert">{escape(notice)}</p>')
+    live = [sub for sub in subscriptions if sub["status"] != "canceled"]
+    if not live:
+        parts.append("<p>You have no subscription.</p>")
+    for sub in live:
+        item = sub["items"]["data"][0]
+        price = item["price"]
+        end = _day(item["current_period_end"])
+        next_step = f"Ends on {end}." if sub["cancel_at_period_end"] else f"Renews on {end}."
+        parts.append(
+            f"<p><strong>{escape(price['nickname'] or price['id'])}</strong>,"
+            f" {escape(format_money(price['unit_amount'], price['currency']))} a month"
+            f" &middot; <span class=status>{escape(sub['status'])}</span>. {next_step}</p>"
+        )
+        options = "".join(
+            f'<option value="{escape(p["id"])}"{" selected" if p["id"] == price["id"] else ""}>'
+            f"{escape(p['nickname'])}, {escape(format_money(p['unit_amount'], p['currency']))}"
+            "</option>"
+            for p in prices
+        )
+        parts.append(
+            f'<form method="post" action="{action}/plan"><label for="price">Plan</label>'
+            f'<select id="price" name="price">{options}</select>'
+            "<button type=submit>Update plan</button></form>"
+        )
+        flag, label = (
+            ("resume", "Don't cancel")
+            if sub["cancel_at_period_end"]
+            else (
+                "cancel",
+                "Cancel plan",
+            )
+        )
+        parts.append(
+            f'<form method="post" action="{action}/{flag}"><button type=submit>{label}</button>'
+            "</form>"
+        )
+    parts.append(
+        f'<form method="post" action="{action}/card"><label for="card">New card</label>'
+        '<input id="card" name="card" inputmode="numeric" placeholder="4242 4242 4242 4242"'
+        " required><button type=submit>Update card</button></form>"
+        '<p class="note">4000 0000 0000 0341 is saved, then declined when charged.</p>'
+    )
+    return _document("Customer portal", "".join(parts))
 
 
 def checkout_page(session: dict[str, Any], *, error: str = "", number: str = "") -> str:

@@ -14,8 +14,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .delivery import DeliveryOptions, WebhookSender, signature_header
 from .form_encoding import FormError, decode
-from .page import checkout_page
-from .state import StripeError, StripeState
+from .page import checkout_page, portal_page
+from .state import StripeError
+from .subscriptions import SubscriptionState
 
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     (method, re.compile(f"^{pattern}$"), name)
@@ -26,9 +27,14 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("GET", r"/v1/checkout/sessions/(?P<id>[\w]+)/line_items", "line_items"),
         ("POST", r"/v1/refunds", "create_refund"),
         ("POST", r"/v1/customers", "create_customer"),
+        ("POST", r"/v1/prices", "create_price"),
+        ("POST", r"/v1/subscriptions/(?P<id>[\w]+)", "update_subscription"),
+        ("DELETE", r"/v1/subscriptions/(?P<id>[\w]+)", "cancel_subscription"),
+        ("POST", r"/v1/billing_portal/sessions", "create_portal_session"),
         (
             "GET",
-            r"/v1/(?P<kind>refunds|charges|payment_intents|customers|events)/(?P<id>[\w]+)",
+            r"/v1/(?P<kind>refunds|charges|payment_intents|customers|prices|subscriptions"
+            r"|invoices|events)/(?P<id>[\w]+)",
             "retrieve",
         ),
         ("GET", r"/v1/events", "list_events"),
@@ -38,6 +44,9 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("POST", r"/_sim/charges/(?P<id>[\w]+)/dispute", "sim_dispute"),
         ("POST", r"/_sim/disputes/(?P<id>[\w]+)/(?P<outcome>won|lost)", "sim_close_dispute"),
         ("POST", r"/_sim/sessions/(?P<id>[\w]+)/settle", "sim_settle"),
+        ("POST", r"/_sim/subscriptions/(?P<id>[\w]+)/advance", "sim_advance"),
+        ("GET", r"/portal/(?P<id>[\w]+)", "portal"),
+        ("POST", r"/portal/(?P<id>[\w]+)/(?P<action>plan|cancel|resume|card)", "portal_action"),
     ]
 ]
 _KINDS = {
@@ -45,6 +54,9 @@ _KINDS = {
     "charges": "charge",
     "payment_intents": "payment_intent",
     "customers": "customer",
+    "prices": "price",
+    "subscriptions": "subscription",
+    "invoices": "invoice",
     "events": "event",
 }
 
@@ -82,7 +94,11 @@ class StripeSimulator:
         self._collecting: list[dict[str, Any]] | None = None
         self._httpd = _Server((host, port), self)
         self.base_url = f"http://{host}:{self._httpd.server_address[1]}"
-        self.state = StripeState(lambda sid: f"{self.base_url}/checkout/{sid}", self._publish)
+        self.state = SubscriptionState(
+            lambda sid: f"{self.base_url}/checkout/{sid}",
+            self._publish,
+            portal_url=lambda pid: f"{self.base_url}/portal/{pid}",
+        )
         self.sender = (
             WebhookSender(webhook_url, secret, options or DeliveryOptions())
             if webhook_url
@@ -260,6 +276,79 @@ class StripeSimulator:
     def _create_customer(self, params: dict[str, Any]) -> dict[str, Any]:
         return self.batch(self.state.create_customer, params)
 
+    def _create_price(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.state.create_price(params)
+
+    def _update_subscription(self, params: dict[str, Any], id: str) -> dict[str, Any]:
+        return self.batch(self.state.update_subscription, id, params)
+
+    def _cancel_subscription(self, params: dict[str, Any], id: str) -> dict[str, Any]:
+        return self.batch(self.state.cancel_now, id)
+
+    def _create_portal_session(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.state.create_portal_session(params)
+
+    def advance(self, subscription_id: str) -> dict[str, Any]:
+        """Renews the subscription (or ends it) as its period's end had come."""
+        result = self.batch(self.state.advance, subscription_id)
+        if self.sender:
+            self.sender.wait_idle(timeout=10)
+        return result
+
+    def _sim_advance(self, form: dict[str, str], id: str) -> tuple[int, Any]:
+        return 200, self.advance(id)
+
+    def _portal(self, form: dict[str, str], id: str, notice: str = "") -> tuple[int, str]:
+        with self.state.lock:
+            portal = self.state.get(id, "billing_portal.session")
+            subscriptions = self.state.subscriptions_of(portal["customer"])
+            currency = (
+                subscriptions[0]["items"]["data"][0]["price"]["currency"]
+                if (subscriptions)
+                else "usd"
+            )
+            return 200, portal_page(
+                portal,
+                subscriptions,
+                self.state.monthly_prices(currency),
+                notice=notice,
+            )
+
+    def _portal_action(self, form: dict[str, str], id: str, action: str) -> tuple[int, Any]:
+        """The portal's forms: change plan (upgrades at once, prorated; downgrades at the
+        period's end), cancel at the period's end or resume, and a new card."""
+        with self.state.lock:
+            portal = self.state.get(id, "billing_portal.session")
+            live = [
+                sub
+                for sub in self.state.subscriptions_of(portal["customer"])
+                if sub["status"] != "canceled"
+            ]
+        try:
+            if action == "card":
+                self.batch(self.state.update_card, portal["customer"], form.get("card", ""))
+            elif not live:
+                raise StripeError(400, "There is no subscription to change.")
+            elif action == "plan":
+                price = self.state.get(form.get("price", ""), "price")
+                current = live[0]["items"]["data"][0]["price"]
+                upgrade = price["unit_amount"] > current["unit_amount"]
+                params = {
+                    "items": [{"id": live[0]["items"]["data"][0]["id"], "price": price["id"]}],
+                    "proration_behavior": "always_invoice" if upgrade else "none",
+                }
+                self.batch(self.state.update_subscription, live[0]["id"], params)
+            else:
+                flag = "true" if action == "cancel" else "false"
+                self.batch(
+                    self.state.update_subscription, live[0]["id"], {"cancel_at_period_end": flag}
+                )
+        except StripeError as error:
+            return 400, self._portal(form, id, notice=error.body["error"]["message"])[1]
+        if self.sender:
+            self.sender.wait_idle(timeout=10)
+        return 303, f"/portal/{id}"
+
     def _create_refund(self, params: dict[str, Any]) -> dict[str, Any]:
         return self.batch(self.state.create_refund, params)
 
@@ -337,6 +426,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
 
     def _dispatch(self, method: str) -> None:
         url = urlsplit(self.path)

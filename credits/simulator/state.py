@@ -56,6 +56,8 @@ TEST_CARDS = {
     "4242424242424242": Card("paid"),
     "4000000000000002": Card("declined", "generic_decline", "Your card was declined."),
     "4000000000009995": Card("declined", "insufficient_funds", "Your card has insufficient funds."),
+    # Saved by the portal without trouble, declined whenever it is charged (renewals).
+    "4000000000000341": Card("declined", "card_declined", "Your card was declined."),
     # Simulator only: pays a few seconds later, like a bank debit (async_payment_succeeded).
     "4000000000001111": Card("async"),
 }
@@ -92,6 +94,7 @@ class StripeState:
         self.publish = publish
         self.objects: dict[str, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []
+        self._last_created = 0
 
     def get(self, object_id: str, kind: str) -> dict[str, Any]:
         found = self.objects.get(object_id)
@@ -107,17 +110,23 @@ class StripeState:
     def view(self, obj: dict[str, Any]) -> dict[str, Any]:
         return {key: value for key, value in copy.deepcopy(obj).items() if not key.startswith("_")}
 
-    def _event(self, type: str, obj: dict[str, Any]) -> None:
+    def _event(
+        self, type: str, obj: dict[str, Any], previous_attributes: dict | None = None
+    ) -> None:
+        # A second apart at least, so that `created` orders a burst of events the way it
+        # orders Stripe's, whose steps (invoice, payment attempt, retry) lie further apart.
+        self._last_created = max(int(time.time()), self._last_created + 1)
         event = {
             "id": new_id("evt"),
             "object": "event",
             "api_version": API_VERSION,
-            "created": int(time.time()),
+            "created": self._last_created,
             "livemode": False,
             "pending_webhooks": 1,
             "request": {"id": None, "idempotency_key": None},
             "type": type,
-            "data": {"object": self.view(obj)},
+            "data": {"object": self.view(obj)}
+            | ({"previous_attributes": previous_attributes} if previous_attributes else {}),
         }
         self.events.append(event)
         self.publish(event)
@@ -147,8 +156,47 @@ class StripeState:
     # Checkout Sessions ---------------------------------------------------------------------
 
     def create_session(self, params: dict[str, Any]) -> dict[str, Any]:
-        if params.get("mode") != "payment":
-            raise StripeError(400, "The simulator supports mode=payment only.", param="mode")
+        mode = params.get("mode")
+        if mode == "subscription":
+            fields = self.subscription_session(params)
+        elif mode == "payment":
+            fields = self._payment_session(params)
+        else:
+            raise StripeError(400, "The simulator supports payment and subscription.", param="mode")
+        success_url = _required(params, "success_url")
+        session_id = new_id("cs")
+        now = int(time.time())
+        session = {
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": mode,
+            "status": "open",
+            "payment_status": "unpaid",
+            "url": self.hosted_url(session_id),
+            "payment_intent": None,
+            "client_reference_id": params.get("client_reference_id"),
+            "customer_email": params.get("customer_email"),
+            "customer_details": None,
+            "metadata": params.get("metadata") or {},
+            "success_url": success_url.replace("{CHECKOUT_SESSION_ID}", session_id),
+            "cancel_url": params.get("cancel_url"),
+            "created": now,
+            "expires_at": now + SESSION_LIFETIME,
+            "livemode": False,
+            "ui_mode": "hosted_page",
+            "_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata") or {},
+        } | fields
+        with self.lock:
+            self.objects[session_id] = session
+        return self.view(session)
+
+    def subscription_session(self, params: dict[str, Any]) -> dict[str, Any]:
+        raise StripeError(400, "This simulator has no subscriptions.", param="mode")
+
+    def start_subscription(self, session: dict[str, Any], number: str) -> None:
+        raise NotImplementedError
+
+    def _payment_session(self, params: dict[str, Any]) -> dict[str, Any]:
         items = params.get("line_items")
         if not isinstance(items, list) or not items or len(items) > 100:
             raise StripeError(400, "line_items must list 1 to 100 items.", param="line_items")
@@ -175,36 +223,12 @@ class StripeState:
                     param=f"line_items[{index}][price_data][product_data][name]",
                 )
             total += _positive_int(price, "unit_amount") * _positive_int(item, "quantity")
-        success_url = _required(params, "success_url")
-        session_id = new_id("cs")
-        now = int(time.time())
-        session = {
-            "id": session_id,
-            "object": "checkout.session",
-            "mode": "payment",
-            "status": "open",
-            "payment_status": "unpaid",
-            "url": self.hosted_url(session_id),
+        return {
             "amount_subtotal": total,
             "amount_total": total,
             "currency": currency,
-            "payment_intent": None,
-            "client_reference_id": params.get("client_reference_id"),
-            "customer_email": params.get("customer_email"),
-            "customer_details": None,
-            "metadata": params.get("metadata") or {},
-            "success_url": success_url.replace("{CHECKOUT_SESSION_ID}", session_id),
-            "cancel_url": params.get("cancel_url"),
-            "created": now,
-            "expires_at": now + SESSION_LIFETIME,
-            "livemode": False,
-            "ui_mode": "hosted_page",
             "_line_items": items,
-            "_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata") or {},
         }
-        with self.lock:
-            self.objects[session_id] = session
-        return self.view(session)
 
     def expire(self, session_id: str) -> dict[str, Any]:
         with self.lock:
@@ -231,6 +255,16 @@ class StripeState:
             session = self.get(session_id, "checkout.session")
             if session["status"] != "open":
                 raise StripeError(400, f"This Checkout Session is {session['status']}.")
+            if session["mode"] == "subscription" and card.outcome != "declined":
+                self.start_subscription(session, "".join(ch for ch in number if ch.isdigit()))
+                session.update(
+                    status="complete",
+                    url=None,
+                    payment_status="paid",
+                    customer_details={"email": email or session["customer_email"]},
+                )
+                self._event("checkout.session.completed", session)
+                return Card("paid")
             intent = self._intent(session)
             if card.outcome == "declined":
                 intent["status"] = "requires_payment_method"
@@ -288,6 +322,11 @@ class StripeState:
         return intent
 
     def _succeed(self, session: dict[str, Any], intent: dict[str, Any]) -> None:
+        session["payment_status"] = "paid"
+        self.succeed_intent(intent)
+
+    def succeed_intent(self, intent: dict[str, Any]) -> None:
+        """The intent's payment goes through: a charge, and their events."""
         charge = {
             "id": new_id("ch"),
             "object": "charge",
@@ -308,7 +347,6 @@ class StripeState:
         }
         self.objects[charge["id"]] = charge
         intent.update(status="succeeded", latest_charge=charge["id"])
-        session["payment_status"] = "paid"
         self._event("payment_intent.succeeded", intent)
         self._event("charge.succeeded", charge)
 

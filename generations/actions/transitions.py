@@ -2,8 +2,9 @@
 canceled, succeeded with the video stored), and the refunds and cancels people ask for.
 
 Every function locks the generation row first; a refund then locks the balance. None enqueues
-anything: what is left to do (tell the user, stop a prediction at Replicate, copy the video) is
-returned as FollowUps, which generations.lifecycle enqueues in the same transaction.
+anything: what is left to do (tell the user, send the webhooks written with the ending, stop a
+prediction at Replicate, copy the video) is returned as FollowUps, which generations.lifecycle
+enqueues in the same transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from generations.models import IN_FLIGHT_STATUSES, STATUS_RANK, Generation, Stat
 from generations.notifications.record import record_ending
 from generations.replicate import predictions
 from generations.replicate.predictions import PredictionUpdate, ReplicateStatus
+from generations.webhook_events import record_ended
 
 
 @dataclass
@@ -33,6 +35,7 @@ class FollowUps:
     notify_user_id: int | None = None  # the user has news: a generation of theirs ended
     cancel_prediction_id: str = ""  # a prediction nobody will use: stop it at Replicate
     copy_output: bool = False  # Replicate has the video: copy it into our storage
+    webhook_event_ids: list[int] = field(default_factory=list)  # to send to API users' endpoints
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ def _end_unsuccessfully(
 def _record_ending(generation: Generation, follow_ups: FollowUps) -> None:
     if record_ending(generation):  # a failure is told; the user's own cancel is not
         follow_ups.notify_user_id = generation.user_id
+    follow_ups.webhook_event_ids += record_ended(generation)  # every ending, the cancel too
 
 
 def check_cancel_generation(

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models.fields.files import FieldFile
 from django_tasks import task
 
+from generations import request_webhook
 from generations.actions import submission as actions
 from generations.actions import transitions
 from generations.actions.params import GenerationParams, check_idempotency_key
@@ -43,8 +44,10 @@ from generations.replicate.inputs import (
     webhook_url,
 )
 from generations.replicate.predictions import PredictionUpdate
+from generations.request_webhook import RequestWebhook
 from wan_pwa.accounts.models import ApiKey, User
 from wan_pwa.log_context import names_generation
+from wan_pwa.outgoing_webhooks.actions import attach_request_webhook
 
 logger = logging.getLogger(__name__)
 
@@ -55,15 +58,19 @@ def submit_generation(
     *,
     idempotency_key: str | None = None,
     api_key: ApiKey | None = None,
+    webhook: RequestWebhook | None = None,
 ) -> Submission:
     """The one way to start a generation (pages, API, commands, tests); `api_key` is the key
-    an API request came with, whose monthly credit cap then applies.
+    an API request came with, whose monthly credit cap then applies; `webhook` a URL its
+    endings are sent to, registered with it (not again for a replay of the same key).
 
     Raises ValidationError (field errors) before anything else; then, in one transaction,
     IdempotencyKeyReused, AccountSuspended, CreditDebtOutstanding, KeyCreditCapReached,
     InsufficientCredits or a LimitExceeded. Nothing is created or charged then.
     """
-    return _submit(user, params, idempotency_key, retried_from=None, api_key=api_key)
+    return _submit(
+        user, params, idempotency_key, retried_from=None, api_key=api_key, webhook=webhook
+    )
 
 
 def retry_generation(
@@ -90,6 +97,7 @@ def _submit(
     idempotency_key: str | None,
     retried_from: Generation | None,
     api_key: ApiKey | None,
+    webhook: RequestWebhook | None = None,
 ) -> Submission:
     # Validated outside the transaction: a refused upload is counted even though nothing is made.
     check_idempotency_key(idempotency_key)
@@ -104,6 +112,10 @@ def _submit(
         )
         if submission.created:
             generation_id = submission.generation.pk
+            if webhook is not None:
+                attach_request_webhook(
+                    user, request_webhook.subject(generation_id), webhook.url, webhook.events
+                )
             submit_prediction.enqueue(generation_id)
             # The watchdog runs whatever happens to the submission (a crash, lost webhooks).
             enqueue_later(watch_generation, settings.WATCHDOG_FIRST_DELAY, generation_id, 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -18,9 +20,25 @@ def test_the_balance_and_its_low_flag(api, user):
         "balance": 100,
         "low": False,
         "cheapest_generation_cost": catalog.CHEAPEST_COST,
+        "buckets": [{"credits": 100, "expires_at": None, "source": "bonus"}],
     }
     set_credits(user, 3)
     assert api.get("/api/v1/credits/").json()["low"] is True
+
+
+def test_the_balance_lists_your_buckets_in_spending_order(api, user, other_user):
+    period_end = datetime(2077, 1, 5, tzinfo=UTC)
+    add_credits(user, 1000, type="bonus", expires_at=period_end)
+    add_credits(user, -100, description="spent")
+    add_credits(other_user, 500, expires_at=period_end, description="not yours")
+
+    body = api.get("/api/v1/credits/").json()
+
+    assert body["balance"] == 1000
+    assert body["buckets"] == [
+        {"credits": 900, "expires_at": "2077-01-05T00:00:00Z", "source": "bonus"},
+        {"credits": 100, "expires_at": None, "source": "bonus"},
+    ]
 
 
 def test_the_ledger_lists_your_changes_newest_first(api, user, other_user):

@@ -27,6 +27,18 @@ OPERATIONS = {
     ("/api/v1/credits/ledger/", "get"),
     ("/api/v1/credits/packs/", "get"),
     ("/api/v1/credits/checkout/", "post"),
+    ("/api/v1/webhooks/", "get"),
+    ("/api/v1/webhooks/", "post"),
+    ("/api/v1/webhooks/signing-secret/", "get"),
+    ("/api/v1/webhooks/{id}/", "get"),
+    ("/api/v1/webhooks/{id}/", "patch"),
+    ("/api/v1/webhooks/{id}/", "delete"),
+    ("/api/v1/webhooks/{id}/rotate-secret/", "post"),
+    ("/api/v1/webhooks/{id}/test/", "post"),
+    ("/api/v1/webhooks/{id}/deliveries/", "get"),
+    ("/api/v1/webhooks/{id}/deliveries/{delivery_id}/resend/", "post"),
+    ("/api/v1/credits/plans/", "get"),
+    ("/api/v1/credits/subscribe/", "post"),
 }
 
 

@@ -35,6 +35,7 @@ from credits.actions import add_credits
 from generations.models import Status
 from tests.factories import make_generation
 from wan_pwa.accounts.models import User
+from wan_pwa.outgoing_webhooks.actions import create_endpoint, send_test_event, update_endpoint
 from wan_pwa.wsgi import application
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +83,23 @@ def known_generations(user: User, other_user: User) -> Callable[[], list[int]]:
     return make
 
 
+@pytest.fixture
+def known_webhooks(user: User, other_user: User) -> Callable[[], list[int]]:
+    """Fresh webhook endpoint ids: the user's (one disabled, one with a delivery) and someone
+    else's."""
+
+    def make() -> list[int]:
+        endpoints = [
+            create_endpoint(owner, "https://hooks.example.com/", ["order.paid"])[0]
+            for owner in (user, user, user, other_user)
+        ]
+        update_endpoint(endpoints[1], enabled=False)
+        send_test_event(endpoints[2])
+        return [endpoint.pk for endpoint in endpoints]
+
+    return make
+
+
 def fuzz(
     strategy: st.SearchStrategy[Case],
     examples: int,
@@ -110,6 +128,7 @@ def test_the_api_conforms_to_its_schema(
     api_key,
     user,
     known_generations,
+    known_webhooks,
     settings,
     capsys,
     wsgi_in_test_transaction,
@@ -117,6 +136,7 @@ def test_the_api_conforms_to_its_schema(
 ):
     settings.API_SUBMISSIONS_PER_MINUTE = 100_000  # let submissions through to 201 (limits
     settings.MAX_IN_FLIGHT_PER_USER = 100_000  # have tests of their own)
+    settings.WEBHOOK_ENDPOINTS_PER_USER = 100_000
     add_credits(user, 1_000_000, type="purchase", description="schemathesis")
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
     auth = {"Authorization": f"Bearer {api_key}"}
@@ -131,9 +151,9 @@ def test_the_api_conforms_to_its_schema(
             label = f"{operation.label} [{mode.value}]"
             strategies = [operation.as_strategy(mode)]
             if "{id}" in operation.path and mode == GenerationMode.POSITIVE:
+                known = known_webhooks if "/webhooks/" in operation.path else known_generations
                 strategies += [
-                    operation.as_strategy(mode, path_parameters={"id": pk})
-                    for pk in known_generations()
+                    operation.as_strategy(mode, path_parameters={"id": pk}) for pk in known()
                 ]
             statuses[label] = Counter()
             try:
@@ -143,7 +163,7 @@ def test_the_api_conforms_to_its_schema(
                     raise
                 del statuses[label]  # no input to get wrong: the operation takes none
             except (Exception, BaseExceptionGroup) as error:  # report every operation's failure
-                failures[label] = f"{type(error).__name__}: {error}"[:3000]
+                failures[label] = f"{type(error).__name__}: {error}"[:20000]
     elapsed = time.monotonic() - started
 
     operations = {label.rsplit(" [", 1)[0] for label in statuses}
@@ -157,4 +177,4 @@ def test_the_api_conforms_to_its_schema(
             spread = ", ".join(f"{code}: {n}" for code, n in sorted(counter.items()))
             print(f"  {sum(counter.values()):4d}  {label}  ({spread})")
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
-    assert len(operations) == 14
+    assert len(operations) == 24

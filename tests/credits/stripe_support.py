@@ -22,10 +22,11 @@ PAYS_LATER = "4000 0000 0000 1111"
 WEBHOOK_URL = "/api/webhooks/stripe"
 
 
-def deliver(event: dict[str, Any]) -> Any:
-    """POSTs one event, signed, to our endpoint; returns the response."""
+def deliver(event: dict[str, Any], client: Client | None = None) -> Any:
+    """POSTs one event, signed, to our endpoint; returns the response. Pass a client to
+    deliver many: each new one loads the middleware again."""
     body, header = sign(event)
-    return Client().post(
+    return (client or Client()).post(
         WEBHOOK_URL, body, content_type="application/json", headers={"Stripe-Signature": header}
     )
 

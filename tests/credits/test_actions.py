@@ -195,8 +195,9 @@ def test_postgres_refuses_raw_sql_updates_and_deletes_of_the_ledger(user):
     assert CreditTransaction.objects.get(user=user).amount == 100
 
 
-def test_transaction_type_choices_are_the_five_of_the_design_and_the_two_of_purchases():
+def test_transaction_type_choices_are_the_five_of_the_design_purchases_and_expiry():
     assert set(TransactionType.values) == {
         *("bonus", "purchase", "deduction", "refund", "adjustment"),
         *("clawback", "reinstate"),  # a refunded or disputed order's credits, and their return
+        "expiry",  # what was left of a bucket of credits at its expiry
     }

@@ -3,9 +3,13 @@ cancel page, orders and receipts; and the API's packs and checkout."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.urls import reverse
+from django.utils.html import strip_tags
 
+from credits.actions import add_credits
 from credits.models import Order, OrderStatus
 from credits.selectors import balance_of
 from tests.credits.stripe_support import buy, checkout, deliver_all, pack, pay
@@ -26,6 +30,23 @@ def test_billing_lists_the_packs_and_links_from_settings_and_the_header(stripe_s
 def test_the_landing_page_shows_the_same_prices(client, stripe_sim):
     page = client.get("/").content.decode()
     assert "500 credits</strong> for 20.00 USD" in page
+    assert "Pack credits and the free credits of a new account never expire." in page
+
+
+def test_billing_shows_the_credits_by_bucket_with_their_expiry(stripe_sim, logged_in, user):
+    add_credits(user, 1000, type="bonus", expires_at=datetime(2077, 1, 5, 12, tzinfo=UTC))
+    add_credits(user, 20, description="sorry")
+
+    page = logged_in.get(reverse("billing")).content.decode()
+
+    listed = page.split('data-testid="credit-buckets">')[1].split("</ul>")[0]
+    items = [" ".join(strip_tags(item).split()) for item in listed.split("</li>")[:-1]]
+    assert items == [  # in spending order
+        "1,000 bonus credits, expire on 5 January 2077",
+        "100 bonus credits, never expire",
+        "20 credits, never expire",
+    ]
+    assert "100 credits</strong> for 5.00 USD, never expire" in page
 
 
 def test_checkout_redirects_to_the_session_page(stripe_sim, logged_in, user):

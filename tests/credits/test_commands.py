@@ -78,9 +78,10 @@ def test_audit_finds_a_balance_changed_behind_its_back(make_user):
             "(SELECT id FROM wan_pwa_user WHERE username = 'bob')"
         )
     err = StringIO()
-    with pytest.raises(CommandError, match="1 mismatch"):
+    with pytest.raises(CommandError, match="2 mismatch"):
         call_command("audit_credits", stdout=StringIO(), stderr=err)
     assert "MISMATCH bob: balance is 250 but the ledger sums to 100" in err.getvalue()
+    assert "MISMATCH bob: buckets hold 100 credits but the balance is 250" in err.getvalue()
 
 
 def test_audit_finds_a_broken_balance_after_chain(user):

@@ -3,10 +3,13 @@ already becomes a debt that blocks submissions and that the next purchase pays f
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from credits.actions import CreditDebtOutstanding, add_credits
-from credits.models import CreditBalance, CreditTransaction, TransactionType
+from credits.models import CreditBalance, CreditBucket, CreditTransaction, TransactionType
 from credits.selectors import balance_of
 from generations.actions.params import GenerationParams
 from generations.lifecycle.submission import submit_generation
@@ -153,4 +156,46 @@ def test_a_refund_that_arrives_before_its_payment_is_applied_once_the_order_is_p
         deliver(event)
 
     assert balance_of(user) == 150  # +100 bought, -50 for half of it refunded
+    assert_audit_clean()
+
+
+def buckets_of(user) -> list[tuple[str, int, int]]:
+    """(source, remaining, granted) of the user's buckets, in spending order."""
+    rows = CreditBucket.objects.filter(user=user)
+    return list(rows.values_list("source", "remaining", "granted"))
+
+
+def test_a_refunded_pack_takes_back_its_own_credits_before_those_expiring_first(
+    stripe_sim, user, assert_audit_clean
+):
+    add_credits(user, 1000, type="bonus", expires_at=timezone.now() + timedelta(days=30))
+    order = buy(stripe_sim, user, 500)
+    add_credits(user, -300, description="spent")  # from the credits expiring first
+
+    stripe_sim.refund(stripe_sim.charge_of(order.checkout_session_id))
+    deliver_all(stripe_sim)
+
+    assert buckets_of(user) == [("bonus", 700, 1000), ("bonus", 100, 100), ("purchase", 0, 500)]
+    assert (balance_of(user), debt_of(user)) == (800, 0)
+    assert_audit_clean()
+
+
+def test_a_spent_pack_is_taken_back_from_what_is_left_then_owed_and_a_won_dispute_returns_it(
+    stripe_sim, user, assert_audit_clean
+):
+    order = buy(stripe_sim, user, 100)
+    add_credits(user, 30, type="bonus", expires_at=timezone.now() + timedelta(days=30))
+    add_credits(user, -200, description="spent")  # 30 expiring, the 100 bonus, 70 of the pack
+
+    dispute = stripe_sim.dispute(stripe_sim.charge_of(order.checkout_session_id))
+    deliver_all(stripe_sim)
+    assert buckets_of(user) == [("bonus", 0, 30), ("bonus", 0, 100), ("purchase", 0, 100)]
+    assert (balance_of(user), debt_of(user)) == (0, 70)
+
+    stripe_sim.close_dispute(dispute["id"], "won")
+    deliver_all(stripe_sim)
+
+    # What was taken back comes back as pack credits, which never expire; the debt is gone.
+    assert buckets_of(user)[-1] == ("reinstate", 30, 30)
+    assert (balance_of(user), debt_of(user)) == (30, 0)
     assert_audit_clean()

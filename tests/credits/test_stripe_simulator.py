@@ -138,7 +138,7 @@ def test_errors_come_in_stripes_shape_and_map_to_the_clients_exceptions(receiver
         with pytest.raises(stripe.InvalidRequestError) as missing:
             client(sim).v1.checkout.sessions.retrieve("cs_missing")
         with pytest.raises(stripe.InvalidRequestError) as bad:
-            client(sim).v1.checkout.sessions.create(params={**SESSION, "mode": "subscription"})  # type: ignore[arg-type]
+            client(sim).v1.checkout.sessions.create(params={**SESSION, "mode": "bogus"})  # type: ignore[arg-type]
     finally:
         sim.stop()
     assert missing.value.code == "resource_missing"

@@ -66,6 +66,9 @@ BOTTOM_APP = APPS_FROM_THE_BOTTOM[0]
 # Prose ("not enough credits") and URL paths ("/api/webhooks/stripe") are not names.
 UPPER_APPS = "|".join(APPS_FROM_THE_BOTTOM[1:])
 UPPER_APP_NAME = re.compile(rf"^({UPPER_APPS})\.?$|\b({UPPER_APPS})[.:_][A-Za-z]")
+# Names of the public API that happen to read like an app's: event types of the webhooks we send,
+# and the scopes of API keys (wan_pwa.accounts.models.Scope).
+PUBLIC_NAMES = {"credits.low", "generations:read", "generations:write", "credits:read"}
 
 
 def docstrings(tree: ast.AST) -> set[int]:
@@ -90,6 +93,7 @@ def upper_app_names(path: str, source: str) -> list[str]:
         if isinstance(node, ast.Constant)
         and isinstance(node.value, str)
         and id(node) not in skipped
+        and node.value not in PUBLIC_NAMES
         for match in [UPPER_APP_NAME.search(node.value)]
         if match
     ]

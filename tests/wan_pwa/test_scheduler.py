@@ -138,10 +138,11 @@ def test_audit_job_logs_counts_and_fails_on_a_mismatch(db, make_user, caplog):
 
     user = make_user()
     assert audit_credits().startswith("clean")
+    # A balance edited behind the actions' back disagrees with its ledger and with its buckets.
     CreditBalance.objects.filter(user=user).update(balance=F("balance") + 7)
-    with caplog.at_level(logging.ERROR), pytest.raises(scheduler.JobFailed, match="1 mismatch"):
+    with caplog.at_level(logging.ERROR), pytest.raises(scheduler.JobFailed, match="2 mismatch"):
         audit_credits()
-    assert metrics.value_of(MISMATCH_METRIC) == 1
+    assert metrics.value_of(MISMATCH_METRIC) == 2
     assert any("credit audit" in record.message for record in caplog.records)
 
 

@@ -13,8 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from wan_pwa.accounts.models import API_KEY_NAME_MAX_LENGTH, ApiKey, User
-from wan_pwa.accounts.scopes import all_scopes
+from wan_pwa.accounts.models import API_KEY_NAME_MAX_LENGTH, ApiKey, Scope, User, all_scopes
 
 KEY_PREFIX = "wan_"
 VISIBLE_PREFIX_LENGTH = len(KEY_PREFIX) + 8
@@ -75,13 +74,12 @@ def create_api_key(
 
 
 def _valid_scopes(scopes: Collection[str]) -> list[str]:
-    known = all_scopes()
-    unknown = set(scopes) - set(known)
+    unknown = set(scopes) - set(Scope.values)
     if unknown:
         raise ValidationError({"scopes": [f"Unknown scope: {', '.join(sorted(unknown))}."]})
     if not scopes:
         raise ValidationError({"scopes": ["Choose at least one thing the key may do."]})
-    return [scope for scope in known if scope in scopes]  # in a stable order
+    return [scope for scope in Scope.values if scope in scopes]  # in a stable order
 
 
 def revoke_api_key(api_key: ApiKey) -> ApiKey:

@@ -8,8 +8,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.shortcuts import redirect
 
-from wan_pwa.accounts.models import API_KEY_NAME_MAX_LENGTH
-from wan_pwa.accounts.scopes import scope_choices
+from wan_pwa.accounts.models import API_KEY_NAME_MAX_LENGTH, Scope
 
 
 class SignupForm(AllauthSignupForm):
@@ -55,7 +54,7 @@ class ConfirmPasswordForm(forms.Form):
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=API_KEY_NAME_MAX_LENGTH)
     scopes = forms.MultipleChoiceField(
-        choices=scope_choices,
+        choices=Scope.choices,
         error_messages={"required": "Choose at least one thing the key may do."},
     )
     monthly_credit_cap = forms.IntegerField(required=False, min_value=1, max_value=10_000_000)

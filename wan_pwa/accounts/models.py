@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models, transaction
 
-from wan_pwa.accounts.scopes import all_scopes
 from wan_pwa.accounts.signals import user_created
 
 
@@ -84,6 +83,19 @@ class User(AbstractUser):
 
 
 API_KEY_NAME_MAX_LENGTH = 100
+
+
+class Scope(models.TextChoices):
+    """What an API key may do; a session (the browser) may do everything."""
+
+    GENERATIONS_READ = "generations:read", "Read generations and download videos"
+    GENERATIONS_WRITE = "generations:write", "Create, cancel, retry, star and delete generations"
+    CREDITS_READ = "credits:read", "Read the credit balance, ledger and packs"
+    BILLING = "billing", "Buy credits"
+
+
+def all_scopes() -> list[str]:
+    return list(Scope.values)
 
 
 class ApiKeyQuerySet(models.QuerySet):

@@ -7,8 +7,7 @@ from __future__ import annotations
 from django import template
 
 from wan_pwa.accounts.forms import ApiKeyForm
-from wan_pwa.accounts.models import ApiKey
-from wan_pwa.accounts.scopes import SCOPES
+from wan_pwa.accounts.models import ApiKey, Scope
 
 register = template.Library()
 
@@ -20,12 +19,15 @@ def api_keys_for(user) -> list[ApiKey]:
     return list(ApiKey.objects.active().filter(user=user))
 
 
+# A new key can make and read videos and read its credits; buying credits is ticked on purpose.
+DEFAULT_SCOPES = (Scope.GENERATIONS_READ, Scope.GENERATIONS_WRITE, Scope.CREDITS_READ)
+
+
 @register.simple_tag
 def api_key_scope_choices(form: object = None) -> list[tuple[str, str, bool]]:
-    """(value, label, ticked) per scope; `form` is the ApiKeyForm sent back, if any, else each
-    scope's default."""
+    """(value, label, ticked) per scope; `form` is the ApiKeyForm sent back, if any."""
     if isinstance(form, ApiKeyForm) and form.is_bound:
         ticked = set(form["scopes"].value() or ())
     else:
-        ticked = {scope.name for scope in SCOPES if scope.default}
-    return [(scope.name, scope.description, scope.name in ticked) for scope in SCOPES]
+        ticked = set(DEFAULT_SCOPES)
+    return [(value, label, value in ticked) for value, label in Scope.choices]

@@ -40,6 +40,8 @@ ERROR_CODES: tuple[ErrorCode, ...] = (
         "The `Idempotency-Key` header is empty, too long or not printable ASCII.",
     ),
     ErrorCode("unknown_pack", 400, "No credit pack on sale has this id."),
+    ErrorCode("unknown_plan", 400, "No plan on offer has this id."),
+    ErrorCode("no_plan", 400, "You have no plan to manage."),
     ErrorCode("credit_error", 400, "The credit operation is not possible as asked."),
     ErrorCode("suspension_refused", 400, "The account cannot be suspended or restored so."),
     ErrorCode("export_refused", 429, "A data export was asked for too soon after the last one."),
@@ -105,7 +107,18 @@ ERROR_CODES: tuple[ErrorCode, ...] = (
     ErrorCode("video_not_ready", 409, "The video is not there until the generation succeeds."),
     ErrorCode("video_missing", 409, "The video file is gone from the storage."),
     ErrorCode(
+        "webhook_conflict",
+        409,
+        "The webhook endpoint's state does not allow this: enable a disabled endpoint before "
+        "sending to it.",
+    ),
+    ErrorCode(
         "push_endpoint_in_use", 409, "This push endpoint belongs to another signed-in account."
+    ),
+    ErrorCode(
+        "plan_starting",
+        409,
+        "A plan's payment went through and the plan is being set up; look again in a moment.",
     ),
     ErrorCode("payload_too_large", 413, "The request body is over the upload limit."),
     ErrorCode("unsupported_media_type", 415, "Send JSON or multipart/form-data."),

@@ -1,11 +1,10 @@
-"""What an API key may do. Every API view says which scope it needs (one its app registers,
-see wan_pwa/accounts/scopes.py), either for all methods
+"""What an API key may do. Every API view says which scope it needs, either for all methods
 
-    required_scope = "credits:read"
+    required_scope = Scope.CREDITS_READ
 
 or per method, reads apart from writes:
 
-    required_scope = read_write("generations:read", "generations:write")
+    required_scope = read_write(Scope.GENERATIONS_READ, Scope.GENERATIONS_WRITE)
 
 and `HasScope` (a default permission class, after IsAuthenticated) refuses a key without it:
 403 `insufficient_scope` naming `required_scope`. A session (the browser) has every scope. A
@@ -20,13 +19,15 @@ from typing import TYPE_CHECKING, Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from wan_pwa.accounts.models import ApiKey
+from wan_pwa.accounts.models import ApiKey, Scope
 from wan_pwa.errors import DomainError
 
 if TYPE_CHECKING:  # DRF imports its default permission classes while rest_framework.views loads
     from rest_framework.views import APIView
 
 ScopeDeclaration = str | Mapping[str, str]
+
+__all__ = ["HasScope", "InsufficientScope", "Scope", "read_write", "required_scope"]
 
 
 def read_write(read: str, write: str) -> dict[str, str]:

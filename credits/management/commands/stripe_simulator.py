@@ -1,5 +1,5 @@
 """`manage.py stripe_simulator`: serve the local Stripe, or tell a running one to refund,
-dispute, or settle a dispute."""
+dispute, settle a dispute, or renew a subscription as if its period had ended."""
 
 from __future__ import annotations
 
@@ -17,15 +17,19 @@ class Command(BaseCommand):
     help = (
         "Runs the local Stripe simulator (serve), or asks a running one to refund a payment "
         "(refund pi_...|ch_... [--amount CENTS]), dispute it (dispute pi_...|ch_...) or close "
-        "a dispute (win dp_... / lose dp_...)."
+        "a dispute (win dp_... / lose dp_...), or move a subscription to the end of its "
+        "period (advance sub_...): it renews, charging the saved card, or ends if canceled."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["serve", "refund", "dispute", "win", "lose"])
+        parser.add_argument(
+            "action", choices=["serve", "refund", "dispute", "win", "lose", "advance"]
+        )
         parser.add_argument(
             "target",
             nargs="?",
-            help="the payment (pi_..., shown on the order), charge (ch_...) or dispute (dp_...)",
+            help="the payment (pi_..., shown on the order), charge (ch_...), dispute (dp_...) "
+            "or subscription (sub_..., shown in the admin's subscriptions)",
         )
         parser.add_argument("--port", type=int, default=8002)
         parser.add_argument("--secret", help="the webhook signing secret (whsec_...)")
@@ -41,12 +45,16 @@ class Command(BaseCommand):
             self._serve(port, options)
             return
         if not target:
-            raise CommandError(f"{action} needs the id of a charge (ch_...) or dispute (dp_...).")
+            raise CommandError(
+                f"{action} needs the id of a charge (ch_...), dispute (dp_...) or "
+                "subscription (sub_...)."
+            )
         path = {
             "refund": f"/_sim/charges/{target}/refund",
             "dispute": f"/_sim/charges/{target}/dispute",
             "win": f"/_sim/disputes/{target}/won",
             "lose": f"/_sim/disputes/{target}/lost",
+            "advance": f"/_sim/subscriptions/{target}/advance",
         }[action]
         data = {"amount": str(options["amount"])} if options["amount"] else {}
         try:
