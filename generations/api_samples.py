@@ -48,22 +48,14 @@ SAMPLES: dict[str, Sample] = {
         python=f"client.generations.delete({EXAMPLE_ID})\n",
         typescript=f"await client.generations.delete({EXAMPLE_ID});\n",
     ),
-    "generations_cancel": Sample(
-        python=f"g = client.generations.cancel({EXAMPLE_ID})\n",
-        typescript=f"const g = await client.generations.cancel({EXAMPLE_ID});\n",
-    ),
-    "generations_retry": Sample(
-        python=f"g = client.generations.retry({EXAMPLE_ID})\n",
-        typescript=f"const g = await client.generations.retry({EXAMPLE_ID});\n",
-    ),
-    "generations_star": Sample(
-        python=f"g = client.generations.star({EXAMPLE_ID})\n",
-        typescript=f"const g = await client.generations.star({EXAMPLE_ID});\n",
-    ),
-    "generations_unstar": Sample(
-        python=f"g = client.generations.unstar({EXAMPLE_ID})\n",
-        typescript=f"const g = await client.generations.unstar({EXAMPLE_ID});\n",
-    ),
+    # One call on one generation, answering it as it is now.
+    **{
+        f"generations_{verb}": Sample(
+            python=f"g = client.generations.{verb}({EXAMPLE_ID})\n",
+            typescript=f"const g = await client.generations.{verb}({EXAMPLE_ID});\n",
+        )
+        for verb in ("cancel", "retry", "star", "unstar")
+    },
     "generations_video": Sample(
         python=f'client.generations.download({EXAMPLE_ID}, "fox.mp4")\n',
         typescript=f'await client.generations.download({EXAMPLE_ID}, "fox.mp4");\n',
