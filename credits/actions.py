@@ -14,10 +14,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from credits import buckets, stripe_gateway
+from credits.low_balance import balance_decreased
 from credits.models import (
     DISPUTE_FINAL_STATUSES,
     GRANT_TYPES,
@@ -30,7 +31,7 @@ from credits.models import (
     PlanInvoice,
     TransactionType,
 )
-from credits.stripe_gateway import CheckoutSession
+from credits.stripe_gateway import CheckoutSession, PaymentIntent
 from wan_pwa.accounts.models import User
 from wan_pwa.errors import DomainError
 from wan_pwa.outgoing_webhooks.events import record_event
@@ -78,15 +79,20 @@ def lock_balance(user: User | int) -> CreditBalance:
     """The user's (or the user id's) balance row, locked until the caller's transaction ends:
     what serializes every credit change of one user, and every submission of theirs. Credits
     that expired are written off first, so the balance is what can be spent."""
-    balance = get_balance(CreditBalance.objects.select_for_update(), user)
+    balance = _lock_only(user)
     expire_due_credits(balance)
     return balance
 
 
+def _lock_only(user: User | int) -> CreditBalance:
+    """lock_balance without writing off expired credits: for what only adds credits."""
+    return get_balance(CreditBalance.objects.select_for_update(), user)
+
+
 def expire_due_credits(balance: CreditBalance) -> int:
     """Writes off what is left of the user's expired buckets, one `expiry` ledger row each,
-    under the balance lock the caller holds; returns how many. Run on every lock, and for
-    users who change nothing by the `expire_credits` job."""
+    under the balance lock the caller holds; returns how many. Run by lock_balance, and for
+    users who change nothing by the `expire_buckets` job."""
     due = buckets.due(balance.user_id, timezone.now())
     for bucket in due:
         row = _write(
@@ -104,8 +110,7 @@ def expire_credits(user: User | int) -> int:
     """The expiry job's write for one user: locks the balance, which writes off what expired.
     Returns the number of buckets written off (0 when run again)."""
     with transaction.atomic():
-        balance = get_balance(CreditBalance.objects.select_for_update(), user)
-        return expire_due_credits(balance)
+        return expire_due_credits(_lock_only(user))
 
 
 def get_balance(query: QuerySet[CreditBalance], user: User | int) -> CreditBalance:
@@ -135,6 +140,8 @@ def _write(
         raise InsufficientCredits(needed=-amount, available=balance.balance)
     balance.balance = new_balance
     balance.save(update_fields=["balance", "debt", "updated_at"])
+    if amount < 0:
+        balance_decreased(balance, before=new_balance - amount)
     return CreditTransaction.objects.create(
         user_id=balance.user_id,
         amount=amount,
@@ -227,7 +234,8 @@ def refund_generation_charge(generation, *, reason: str = "") -> CreditTransacti
     the refund-matches-deduction trigger back it in the database.
     """
     with transaction.atomic():
-        balance = lock_balance(generation.user)
+        # A refund only adds credits, to buckets it checks itself: nothing to write off first.
+        balance = _lock_only(generation.user)
         charges = {
             row.type: row
             for row in CreditTransaction.objects.filter(
@@ -274,6 +282,7 @@ class OrderOutcome(StrEnum):
     TAKEN_BACK = "taken_back"
     GIVEN_BACK = "given_back"
     NO_CHANGE = "no_change"
+    CARD_SAVED = "card_saved"
 
 
 @dataclass(frozen=True)
@@ -350,7 +359,9 @@ def _pending_order(user: User, pack: CreditPack, unusable: set[int]) -> tuple[Or
     with transaction.atomic():
         lock_balance(user)
         since = timezone.now() - CHECKOUT_LIFETIME
-        pending = Order.objects.filter(user=user, status=OrderStatus.PENDING, created_at__gt=since)
+        pending = Order.objects.filter(
+            user=user, status=OrderStatus.PENDING, created_at__gt=since, refill_key__isnull=True
+        )
         same = (
             pending.filter(
                 pack=pack, credits=pack.credits, amount=pack.price, currency=pack.currency
@@ -482,22 +493,52 @@ def fulfil_checkout(session: CheckoutSession) -> OrderResult:
             return OrderResult(OrderOutcome.MISMATCH, order if same_session else None)
         if order.status == OrderStatus.PAID:
             return OrderResult(OrderOutcome.ALREADY_GRANTED, order)
-        # Paid wins over a closed status: the money arrived, so the credits are due.
-        order.status, order.paid_at = OrderStatus.PAID, timezone.now()
-        order.payment_intent_id = session.payment_intent
-        order.save(update_fields=["status", "paid_at", "payment_intent_id", "updated_at"])
-        row = _write(
-            balance,
-            amount=order.credits,
-            type=TransactionType.PURCHASE,
-            order=order,
-            description=f"Order #{order.pk}: {order.pack.name} pack",
-        )
-        buckets.fill(row, order.credits)  # packs never expire
-        pay_debts(balance, paid_by=order)
-        record_event(
-            order.user_id, EventType.ORDER_PAID, _paid_order_data(order), key=f"order:{order.pk}"
-        )
+        _grant_order(balance, order, session.payment_intent)
+    return OrderResult(OrderOutcome.GRANTED, order)
+
+
+def _grant_order(balance: CreditBalance, order: Order, payment_intent: str) -> None:
+    # Paid wins over a closed status: the money arrived, so the credits are due.
+    order.status, order.paid_at = OrderStatus.PAID, timezone.now()
+    order.payment_intent_id = payment_intent
+    order.save(update_fields=["status", "paid_at", "payment_intent_id", "updated_at"])
+    row = _write(
+        balance,
+        amount=order.credits,
+        type=TransactionType.PURCHASE,
+        order=order,
+        description=f"Order #{order.pk}: {order.pack.name} pack"
+        + (" (auto-refill)" if order.is_refill else ""),
+    )
+    buckets.fill(row, order.credits)  # packs never expire
+    pay_debts(balance, paid_by=order)
+    record_event(
+        order.user_id, EventType.ORDER_PAID, _paid_order_data(order), key=f"order:{order.pk}"
+    )
+
+
+def fulfil_refill(intent: PaymentIntent) -> OrderResult:
+    """Grants an auto-refill order's credits once, from its payment's signed
+    `payment_intent.succeeded` (credits/auto_refill.py creates the order and the payment). The
+    same rules as a pack: the order row (locked) says whether it was granted, one purchase row
+    per order is a constraint, amount and currency must match, and paid wins over failed. A
+    payment of anything else (a pack's Checkout) is left to its own events."""
+    digits = intent.order_id.isascii() and intent.order_id.isdigit()
+    order_id = int(intent.order_id) if digits and len(intent.order_id) < 19 else None
+    if order_id is None or intent.status != "succeeded":
+        return OrderResult(OrderOutcome.UNKNOWN_ORDER)
+    with transaction.atomic():
+        locked = _lock_balance_and_order(order_id)
+        if locked is None or not locked[1].is_refill:
+            return OrderResult(OrderOutcome.UNKNOWN_ORDER)
+        balance, order = locked
+        if (order.amount, order.currency) != (intent.amount, intent.currency) or (
+            order.payment_intent_id not in ("", intent.id)
+        ):
+            return OrderResult(OrderOutcome.MISMATCH, order)
+        if order.status == OrderStatus.PAID:
+            return OrderResult(OrderOutcome.ALREADY_GRANTED, order)
+        _grant_order(balance, order, intent.id)
     return OrderResult(OrderOutcome.GRANTED, order)
 
 
@@ -656,10 +697,14 @@ def _take_back(balance: CreditBalance, paid: PaidCredits, credits: int, why: str
             description=f"{paid.label}: {why}",
             **_link(paid),
         )
-        # A pack's own credits first, then the others in spending order (a plan invoice's
-        # credits, expiring first, are the first of those).
-        order_first = paid.pk if isinstance(paid, Order) else None
-        buckets.draw(row, take, timezone.now(), order_first=order_first)
+        # Its own credits first (a pack's, or a plan invoice's), then the others in spending
+        # order.
+        buckets.draw(
+            row,
+            take,
+            timezone.now(),
+            first=Q(**{f"transaction__{name}": value for name, value in _link(paid).items()}),
+        )
     return take
 
 

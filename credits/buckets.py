@@ -18,7 +18,13 @@ from datetime import datetime, timedelta
 
 from django.db.models import Case, F, Q, QuerySet, Value, When
 
-from credits.models import BucketMovement, CreditBucket, CreditTransaction, MovementKind
+from credits.models import (
+    SPENDING_ORDER,
+    BucketMovement,
+    CreditBucket,
+    CreditTransaction,
+    MovementKind,
+)
 
 
 class BucketsShort(Exception):
@@ -34,7 +40,7 @@ def spendable(user_id: int, now: datetime) -> QuerySet[CreditBucket]:
     """The user's buckets that may be drawn from now, in spending order."""
     return CreditBucket.objects.filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now), user_id=user_id, remaining__gt=0
-    ).order_by(F("expires_at").asc(nulls_last=True), "pk")
+    ).order_by(*SPENDING_ORDER)
 
 
 def due(user_id: int, now: datetime) -> list[CreditBucket]:
@@ -74,16 +80,14 @@ def fill(
     )
 
 
-def draw(
-    row: CreditTransaction, credits: int, now: datetime, *, order_first: int | None = None
-) -> None:
+def draw(row: CreditTransaction, credits: int, now: datetime, *, first: Q | None = None) -> None:
     """Takes `credits` for the ledger row from the user's spendable buckets in spending order;
-    with `order_first`, the buckets of that order's purchase and reinstatements come first (a
-    take-back takes the pack's own credits before any other). BucketsShort if they hold less."""
+    the buckets matching `first` come before the others (a take-back takes its pack's own
+    credits first: `Q(transaction__order=order)`). BucketsShort if they hold less."""
     buckets = spendable(row.user_id, now)
-    if order_first is not None:
-        mine = Case(When(transaction__order_id=order_first, then=Value(0)), default=Value(1))
-        buckets = buckets.order_by(mine, F("expires_at").asc(nulls_last=True), "pk")
+    if first is not None:
+        chosen = Case(When(first, then=Value(0)), default=Value(1))
+        buckets = buckets.order_by(chosen, *SPENDING_ORDER)
     left, moves = credits, []
     for bucket in buckets.only("pk", "remaining"):
         take = min(left, bucket.remaining)
@@ -139,6 +143,4 @@ def expire(row: CreditTransaction, bucket: CreditBucket) -> None:
 def holding(user_id: int) -> QuerySet[CreditBucket]:
     """The user's buckets that hold credits, in spending order (an expired one stays until its
     expiry row is written, as it is still in the balance)."""
-    return CreditBucket.objects.filter(user_id=user_id, remaining__gt=0).order_by(
-        F("expires_at").asc(nulls_last=True), "pk"
-    )
+    return CreditBucket.objects.filter(user_id=user_id, remaining__gt=0).order_by(*SPENDING_ORDER)

@@ -12,7 +12,14 @@ from django.http import HttpRequest
 
 from credits.actions import open_credit_account
 from credits.bonus import BonusOutcome, claim_signup_bonus
-from credits.models import CreditTransaction, Order, PlanInvoice
+from credits.models import (
+    AutoRefill,
+    CreditBalance,
+    CreditBucket,
+    CreditTransaction,
+    Order,
+    PlanInvoice,
+)
 from credits.subscriptions import end_plan_of_closed_account
 from wan_pwa.accounts.export_archive import ExportSection
 from wan_pwa.accounts.models import User
@@ -60,7 +67,7 @@ def grant_bonus_on_verified_address(
 
 
 @receiver(collecting_data_export, dispatch_uid="credits.export_ledger_and_orders")
-def export_ledger_and_orders(
+def export_ledger_orders_and_buckets(
     sender: type[User], user: User, **kwargs: object
 ) -> list[ExportSection]:
     ledger = [
@@ -88,9 +95,24 @@ def export_ledger_and_orders(
             "paid_at": order.paid_at,
             "amount_refunded": order.amount_refunded,
             "dispute_status": order.dispute_status,
+            "auto_refill": order.is_refill,
         }
         for order in Order.objects.filter(user=user).select_related("pack").order_by("pk")
     ]
+    refill = AutoRefill.objects.filter(user=user).select_related("pack").first()
+    alerts = CreditBalance.objects.filter(user=user).first()
+    credit_settings = {
+        "low_balance_threshold": alerts.low_balance_threshold if alerts else None,
+        "auto_refill": {
+            "enabled": refill.enabled,
+            "threshold": refill.threshold,
+            "pack": refill.pack.name if refill.pack else None,
+            "monthly_max": refill.monthly_max,
+            "card": refill.card_label,
+        }
+        if refill
+        else None,
+    }
     plan_invoices = [
         {
             "plan": invoice.plan.name,
@@ -104,10 +126,22 @@ def export_ledger_and_orders(
         }
         for invoice in PlanInvoice.objects.filter(user=user).select_related("plan").order_by("pk")
     ]
+    buckets = [
+        {
+            "created_at": bucket.created_at,
+            "source": bucket.source,
+            "granted": bucket.granted,
+            "remaining": bucket.remaining,
+            "expires_at": bucket.expires_at,
+        }
+        for bucket in CreditBucket.objects.filter(user=user).order_by("pk")
+    ]
     return [
         ExportSection("ledger", ledger),
         ExportSection("orders", orders),
         ExportSection("plan_invoices", plan_invoices),
+        ExportSection("credit_buckets", buckets),
+        ExportSection("credit_settings", credit_settings),
     ]
 
 

@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fixtures.fake_stripe",
     "tests.fixtures.object_storage",
     "tests.fixtures.redis_server",
+    "tests.fixtures.live_stack",
 ]
 
 

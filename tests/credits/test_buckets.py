@@ -282,3 +282,15 @@ def test_the_audit_finds_a_ledger_row_that_moved_no_bucket(user):
     with pytest.raises(CommandError):
         call_command("audit_credits", stdout=StringIO(), stderr=err)
     assert f"ledger row {row.pk} of +30 moved +0 credits in buckets" in err.getvalue()
+
+
+def test_billing_marks_credits_expired_but_not_yet_written_off(logged_in, user):
+    soon = expiring_soon(user, 50)
+    wait_for_expiry(soon)
+
+    page = logged_in.get(reverse("billing")).content.decode()
+
+    assert "expired on <time" in page and "(leaving your balance within minutes)" in page
+    jobs.expire_buckets()
+    page = logged_in.get(reverse("billing")).content.decode()
+    assert "expired on" not in page and "100</strong> bonus credits, never expire" in page

@@ -1,7 +1,7 @@
 """Building a user's data export: the ZIP of JSON files and stored files that the task writes.
 
 Accounts know only their own tables, so the other apps answer the `collecting_data_export`
-signal with the sections of what they hold (credits: ledger and orders; generations: the
+signal with the sections of what they hold (credits: ledger, orders and buckets; generations: the
 generations with their inputs and videos, and the push devices). Never a secret: API keys are
 listed by name and dates, never their hashes.
 """

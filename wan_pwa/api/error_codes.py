@@ -43,6 +43,17 @@ ERROR_CODES: tuple[ErrorCode, ...] = (
     ErrorCode("unknown_plan", 400, "No plan on offer has this id."),
     ErrorCode("no_plan", 400, "You have no plan to manage."),
     ErrorCode("credit_error", 400, "The credit operation is not possible as asked."),
+    ErrorCode(
+        "invalid_auto_refill",
+        400,
+        "The automatic refill's settings are not valid: an unknown pack, or a threshold out of "
+        "range; `message` says which.",
+    ),
+    ErrorCode(
+        "threshold_out_of_range",
+        400,
+        "The low-balance alert's threshold must be a whole number in the range `message` gives.",
+    ),
     ErrorCode("suspension_refused", 400, "The account cannot be suspended or restored so."),
     ErrorCode("export_refused", 429, "A data export was asked for too soon after the last one."),
     ErrorCode("deletion_refused", 400, "The account cannot be deleted now; `message` says why."),
@@ -68,6 +79,12 @@ ERROR_CODES: tuple[ErrorCode, ...] = (
         402,
         "A refunded or disputed purchase left a debt; the next purchase pays it first. "
         "Nothing was charged.",
+    ),
+    ErrorCode(
+        "card_needs_customer",
+        402,
+        "The bank refused a payment with the saved card, or wants you to confirm it; pay once "
+        "on the site to go on.",
     ),
     ErrorCode(
         "key_credit_cap_reached",
@@ -104,14 +121,13 @@ ERROR_CODES: tuple[ErrorCode, ...] = (
         "The object's state does not allow this (cancel a finished generation, delete one in "
         "progress, retry one that succeeded).",
     ),
-    ErrorCode("video_not_ready", 409, "The video is not there until the generation succeeds."),
-    ErrorCode("video_missing", 409, "The video file is gone from the storage."),
     ErrorCode(
         "webhook_conflict",
         409,
-        "The webhook endpoint's state does not allow this: enable a disabled endpoint before "
-        "sending to it.",
+        "The webhook endpoint's state does not allow this (send a test event to a disabled one).",
     ),
+    ErrorCode("video_not_ready", 409, "The video is not there until the generation succeeds."),
+    ErrorCode("video_missing", 409, "The video file is gone from the storage."),
     ErrorCode(
         "push_endpoint_in_use", 409, "This push endpoint belongs to another signed-in account."
     ),
