@@ -21,7 +21,15 @@ from wan_pwa.accounts.models import User
 from wan_pwa.accounts.signals import collecting_data_export, deleting_account
 
 # The stored files of a generation, by the name they take in the export.
-EXPORTED_FILES = ("input_image", "input_audio", "video", "poster")
+EXPORTED_FILES = (
+    "input_image",
+    "input_audio",
+    "input_video",
+    "input_mask",
+    "input_end_image",
+    "video",
+    "poster",
+)
 
 
 def _files(generation: Generation) -> dict[str, FieldFile]:
@@ -55,6 +63,8 @@ def _record(generation: Generation) -> dict[str, Any]:
         "completed_at": generation.completed_at,
         "deleted_at": generation.deleted_at,
         "retried_from": generation.retried_from_id,
+        "operation": generation.operation,
+        "parent": generation.parent_id,
         "files": {
             name: _export_path(generation, name, stored)
             for name, stored in _files(generation).items()

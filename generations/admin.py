@@ -65,6 +65,11 @@ class GenerationAdmin(admin.ModelAdmin):
                     "options",
                     "input_image",
                     "input_audio",
+                    "operation",
+                    "parent",
+                    "input_video",
+                    "input_mask",
+                    "input_end_image",
                 )
             },
         ),

@@ -73,8 +73,13 @@ GENERATION_EXAMPLE = OpenApiExample(
         "negative_prompt": "",
         "seed": None,
         "options": {"sample_steps": 20},
+        "operation": "create",
         "has_input_image": False,
         "has_input_audio": False,
+        "has_source_video": False,
+        "parent": None,
+        "parent_deleted": False,
+        "takes": [],
         "status": "queued",
         "progress": 0,
         "error_message": "",
@@ -169,7 +174,9 @@ SUBMISSION_RESPONSES = {
         description=(
             "Validates, charges the model's cost and queues the job. Send JSON, or "
             "multipart/form-data with an `image` file for image-to-video and, for the models with "
-            "`takes_audio` (Wan 2.5), an optional `audio` track. Limits: submissions per "
+            "`takes_audio` (Wan 2.5), an optional `audio` track. A take of one of your videos: "
+            "its `operation` and `source_generation` (or an uploaded `video`) with a model that "
+            "does that operation; it is charged by the model's price rule. Limits: submissions per "
             "minute and generations in progress per user (429 with Retry-After), and a site-wide "
             "daily budget (503). With `webhook`, its ending is POSTed to that URL, signed (see "
             "Webhooks we send)."
@@ -198,13 +205,15 @@ class GenerationViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self) -> QuerySet[Generation]:
         # Others' generations are simply not there: they answer 404, never 403.
-        return Generation.objects.owned_by(self.request.user)
+        return selectors.with_takes(Generation.objects.owned_by(self.request.user))
 
     def list(self, request: Request) -> Response:
         filters = GenerationFilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
-        generations = selectors.history_of(
-            request.user, selectors.GenerationFilters(**filters.validated_data)
+        generations = selectors.with_takes(
+            selectors.history_of(
+                request.user, selectors.GenerationFilters(**filters.validated_data)
+            )
         )
         page = self.paginate_queryset(generations)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -214,7 +223,7 @@ class GenerationViewSet(viewsets.GenericViewSet):
 
     def create(self, request: Request) -> Response:
         idempotency_key = _idempotency_key(request)
-        serializer = GenerationCreateSerializer(data=request.data)
+        serializer = GenerationCreateSerializer(data=request.data, context={"request": request})
         with counted_submission():
             serializer.is_valid(raise_exception=True)
             submission = submit_generation(

@@ -74,7 +74,7 @@ def clean_audio(upload: File) -> CleanUpload:
             code=code,
         )
     extension = FORMATS[container_format]
-    return CleanUpload(ContentFile(output.getvalue(), name=f"audio{extension}"), extension)
+    return CleanUpload(ContentFile(output.getvalue(), name=f"audio{extension}"), extension, seconds)
 
 
 def _remux_decoded(container: av.container.InputContainer, output: io.BytesIO) -> float:

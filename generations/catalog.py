@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from django.conf import settings
+
 from generations.controls import Control, Value, replicate_inputs
+from generations.operations import Operation
 
 ASPECT_RATIOS = ("16:9", "9:16")
 PROMPT_MIN_LENGTH = 10
@@ -33,49 +36,155 @@ DEADLINE_QUEUE_MARGIN = 300  # seconds
 @dataclass(frozen=True)
 class Variant:
     resolution: str
+    # Credits per run, or per native clip (five seconds) for a model priced by length.
     credits: int
     replicate_model: str
     typical_run_seconds: int  # on Replicate, once started
+    # Billed by run time (not by output): the deadline caps the run, so `credits` cover
+    # this many seconds at the model's hardware rate whatever happens.
+    billed_seconds_cap: int | None = None
 
     @property
     def deadline_seconds(self) -> int:
+        if self.billed_seconds_cap is not None:
+            return self.billed_seconds_cap
         return self.typical_run_seconds * DEADLINE_RUN_FACTOR + DEADLINE_QUEUE_MARGIN
+
+
+# Our names of input files, each a field of the API and a file stored on the generation.
+FileName = Literal["image", "end_image", "video", "mask", "audio"]
+
+
+@dataclass(frozen=True)
+class FileInput:
+    """An input file a model takes: ours by name, sent under the Replicate model's input name
+    as a URL (a one-item array when `as_list`)."""
+
+    name: FileName
+    input_name: str
+    required: bool = False
+    as_list: bool = False
+
+
+IMAGE = FileInput("image", "image", required=True)
+AUDIO = FileInput("audio", "audio")
+
+
+@dataclass(frozen=True)
+class SourceLimits:
+    """What a model accepts as a source video (an upload or a generation), checked by decoding
+    it (generations/source_videos.py)."""
+
+    min_seconds: float
+    max_seconds: float
+    max_bytes: int = 100 * 1024 * 1024
+    min_side: int = 240
+    max_side: int = 4096
+    max_pixels: int = 3840 * 2160
+
+
+# The source of an operation that keeps it whole beside the result (Extend joins the new clip
+# after it) when the model itself takes no video.
+JOINED_SOURCE_LIMITS = SourceLimits(min_seconds=1, max_seconds=30)
+
+# How sure we are of each input's name and range (EDITING-MODELS.md): A seen on Replicate's own
+# pages, B from code that calls Replicate, C from other vendors' docs, D inferred.
+Confidence = Literal["A", "B", "B-", "C", "D"]
+VERIFIED: frozenset[str] = frozenset({"A"})
 
 
 @dataclass(frozen=True)
 class CatalogModel:
     key: str
     label: str
-    kind: str  # "t2v" or "i2v"
+    kind: str  # "t2v", "i2v" or "v2v"
     variants: tuple[Variant, ...]
-    # What the Replicate model takes besides prompt, seed and image (MODELS.md).
+    # What the Replicate model takes besides prompt, seed and files (MODELS.md,
+    # EDITING-MODELS.md).
     controls: tuple[Control, ...]
     takes_negative_prompt: bool
     sends_resolution: bool  # the wavespeed models are one Replicate model per resolution
     # How the orientation is sent: an aspect ratio, a `size` in pixels (2.5 text-to-video), or
     # not at all (the 2.2 and 2.5 image-to-video models follow the image).
     orientation_input: Literal["aspect_ratio", "size", ""] = "aspect_ratio"
-    # Credits are per native clip when the model is priced by length (see PRICING).
+    # PRICE RULE, one per model: per second of output (`priced_by_length`: the variant's
+    # credits are per native clip of five seconds, scaled by the output's length and rounded
+    # up), or per run (the variant's credits; with `billed_seconds_cap` when Replicate bills
+    # the model by run time).
     priced_by_length: bool = False
-    # An optional audio track (`audio`, a WAV or MP3 URL; generations/audio.py has its limits).
-    takes_audio: bool = False
+    # The input files it takes (an optional audio track: generations/audio.py has its limits).
+    files: tuple[FileInput, ...] = ()
+    operations: tuple[Operation, ...] = (Operation.CREATE,)
+    takes_prompt: bool = True
+    # What `resolution` is sent as, when the model spells it otherwise ("720" for "720p").
+    resolution_values: Mapping[str, str] = field(default_factory=dict)
+    # The source video it accepts (None: it takes none).
+    source_limits: SourceLimits | None = None
+    # The input whose length the output takes when no length is chosen.
+    length_follows: Literal["", "video", "audio"] = ""
+    # Confidence marks by Replicate input name, and "price" (omitted: A, from MODELS.md).
+    confidence: Mapping[str, Confidence] = field(default_factory=dict)
 
-    def clip_units(self, options: Mapping[str, Any]) -> float:
-        """The video's length in native clips (five seconds, or 81 frames) for these options,
-        as typed or cleaned. ValueError for a length the model does not offer."""
+    def output_seconds(self, options: Mapping[str, Any], input_seconds: float | None) -> float:
+        """The video's length in seconds for these options (as typed or cleaned), or the
+        length of the input it follows. ValueError for a length the model does not offer."""
         for control in self.controls:
             if control.name in ("duration", "frame_num"):
-                value = control.clean(options.get(control.name) or control.default)
+                chosen = options.get(control.name) or control.default
+                if chosen is None:
+                    continue
+                value = control.clean(chosen)
                 assert isinstance(value, int | float)  # both are numeric choices
-                unit = CLIP_FRAMES if control.name == "frame_num" else CLIP_SECONDS
-                return value / unit
-        return 1
+                if control.name == "frame_num":
+                    return value * CLIP_SECONDS / CLIP_FRAMES
+                return value
+        if self.length_follows and input_seconds:
+            return input_seconds
+        return CLIP_SECONDS
 
-    def cost(self, resolution: str, options: Mapping[str, Any]) -> int:
+    def clip_units(self, options: Mapping[str, Any], input_seconds: float | None = None) -> float:
+        """The video's length in native clips (five seconds, or 81 frames)."""
+        return self.output_seconds(options, input_seconds) / CLIP_SECONDS
+
+    def cost(
+        self, resolution: str, options: Mapping[str, Any], input_seconds: float | None = None
+    ) -> int:
+        """Credits for one run: `input_seconds` is the length of the input the output
+        follows (`length_follows`), when there is one."""
         credits = self.variant(resolution).credits
         if not self.priced_by_length:
             return credits
-        return math.ceil(credits * self.clip_units(options))
+        # Rounded to the millisecond first, so 5.0000001 s of decoded video is not a 6th second.
+        return math.ceil(round(credits * self.clip_units(options, input_seconds), 3))
+
+    def file(self, name: str) -> FileInput | None:
+        return next((each for each in self.files if each.name == name), None)
+
+    def takes(self, name: str) -> bool:
+        return self.file(name) is not None
+
+    def requires(self, name: str) -> bool:
+        return (found := self.file(name)) is not None and found.required
+
+    @property
+    def takes_audio(self) -> bool:
+        return self.takes("audio")
+
+    @property
+    def creates(self) -> bool:
+        """Offered on the create page (the others make takes of a source)."""
+        return Operation.CREATE in self.operations
+
+    @property
+    def unverified(self) -> dict[str, str]:
+        """The inputs (and "price") not seen on Replicate's own pages, with their marks."""
+        return {name: mark for name, mark in self.confidence.items() if mark not in VERIFIED}
+
+    @property
+    def is_ready(self) -> bool:
+        """Offered now: DISABLED_MODELS, read at each request, turns a model off without a
+        deploy (when check_models finds its schema moved, or its price is not checked)."""
+        return self.key not in settings.DISABLED_MODELS
 
     @property
     def resolutions(self) -> tuple[str, ...]:
@@ -83,7 +192,10 @@ class CatalogModel:
 
     @property
     def needs_image(self) -> bool:
-        return self.kind == "i2v"
+        return self.requires("image")
+
+    def sent_resolution(self, resolution: str) -> str:
+        return self.resolution_values.get(resolution, resolution)
 
     def variant(self, resolution: str) -> Variant:
         for variant in self.variants:
@@ -143,6 +255,10 @@ WAN_2_5_CONTROLS = (
     Control("prompt_expansion", "enable_prompt_expansion", "boolean", True),
 )
 
+# An image-to-video model also extends a video: its last frame is the image (the new clip is
+# joined after the source).
+I2V_OPERATIONS = (Operation.CREATE, Operation.EXTEND)
+
 WAN_2_5_CREDITS = {"480p": 10, "720p": 20, "1080p": 32}  # per five seconds (PRICING)
 WAN_2_5_RUN_SECONDS = {"480p": 60, "720p": 120, "1080p": 240}
 
@@ -166,9 +282,202 @@ def wan_2_5(kind: Literal["t2v", "i2v"], *, fast: bool) -> CatalogModel:
         sends_resolution=kind == "i2v",
         orientation_input="size" if kind == "t2v" else "",
         priced_by_length=True,
-        takes_audio=True,
+        files=(IMAGE, AUDIO) if kind == "i2v" else (AUDIO,),
+        operations=I2V_OPERATIONS if kind == "i2v" else (Operation.CREATE,),
     )
 
+
+# The editing models (EDITING-MODELS.md): each makes a take of a source, or (Wan 2.7
+# image-to-video) creates with a first and last frame and continues a clip. A credit stands for
+# about $0.025 as above.
+SECOND_CREDITS_PER_CLIP = {  # credits per five seconds for a price per second of output
+    0.02: 4,  # $0.02/s
+    0.05: 10,
+    0.10: 20,
+    0.16: 32,
+}
+# Models billed by run time: the price covers the deadline at the model's rate, and the deadline
+# (Replicate's Cancel-After, counted from creation) ends any longer run.
+ANIMATE_RUN_CAP = 600  # ~$3 per 1,000 run-seconds (C): $1.80, 72 credits; one run took ~300 s
+VACE_RUN_CAP = 600  # an H100's ~$0.0015/s (D, no published rate): $0.92, 40 credits
+ANIMATE_REPLACE = "wan-video/wan-2.2-animate-replace"
+RESOLUTION_WITHOUT_P = {"480p": "480", "720p": "720"}
+EDIT_CONTROLS = (
+    # Unset: the whole source (the output follows it); a value N keeps its first N seconds.
+    Control("duration", "duration", "choice", None, choices=tuple(range(2, 11))),
+    Control("audio_setting", "audio_setting", "choice", "auto", choices=("auto", "origin")),
+)
+WAN_2_7_I2V_CONTROLS = (
+    Control("duration", "duration", "choice", 5, choices=tuple(range(2, 16)), always_sent=True),
+    Control("prompt_expansion", "enable_prompt_expansion", "boolean"),
+)
+ANIMATE_CONTROLS = (
+    Control("go_fast", "go_fast", "boolean", True),
+    Control("merge_audio", "merge_audio", "boolean", False),
+)
+# The two versions on Replicate disagree on these defaults (EDITING-MODELS.md): none is shown.
+REPLACE_CONTROLS = (
+    Control("go_fast", "go_fast", "boolean"),
+    Control("merge_audio", "merge_audio", "boolean"),
+)
+EDITING_MODELS = (
+    CatalogModel(
+        key="edit-2.7",
+        label="Wan 2.7 video edit",
+        kind="v2v",
+        variants=(
+            Variant("720p", SECOND_CREDITS_PER_CLIP[0.10], "wan-video/wan-2.7-videoedit", 90),
+            Variant("1080p", SECOND_CREDITS_PER_CLIP[0.10], "wan-video/wan-2.7-videoedit", 180),
+        ),
+        controls=EDIT_CONTROLS,
+        takes_negative_prompt=False,
+        sends_resolution=True,
+        orientation_input="",  # `aspect_ratio` left at auto: the source's
+        priced_by_length=True,
+        files=(
+            FileInput("video", "video", required=True),
+            FileInput("image", "reference_image"),
+        ),
+        operations=(Operation.EDIT,),
+        source_limits=SourceLimits(min_seconds=2, max_seconds=10),
+        length_follows="video",
+        confidence={
+            "video": "B",
+            "prompt": "B",
+            "reference_image": "B",
+            "resolution": "B",
+            "duration": "B",
+            "audio_setting": "B",
+            "seed": "C",
+            "price": "B",
+        },
+    ),
+    CatalogModel(
+        key="i2v-2.7",
+        label="Wan 2.7 image-to-video",
+        kind="i2v",
+        variants=(
+            Variant("720p", SECOND_CREDITS_PER_CLIP[0.10], "wan-video/wan-2.7-i2v", 120),
+            # No public 1080p rate: priced as Wan 2.5's 1080p until one is seen.
+            Variant("1080p", SECOND_CREDITS_PER_CLIP[0.16], "wan-video/wan-2.7-i2v", 240),
+        ),
+        controls=WAN_2_7_I2V_CONTROLS,
+        takes_negative_prompt=True,
+        sends_resolution=True,
+        orientation_input="",
+        priced_by_length=True,
+        # Its driving `audio` (B) is not offered: one developer found it silent, and Alibaba
+        # forbids it with a clip (C).
+        files=(
+            FileInput("image", "first_frame", required=True),
+            FileInput("end_image", "last_frame"),
+        ),
+        operations=I2V_OPERATIONS,
+        confidence={
+            "first_frame": "B",
+            "last_frame": "B",
+            # Continuing the clip itself: offered for Extend only once verified.
+            "first_clip": "B-",
+            "audio": "B",
+            "prompt": "B",
+            "negative_prompt": "B",
+            "resolution": "B",
+            "duration": "B",
+            "enable_prompt_expansion": "B",
+            "seed": "B",
+            "price": "B",
+        },
+    ),
+    CatalogModel(
+        key="animate-2.2",
+        label="Wan 2.2 animate a character",
+        kind="v2v",
+        variants=tuple(
+            Variant(
+                resolution,
+                72,
+                "wan-video/wan-2.2-animate-animation",
+                300,
+                billed_seconds_cap=ANIMATE_RUN_CAP,
+            )
+            for resolution in ("480p", "720p")
+        ),
+        controls=ANIMATE_CONTROLS,
+        takes_negative_prompt=False,
+        sends_resolution=True,
+        orientation_input="",
+        files=(
+            FileInput("video", "video", required=True),
+            FileInput("image", "character_image", required=True),
+        ),
+        operations=(Operation.ANIMATE,),
+        takes_prompt=False,
+        resolution_values=RESOLUTION_WITHOUT_P,
+        source_limits=SourceLimits(min_seconds=2, max_seconds=30),
+        confidence={"price": "C"},
+    ),
+    CatalogModel(
+        key="replace-2.2",
+        label="Wan 2.2 replace a person",
+        kind="v2v",
+        variants=(
+            Variant("480p", SECOND_CREDITS_PER_CLIP[0.02], ANIMATE_REPLACE, 120),
+            Variant("720p", SECOND_CREDITS_PER_CLIP[0.05], ANIMATE_REPLACE, 240),
+        ),
+        controls=REPLACE_CONTROLS,
+        takes_negative_prompt=False,
+        sends_resolution=True,
+        orientation_input="",
+        priced_by_length=True,
+        files=(
+            FileInput("video", "video", required=True),
+            FileInput("image", "character_image", required=True),
+        ),
+        operations=(Operation.REPLACE,),
+        takes_prompt=False,
+        resolution_values=RESOLUTION_WITHOUT_P,
+        # No cap in the schema; one app quotes 2 to 60 s (D): we keep to 30.
+        source_limits=SourceLimits(min_seconds=2, max_seconds=30),
+        length_follows="video",
+        confidence={"go_fast": "B", "merge_audio": "B", "price": "B-"},
+    ),
+    CatalogModel(
+        key="s2v-2.2",
+        label="Wan 2.2 talking portrait",
+        kind="i2v",
+        variants=(Variant("480p", SECOND_CREDITS_PER_CLIP[0.02], "wan-video/wan-2.2-s2v", 180),),
+        controls=(),
+        takes_negative_prompt=False,
+        sends_resolution=False,
+        orientation_input="",
+        priced_by_length=True,
+        files=(IMAGE, FileInput("audio", "audio", required=True)),
+        operations=(Operation.SPEAK,),
+        length_follows="audio",
+    ),
+    CatalogModel(
+        key="vace-14B",
+        label="Wan VACE 14B region edit",
+        kind="v2v",
+        variants=tuple(
+            Variant(resolution, 40, "prunaai/vace-14b", 300, billed_seconds_cap=VACE_RUN_CAP)
+            for resolution in ("480p", "720p")
+        ),
+        controls=(),
+        takes_negative_prompt=False,
+        sends_resolution=False,
+        orientation_input="size",
+        files=(
+            FileInput("video", "src_video", required=True),
+            FileInput("mask", "src_mask", required=True),
+            FileInput("image", "src_ref_images", as_list=True),
+        ),
+        operations=(Operation.REGION,),
+        source_limits=SourceLimits(min_seconds=1, max_seconds=10),
+        # White regenerates, black keeps: upstream VACE's rule, not stated on Replicate (D).
+        confidence={"src_mask": "D", "price": "D"},
+    ),
+)
 
 MODELS: dict[str, CatalogModel] = {
     model.key: model
@@ -205,6 +514,8 @@ MODELS: dict[str, CatalogModel] = {
             controls=WAVESPEED_CONTROLS,
             takes_negative_prompt=True,
             sends_resolution=False,
+            files=(IMAGE,),
+            operations=I2V_OPERATIONS,
         ),
         CatalogModel(
             key="t2v-2.2-fast",
@@ -232,13 +543,20 @@ MODELS: dict[str, CatalogModel] = {
             sends_resolution=True,
             orientation_input="",
             priced_by_length=True,
+            # First and last frame: `last_image` conditions the end frame (A).
+            files=(IMAGE, FileInput("end_image", "last_image")),
+            operations=I2V_OPERATIONS,
         ),
         *(wan_2_5(kind, fast=fast) for kind in ("t2v", "i2v") for fast in (False, True)),
+        *EDITING_MODELS,
     )
 }
 
 AUDIO_MODEL_KEYS = tuple(key for key, model in MODELS.items() if model.takes_audio)
-CHEAPEST_COST = min(variant.credits for model in MODELS.values() for variant in model.variants)
+# The cheapest video the create page makes (the low-credit warning, the sign-up bonus's count).
+CHEAPEST_COST = min(
+    variant.credits for model in MODELS.values() if model.creates for variant in model.variants
+)
 
 
 def _pixels(resolution: str) -> int:
@@ -250,10 +568,15 @@ RESOLUTIONS = tuple(
 )
 
 
+def creating_models() -> list[CatalogModel]:
+    """The models of the create page (and the landing page's prices); the others make takes."""
+    return [model for model in MODELS.values() if model.creates]
+
+
 def longest_seconds() -> int:
     """The longest video any model makes, in whole seconds (lengths in frames at 16 fps)."""
     lengths = [float(CLIP_SECONDS)]
-    for model in MODELS.values():
+    for model in creating_models():
         for control in model.controls:
             if control.name == "duration":
                 lengths += [float(value) for value in control.choices]
@@ -276,15 +599,15 @@ def versions(models: Iterable[CatalogModel]) -> str:
 
 
 def audio_versions() -> str:
-    """The Wan versions of the models that take an audio track: "Wan 2.5"."""
-    return versions(model for model in MODELS.values() if model.takes_audio)
+    """The Wan versions of the create page's models that take an audio track: "Wan 2.5"."""
+    return versions(model for model in creating_models() if model.takes_audio)
 
 
 def summary() -> str:
     """What the service does, in the catalog's terms: for the pages, the manifest and the API."""
-    offered = versions(MODELS.values())
-    verb = "turns" if len(_version_numbers(MODELS.values())) == 1 else "turn"
-    largest = max((r for model in MODELS.values() for r in model.resolutions), key=_pixels)
+    offered = versions(creating_models())
+    verb = "turns" if len(_version_numbers(creating_models())) == 1 else "turn"
+    largest = max((r for model in creating_models() for r in model.resolutions), key=_pixels)
     return (
         f"{offered} {verb} a prompt, or an image and a prompt, into a video of up "
         f"to {longest_seconds()} seconds at up to {largest}."
@@ -308,16 +631,24 @@ def resolve(model_key: str, resolution: str, aspect_ratio: str) -> Variant:
     return variant
 
 
-def cost_of(model_key: str, resolution: str, options: Mapping[str, Any] | None = None) -> int:
-    return get_model(model_key).cost(resolution, options or {})
+def cost_of(
+    model_key: str,
+    resolution: str,
+    options: Mapping[str, Any] | None = None,
+    input_seconds: float | None = None,
+) -> int:
+    return get_model(model_key).cost(resolution, options or {}, input_seconds)
 
 
 def cost_or_none(
-    model_key: str, resolution: str, options: Mapping[str, Any] | None = None
+    model_key: str,
+    resolution: str,
+    options: Mapping[str, Any] | None = None,
+    input_seconds: float | None = None,
 ) -> int | None:
     """The cost, or None for a model or resolution we do not offer (validation says why)."""
     try:
-        return cost_of(model_key, resolution, options)
+        return cost_of(model_key, resolution, options, input_seconds)
     except ValueError:  # CatalogError too
         return None
 
@@ -326,7 +657,7 @@ def prices(kind: str) -> list[tuple[str, list[int]]]:
     """Each resolution the models of `kind` offer, with the credits a five-second clip costs,
     cheapest first."""
     credits: dict[str, set[int]] = {}
-    for model in MODELS.values():
+    for model in creating_models():
         if model.kind == kind:
             for variant in model.variants:
                 credits.setdefault(variant.resolution, set()).add(variant.credits)
@@ -338,7 +669,7 @@ def price_table() -> list[tuple[CatalogModel, list[tuple[str, int]]]]:
     """Each model with what a five-second clip costs at each of its resolutions."""
     return [
         (model, [(variant.resolution, variant.credits) for variant in model.variants])
-        for model in MODELS.values()
+        for model in creating_models()
     ]
 
 
@@ -351,33 +682,37 @@ def replicate_input(
     negative_prompt: str = "",
     seed: int | None = None,
     options: Mapping[str, Value] | None = None,
+    file_urls: Mapping[str, str | None] | None = None,
     image_url: str | None = None,
     audio_url: str | None = None,
 ) -> dict[str, Any]:
-    """Our parameters under the input names of the Replicate model that runs them; the audio
-    track only when there is one (it is optional) and the model takes it."""
+    """Our parameters under the input names of the Replicate model that runs them. `file_urls`
+    has a URL per input file we have, by our name; a required one is always sent (a missing one
+    is the model's error to name), an optional one only when there is one."""
     model = get_model(model_key)
-    data: dict[str, Any] = {"prompt": prompt}
+    data: dict[str, Any] = {"prompt": prompt} if model.takes_prompt else {}
     if model.orientation_input == "aspect_ratio":
         data["aspect_ratio"] = aspect_ratio
     elif model.orientation_input == "size":
         data["size"] = SIZES[resolution, aspect_ratio]
     data.update(replicate_inputs(model.controls, options or {}))
     if model.sends_resolution:
-        data["resolution"] = resolution
+        data["resolution"] = model.sent_resolution(resolution)
     if negative_prompt and model.takes_negative_prompt:
         data["negative_prompt"] = negative_prompt
     if seed is not None:
         data["seed"] = seed
-    if model.needs_image:
-        data["image"] = image_url
-    if audio_url and model.takes_audio:
-        data["audio"] = audio_url
+    urls = {"image": image_url, "audio": audio_url, **(file_urls or {})}
+    for each in model.files:
+        url = urls.get(each.name)
+        if url or each.required:
+            data[each.input_name] = [url] if each.as_list else url
     return data
 
 
-def as_dict() -> list[dict[str, Any]]:
-    """The catalog as plain data, for the create page's script and the API."""
+def as_dict(models: Iterable[CatalogModel] | None = None) -> list[dict[str, Any]]:
+    """The catalog (or these of its models) as plain data, for the pages' scripts and the
+    API."""
     return [
         {
             "key": model.key,
@@ -385,6 +720,21 @@ def as_dict() -> list[dict[str, Any]]:
             "kind": model.kind,
             "needs_image": model.needs_image,
             "takes_audio": model.takes_audio,
+            "operations": [str(operation) for operation in model.operations],
+            "files": {each.name: each.required for each in model.files},
+            "takes_prompt": model.takes_prompt,
+            "ready": model.is_ready,
+            "source_limits": (
+                {
+                    "min_seconds": model.source_limits.min_seconds,
+                    "max_seconds": model.source_limits.max_seconds,
+                    "max_bytes": model.source_limits.max_bytes,
+                    "max_pixels": model.source_limits.max_pixels,
+                }
+                if model.source_limits
+                else None
+            ),
+            "unverified": model.unverified,
             "takes_negative_prompt": model.takes_negative_prompt,
             "priced_by_length": model.priced_by_length,
             "controls": [control.as_dict() for control in model.controls],
@@ -394,5 +744,5 @@ def as_dict() -> list[dict[str, Any]]:
                 for variant in model.variants
             ],
         }
-        for model in MODELS.values()
+        for model in (MODELS.values() if models is None else models)
     ]

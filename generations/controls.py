@@ -27,6 +27,8 @@ LABELS: dict[str, str] = {
     "shift": "Shift",
     "lora_weights": "LoRA weights",
     "lora_scale": "LoRA scale",
+    "audio_setting": "Sound",
+    "merge_audio": "Keep the source's sound",
 }
 HELP: dict[str, str] = {
     "frame_num": "Frames at 16 per second: 81 is about five seconds.",
@@ -39,6 +41,8 @@ HELP: dict[str, str] = {
     "shift": "Sampling shift: higher values favour motion over detail.",
     "lora_weights": "An https link to a Hugging Face, CivitAI or .safetensors LoRA.",
     "lora_scale": "How strongly the LoRA applies.",
+    "audio_setting": "origin keeps the source's sound; auto lets the model redo it.",
+    "merge_audio": "Put the source video's sound on the result.",
 }
 LORA_HOSTS = ("huggingface.co", "civitai.com")
 URL_MAX_LENGTH = 2000

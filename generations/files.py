@@ -34,7 +34,8 @@ from wan_pwa.log_context import names_generation
 
 CHUNK_SIZE = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-OWNER_FILES = ("video", "poster", "input", "audio")
+# A take's source video, mask and end image too: the owner's own inputs.
+OWNER_FILES = ("video", "poster", "input", "audio", "source", "mask", "end")
 SHARED_FILES = ("video", "poster")
 
 
@@ -44,6 +45,9 @@ def _field(generation: Generation, kind: str) -> FieldFile:
         "poster": generation.poster,
         "input": generation.input_image,
         "audio": generation.input_audio,
+        "source": generation.input_video,
+        "mask": generation.input_mask,
+        "end": generation.input_end_image,
     }
     return field[kind]
 

@@ -19,12 +19,15 @@ from generations.images import (
 )
 from generations.models import IDEMPOTENCY_KEY_MAX_LENGTH, Generation, Kind
 
+# What the create page makes; video to video are takes, made from a source on its edit pages.
+CREATE_KINDS = (Kind.TEXT_TO_VIDEO, Kind.IMAGE_TO_VIDEO)
+
 
 def model_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     # Grouped by kind, so the page reads well even before its script narrows the list.
     return [
-        (kind.label, [(m.key, m.label) for m in catalog.MODELS.values() if m.kind == kind.value])
-        for kind in Kind
+        (kind.label, [(m.key, m.label) for m in catalog.creating_models() if m.kind == kind.value])
+        for kind in CREATE_KINDS
     ]
 
 
@@ -32,7 +35,7 @@ def script_data() -> dict[str, Any]:
     """What the create page's script checks before a round trip (json_script embeds it): the
     catalog and the limits, taken from the modules that own them."""
     return {
-        "models": catalog.as_dict(),
+        "models": catalog.as_dict(catalog.creating_models()),
         "pricing": {"clip_seconds": catalog.CLIP_SECONDS, "clip_frames": catalog.CLIP_FRAMES},
         "prompt": {"min": catalog.PROMPT_MIN_LENGTH, "max": catalog.PROMPT_MAX_LENGTH},
         "image": {
@@ -104,7 +107,9 @@ class CreateForm(forms.Form):
     the maxlength attributes only stop a browser from typing past them."""
 
     kind = forms.ChoiceField(
-        choices=Kind.choices, initial=Kind.TEXT_TO_VIDEO, widget=forms.RadioSelect
+        choices=[(kind.value, kind.label) for kind in CREATE_KINDS],
+        initial=Kind.TEXT_TO_VIDEO,
+        widget=forms.RadioSelect,
     )
     model_key = forms.ChoiceField(label="Model", choices=model_choices, initial="t2v-14B")
     resolution = forms.ChoiceField(

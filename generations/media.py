@@ -130,6 +130,52 @@ def remux_faststart(source: str, destination: str) -> None:
             copy.mux(packet)
 
 
+def _h264_stream(copy: av.container.OutputContainer, video: av.VideoStream) -> av.VideoStream:
+    """An H.264 yuv420p stream for `video`'s frames (even sizes, as 4:2:0 needs)."""
+    encoder = copy.add_stream(
+        _h264_encoder(), rate=video.average_rate or 16, options=REENCODE_OPTIONS
+    )
+    assert isinstance(encoder, av.VideoStream)
+    width, height = video.codec_context.width, video.codec_context.height
+    encoder.width, encoder.height = width - width % 2, height - height % 2
+    encoder.pix_fmt = PLAYABLE_PIXEL_FORMAT
+    return encoder
+
+
+def _encode_frame(encoder: av.VideoStream, frame: av.VideoFrame) -> list[av.Packet]:
+    converted = frame.reformat(
+        width=encoder.width, height=encoder.height, format=PLAYABLE_PIXEL_FORMAT
+    )
+    converted.pts = None  # numbered afresh at the stream's rate
+    return encoder.encode(converted)
+
+
+def transcode_h264_aac(source: str, destination: str) -> None:
+    """Any video FFmpeg decodes (WebM, MOV, VP9, ProRes...) as an MP4 that plays everywhere:
+    H.264 yuv420p with the index first, and its first audio stream, if any, in AAC."""
+    with (
+        av.open(source) as original,
+        av.open(destination, "w", format="mp4", options={"movflags": "+faststart"}) as copy,
+    ):
+        video = original.streams.video[0]
+        encoder = _h264_stream(copy, video)
+        sound = original.streams.audio[:1]
+        aac = copy.add_stream("aac", rate=48_000, layout="stereo") if sound else None
+        resampler = av.AudioResampler(format="fltp", layout="stereo", rate=48_000)
+        samples = 0
+        for frame in original.decode(video, *sound):
+            if isinstance(frame, av.VideoFrame):
+                copy.mux(_encode_frame(encoder, frame))
+            elif isinstance(aac, av.AudioStream) and isinstance(frame, av.AudioFrame):
+                for resampled in resampler.resample(frame):
+                    resampled.pts = samples
+                    samples += resampled.samples
+                    copy.mux(aac.encode(resampled))
+        copy.mux(encoder.encode())
+        if isinstance(aac, av.AudioStream):
+            copy.mux(aac.encode(None))
+
+
 def reencode_yuv420p(source: str, destination: str) -> None:
     """Re-encodes the video stream to H.264 in yuv420p (even sizes, as 4:2:0 needs) with the
     index first; an audio stream's packets are copied unchanged."""
@@ -138,13 +184,7 @@ def reencode_yuv420p(source: str, destination: str) -> None:
         av.open(destination, "w", format="mp4", options={"movflags": "+faststart"}) as copy,
     ):
         video = original.streams.video[0]
-        encoder = copy.add_stream(
-            _h264_encoder(), rate=video.average_rate or 16, options=REENCODE_OPTIONS
-        )
-        assert isinstance(encoder, av.VideoStream)
-        width, height = video.codec_context.width, video.codec_context.height
-        encoder.width, encoder.height = width - width % 2, height - height % 2
-        encoder.pix_fmt = PLAYABLE_PIXEL_FORMAT
+        encoder = _h264_stream(copy, video)
         audio = {
             stream.index: copy.add_stream_from_template(stream)
             for stream in original.streams.audio[:1]
@@ -157,11 +197,7 @@ def reencode_yuv420p(source: str, destination: str) -> None:
                 continue
             for frame in packet.decode():
                 assert isinstance(frame, av.VideoFrame)
-                converted = frame.reformat(
-                    width=encoder.width, height=encoder.height, format=PLAYABLE_PIXEL_FORMAT
-                )
-                converted.pts = None  # numbered afresh at the stream's rate
-                copy.mux(encoder.encode(converted))
+                copy.mux(_encode_frame(encoder, frame))
         copy.mux(encoder.encode())
 
 

@@ -17,6 +17,7 @@ from generations.failures import (
     sentence_of,
 )
 from generations.moderation import Rejected, retry_refusal
+from generations.operations import NEEDS_SOURCE_VIDEO, OPERATION_MAX_LENGTH, Operation
 
 
 class Status(models.TextChoices):
@@ -45,6 +46,7 @@ IN_FLIGHT_STATUSES = frozenset({Status.QUEUED, Status.STARTING, Status.PROCESSIN
 class Kind(models.TextChoices):
     TEXT_TO_VIDEO = "t2v", "Text to video"
     IMAGE_TO_VIDEO = "i2v", "Image to video"
+    VIDEO_TO_VIDEO = "v2v", "Video to video"
 
 
 def upload_path(prefix: str, extension: str) -> str:
@@ -62,6 +64,14 @@ def input_image_path(instance: Generation, filename: str) -> str:
 
 def input_audio_path(instance: Generation, filename: str) -> str:
     return upload_path("audio", _extension(filename))
+
+
+def input_video_path(instance: Generation, filename: str) -> str:
+    return upload_path("sources", ".mp4")  # always an MP4 we wrote (source_videos.py)
+
+
+def input_mask_path(instance: Generation, filename: str) -> str:
+    return upload_path("masks", _extension(filename))
 
 
 def video_path(instance: Generation, filename: str) -> str:
@@ -91,6 +101,7 @@ REQUESTED_FIELDS = (
     "negative_prompt",
     "seed",
     "options",
+    "operation",
 )
 
 
@@ -132,6 +143,20 @@ class Generation(models.Model):
     input_image = models.ImageField(upload_to=input_image_path, blank=True)
     # The optional audio track of the models that take one (Wan 2.5), a WAV or MP3.
     input_audio = models.FileField(upload_to=input_audio_path, blank=True)
+    # A take's source video (its own copy, so deleting the source keeps it retryable), its mask
+    # (VACE) and the end image of first-and-last-frame image-to-video: private, unguessable
+    # names, kept as long as input images (generations/retention.py).
+    input_video = models.FileField(upload_to=input_video_path, blank=True)
+    input_mask = models.FileField(upload_to=input_mask_path, blank=True)
+    input_end_image = models.ImageField(upload_to=input_image_path, blank=True)
+    operation = models.CharField(
+        max_length=OPERATION_MAX_LENGTH, choices=Operation.choices, default=Operation.CREATE
+    )
+    # A take's source generation: deleting it (a soft delete) keeps the takes, and so would a
+    # row removed for good (SET_NULL).
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="takes"
+    )
     # The advanced settings chosen (generations.controls), validated against the model's ranges;
     # empty: the model's defaults.
     options = models.JSONField(default=dict, blank=True)
@@ -201,6 +226,8 @@ class Generation(models.Model):
     # deleted, set and shown at least STORAGE_EXPIRY_NOTICE_DAYS before; null means kept.
     input_image_expires_at = models.DateTimeField(null=True, blank=True)
     input_audio_expires_at = models.DateTimeField(null=True, blank=True)
+    # The source video, its mask and the end image go with it (input images' retention).
+    input_video_expires_at = models.DateTimeField(null=True, blank=True)
     video_expires_at = models.DateTimeField(null=True, blank=True)
 
     objects = GenerationQuerySet.as_manager()
@@ -273,15 +300,32 @@ class Generation(models.Model):
                 name="generation_succeeded_has_video",
             ),
             models.CheckConstraint(
-                # i2v keeps its image until the generation is deleted or the image expires
+                # i2v keeps its image until the generation is deleted or the image expires;
+                # v2v may have one (a reference or a character image).
                 condition=Q(kind="t2v", input_image="")
                 | Q(kind="i2v")
                 & (
                     ~Q(input_image="")
                     | Q(deleted_at__isnull=False)
                     | Q(input_image_expires_at__isnull=False)
-                ),
+                )
+                | Q(kind="v2v"),
                 name="generation_image_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(operation__in=Operation.values), name="generation_operation_valid"
+            ),
+            # A take made from a video has it (its own copy) until deleted or expired.
+            models.CheckConstraint(
+                condition=~Q(operation__in=sorted(NEEDS_SOURCE_VIDEO))
+                | ~Q(input_video="")
+                | Q(deleted_at__isnull=False)
+                | Q(input_video_expires_at__isnull=False),
+                name="generation_take_has_source_video",
+            ),
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | ~Q(operation=Operation.CREATE),
+                name="generation_take_has_operation",
             ),
             models.CheckConstraint(
                 condition=Q(input_audio="") | Q(model_key__in=catalog.AUDIO_MODEL_KEYS),
@@ -354,6 +398,8 @@ class Generation(models.Model):
             return "input image"
         if self.input_audio_expires_at is not None and not self.input_audio:
             return "audio track"
+        if self.input_video_expires_at is not None and not self.input_video:
+            return "source video"
         return ""
 
     @property

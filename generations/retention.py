@@ -21,13 +21,24 @@ from generations.actions import deletion
 from generations.models import Generation
 
 # Where each kind of file lives in the storage (see the upload_to functions in models.py).
-FOLDERS = {"inputs": "input_image", "audio": "input_audio", "videos": "video", "posters": "poster"}
+FOLDERS = {
+    "inputs": "input_image",
+    "audio": "input_audio",
+    "sources": "input_video",
+    "masks": "input_mask",
+    "videos": "video",
+    "posters": "poster",
+}
+# Every file field a generation points at its files by (end images share the inputs folder).
+FILE_FIELDS = (*FOLDERS.values(), "input_end_image")
 
 
 def retention_days() -> dict[str, int]:
     return {
         "input_image": settings.INPUT_IMAGE_RETENTION_DAYS,
         "input_audio": settings.INPUT_AUDIO_RETENTION_DAYS,
+        # A source video (and its mask) is an input like an image.
+        "input_video": settings.INPUT_IMAGE_RETENTION_DAYS,
         "video": settings.VIDEO_RETENTION_DAYS,
     }
 
@@ -68,7 +79,7 @@ def stored_files(folder: str) -> Iterator[str]:
 
 def referenced_files() -> set[str]:
     names: set[str] = set()
-    for row in Generation.objects.values_list(*FOLDERS.values()):
+    for row in Generation.objects.values_list(*FILE_FIELDS):
         names.update(name for name in row if name)
     return names
 

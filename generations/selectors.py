@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 
 from credits.models import CreditTransaction, TransactionType
@@ -63,6 +64,37 @@ def history_of(user, filters: GenerationFilters | None = None) -> QuerySet[Gener
     if filters.starred is not None:
         generations = generations.filter(starred=filters.starred)
     return _with_refund_flag(generations).order_by("-created_at", "-id")
+
+
+# A generation lists at most this many of its takes, newest first (each take lists its own).
+TAKES_SHOWN = 20
+
+
+def with_takes(generations: QuerySet[Generation]) -> QuerySet[Generation]:
+    """Each generation with its source (to say whether it was deleted) and the ids of its newest
+    TAKES_SHOWN takes not deleted: one more query for the whole list, however long."""
+    newest_first = [F("created_at").desc(), F("id").desc()]
+    rank = Window(RowNumber(), partition_by=[F("parent_id")], order_by=newest_first)
+    takes = (
+        Generation.objects.visible()
+        .annotate(rank=rank)
+        .filter(rank__lte=TAKES_SHOWN)
+        .only("id", "parent_id")
+        .order_by(*newest_first)
+    )
+    return generations.select_related("parent").prefetch_related(
+        Prefetch("takes", queryset=takes, to_attr="shown_takes")
+    )
+
+
+def take_ids(generation: Generation) -> list[int]:
+    """The ids of the generation's newest TAKES_SHOWN takes not deleted (prefetched by
+    with_takes, else read now)."""
+    shown = getattr(generation, "shown_takes", None)
+    if shown is not None:
+        return [take.pk for take in shown]
+    newest = generation.takes.visible().order_by("-created_at", "-id")
+    return list(newest.values_list("pk", flat=True)[:TAKES_SHOWN])
 
 
 def generation_of(user, pk: int) -> GenerationWithRefundFlag:

@@ -7,13 +7,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from generations import catalog, controls, eta
+from generations import catalog, controls, eta, selectors
 from generations.actions.params import GenerationParams
 from generations.audio import MAX_AUDIO_SECONDS, MAX_AUDIO_SIZE, MIN_AUDIO_SECONDS
 from generations.failures import FailureReason
 from generations.images import MAX_IMAGE_SIZE, MIN_IMAGE_SIDE
 from generations.models import REQUESTED_FIELDS, Generation, Kind, Status
 from generations.moderation import Rejected
+from generations.operations import Operation
 from generations.request_webhook import REQUEST_EVENT_KINDS, RequestWebhook
 from wan_pwa.api.fields import StrictBooleanField, TextField
 from wan_pwa.outgoing_webhooks.actions import check_url
@@ -28,8 +29,19 @@ class GenerationSerializer(serializers.ModelSerializer):
             help_text="The failed or canceled generation this one retries.",
         )
     )
+    # DRF's metaclass takes declared fields out of the class, so this does not replace the
+    # Field.parent attribute as the stubs (which cannot express that) assume.
+    parent: serializers.PrimaryKeyRelatedField[Generation] = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
+        read_only=True,
+        allow_null=True,
+        help_text="The source this take was made from (see `operation`); null for an original. "
+        "It stays when the source is deleted (`parent_deleted`).",
+    )
+    parent_deleted = serializers.SerializerMethodField()
+    takes = serializers.SerializerMethodField()
     has_input_image = serializers.SerializerMethodField()
     has_input_audio = serializers.SerializerMethodField()
+    has_source_video = serializers.SerializerMethodField()
     video_url = serializers.SerializerMethodField()
     duration_seconds = serializers.FloatField(
         read_only=True, allow_null=True, help_text="Time from start to completion on the model."
@@ -68,6 +80,10 @@ class GenerationSerializer(serializers.ModelSerializer):
             *REQUESTED_FIELDS,
             "has_input_image",
             "has_input_audio",
+            "has_source_video",
+            "parent",
+            "parent_deleted",
+            "takes",
             "status",
             "progress",
             "error_message",
@@ -105,6 +121,20 @@ class GenerationSerializer(serializers.ModelSerializer):
     def get_has_input_audio(self, generation: Generation) -> bool:
         """Whether it was made with an audio track that is still stored."""
         return bool(generation.input_audio)
+
+    def get_has_source_video(self, generation: Generation) -> bool:
+        """Whether it was made from a source video that is still stored (its own copy)."""
+        return bool(generation.input_video)
+
+    def get_parent_deleted(self, generation: Generation) -> bool:
+        """Whether its source was deleted since (the take stays)."""
+        return generation.parent is not None and generation.parent.deleted_at is not None
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_takes(self, generation: Generation) -> list[int]:
+        """The ids of the takes made from it (not deleted), newest first: at most the newest
+        20."""
+        return selectors.take_ids(generation)
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_video_url(self, generation: Generation) -> str | None:
@@ -171,9 +201,49 @@ class GenerationCreateSerializer(serializers.Serializer):
     )
     aspect_ratio = serializers.ChoiceField(choices=list(catalog.ASPECT_RATIOS), default="16:9")
     prompt = TextField(
+        required=False,
+        allow_blank=True,
+        default="",
         min_length=catalog.PROMPT_MIN_LENGTH,
         max_length=catalog.PROMPT_MAX_LENGTH,
-        help_text="What the video shows (trimmed).",
+        help_text="What the video shows, or (a take) what to change (trimmed). Required, "
+        f"{catalog.PROMPT_MIN_LENGTH} to {catalog.PROMPT_MAX_LENGTH} characters, except for the "
+        "models with `takes_prompt` false, which take none.",
+    )
+    operation = serializers.ChoiceField(
+        choices=Operation.choices,
+        default=Operation.CREATE,
+        help_text="What to do: `create` a video, or make a take of a source video (each model "
+        "lists its `operations`).",
+    )
+    source_generation = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="A take's source: the id of one of your finished videos (else send `video`).",
+    )
+    video = serializers.FileField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A take's source uploaded (multipart/form-data): an MP4, MOV or WebM within "
+        "the model's `source_limits` (length, pixels, bytes).",
+    )
+    end_image = serializers.FileField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="First and last frame: the image the video ends on, for the models whose "
+        "`files` list `end_image` (a JPEG, PNG or WebP like `image`).",
+    )
+    mask = serializers.FileField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Change a region: a mask video as long as the source, white where the model "
+        "regenerates and black where it keeps the source.",
     )
     negative_prompt = TextField(
         required=False,
@@ -241,6 +311,31 @@ class GenerationCreateSerializer(serializers.Serializer):
     lora_scale = serializers.FloatField(
         required=False, allow_null=True, help_text=option_help("lora_scale")
     )
+    audio_setting = serializers.ChoiceField(
+        choices=option_choices("audio_setting"),
+        required=False,
+        allow_null=True,
+        help_text=option_help("audio_setting"),
+    )
+    merge_audio = StrictBooleanField(
+        required=False, allow_null=True, help_text=option_help("merge_audio")
+    )
+
+    def validate_source_generation(self, value: int | None) -> Generation | None:
+        """One of the user's own finished videos; any other id (someone else's, deleted, not
+        finished, unknown) is refused alike, so nothing says whether it exists."""
+        if value is None:
+            return None
+        user = self.context["request"].user
+        source = (
+            Generation.objects.owned_by(user)
+            .filter(pk=value, status=Status.SUCCEEDED)
+            .exclude(video="")
+            .first()
+        )
+        if source is None:
+            raise serializers.ValidationError("No finished video of yours has this id.")
+        return source
 
     webhook = TextField(
         required=False,
@@ -272,6 +367,10 @@ class GenerationCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"webhook_events_filter": ["Give a `webhook` URL to send these events to."]}
             )
+        if data.get("video") is not None and data.get("source_generation") is not None:
+            raise serializers.ValidationError(
+                {"video": ["Send either a source_generation or a video, not both."]}
+            )
         return data
 
     def request_webhook(self) -> RequestWebhook | None:
@@ -289,7 +388,8 @@ class GenerationCreateSerializer(serializers.Serializer):
         data.pop("webhook", None)
         data.pop("webhook_events_filter", None)
         options = {name: data.pop(name) for name in controls.LABELS if name in data}
-        return GenerationParams(**data, options=options)
+        parent = data.pop("source_generation", None)
+        return GenerationParams(**data, options=options, parent=parent)
 
 
 class GenerationFilterSerializer(serializers.Serializer):
@@ -315,6 +415,13 @@ class ControlSerializer(serializers.Serializer):
     choices = serializers.ListField(child=serializers.JSONField())
 
 
+class SourceLimitsSerializer(serializers.Serializer):
+    min_seconds = serializers.FloatField()
+    max_seconds = serializers.FloatField()
+    max_bytes = serializers.IntegerField()
+    max_pixels = serializers.IntegerField()
+
+
 class CatalogModelSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The `model_key` to submit.")
     # DRF's metaclass takes declared fields out of the class, so this does not replace the
@@ -323,7 +430,28 @@ class CatalogModelSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Kind.choices)
     needs_image = serializers.BooleanField()
     takes_audio = serializers.BooleanField(
-        help_text="It takes an optional audio track: `audio` when creating a generation."
+        help_text="It takes an audio track: `audio` when creating a generation."
+    )
+    operations = serializers.ListField(
+        child=serializers.ChoiceField(choices=Operation.choices),
+        help_text="What it does: the `operation` values it accepts.",
+    )
+    files = serializers.DictField(
+        child=serializers.BooleanField(),
+        help_text="The files it takes (image, end_image, video, mask, audio), each with whether "
+        "it is required.",
+    )
+    takes_prompt = serializers.BooleanField()
+    ready = serializers.BooleanField(
+        help_text="Offered now; false while it is turned off (a submission is refused)."
+    )
+    source_limits = SourceLimitsSerializer(
+        allow_null=True, help_text="What it accepts as a source video; null: it takes none."
+    )
+    unverified = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Inputs (and `price`) not yet seen on Replicate's own pages, with how sure we "
+        "are: B from code that calls Replicate, C from other vendors' docs, D inferred.",
     )
     takes_negative_prompt = serializers.BooleanField()
     priced_by_length = serializers.BooleanField(

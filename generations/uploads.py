@@ -12,3 +12,4 @@ from django.core.files.base import ContentFile
 class CleanUpload:
     file: ContentFile
     extension: str  # ".jpg", ".wav", ...
+    seconds: float | None = None  # an audio track's decoded length

@@ -114,9 +114,54 @@ def catalog_inputs(
                     prompt=PROMPT,
                     negative_prompt=negative_prompt,
                     seed=11,
-                    image_url=png_data_url() if model.needs_image else None,
+                    file_urls=required_file_urls(model),
                 )
                 yield model, variant, aspect_ratio, data
+
+
+def required_file_urls(model: catalog.CatalogModel) -> dict[str, str]:
+    """Inline files for each input file the model requires: an image, a short video (a source
+    or a mask), an audio track."""
+    urls = {
+        "image": png_data_url(),
+        "video": mp4_data_url(),
+        "mask": mp4_data_url(),
+        "audio": "data:audio/wav;base64," + base64.b64encode(audio_bytes(3.0)).decode(),
+    }
+    return {name: url for name, url in urls.items() if model.requires(name)}
+
+
+def clip_bytes(
+    seconds: float = 3.0,
+    size: tuple[int, int] = (416, 240),
+    *,
+    fps: int = 8,
+    fmt: str = "mp4",
+    sound: bool = False,
+) -> bytes:
+    """A real video of `seconds`: an H.264 MP4 (with AAC sound when `sound`), or a VP8 WebM
+    (which a take's source is re-encoded from)."""
+    frames = round(seconds * fps)
+    if fmt == "mp4":
+        track = audio_bytes(seconds + 0.5) if sound else None
+        return render_video("A source clip for a take", *size, frames=frames, fps=fps, audio=track)
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=fmt) as container:
+        stream = container.add_stream("libvpx", rate=fps)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        for index in range(frames):
+            picture = Image.new("RGB", size, (index * 7 % 256, 90, 160))
+            container.mux(stream.encode(av.VideoFrame.from_image(picture)))
+        container.mux(stream.encode())
+    return buffer.getvalue()
+
+
+@functools.cache
+def mp4_data_url() -> str:
+    """A tiny real MP4 inline (eight frames, two seconds), as the app sends a small source."""
+    video = render_video("A small source clip", 64, 48, frames=8, fps=4)
+    return "data:video/mp4;base64," + base64.b64encode(video).decode()
 
 
 # The encoder each container's test tracks are made with; mp4 is AAC audio in an MP4 (an .m4a).

@@ -17,8 +17,9 @@ def found(pattern: str, page: str, flags: int = 0) -> re.Match[str]:
     return match
 
 
-# Every model the catalog offers, written out so that a model added or dropped is noticed.
-ALL_MODEL_KEYS = {
+# Every model the catalog offers, written out so that a model added or dropped is noticed: those
+# of the create page, and those that only make takes of a source.
+CREATING_MODEL_KEYS = {
     "t2v-1.3B",
     "t2v-14B",
     "i2v-14B",
@@ -28,7 +29,10 @@ ALL_MODEL_KEYS = {
     "t2v-2.5-fast",
     "i2v-2.5",
     "i2v-2.5-fast",
+    "i2v-2.7",
 }
+TAKE_MODEL_KEYS = {"edit-2.7", "animate-2.2", "replace-2.2", "s2v-2.2", "vace-14B"}
+ALL_MODEL_KEYS = CREATING_MODEL_KEYS | TAKE_MODEL_KEYS
 
 
 def create_form(**overrides: Any) -> dict[str, Any]:

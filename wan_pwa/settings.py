@@ -415,6 +415,11 @@ OUTPUT_COPY_RETRY_DELAY = env.int("OUTPUT_COPY_RETRY_DELAY", 5)
 # resolution's deadline from the catalog (generations/catalog.py).
 REPLICATE_CANCEL_AFTER = env.int("REPLICATE_CANCEL_AFTER", 0)
 
+# Catalog models turned off (keys of generations/catalog.py, comma-separated), read at each
+# request: a model whose schema moved on Replicate (manage.py check_models) or whose price is not
+# checked is refused until it is taken off the list, with no new code deployed.
+DISABLED_MODELS: list[str] = env.list("DISABLED_MODELS", [])
+
 # Submission limits for the pages and the API (generations/limits.py): counters in the cache,
 # shared by all workers.
 API_SUBMISSIONS_PER_MINUTE = env.int("API_SUBMISSIONS_PER_MINUTE", 10)
@@ -488,6 +493,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for the operations a generation and a model have.
+    "ENUM_NAME_OVERRIDES": {"OperationEnum": "generations.operations.Operation"},
 }
 
 # ---------------------------------------------------------------------------------------------

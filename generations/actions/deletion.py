@@ -37,7 +37,15 @@ def delete_generation(generation: Generation) -> None:
 def _deleted(generation: Generation) -> list[str]:
     """Marks the locked generation deleted: its stored files removed once the change commits,
     unshared and unstarred; returns the fields to save."""
-    stored_files = ["video", "poster", "input_image", "input_audio"]
+    stored_files = [
+        "video",
+        "poster",
+        "input_image",
+        "input_audio",
+        "input_video",
+        "input_mask",
+        "input_end_image",
+    ]
     for name in stored_files:
         _delete_on_commit(getattr(generation, name))
         setattr(generation, name, "")
@@ -79,8 +87,9 @@ def erase_generation(generation_id: int) -> None:
 
 # The files each retained kind takes with it: a video goes with its poster.
 RETAINED_FILES = {
-    "input_image": ("input_image",),
+    "input_image": ("input_image", "input_end_image"),
     "input_audio": ("input_audio",),
+    "input_video": ("input_video", "input_mask"),
     "video": ("video", "poster"),
 }
 

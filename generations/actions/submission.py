@@ -8,8 +8,9 @@ caller's (generations.lifecycle.submission), in the transaction this joins.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from credits.actions import CreditDebtOutstanding, InsufficientCredits, charge_generation
@@ -17,8 +18,8 @@ from credits.models import CreditBalance
 from credits.suspension import lock_balance_of_active_user
 from generations import catalog, limits
 from generations.actions.errors import CannotRetry, IdempotencyKeyReused
-from generations.actions.params import GenerationParams, input_files, params_of, reopened
-from generations.models import Generation, Kind, requested_fields
+from generations.actions.params import GenerationParams, input_files, reused_params
+from generations.models import Generation, requested_fields
 from wan_pwa.accounts.models import ApiKey, User
 
 
@@ -44,10 +45,14 @@ def check_submit_generation(
     or a LimitExceeded; nothing is created or charged then, and no uploaded file is kept.
     """
     model = catalog.get_model(params.model_key)
+    if params.parent is not None and params.parent.user_id != user.pk:
+        # The API and the pages look sources up among the user's own; this is the backstop.
+        raise ValidationError({"source_generation": ["No video of yours has this id."]})
     generation = Generation(
         user=user,
-        kind=Kind.IMAGE_TO_VIDEO if model.needs_image else Kind.TEXT_TO_VIDEO,
+        kind=model.kind,
         **requested_fields(params),
+        parent=params.parent,
         cost=params.cost,
         idempotency_key=idempotency_key or None,
         retried_from=retried_from,
@@ -84,6 +89,13 @@ def do_submit_generation(
         generation.input_image.save(f"input{params.image_extension}", params.image, save=False)
     if params.audio is not None:
         generation.input_audio.save(f"audio{params.audio_extension}", params.audio, save=False)
+    if params.video is not None:
+        generation.input_video.save("source.mp4", params.video, save=False)
+    if params.mask is not None:
+        generation.input_mask.save("mask.mp4", params.mask, save=False)
+    if params.end_image is not None:
+        extension = params.end_image_extension
+        generation.input_end_image.save(f"end{extension}", params.end_image, save=False)
     generation.save()
     charge_generation(generation, balance)
 
@@ -99,6 +111,7 @@ def _replay(generation: Generation) -> Generation | None:
     if (
         requested_fields(first) != requested_fields(generation)
         or first.retried_from_id != generation.retried_from_id
+        or first.parent_id != generation.parent_id
     ):
         raise IdempotencyKeyReused()
     return first
@@ -116,9 +129,4 @@ def retry_params(generation: Generation) -> GenerationParams:
             if generation.input_expired
             else generation.retry_refusal or "Only a failed or canceled generation can be retried."
         )
-    image, audio = generation.input_image, generation.input_audio
-    return replace(
-        params_of(generation),
-        image=reopened(image) if image else None,
-        audio=reopened(audio) if audio else None,
-    )
+    return reused_params(generation)

@@ -26,7 +26,7 @@ from django_tasks import task
 from generations import request_webhook
 from generations.actions import submission as actions
 from generations.actions import transitions
-from generations.actions.params import GenerationParams, check_idempotency_key
+from generations.actions.params import GenerationParams, check_idempotency_key, stored_inputs
 from generations.actions.submission import Submission
 from generations.failures import FailureReason
 from generations.lifecycle import recovery
@@ -50,6 +50,15 @@ from wan_pwa.log_context import names_generation
 from wan_pwa.outgoing_webhooks.actions import attach_request_webhook
 
 logger = logging.getLogger(__name__)
+
+# Each input file in words, for Replicate's errors about it.
+INPUT_FILE_WORDS = {
+    "image": "input image",
+    "audio": "audio track",
+    "video": "source video",
+    "mask": "mask video",
+    "end_image": "end image",
+}
 
 
 def submit_generation(
@@ -149,8 +158,10 @@ def create_prediction(generation: Generation) -> PredictionUpdate:
     sends kept on the generation first."""
     model_input = prediction_input(
         generation,
-        image_url=_file_url(generation.input_image, "input image"),
-        audio_url=_file_url(generation.input_audio, "audio track"),
+        {
+            name: _file_url(stored, INPUT_FILE_WORDS[name])
+            for name, stored in stored_inputs(generation)
+        },
     )
     transitions.record_prediction_input(generation, comparable_input(model_input))
     return gateway.create_prediction(

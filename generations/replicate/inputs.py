@@ -36,11 +36,13 @@ def deadline_seconds(generation: Generation) -> int:
 
 
 def prediction_input(
-    generation: Generation, *, image_url: str | None = None, audio_url: str | None = None
+    generation: Generation, file_urls: Mapping[str, str | None] | None = None
 ) -> dict[str, Any]:
-    return catalog.replicate_input(
-        **requested_fields(generation), image_url=image_url, audio_url=audio_url
-    )
+    """The model's input; `file_urls` has a URL Replicate reads each input file from, by our
+    name (image, end_image, video, mask, audio)."""
+    fields = requested_fields(generation)
+    del fields["operation"]  # ours: the model's input names say what it does
+    return catalog.replicate_input(**fields, file_urls=file_urls)
 
 
 def comparable_input(model_input: Mapping[str, Any]) -> dict[str, Any]:
@@ -51,6 +53,8 @@ def comparable_input(model_input: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _digest_of_data_url(value: Any) -> Any:
+    if isinstance(value, list):  # an array of files (VACE's reference images)
+        return [_digest_of_data_url(item) for item in value]
     if not isinstance(value, str) or not value.startswith("data:"):
         return value
     header, _, data = value.partition(",")

@@ -38,6 +38,7 @@ class SimulatorConfig:
     data_retention: float | None = 3600.0
     max_image_bytes: int = 10 * 1024 * 1024
     max_audio_bytes: int = 15 * 1024 * 1024  # Wan 2.5's limit on an audio track
+    max_video_bytes: int = 100 * 1024 * 1024  # the editing models' limit on a source video
     max_upload_bytes: int = 100 * 1024 * 1024  # Replicate's files API limit
 
     def __post_init__(self) -> None:

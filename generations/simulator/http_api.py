@@ -136,7 +136,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         if problems := invalid_fields(model, model_input):
             raise _validation_error(problems)
         cancel_after = self._cancel_after()
-        self.sim.reject_create_if_asked(model_input["prompt"])
+        self.sim.reject_create_if_asked(model_input.get("prompt", ""))
         prediction = self.sim.submit(f"{owner}/{name}", model_input, webhook, events, cancel_after)
         if match := _PREFER_WAIT.match(self.headers.get("Prefer", "")):
             prediction.done.wait(min(int(match[1] or 60), 60))

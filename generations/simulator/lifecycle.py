@@ -17,12 +17,14 @@ from typing import Any
 
 from PIL import Image
 
+from .clips import Clip
 from .config import SimulatorConfig
 from .ids import utcnow
-from .images import ImageLoadError
+from .inputs import InputLoadError
 from .markers import REJECTIONS, SLOW_FACTOR
 from .predictions import Prediction, PredictionStore
-from .video import render_video
+from .takes import Loaders, Take, make_take
+from .video import encode_pictures, render_video
 from .wan_models import DEFAULT_STEPS, MODELS
 from .webhooks import WebhookSender
 
@@ -42,6 +44,7 @@ class _Job:
     width: int
     height: int
     image: Image.Image | None
+    take: Take | None  # an editing model's output, made from its inputs
 
 
 class PredictionRunner(threading.Thread):
@@ -54,6 +57,7 @@ class PredictionRunner(threading.Thread):
         origin: str,
         sender: WebhookSender | None,
         load_image: Callable[[str], Image.Image],
+        load_clip: Callable[[str, str], Clip],
         stopping: threading.Event,
     ) -> None:
         super().__init__(name=f"prediction-{prediction.id}", daemon=True)
@@ -63,6 +67,7 @@ class PredictionRunner(threading.Thread):
         self._origin = origin
         self._sender = sender
         self._load_image = load_image
+        self._loaders = Loaders(image=load_image, clip=load_clip)
         self._stopping = stopping
         self._last_progress_webhook = float("-inf")
         self._stale: tuple[str, dict[str, Any]] | None = None
@@ -111,21 +116,33 @@ class PredictionRunner(threading.Thread):
         seed = seed if seed >= 0 else random.randrange(2**31)
         self._log(f"Using seed: {seed}", f"Loading {prediction.model} ({model.resolution})")
         image = None
-        if model.task == "i2v":
-            try:
+        try:
+            if model.task == "i2v":
                 image = self._load_image(prediction.input["image"])
-            except ImageLoadError as error:
-                self._log(f"Error: {error}")
-                self._store.finish(prediction, "failed", error=str(error))
-                return None
-        width, height = model.size(prediction.input, image.size if image else None)
+            take = make_take(
+                model,
+                prediction.input,
+                self._loaders,
+                frames=self._config.frames,
+                fps=self._config.fps,
+                audio=prediction.audio,
+                audio_seconds=prediction.audio_seconds,
+            )
+        except InputLoadError as error:
+            self._log(f"Error: {error}")
+            self._store.finish(prediction, "failed", error=str(error))
+            return None
+        if take is not None:
+            width, height = take.pictures[0].size
+        else:
+            width, height = model.size(prediction.input, image.size if image else None)
         steps = _int(prediction.input.get("sample_steps"), DEFAULT_STEPS)
         frames = prediction.input.get("frame_num", prediction.input.get("num_frames", 81))
         self._log(
             f"Generating {frames} frames at {width}x{height} with {steps} sampling steps",
             _progress_line(0, steps, 0.0),
         )
-        return _Job(seed, steps, width, height, image)
+        return _Job(seed, steps, width, height, image, take)
 
     def _sample(self, steps: int) -> bool:
         """The sampling loop's progress lines; True when it got to the end."""
@@ -149,18 +166,25 @@ class PredictionRunner(threading.Thread):
     def _render(self, job: _Job) -> None:
         prediction = self.prediction
         self._log(f"Decoding latents and writing {self._config.frames} frames to output.mp4")
-        video = render_video(
-            prediction.input["prompt"],
-            job.width,
-            job.height,
-            frames=self._config.frames,
-            fps=self._config.fps,
-            seed=job.seed,
-            image=job.image,
-            faststart=not prediction.behaviour.moov_last,
-            pixel_format=prediction.behaviour.pixel_format,
-            audio=prediction.audio,
-        )
+        faststart = not prediction.behaviour.moov_last
+        pixel_format = prediction.behaviour.pixel_format
+        if job.take is not None:
+            video = encode_pictures(
+                job.take.pictures, job.take.fps, faststart, pixel_format, job.take.audio
+            )
+        else:
+            video = render_video(
+                prediction.input["prompt"],
+                job.width,
+                job.height,
+                frames=self._config.frames,
+                fps=self._config.fps,
+                seed=job.seed,
+                image=job.image,
+                faststart=faststart,
+                pixel_format=pixel_format,
+                audio=prediction.audio,
+            )
         output = f"{self._origin}/delivery/{prediction.id}/output.mp4"
         if self._store.set_output(prediction, output, video):  # False once canceled
             self._webhook("output")

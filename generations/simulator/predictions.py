@@ -34,6 +34,7 @@ class Prediction:
     output: str | None = None
     video: bytes | None = None
     audio: bytes | None = None  # the input track, checked at creation; the video carries it
+    audio_seconds: float | None = None
     error: str | None = None
     created_at: datetime = field(default_factory=utcnow)
     started_at: datetime | None = None

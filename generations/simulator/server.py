@@ -14,6 +14,7 @@ import httpx
 from PIL import Image
 
 from .audio import load_audio
+from .clips import Clip, load_clip
 from .config import SimulatorConfig
 from .files import FileStore
 from .http_api import ApiError, SimulatorHTTPServer
@@ -166,7 +167,7 @@ class ReplicateSimulator:
         events: frozenset[str],
         cancel_after: float | None = None,
     ) -> Prediction:
-        behaviour = Behaviour.for_prompt(model_input["prompt"], self.config)
+        behaviour = Behaviour.for_prompt(model_input.get("prompt", ""), self.config)
         created = utcnow()
         deadline = created + timedelta(seconds=cancel_after) if cancel_after else None
         prediction = self.store.add(
@@ -198,6 +199,7 @@ class ReplicateSimulator:
             origin=self.base_url,
             sender=sender,
             load_image=self._load_image,
+            load_clip=self._load_clip,
             stopping=self._stopping,
         )
         with self._lock:
@@ -241,6 +243,11 @@ class ReplicateSimulator:
             url, local_content=self._local_content, max_bytes=self.config.max_image_bytes
         )
 
+    def _load_clip(self, url: str, name: str) -> Clip:
+        return load_clip(
+            url, name=name, local_content=self._local_content, max_bytes=self.config.max_video_bytes
+        )
+
     def _check_audio(self, prediction: Prediction) -> None:
         """Fetches and decodes the audio track before the run, as the model's setup does; one it
         cannot use fails the prediction at once (its runner then only sends the webhooks)."""
@@ -254,7 +261,7 @@ class ReplicateSimulator:
             self.store.append_logs(prediction, f"Error: {error}")
             self.store.finish(prediction, "failed", error=str(error))
         else:
-            prediction.audio = track.data
+            prediction.audio, prediction.audio_seconds = track.data, track.seconds
             self.store.append_logs(prediction, f"Loaded the audio track: {track.seconds:.1f} s")
 
     def _local_content(self, url: str) -> bytes | None:

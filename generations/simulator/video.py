@@ -44,10 +44,23 @@ def render_video(
     if width % 2 or height % 2 or width < 2 or height < 2:
         raise ValueError("width and height must be even and positive")
     if image is not None:
-        pictures = _ken_burns(image, width, height, frames)
+        pictures = ken_burns(image, width, height, frames)
     else:
         pictures = _prompt_scene(prompt, seed, width, height, frames)
     return _encode(pictures, width, height, fps, faststart, pixel_format, audio)
+
+
+def encode_pictures(
+    pictures: list[Image.Image],
+    fps: int,
+    faststart: bool = True,
+    pixel_format: str = "yuv420p",
+    audio: bytes | None = None,
+) -> bytes:
+    """An MP4 of the given pictures (the editing models' outputs, takes.py), at the size of the
+    first one; `audio` as in render_video."""
+    width, height = pictures[0].size
+    return _encode(iter(pictures), width, height, fps, faststart, pixel_format, audio)
 
 
 @functools.cache
@@ -183,7 +196,7 @@ def _caption(prompt: str, width: int, height: int) -> tuple[Image.Image, tuple[i
     return band, (0, height - band.height)
 
 
-def _ken_burns(image: Image.Image, width: int, height: int, frames: int) -> Iterator[Image.Image]:
+def ken_burns(image: Image.Image, width: int, height: int, frames: int) -> Iterator[Image.Image]:
     source = image.convert("RGB")
     # Shrink huge inputs once, so each frame resamples a small picture.
     source.thumbnail((width * 2, height * 2), Image.Resampling.LANCZOS)

@@ -21,8 +21,23 @@ SIZES: dict[str, dict[str, tuple[int, int]]] = {
     "1080p": {"16:9": (1920, 1080), "9:16": (1080, 1920)},
 }
 DEFAULT_STEPS = 30
-# Inputs that are files, given as a data URL or an http(s) URL.
-FILE_INPUTS = ("image", "audio")
+# Inputs that are files (or arrays of files), given as a data URL or an http(s) URL.
+FILE_INPUTS = (
+    "image",
+    "audio",
+    "last_image",
+    "video",
+    "reference_image",
+    "first_frame",
+    "last_frame",
+    "first_clip",
+    "character_image",
+    "src_video",
+    "src_mask",
+    "src_ref_images",
+)
+# What each model does with its inputs (lifecycle.py and takes.py make the output from them).
+Task = Literal["t2v", "i2v", "edit", "i2v-2.7", "animate", "replace", "s2v", "vace"]
 
 
 @dataclass(frozen=True)
@@ -35,9 +50,19 @@ class Input:
 
 @dataclass(frozen=True)
 class WanModel:
-    task: Literal["t2v", "i2v"]
+    task: Task
     resolution: str  # unless the input names one (`resolution` or `size`)
     inputs: Mapping[str, Input]
+    # Required inputs (prompt, and image for image-to-video, unless told otherwise).
+    required: tuple[str, ...] | None = None
+    # At least one of these is required (Wan 2.7 image-to-video: a first frame or a clip).
+    one_of: tuple[str, ...] = ()
+
+    @property
+    def required_inputs(self) -> tuple[str, ...]:
+        if self.required is not None:
+            return self.required
+        return ("prompt", "image") if self.task == "i2v" else ("prompt",)
 
     def size(
         self, model_input: Mapping[str, Any], image_size: tuple[int, int] | None
@@ -126,6 +151,72 @@ def _wan_2_5(*resolutions: str, task: Literal["t2v", "i2v"]) -> dict[str, Input]
     return {**common, "size": Input(str, choices=sizes)}
 
 
+# The editing models (EDITING-MODELS.md), with every field it lists for the model.
+SEED = Input(int, minimum=0, maximum=2**31 - 1)
+_WAN_2_7_VIDEOEDIT = {
+    "video": Input(str),
+    "prompt": Input(str),
+    "reference_image": Input(str),
+    "resolution": Input(str, choices=("720p", "1080p")),
+    "aspect_ratio": Input(str, choices=("auto", "16:9", "9:16", "1:1", "4:3", "3:4")),
+    "duration": Input(int, minimum=2, maximum=10),
+    "audio_setting": Input(str, choices=("auto", "origin")),
+    "seed": SEED,
+}
+_WAN_2_7_I2V = {
+    "first_frame": Input(str),
+    "last_frame": Input(str),
+    "first_clip": Input(str),
+    "audio": Input(str),
+    "prompt": Input(str),
+    "negative_prompt": Input(str),
+    "resolution": Input(str, choices=("720p", "1080p")),
+    "duration": Input(int, minimum=2, maximum=15),
+    "enable_prompt_expansion": Input(bool),
+    "seed": SEED,
+}
+_ANIMATE_RESOLUTIONS = ("720", "480")
+_WAN_2_2_ANIMATE = {
+    "video": Input(str),
+    "character_image": Input(str),
+    "resolution": Input(str, choices=_ANIMATE_RESOLUTIONS),
+    "frames_per_second": Input(int),
+    "go_fast": Input(bool),
+    "seed": Input(int),
+    "merge_audio": Input(bool),
+}
+_WAN_2_2_REPLACE = {
+    **_WAN_2_2_ANIMATE,
+    "frames_per_second": Input(int, minimum=5, maximum=60),
+    "refert_num": Input(int, choices=(1, 5)),
+}
+_WAN_2_2_S2V = {
+    "prompt": Input(str),
+    "image": Input(str),
+    "audio": Input(str),
+    "num_frames_per_chunk": Input(int, minimum=1, maximum=121),
+    "seed": Input(int),
+}
+VACE_SPEED_MODES = (
+    "Lightly Juiced \N{TANGERINE} (more consistent)",
+    "Juiced \N{FIRE} (more speed)",
+    "Extra Juiced \N{ROCKET} (even more speed)",
+)
+_VACE = {
+    "prompt": Input(str),
+    "src_video": Input(str),
+    "src_mask": Input(str),
+    "src_ref_images": Input(list),
+    "size": Input(str, choices=("832*480", "480*832", "1280*720", "720*1280")),
+    "frame_num": Input(int),
+    "speed_mode": Input(str, choices=VACE_SPEED_MODES),
+    "sample_steps": Input(int),
+    "sample_solver": Input(str),
+    "sample_guide_scale": Input(float),
+    "sample_shift": Input(int),
+    "seed": Input(int),
+}
+
 MODELS: dict[str, WanModel] = {
     "wan-video/wan-2.1-1.3b": WanModel("t2v", "480p", _WAN_1_3B),
     "wavespeedai/wan-2.1-t2v-480p": WanModel("t2v", "480p", _WAVESPEED_T2V),
@@ -138,6 +229,22 @@ MODELS: dict[str, WanModel] = {
     "wan-video/wan-2.5-t2v-fast": WanModel("t2v", "720p", _wan_2_5("720p", "1080p", task="t2v")),
     "wan-video/wan-2.5-i2v": WanModel("i2v", "720p", _wan_2_5("480p", "720p", "1080p", task="i2v")),
     "wan-video/wan-2.5-i2v-fast": WanModel("i2v", "720p", _wan_2_5("720p", "1080p", task="i2v")),
+    "wan-video/wan-2.7-videoedit": WanModel(
+        "edit", "720p", _WAN_2_7_VIDEOEDIT, required=("video", "prompt")
+    ),
+    "wan-video/wan-2.7-i2v": WanModel(
+        "i2v-2.7", "720p", _WAN_2_7_I2V, required=(), one_of=("first_frame", "first_clip")
+    ),
+    "wan-video/wan-2.2-animate-animation": WanModel(
+        "animate", "720p", _WAN_2_2_ANIMATE, required=("video", "character_image")
+    ),
+    "wan-video/wan-2.2-animate-replace": WanModel(
+        "replace", "720p", _WAN_2_2_REPLACE, required=("video", "character_image")
+    ),
+    "wan-video/wan-2.2-s2v": WanModel(
+        "s2v", "480p", _WAN_2_2_S2V, required=("prompt", "image", "audio")
+    ),
+    "prunaai/vace-14b": WanModel("vace", "480p", _VACE),
 }
 
 
@@ -146,10 +253,13 @@ def invalid_fields(model: WanModel, model_input: Mapping[str, Any]) -> list[dict
     problems: list[dict[str, str]] = []
     missing = {
         name
-        for name in (("prompt", "image") if model.task == "i2v" else ("prompt",))
+        for name in model.required_inputs
         if not isinstance(model_input.get(name), str) or not model_input[name].strip()
     }
     problems.extend(_problem("required", name, f"{name} is required") for name in sorted(missing))
+    if model.one_of and not any(model_input.get(name) for name in model.one_of):
+        names = " or ".join(model.one_of)
+        problems.append(_problem("required", model.one_of[0], f"{names} is required"))
     problems.extend(
         _problem("additional_property", name, f"{name} is not an input of this model")
         for name in sorted(set(model_input) - set(model.inputs))
@@ -161,13 +271,15 @@ def invalid_fields(model: WanModel, model_input: Mapping[str, Any]) -> list[dict
             problems.append(_problem("invalid", name, message))
     for name in FILE_INPUTS:
         value = model_input.get(name)
-        if (
-            name in model.inputs
-            and name not in missing
-            and isinstance(value, str)  # else a type problem, reported above
-            and (message := url_problem(name, value))
-        ):
-            problems.append(_problem("invalid", name, message))
+        if name not in model.inputs or name in missing:
+            continue
+        # Else a type problem, reported above.
+        urls = value if isinstance(value, list) else [value] if isinstance(value, str) else []
+        for url in urls:
+            message = url_problem(name, url) if isinstance(url, str) else f"{name} must be URLs"
+            if message:
+                problems.append(_problem("invalid", name, message))
+                break
     return problems
 
 

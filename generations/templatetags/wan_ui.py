@@ -168,8 +168,9 @@ def remix_for_visitor(prompt: str) -> str:
 
 @register.simple_tag
 def length_priced_versions() -> str:
-    """The Wan versions whose price follows the clip's length: "Wan 2.2 and 2.5"."""
-    return catalog.versions(m for m in catalog.MODELS.values() if m.priced_by_length)
+    """The Wan versions of the create page whose price follows the clip's length: "Wan 2.2,
+    2.5 and 2.7"."""
+    return catalog.versions(m for m in catalog.creating_models() if m.priced_by_length)
 
 
 @register.simple_tag

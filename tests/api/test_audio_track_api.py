@@ -133,6 +133,7 @@ def test_the_model_list_says_which_models_take_a_track():
         "t2v-2.5-fast",
         "i2v-2.5",
         "i2v-2.5-fast",
+        "s2v-2.2",  # a talking portrait: its track is required
     }
 
 

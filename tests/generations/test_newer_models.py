@@ -118,15 +118,15 @@ def test_a_length_the_model_does_not_offer_is_a_field_error(user):
 
 
 def test_every_length_and_expansion_of_the_newer_models_is_accepted_by_the_simulator(simulator):
-    for model in catalog.MODELS.values():
+    for model in catalog.creating_models():
         lengths = [c for c in model.controls if c.name in ("duration", "frame_num")]
         if not model.priced_by_length:
             continue
         for variant in model.variants:
             for length in lengths[0].choices:
                 data = sent(model.key, variant.resolution, "16:9", **{lengths[0].name: length})
-                if model.needs_image:
-                    data["image"] = png_data_url()
+                if image := model.file("image"):
+                    data[image.input_name] = png_data_url()
                 response = httpx.post(
                     f"{simulator.base_url}/v1/models/{variant.replicate_model}/predictions",
                     json={"input": data},

@@ -21,7 +21,7 @@ from generations.images import (
 )
 from generations.models import Generation, Status
 from tests.factories import PROMPT, make_generation, png_bytes, set_credits
-from tests.pages import ALL_MODEL_KEYS, HX, create_form, found
+from tests.pages import CREATING_MODEL_KEYS, HX, create_form, found
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def test_create_page_offers_the_catalog_with_cost_balance_and_a_fresh_idempotenc
     assert response.status_code == 200
     page = response.content.decode()
     data = json.loads(found(r'id="catalog-data"[^>]*>(.*?)</script>', page, re.S)[1])
-    assert {model["key"] for model in data["models"]} == ALL_MODEL_KEYS
+    assert {model["key"] for model in data["models"]} == CREATING_MODEL_KEYS
     assert "data-cost>10<" in page  # t2v 14B 480p, the default
     assert f">0/{catalog.PROMPT_MAX_LENGTH}</output>" in page  # the prompt's counter
     assert "data-balance-view>100<" in page

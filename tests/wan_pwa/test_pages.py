@@ -74,14 +74,14 @@ def test_the_landing_page_quotes_the_catalog(client, monkeypatch):
 def test_pages_and_the_manifest_describe_the_models_the_catalog_offers(logged_in):
     visitor = Client()
     summary = (
-        "Wan 2.1, 2.2 and 2.5 turn a prompt, or an image and a prompt, into a video of up to "
-        "10 seconds at up to 1080p."
+        "Wan 2.1, 2.2, 2.5 and 2.7 turn a prompt, or an image and a prompt, into a video of up "
+        "to 15 seconds at up to 1080p."
     )
     assert catalog.summary() == summary
     assert json.loads(visitor.get(reverse("manifest")).content)["description"] == summary
     landing = visitor.get(reverse("home")).content.decode()
     assert summary in landing
-    assert "Wan 2.2 and 2.5 charge in proportion to the clip's length" in landing
+    assert "Wan 2.2, 2.5 and 2.7 charge in proportion to the clip's length" in landing
     assert summary in logged_in.get(reverse("create")).content.decode()
 
 

@@ -1,0 +1,141 @@
+"""Edit by instruction from end to end: the API over HTTP (a live server, which also receives the
+simulator's webhooks), the submission to the simulator over HTTP, the copy, and the take played
+back; then a retry of a take, whose source was deleted meanwhile."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable, Iterator
+
+import av
+import httpx
+import pytest
+from PIL import ImageStat
+from pytest_django import Settings
+from pytest_django.live_server_helper import LiveServer
+
+from credits.models import CreditTransaction, TransactionType
+from credits.selectors import balance_of
+from generations.models import Generation, Status
+from generations.simulator import ReplicateSimulator
+from tests.factories import clip_bytes, make_generation
+from tests.generations.lifecycle_helpers import configure, run_tasks
+from tests.waiting import wait_until
+
+PROMPT = "Make it a snowy winter evening"
+
+
+def first_frame_and_size(video: bytes) -> tuple[tuple[float, ...], tuple[int, int], bool]:
+    """The first frame's mean colour, the frame size and whether the video has sound."""
+    with av.open(io.BytesIO(video), mode="r") as container:
+        stream = container.streams.video[0]
+        size = (stream.codec_context.width, stream.codec_context.height)
+        frame = next(container.decode(stream)).to_image()
+        return tuple(ImageStat.Stat(frame).mean), size, bool(container.streams.audio)
+
+
+def run_until_ended(generation_id: int) -> Generation:
+    def ended() -> bool:  # the worker's tasks here, the webhooks on the live server
+        run_tasks()
+        return Generation.objects.get(pk=generation_id).is_terminal
+
+    wait_until(ended, timeout=20, what="the take to end")
+    return Generation.objects.get(pk=generation_id)
+
+
+@pytest.fixture
+def service(
+    simulator_factory: Callable[..., ReplicateSimulator],
+    live_server: LiveServer,
+    settings: Settings,
+    api_key: str,
+) -> Iterator[tuple[ReplicateSimulator, httpx.Client]]:
+    """The simulator, the app pointed at it, and an HTTP client of the API with a key."""
+    simulator = simulator_factory()
+    configure(settings, base_url=simulator.base_url, webhook_secret=simulator.webhook_secret)
+    settings.SITE_URL = live_server.url
+    # Closed afterwards: a kept-alive connection would keep a server thread (and its database
+    # connection) alive past the test.
+    with httpx.Client(
+        base_url=f"{live_server.url}/api/v1",
+        headers={"Authorization": f"Bearer {api_key}"},
+        timeout=30,
+    ) as client:
+        yield simulator, client
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_by_instruction_goes_from_the_api_to_the_model_and_back_as_a_take(service, user):
+    simulator, api = service
+    source_video = clip_bytes(3.0, sound=True)
+    source = make_generation(user, video=source_video)
+    before = balance_of(user)
+
+    response = api.post(
+        "/generations/",
+        json={
+            "model_key": "edit-2.7",
+            "resolution": "720p",
+            "operation": "edit",
+            "source_generation": source.pk,
+            "prompt": PROMPT,
+            "audio_setting": "origin",
+        },
+    )
+
+    assert response.status_code == 201, response.text
+    shown = response.json()
+    take = run_until_ended(shown["id"])
+    assert take.status == Status.SUCCEEDED, take.error_message
+    # The cost shown is the cost charged: $0.10 a second of the source's 3 s.
+    charge = CreditTransaction.objects.get(generation=take, type=TransactionType.DEDUCTION)
+    assert shown["cost"] == -charge.amount == before - balance_of(user) == 12
+    # Exactly what the model takes: the instruction, the source as a URL, the settings chosen.
+    sent = simulator.prediction(str(take.prediction_id))["input"]
+    assert sorted(sent) == ["audio_setting", "prompt", "resolution", "video"]
+    assert (sent["prompt"], sent["resolution"], sent["audio_setting"]) == (PROMPT, "720p", "origin")
+    header, _, data = sent["video"].partition(",")
+    assert header == "data:video/mp4;base64"
+    assert base64.b64decode(data) == take.input_video.open("rb").read()
+    # The take plays: the source's frames, tinted, at its size, with its sound kept.
+    played = api.get(f"/generations/{take.pk}/video/")
+    assert played.status_code == 200
+    colour, size, sound = first_frame_and_size(played.content)
+    source_colour, source_size, _ = first_frame_and_size(source_video)
+    assert (size, sound) == (source_size, True)
+    assert max(abs(a - b) for a, b in zip(colour, source_colour, strict=True)) > 20
+    # It is a take of the source, on both sides.
+    assert api.get(f"/generations/{source.pk}/").json()["takes"] == [take.pk]
+    assert api.get(f"/generations/{take.pk}/").json()["parent"] == source.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retried_take_keeps_its_operation_and_source_even_once_the_source_is_deleted(
+    service, user
+):
+    simulator, api = service
+    source = make_generation(user, video=clip_bytes(2.5))
+    first = api.post(
+        "/generations/",
+        json={
+            "model_key": "edit-2.7",
+            "resolution": "720p",
+            "operation": "edit",
+            "source_generation": source.pk,
+            "prompt": PROMPT,
+        },
+    ).json()
+    assert api.post(f"/generations/{first['id']}/cancel/").json()["status"] == "canceled"
+    assert api.delete(f"/generations/{source.pk}/").status_code == 204
+
+    retried = api.post(f"/generations/{first['id']}/retry/")
+
+    assert retried.status_code == 201, retried.text
+    body = retried.json()
+    assert (body["operation"], body["parent"], body["parent_deleted"]) == ("edit", source.pk, True)
+    assert body["cost"] == first["cost"] == 10
+    take = run_until_ended(body["id"])
+    assert take.status == Status.SUCCEEDED, take.error_message
+    assert take.retried_from_id == first["id"]
+    assert simulator.prediction(str(take.prediction_id))["input"]["video"].startswith("data:")
