@@ -203,3 +203,18 @@ def file_input(content: IO[bytes], *, filename: str, content_type: str, what: st
 def default_webhook_secret() -> str:
     """The account's webhook signing key (`whsec_...`)."""
     return _call("share its webhook signing key", client().webhooks.default.secret).key
+
+
+def model_schemas(model: str) -> dict[str, Any]:
+    """The OpenAPI `components.schemas` of an official model's latest version: `Input` and the
+    schemas it refers to."""
+    action = f"describe the model {model}"
+    answer = _call(action, _json, "GET", f"/v1/models/{model}")
+    try:
+        schemas = answer["latest_version"]["openapi_schema"]["components"]["schemas"]
+        properties = schemas["Input"]["properties"]
+    except (KeyError, TypeError):
+        schemas = properties = None
+    if not isinstance(schemas, dict) or not isinstance(properties, dict):
+        raise PermanentError(f"Replicate described {model} without an input schema.")
+    return schemas
