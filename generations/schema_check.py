@@ -170,7 +170,11 @@ def _listed(values: Iterable[Any]) -> str:
 
 def _range(low: float | None, high: float | None) -> str:
     if low is None:
-        return f"at most {high:g}" if high is not None else "any number"
+        return f"at most {_number(high)}" if high is not None else "any number"
     if high is None:
-        return f"at least {low:g}"
-    return f"{low:g} to {high:g}"
+        return f"at least {_number(low)}"
+    return f"{_number(low)} to {_number(high)}"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
