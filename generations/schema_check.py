@@ -15,6 +15,7 @@ from typing import Any
 
 from generations import catalog
 from generations.controls import Control, Value
+from generations.replicate import gateway
 
 Schemas = Mapping[str, Any]  # an OpenAPI `components.schemas`
 
@@ -37,6 +38,29 @@ class ModelReport:
     replicate_model: str
     breaking: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+def check_catalog(models: Iterable[catalog.CatalogModel]) -> list[ModelReport]:
+    """A report per Replicate model behind `models`, read from Replicate now. A model Replicate
+    no longer has is a breaking difference; any other failure to read one (unreachable, a wrong
+    token, an answer without a schema) raises gateway.GatewayError with a sentence."""
+    reports = []
+    for model in models:
+        for replicate_model, variants in replicate_models(model).items():
+            try:
+                schemas = gateway.model_schemas(replicate_model)
+            except gateway.NotFound:
+                report = ModelReport(model.key, replicate_model)
+                report.breaking.append(f"Replicate has no model {replicate_model}.")
+            else:
+                report = compare(model.key, replicate_model, sent_inputs(model, variants), schemas)
+            reports.append(report)
+    return reports
+
+
+def broken_keys(reports: Iterable[ModelReport]) -> list[str]:
+    """The catalog models with a breaking difference."""
+    return sorted({report.key for report in reports if report.breaking})
 
 
 def replicate_models(model: catalog.CatalogModel) -> dict[str, list[catalog.Variant]]:

@@ -24,6 +24,7 @@ from generations.simulator.wan_models import Input
 from tests.fixtures.local_servers import Answer, LocalServer, free_port
 from tests.generations.lifecycle_helpers import configure
 from tests.pages import create_form
+from wan_pwa.background import scheduler
 
 EDIT = "wan-video/wan-2.7-videoedit"
 T2V_1_3B = "wan-video/wan-2.1-1.3b"
@@ -259,3 +260,27 @@ def test_a_model_turned_off_is_marked_and_refused_without_a_charge(
     ]
     assert not Generation.objects.exists()
     assert balance_of(user) == 100
+
+
+@pytest.mark.django_db
+def test_the_daily_job_passes_then_fails_and_counts_a_broken_schema(checked, client, settings):
+    job = scheduler.JOBS.get("check_models")
+    assert job.every == 86400
+    assert job.call() == "17 Replicate models take what the catalog sends"
+
+    change(checked, "wan-video/wan-2.2-s2v", audio=None)
+    with pytest.raises(scheduler.JobFailed) as failed:
+        job.call()
+
+    assert str(failed.value) == (
+        "breaking differences in s2v-2.2: s2v-2.2: we send `audio`, which the model no longer "
+        "takes."
+    )
+    settings.METRICS_TOKEN = "scrape"
+    scraped = client.get("/metrics", headers={"Authorization": "Bearer scrape"}).content.decode()
+    assert "wan_model_schema_breaks_total 1.0" in scraped
+
+
+def test_the_daily_job_waits_for_replicate_to_be_set_up(settings):
+    settings.REPLICATE_API_TOKEN = ""
+    assert scheduler.JOBS.get("check_models").call() == "Replicate is not set up"

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from generations import catalog
 from generations.replicate import gateway
-from generations.schema_check import ModelReport, compare, replicate_models, sent_inputs
+from generations.schema_check import ModelReport, broken_keys, check_catalog
 
 
 class Command(BaseCommand):
@@ -26,12 +26,11 @@ class Command(BaseCommand):
                 models = [catalog.get_model(options["model"])]
             except catalog.CatalogError as error:
                 raise CommandError(str(error)) from None
-        reports = [
-            self._check(model, replicate_model, variants)
-            for model in models
-            for replicate_model, variants in replicate_models(model).items()
-        ]
-        broken = sorted({report.key for report in reports if report.breaking})
+        try:
+            reports = check_catalog(models)
+        except gateway.GatewayError as error:
+            raise CommandError(f"Could not check the models: {error}") from None
+        broken = broken_keys(reports)
         if options["json"]:
             self.stdout.write(json.dumps([vars(report) for report in reports], indent=2))
         else:
@@ -43,19 +42,6 @@ class Command(BaseCommand):
                 f"Breaking differences in {', '.join(broken)}: predictions of "
                 f"{'these models' if len(broken) > 1 else 'this model'} may be refused."
             )
-
-    def _check(
-        self, model: catalog.CatalogModel, replicate_model: str, variants: list[catalog.Variant]
-    ) -> ModelReport:
-        try:
-            schemas = gateway.model_schemas(replicate_model)
-        except gateway.NotFound:
-            report = ModelReport(model.key, replicate_model)
-            report.breaking.append(f"Replicate has no model {replicate_model}.")
-            return report
-        except gateway.GatewayError as error:
-            raise CommandError(f"Could not check the models: {error}") from None
-        return compare(model.key, replicate_model, sent_inputs(model, variants), schemas)
 
     def _print(self, report: ModelReport) -> None:
         name = f"{report.key} ({report.replicate_model})"
