@@ -36,6 +36,7 @@ class Sent:
 class ModelReport:
     key: str  # the catalog's
     replicate_model: str
+    version: str = ""  # the id of the version checked
     breaking: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -48,12 +49,13 @@ def check_catalog(models: Iterable[catalog.CatalogModel]) -> list[ModelReport]:
     for model in models:
         for replicate_model, variants in replicate_models(model).items():
             try:
-                schemas = gateway.model_schemas(replicate_model)
+                version, schemas = gateway.model_schemas(replicate_model)
             except gateway.NotFound:
                 report = ModelReport(model.key, replicate_model)
                 report.breaking.append(f"Replicate has no model {replicate_model}.")
             else:
                 report = compare(model.key, replicate_model, sent_inputs(model, variants), schemas)
+                report.version = version
             reports.append(report)
     return reports
 
@@ -142,6 +144,9 @@ def _resolved(spec: Mapping[str, Any], schemas: Schemas) -> dict[str, Any]:
     enum in a schema of its own)."""
     merged = {name: value for name, value in spec.items() if name not in ("allOf", "$ref")}
     parts = [*spec.get("allOf", ()), *([{"$ref": spec["$ref"]}] if "$ref" in spec else [])]
+    # An optional input may be written `anyOf: [<its schema>, {"type": "null"}]`.
+    some = [part for part in spec.get("anyOf", ()) if part.get("type") != "null"]
+    parts += some if len(some) == 1 else []
     for part in parts:
         ref = part.get("$ref", "") if isinstance(part, Mapping) else ""
         target = schemas.get(ref.rsplit("/", 1)[-1]) if ref else part

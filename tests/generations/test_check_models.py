@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from rest_framework.test import APIClient
 from credits.selectors import balance_of
 from generations import catalog
 from generations.models import Generation
+from generations.schema_check import compare, sent_inputs
 from generations.simulator import ReplicateSimulator
 from generations.simulator.wan_models import Input
 from tests.fixtures.local_servers import Answer, LocalServer, free_port
@@ -28,6 +30,7 @@ from wan_pwa.background import scheduler
 
 EDIT = "wan-video/wan-2.7-videoedit"
 T2V_1_3B = "wan-video/wan-2.1-1.3b"
+VERSION = re.compile(r" version [0-9a-f]{12}(?=\))")
 
 
 @pytest.fixture
@@ -38,13 +41,14 @@ def checked(settings: Settings, simulator: ReplicateSimulator) -> ReplicateSimul
 
 
 def check_models(*args: str) -> tuple[str, str | None]:
-    """The command's output, and its error (None when it exits 0)."""
+    """The command's output without the versions it names, and its error (None when it exits
+    0)."""
     out = io.StringIO()
     try:
         call_command("check_models", *args, stdout=out, no_color=True)
     except CommandError as error:
-        return out.getvalue(), str(error)
-    return out.getvalue(), None
+        return VERSION.sub("", out.getvalue()), str(error)
+    return VERSION.sub("", out.getvalue()), None
 
 
 def change(simulator: ReplicateSimulator, name: str, **inputs: Input | None) -> None:
@@ -128,7 +132,9 @@ def test_json_output_and_one_model(checked):
     output, error = check_models("--model", "vace-14B", "--json")
 
     assert error is not None
-    assert json.loads(output) == [
+    reports = json.loads(output)
+    assert len(reports[0].pop("version")) == 64  # the simulator's: a hash of the schema
+    assert reports == [
         {
             "key": "vace-14B",
             "replicate_model": "prunaai/vace-14b",
@@ -139,6 +145,32 @@ def test_json_output_and_one_model(checked):
             ],
         }
     ]
+
+
+def test_each_block_names_the_version_checked(checked, simulator_client):
+    out = io.StringIO()
+    call_command("check_models", "--model", "edit-2.7", stdout=out, no_color=True)
+
+    version = simulator_client.models.get(EDIT).latest_version.id
+    assert out.getvalue().startswith(f"edit-2.7 ({EDIT} version {version[:12]}): matches")
+
+
+def test_an_optional_input_written_as_any_of_with_null_is_read():
+    model = catalog.MODELS["t2v-1.3B"]
+    sent = sent_inputs(model, model.variants)
+    schemas = {
+        "Input": {
+            "required": ["prompt"],
+            "properties": {
+                **{each.name: {} for each in sent},
+                "seed": {"anyOf": [{"type": "integer", "maximum": 99}, {"type": "null"}]},
+            },
+        }
+    }
+
+    report = compare("t2v-1.3B", T2V_1_3B, sent, schemas)
+
+    assert report.breaking == ["`seed` now takes at most 99; we send 0 to 2147483647."]
 
 
 def test_an_unknown_model_key_is_a_sentence(checked):

@@ -44,7 +44,8 @@ class Command(BaseCommand):
             )
 
     def _print(self, report: ModelReport) -> None:
-        name = f"{report.key} ({report.replicate_model})"
+        version = f" version {report.version[:12]}" if report.version else ""
+        name = f"{report.key} ({report.replicate_model}{version})"
         if report.breaking:
             self.stdout.write(self.style.ERROR(f"{name}: {len(report.breaking)} breaking"))
         else:
