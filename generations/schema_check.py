@@ -127,14 +127,15 @@ def compare(key: str, replicate_model: str, sent: list[Sent], schemas: Schemas) 
             continue
         report.breaking.extend(_value_problems(each, _resolved(properties[each.name], schemas)))
     by_name = {each.name: each for each in sent}
-    for name in schema.get("required") or ():
+    required = schema.get("required") or ()
+    for name in required:
         if name not in by_name:
             report.breaking.append(f"the model requires `{name}`, which we never send.")
         elif not by_name[name].always:
             report.breaking.append(
                 f"the model requires `{name}`, which we send only when the user gives one."
             )
-    if unsent := sorted(set(properties) - set(by_name)):
+    if unsent := sorted(set(properties) - set(by_name) - set(required)):
         report.notes.append(f"optional inputs we do not send: {', '.join(unsent)}.")
     return report
 

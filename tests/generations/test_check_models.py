@@ -72,7 +72,7 @@ def test_the_catalog_matches_every_schema_the_simulator_serves(checked):
     )
 
 
-def test_a_renamed_input_a_removed_enum_value_and_a_new_required_input_are_breaking(checked):
+def test_a_renamed_input_a_removed_enum_value_and_new_required_inputs_are_breaking(checked):
     change(
         checked,
         EDIT,
@@ -83,18 +83,21 @@ def test_a_renamed_input_a_removed_enum_value_and_a_new_required_input_are_break
     )
     model = checked.model(EDIT)
     assert model is not None
-    checked.change_model(EDIT, dataclasses.replace(model, required=("video", "strength")))
+    required = ("video", "strength", "reference_image")
+    checked.change_model(EDIT, dataclasses.replace(model, required=required))
 
     output, error = check_models()
 
-    assert error == ("Breaking differences in edit-2.7: predictions of this model may be refused.")
+    assert error == "Breaking differences in edit-2.7: predictions of this model may be refused."
     report = output.split("edit-2.7 (wan-video/wan-2.7-videoedit): ")[1].splitlines()
-    assert report[:5] == [
-        "3 breaking",
+    assert report[:6] == [
+        "4 breaking",
         "  BREAKING: we send `audio_setting`, which the model no longer takes.",
         '  BREAKING: `resolution` no longer accepts "720p" (it takes "1080p").',
         "  BREAKING: the model requires `strength`, which we never send.",
-        "  note: optional inputs we do not send: aspect_ratio, sound, strength.",
+        "  BREAKING: the model requires `reference_image`, which we send only when the user "
+        "gives one.",
+        "  note: optional inputs we do not send: aspect_ratio, sound.",
     ]
     assert "DISABLED_MODELS=edit-2.7 (then restart)" in output
     assert "1 with breaking differences" in output
