@@ -121,13 +121,16 @@ def compare(key: str, replicate_model: str, sent: list[Sent], schemas: Schemas) 
     report = ModelReport(key, replicate_model)
     schema = schemas.get("Input") or {}
     properties: Mapping[str, Any] = schema.get("properties") or {}
+    listed: Any = schema.get("required")
+    required = (
+        [name for name in listed if isinstance(name, str)] if isinstance(listed, list) else []
+    )
     for each in sent:
         if each.name not in properties:
             report.breaking.append(f"we send `{each.name}`, which the model no longer takes.")
             continue
         report.breaking.extend(_value_problems(each, _resolved(properties[each.name], schemas)))
     by_name = {each.name: each for each in sent}
-    required = schema.get("required") or ()
     for name in required:
         if name not in by_name:
             report.breaking.append(f"the model requires `{name}`, which we never send.")
@@ -140,37 +143,49 @@ def compare(key: str, replicate_model: str, sent: list[Sent], schemas: Schemas) 
     return report
 
 
-def _resolved(spec: Mapping[str, Any], schemas: Schemas) -> dict[str, Any]:
+def _resolved(spec: Any, schemas: Schemas, depth: int = 0) -> dict[str, Any]:
     """An input's schema with the schemas its `allOf` and `$ref` name merged in (Cog puts an
-    enum in a schema of its own)."""
-    merged = {name: value for name, value in spec.items() if name not in ("allOf", "$ref")}
-    parts = [*spec.get("allOf", ()), *([{"$ref": spec["$ref"]}] if "$ref" in spec else [])]
-    # An optional input may be written `anyOf: [<its schema>, {"type": "null"}]`.
-    some = [part for part in spec.get("anyOf", ()) if part.get("type") != "null"]
+    enum in a schema of its own); an optional input may be `anyOf: [<schema>, {"type":
+    "null"}]`. Whatever is not a schema counts as an empty one, and a loop of references ends."""
+    if not isinstance(spec, Mapping) or depth > MAX_REFERENCE_DEPTH:
+        return {}
+    merged = {name: value for name, value in spec.items() if name not in _COMBINERS}
+    parts = _listed_parts(spec.get("allOf"))
+    some = [part for part in _listed_parts(spec.get("anyOf")) if part.get("type") != "null"]
     parts += some if len(some) == 1 else []
+    if isinstance(spec.get("$ref"), str):
+        parts.append({"$ref": spec["$ref"]})
     for part in parts:
-        ref = part.get("$ref", "") if isinstance(part, Mapping) else ""
-        target = schemas.get(ref.rsplit("/", 1)[-1]) if ref else part
-        if isinstance(target, Mapping):
-            merged = {**_resolved(target, schemas), **merged}
+        ref = part.get("$ref")
+        target = schemas.get(ref.rsplit("/", 1)[-1]) if isinstance(ref, str) else part
+        merged = {**_resolved(target, schemas, depth + 1), **merged}
     return merged
+
+
+MAX_REFERENCE_DEPTH = 5
+_COMBINERS = ("allOf", "anyOf", "$ref")
+
+
+def _listed_parts(value: Any) -> list[Mapping[str, Any]]:
+    return [part for part in value if isinstance(part, Mapping)] if isinstance(value, list) else []
 
 
 def _value_problems(sent: Sent, spec: Mapping[str, Any]) -> list[str]:
     name = f"`{sent.name}`"
-    their_type = spec.get("type")
-    widened = their_type == "number" and sent.json_type == "integer"  # an integer is a number
-    if their_type and their_type != sent.json_type and not widened:
+    types = _types(spec.get("type"))
+    widened = sent.json_type == "integer" and "number" in types  # an integer is a number
+    if types and sent.json_type not in types and not widened:
+        their_type = " or ".join(types)
         return [f"{name} is now of type {their_type}; we send {_a(sent.json_type)}."]
     problems: list[str] = []
-    if (enum := spec.get("enum")) is not None:
+    if isinstance(enum := spec.get("enum"), list):
         if not sent.values:
             problems.append(f"{name} now takes only {_listed(enum)}; we send any value.")
         elif refused := [value for value in sent.values if value not in enum]:
             problems.append(
                 f"{name} no longer accepts {_listed(refused)} (it takes {_listed(enum)})."
             )
-    low, high = spec.get("minimum"), spec.get("maximum")
+    low, high = _bound(spec.get("minimum")), _bound(spec.get("maximum"))
     if low is None and high is None:
         return problems
     if sent.values:
@@ -188,6 +203,16 @@ def _value_problems(sent: Sent, spec: Mapping[str, Any]) -> list[str]:
         ours = _range(sent.minimum, sent.maximum)
         problems.append(f"{name} now takes {_range(low, high)}; we send {ours}.")
     return problems
+
+
+def _types(value: Any) -> list[str]:
+    """The JSON types a schema's `type` names (a name or a list of names), null aside."""
+    names = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return [name for name in names if isinstance(name, str) and name != "null"]
+
+
+def _bound(value: Any) -> float | None:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _a(json_type: str) -> str:

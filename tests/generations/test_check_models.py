@@ -176,6 +176,29 @@ def test_an_optional_input_written_as_any_of_with_null_is_read():
     assert report.breaking == ["`seed` now takes at most 99; we send 0 to 2147483647."]
 
 
+def test_a_malformed_schema_is_read_without_a_traceback():
+    model = catalog.MODELS["vace-14B"]
+    sent = sent_inputs(model, model.variants)
+    schemas = {
+        "loop": {"$ref": "#/components/schemas/loop"},
+        "Input": {
+            "required": ["prompt", 7, "src_video"],
+            "properties": {
+                "prompt": "a string, not a schema",
+                "size": {"allOf": [{"$ref": "#/components/schemas/loop"}, 3], "enum": "832*480"},
+                "seed": {"type": ["integer", "null"], "minimum": "0", "maximum": True},
+                "src_video": {"anyOf": [{"type": "string"}, {"type": "null"}, "x"]},
+                "src_mask": {"type": ["number", "null"]},
+                "src_ref_images": {"$ref": 42},
+            },
+        },
+    }
+
+    report = compare("vace-14B", "prunaai/vace-14b", sent, schemas)
+
+    assert report.breaking == ["`src_mask` is now of type number; we send a string."]
+
+
 def test_an_unknown_model_key_is_a_sentence(checked):
     error = check_models("--model", "t2v-99B")[1]
 
