@@ -104,15 +104,13 @@ def test_a_box_becomes_a_mask_video_white_inside_it_as_long_as_the_source(api, u
     }
 
 
-def test_a_box_sent_as_a_form_field_and_reference_images_go_as_a_list(api, user):
-    source = make_generation(user, video=clip_bytes(2.0))
-
+def test_a_box_over_an_uploaded_clip_sent_as_a_form_field_with_a_reference_image(api, user):
     _, take = submitted(
         api.post(
             URL,
             {
                 **REGION,
-                "source_generation": source.pk,
+                "video": video(clip_bytes(3.0, size=(240, 432), fmt="webm")),
                 "mask_box": json.dumps(BOX),
                 "image": image("reference.png"),
             },
@@ -120,8 +118,17 @@ def test_a_box_sent_as_a_form_field_and_reference_images_go_as_a_list(api, user)
         )
     )
 
-    assert sent(take)["src_ref_images"] == ["I"]
-    assert len(mask_pictures(take)[0]) == 16
+    # A portrait upload: a portrait size, its mask of its 24 frames, the image as a list.
+    assert sent(take) == {
+        "prompt": REGION["prompt"],
+        "size": "480*832",
+        "src_video": "V",
+        "src_mask": "M",
+        "src_ref_images": ["I"],
+    }
+    pictures, _ = mask_pictures(take)
+    assert (len(pictures), pictures[0].size) == (24, (240, 432))
+    assert take.parent is None
 
 
 def test_a_retried_region_edit_sends_the_same_mask_with_its_own_copy(api, user):
