@@ -141,3 +141,50 @@ def credit_entries_of(generation: Generation) -> list[CreditTransaction]:
     return list(
         CreditTransaction.objects.filter(generation=generation).order_by("created_at", "id")
     )
+
+
+# The detail page's tree: the source, its takes, and their takes, at most this deep and wide.
+TREE_DEPTH = 3
+TREE_WIDTH = 12
+
+
+@dataclass(frozen=True)
+class TakeNode:
+    generation: Generation
+    takes: list[TakeNode]
+
+
+def take_tree(generation: Generation) -> TakeNode | None:
+    """The generation's family for its page: from its oldest visible source (at most TREE_DEPTH
+    - 1 steps up) down TREE_DEPTH levels, the newest TREE_WIDTH takes of each; a query a level.
+    None for a generation with neither a source nor takes."""
+    root = generation
+    for _ in range(TREE_DEPTH - 1):
+        parent = root.parent
+        if parent is None or parent.deleted_at is not None:
+            break
+        root = parent
+    level = [TakeNode(root, [])]
+    top = level[0]
+    for _ in range(TREE_DEPTH - 1):
+        by_parent = {node.generation.pk: node for node in level}
+        rank = Window(
+            RowNumber(),
+            partition_by=[F("parent_id")],
+            order_by=[F("created_at").desc(), F("id").desc()],
+        )
+        takes = (
+            Generation.objects.visible()
+            .filter(parent_id__in=by_parent)
+            .annotate(rank=rank)
+            .filter(rank__lte=TREE_WIDTH)
+            .order_by("-created_at", "-id")
+        )
+        level = []
+        for take in takes:
+            node = TakeNode(take, [])
+            by_parent[take.parent_id].takes.append(node)
+            level.append(node)
+        if not level:
+            break
+    return top if top.takes or top.generation.pk != generation.pk else None

@@ -1,0 +1,176 @@
+"""The edit page (a take of a finished video, or of an uploaded clip), the tree of takes on the
+detail page, and other users' 404s."""
+
+from __future__ import annotations
+
+import av
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from generations.media import box_mask
+from generations.models import Generation, Status
+from tests.factories import clip_bytes, make_generation
+
+pytestmark = pytest.mark.django_db
+
+REGION = {
+    "model_key": "vace-14B",
+    "resolution": "480p",
+    "prompt": "A red balloon floating in the corner",
+    "mask_x": "0",
+    "mask_y": "0",
+    "mask_width": "0.5",
+    "mask_height": "1",
+}
+
+
+def source_of(user, **fields) -> Generation:
+    return make_generation(user, video=clip_bytes(2.0, (320, 240)), **fields)
+
+
+def take_of(source: Generation, **fields) -> Generation:
+    return make_generation(
+        source.user,
+        model_key="edit-2.7",
+        resolution="720p",
+        operation="edit",
+        parent=source,
+        input_video="sources/x.mp4",
+        charged=False,
+        **fields,
+    )
+
+
+def test_a_finished_video_offers_edit_and_the_page_offers_each_operation(logged_in, user):
+    source = source_of(user)
+    detail = logged_in.get(reverse("detail", args=[source.pk])).content.decode()
+    assert reverse("edit-start", args=[source.pk]) in detail
+
+    page = logged_in.get(reverse("edit", args=[source.pk, "region"])).content.decode()
+    for operation in ("edit", "animate", "replace", "region"):
+        assert f'href="{reverse("edit", args=[source.pk, operation])}"' in page
+    assert 'aria-current="page">Change a region' in page
+    assert 'name="mask_width"' in page
+    assert "Wan VACE 14B region edit" in page
+    assert "Wan 2.7 video edit" not in page  # only the chosen operation's models
+    assert 'id="edit-costs"' in page
+
+
+def test_a_region_edit_is_a_take_with_the_box_as_its_mask(logged_in, user, replicate_api):
+    source = source_of(user)
+    response = logged_in.post(reverse("edit", args=[source.pk, "region"]), REGION)
+
+    take = Generation.objects.get(parent=source)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("detail", args=[take.pk])
+    assert (take.operation, take.model_key, take.cost) == ("region", "vace-14B", 40)
+    with take.input_mask.open("rb") as mask, av.open(mask) as container:
+        frame = next(container.decode(video=0)).to_image().convert("L")
+    width, height = frame.size
+    assert luma(frame, (width // 4, height // 2)) > 200  # inside the box: white
+    assert luma(frame, (3 * width // 4, height // 2)) < 50
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"mask_width": ""}, "Draw the region to change on the first frame."),
+        ({"mask_x": "0.8"}, "The region must stay inside the frame."),
+        ({"mask_width": "2"}, "Ensure this value is less than or equal to 1."),
+        ({"prompt": "ab"}, "The prompt must be"),
+        ({"model_key": "edit-2.7"}, "Select a valid choice."),
+    ],
+)
+def test_bad_input_is_a_form_error_and_makes_no_take(logged_in, user, changes, message):
+    source = source_of(user)
+    response = logged_in.post(reverse("edit", args=[source.pk, "region"]), REGION | changes)
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert not Generation.objects.filter(parent=source).exists()
+
+
+def test_an_uploaded_clip_is_edited_without_a_source(logged_in, user, replicate_api):
+    clip = SimpleUploadedFile("clip.mp4", clip_bytes(3.0), content_type="video/mp4")
+    page = logged_in.get(reverse("edit-clip", args=["edit"])).content.decode()
+    assert 'name="video"' in page
+
+    response = logged_in.post(
+        reverse("edit-clip", args=["edit"]),
+        {"model_key": "edit-2.7", "resolution": "720p", "prompt": "Snow falls", "video": clip},
+    )
+
+    take = Generation.objects.get(user=user)
+    assert response.status_code == 302, response.content.decode()
+    assert (take.operation, take.parent, bool(take.input_video)) == ("edit", None, True)
+
+
+def test_someone_elses_video_and_unknown_operations_are_404(logged_in, user, make_user):
+    theirs = source_of(make_user())
+    mine = source_of(user)
+    assert logged_in.get(reverse("edit", args=[theirs.pk, "edit"])).status_code == 404
+    assert logged_in.post(reverse("edit", args=[theirs.pk, "region"]), REGION).status_code == 404
+    assert logged_in.get(reverse("edit", args=[mine.pk, "create"])).status_code == 404
+    assert logged_in.get(reverse("edit", args=[mine.pk, "nonsense"])).status_code == 404
+    assert not Generation.objects.filter(parent=theirs).exists()
+
+
+def test_an_unfinished_video_cannot_be_edited(logged_in, user):
+    running = make_generation(user, status=Status.PROCESSING)
+    response = logged_in.get(reverse("edit", args=[running.pk, "edit"]))
+    assert response["Location"] == reverse("detail", args=[running.pk])
+
+
+def test_the_detail_page_shows_the_source_and_its_takes_as_a_tree(logged_in, user):
+    source = source_of(user)
+    first, second = take_of(source), take_of(source)
+    grandchild = take_of(first)
+
+    page = logged_in.get(reverse("detail", args=[first.pk])).content.decode()
+
+    for generation in (source, first, second, grandchild):
+        assert f'data-testid="take-{generation.pk}"' in page
+    assert f'<div class="take" aria-current="true" data-testid="take-{first.pk}"' in page
+    assert page.index(f"take-{source.pk}") < page.index(f"take-{first.pk}")
+    assert page.index(f"take-{first.pk}") < page.index(f"take-{grandchild.pk}")
+    assert "Source deleted" not in page
+    # Remix of a take goes back to its source's edit page by its operation.
+    assert f"{reverse('edit', args=[source.pk, 'edit'])}?remix={first.pk}" in page
+
+
+def test_a_take_whose_source_was_deleted_says_so(logged_in, user):
+    source = source_of(user)
+    take = take_of(source)
+    Generation.objects.filter(pk=source.pk).update(deleted_at=take.created_at)
+    page = logged_in.get(reverse("detail", args=[take.pk])).content.decode()
+    assert "Source deleted" in page
+    assert f"take-{source.pk}" not in page
+
+
+def test_remix_of_a_take_prefills_its_parameters(logged_in, user):
+    source = source_of(user)
+    take = take_of(source, prompt="Make it a snowy evening", options={"audio_setting": "origin"})
+    page = logged_in.get(
+        f"{reverse('edit', args=[source.pk, 'edit'])}?remix={take.pk}"
+    ).content.decode()
+    assert "Make it a snowy evening" in page
+    assert '<option value="origin" selected>' in page
+
+
+def test_the_box_mask_is_white_inside_the_box_only(tmp_path):
+    source = tmp_path / "source.mp4"
+    source.write_bytes(clip_bytes(1.0, (320, 240)))
+    box_mask(str(source), str(tmp_path / "mask.mp4"), (0.25, 0.5, 0.5, 0.5))
+    with av.open(str(tmp_path / "mask.mp4")) as container:
+        frames = [f.to_image() for f in container.decode(video=0)]
+    assert len(frames) == 8
+    picture: Image.Image = frames[0].convert("L")
+    assert luma(picture, (160, 180)) > 200
+    assert luma(picture, (160, 60)) < 50
+
+
+def luma(picture: Image.Image, at: tuple[int, int]) -> int:
+    value = picture.getpixel(at)
+    assert isinstance(value, int)
+    return value
