@@ -262,7 +262,7 @@ def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     per_page = _int(request.GET.get("per_page", "")) or PAGE_SIZES[0]
     if per_page not in PAGE_SIZES:
         per_page = PAGE_SIZES[0]
-    generations = selectors.history_of(request.user, filters)
+    generations = selectors.with_take_counts(selectors.history_of(request.user, filters))
     page = Paginator(generations, per_page).get_page(request.GET.get("page"))
     context = {
         "page_obj": page,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import av
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
@@ -156,6 +158,32 @@ def test_remix_of_a_take_prefills_its_parameters(logged_in, user):
     ).content.decode()
     assert "Make it a snowy evening" in page
     assert '<option value="origin" selected>' in page
+
+
+def test_history_shows_only_originals_with_their_take_counts_in_constant_queries(logged_in, user):
+    source = source_of(user)
+    take = take_of(source)
+    take_of(source)
+    deleted = take_of(source)
+    Generation.objects.filter(pk=deleted.pk).update(deleted_at=deleted.created_at)
+
+    def history(query: str) -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as queries:
+            page = logged_in.get(reverse("history") + query).content.decode()
+        return page, len(queries)
+
+    everything, _ = history("?per_page=24")
+    originals, few = history("?originals=1&per_page=24")
+    assert f'id="generation-{take.pk}"' in everything
+    assert f'id="generation-{take.pk}"' not in originals
+    assert 'data-testid="take-count">2 takes<' in originals
+    assert 'name="originals" value="1" checked' in originals
+
+    for _ in range(19):
+        take_of(source_of(user, charged=False))
+    _, many = history("?originals=1&per_page=24")
+    print(f"history (originals) SQL queries: {few} at 1 original, {many} at 20")
+    assert many == few
 
 
 def test_the_box_mask_is_white_inside_the_box_only(tmp_path):
