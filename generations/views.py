@@ -178,7 +178,7 @@ def edit(
             try:
                 take = submit_generation(request.user, params, idempotency_key=key).generation
             except ValidationError as error:
-                form.add_error(None, error)
+                _add_errors(form, error)
             except (InsufficientCredits, CreditDebtOutstanding) as error:
                 messages.error(request, error.message, extra_tags="action-billing")
                 form.add_error(None, str(error))
@@ -210,6 +210,19 @@ def edit(
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _add_errors(form: EditForm, error: ValidationError) -> None:
+    """The actions' field errors on the page's fields; those of inputs the page fills itself
+    (the source, its mask, the operation) above the form, named."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.message_dict.items():
+        if name in form.fields:
+            form.add_error(name, errors)
+        else:
+            form.add_error(None, errors)
 
 
 def _remixed_take(

@@ -93,6 +93,15 @@ def test_bad_input_is_a_form_error_and_makes_no_take(logged_in, user, changes, m
     assert not Generation.objects.filter(parent=source).exists()
 
 
+def test_a_source_the_model_refuses_is_a_message_above_the_form(logged_in, user):
+    small = make_generation(user, video=clip_bytes(2.0, (128, 96)))
+    response = logged_in.post(reverse("edit", args=[small.pk, "region"]), REGION)
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert "The source video must be at least 240 pixels on each side." in page
+    assert "The take was not started: check the highlighted fields." in page
+
+
 def test_an_uploaded_clip_is_edited_without_a_source(logged_in, user, replicate_api):
     clip = SimpleUploadedFile("clip.mp4", clip_bytes(3.0), content_type="video/mp4")
     page = logged_in.get(reverse("edit-clip", args=["edit"])).content.decode()
