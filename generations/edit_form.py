@@ -142,6 +142,8 @@ class EditForm(forms.Form):
                 )
         if source is not None:
             del self.fields["video"]
+        if not self.shows_image():
+            del self.fields["image"]
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
             if self.models:
@@ -216,7 +218,7 @@ class EditForm(forms.Form):
             prompt=data.get("prompt") or "",
             seed=data.get("seed"),
             options={name: data.get(name) for name in self.control_names},
-            image=data.get("image") if self.shows_image() else None,
+            image=data.get("image"),
             operation=self.operation,
             parent=self.source,
             video=video,

@@ -400,8 +400,9 @@ def _detail_page(request: HtmxHttpRequest, generation: Generation) -> HttpRespon
     context = {
         "generation": generation,
         "tree": selectors.take_tree(generation),
-        "source_deleted": generation.operation != Operation.CREATE
-        and (generation.parent is None or generation.parent.deleted_at is not None),
+        # A take of an uploaded clip has no source generation; a deleted one stays a row.
+        "source_deleted": generation.parent is not None
+        and generation.parent.deleted_at is not None,
         "entries": entries,
         "charged": sum(-e.amount for e in entries if e.amount < 0),
         "refunded_amount": sum(e.amount for e in entries if e.amount > 0),

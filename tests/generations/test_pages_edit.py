@@ -159,6 +159,16 @@ def test_a_take_whose_source_was_deleted_says_so(logged_in, user):
     assert f"take-{source.pk}" not in page
 
 
+def test_a_take_of_an_uploaded_clip_names_its_operation_and_source(logged_in, user):
+    take = make_generation(
+        user, model_key="edit-2.7", resolution="720p", operation="edit", input_video="s/x.mp4"
+    )
+    page = logged_in.get(reverse("detail", args=[take.pk])).content.decode()
+    assert "<dt>Operation</dt><dd>Edit by instruction</dd>" in page
+    assert "An uploaded clip" in page
+    assert "Source deleted" not in page and 'data-testid="takes"' not in page
+
+
 def test_remix_of_a_take_prefills_its_parameters(logged_in, user):
     source = source_of(user)
     take = take_of(source, prompt="Make it a snowy evening", options={"audio_setting": "origin"})
