@@ -26,6 +26,7 @@ class GenerationsConfig(AppConfig):
         register_job("reconcile_generations", jobs.reconcile_generations, every=300)
         register_job("storage_retention", jobs.apply_storage_retention, every=3600)
         register_job("rollup_generations", analytics.roll_up, every=300)
+        register_job("check_models", jobs.check_model_schemas, every=86400)
         register_collector("generations", GenerationsCollector())
         register_card(
             "generations",
