@@ -2,26 +2,24 @@
 operation, with only the controls of that operation's models, turned into GenerationParams.
 
 A region edit's box (x, y, width and height as fractions of the frame, drawn on the source's first
-frame or typed) becomes the mask video the model takes: white inside the box, black elsewhere.
+frame or typed in four fields, which work without the page's script) is the API's `mask_box`,
+rendered into the mask video by GenerationParams.clean; or the user uploads a mask video.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import uuid
 from typing import Any
 
 import av
 from django import forms
-from django.core.files import File
 from django.db.models.fields.files import FieldFile
 
 from generations import catalog
 from generations.actions.params import GenerationParams, reopened
 from generations.forms import option_field
 from generations.images import ACCEPTED_CONTENT_TYPES, MAX_IMAGE_SIZE
-from generations.media import box_mask
+from generations.masks import MaskBox
 from generations.models import IDEMPOTENCY_KEY_MAX_LENGTH, Generation
 from generations.operations import NEEDS_SOURCE_VIDEO, Operation
 from generations.source_videos import ACCEPTED_CONTENT_TYPES as VIDEO_TYPES
@@ -140,6 +138,15 @@ class EditForm(forms.Form):
                         attrs={"step": "0.01", "inputmode": "decimal", "data-box": name}
                     ),
                 )
+            self.fields["mask"] = forms.FileField(
+                required=False,
+                label="Or upload a mask video",
+                help_text=(
+                    "White where the video changes, black where it stays; the size and length "
+                    "of the source."
+                ),
+                widget=forms.FileInput(attrs={"accept": ",".join(VIDEO_TYPES)}),
+            )
         if source is not None:
             del self.fields["video"]
         if not self.shows_image():
@@ -189,7 +196,10 @@ class EditForm(forms.Form):
         data = self.cleaned_data
         if self.operation == Operation.REGION and not self.errors:
             box = [data.get(name) for name in BOX_FIELDS]
-            if any(value is None for value in box):
+            if data.get("mask") is not None:
+                if any(value is not None for value in box):
+                    self.add_error("mask", "Draw a region or upload a mask video, not both.")
+            elif any(value is None for value in box):
                 self.add_error(None, "Draw the region to change on the first frame.")
             elif not (data["mask_width"] > 0 and data["mask_height"] > 0):
                 self.add_error("mask_width", "The region must have a width and a height.")
@@ -199,18 +209,14 @@ class EditForm(forms.Form):
                 self.add_error("mask_width", "The region must stay inside the frame.")
         return data
 
+    def _box(self) -> MaskBox | None:
+        values = [self.cleaned_data.get(name) for name in BOX_FIELDS]
+        numbers = [float(value) for value in values if value is not None]
+        return MaskBox(*numbers) if len(numbers) == len(BOX_FIELDS) else None
+
     def params(self) -> GenerationParams:
         """The form as parameters; GenerationParams.clean decodes and checks the files."""
         data = self.cleaned_data
-        video = data.get("video")
-        mask = None
-        if self.operation == Operation.REGION:
-            box = tuple(data[name] for name in BOX_FIELDS)
-            if video is not None:
-                mask = _mask_of(video, box)
-            elif self.source is not None and self.source.video:
-                with reopened(self.source.video) as stored:
-                    mask = _mask_of(stored, box)
         return GenerationParams(
             model_key=data["model_key"],
             resolution=data["resolution"],
@@ -221,23 +227,7 @@ class EditForm(forms.Form):
             image=data.get("image"),
             operation=self.operation,
             parent=self.source,
-            video=video,
-            mask=mask,
+            video=data.get("video"),
+            mask=data.get("mask"),
+            mask_box=self._box(),
         )
-
-
-def _mask_of(video: File, box: tuple[float, ...]) -> File | None:
-    """The box as a mask video for `video` (deleted when closed); None when the video does not
-    decode (the source's own check then says why)."""
-    with tempfile.NamedTemporaryFile(suffix=".video") as source:
-        video.seek(0)
-        shutil.copyfileobj(video, source)
-        source.flush()
-        video.seek(0)
-        rendered = tempfile.NamedTemporaryFile(suffix=".mp4")  # noqa: SIM115 (closed by params)
-        try:
-            box_mask(source.name, rendered.name, (box[0], box[1], box[2], box[3]))
-        except (av.FFmpegError, IndexError):
-            rendered.close()
-            return None
-    return File(rendered, name="mask.mp4")

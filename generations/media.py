@@ -17,7 +17,6 @@ import os
 import struct
 
 import av
-from PIL import Image
 
 logger = logging.getLogger(__name__)
 
@@ -210,24 +209,3 @@ def h264_encoder() -> str:
             continue
         return name
     raise av.FFmpegError(0, "this PyAV build has no H.264 encoder")
-
-
-def box_mask(source: str, destination: str, box: tuple[float, float, float, float]) -> None:
-    """A mask video for `source`: as many frames at the same size and rate, black (kept) with
-    the box white (regenerated). `box` is x, y, width and height as fractions of the frame."""
-    with (
-        av.open(source) as original,
-        av.open(destination, "w", format="mp4", options={"movflags": "+faststart"}) as copy,
-    ):
-        video = original.streams.video[0]
-        encoder = _h264_stream(copy, video)
-        width, height = encoder.width, encoder.height
-        x, y, box_width, box_height = box
-        left, top = round(x * width), round(y * height)
-        right = min(round((x + box_width) * width), width)
-        bottom = min(round((y + box_height) * height), height)
-        picture = Image.new("RGB", (width, height), "black")
-        picture.paste((255, 255, 255), (left, top, max(right, left + 1), max(bottom, top + 1)))
-        for _ in original.decode(video):
-            copy.mux(_encode_frame(encoder, av.VideoFrame.from_image(picture)))
-        copy.mux(encoder.encode())
