@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
+from generations.failures import FailureReason
 from generations.models import Generation, Status
 from tests.factories import clip_bytes, make_generation
 
@@ -185,6 +186,24 @@ def test_a_take_of_an_uploaded_clip_names_its_operation_and_source(logged_in, us
     assert "<dt>Operation</dt><dd>Edit by instruction</dd>" in page
     assert "An uploaded clip" in page
     assert "Source deleted" not in page and 'data-testid="takes"' not in page
+
+
+def test_retry_of_a_failed_take_keeps_its_operation_and_source(logged_in, user, replicate_api):
+    source = source_of(user)
+    logged_in.post(reverse("edit", args=[source.pk, "region"]), REGION)
+    take = Generation.objects.get(parent=source)
+    Generation.objects.filter(pk=take.pk).update(
+        status=Status.FAILED,
+        failure_reason=FailureReason.PROVIDER_ERROR,
+        completed_at=take.created_at,
+    )
+
+    response = logged_in.post(reverse("retry", args=[take.pk]))
+
+    retried = Generation.objects.get(retried_from=take)
+    assert response.status_code == 302
+    assert (retried.operation, retried.parent, retried.model_key) == ("region", source, "vace-14B")
+    assert retried.input_mask and retried.input_video
 
 
 def test_remix_of_a_take_prefills_its_parameters(logged_in, user):
