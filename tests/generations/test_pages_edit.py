@@ -1,5 +1,5 @@
 """The edit page (a take of a finished video, or of an uploaded clip), the tree of takes on the
-detail page, and other users' 404s."""
+detail page, History's originals, the create page's last frame, and other users' 404s."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from PIL import Image
 
 from generations.failures import FailureReason
 from generations.models import Generation, Status
-from tests.factories import clip_bytes, make_generation
+from tests.factories import clip_bytes, make_generation, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -246,3 +246,28 @@ def luma(picture: Image.Image, at: tuple[int, int]) -> int:
     value = picture.getpixel(at)
     assert isinstance(value, int)
     return value
+
+
+def test_the_create_page_takes_a_last_frame_for_the_models_that_take_one(
+    logged_in, user, replicate_api
+):
+    def image() -> SimpleUploadedFile:
+        return SimpleUploadedFile("end.png", png_bytes(), content_type="image/png")
+
+    form = {
+        "kind": "i2v",
+        "resolution": "480p",
+        "aspect_ratio": "16:9",
+        "prompt": "The tide comes in and covers the sand",
+        "image": image(),
+        "end_image": image(),
+    }
+    page = logged_in.get(reverse("create")).content.decode()
+    assert "<div data-takes-end-image hidden>" in page  # the default model takes none
+
+    refused = logged_in.post(reverse("create"), form | {"model_key": "i2v-14B"})
+    assert "takes no end image." in refused.content.decode()
+
+    form |= {"image": image(), "end_image": image(), "model_key": "i2v-2.2-fast"}
+    assert logged_in.post(reverse("create"), form).status_code == 302
+    assert Generation.objects.get(user=user, model_key="i2v-2.2-fast").input_end_image
