@@ -168,6 +168,11 @@ class EditForm(forms.Form):
     def option_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.control_names]
 
+    def has_advanced_values(self) -> bool:
+        """Opens "Advanced settings" when it holds a value or an error."""
+        names = ("seed", *self.control_names)
+        return any(self[name].errors or self[name].value() not in (None, "") for name in names)
+
     def box_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in BOX_FIELDS if name in self.fields]
 

@@ -4,12 +4,13 @@ watch the take in the tree of takes."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from generations.models import Generation, Status
-from tests.browser.chromium import log_in
+from tests.browser.chromium import PHONE, log_in
 from tests.browser.test_generate import expect_video_plays
 from tests.factories import clip_bytes, make_generation, set_credits
 
@@ -61,3 +62,33 @@ def test_draw_a_region_on_a_video_and_play_the_take_in_its_tree(page: Page, make
     expect(current).to_contain_text("Change a region")
     expect_video_plays(page, current.locator("video"))
     expect(page.get_by_test_id("credit-balance")).to_have_text("60 credits")
+
+
+def test_on_a_phone_the_region_is_typed_and_the_cost_follows_the_controls(
+    new_page: Callable[..., Page], make_user
+):
+    user = make_user("wes")
+    source = make_generation(user, prompt="A kite over the beach", video=clip_bytes(2.0))
+    page = new_page(PHONE)
+    log_in(page, "wes")
+
+    page.goto(f"/generations/{source.pk}/edit/region/")
+    page.get_by_label("Left edge").focus()
+    for value in ("0.1", "0.2", "0.3", "0.4"):  # left, top, width, height, by keyboard
+        page.keyboard.type(value)
+        page.keyboard.press("Tab")
+    region = page.locator("[data-region-box]")
+    expect(region).to_be_visible()
+    assert region.evaluate("box => box.style.left") == "10%"
+    assert region.evaluate("box => box.style.height") == "40%"
+
+    page.get_by_role("link", name="Edit by instruction").click()
+    expect(page.locator("[data-cost]")).to_have_text("8")  # the whole 2 s source at 720p
+    page.locator("summary").click()
+    expect(page.get_by_label("Fast mode")).to_be_hidden()  # another operation's control
+    page.get_by_label("Clip length (seconds)").select_option("4")
+    expect(page.locator("[data-cost]")).to_have_text("16")
+    page.get_by_label("Instruction").fill("Make it a stormy evening")
+    page.get_by_role("button", name="Make a take").click()
+    expect(page.get_by_text("The source is 2.0 s long")).to_be_visible()
+    expect(page.get_by_text("The take was not started")).to_be_visible()
