@@ -13,7 +13,9 @@ from PIL import Image
 
 from generations.failures import FailureReason
 from generations.models import Generation, Status
+from generations.selectors import TREE_WIDTH
 from tests.factories import clip_bytes, make_generation, png_bytes
+from tests.pages import HX
 
 pytestmark = pytest.mark.django_db
 
@@ -271,3 +273,31 @@ def test_the_create_page_takes_a_last_frame_for_the_models_that_take_one(
     form |= {"image": image(), "end_image": image(), "model_key": "i2v-2.2-fast"}
     assert logged_in.post(reverse("create"), form).status_code == 302
     assert Generation.objects.get(user=user, model_key="i2v-2.2-fast").input_end_image
+
+
+def test_htmx_errors_answer_the_form_alone(logged_in, user):
+    source = source_of(user)
+    response = logged_in.post(
+        reverse("edit", args=[source.pk, "region"]), REGION | {"mask_width": ""}, **HX
+    )
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert body.lstrip().startswith('<form id="edit-form"')
+    assert "The take was not started" in body  # the toast, out of band
+
+
+def test_remix_of_someone_elses_take_is_an_empty_form(logged_in, user, make_user):
+    source = source_of(user)
+    theirs = take_of(source_of(make_user()), prompt="Their secret instruction")
+    page = logged_in.get(
+        f"{reverse('edit', args=[source.pk, 'edit'])}?remix={theirs.pk}"
+    ).content.decode()
+    assert "Their secret instruction" not in page
+
+
+def test_the_tree_shows_at_most_its_width_of_takes_a_level(logged_in, user):
+    source = source_of(user)
+    takes = [take_of(source) for _ in range(TREE_WIDTH + 1)]
+    page = logged_in.get(reverse("detail", args=[source.pk])).content.decode()
+    assert f"take-{takes[-1].pk}" in page
+    assert f"take-{takes[0].pk}" not in page  # the oldest, past the width
