@@ -14,6 +14,7 @@ from PIL import Image
 
 from credits.selectors import balance_of
 from generations.actions.params import stored_inputs
+from generations.lifecycle.transitions import cancel_generation
 from generations.models import Generation
 from generations.replicate.inputs import prediction_input
 from tests.factories import audio_bytes, clip_bytes, make_generation, png_bytes
@@ -121,6 +122,24 @@ def test_a_box_sent_as_a_form_field_and_reference_images_go_as_a_list(api, user)
 
     assert sent(take)["src_ref_images"] == ["I"]
     assert len(mask_pictures(take)[0]) == 16
+
+
+def test_a_retried_region_edit_sends_the_same_mask_with_its_own_copy(api, user):
+    source = make_generation(user, video=clip_bytes(2.0))
+    _, first = submitted(
+        api.post(URL, {**REGION, "source_generation": source.pk, "mask_box": BOX}, format="json")
+    )
+    cancel_generation(first)
+
+    body, retried = submitted(api.post(f"{URL}{first.pk}/retry/"))
+
+    assert (body["operation"], body["parent"], body["cost"]) == ("region", source.pk, 40)
+    assert retried.input_mask.name != first.input_mask.name
+    # The same frames (remuxed afresh, as any mask upload is).
+    again, original = mask_pictures(retried), mask_pictures(first)
+    assert again[1] == original[1] and len(again[0]) == len(original[0])
+    assert [p.tobytes() for p in again[0]] == [p.tobytes() for p in original[0]]
+    assert sent(retried) == sent(first)
 
 
 def test_an_uploaded_mask_must_be_the_sources_size_and_length(api, user):
