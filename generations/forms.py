@@ -18,9 +18,27 @@ from generations.images import (
     MIN_IMAGE_SIDE,
 )
 from generations.models import IDEMPOTENCY_KEY_MAX_LENGTH, Generation, Kind
+from generations.operations import Operation
 
 # What the create page makes; video to video are takes, made from a source on its edit pages.
 CREATE_KINDS = (Kind.TEXT_TO_VIDEO, Kind.IMAGE_TO_VIDEO)
+# Besides the creating models, the create page offers the talking portrait: it starts from an
+# image and a track, not from a video, so it has no edit page of its own.
+PAGE_OPERATIONS = (Operation.CREATE, Operation.SPEAK)
+
+
+def page_models() -> list[catalog.CatalogModel]:
+    """The models the create page offers, in catalog order."""
+    return [
+        model
+        for model in catalog.MODELS.values()
+        if any(operation in PAGE_OPERATIONS for operation in model.operations)
+    ]
+
+
+def page_operation(model: catalog.CatalogModel) -> Operation:
+    """What a submission of the create page does with this model."""
+    return Operation.CREATE if model.creates else model.operations[0]
 
 
 def model_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -28,7 +46,7 @@ def model_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     return [
         (
             kind.label,
-            [(m.key, _choice_label(m)) for m in catalog.creating_models() if m.kind == kind.value],
+            [(m.key, _choice_label(m)) for m in page_models() if m.kind == kind.value],
         )
         for kind in CREATE_KINDS
     ]
@@ -43,7 +61,12 @@ def script_data() -> dict[str, Any]:
     """What the create page's script checks before a round trip (json_script embeds it): the
     catalog and the limits, taken from the modules that own them."""
     return {
-        "models": catalog.as_dict(catalog.creating_models()),
+        # With the input each model's length (and so its cost) follows: the talking portrait's
+        # is its track's.
+        "models": [
+            entry | {"length_follows": catalog.MODELS[entry["key"]].length_follows}
+            for entry in catalog.as_dict(page_models())
+        ],
         "pricing": {"clip_seconds": catalog.CLIP_SECONDS, "clip_frames": catalog.CLIP_FRAMES},
         "prompt": {"min": catalog.PROMPT_MIN_LENGTH, "max": catalog.PROMPT_MAX_LENGTH},
         "image": {
@@ -144,7 +167,7 @@ class CreateForm(forms.Form):
     )
     audio = forms.FileField(
         required=False,
-        label="Audio track (optional)",
+        label="Audio track",
         help_text=(
             f"Speech or music for the video to go with ({catalog.audio_versions()}): WAV or MP3, "
             f"{audio_limits.MIN_AUDIO_SECONDS} to {audio_limits.MAX_AUDIO_SECONDS} seconds, at "
@@ -230,6 +253,11 @@ class CreateForm(forms.Form):
         model = self.chosen_model()
         return model is not None and model.takes("end_image")
 
+    def requires_audio(self) -> bool:
+        """The talking portrait's track is required: its label drops "(optional)"."""
+        model = self.chosen_model()
+        return model is not None and model.requires("audio")
+
     def remix_source(self) -> Generation | None:
         value = self.initial.get("remix_of") if not self.is_bound else self.data.get("remix_of")
         if value is None:
@@ -273,4 +301,5 @@ class CreateForm(forms.Form):
             image=image,
             audio=track,
             end_image=data.get("end_image"),
+            operation=page_operation(model),
         )

@@ -139,6 +139,9 @@ def create(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _cost_preview(form: CreateForm) -> int | None:
     """The cost of what the form currently asks for, before the page's script takes over."""
+    model = form.chosen_model()
+    if model is not None and model.length_follows == "audio":
+        return None  # as long as its track: the script prices it once it has read the track
     lengths = {name: form[name].value() for name in ("duration", "frame_num")}
     return catalog.cost_or_none(
         form["model_key"].value() or "", form["resolution"].value() or "", lengths

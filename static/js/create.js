@@ -50,6 +50,11 @@
     audioField.querySelectorAll("input").forEach((input) => {
       input.disabled = !takesAudio; // nor a track (or its reuse) with a model that takes none
     });
+    // The talking portrait's track is required and has its own limits.
+    audioField.querySelector("[data-audio-optional]").hidden = requiresAudio(model);
+    const help = audioField.querySelector("[data-audio-help]");
+    if (help.dataset.general === undefined) help.dataset.general = help.textContent;
+    help.textContent = requiresAudio(model) ? speechHelp(model) : help.dataset.general;
 
     // First and last frame: an end image, for the image-to-video models that take one.
     const endField = root.querySelector("[data-takes-end-image]");
@@ -62,6 +67,12 @@
     const variant = model && model.resolutions.find((r) => r.resolution === resolutionSelect.value);
     const cost = variant ? costOf(root, model, variant) : null;
     root.querySelector("[data-cost]").textContent = cost === null ? "\u2013" : String(cost);
+    const rate = root.querySelector("[data-cost-rate]");
+    const followsTrack = Boolean(variant && model.length_follows === "audio");
+    rate.hidden = !followsTrack;
+    rate.textContent = followsTrack
+      ? "(" + variant.credits + " per " + rules.pricing.clip_seconds + " seconds of the track)"
+      : "";
     root.querySelector("[data-balance-view]").textContent = String(balance());
     const short = cost !== null && cost > balance();
     root.querySelector("[data-insufficient]").hidden = !short;
@@ -76,6 +87,12 @@
   function costOf(root, model, variant) {
     if (!model.priced_by_length) return variant.credits;
     let units = 1;
+    if (model.length_follows === "audio") {
+      // As long as the track: priced once the browser has read its length (null until then).
+      const seconds = trackSeconds(root);
+      if (seconds === null) return null;
+      units = seconds / rules.pricing.clip_seconds;
+    }
     model.controls.forEach((control) => {
       if (control.name !== "duration" && control.name !== "frame_num") return;
       const input = root.querySelector("[data-control='" + control.name + "']");
@@ -84,7 +101,35 @@
         value /
         (control.name === "frame_num" ? rules.pricing.clip_frames : rules.pricing.clip_seconds);
     });
-    return Math.ceil(variant.credits * units);
+    // Rounded to the millisecond first, as the server does (catalog.CatalogModel.cost).
+    return Math.ceil(Math.round(variant.credits * units * 1000) / 1000);
+  }
+
+  /** The length of the chosen track as the browser read it, or null when there is none. */
+  function trackSeconds(root) {
+    const input = root.querySelector("input[name='audio']");
+    const player = root.querySelector("[data-audio-preview]");
+    const read = input.files.length && !player.hidden && Number.isFinite(player.duration);
+    return read ? player.duration : null;
+  }
+
+  function requiresAudio(model) {
+    return Boolean(model && model.files && model.files.audio);
+  }
+
+  function speechHelp(model) {
+    const limits = model.audio_limits;
+    return (
+      "The voice or song the portrait speaks or sings, and the video's length: WAV or MP3, " +
+      limits.min_seconds + " to " + limits.max_seconds + " seconds, at most " +
+      Math.floor(limits.max_bytes / 2 ** 20) + " MB."
+    );
+  }
+
+  /** The chosen model's track limits (Wan 2.5's are the page's default). */
+  function audioLimits(root) {
+    const model = models[root.querySelector("select[name='model_key']").value];
+    return model && model.audio_limits ? model.audio_limits : rules.audio;
   }
 
   /** Shows the advanced settings the model has, with its ranges and defaults from the catalog;
@@ -206,22 +251,24 @@
 
   // Audio tracks: the server's checks on type and size, then its length once the browser has
   // read it (to the tenth of a second, as the server rounds), with a player to listen first.
-  function audioProblem(file) {
-    const limits = rules.audio;
+  function audioProblem(file, limits) {
     const name = file.name.toLowerCase();
-    const named = limits.extensions.some((extension) => name.endsWith(extension));
-    if (!limits.types.includes(file.type) && !named) {
+    const named = rules.audio.extensions.some((extension) => name.endsWith(extension));
+    if (!rules.audio.types.includes(file.type) && !named) {
       return "Only WAV and MP3 audio tracks are accepted.";
     }
     if (file.size > limits.max_bytes) {
-      return "The audio track is larger than " + limits.max_size + "; choose a smaller one.";
+      return (
+        "The audio track is larger than " + Math.floor(limits.max_bytes / 2 ** 20) +
+        " MB; choose a smaller one."
+      );
     }
     if (file.size === 0) return "The audio file is empty.";
     return "";
   }
 
-  function lengthProblem(seconds) {
-    const { min_seconds: min, max_seconds: max } = rules.audio;
+  function lengthProblem(seconds, limits) {
+    const { min_seconds: min, max_seconds: max } = limits;
     const tenths = Math.round(seconds * 10) / 10;
     if (tenths >= min && tenths <= max) return "";
     return (
@@ -238,14 +285,18 @@
     player.hidden = true;
     player.removeAttribute("src");
     player.onloadedmetadata = null;
-    const problem = file ? audioProblem(file) : "";
+    const limits = audioLimits(root);
+    const problem = file ? audioProblem(file, limits) : "";
     flag(input, error, problem);
+    sync(); // a track gone: a cost that follows it is unknown again
     if (!file || problem) return;
     // A file the browser cannot read is left to the server, which decodes it for real.
     player.onloadedmetadata = () => {
-      const length = Number.isFinite(player.duration) ? lengthProblem(player.duration) : "";
+      const seconds = player.duration;
+      const length = Number.isFinite(seconds) ? lengthProblem(seconds, limits) : "";
       flag(input, error, length);
       player.hidden = Boolean(length);
+      sync(); // the talking portrait's cost follows the track's length
     };
     player.src = URL.createObjectURL(file);
   }
@@ -341,6 +392,14 @@
     const reused = root.querySelector(".remix-image");
     if (!image.disabled && image.files.length === 0 && !reused && imageError.hidden) {
       flag(image, imageError, "Image-to-video needs an input image.");
+    }
+    const track = root.querySelector("input[name='audio']");
+    const trackError = root.querySelector("[data-audio-error]");
+    const model = models[root.querySelector("select[name='model_key']").value];
+    const reusedTrack = root.querySelector(".remix-audio input:checked");
+    if (requiresAudio(model) && !track.disabled && track.files.length === 0 && !reusedTrack &&
+        trackError.hidden) {
+      flag(track, trackError, model.label + " needs an audio track (a voice or a song).");
     }
     // What this page found (the server's own marks are left for it to judge again).
     return [prompt, image, root.querySelector("input[name='audio']")].filter(

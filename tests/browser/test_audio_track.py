@@ -8,7 +8,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from generations.models import Generation
 from tests.browser.chromium import log_in
-from tests.factories import audio_bytes
+from tests.factories import audio_bytes, png_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -61,3 +61,35 @@ def test_a_track_is_offered_with_wan_2_5_checked_in_the_browser_and_sent(page: P
     assert generation.input_audio.read() == audio_bytes(4.0)
     page.goto(f"/generations/{generation.pk}/")
     expect_playable(page, page.get_by_test_id("input-audio"))
+
+
+def test_a_talking_portrait_requires_a_track_and_is_priced_by_its_length(page: Page, make_user):
+    user = make_user("noor")
+    log_in(page, "noor")
+    page.get_by_role("radio", name="Image to video").check()
+    page.get_by_label("Model").select_option("s2v-2.2")
+    track = page.locator("input[name='audio']")
+    expect(track).to_be_visible()
+    expect(page.locator("[data-audio-optional]")).to_be_hidden()  # required: not "(optional)"
+    expect(page.get_by_text("WAV or MP3, 2 to 60 seconds, at most 15 MB.")).to_be_visible()
+    cost = page.locator("[data-cost]")
+    expect(cost).to_have_text("\u2013")  # unknown until the track is read: the rate instead
+    expect(page.locator("[data-cost-rate]")).to_have_text("(4 per 5 seconds of the track)")
+
+    page.get_by_label("Input image").set_input_files(
+        {"name": "face.png", "mimeType": "image/png", "buffer": png_bytes((320, 320))}
+    )
+    page.get_by_label("Prompt", exact=True).fill(PROMPT)
+    page.get_by_role("button", name="Generate").click()
+    missing = "Wan 2.2 talking portrait needs an audio track (a voice or a song)."
+    expect(page.get_by_text(missing)).to_be_visible()  # refused before anything is uploaded
+
+    # 45 s: too long for Wan 2.5, within the portrait's own limit; 9 clips of 4 credits.
+    choose(track, 45.0)
+    expect(cost).to_have_text("36")
+    expect(page.get_by_text(missing)).to_be_hidden()
+    page.get_by_role("button", name="Generate").click()
+    page.wait_for_url("**/history/")
+
+    generation = Generation.objects.get(user=user)
+    assert (generation.model_key, generation.operation, generation.cost) == ("s2v-2.2", "speak", 36)

@@ -35,7 +35,8 @@ def test_create_page_offers_the_catalog_with_cost_balance_and_a_fresh_idempotenc
     assert response.status_code == 200
     page = response.content.decode()
     data = json.loads(found(r'id="catalog-data"[^>]*>(.*?)</script>', page, re.S)[1])
-    assert {model["key"] for model in data["models"]} == CREATING_MODEL_KEYS
+    # And the talking portrait, which starts from an image and a track, not from a video.
+    assert {model["key"] for model in data["models"]} == CREATING_MODEL_KEYS | {"s2v-2.2"}
     assert "data-cost>10<" in page  # t2v 14B 480p, the default
     assert f">0/{catalog.PROMPT_MAX_LENGTH}</output>" in page  # the prompt's counter
     assert "data-balance-view>100<" in page
