@@ -55,6 +55,7 @@
     const help = audioField.querySelector("[data-audio-help]");
     if (help.dataset.general === undefined) help.dataset.general = help.textContent;
     help.textContent = requiresAudio(model) ? speechHelp(model) : help.dataset.general;
+    checkTrackLength(root);
 
     // First and last frame: an end image, for the image-to-video models that take one.
     const endField = root.querySelector("[data-takes-end-image]");
@@ -267,6 +268,17 @@
     return "";
   }
 
+  /** The length of a track the browser has read, against the chosen model's limits. */
+  function checkTrackLength(root) {
+    const input = root.querySelector("input[name='audio']");
+    const player = root.querySelector("[data-audio-preview]");
+    if (input.disabled || !input.files.length || !player.src) return;
+    if (!Number.isFinite(player.duration)) return;
+    const problem = lengthProblem(player.duration, audioLimits(root));
+    flag(input, root.querySelector("[data-audio-error]"), problem);
+    player.hidden = Boolean(problem);
+  }
+
   function lengthProblem(seconds, limits) {
     const { min_seconds: min, max_seconds: max } = limits;
     const tenths = Math.round(seconds * 10) / 10;
@@ -290,13 +302,11 @@
     flag(input, error, problem);
     sync(); // a track gone: a cost that follows it is unknown again
     if (!file || problem) return;
-    // A file the browser cannot read is left to the server, which decodes it for real.
+    // A file the browser cannot read is left to the server, which decodes it for real. Its
+    // length is checked against the chosen model's limits, again when the model changes.
     player.onloadedmetadata = () => {
-      const seconds = player.duration;
-      const length = Number.isFinite(seconds) ? lengthProblem(seconds, limits) : "";
-      flag(input, error, length);
-      player.hidden = Boolean(length);
-      sync(); // the talking portrait's cost follows the track's length
+      player.hidden = false;
+      sync();
     };
     player.src = URL.createObjectURL(file);
   }

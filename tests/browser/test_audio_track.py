@@ -88,6 +88,14 @@ def test_a_talking_portrait_requires_a_track_and_is_priced_by_its_length(page: P
     choose(track, 45.0)
     expect(cost).to_have_text("36")
     expect(page.get_by_text(missing)).to_be_hidden()
+    # Another model checks the track against its own limits at once.
+    page.get_by_label("Model").select_option("i2v-2.5")
+    too_long = "The audio track must be between 3 and 30 seconds long; this one is 45.0 s."
+    expect(page.get_by_text(too_long)).to_be_visible()
+    page.get_by_label("Model").select_option("s2v-2.2")
+    choose(track, 45.0)
+    expect(page.get_by_text(too_long)).to_be_hidden()
+    expect(cost).to_have_text("36")
     page.get_by_role("button", name="Generate").click()
     page.wait_for_url("**/history/")
 

@@ -19,7 +19,7 @@ from generations.failures import FailureReason
 from generations.models import Status
 from tests.browser.chromium import SCREENSHOTS, fill_log_in_form, log_in
 from tests.credits.stripe_support import pack
-from tests.factories import make_generation, make_staff
+from tests.factories import audio_bytes, make_generation, make_staff
 from wan_pwa.outgoing_webhooks.actions import create_endpoint, send_test_event
 
 pytestmark = pytest.mark.browser
@@ -126,6 +126,13 @@ def test_every_page_fits_every_width_without_errors_or_shifts(
         playable=True,
         charged=False,
     )
+    portrait = make_generation(
+        member,
+        model_key="s2v-2.2",
+        prompt="A woman sings a slow song",
+        operation="speak",
+        audio=audio_bytes(),
+    )
     order = paid_order(member, 100)
     endpoint = create_endpoint(
         member, "https://hooks.example.com/a/rather/long/path/for/our/webhooks", ["order.paid"]
@@ -148,6 +155,8 @@ def test_every_page_fits_every_width_without_errors_or_shifts(
         "member": {
             "create": "/create/",
             "remix": f"/create/?remix={shared.pk}",
+            # The talking portrait: its required track with its player, its cost by the track.
+            "remix-portrait": f"/create/?remix={portrait.pk}",
             "history": "/history/",
             "video": f"/generations/{shared.pk}/",
             "failed-video": f"/generations/{failed.pk}/",

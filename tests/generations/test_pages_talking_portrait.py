@@ -14,7 +14,7 @@ from django.urls import reverse
 from credits.selectors import balance_of
 from generations.models import Generation, Status
 from generations.operations import Operation
-from tests.factories import audio_bytes, png_bytes
+from tests.factories import audio_bytes, make_generation, png_bytes
 from tests.generations.lifecycle_helpers import stored_files
 from tests.pages import CREATING_MODEL_KEYS, create_form, found
 
@@ -99,3 +99,29 @@ def test_a_portrait_without_a_fitting_track_is_a_form_error_and_charges_nothing(
     assert not Generation.objects.exists()
     assert balance_of(user) == 100
     assert stored_files(isolated_media) == []
+
+
+def test_a_portrait_is_remixed_on_the_create_page_with_its_image_and_track(logged_in, user):
+    source = make_generation(
+        user, model_key="s2v-2.2", operation=Operation.SPEAK, audio=audio_bytes(12.5)
+    )
+    detail = logged_in.get(reverse("detail", args=[source.pk])).content.decode()
+    remix_url = f"{reverse('create')}?remix={source.pk}"
+    assert f'href="{remix_url}"' in detail
+
+    page = logged_in.get(remix_url).content.decode()
+    assert '<option value="s2v-2.2" selected>' in page
+    form = create_form(
+        kind="i2v",
+        model_key="s2v-2.2",
+        prompt=PORTRAIT_PROMPT,
+        remix_of=str(source.pk),
+        reuse_audio="on",
+        idempotency_key="remix-1",
+    )
+    assert logged_in.post(reverse("create"), form).status_code == 302
+
+    remix = Generation.objects.exclude(pk=source.pk).get()
+    assert (remix.operation, remix.input_audio.read()) == (Operation.SPEAK, audio_bytes(12.5))
+    assert remix.input_image.name != source.input_image.name  # a copy of its own
+    assert remix.cost == 10  # 12.5 s of track
