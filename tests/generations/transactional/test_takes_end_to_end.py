@@ -6,21 +6,16 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Callable, Iterator
 
 import av
-import httpx
 import pytest
 from PIL import ImageStat
-from pytest_django import Settings
-from pytest_django.live_server_helper import LiveServer
 
 from credits.models import CreditTransaction, TransactionType
 from credits.selectors import balance_of
 from generations.models import Generation, Status
-from generations.simulator import ReplicateSimulator
 from tests.factories import clip_bytes, make_generation
-from tests.generations.lifecycle_helpers import configure, run_tasks
+from tests.generations.lifecycle_helpers import run_tasks
 from tests.waiting import wait_until
 
 PROMPT = "Make it a snowy winter evening"
@@ -42,27 +37,6 @@ def run_until_ended(generation_id: int) -> Generation:
 
     wait_until(ended, timeout=20, what="the take to end")
     return Generation.objects.get(pk=generation_id)
-
-
-@pytest.fixture
-def service(
-    simulator_factory: Callable[..., ReplicateSimulator],
-    live_server: LiveServer,
-    settings: Settings,
-    api_key: str,
-) -> Iterator[tuple[ReplicateSimulator, httpx.Client]]:
-    """The simulator, the app pointed at it, and an HTTP client of the API with a key."""
-    simulator = simulator_factory()
-    configure(settings, base_url=simulator.base_url, webhook_secret=simulator.webhook_secret)
-    settings.SITE_URL = live_server.url
-    # Closed afterwards: a kept-alive connection would keep a server thread (and its database
-    # connection) alive past the test.
-    with httpx.Client(
-        base_url=f"{live_server.url}/api/v1",
-        headers={"Authorization": f"Bearer {api_key}"},
-        timeout=30,
-    ) as client:
-        yield simulator, client
 
 
 @pytest.mark.django_db(transaction=True)
