@@ -18,6 +18,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from credits import buckets, stripe_gateway
+from credits.low_balance import balance_decreased
 from credits.models import (
     DISPUTE_FINAL_STATUSES,
     GRANT_TYPES,
@@ -30,7 +31,7 @@ from credits.models import (
     PlanInvoice,
     TransactionType,
 )
-from credits.stripe_gateway import CheckoutSession
+from credits.stripe_gateway import CheckoutSession, PaymentIntent
 from wan_pwa.accounts.models import User
 from wan_pwa.errors import DomainError
 from wan_pwa.outgoing_webhooks.events import record_event
@@ -139,6 +140,8 @@ def _write(
         raise InsufficientCredits(needed=-amount, available=balance.balance)
     balance.balance = new_balance
     balance.save(update_fields=["balance", "debt", "updated_at"])
+    if amount < 0:
+        balance_decreased(balance, before=new_balance - amount)
     return CreditTransaction.objects.create(
         user_id=balance.user_id,
         amount=amount,
@@ -279,6 +282,7 @@ class OrderOutcome(StrEnum):
     TAKEN_BACK = "taken_back"
     GIVEN_BACK = "given_back"
     NO_CHANGE = "no_change"
+    CARD_SAVED = "card_saved"
 
 
 @dataclass(frozen=True)
@@ -355,7 +359,9 @@ def _pending_order(user: User, pack: CreditPack, unusable: set[int]) -> tuple[Or
     with transaction.atomic():
         lock_balance(user)
         since = timezone.now() - CHECKOUT_LIFETIME
-        pending = Order.objects.filter(user=user, status=OrderStatus.PENDING, created_at__gt=since)
+        pending = Order.objects.filter(
+            user=user, status=OrderStatus.PENDING, created_at__gt=since, refill_key__isnull=True
+        )
         same = (
             pending.filter(
                 pack=pack, credits=pack.credits, amount=pack.price, currency=pack.currency
@@ -487,22 +493,52 @@ def fulfil_checkout(session: CheckoutSession) -> OrderResult:
             return OrderResult(OrderOutcome.MISMATCH, order if same_session else None)
         if order.status == OrderStatus.PAID:
             return OrderResult(OrderOutcome.ALREADY_GRANTED, order)
-        # Paid wins over a closed status: the money arrived, so the credits are due.
-        order.status, order.paid_at = OrderStatus.PAID, timezone.now()
-        order.payment_intent_id = session.payment_intent
-        order.save(update_fields=["status", "paid_at", "payment_intent_id", "updated_at"])
-        row = _write(
-            balance,
-            amount=order.credits,
-            type=TransactionType.PURCHASE,
-            order=order,
-            description=f"Order #{order.pk}: {order.pack.name} pack",
-        )
-        buckets.fill(row, order.credits)  # packs never expire
-        pay_debts(balance, paid_by=order)
-        record_event(
-            order.user_id, EventType.ORDER_PAID, _paid_order_data(order), key=f"order:{order.pk}"
-        )
+        _grant_order(balance, order, session.payment_intent)
+    return OrderResult(OrderOutcome.GRANTED, order)
+
+
+def _grant_order(balance: CreditBalance, order: Order, payment_intent: str) -> None:
+    # Paid wins over a closed status: the money arrived, so the credits are due.
+    order.status, order.paid_at = OrderStatus.PAID, timezone.now()
+    order.payment_intent_id = payment_intent
+    order.save(update_fields=["status", "paid_at", "payment_intent_id", "updated_at"])
+    row = _write(
+        balance,
+        amount=order.credits,
+        type=TransactionType.PURCHASE,
+        order=order,
+        description=f"Order #{order.pk}: {order.pack.name} pack"
+        + (" (auto-refill)" if order.is_refill else ""),
+    )
+    buckets.fill(row, order.credits)  # packs never expire
+    pay_debts(balance, paid_by=order)
+    record_event(
+        order.user_id, EventType.ORDER_PAID, _paid_order_data(order), key=f"order:{order.pk}"
+    )
+
+
+def fulfil_refill(intent: PaymentIntent) -> OrderResult:
+    """Grants an auto-refill order's credits once, from its payment's signed
+    `payment_intent.succeeded` (credits/auto_refill.py creates the order and the payment). The
+    same rules as a pack: the order row (locked) says whether it was granted, one purchase row
+    per order is a constraint, amount and currency must match, and paid wins over failed. A
+    payment of anything else (a pack's Checkout) is left to its own events."""
+    digits = intent.order_id.isascii() and intent.order_id.isdigit()
+    order_id = int(intent.order_id) if digits and len(intent.order_id) < 19 else None
+    if order_id is None or intent.status != "succeeded":
+        return OrderResult(OrderOutcome.UNKNOWN_ORDER)
+    with transaction.atomic():
+        locked = _lock_balance_and_order(order_id)
+        if locked is None or not locked[1].is_refill:
+            return OrderResult(OrderOutcome.UNKNOWN_ORDER)
+        balance, order = locked
+        if (order.amount, order.currency) != (intent.amount, intent.currency) or (
+            order.payment_intent_id not in ("", intent.id)
+        ):
+            return OrderResult(OrderOutcome.MISMATCH, order)
+        if order.status == OrderStatus.PAID:
+            return OrderResult(OrderOutcome.ALREADY_GRANTED, order)
+        _grant_order(balance, order, intent.id)
     return OrderResult(OrderOutcome.GRANTED, order)
 
 

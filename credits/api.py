@@ -11,11 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from credits import buckets
+from credits import auto_refill, buckets
 from credits.actions import purchasable_packs, start_checkout
 from credits.models import CreditTransaction
 from credits.selectors import balance_of
 from credits.serializers import (
+    AutoRefillSerializer,
     BalanceSerializer,
     CheckoutRequestSerializer,
     CheckoutSerializer,
@@ -191,6 +192,58 @@ class CheckoutView(APIView):
         return Response(
             CheckoutSerializer(checkout.order).data, status=200 if checkout.reused else 201
         )
+
+
+def _auto_refill_data(user) -> dict[str, object]:
+    refill = auto_refill.settings_of(user)
+    return {
+        "enabled": refill.enabled,
+        "threshold": refill.threshold,
+        "pack_id": refill.pack_id,
+        "monthly_max": refill.monthly_max,
+        "card": refill.card_label or None,
+        "refills_this_month": auto_refill.refills_this_month(user.pk),
+        "stopped_reason": refill.stopped_reason,
+    }
+
+
+class AutoRefillView(APIView):
+    required_scope = Scope.BILLING
+
+    @extend_schema(
+        operation_id="credits_auto_refill",
+        summary="Your auto-refill settings",
+        responses={200: AutoRefillSerializer, **error_responses(401)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(AutoRefillSerializer(_auto_refill_data(authenticated_user(request))).data)
+
+    @extend_schema(
+        operation_id="credits_auto_refill_update",
+        summary="Change your auto-refill settings",
+        description=(
+            "When your balance falls below `threshold`, the pack `pack_id` is bought with the "
+            "card you saved in Billing (Save a card), at most `monthly_max` times a calendar "
+            "month, once per fall. Turning it on needs a saved card (400 otherwise). A payment "
+            "your bank refuses or wants you present for turns it off (`stopped_reason`)."
+        ),
+        request=AutoRefillSerializer,
+        responses={200: AutoRefillSerializer, **error_responses(400, 401)},
+    )
+    def put(self, request: Request) -> Response:
+        data = AutoRefillSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticated_user(request)
+        auto_refill.save_settings(
+            user,
+            auto_refill.Choice(
+                enabled=data.validated_data["enabled"],
+                threshold=data.validated_data["threshold"],
+                pack_id=data.validated_data["pack_id"],
+                monthly_max=data.validated_data["monthly_max"],
+            ),
+        )
+        return Response(AutoRefillSerializer(_auto_refill_data(user)).data)
 
 
 class PlanListView(generics.ListAPIView):

@@ -7,10 +7,17 @@ from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
-from credits import audit, bonus, buckets, stripe_gateway
-from credits.actions import OrderOutcome, close_order, expire_credits, fulfil_checkout
+from credits import audit, auto_refill, bonus, buckets, stripe_gateway
+from credits.actions import (
+    OrderOutcome,
+    close_order,
+    expire_credits,
+    fulfil_checkout,
+    fulfil_refill,
+)
 from credits.models import Order, OrderStatus
 from credits.stripe_gateway import PaymentsUnavailable
 from wan_pwa.background import metrics
@@ -49,9 +56,11 @@ def reconcile_orders() -> str:
     if not settings.STRIPE_SECRET_KEY:
         return "payments are not set up"
     cutoff = timezone.now() - timedelta(seconds=settings.ORDER_RECONCILE_AFTER)
-    pending = Order.objects.filter(
-        status=OrderStatus.PENDING, created_at__lt=cutoff, checkout_session_id__isnull=False
-    ).order_by("created_at")[:RECONCILE_BATCH]
+    pending = (
+        Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=cutoff)
+        .filter(Q(checkout_session_id__isnull=False) | Q(refill_key__isnull=False))
+        .order_by("created_at")[:RECONCILE_BATCH]
+    )
     outcomes: Counter[str] = Counter()
     for order in pending:
         try:
@@ -67,6 +76,8 @@ def reconcile_orders() -> str:
 
 
 def _reconcile(order: Order) -> OrderOutcome:
+    if order.is_refill:
+        return _reconcile_refill(order)
     assert order.checkout_session_id  # reconcile_orders's filter
     session = stripe_gateway.retrieve_checkout_session(order.checkout_session_id)
     if session.payment_status == "paid":
@@ -75,6 +86,26 @@ def _reconcile(order: Order) -> OrderOutcome:
         return close_order(session, OrderStatus.EXPIRED).outcome
     if session.status == "complete" and _delayed_payment_failed(session):
         return close_order(session, OrderStatus.FAILED).outcome
+    return OrderOutcome.AWAITING_PAYMENT
+
+
+def _reconcile_refill(order: Order) -> OrderOutcome:
+    """A refill still pending: its payment asked of Stripe again if its id was never recorded
+    (the order's key makes that the same payment, or its refusal), then settled by what Stripe
+    says of it, through the webhook's actions."""
+    if not order.payment_intent_id:
+        auto_refill.charge_refill.call(order.pk)
+        order.refresh_from_db()
+        if order.status != OrderStatus.PENDING:
+            return OrderOutcome.CLOSED
+        if not order.payment_intent_id:
+            return OrderOutcome.AWAITING_PAYMENT
+    intent = stripe_gateway.retrieve_payment_intent(order.payment_intent_id)
+    if intent.status == "succeeded":
+        return fulfil_refill(intent).outcome
+    if intent.status in ("requires_payment_method", "canceled"):
+        auto_refill.refill_refused_payment(order.pk, intent)
+        return OrderOutcome.CLOSED
     return OrderOutcome.AWAITING_PAYMENT
 
 

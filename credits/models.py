@@ -23,6 +23,10 @@ class TransactionType(models.TextChoices):
 GRANT_TYPES = (TransactionType.BONUS, TransactionType.PURCHASE, TransactionType.ADJUSTMENT)
 
 
+# The highest balance threshold a user may set for the low-balance alert or auto-refill.
+MAX_THRESHOLD = 100_000
+
+
 class CreditBalance(models.Model):
     """One row per user: the balance every credit action locks before it writes."""
 
@@ -36,6 +40,11 @@ class CreditBalance(models.Model):
     # Credits refunds and disputes could not take back because they were already spent: the
     # user cannot submit while it is above 0, and their next purchase pays it first.
     debt = models.IntegerField(default=0)
+    # The low-balance alert (credits/low_balance.py): the user's threshold (empty: the cheapest
+    # generation), and whether they were told the balance is below it, so a crossing tells them
+    # once; both change under this row's lock, with the balance.
+    low_balance_threshold = models.PositiveIntegerField(null=True, blank=True)
+    low_balance_alerted = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -43,6 +52,11 @@ class CreditBalance(models.Model):
             models.CheckConstraint(condition=Q(balance__gte=0), name="credit_balance_not_negative"),
             models.CheckConstraint(
                 condition=Q(debt__gte=0), name="credit_balance_debt_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(low_balance_threshold__isnull=True)
+                | Q(low_balance_threshold__gte=1, low_balance_threshold__lte=MAX_THRESHOLD),
+                name="credit_balance_low_threshold_in_range",
             ),
         ]
 
@@ -436,6 +450,9 @@ class Order(PaidCredits):
     checkout_session_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     checkout_url = models.URLField(max_length=2000, blank=True)
     payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # A refill bought off-session with the saved card (credits/auto_refill.py) has no Checkout
+    # Session: this key, one per crossing of the threshold, is its Stripe idempotency key.
+    refill_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -473,6 +490,16 @@ class Order(PaidCredits):
                 & ~Q(status=OrderStatus.PAID),
                 name="order_paid_has_time_and_only_paid_refunds",
             ),
+            # At most one refill in flight per user, whatever runs at once.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(refill_key__isnull=False, status=OrderStatus.PENDING),
+                name="order_one_refill_in_flight",
+            ),
+            models.CheckConstraint(
+                condition=Q(refill_key__isnull=True) | Q(checkout_session_id__isnull=True),
+                name="order_refill_has_no_checkout",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -481,6 +508,10 @@ class Order(PaidCredits):
     @property
     def label(self) -> str:
         return f"Order #{self.pk}"
+
+    @property
+    def is_refill(self) -> bool:
+        return self.refill_key is not None
 
 
 class BonusClaim(models.Model):
@@ -706,3 +737,58 @@ class PlanCheckout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.checkout_session_id} ({self.plan.name} for {self.user})"
+
+
+# The most refills a user may allow in a calendar month.
+MAX_REFILLS_PER_MONTH = 20
+
+
+class AutoRefill(models.Model):
+    """A user's auto-refill (credits/auto_refill.py): when their balance falls below
+    `threshold`, `pack` is bought off-session with the card saved at Stripe, at most
+    `monthly_max` times a calendar month. Changed under the user's balance-row lock."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="auto_refill",
+    )
+    enabled = models.BooleanField(default=False)
+    threshold = models.PositiveIntegerField(default=20)
+    pack = models.ForeignKey(
+        CreditPack, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    monthly_max = models.PositiveSmallIntegerField(default=3)
+    # The card saved through Checkout in setup mode (pm_...), and how Billing names it.
+    payment_method_id = models.CharField(max_length=255, blank=True)
+    card_label = models.CharField(max_length=60, blank=True)
+    # The next decrease below the threshold starts a refill even if the balance was already
+    # below it (set when the user turns it on, or after a refill Stripe could not be asked for).
+    armed = models.BooleanField(default=True)
+    # Refills started so far: with the user, the key of each one (a unique key per crossing).
+    refills_started = models.PositiveIntegerField(default=0)
+    # Why it turned itself off (a card that needs the customer, a decline): Billing's banner.
+    stopped_reason = models.CharField(max_length=255, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(threshold__gte=1, threshold__lte=MAX_THRESHOLD),
+                name="auto_refill_threshold_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_max__gte=1, monthly_max__lte=MAX_REFILLS_PER_MONTH),
+                name="auto_refill_monthly_max_in_range",
+            ),
+            # Only with a pack and a saved card can it be on.
+            models.CheckConstraint(
+                condition=Q(enabled=False) | Q(pack__isnull=False) & ~Q(payment_method_id=""),
+                name="auto_refill_on_needs_pack_and_card",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "on" if self.enabled else "off"
+        return f"auto-refill {state} for {self.user}"

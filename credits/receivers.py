@@ -12,7 +12,14 @@ from django.http import HttpRequest
 
 from credits.actions import open_credit_account
 from credits.bonus import BonusOutcome, claim_signup_bonus
-from credits.models import CreditBucket, CreditTransaction, Order, PlanInvoice
+from credits.models import (
+    AutoRefill,
+    CreditBalance,
+    CreditBucket,
+    CreditTransaction,
+    Order,
+    PlanInvoice,
+)
 from credits.subscriptions import end_plan_of_closed_account
 from wan_pwa.accounts.export_archive import ExportSection
 from wan_pwa.accounts.models import User
@@ -88,9 +95,24 @@ def export_ledger_orders_and_buckets(
             "paid_at": order.paid_at,
             "amount_refunded": order.amount_refunded,
             "dispute_status": order.dispute_status,
+            "auto_refill": order.is_refill,
         }
         for order in Order.objects.filter(user=user).select_related("pack").order_by("pk")
     ]
+    refill = AutoRefill.objects.filter(user=user).select_related("pack").first()
+    alerts = CreditBalance.objects.filter(user=user).first()
+    credit_settings = {
+        "low_balance_threshold": alerts.low_balance_threshold if alerts else None,
+        "auto_refill": {
+            "enabled": refill.enabled,
+            "threshold": refill.threshold,
+            "pack": refill.pack.name if refill.pack else None,
+            "monthly_max": refill.monthly_max,
+            "card": refill.card_label,
+        }
+        if refill
+        else None,
+    }
     plan_invoices = [
         {
             "plan": invoice.plan.name,
@@ -119,6 +141,7 @@ def export_ledger_orders_and_buckets(
         ExportSection("orders", orders),
         ExportSection("plan_invoices", plan_invoices),
         ExportSection("credit_buckets", buckets),
+        ExportSection("credit_settings", credit_settings),
     ]
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from django.db.models import Model
 from rest_framework import serializers
 
-from credits.models import CreditBucket, CreditPack, CreditTransaction, Order, Plan
+from credits.models import (
+    MAX_REFILLS_PER_MONTH,
+    MAX_THRESHOLD,
+    CreditBucket,
+    CreditPack,
+    CreditTransaction,
+    Order,
+    Plan,
+)
 
 
 class BucketSerializer(serializers.ModelSerializer):
@@ -77,6 +85,29 @@ class CheckoutSerializer(serializers.ModelSerializer):
         model = Order
         fields = ["order_id", "status", "credits", "amount", "currency", "checkout_url"]
         read_only_fields = fields
+
+
+class AutoRefillSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    threshold = serializers.IntegerField(
+        min_value=1, max_value=MAX_THRESHOLD, help_text="Refill when the balance falls below."
+    )
+    pack_id = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        allow_null=True,
+        help_text="The pack bought each time (null until one is chosen).",
+    )
+    monthly_max = serializers.IntegerField(
+        min_value=1, max_value=MAX_REFILLS_PER_MONTH, help_text="Refills a calendar month."
+    )
+    card = serializers.CharField(
+        read_only=True, allow_null=True, help_text="The saved card, e.g. 'Visa ending 4242'."
+    )
+    refills_this_month = serializers.IntegerField(read_only=True)
+    stopped_reason = serializers.CharField(
+        read_only=True, help_text="Why auto-refill turned itself off, if it did."
+    )
 
 
 class PlanSerializer(serializers.ModelSerializer):

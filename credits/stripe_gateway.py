@@ -139,6 +139,14 @@ def expire_checkout_session(session_id: str) -> CheckoutSession:
     return CheckoutSession.from_dict(session.to_dict())
 
 
+def retrieve_payment_intent(payment_intent_id: str) -> PaymentIntent:
+    try:
+        intent = _client().v1.payment_intents.retrieve(payment_intent_id)
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    return PaymentIntent.from_dict(intent.to_dict())
+
+
 def payment_intent_status(payment_intent_id: str) -> str:
     try:
         intent = _client().v1.payment_intents.retrieve(payment_intent_id)
@@ -243,6 +251,130 @@ def cancel_subscription(subscription_id: str) -> None:
         return
     except stripe.StripeError as error:
         raise _unavailable(error) from error
+
+
+# Saved cards and off-session payments (auto-refill) ----------------------------------------
+
+
+class CardNeedsCustomer(DomainError):
+    """Stripe refused an off-session payment with the saved card: the bank wants the customer
+    to authenticate (`authentication_required`) or declined it (`card_declined`)."""
+
+    code = "card_needs_customer"
+    status = 402
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class PaymentIntent:
+    """The fields of a PaymentIntent we act on, from the API or from an event."""
+
+    id: str
+    status: str
+    amount: int | None
+    currency: str
+    order_id: str  # our metadata
+    # Why the last attempt failed: Stripe's code (authentication_required, card_declined...)
+    # and message; empty when it did not.
+    error_code: str = ""
+    error_message: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PaymentIntent:
+        metadata = data.get("metadata")
+        order_id = metadata.get("order_id") if isinstance(metadata, dict) else None
+        error = data.get("last_payment_error")
+        error = error if isinstance(error, dict) else {}
+        return cls(
+            id=str(data["id"]),
+            status=str(data.get("status") or ""),
+            amount=_int_or_none(data.get("amount")),
+            currency=str(data.get("currency") or ""),
+            order_id=order_id if isinstance(order_id, str) else "",
+            error_code=str(error.get("code") or ""),
+            error_message=str(error.get("message") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class SavedCard:
+    payment_method_id: str
+    label: str  # "Visa ending 4242"
+
+
+def create_setup_session(
+    *, customer: str, currency: str, idempotency_key: str, success_url: str, cancel_url: str
+) -> CheckoutSession:
+    """A Checkout Session in setup mode: the customer saves a card for later off-session
+    payments (Stripe attaches it to the Customer)."""
+    params: dict[str, Any] = {
+        "mode": "setup",
+        "customer": customer,
+        "currency": currency,
+        "setup_intent_data": {"metadata": {"purpose": "auto_refill"}},
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+    }
+    try:
+        session = _client().v1.checkout.sessions.create(
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    return CheckoutSession.from_dict(session.to_dict())
+
+
+def saved_card(setup_intent_id: str) -> SavedCard:
+    """The card a completed setup saved: its payment method, and how to name it."""
+    client = _client()
+    try:
+        intent = client.v1.setup_intents.retrieve(setup_intent_id)
+        method = client.v1.payment_methods.retrieve(str(intent.payment_method))
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    card = method.to_dict().get("card") or {}
+    brand = str(card.get("brand") or "card").title()
+    return SavedCard(str(method.id), f"{brand} ending {card.get('last4') or '????'}")
+
+
+def charge_saved_card(
+    *,
+    customer: str,
+    payment_method: str,
+    amount: int,
+    currency: str,
+    order_id: int,
+    description: str,
+    idempotency_key: str,
+) -> PaymentIntent:
+    """Charges the saved card with nobody present (off_session, confirmed at once). Raises
+    CardNeedsCustomer when Stripe refuses it (402), PaymentsUnavailable when it cannot be
+    asked; the key makes a repeat of the same refill charge once."""
+    try:
+        intent = _client().v1.payment_intents.create(
+            params={
+                "amount": amount,
+                "currency": currency,
+                "customer": customer,
+                "payment_method": payment_method,
+                "off_session": True,
+                "confirm": True,
+                "description": description,
+                "metadata": {"order_id": str(order_id)},
+            },
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.CardError as error:
+        raise CardNeedsCustomer(
+            str(error.code or "card_declined"), error.user_message or "The card was declined."
+        ) from error
+    except stripe.StripeError as error:
+        raise _unavailable(error) from error
+    return PaymentIntent.from_dict(intent.to_dict())
 
 
 def checkout_origin() -> str:

@@ -4,6 +4,7 @@ the order list with receipts. Credits are never granted here: only the signed we
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import storages
 from django.http import HttpResponse
@@ -13,8 +14,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from credits import buckets, stripe_gateway
-from credits.actions import cancel_checkout, purchasable_packs, start_checkout
+from credits import auto_refill, buckets, low_balance, stripe_gateway
+from credits.actions import cancel_checkout, get_balance, purchasable_packs, start_checkout
+from credits.forms import AutoRefillForm, LowBalanceForm
 from credits.models import CreditBalance, Order, OrderStatus
 from credits.subscriptions import available_plans, live_subscription, portal_url, subscribe
 from wan_pwa.errors import DomainError
@@ -32,8 +34,14 @@ def checkout_urls() -> tuple[str, str]:
 
 
 def _billing(
-    request: AuthenticatedHttpRequest, *, error: DomainError | None = None
+    request: AuthenticatedHttpRequest,
+    *,
+    error: DomainError | None = None,
+    low_balance_form: LowBalanceForm | None = None,
+    auto_refill_form: AutoRefillForm | None = None,
 ) -> HttpResponse:
+    balance = get_balance(CreditBalance.objects.all(), request.user)
+    refill = auto_refill.settings_of(request.user)
     context = {
         "packs": purchasable_packs(),
         "plans": available_plans(),
@@ -41,17 +49,28 @@ def _billing(
         "plan_invoices": request.user.plan_invoices.select_related("plan")[:ORDERS_SHOWN],
         "subscribed": request.GET.get("plan") == "started",
         "orders": request.user.orders.select_related("pack")[:ORDERS_SHOWN],
-        "debt": CreditBalance.objects.filter(user=request.user)
-        .values_list("debt", flat=True)
-        .first()
-        or 0,
+        "debt": balance.debt,
         "buckets": buckets.holding(request.user.pk),
         "now": timezone.now(),
         "error": error,
+        "alert_threshold": low_balance.threshold_of(balance),
+        "low_balance_form": low_balance_form
+        or LowBalanceForm(initial={"threshold": balance.low_balance_threshold}),
+        "auto_refill": refill,
+        "refills_this_month": auto_refill.refills_this_month(request.user.pk),
+        "auto_refill_form": auto_refill_form
+        or AutoRefillForm(
+            initial={
+                "enabled": refill.enabled,
+                "threshold": refill.threshold,
+                "pack": refill.pack_id,
+                "monthly_max": refill.monthly_max,
+            }
+        ),
     }
-    response = render(
-        request, "credits/billing.html", context, status=error.status if error else 200
-    )
+    invalid = any(form is not None for form in (low_balance_form, auto_refill_form))
+    status = error.status if error else 400 if invalid else 200
+    response = render(request, "credits/billing.html", context, status=status)
     # The buy forms' redirect leads to Stripe's page, which form-action 'self' would block.
     policy = content_security_policy(storages["default"])
     origins = {stripe_gateway.checkout_origin(), stripe_gateway.portal_origin()}
@@ -81,6 +100,57 @@ def checkout(request: AuthenticatedHttpRequest) -> HttpResponse:
     except DomainError as error:  # unknown pack, too many open, Stripe unreachable: no charge
         return _billing(request, error=error)
     return redirect(checkout.order.checkout_url)
+
+
+@login_required
+@require_POST
+def low_balance_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = LowBalanceForm(request.POST)
+    if not form.is_valid():
+        return _billing(request, low_balance_form=form)
+    low_balance.set_threshold(request.user, form.cleaned_data["threshold"])
+    messages.success(request, "Low-balance alert saved.")
+    return redirect(reverse("billing") + "#low-balance")
+
+
+@login_required
+@require_POST
+def auto_refill_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = AutoRefillForm(request.POST)
+    if not form.is_valid():
+        return _billing(request, auto_refill_form=form)
+    try:
+        auto_refill.save_settings(
+            request.user,
+            auto_refill.Choice(
+                enabled=form.cleaned_data["enabled"],
+                threshold=form.cleaned_data["threshold"],
+                pack_id=form.cleaned_data["pack"],
+                monthly_max=form.cleaned_data["monthly_max"],
+            ),
+        )
+    except auto_refill.AutoRefillError as error:
+        form.add_error(None, error.message)
+        return _billing(request, auto_refill_form=form)
+    messages.success(request, "Auto-refill saved.")
+    return redirect(reverse("billing") + "#auto-refill")
+
+
+@login_required
+@require_POST
+def save_card(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Sends the user to Stripe's page (Checkout in setup mode) to save a card for refills;
+    the card is recorded when Stripe's signed webhook says the setup completed."""
+    billing = settings.SITE_URL + reverse("billing")
+    try:
+        url = auto_refill.start_card_setup(
+            request.user,
+            success_url=billing + "?card=saving#auto-refill",
+            cancel_url=billing + "#auto-refill",
+        )
+    except DomainError as error:  # Stripe unreachable
+        return _billing(request, error=error)
+    return redirect(url)
 
 
 @login_required

@@ -5,6 +5,7 @@ class GenerationsConfig(AppConfig):
     name = "generations"
 
     def ready(self) -> None:
+        from credits.low_balance import PLUGGED
         from generations import (
             account_data,  # noqa: F401  (connects its receivers)
             admin,
@@ -12,7 +13,9 @@ class GenerationsConfig(AppConfig):
             dashboard,
             jobs,
         )
+        from generations.catalog import CHEAPEST_COST
         from generations.metrics import GenerationsCollector
+        from generations.notifications.push import send_low_balance_notice
         from wan_pwa.accounts.admin import register_user_section
         from wan_pwa.analytics.dashboard import register_card, register_target
         from wan_pwa.background.scheduler import register_job
@@ -34,3 +37,7 @@ class GenerationsConfig(AppConfig):
         register_target("completion_p50", dashboard.completion_p50_target)
         register_target("completion_p95", dashboard.completion_p95_target)
         register_user_section("generations", admin.USER_SECTION)
+        # The low-balance alert's default threshold is the low-credit warning's (the cheapest
+        # generation), and it pushes to the devices these notifications keep.
+        PLUGGED.cheapest_cost = CHEAPEST_COST
+        PLUGGED.push = send_low_balance_notice

@@ -16,6 +16,7 @@ from generations.models import REQUESTED_FIELDS, Generation, Kind, Status
 from generations.moderation import Rejected
 from generations.operations import Operation
 from generations.request_webhook import REQUEST_EVENT_KINDS, RequestWebhook
+from wan_pwa.api.fields import StrictBooleanField, TextField
 from wan_pwa.outgoing_webhooks.actions import check_url
 from wan_pwa.outgoing_webhooks.models import URL_MAX_LENGTH
 
@@ -186,22 +187,6 @@ def option_choices(name: str) -> list[str]:
             for choice in control.choices
         }
     )
-
-
-class TextField(serializers.CharField):
-    """A string and nothing else: DRF's CharField would turn a number into text."""
-
-    def to_internal_value(self, data) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """Only `true` or `false`, as the OpenAPI description says, not DRF's yes/on/1 variants."""
-
-    TRUE_VALUES = {"true", True}
-    FALSE_VALUES = {"false", False}
 
 
 class GenerationCreateSerializer(serializers.Serializer):

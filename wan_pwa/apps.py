@@ -22,11 +22,13 @@ class WanPwaConfig(AppConfig):
         from wan_pwa.background import jobs
         from wan_pwa.background.scheduler import register_job
         from wan_pwa.metrics import TaskQueueCollector, register_collector
+        from wan_pwa.outgoing_webhooks import actions as webhook_actions
         from wan_pwa.outgoing_webhooks import admin as webhook_admin  # noqa: F401
 
         register_job("prune_task_results", jobs.prune_task_results, every=3600)
         register_job("rollup_accounts", account_analytics.roll_up, every=300)
         register_job("expire_data_exports", data_export.remove_expired_exports, every=3600)
+        register_job("prune_webhook_deliveries", webhook_actions.prune_deliveries, every=3600)
         register_collector("task_queue", TaskQueueCollector())
         account_admin.register_user_section("status", account_admin.STATUS_SECTION)
         account_admin.register_user_section("deletion", account_admin.DELETION_SECTION)

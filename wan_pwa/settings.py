@@ -353,11 +353,15 @@ WEBPUSH_CONTACT = env.str("WEBPUSH_CONTACT", "mailto:admin@localhost")
 OUTBOUND_ALLOWED_PRIVATE_HOSTS: list[str] = env.names("OUTBOUND_ALLOWED_PRIVATE_HOSTS", "")
 
 # ---------------------------------------------------------------------------------------------
-# Webhooks we send to API users (wan_pwa/outgoing_webhooks): endpoints per account, and how long
-# an endpoint may fail every delivery before it is disabled (its owner gets an e-mail).
+# Webhooks we send to API users (wan_pwa/outgoing_webhooks): endpoints per account, how long the
+# delivery log is kept, and how long an endpoint may fail every delivery before it is disabled
+# (its owner gets an e-mail).
 # ---------------------------------------------------------------------------------------------
 WEBHOOK_ENDPOINTS_PER_USER = env.int(
     "WEBHOOK_ENDPOINTS_PER_USER", 10, validate=validate.Range(min=1)
+)
+WEBHOOK_DELIVERY_RETENTION_DAYS = env.int(
+    "WEBHOOK_DELIVERY_RETENTION_DAYS", 30, validate=validate.Range(min=1)
 )
 WEBHOOK_DISABLE_AFTER_DAYS = env.float(
     "WEBHOOK_DISABLE_AFTER_DAYS", 5.0, validate=validate.Range(min=0, min_inclusive=False)

@@ -7,6 +7,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from credits.api import (
+    AutoRefillView,
     BalanceView,
     CheckoutView,
     CreditPackListView,
@@ -46,6 +47,7 @@ api_v1_endpoints = [
     path("credits/ledger/", LedgerView.as_view(), name="ledger"),
     path("credits/packs/", CreditPackListView.as_view(), name="credit-packs"),
     path("credits/checkout/", CheckoutView.as_view(), name="checkout"),
+    path("credits/auto-refill/", AutoRefillView.as_view(), name="auto-refill"),
     *webhook_endpoints(),
     path("credits/plans/", PlanListView.as_view(), name="credit-plans"),
     path("credits/subscribe/", SubscribeView.as_view(), name="subscribe"),

@@ -8,17 +8,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from credits import stripe_billing, subscriptions
+from credits import auto_refill, stripe_billing, subscriptions
 from credits.actions import (
     OrderOutcome,
     OrderResult,
     close_order,
     fulfil_checkout,
+    fulfil_refill,
     record_dispute,
     record_refund,
 )
 from credits.models import Order, OrderStatus
-from credits.stripe_gateway import CheckoutSession
+from credits.stripe_gateway import CheckoutSession, PaymentIntent
 from credits.subscriptions import PlanResult
 
 IGNORED = "ignored"
@@ -114,7 +115,18 @@ def parse(body: Any) -> ParsedEvent:
         _invoice(event)
     elif event.type in SUBSCRIPTION_EVENTS:
         _subscription(event)
+    elif event.type in PAYMENT_EVENTS:
+        _payment(event)
     return event
+
+
+PAYMENT_EVENTS = frozenset({"payment_intent.succeeded", "payment_intent.payment_failed"})
+
+
+def _payment(event: ParsedEvent) -> PaymentIntent:
+    _text(event.object, "id"), _text(event.object, "status")
+    _whole(event.object, "amount"), _text(event.object, "currency")
+    return PaymentIntent.from_dict(event.object)
 
 
 def _invoice(event: ParsedEvent) -> stripe_billing.Invoice:
@@ -142,7 +154,39 @@ def _session(event: ParsedEvent) -> CheckoutSession:
 def _completed(event: ParsedEvent) -> OrderResult | PlanResult:
     if event.object.get("mode") == "subscription":  # the plan comes with its invoice.paid
         return subscriptions.close_plan_checkout(_session(event).id)
+    if event.object.get("mode") == "setup":
+        return _card_saved(event)
     return fulfil_checkout(_session(event))
+
+
+def _card_saved(event: ParsedEvent) -> OrderResult:
+    """A Checkout in setup mode saved a card for auto-refill."""
+    saved = auto_refill.save_card(
+        _text(event.object, "customer"), _text(event.object, "setup_intent")
+    )
+    return OrderResult(OrderOutcome.CARD_SAVED if saved else OrderOutcome.NO_CHANGE)
+
+
+def _payment_succeeded(event: ParsedEvent) -> OrderResult:
+    return fulfil_refill(_payment(event))
+
+
+def _payment_failed(event: ParsedEvent) -> OrderResult:
+    """A refill's off-session payment refused (a pack's Checkout declines are shown on its
+    page and change no order)."""
+    order = _refill_order(event)
+    if order is None:
+        return OrderResult(OrderOutcome.UNKNOWN_ORDER)
+    refused = auto_refill.refill_refused_payment(order.pk, _payment(event))
+    return OrderResult(OrderOutcome.CLOSED if refused else OrderOutcome.NO_CHANGE, order)
+
+
+def _refill_order(event: ParsedEvent) -> Order | None:
+    """The auto-refill order a payment is for (our metadata), None for any other payment."""
+    order_id = _payment(event).order_id
+    if not (order_id.isascii() and order_id.isdigit() and len(order_id) < 19):
+        return None
+    return Order.objects.filter(pk=int(order_id), refill_key__isnull=False).first()
 
 
 def _async_failed(event: ParsedEvent) -> OrderResult:
@@ -197,6 +241,8 @@ HANDLERS: dict[str, Callable[[ParsedEvent], OrderResult | PlanResult]] = {
     "checkout.session.async_payment_failed": _async_failed,
     "checkout.session.expired": _expired,
     "charge.refunded": _refunded,
+    "payment_intent.succeeded": _payment_succeeded,
+    "payment_intent.payment_failed": _payment_failed,
     **dict.fromkeys(DISPUTE_EVENTS, _dispute),
     "invoice.paid": _invoice_paid,
     "invoice.payment_failed": _invoice_failed,
@@ -215,6 +261,8 @@ def apply(event: ParsedEvent) -> Applied:
     """What the event did: the order its action found, or for an event type we ignore, the
     order its payment paid."""
     handler = HANDLERS.get(event.type)
+    if event.type in PAYMENT_EVENTS and _refill_order(event) is None:
+        handler = None  # a pack's payment: its Checkout Session's events act on its order
     if handler is None:
         paid = Order.objects.filter(payment_intent_id=event.payment_intent)
         return Applied(IGNORED, paid.first() if event.payment_intent else None)

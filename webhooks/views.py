@@ -14,6 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from credits.stripe_gateway import PaymentsUnavailable
 from generations.replicate import predictions
 from wan_pwa.analytics.counters import count_event
 from wan_pwa.log_context import names_generation
@@ -112,5 +113,9 @@ def stripe(request: HttpRequest) -> JsonResponse:
         return _error(400, f"The event is malformed: {error}")
     except (ValueError, RecursionError):
         return _error(400, "The body is not JSON.")
-    outcome = receive_stripe_event(event, payload)
+    try:
+        outcome = receive_stripe_event(event, payload)
+    except PaymentsUnavailable:  # an event that needs Stripe's details (a saved card)
+        # Nothing was recorded: Stripe sends it again, by when it may answer.
+        return _error(503, "Stripe could not be asked about this event; try again later.")
     return JsonResponse({"outcome": outcome})

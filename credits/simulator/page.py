@@ -23,6 +23,14 @@ border-radius:6px}.note{color:#555;font-size:.85rem}
 """
 
 
+PAYMENT_NOTE = """Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined;
+4000 0000 0000 9995 has insufficient funds; 4000 0000 0000 1111 pays a few seconds later."""
+SETUP_NOTE = """The card is saved for payments made later without you. Test cards:
+4242 4242 4242 4242 and 4000 0025 0000 3155 pay; 4000 0027 6000 3184 always needs you to
+authenticate; 4000 0000 0000 0341 and 4000 0000 0000 9995 are declined when charged;
+4000 0000 0000 0002 cannot be saved."""
+
+
 def _document(title: str, body: str) -> str:
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -96,7 +104,9 @@ def checkout_page(session: dict[str, Any], *, error: str = "", number: str = "")
         f"<li>{escape(item['price_data']['product_data']['name'])}</li>"
         for item in session["_line_items"]
     )
-    total = format_money(session["amount_total"], session["currency"])
+    setup = session["mode"] == "setup"
+    total = "" if setup else format_money(session["amount_total"], session["currency"])
+    action = "Save card" if setup else f"Pay {total}"
     cancel = session.get("cancel_url") or ""
     if session["status"] != "open":
         body = f"<p>This checkout session is {escape(session['status'])}.</p>"
@@ -111,13 +121,12 @@ def checkout_page(session: dict[str, Any], *, error: str = "", number: str = "")
     placeholder="4242 4242 4242 4242" required>
   <label for="expiry">Expiry</label><input id="expiry" name="expiry" value="12 / 34">
   <label for="cvc">CVC</label><input id="cvc" name="cvc" value="123">
-  <button type="submit">Pay {escape(total)}</button>
+  <button type="submit">{escape(action)}</button>
 </form>
-<p class="note">Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined;
-4000 0000 0000 9995 has insufficient funds; 4000 0000 0000 1111 pays a few seconds later.</p>"""
+<p class="note">{SETUP_NOTE if setup else PAYMENT_NOTE}</p>"""
     back = f'<p><a href="{escape(cancel)}">&larr; Back</a></p>' if cancel else ""
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Checkout (Stripe simulator)</title><style>{STYLE}</style></head>
-<body><main>{back}<h1>Stripe simulator checkout</h1><ul>{items}</ul>
-<p class="total">{escape(total)}</p>{body}</main></body></html>"""
+<body><main>{back}<h1>{"Save a card" if setup else "Stripe simulator checkout"}</h1>
+<ul>{items}</ul><p class="total">{escape(total)}</p>{body}</main></body></html>"""

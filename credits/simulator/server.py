@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
+from . import saved_cards
 from .delivery import DeliveryOptions, WebhookSender, signature_header
 from .form_encoding import FormError, decode
 from .page import checkout_page, portal_page
@@ -37,6 +38,9 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
             r"|invoices|events)/(?P<id>[\w]+)",
             "retrieve",
         ),
+        ("POST", r"/v1/payment_intents", "create_payment_intent"),
+        ("GET", r"/v1/(?P<kind>setup_intents|payment_methods)/(?P<id>[\w]+)", "retrieve"),
+        ("GET", r"/v1/customers/(?P<id>[\w]+)/payment_methods", "payment_methods"),
         ("GET", r"/v1/events", "list_events"),
         ("GET", r"/checkout/(?P<id>[\w]+)", "page"),
         ("POST", r"/checkout/(?P<id>[\w]+)", "pay"),
@@ -54,6 +58,8 @@ _KINDS = {
     "charges": "charge",
     "payment_intents": "payment_intent",
     "customers": "customer",
+    "setup_intents": "setup_intent",
+    "payment_methods": "payment_method",
     "prices": "price",
     "subscriptions": "subscription",
     "invoices": "invoice",
@@ -138,14 +144,16 @@ class StripeSimulator:
 
     def batch(self, action, *args: Any) -> Any:
         """Runs a state change and publishes its events together (so they can be reordered)."""
-        with self.state.lock:
-            self._collecting = []
-            try:
-                result = action(*args)
-            finally:
-                events, self._collecting = self._collecting, None
-        self._flush(events)
-        return result
+        events: list[dict[str, Any]] = []
+        try:
+            with self.state.lock:
+                self._collecting = events
+                try:
+                    return action(*args)
+                finally:
+                    self._collecting = None
+        finally:  # a refusal has its events too (payment_intent.payment_failed)
+            self._flush(events)
 
     def take_events(self, *types: str) -> list[dict[str, Any]]:
         """The undelivered events (of these types, when given), removed from the outbox."""
@@ -161,6 +169,11 @@ class StripeSimulator:
     # Operations also reachable over HTTP ---------------------------------------------------
 
     def pay(self, session_id: str, number: str, email: str = "") -> None:
+        """The hosted page's button: pays the session, or in setup mode saves the card."""
+        if self.state.get(session_id, "checkout.session")["mode"] == "setup":
+            self.batch(self._complete_setup, session_id, number, email)
+            self._wait_for_webhooks()
+            return
         card = self.batch(self.state.pay, session_id, number, email)
         if card.outcome == "async":
             timer = threading.Timer(self.async_delay, self.settle, args=(session_id,))
@@ -174,8 +187,17 @@ class StripeSimulator:
                 code="card_declined",
                 decline_code=card.decline_code,
             )
+        self._wait_for_webhooks()
+
+    def _wait_for_webhooks(self) -> None:
         if self.sender:  # Checkout waits for the webhook's answer before redirecting
             self.sender.wait_idle(timeout=10)
+
+    def _complete_setup(self, session_id: str, number: str, email: str) -> None:
+        session = self.state.get(session_id, "checkout.session")
+        if session["status"] != "open":
+            raise StripeError(400, f"This Checkout Session is {session['status']}.")
+        saved_cards.complete_setup(self.state, session, number, email)
 
     def settle(self, session_id: str, succeed: bool = True) -> None:
         self.batch(self.state.settle_async, session_id, succeed)
@@ -244,7 +266,16 @@ class StripeSimulator:
         return seen[1], seen[2]
 
     def _create_session(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("mode") == "setup":
+            return self.batch(saved_cards.create_setup_session, self.state, params)
         return self.state.create_session(params)
+
+    def _create_payment_intent(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.batch(saved_cards.create_payment_intent, self.state, params)
+
+    def _payment_methods(self, params: dict[str, Any], id: str) -> dict[str, Any]:
+        with self.state.lock:
+            return saved_cards.payment_methods_of(self.state, id)
 
     def _retrieve_session(self, params: dict[str, Any], id: str) -> dict[str, Any]:
         with self.state.lock:

@@ -27,10 +27,11 @@ class StripeError(Exception):
         code: str | None = None,
         param: str | None = None,
         decline_code: str | None = None,
+        payment_intent: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
-        self.body = {
+        self.body: dict[str, dict[str, Any]] = {
             "error": {
                 key: value
                 for key, value in {
@@ -39,6 +40,7 @@ class StripeError(Exception):
                     "code": code,
                     "param": param,
                     "decline_code": decline_code,
+                    "payment_intent": payment_intent,
                 }.items()
                 if value is not None
             }
@@ -47,20 +49,43 @@ class StripeError(Exception):
 
 @dataclass(frozen=True)
 class Card:
-    outcome: str  # "paid", "declined" or "async"
+    outcome: str  # on the checkout page: "paid", "declined" or "async"
     decline_code: str = ""
     message: str = ""
+    # Saved, then charged off-session (simulator/saved_cards.py): "paid", "declined" or
+    # "authentication_required".
+    later: str = "paid"
+    saves: bool = True  # False: declined when saved, too
 
 
+DECLINED = "Your card was declined."
+NO_FUNDS = "Your card has insufficient funds."
 TEST_CARDS = {
     "4242424242424242": Card("paid"),
-    "4000000000000002": Card("declined", "generic_decline", "Your card was declined."),
-    "4000000000009995": Card("declined", "insufficient_funds", "Your card has insufficient funds."),
-    # Saved by the portal without trouble, declined whenever it is charged (renewals).
-    "4000000000000341": Card("declined", "card_declined", "Your card was declined."),
+    "4000000000000002": Card("declined", "generic_decline", DECLINED, "declined", False),
+    "4000000000009995": Card("declined", "insufficient_funds", NO_FUNDS, later="declined"),
     # Simulator only: pays a few seconds later, like a bank debit (async_payment_succeeded).
     "4000000000001111": Card("async"),
+    # Authenticated on the page; once set up, off-session payments need nobody.
+    "4000002500003155": Card("paid"),
+    # Needs its owner for every payment, off-session ones too.
+    "4000002760003184": Card("paid", later="authentication_required"),
+    # Saved without trouble (setup, the portal), declined whenever it is charged (refills,
+    # renewals).
+    "4000000000000341": Card("declined", "generic_decline", DECLINED, later="declined"),
 }
+
+
+def test_card(number: str) -> Card:
+    card = TEST_CARDS.get("".join(ch for ch in number if ch.isdigit()))
+    if card is None:
+        raise StripeError(
+            402,
+            "Use a test card: 4242 4242 4242 4242.",
+            type="card_error",
+            code="incorrect_number",
+        )
+    return card
 
 
 def new_id(prefix: str) -> str:
@@ -243,14 +268,7 @@ class StripeState:
 
     def pay(self, session_id: str, number: str, email: str) -> Card:
         """The hosted page's Pay button. A decline leaves the session open, as on Stripe."""
-        card = TEST_CARDS.get("".join(ch for ch in number if ch.isdigit()))
-        if card is None:
-            raise StripeError(
-                402,
-                "Use a test card: 4242 4242 4242 4242.",
-                type="card_error",
-                code="incorrect_number",
-            )
+        card = test_card(number)
         with self.lock:
             session = self.get(session_id, "checkout.session")
             if session["status"] != "open":

@@ -26,7 +26,7 @@ class PreferencesForm(forms.ModelForm):
         model = User
         fields = ["notify_by_email", "notify_by_push"]
         labels = {
-            "notify_by_email": "E-mail me when a video is ready or failed",
+            "notify_by_email": "E-mail me when a video is ready or failed, or credits run low",
             "notify_by_push": "Notify my subscribed devices",
         }
 

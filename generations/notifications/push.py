@@ -11,6 +11,7 @@ from django.conf import settings
 from py_vapid import VapidException
 from pywebpush import WebPushException, webpush
 
+from credits.low_balance import Notice
 from generations.notifications.actions import MAX_PUSH_SUBSCRIPTIONS
 from generations.notifications.models import PushSubscription
 from generations.notifications.summary import Summary
@@ -39,11 +40,20 @@ def payload(summary: Summary) -> str:
 
 
 def send_to_user(user: User, summary: Summary) -> None:
+    _send_to_devices(user, payload(summary))
+
+
+def send_low_balance_notice(user: User, notice: Notice) -> None:
+    """The low-balance alert (credits/low_balance.py), to the same devices."""
+    data = {"title": notice.title, "body": notice.body, "url": notice.url, "tag": "credits"}
+    _send_to_devices(user, json.dumps(data))
+
+
+def _send_to_devices(user: User, data: str) -> None:
     """Pushes to each of the user's devices at once, and returns by SEND_DEADLINE_SECONDS
     whatever their push services do, so no user's endpoints hold the worker."""
     if not is_configured():
         return
-    data = payload(summary)
     newest = PushSubscription.objects.filter(user=user).order_by("-created_at", "-pk")
     subscriptions = list(newest[:MAX_PUSH_SUBSCRIPTIONS])
     if not subscriptions:

@@ -27,6 +27,8 @@ OPERATIONS = {
     ("/api/v1/credits/ledger/", "get"),
     ("/api/v1/credits/packs/", "get"),
     ("/api/v1/credits/checkout/", "post"),
+    ("/api/v1/credits/auto-refill/", "get"),
+    ("/api/v1/credits/auto-refill/", "put"),
     ("/api/v1/webhooks/", "get"),
     ("/api/v1/webhooks/", "post"),
     ("/api/v1/webhooks/signing-secret/", "get"),

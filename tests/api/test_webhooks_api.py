@@ -12,6 +12,7 @@ from tests.factories import api_client
 from tests.fixtures.local_servers import Answer, StartServer
 from tests.generations.lifecycle_helpers import run_tasks
 from tests.wan_pwa.webhook_receiver import event_of, signatures_valid_for
+from wan_pwa.accounts.api_keys import create_api_key
 from wan_pwa.accounts.models import User
 from wan_pwa.outgoing_webhooks.models import WebhookEndpoint
 
@@ -178,3 +179,33 @@ def test_the_signing_secret_is_the_accounts_own_and_stable(api: APIClient, other
 def test_without_credentials_nothing_is_reached(db: None):
     assert APIClient().get("/api/v1/webhooks/").status_code == 401
     assert APIClient().post("/api/v1/webhooks/", {"url": URL}).status_code == 401
+
+
+def test_test_events_past_the_pending_few_are_a_429(api: APIClient):
+    endpoint_id = register(api)["id"]
+    for _ in range(3):
+        assert api.post(f"/api/v1/webhooks/{endpoint_id}/test/").status_code == 202
+    refused = api.post(f"/api/v1/webhooks/{endpoint_id}/test/")
+    assert refused.status_code == 429 and refused["Retry-After"] == "10"
+    assert refused.json()["error"]["code"] == "rate_limited"
+
+
+@pytest.mark.parametrize(
+    ("scopes", "reads", "writes"),
+    [
+        (["generations:read"], 200, 403),
+        (["generations:write"], 403, 201),
+        (["credits:read", "billing"], 403, 403),
+    ],
+)
+def test_a_key_reads_with_generations_read_and_writes_with_generations_write(
+    user: User, scopes: list[str], reads: int, writes: int
+):
+    key = api_client(key=create_api_key(user, "scoped", scopes=scopes)[1])
+    assert key.get("/api/v1/webhooks/").status_code == reads
+    assert key.get("/api/v1/webhooks/signing-secret/").status_code == reads
+    answer = key.post("/api/v1/webhooks/", {"url": URL, "events": ["order.paid"]})
+    assert answer.status_code == writes
+    if writes == 403:
+        assert answer.json()["error"]["required_scope"] == "generations:write"
+        assert not WebhookEndpoint.objects.exists()

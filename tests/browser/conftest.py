@@ -20,8 +20,10 @@ from playwright.sync_api import (
 from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
+from credits.simulator import StripeSimulator
 from generations.simulator import ReplicateSimulator
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, DESKTOP, TIMEOUT_MS
+from tests.credits.stripe_support import WEBHOOK_SECRET, pack
 from tests.generations.lifecycle_helpers import task_worker
 
 
@@ -76,6 +78,22 @@ class TaskWorker:
         self.worker.running = False
         self.thread.join(timeout=10)
         assert not self.thread.is_alive(), "the task worker did not stop"
+
+
+@pytest.fixture
+def stripe_live(app: str, settings: Settings) -> Iterator[StripeSimulator]:
+    """The Stripe simulator delivering signed webhooks to the live server, as `make run` wires
+    it."""
+    simulator = StripeSimulator(
+        secret=WEBHOOK_SECRET, webhook_url=f"{app}/api/webhooks/stripe", async_delay=2.0
+    ).start()
+    settings.STRIPE_SECRET_KEY = "sk_test_browser"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = simulator.base_url
+    for credits in (100, 500):
+        pack(credits)  # the migration's packs, flushed by an earlier transactional test
+    yield simulator
+    simulator.stop()
 
 
 @pytest.fixture

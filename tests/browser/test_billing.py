@@ -5,33 +5,15 @@ turning back from the checkout page, which cancels the order."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from credits.audit import audit_credits
 from credits.models import Order, OrderStatus
-from credits.simulator import StripeSimulator
 from tests.browser.chromium import log_in
-from tests.credits.stripe_support import DECLINED, PAID, PAYS_LATER, WEBHOOK_SECRET, pack
+from tests.credits.stripe_support import DECLINED, PAID, PAYS_LATER
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def stripe_live(app: str, settings) -> Iterator[StripeSimulator]:
-    """The simulator delivering signed webhooks to the live server, as `make run` wires it."""
-    simulator = StripeSimulator(
-        secret=WEBHOOK_SECRET, webhook_url=f"{app}/api/webhooks/stripe", async_delay=2.0
-    ).start()
-    settings.STRIPE_SECRET_KEY = "sk_test_browser"
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.STRIPE_API_BASE = simulator.base_url
-    for credits in (100, 500):
-        pack(credits)  # the migration's packs, flushed by an earlier transactional test
-    yield simulator
-    simulator.stop()
 
 
 def pay_with(page: Page, card: str) -> None:

@@ -20,6 +20,7 @@ from generations.models import Status
 from tests.browser.chromium import SCREENSHOTS, fill_log_in_form, log_in
 from tests.credits.stripe_support import pack
 from tests.factories import make_generation, make_staff
+from wan_pwa.outgoing_webhooks.actions import create_endpoint, send_test_event
 
 pytestmark = pytest.mark.browser
 
@@ -116,6 +117,10 @@ def test_every_page_fits_every_width_without_errors_or_shifts(
         member, model_key="i2v-14B", prompt="The painted sea starts to move", playable=True
     )
     order = paid_order(member, 100)
+    endpoint = create_endpoint(
+        member, "https://hooks.example.com/a/rather/long/path/for/our/webhooks", ["order.paid"]
+    )[0]
+    send_test_event(endpoint)
 
     pages = {
         "visitor": {
@@ -139,6 +144,8 @@ def test_every_page_fits_every_width_without_errors_or_shifts(
             "billing": "/settings/billing/",
             "receipt": f"/settings/billing/orders/{order.pk}/receipt/",
             "api-keys": "/settings/api-keys/",
+            "developers": "/settings/developers/",
+            "webhook-endpoint": f"/settings/developers/webhooks/{endpoint.pk}/",
             "delete-account": "/settings/delete/",
             "password-change": "/accounts/password/change/",
             "email": "/accounts/email/",
@@ -154,6 +161,7 @@ def test_every_page_fits_every_width_without_errors_or_shifts(
             "admin-generation": f"/admin/generations/generation/{failed.pk}/change/",
             "admin-orders": "/admin/credits/order/",
             "admin-ledger": "/admin/credits/credittransaction/",
+            "admin-webhook-events": "/admin/wan_pwa/webhookevent/",
         },
     }
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ from django.core.management import call_command
 from py_vapid import Vapid
 from pytest_django import Settings
 
+from credits.actions import add_credits
 from generations.lifecycle.transitions import apply_prediction_update, cancel_generation
 from generations.models import PushSubscription
 from generations.notifications.actions import subscribe_push
@@ -226,6 +227,28 @@ def test_nothing_is_pushed_when_the_user_turned_push_off_or_push_is_not_configur
     send_due_notifications()
     assert push_service.received == []
     assert mail.outbox == []
+
+
+def test_the_low_balance_alert_is_pushed_to_the_devices_unless_push_is_off(
+    user: User, device: Device, push_service: PushService
+):
+    add_credits(user, -96, description="spent")  # 4 left: below the cheapest video
+    run_tasks()
+
+    (message,) = push_service.received
+    plain = http_ece.decrypt(
+        message["body"], private_key=device.key, auth_secret=device.auth, version="aes128gcm"
+    )
+    payload = json.loads(plain)
+    assert payload["title"] == "Your credits are running low"
+    assert payload["url"] == f"{SITE}/settings/billing/" and payload["tag"] == "credits"
+    assert "You have 4 credits left" in payload["body"]
+    user.notify_by_push = False
+    user.save(update_fields=["notify_by_push"])
+    add_credits(user, 100, type="purchase", description="bought")
+    add_credits(user, -100, description="spent again")  # a new fall, with push off
+    run_tasks()
+    assert len(push_service.received) == 1
 
 
 def test_webpush_keys_prints_a_matching_pair(capsys: pytest.CaptureFixture[str]):

@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from credits.low_balance import set_threshold
 from credits.selectors import balance_of
 from generations.models import Status
 from tests.credits.stripe_support import buy
@@ -71,6 +72,7 @@ def test_the_export_holds_everything_of_the_user_and_nothing_secret(
     failed = make_generation(user, status=Status.FAILED, prompt="A storm at sea, slowly")
     make_generation(other_user, prompt="Someone else's secret prompt")
     order = buy(stripe_sim, user)
+    set_threshold(user, 30)
     key, raw_key = create_api_key(user, "my laptop script")
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
@@ -117,6 +119,7 @@ def test_the_export_holds_everything_of_the_user_and_nothing_secret(
     assert [(o["id"], o["status"], o["amount"]) for o in read("orders")] == [
         (order.pk, "paid", order.amount)
     ]
+    assert read("credit_settings") == {"low_balance_threshold": 30, "auto_refill": None}
     assert read("api_keys")[0]["name"] == "my laptop script"
     everything = b"".join(archive.read(name) for name in archive.namelist())
     assert key.key_hash.encode() not in everything and raw_key.encode() not in everything

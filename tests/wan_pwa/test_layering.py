@@ -66,8 +66,15 @@ BOTTOM_APP = APPS_FROM_THE_BOTTOM[0]
 # Prose ("not enough credits") and URL paths ("/api/webhooks/stripe") are not names.
 UPPER_APPS = "|".join(APPS_FROM_THE_BOTTOM[1:])
 UPPER_APP_NAME = re.compile(rf"^({UPPER_APPS})\.?$|\b({UPPER_APPS})[.:_][A-Za-z]")
-# Names of the public API that happen to read like an app's: event types of the webhooks we send.
+# Names of the public API that happen to read like an app's: event types of the webhooks we send,
+# API key scopes, OpenAPI operation ids and the SDKs' calls in the docs' samples.
 PUBLIC_NAMES = {"credits.low"}
+PUBLIC_NAME = re.compile(
+    r"\b(generations|credits):(read|write)\b"
+    r"|\bclient\.(generations|credits)\.\w+"
+    r"|^(generations|credits)_(create|list|retrieve|destroy|cancel|retry|star|unstar|video"
+    r"|balance|ledger)$"
+)
 
 
 def docstrings(tree: ast.AST) -> set[int]:
@@ -93,7 +100,7 @@ def upper_app_names(path: str, source: str) -> list[str]:
         and isinstance(node.value, str)
         and id(node) not in skipped
         and node.value not in PUBLIC_NAMES
-        for match in [UPPER_APP_NAME.search(node.value)]
+        for match in [UPPER_APP_NAME.search(PUBLIC_NAME.sub("", node.value))]
         if match
     ]
 
@@ -312,6 +319,7 @@ def test_the_bottom_app_names_no_app_above_it():
         'URL = "admin:credits_order_changelist"',
         'def is_generation_view(view):\n    return view.__module__.startswith("generations.")',
         'config = apps.get_app_config("webhooks")',
+        'TABLE = "generations_generation"',
     ],
 )
 def test_a_name_of_an_app_above_in_the_bottom_app_is_caught(source):
@@ -322,6 +330,11 @@ def test_a_name_of_an_app_above_in_the_bottom_app_is_caught(source):
     ("path", "source"),
     [
         ("wan_pwa/api/schema.py", 'HELP = "Not enough credits; nothing was created."'),
+        ("wan_pwa/api/schema.py", 'HELP = "This key lacks the `generations:write` scope."'),
+        (
+            "wan_pwa/api/code_samples.py",
+            'SAMPLES = {"generations_create": "client.generations.get(1)"}',
+        ),
         ("wan_pwa/management/commands/run_local.py", 'URL = "/api/webhooks/stripe"'),
         ("wan_pwa/metrics.py", 'def f():\n    """Reads generations.ended."""'),
         ("wan_pwa/settings.py", 'APPS = ["credits", "generations.apps.GenerationsConfig"]'),

@@ -4,6 +4,7 @@ same webhook-id, logged, and an endpoint that fails for days disabled with an e-
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -12,10 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 from pytest_django import Settings
 
-from tests.fixtures.local_servers import Answer, Listener, StartServer
-from tests.generations.lifecycle_helpers import make_due, run_tasks, scheduled_tasks
+from tests.fixtures.local_servers import Answer, Received, StartServer
+from tests.generations.lifecycle_helpers import make_due, run_tasks
 from tests.wan_pwa.webhook_receiver import event_of, signatures_valid_for
 from wan_pwa.accounts.models import User
+from wan_pwa.outbound import READ_TIMEOUT_SECONDS
 from wan_pwa.outgoing_webhooks import actions
 from wan_pwa.outgoing_webhooks.delivery import MAX_ATTEMPTS, RETRY_DELAYS, deliver
 from wan_pwa.outgoing_webhooks.events import record_event
@@ -135,17 +137,31 @@ def test_failures_are_retried_on_the_schedule_under_the_same_webhook_id(
     assert endpoint.failing_since is None  # the success ended the streak
 
 
-def test_a_receiver_that_does_not_answer_is_a_failure_retried_later(user: User, listener: Listener):
-    endpoint_for(user, f"http://127.0.0.1:{listener.port}")
+def test_a_receiver_too_slow_to_answer_is_retried_under_the_same_webhook_id(
+    user: User, start_server: StartServer
+):
+    release = threading.Event()
+
+    def slow_then_fine(request: Received) -> Answer:
+        if len(receiver.received) == 1:
+            release.wait(READ_TIMEOUT_SECONDS + 2)  # past the guard's read timeout
+        return Answer(200)
+
+    receiver = start_server(slow_then_fine)
+    _, secret = endpoint_for(user, receiver.url)
     (event_id,) = record_low(user)
 
-    attempt = deliver(event_id, 1)
+    first = deliver(event_id, 1)
+    release.set()
+    assert first is not None and not first.succeeded
+    assert first.status_code is None and "in time" in first.error
+    assert make_due("deliver_webhook") == 2  # the first attempt's task (run directly) and the retry
+    run_tasks()
 
-    assert attempt is not None and not attempt.succeeded
-    assert attempt.status_code is None and "in time" in attempt.error
-    assert listener.accepted == 1
-    # The first attempt's task (run here directly instead) and the retry's.
-    assert len(scheduled_tasks("deliver_webhook")) == 2
+    assert WebhookEvent.objects.get(pk=event_id).status == EventStatus.DELIVERED
+    slow, fine = receiver.received
+    assert slow.headers["webhook-id"] == fine.headers["webhook-id"]
+    assert signatures_valid_for(fine, secret)
 
 
 def test_a_stale_or_repeated_attempt_sends_nothing(user: User, start_server: StartServer):
@@ -305,3 +321,30 @@ def test_the_endpoint_limit_holds(user: User, settings: Settings):
         actions.create_endpoint(user, "https://example.com/hook", ["credits.low"])
     with pytest.raises(actions.ValidationError, match="already have 2"):
         actions.create_endpoint(user, "https://example.com/hook", ["credits.low"])
+
+
+def test_test_events_and_resends_cannot_flood_the_queue(user: User):
+    endpoint, _ = endpoint_for(user, "https://hooks.example.com")
+    events = [actions.send_test_event(endpoint) for _ in range(actions.PENDING_TEST_EVENTS)]
+    with pytest.raises(actions.TooManyTestEvents):
+        actions.send_test_event(endpoint)
+    with pytest.raises(actions.WebhookRefusal, match="being sent"):
+        actions.resend_event(events[0])  # still queued
+    assert WebhookEvent.objects.count() == actions.PENDING_TEST_EVENTS
+
+
+def test_old_deliveries_are_pruned_but_not_one_still_retried(
+    user: User, settings: Settings, start_server: StartServer
+):
+    receiver = start_server(Answer(500))
+    endpoint_for(user, receiver.url)
+    delivered, retried = record_low(user), record_low(user)
+    WebhookEvent.objects.filter(pk__in=delivered).update(status=EventStatus.DELIVERED)
+    deliver(retried[0], 1)  # failed: waiting for its retry
+    WebhookEvent.objects.update(
+        created_at=timezone.now() - timedelta(days=settings.WEBHOOK_DELIVERY_RETENTION_DAYS + 1)
+    )
+    assert actions.prune_deliveries() == "deleted 1 webhook events sent to API users"
+    assert list(WebhookEvent.objects.values_list("pk", flat=True)) == retried
+    assert WebhookDelivery.objects.count() == 1
+    assert actions.prune_deliveries().startswith("deleted 0")

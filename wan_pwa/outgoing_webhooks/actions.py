@@ -34,11 +34,17 @@ from wan_pwa.outgoing_webhooks.models import (
 )
 
 ROTATION_OVERLAP = timedelta(hours=24)  # the old secret keeps signing this long
+PENDING_TEST_EVENTS = 3  # test events of one endpoint waiting to be sent, at most
 
 
 class WebhookRefusal(DomainError):
     code = "webhook_conflict"
     status = 409
+
+
+class TooManyTestEvents(DomainError):
+    code = "rate_limited"
+    status = 429
 
 
 def check_url(url: str) -> str:
@@ -188,6 +194,15 @@ def send_test_event(endpoint: WebhookEndpoint) -> WebhookEvent:
     _refuse_if_disabled(endpoint)
     data = {"message": "A test event from Wan PWA: your endpoint receives our webhooks."}
     with transaction.atomic():
+        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        waiting = WebhookEvent.objects.filter(
+            endpoint=locked, type=TEST_EVENT_TYPE, status=EventStatus.PENDING
+        )
+        if waiting.count() >= PENDING_TEST_EVENTS:
+            raise TooManyTestEvents(
+                f"{PENDING_TEST_EVENTS} test events are still on their way; wait for them.",
+                retry_after=10,
+            )
         event = WebhookEvent.objects.create(
             endpoint=endpoint,
             key=f"test:{uuid.uuid4().hex}",
@@ -200,7 +215,8 @@ def send_test_event(endpoint: WebhookEndpoint) -> WebhookEvent:
 
 def resend_event(event: WebhookEvent) -> WebhookEvent:
     """Sends the event once more, now, as the same message (same `webhook-id` and body). An
-    event still waiting for a retry is sent at once instead."""
+    event still waiting for a retry is sent at once instead; one already being sent is not
+    queued twice."""
     with transaction.atomic():
         locked = (
             WebhookEvent.objects.select_for_update(of=("self",))
@@ -208,8 +224,10 @@ def resend_event(event: WebhookEvent) -> WebhookEvent:
             .get(pk=event.pk)
         )
         _refuse_if_disabled(locked.endpoint)
-        locked.status = EventStatus.PENDING
-        locked.save(update_fields=["status"])
+        if locked.status == EventStatus.PENDING and locked.next_attempt_at is None:
+            raise WebhookRefusal("This event is being sent right now.")
+        locked.status, locked.next_attempt_at = EventStatus.PENDING, None
+        locked.save(update_fields=["status", "next_attempt_at"])
         deliver_webhook.enqueue(locked.pk, locked.attempts + 1, True)
     return locked
 
@@ -228,3 +246,12 @@ def attach_request_webhook(
     transaction that creates the subject, with a URL check_url accepted."""
     signing_secret(user)
     return WebhookEndpoint.objects.create(user=user, url=url, events=list(events), subject=subject)
+
+
+def prune_deliveries() -> str:
+    """Deletes events (with their attempts) sent or given up more than
+    WEBHOOK_DELIVERY_RETENTION_DAYS ago; a periodic job. Idempotent: it deletes by age only."""
+    cutoff = timezone.now() - timedelta(days=settings.WEBHOOK_DELIVERY_RETENTION_DAYS)
+    old = WebhookEvent.objects.filter(created_at__lt=cutoff).exclude(status=EventStatus.PENDING)
+    deleted = old.delete()[1].get(WebhookEvent._meta.label, 0)
+    return f"deleted {deleted} webhook events sent to API users"

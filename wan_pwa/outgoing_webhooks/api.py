@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from wan_pwa.api.authentication import authenticated_user
 from wan_pwa.api.pagination import NewestFirstPagination
-from wan_pwa.api.schema import error_responses
+from wan_pwa.api.schema import RETRY_AFTER, error_responses
 from wan_pwa.api.scopes import Scope, read_write
 from wan_pwa.outgoing_webhooks import actions
 from wan_pwa.outgoing_webhooks.models import WebhookEndpoint, WebhookEvent
@@ -137,10 +137,12 @@ class TestEventView(WebhookView):
     @extend_schema(
         operation_id="webhook_endpoints_test",
         summary="Send a test event",
-        description="A `webhook.test` event to this endpoint, whatever events it takes.",
+        description="A `webhook.test` event to this endpoint, whatever events it takes. At "
+        "most 3 may wait to be sent at once (429 with Retry-After).",
         tags=TAG,
         request=None,
-        responses={202: ACCEPTED, **error_responses(401, 403, 404, 409)},
+        parameters=[RETRY_AFTER],
+        responses={202: ACCEPTED, **error_responses(401, 403, 404, 409, 429)},
     )
     def post(self, request: Request, id: int) -> Response:
         event = actions.send_test_event(self.endpoint(request, id))

@@ -4,7 +4,8 @@ retries on a fixed schedule and a log row for every attempt.
 Each attempt carries the number it is expected to be, so a stale or repeated task (a retry
 overtaken by "send again", a task run twice) sends nothing. An attempt is counted before the
 request goes out; a worker that dies mid-request has its task run again, which sends that
-attempt once more under the same `webhook-id` (receivers dedupe on it).
+attempt once more (once it is clearly lost) under the same `webhook-id` (receivers dedupe on
+it).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # Between a generation's own work (submit, copy, cancel) and the watchdog's checks.
 DELIVERY_PRIORITY = 0
 USER_AGENT = "WanPWA-Webhooks/1.0"
+LOST_AFTER = timedelta(minutes=2)
 
 
 @task(priority=DELIVERY_PRIORITY)
@@ -94,13 +96,22 @@ def _claim(event_id: int, attempt: int) -> WebhookEvent | None:
         )
         if event is None or event.status != EventStatus.PENDING or not event.endpoint.enabled:
             return None
-        rerun = event.attempts == attempt and not event.deliveries.filter(attempt=attempt).exists()
-        if event.attempts != attempt - 1 and not rerun:
+        if event.attempts != attempt - 1 and not _lost(event, attempt):
             return None
-        event.attempts = attempt
-        event.next_attempt_at = None
-        event.save(update_fields=["attempts", "next_attempt_at"])
+        event.attempts, event.claimed_at, event.next_attempt_at = attempt, timezone.now(), None
+        event.save(update_fields=["attempts", "claimed_at", "next_attempt_at"])
     return event
+
+
+def _lost(event: WebhookEvent, attempt: int) -> bool:
+    """True when this attempt was claimed but never logged, by a worker that must have died:
+    longer ago than any request may last (the guard cuts each at its total timeout)."""
+    claimed_long_ago = event.claimed_at is None or event.claimed_at < timezone.now() - LOST_AFTER
+    return (
+        event.attempts == attempt
+        and claimed_long_ago
+        and not event.deliveries.filter(attempt=attempt).exists()
+    )
 
 
 def send(endpoint: WebhookEndpoint, message_id: str, body: bytes) -> Outcome:

@@ -122,6 +122,7 @@ class WebhookEvent(models.Model):
         max_length=10, choices=EventStatus.choices, default=EventStatus.PENDING
     )
     attempts = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="Last attempt's start.")
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

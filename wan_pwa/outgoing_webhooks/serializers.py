@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
+from wan_pwa.api.fields import StrictBooleanField, TextField
 from wan_pwa.outgoing_webhooks.models import (
     DESCRIPTION_MAX_LENGTH,
     URL_MAX_LENGTH,
@@ -15,22 +16,6 @@ from wan_pwa.outgoing_webhooks.models import (
 )
 
 EVENTS_HELP = "The event types it receives: " + ", ".join(f"`{t}`" for t in EventType.values)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """Only `true` or `false`, as the OpenAPI description says."""
-
-    TRUE_VALUES = {"true", True}
-    FALSE_VALUES = {"false", False}
-
-
-class StrictCharField(serializers.CharField):
-    """A string and nothing else: DRF's CharField would turn a number into text."""
-
-    def to_internal_value(self, data) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
@@ -76,7 +61,7 @@ URL_SHAPE = RegexValidator(r"^https?://\S+$", "Give an https address.")
 
 
 class WebhookEndpointCreateSerializer(serializers.Serializer):
-    url = StrictCharField(
+    url = TextField(
         max_length=URL_MAX_LENGTH,
         validators=[URL_SHAPE],
         help_text="Your receiver's https address (a public host).",
@@ -87,13 +72,13 @@ class WebhookEndpointCreateSerializer(serializers.Serializer):
         max_length=len(EventType.values),
         help_text=EVENTS_HELP,
     )
-    description = StrictCharField(
+    description = TextField(
         required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH
     )
 
 
 class WebhookEndpointUpdateSerializer(serializers.Serializer):
-    url = StrictCharField(max_length=URL_MAX_LENGTH, validators=[URL_SHAPE], required=False)
+    url = TextField(max_length=URL_MAX_LENGTH, validators=[URL_SHAPE], required=False)
     events = serializers.ListField(
         child=serializers.ChoiceField(EventType.values),
         min_length=1,
@@ -101,9 +86,7 @@ class WebhookEndpointUpdateSerializer(serializers.Serializer):
         required=False,
         help_text=EVENTS_HELP,
     )
-    description = StrictCharField(
-        required=False, allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH
-    )
+    description = TextField(required=False, allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH)
     enabled = StrictBooleanField(
         required=False,
         help_text="false stops deliveries; true starts them again (and clears the failures).",

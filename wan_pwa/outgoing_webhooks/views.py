@@ -90,7 +90,7 @@ def act(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse
     elif action == "test":
         try:
             actions.send_test_event(endpoint)
-        except actions.WebhookRefusal as refusal:
+        except (actions.WebhookRefusal, actions.TooManyTestEvents) as refusal:
             messages.error(request, refusal.message)
         else:
             messages.success(request, f"A test event is on its way to {endpoint.url}.")
