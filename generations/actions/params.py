@@ -223,7 +223,7 @@ def _source_video(
         upload = opened = reopened(params.parent.video)
     if upload is None:
         return None, {"video": [f"{model.label} needs a source video: one of yours or an upload."]}
-    limits = model.source_limits or catalog.JOINED_SOURCE_LIMITS
+    limits = model.accepted_source or catalog.JOINED_SOURCE_LIMITS
     try:
         return _counted_video(upload, limits, "source video"), {}
     except ValidationError as error:
@@ -255,7 +255,7 @@ def _mask(
         return None, {}
     if not model.takes("mask"):
         return None, {"mask": [f"{model.label} takes no mask."]}
-    limits = model.source_limits or catalog.JOINED_SOURCE_LIMITS
+    limits = model.accepted_source or catalog.JOINED_SOURCE_LIMITS
     try:
         return _counted_video(params.mask, limits, "mask video"), {}
     except ValidationError as error:

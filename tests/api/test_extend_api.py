@@ -212,3 +212,11 @@ def test_an_end_image_is_refused_when_unreadable_or_the_model_takes_none(
 
     assert field_errors(response) == {"end_image": [message]}
     assert balance_of(user) == before
+
+
+def test_the_model_list_gives_the_limits_of_a_video_an_image_to_video_model_extends(api):
+    models = {model["key"]: model for model in api.get("/api/v1/models/").json()}
+
+    assert models["i2v-2.2-fast"]["operations"] == ["create", "extend"]
+    assert models["i2v-2.2-fast"]["source_limits"]["max_seconds"] == 30
+    assert models["t2v-14B"]["source_limits"] is None
