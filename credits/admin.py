@@ -128,10 +128,7 @@ class PlanAdmin(admin.ModelAdmin):
         return [*fixed, "stripe_price_id"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Plan | None = None) -> bool:
-        # Subscriptions and invoices keep their plan; retire it (active off) instead.
-        return super().has_delete_permission(request, obj) and not (
-            obj is not None and obj.subscriptions.exists()
-        )
+        return False  # subscriptions and invoices keep their plan: retire it (active off)
 
     @admin.display(description="Price a month", ordering="price")
     def price_display(self, plan: Plan) -> str:

@@ -8,6 +8,7 @@ class CreditsConfig(AppConfig):
         from credits import (
             admin,
             analytics,
+            api_samples,
             checks,  # noqa: F401  (registers the payments deploy check)
             dashboard,
             jobs,
@@ -16,6 +17,7 @@ class CreditsConfig(AppConfig):
         from credits.metrics import CreditsCollector
         from wan_pwa.accounts.admin import register_user_section
         from wan_pwa.analytics.dashboard import register_card, register_target
+        from wan_pwa.api.code_samples import register_code_samples
         from wan_pwa.background.scheduler import register_job
         from wan_pwa.metrics import register_collector
 
@@ -30,3 +32,4 @@ class CreditsConfig(AppConfig):
         register_card("credits", dashboard.credits_card, jobs=[dashboard.AUDIT_JOB])
         register_target("credit_audit", dashboard.audit_target)
         register_user_section("credits", admin.USER_SECTION)
+        register_code_samples(api_samples.SAMPLES)

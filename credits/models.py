@@ -635,8 +635,8 @@ LIVE_SUBSCRIPTION_STATUSES = (
 
 class Subscription(models.Model):
     """A user's subscription to a plan, as Stripe's events last described it
-    (credits/subscriptions.py). `synced_at` orders those descriptions: (period start, event
-    time), so a late event never replaces a newer state."""
+    (credits/subscriptions.py). (`synced_period_end`, `synced_event_at`) of the description
+    applied last orders them, so a late event never replaces a newer state."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="subscriptions"
@@ -648,7 +648,7 @@ class Subscription(models.Model):
     current_period_start = models.DateTimeField()
     current_period_end = models.DateTimeField()
     cancel_at_period_end = models.BooleanField(default=False)
-    synced_period_start = models.BigIntegerField(default=0, editable=False)
+    synced_period_end = models.BigIntegerField(default=0, editable=False)
     synced_event_at = models.BigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

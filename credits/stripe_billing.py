@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 
-def _text(data: Any, key: str, *, required: bool = True) -> str:
+def text(data: Any, key: str, *, required: bool = True) -> str:
+    """The string (or an expanded object's id) at `key`; "" if absent and not required."""
     value = data.get(key) if isinstance(data, dict) else None
     if isinstance(value, dict):  # an expanded object
         value = value.get("id")
@@ -71,7 +72,7 @@ class Invoice:
             raise ValueError("An invoice has lines.")
         intents = (
             [
-                _text(payment.get("payment"), "payment_intent", required=False)
+                text(payment.get("payment"), "payment_intent", required=False)
                 for payment in (data["payments"].get("data") or [])
                 if isinstance(payment, dict) and payment.get("status") == "paid"
             ]
@@ -79,12 +80,12 @@ class Invoice:
             else []
         )
         return cls(
-            id=_text(data, "id"),
-            customer=_text(data, "customer"),
-            subscription=_text(details, "subscription", required=False),
-            billing_reason=_text(data, "billing_reason", required=False),
+            id=text(data, "id"),
+            customer=text(data, "customer"),
+            subscription=text(details, "subscription", required=False),
+            billing_reason=text(data, "billing_reason", required=False),
             amount_paid=_int(data, "amount_paid"),
-            currency=_text(data, "currency"),
+            currency=text(data, "currency"),
             payment_intent=next((intent for intent in intents if intent), ""),
             lines=lines,
         )
@@ -95,7 +96,7 @@ def _line(data: Any) -> InvoiceLine:
     details = pricing.get("price_details") if isinstance(pricing, dict) else None
     period = data.get("period") if isinstance(data, dict) else None
     return InvoiceLine(
-        price=_text(details, "price"),
+        price=text(details, "price"),
         amount=_int(data, "amount"),
         period_start=_int(period, "start"),
         period_end=_int(period, "end"),
@@ -119,10 +120,10 @@ class Subscription:
             raise ValueError("A subscription has items.")
         item = items[0]
         return cls(
-            id=_text(data, "id"),
-            customer=_text(data, "customer"),
-            status=_text(data, "status"),
-            price=_text(item, "price"),
+            id=text(data, "id"),
+            customer=text(data, "customer"),
+            status=text(data, "status"),
+            price=text(item, "price"),
             period_start=_int(item, "current_period_start"),
             period_end=_int(item, "current_period_end"),
             cancel_at_period_end=data.get("cancel_at_period_end") is True,

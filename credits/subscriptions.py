@@ -4,8 +4,8 @@ subscription and its credits, applied from Stripe's signed events.
 Events come in any order and more than once. Credits are granted once per paid invoice (a
 unique invoice id, under the user's balance lock); the subscription's state is replaced only
 by a description at least as new, ordered by (period end, event time), and a canceled
-subscription stays canceled. Lock order: the user's balance row, then their subscription and
-plan invoice rows.
+subscription stays canceled. Lock order for events: the user's balance row, then their
+subscription and plan invoice rows. Opening a checkout locks the user's customer row only.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ class PlanOutcome(StrEnum):
     NOT_A_SUBSCRIPTION = "not_a_subscription"
     SECOND_SUBSCRIPTION = "second_subscription"
     CHECKOUT_CLOSED = "checkout_closed"
+    PAYMENT_LINKED = "payment_linked"
 
 
 class UnknownPlan(CreditError):
@@ -150,7 +151,9 @@ def subscribe(
     customer = ensure_stripe_customer(user)
     price = plan_price_id(plan)
     with transaction.atomic():
-        lock_balance(user)  # one checkout at a time per user: concurrent clicks share it
+        # One checkout at a time per user, so concurrent clicks share it; the customer row,
+        # not the balance, so submissions never wait on Stripe.
+        StripeCustomer.objects.select_for_update().get(user=user)
         since = timezone.now() - CHECKOUT_LIFETIME
         for checkout in PlanCheckout.objects.filter(user=user, created_at__gt=since):
             session = stripe_gateway.retrieve_checkout_session(checkout.checkout_session_id)
@@ -242,20 +245,31 @@ def _apply_state(
 ) -> bool:
     """Replaces the subscription's state with a description at least as new as the last one
     applied; False (nothing changed) for an older one or an ended subscription."""
-    period_end = period[1] if period else sub.synced_period_start
+    period_end = period[1] if period else sub.synced_period_end
     if sub.status == SubscriptionStatus.CANCELED:
         return False
-    if (period_end, event_at) < (sub.synced_period_start, sub.synced_event_at):
+    if (period_end, event_at) < (sub.synced_period_end, sub.synced_event_at):
         return False
     sub.status = status
-    sub.synced_period_start, sub.synced_event_at = period_end, event_at
+    sub.synced_period_end, sub.synced_event_at = period_end, event_at
     if period is not None:
         sub.current_period_start, sub.current_period_end = _time(period[0]), _time(period[1])
     if plan is not None:
         sub.plan = plan
     if cancel_at_period_end is not None:
         sub.cancel_at_period_end = cancel_at_period_end
-    sub.save()
+    sub.save(
+        update_fields=[
+            "status",
+            "synced_period_end",
+            "synced_event_at",
+            "current_period_start",
+            "current_period_end",
+            "plan",
+            "cancel_at_period_end",
+            "updated_at",
+        ]
+    )
     return True
 
 
@@ -455,6 +469,21 @@ def _locked_plan_invoice(payment_intent: str) -> tuple[CreditBalance, PlanInvoic
         return None
     balance = lock_balance(user_id)
     return balance, PlanInvoice.objects.select_for_update().get(payment_intent_id=payment_intent)
+
+
+def record_invoice_payment(invoice_id: str, payment_intent: str) -> PlanResult:
+    """invoice_payment.paid: links a paid plan invoice to its payment when the invoice's own
+    event did not carry it (Stripe includes an invoice's payments only on request), so its
+    refunds and disputes find it. Outcome GRANTED only when it makes a new link."""
+    with transaction.atomic():
+        paid = PlanInvoice.objects.select_for_update().filter(stripe_invoice_id=invoice_id).first()
+        if paid is None or not payment_intent:
+            return PlanResult(PlanOutcome.NOT_A_SUBSCRIPTION)
+        if paid.payment_intent_id:
+            return PlanResult(PlanOutcome.STALE, paid.subscription, paid)
+        paid.payment_intent_id = payment_intent[:255]
+        paid.save(update_fields=["payment_intent_id", "updated_at"])
+    return PlanResult(PlanOutcome.PAYMENT_LINKED, paid.subscription, paid)
 
 
 def record_plan_refund(payment_intent: str, amount_refunded: int) -> PlanResult | None:

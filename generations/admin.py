@@ -101,6 +101,7 @@ class GenerationAdmin(admin.ModelAdmin):
             {
                 "fields": (
                     "retried_from",
+                    "api_key",
                     "idempotency_key",
                     "starred",
                     "share_token",

@@ -26,9 +26,17 @@ CREATE_KINDS = (Kind.TEXT_TO_VIDEO, Kind.IMAGE_TO_VIDEO)
 def model_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     # Grouped by kind, so the page reads well even before its script narrows the list.
     return [
-        (kind.label, [(m.key, m.label) for m in catalog.creating_models() if m.kind == kind.value])
+        (
+            kind.label,
+            [(m.key, _choice_label(m)) for m in catalog.creating_models() if m.kind == kind.value],
+        )
         for kind in CREATE_KINDS
     ]
+
+
+def _choice_label(model: catalog.CatalogModel) -> str:
+    # A model turned off (DISABLED_MODELS) stays listed, so the page says why it is refused.
+    return model.label if model.is_ready else f"{model.label} (temporarily unavailable)"
 
 
 def script_data() -> dict[str, Any]:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-from generations import retention
+from generations import catalog, retention, schema_check
 from generations.lifecycle import watchdog
 from generations.models import Generation
+from generations.replicate.gateway import GatewayError
+from wan_pwa.background import metrics
+from wan_pwa.background.scheduler import JobFailed
+
+logger = logging.getLogger(__name__)
 
 # Bounded work per run: the next period picks up the rest.
 RECONCILE_BATCH = 200
@@ -37,3 +43,27 @@ def apply_storage_retention() -> str:
     """The storage lifecycle (generations/retention.py), whose docstring says why it is
     idempotent."""
     return retention.apply_retention()
+
+
+SCHEMA_BREAKS_METRIC = "model_schema_breaks"
+
+
+def check_model_schemas() -> str:
+    """`manage.py check_models` once a day: a catalog model whose Replicate schema no longer
+    takes what we send is logged as an error, counted in the `model_schema_breaks` metric and
+    fails the run (shown in Admin > Periodic job runs). Read-only, so running it twice is
+    harmless."""
+    if not settings.REPLICATE_API_TOKEN:
+        return "Replicate is not set up"
+    try:
+        reports = schema_check.check_catalog(catalog.MODELS.values())
+    except GatewayError as error:
+        raise JobFailed(f"Could not check the models: {error}") from None
+    broken = schema_check.broken_keys(reports)
+    if not broken:
+        return f"{len(reports)} Replicate models take what the catalog sends"
+    metrics.increment(SCHEMA_BREAKS_METRIC, len(broken))
+    lines = [f"{r.key}: {line}" for r in reports for line in r.breaking]
+    summary = f"breaking differences in {', '.join(broken)}: {' '.join(lines)}"
+    logger.error("model schemas: %s", summary)
+    raise JobFailed(summary)

@@ -9,8 +9,10 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from generations.analytics import ended_since
+from generations.jobs import SCHEMA_BREAKS_METRIC
 from generations.models import IN_FLIGHT_STATUSES, Generation
 from wan_pwa.analytics.totals import running_totals
+from wan_pwa.background.metrics import value_of
 from wan_pwa.metrics import counter, gauge
 
 
@@ -29,4 +31,10 @@ class GenerationsCollector(Collector):
             "Generations queued or running, by status.",
             ["status"],
             {(row["status"],): row["n"] for row in in_flight.annotate(n=Rows("id"))},
+        )
+        yield counter(
+            "wan_model_schema_breaks",
+            "Catalog models found by the daily check_models job with a breaking difference.",
+            [],
+            {(): value_of(SCHEMA_BREAKS_METRIC)},
         )

@@ -73,14 +73,10 @@ class ParsedEvent:
 
 
 def _text(data: dict[str, Any], key: str, *, required: bool = True) -> str:
-    value = data.get(key)
-    if isinstance(value, dict):  # an expanded object
-        value = value.get("id")
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or not value or len(value) > 255:
-        raise MalformedEvent(f"{key} must be a non-empty string.")
-    return value
+    try:
+        return stripe_billing.text(data, key, required=required)
+    except ValueError as error:
+        raise MalformedEvent(str(error)) from None
 
 
 def _whole(data: dict[str, Any], key: str) -> int:
@@ -115,6 +111,8 @@ def parse(body: Any) -> ParsedEvent:
         _invoice(event)
     elif event.type in SUBSCRIPTION_EVENTS:
         _subscription(event)
+    elif event.type == "invoice_payment.paid":
+        _text(event.object, "invoice")
     elif event.type in PAYMENT_EVENTS:
         _payment(event)
     return event
@@ -227,6 +225,12 @@ def _invoice_failed(event: ParsedEvent) -> PlanResult:
     return subscriptions.record_invoice_failed(_invoice(event), event_at=_event_at(event))
 
 
+def _invoice_payment(event: ParsedEvent) -> PlanResult:
+    payment = event.object.get("payment")
+    intent = _text(payment, "payment_intent", required=False) if isinstance(payment, dict) else ""
+    return subscriptions.record_invoice_payment(_text(event.object, "invoice"), intent)
+
+
 def _subscription_changed(event: ParsedEvent) -> PlanResult:
     return subscriptions.record_subscription(
         _subscription(event),
@@ -245,6 +249,7 @@ HANDLERS: dict[str, Callable[[ParsedEvent], OrderResult | PlanResult]] = {
     "payment_intent.payment_failed": _payment_failed,
     **dict.fromkeys(DISPUTE_EVENTS, _dispute),
     "invoice.paid": _invoice_paid,
+    "invoice_payment.paid": _invoice_payment,
     "invoice.payment_failed": _invoice_failed,
     **dict.fromkeys(SUBSCRIPTION_EVENTS, _subscription_changed),
 }
@@ -269,7 +274,8 @@ def apply(event: ParsedEvent) -> Applied:
     result = handler(event)
     if isinstance(result, PlanResult):
         invoice = result.plan_invoice
-        if result.outcome == subscriptions.PlanOutcome.GRANTED and invoice is not None:
+        linked = {subscriptions.PlanOutcome.GRANTED, subscriptions.PlanOutcome.PAYMENT_LINKED}
+        if result.outcome in linked and invoice is not None and invoice.payment_intent_id:
             return Applied(result.outcome, None, invoice.payment_intent_id)
         return Applied(result.outcome, None)
     if result.outcome == OrderOutcome.GRANTED and result.order is not None:

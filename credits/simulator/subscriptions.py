@@ -255,19 +255,19 @@ class SubscriptionState(StripeState):
             }
             self.objects[intent["id"]] = intent
             self.succeed_intent(intent)
-            invoice["payments"]["data"].append(
-                {
-                    "id": new_id("inpay"),
-                    "object": "invoice_payment",
-                    "invoice": invoice["id"],
-                    "payment": {"type": "payment_intent", "payment_intent": intent["id"]},
-                    "status": "paid",
-                    "amount_paid": invoice["amount_due"],
-                    "amount_requested": invoice["amount_due"],
-                    "currency": invoice["currency"],
-                    "is_default": True,
-                }
-            )
+            invoice_payment = {
+                "id": new_id("inpay"),
+                "object": "invoice_payment",
+                "invoice": invoice["id"],
+                "payment": {"type": "payment_intent", "payment_intent": intent["id"]},
+                "status": "paid",
+                "amount_paid": invoice["amount_due"],
+                "amount_requested": invoice["amount_due"],
+                "currency": invoice["currency"],
+                "is_default": True,
+            }
+            invoice["payments"]["data"].append(invoice_payment)
+            self._event("invoice_payment.paid", invoice_payment)
             paid = True
         if not paid:
             self._event("invoice.payment_failed", invoice)

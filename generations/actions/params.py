@@ -82,7 +82,9 @@ class GenerationParams:
             errors[key] = [str(error)]
             model = None
         if model is not None and not model.is_ready:
-            errors["model_key"] = [f"{model.label} is turned off for now; choose another model."]
+            errors["model_key"] = [
+                f"{model.label} is temporarily unavailable; choose another model."
+            ]
         operation_errors = _operation_errors(self.operation, model, self.parent)
         errors.update(operation_errors)
         options: dict[str, controls.Value] = {}

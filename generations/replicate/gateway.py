@@ -203,3 +203,19 @@ def file_input(content: IO[bytes], *, filename: str, content_type: str, what: st
 def default_webhook_secret() -> str:
     """The account's webhook signing key (`whsec_...`)."""
     return _call("share its webhook signing key", client().webhooks.default.secret).key
+
+
+def model_schemas(model: str) -> tuple[str, dict[str, Any]]:
+    """The latest version of an official model: its id, and its OpenAPI `components.schemas`
+    (`Input` and the schemas it refers to)."""
+    action = f"describe the model {model}"
+    answer = _call(action, _json, "GET", f"/v1/models/{model}")
+    try:
+        version = answer["latest_version"]
+        schemas = version["openapi_schema"]["components"]["schemas"]
+        properties = schemas["Input"]["properties"]
+    except (KeyError, TypeError):
+        version = schemas = properties = None
+    if not isinstance(schemas, dict) or not isinstance(properties, dict):
+        raise PermanentError(f"Replicate described {model} without an input schema.")
+    return str(version.get("id") or "unknown"), schemas

@@ -16,7 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 from .config import WEBHOOK_EVENTS
 from .files import StoredFile, UploadError
 from .predictions import CursorError
-from .wan_models import MODELS, invalid_fields
+from .schemas import model_page
+from .wan_models import WanModel, invalid_fields
 
 if TYPE_CHECKING:
     from .server import ReplicateSimulator
@@ -119,10 +120,12 @@ class SimulatorHandler(BaseHTTPRequestHandler):
 
     # Endpoints -------------------------------------------------------------------------------
 
+    def get_model(self, body: bytes, query: _Query, owner: str, name: str) -> None:
+        model = self._model(owner, name)
+        self._send_json(200, model_page(f"{owner}/{name}", model, self.sim.base_url))
+
     def create_prediction(self, body: bytes, query: _Query, owner: str, name: str) -> None:
-        model = MODELS.get(f"{owner}/{name}")
-        if model is None:
-            raise ApiError(404, "The requested model could not be found")
+        model = self._model(owner, name)
         request = _json_object(body)
         if unknown := sorted(set(request) - _REQUEST_KEYS):
             raise _validation_error(
@@ -249,6 +252,12 @@ class SimulatorHandler(BaseHTTPRequestHandler):
 
     # Helpers ---------------------------------------------------------------------------------
 
+    def _model(self, owner: str, name: str) -> WanModel:
+        model = self.sim.model(f"{owner}/{name}")
+        if model is None:
+            raise ApiError(404, "The requested model could not be found")
+        return model
+
     def _too_large(self) -> ApiError:
         limit_mb = self.sim.config.max_upload_bytes / (1024 * 1024)
         return ApiError(413, f"Files must be less than {limit_mb:g}MB in size")
@@ -292,6 +301,7 @@ _ROUTES: list[tuple[re.Pattern[str], dict[str, _Endpoint]]] = [
             r"/v1/models/(?P<owner>[^/]+)/(?P<name>[^/]+)/predictions",
             {"POST": SimulatorHandler.create_prediction},
         ),
+        (r"/v1/models/(?P<owner>[^/]+)/(?P<name>[^/]+)", {"GET": SimulatorHandler.get_model}),
         (r"/v1/predictions", {"GET": SimulatorHandler.list_predictions}),
         (r"/v1/predictions/(?P<prediction_id>[^/]+)", {"GET": SimulatorHandler.get_prediction}),
         (

@@ -24,6 +24,7 @@ from .inputs import InputLoadError
 from .lifecycle import PredictionRunner
 from .markers import Behaviour, markers
 from .predictions import Prediction, PredictionStore
+from .wan_models import MODELS, WanModel
 from .webhooks import WebhookAttempt, WebhookSender, key_bytes
 
 # Built per request: exceptions carry a traceback, so threads must not share one instance.
@@ -53,6 +54,7 @@ class ReplicateSimulator:
         self.store = PredictionStore(retention=self.config.data_retention)
         self.files = FileStore()
         self._lock = threading.Lock()
+        self._models: dict[str, WanModel] = dict(MODELS)
         self._webhook_log: list[WebhookAttempt] = []
         self._rejected: collections.Counter[tuple[str, str]] = collections.Counter()
         self._threads: list[PredictionRunner | WebhookSender] = []
@@ -131,6 +133,19 @@ class ReplicateSimulator:
         """Every webhook POST so far, in the order sent, with the status code received."""
         with self._lock:
             return list(self._webhook_log)
+
+    def model(self, name: str) -> WanModel | None:
+        """The model `owner/name` as it runs now (its schema), or None for one not served."""
+        with self._lock:
+            return self._models.get(name)
+
+    def change_model(self, name: str, model: WanModel) -> None:
+        """Runs `name` with another schema from now on, as when its owner pushes a new version
+        to Replicate: predictions are checked against it and its page shows it."""
+        with self._lock:
+            if name not in self._models:
+                raise KeyError(f"the simulator does not run {name}")
+            self._models[name] = model
 
     def prediction(self, prediction_id: str) -> dict[str, Any]:
         return self.store.snapshot(self._get(prediction_id), self.base_url)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests.api.payloads import EVERY_SCOPE
 from tests.factories import api_client
 from wan_pwa.accounts.api_keys import (
     MAX_ACTIVE_KEYS_PER_USER,
@@ -27,7 +28,6 @@ pytestmark = pytest.mark.django_db
 
 KEY_PATTERN = re.compile(r"wan_[A-Za-z0-9_-]{43}")
 BALANCE = "/api/v1/credits/"
-EVERY_SCOPE = ["generations:read", "generations:write", "credits:read", "billing"]
 
 
 def new_key_in(html: str) -> str:

@@ -82,6 +82,8 @@ def test_the_error_page_has_an_anchor_per_code_and_doc_urls_point_at_it(user):
     html = page.content.decode()
     for error in ERROR_CODES:
         assert f'<tr id="{error.code}">' in html
+    assert "named in <code>required_scope</code>" in html  # names set as code, text escaped
+    assert "Bearer &lt;key&gt;" in html
     refused = APIClient().get("/api/v1/credits/")
     doc_url = refused.json()["error"]["doc_url"]
     assert doc_url == f"{settings.SITE_URL.rstrip('/')}/api/docs/errors/#not_authenticated"

@@ -197,7 +197,7 @@ def test_a_disabled_model_is_refused_at_once_and_said_not_ready(api, user, setti
     response = api.post(URL, {**EDIT, "source_generation": source.pk}, format="json")
 
     assert field_errors(response) == {
-        "model_key": ["Wan 2.7 video edit is turned off for now; choose another model."]
+        "model_key": ["Wan 2.7 video edit is temporarily unavailable; choose another model."]
     }
     models = {model["key"]: model for model in APIClient().get("/api/v1/models/").json()}
     assert models["edit-2.7"]["ready"] is False and models["i2v-2.7"]["ready"] is True

@@ -133,6 +133,7 @@ def test_every_page_fits_every_width_without_errors_or_shifts(
             "terms": "/terms/",
             "privacy": "/privacy/",
             "not-found": "/no-such-page/",
+            "api-errors": "/api/docs/errors/",
         },
         "member": {
             "create": "/create/",

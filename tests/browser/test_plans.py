@@ -11,7 +11,7 @@ from credits.audit import audit_credits
 from credits.models import Subscription
 from credits.simulator import StripeSimulator
 from tests.browser.chromium import log_in
-from tests.browser.test_billing import pay_with, stripe_live  # noqa: F401 (a fixture)
+from tests.browser.test_billing import pay_with
 from tests.credits.plan_support import plan
 from tests.credits.stripe_support import PAID
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 def test_subscribing_shows_the_plan_and_credits_and_the_portal_cancels_it(
     page: Page,
     make_user,
-    stripe_live: StripeSimulator,  # noqa: F811
+    stripe_live: StripeSimulator,
 ):
     make_user("subscriber")
     starter = plan("Starter")

@@ -29,7 +29,7 @@ from tests.credits.plan_support import (
     price_option,
     subscribe,
 )
-from tests.credits.stripe_support import DECLINED, PAID
+from tests.credits.stripe_support import DECLINED, PAID, deliver
 from tests.factories import set_credits
 from wan_pwa.accounts.deletion import delete_account
 
@@ -217,3 +217,41 @@ def test_deleting_the_account_cancels_the_plan_at_stripe(stripe_sim, subscriber,
     assert subscriber.status == SubscriptionStatus.CANCELED
     assert stripe_sim.state.objects[subscriber.stripe_subscription_id]["status"] == "canceled"
     delete_account(user)  # run again after an interruption: nothing more to cancel
+
+
+def test_an_invoice_event_without_its_payments_is_linked_by_invoice_payment_paid(
+    stripe_sim, user, logged_in, assert_audit_clean
+):
+    set_credits(user, 0)
+    subscribe(stripe_sim, logged_in)
+    events = stripe_sim.take_events()
+    for event in events:
+        event["data"]["object"].pop("payments", None)  # as Stripe sends them unless expanded
+    [linking] = [event for event in events if event["type"] == "invoice_payment.paid"]
+    client = Client()
+    for event in events:
+        if event is not linking:
+            deliver(event, client)
+    invoice = PlanInvoice.objects.get(user=user)
+    assert invoice.payment_intent_id == "" and balance_of(user) == 200
+    stripe_sim.refund(linking["data"]["object"]["payment"]["payment_intent"])
+    refunds = [deliver(event, client).json()["outcome"] for event in stripe_sim.take_events()]
+    assert "unknown_payment" in refunds  # kept until the payment is known
+    assert deliver(linking, client).json()["outcome"] == "payment_linked"
+    invoice.refresh_from_db()
+    assert (invoice.amount_refunded, balance_of(user)) == (800, 0)
+    assert_audit_clean()
+
+
+def test_a_dispute_of_a_plan_invoice_holds_its_credits_until_won(
+    stripe_sim, subscriber, user, assert_audit_clean
+):
+    invoice = PlanInvoice.objects.get(user=user)
+    dispute = stripe_sim.dispute(invoice.payment_intent_id)
+    assert "taken_back" in deliver_shuffled_twice(stripe_sim, seed=14)
+    assert balance_of(user) == 0
+    stripe_sim.close_dispute(dispute["id"], "won")
+    deliver_shuffled_twice(stripe_sim, seed=15)
+    invoice.refresh_from_db()
+    assert (invoice.dispute_status, balance_of(user)) == ("won", 200)
+    assert_audit_clean()

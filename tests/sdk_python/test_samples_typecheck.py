@@ -11,7 +11,7 @@ import pytest
 from mypy import api as mypy
 
 from tests.fixtures.live_stack import ROOT
-from wan_pwa.api.code_samples import PYTHON_CLIENT, SAMPLES
+from wan_pwa.api.code_samples import CODE_SAMPLES, PYTHON_CLIENT
 
 SDK_SOURCE = ROOT / "sdks" / "python" / "src"
 
@@ -26,7 +26,9 @@ def api_docs_samples() -> str:
     """Every operation's sample, each in a function of its own, after the shared set-up."""
     functions = [
         f"def {operation_id}() -> None:\n{textwrap.indent(sample.python, '    ')}"
-        for operation_id, sample in SAMPLES.items()
+        for operation_id, sample in (
+            (name, CODE_SAMPLES.get(name)) for name in CODE_SAMPLES.names()
+        )
     ]
     return PYTHON_CLIENT + "\n\n" + "\n\n".join(functions)
 

@@ -22,7 +22,7 @@ from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import make_user, png_bytes
 from tests.fixtures.live_stack import LiveStack
 from wan_pwa.accounts.api_keys import create_api_key
-from wan_pwa.api.code_samples import SAMPLES, TYPESCRIPT_CLIENT
+from wan_pwa.api.code_samples import CODE_SAMPLES, TYPESCRIPT_CLIENT
 
 # The SDK needs Node 20 (fetch, Blob, FormData, Web Crypto as globals); its tests 20.10
 # (node --test-concurrency, module.register).
@@ -126,7 +126,10 @@ def test_the_api_docs_and_readme_typescript_compiles_against_the_sdk(
 ) -> None:
     """Each operation's sample on the API docs page, and the README's quick start, type-check
     against the SDK: neither can drift from its calls."""
-    samples = {f"docs_{name}": TYPESCRIPT_CLIENT + s.typescript for name, s in SAMPLES.items()}
+    samples = {
+        f"docs_{name}": TYPESCRIPT_CLIENT + CODE_SAMPLES.get(name).typescript
+        for name in CODE_SAMPLES.names()
+    }
     readme = (Path(settings.BASE_DIR) / "README.md").read_text()
     section = readme.split("### TypeScript SDK", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```ts\n(.*?)```", section, flags=re.DOTALL)

@@ -121,6 +121,7 @@ def test_the_export_holds_everything_of_the_user_and_nothing_secret(
     ]
     assert read("credit_settings") == {"low_balance_threshold": 30, "auto_refill": None}
     assert read("api_keys")[0]["name"] == "my laptop script"
+    assert read("api_keys")[0]["scopes"] == key.scopes
     everything = b"".join(archive.read(name) for name in archive.namelist())
     assert key.key_hash.encode() not in everything and raw_key.encode() not in everything
     assert secret.encode() not in everything

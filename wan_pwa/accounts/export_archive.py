@@ -60,6 +60,8 @@ def account_sections(user: User) -> list[ExportSection]:
         {
             "name": key.name,
             "prefix": key.prefix,
+            "scopes": key.scopes,
+            "monthly_credit_cap": key.monthly_credit_cap,
             "created_at": key.created_at,
             "last_used_at": key.last_used_at,
             "revoked_at": key.revoked_at,

@@ -3,13 +3,16 @@ SDKs (sdks/python, sdks/typescript) where they have a call for it. The schema ca
 `x-codeSamples` (which Redoc and other renderers show) and in each operation's description
 (which the served Swagger UI shows); see wan_pwa/api/openapi.py.
 
-Keyed by operationId; plain text, so nothing of the apps is imported. An operation without an
-entry still gets its curl line, made from its method and path."""
+The apps register the SDK calls of their operations (by operationId); an operation without
+them still gets its curl line, made from its method and path."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from wan_pwa.registry import Registry
 
 PYTHON_CLIENT = (
     "from wanpwa import WanPWA\n\nclient = WanPWA()  # reads WANPWA_API_KEY, WANPWA_BASE_URL\n"
@@ -31,87 +34,14 @@ class Sample:
     curl_options: str = ""  # curl's options besides the method, URL and key
 
 
-SAMPLES: dict[str, Sample] = {
-    "generations_create": Sample(
-        python=(
-            "g = client.generations.create(\n"
-            '    model_key="t2v-14B", prompt="A red fox in fresh snow at dawn", resolution="480p"\n'
-            ")\n"
-            "g = client.generations.wait(g.id, timeout=300)\n"
-            "# or with an image, as a path or a file object:\n"
-            "g = client.generations.create_and_wait(\n"
-            '    model_key="i2v-14B", prompt="The fox turns its head", resolution="480p",\n'
-            '    image="fox.jpg",\n'
-            ")\n"
-        ),
-        typescript=(
-            "const g = await client.generations.createAndWait({\n"
-            '  model_key: "t2v-14B",\n'
-            '  prompt: "A red fox in fresh snow at dawn",\n'
-            '  resolution: "480p",\n'
-            "});\n"
-        ),
-        curl_options=(
-            '-H "Idempotency-Key: $(uuidgen)" \\\n'
-            '  -H "Content-Type: application/json" \\\n'
-            '  -d \'{"model_key": "t2v-14B", "prompt": "A red fox in fresh snow at dawn", '
-            '"resolution": "480p"}\''
-        ),
-    ),
-    "generations_list": Sample(
-        python='for g in client.generations.list(status="succeeded"):\n    print(g.id, g.prompt)\n',
-        typescript=(
-            'for await (const g of client.generations.list({ status: "succeeded" })) {\n'
-            "  console.log(g.id, g.prompt);\n"
-            "}\n"
-        ),
-    ),
-    "generations_retrieve": Sample(
-        python=f"g = client.generations.get({EXAMPLE_ID})\nprint(g.status, g.progress)\n",
-        typescript=f"const g = await client.generations.get({EXAMPLE_ID});\n",
-    ),
-    "generations_destroy": Sample(
-        python=f"client.generations.delete({EXAMPLE_ID})\n",
-        typescript=f"await client.generations.delete({EXAMPLE_ID});\n",
-    ),
-    "generations_cancel": Sample(
-        python=f"g = client.generations.cancel({EXAMPLE_ID})\n",
-        typescript=f"const g = await client.generations.cancel({EXAMPLE_ID});\n",
-    ),
-    "generations_retry": Sample(
-        python=f"g = client.generations.retry({EXAMPLE_ID})\n",
-        typescript=f"const g = await client.generations.retry({EXAMPLE_ID});\n",
-    ),
-    "generations_star": Sample(
-        python=f"g = client.generations.star({EXAMPLE_ID})\n",
-        typescript=f"const g = await client.generations.star({EXAMPLE_ID});\n",
-    ),
-    "generations_unstar": Sample(
-        python=f"g = client.generations.unstar({EXAMPLE_ID})\n",
-        typescript=f"const g = await client.generations.unstar({EXAMPLE_ID});\n",
-    ),
-    "generations_video": Sample(
-        python=f'client.generations.download({EXAMPLE_ID}, "fox.mp4")\n',
-        typescript=f'await client.generations.download({EXAMPLE_ID}, "fox.mp4");\n',
-        curl_options="-L -o fox.mp4",  # follows the redirect to object storage, if any
-    ),
-    "credits_balance": Sample(
-        python="balance = client.credits.get()\nprint(balance.balance)\n",
-        typescript="const balance = await client.credits.get();\n",
-    ),
-    "credits_ledger": Sample(
-        python="for entry in client.credits.ledger():\n    print(entry.amount, entry.type)\n",
-        typescript=(
-            "for await (const entry of client.credits.ledger()) {\n"
-            "  console.log(entry.amount, entry.type);\n"
-            "}\n"
-        ),
-    ),
-    "models_list": Sample(
-        python="for model in client.models.list():\n    print(model.key, model.label)\n",
-        typescript="const models = await client.models.list();\n",
-    ),
-}
+# By operationId; each app registers its operations' samples from its AppConfig.ready().
+CODE_SAMPLES: Registry[Sample] = Registry("code sample")
+
+
+def register_code_samples(samples: Mapping[str, Sample]) -> None:
+    for operation_id, sample in samples.items():
+        CODE_SAMPLES.register(operation_id, sample)
+
 
 PATH_PARAMETER = re.compile(r"\{[^}]+\}")
 
@@ -121,7 +51,7 @@ def code_samples(
 ) -> list[dict[str, str]]:
     """The operation's samples as `x-codeSamples` entries: curl always, the SDKs when known."""
     method = method.upper()
-    sample = SAMPLES.get(operation_id)
+    sample = CODE_SAMPLES.get(operation_id) if operation_id in CODE_SAMPLES.names() else None
     samples = [
         {
             "lang": "Shell",

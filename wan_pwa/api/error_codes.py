@@ -6,14 +6,23 @@ Plain data: the codes of the apps' errors are named here as strings, so nothing 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+BACKTICKED = re.compile(r"`([^`]+)`")
 
 
 @dataclass(frozen=True)
 class ErrorCode:
     code: str
     status: int
-    meaning: str
+    meaning: str  # `backticks` mark names: headers, members, values
+
+    def meaning_html(self) -> SafeString:
+        return mark_safe(BACKTICKED.sub(r"<code>\1</code>", escape(self.meaning)))  # noqa: S308
 
 
 ERROR_CODES: tuple[ErrorCode, ...] = (
@@ -34,6 +43,17 @@ ERROR_CODES: tuple[ErrorCode, ...] = (
     ErrorCode("unknown_plan", 400, "No plan on offer has this id."),
     ErrorCode("no_plan", 400, "You have no plan to manage."),
     ErrorCode("credit_error", 400, "The credit operation is not possible as asked."),
+    ErrorCode(
+        "invalid_auto_refill",
+        400,
+        "The automatic refill's settings are not valid: an unknown pack, or a threshold out of "
+        "range; `message` says which.",
+    ),
+    ErrorCode(
+        "threshold_out_of_range",
+        400,
+        "The low-balance alert's threshold must be a whole number in the range `message` gives.",
+    ),
     ErrorCode("suspension_refused", 400, "The account cannot be suspended or restored so."),
     ErrorCode("export_refused", 429, "A data export was asked for too soon after the last one."),
     ErrorCode("deletion_refused", 400, "The account cannot be deleted now; `message` says why."),
@@ -59,6 +79,12 @@ ERROR_CODES: tuple[ErrorCode, ...] = (
         402,
         "A refunded or disputed purchase left a debt; the next purchase pays it first. "
         "Nothing was charged.",
+    ),
+    ErrorCode(
+        "card_needs_customer",
+        402,
+        "The bank refused a payment with the saved card, or wants you to confirm it; pay once "
+        "on the site to go on.",
     ),
     ErrorCode(
         "key_credit_cap_reached",

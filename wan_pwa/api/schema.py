@@ -92,8 +92,8 @@ ERROR_EXAMPLES: dict[int, tuple[str, dict[str, Any], *tuple[dict[str, Any], ...]
         "request came without a valid CSRF token.",
         {
             "code": "insufficient_scope",
-            "message": "This API key lacks the `generations:write` scope.",
-            "required_scope": "generations:write",
+            "message": "This API key lacks the `billing` scope.",
+            "required_scope": "billing",
         },
         {"code": "permission_denied", "message": "CSRF Failed: CSRF token missing."},
     ),

@@ -10,7 +10,6 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from credits.actions import add_credits
 from credits.bonus import BonusOutcome, claim_signup_bonus
 from credits.models import BonusClaim, TransactionType
 from tests.factories import PASSWORD
@@ -30,12 +29,21 @@ def test_existing_users_keep_their_address_verified_and_their_bonus_counted(clie
         OldUser.objects.create(username=name, email=email, password=make_password(PASSWORD)).pk
         for name, email in [("old-timer", "Old.Timer@example.com"), ("no-mail", "")]
     ]
-    old, quiet = (User.objects.get(pk=pk) for pk in made)
-    add_credits(old, 100, type=TransactionType.BONUS, description="Welcome bonus")
+    # The bonus as the ledger of then held it (today's actions need tables it did not have).
+    old_credits = executor.loader.project_state(BEFORE).apps
+    old_credits.get_model("credits", "CreditBalance").objects.create(user_id=made[0], balance=100)
+    old_credits.get_model("credits", "CreditTransaction").objects.create(
+        user_id=made[0],
+        amount=100,
+        type=TransactionType.BONUS,
+        description="Welcome bonus",
+        balance_after=100,
+    )
 
     executor = MigrationExecutor(connection)  # a fresh graph: the applied state changed
     executor.migrate(executor.loader.graph.leaf_nodes())
 
+    old, quiet = (User.objects.get(pk=pk) for pk in made)
     address = EmailAddress.objects.get(user=old)
     assert (address.email, address.verified, address.primary) == (
         "old.timer@example.com",

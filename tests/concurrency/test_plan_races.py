@@ -1,5 +1,6 @@
-"""The same paid plan invoice announced by several events at the same moment (Stripe's retries
-and repeats, each with its own event id): one grant."""
+"""Plans at the same moment: one paid invoice announced by several events (Stripe's retries
+and repeats, each with its own event id) grants once; concurrent subscribe clicks open one
+checkout."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from credits.models import PlanInvoice, Subscription
+from credits.models import PlanCheckout, PlanInvoice, Subscription
 from tests.concurrency.threads import race
 from tests.credits.plan_support import plan
 from tests.credits.stripe_support import PAID, deliver
@@ -36,3 +37,17 @@ def test_concurrent_deliveries_of_one_paid_invoice_grant_it_once(stripe_sim, ass
     assert PlanInvoice.objects.get().credits == 800
     assert Subscription.objects.get().user == user
     assert_audit_clean()
+
+
+def test_concurrent_subscribe_clicks_open_one_checkout(stripe_sim):
+    user = make_user()
+    client = api_client(user=user)
+    pro = plan("Pro")  # made before the race: the test's flush removed the migration's
+
+    def click() -> str:
+        response = client.post("/api/v1/credits/subscribe/", {"plan_id": pro.pk}, format="json")
+        return response.json()["url"]
+
+    urls = race([click] * 5)
+    assert len(set(urls)) == 1 and str(urls[0]).startswith(stripe_sim.base_url), urls
+    assert PlanCheckout.objects.filter(user=user).count() == 1
