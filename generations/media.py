@@ -277,8 +277,9 @@ def join(source: str, addition: str, destination: str) -> bool:
     the video was re-encoded, False when its packets were copied. av.FFmpegError or NotPlayable
     when either cannot be read."""
     with av.open(source) as first, av.open(addition) as second:
-        if not first.streams.video or not second.streams.video:
-            raise NotPlayable("A part to join has no video track.")
+        for part in (first, second):
+            if "mp4" not in part.format.name.split(",") or not part.streams.video:
+                raise NotPlayable("A part to join is not an MP4 video.")
         same = _track(first.streams.video[0]) == _track(second.streams.video[0])
         is_h264 = first.streams.video[0].codec_context.name == "h264"
     seam = _video_end(source)
@@ -302,8 +303,8 @@ def _join_copied(source: str, addition: str, destination: str, seam: Fraction) -
     ):
         video = joined.add_stream_from_template(first.streams.video[0])
         sound = _sound_stream(joined, first, second)
-        _copy_part(first, joined, video, sound, shift=Fraction(0), cut=seam)
-        _copy_part(second, joined, video, sound, shift=seam, cut=None)
+        last_sound = _copy_part(first, joined, video, sound, shift=Fraction(0), cut=seam)
+        _copy_part(second, joined, video, sound, shift=seam, cut=None, after=last_sound)
 
 
 def _sound_stream(
@@ -329,15 +330,17 @@ def _copy_part(
     *,
     shift: Fraction,
     cut: Fraction | None,
-) -> None:
+    after: Fraction | None = None,
+) -> Fraction | None:
     """Copies the part's video packets (unless `video` is None) and its first sound track's,
     when it matches the joined one, `shift` seconds later; sound starting at or after `cut` (the
-    end of the part's frames) is left out."""
+    end of the part's frames), or not after `after` (the sound already written: an encoder's
+    priming packets overlap it), is left out. Returns when the last sound packet copied starts."""
     streams: list[av.stream.Stream] = [part.streams.video[0]] if video is not None else []
     if sound is not None and part.streams.audio and _sound_matches(sound, part.streams.audio[0]):
         streams.append(part.streams.audio[0])
     if not streams:
-        return
+        return after
     for packet in part.demux(*streams):
         if packet.dts is None or packet.time_base is None:  # the demuxer's flush packet
             continue
@@ -353,10 +356,16 @@ def _copy_part(
         packet.dts += ticks
         if packet.pts is not None:
             packet.pts += ticks
+        if not is_video:
+            starts = packet.dts * packet.time_base
+            if after is not None and starts <= after:
+                continue
+            after = starts
         target = video if is_video else sound
         assert target is not None
         packet.stream = target
         joined.mux(packet)
+    return after
 
 
 def _join_reencoded(source: str, addition: str, destination: str, seam: Fraction) -> None:
@@ -371,6 +380,10 @@ def _join_reencoded(source: str, addition: str, destination: str, seam: Fraction
         encoder = _h264_stream(joined, original)
         encoder.codec_context.time_base = 1 / rate  # one tick a frame, numbered in order
         sound = _sound_stream(joined, first, second)
+        # The sound first: the muxer holds what it cannot interleave yet, and sound is small.
+        with av.open(source) as first_sound, av.open(addition) as second_sound:
+            last_sound = _copy_part(first_sound, joined, None, sound, shift=Fraction(0), cut=seam)
+            _copy_part(second_sound, joined, None, sound, shift=seam, cut=None, after=last_sound)
         emitted = 0
 
         def encode(frame: av.VideoFrame) -> None:
@@ -390,6 +403,3 @@ def _join_reencoded(source: str, addition: str, destination: str, seam: Fraction
             while (emitted - kept) * their_rate < (index + 1) * rate:
                 encode(frame)
         joined.mux(encoder.encode())
-        with av.open(source) as first_sound, av.open(addition) as second_sound:
-            _copy_part(first_sound, joined, None, sound, shift=Fraction(0), cut=seam)
-            _copy_part(second_sound, joined, None, sound, shift=seam, cut=None)
