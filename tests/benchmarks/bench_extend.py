@@ -78,6 +78,18 @@ def extension(**source: Any) -> GenerationParams:
     )
 
 
+def first_and_last(model_key: str, resolution: str, size: tuple[int, int]) -> GenerationParams:
+    """Image-to-video from a first image to an end image, both of `size`."""
+    return GenerationParams(
+        model_key=model_key,
+        resolution=resolution,
+        aspect_ratio="16:9",
+        prompt=PROMPT,
+        image=ContentFile(png_bytes(size), name="first.png"),
+        end_image=ContentFile(png_bytes(size), name="last.png"),
+    )
+
+
 def timed(count: int, params: Callable[[], GenerationParams], user) -> list[float]:
     seconds = []
     for _ in range(count):
@@ -122,25 +134,11 @@ def bench_operations(count: int, run: float) -> None:
             ),
             (
                 "first and last frame, Wan 2.2 fast 480p",
-                lambda: GenerationParams(
-                    model_key="i2v-2.2-fast",
-                    resolution="480p",
-                    aspect_ratio="16:9",
-                    prompt=PROMPT,
-                    image=ContentFile(png_bytes((832, 480)), name="first.png"),
-                    end_image=ContentFile(png_bytes((832, 480)), name="last.png"),
-                ),
+                lambda: first_and_last("i2v-2.2-fast", "480p", (832, 480)),
             ),
             (
                 "first and last frame, Wan 2.7 720p",
-                lambda: GenerationParams(
-                    model_key="i2v-2.7",
-                    resolution="720p",
-                    aspect_ratio="16:9",
-                    prompt=PROMPT,
-                    image=ContentFile(png_bytes((1280, 720)), name="first.png"),
-                    end_image=ContentFile(png_bytes((1280, 720)), name="last.png"),
-                ),
+                lambda: first_and_last("i2v-2.7", "720p", (1280, 720)),
             ),
         ]
         print(f"simulated run {run} s, new clips of {NEW_FRAMES} frames, {count} each")
