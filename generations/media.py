@@ -400,6 +400,30 @@ def _join_reencoded(source: str, addition: str, destination: str, seam: Fraction
         kept = emitted
         # Each new frame is shown for as many of the source's frames as its time spans.
         for index, frame in enumerate(second.decode(second.streams.video[0])):
+            fitted = _cropped_to(frame, encoder.width, encoder.height)
             while (emitted - kept) * their_rate < (index + 1) * rate:
-                encode(frame)
+                encode(fitted)
         joined.mux(encoder.encode())
+
+
+# Shapes closer than this are scaled as they are (a pixel or two of rounding).
+ASPECT_TOLERANCE = 0.01
+
+
+def _cropped_to(frame: av.VideoFrame, width: int, height: int) -> av.VideoFrame:
+    """The frame cut around its centre to the shape of `width` x `height` (so scaling it does
+    not stretch it), or the frame itself when it has that shape already."""
+    wanted = Fraction(width, height)
+    shape = Fraction(frame.width, frame.height)
+    if abs(shape / wanted - 1) <= ASPECT_TOLERANCE:
+        return frame
+    picture = frame.to_image()
+    if shape > wanted:  # wider: cut the sides
+        keep = round(frame.height * wanted)
+        left = (frame.width - keep) // 2
+        picture = picture.crop((left, 0, left + keep, frame.height))
+    else:  # taller: cut the top and bottom
+        keep = round(frame.width / wanted)
+        top = (frame.height - keep) // 2
+        picture = picture.crop((0, top, frame.width, top + keep))
+    return av.VideoFrame.from_image(picture)

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import av
 import pytest
+from PIL import Image
 
 from generations import media
+from generations.simulator.video import encode_pictures
 from tests.factories import clip_bytes, png_bytes
 
 
@@ -70,3 +72,21 @@ def test_a_part_that_is_not_a_video_is_refused(tmp_path, broken):
 
     with pytest.raises((av.FFmpegError, media.NotPlayable)):
         media.join(parts["source"], parts["addition"], str(tmp_path / "joined.mp4"))
+
+
+def test_a_new_clip_of_another_shape_is_cut_to_the_sources_not_stretched(tmp_path):
+    # 640x360 with red bands 80 pixels wide at each side: a 4:3 cut keeps only the green.
+    picture = Image.new("RGB", (640, 360), (0, 200, 0))
+    for left in (0, 560):
+        picture.paste((220, 0, 0), (left, 0, left + 80, 360))
+    addition = written(tmp_path, "new.mp4", encode_pictures([picture] * 8, 8))
+    source = written(tmp_path, "source.mp4", clip_bytes(1.0, (320, 240), fps=8))
+    joined = str(tmp_path / "joined.mp4")
+
+    media.join(source, addition, joined)
+
+    with av.open(joined, "r") as container:
+        last = list(container.decode(video=0))[-1].to_image()
+    assert last.size == (320, 240)
+    red, green, _ = last.getpixel((2, 120))
+    assert green > 150 and red < 60
