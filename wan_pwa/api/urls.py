@@ -32,6 +32,7 @@ def api_urls(v1_endpoints: Patterns) -> tuple[Patterns, str]:
             ),
             name="docs",
         ),
-        re_path(r"^(?P<path>.*)$", api_not_found, name="not-found"),
+        # Any character, line breaks too (a %0A in a path would otherwise get the HTML 404).
+        re_path(r"^(?P<path>[\s\S]*)$", api_not_found, name="not-found"),
     ]
     return patterns, "api"
