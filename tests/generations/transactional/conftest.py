@@ -1,4 +1,6 @@
-"""The live stack of the end-to-end tests of takes: the simulator and the API over HTTP."""
+"""The live stack of the end-to-end tests of takes: the Replicate simulator over HTTP, the app on
+a live server (which also receives the simulator's webhooks) pointed at it, an API client with a
+key (tests/generations/takes_helpers.py runs a take to its end and reads its video)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from generations.failures import FailureReason
 from generations.models import Generation, Status
 from generations.simulator import ReplicateSimulator, render_video
 from tests.factories import audio_bytes, clip_bytes, make_generation
-from tests.generations.transactional.test_takes_end_to_end import run_until_ended
+from tests.generations.takes_helpers import run_until_ended
 
 PROMPT = "The camera keeps moving along the shore"
 EXTEND = {"model_key": "i2v-2.2-fast", "resolution": "480p", "operation": "extend"}
