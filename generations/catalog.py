@@ -601,11 +601,6 @@ def creating_models() -> list[CatalogModel]:
     return [model for model in MODELS.values() if model.creates]
 
 
-def models_for(operation: Operation) -> list[CatalogModel]:
-    """The models offered now that do `operation` (an edit page's choice of model)."""
-    return [model for model in MODELS.values() if operation in model.operations and model.is_ready]
-
-
 def longest_seconds() -> int:
     """The longest video any model makes, in whole seconds (lengths in frames at 16 fps)."""
     lengths = [float(CLIP_SECONDS)]

@@ -12,7 +12,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageChops, ImageStat
 
 from credits.selectors import balance_of
-from generations import catalog
 from generations.lifecycle.transitions import cancel_generation
 from generations.models import Generation
 from generations.operations import Operation
@@ -221,11 +220,3 @@ def test_the_model_list_gives_the_limits_of_a_video_an_image_to_video_model_exte
     assert models["i2v-2.2-fast"]["operations"] == ["create", "extend"]
     assert models["i2v-2.2-fast"]["source_limits"]["max_seconds"] == 30
     assert models["t2v-14B"]["source_limits"] is None
-
-
-def test_every_image_to_video_model_extends_unless_turned_off(settings):
-    settings.DISABLED_MODELS = ["i2v-2.5-fast"]
-
-    keys = [model.key for model in catalog.models_for(Operation.EXTEND)]
-
-    assert keys == ["i2v-14B", "i2v-2.2-fast", "i2v-2.5", "i2v-2.7"]
