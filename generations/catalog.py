@@ -192,6 +192,14 @@ class CatalogModel:
         return Operation.CREATE in self.operations
 
     @property
+    def accepted_source(self) -> SourceLimits | None:
+        """What it accepts as a source video: its own limits, those of a video it extends (the
+        last frame is its image, the video is joined after), or None when it takes none."""
+        if self.source_limits is None and Operation.EXTEND in self.operations:
+            return JOINED_SOURCE_LIMITS
+        return self.source_limits
+
+    @property
     def unverified(self) -> dict[str, str]:
         """The inputs (and "price") not seen on Replicate's own pages, with their marks."""
         return {name: mark for name, mark in self.confidence.items() if mark not in VERIFIED}
@@ -746,12 +754,12 @@ def as_dict(models: Iterable[CatalogModel] | None = None) -> list[dict[str, Any]
             "ready": model.is_ready,
             "source_limits": (
                 {
-                    "min_seconds": model.source_limits.min_seconds,
-                    "max_seconds": model.source_limits.max_seconds,
-                    "max_bytes": model.source_limits.max_bytes,
-                    "max_pixels": model.source_limits.max_pixels,
+                    "min_seconds": limits.min_seconds,
+                    "max_seconds": limits.max_seconds,
+                    "max_bytes": limits.max_bytes,
+                    "max_pixels": limits.max_pixels,
                 }
-                if model.source_limits
+                if (limits := model.accepted_source)
                 else None
             ),
             "audio_limits": (

@@ -15,6 +15,9 @@ import io
 import logging
 import os
 import struct
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import IO
 
 import av
 
@@ -209,3 +212,218 @@ def h264_encoder() -> str:
             continue
         return name
     raise av.FFmpegError(0, "this PyAV build has no H.264 encoder")
+
+
+def last_frame_png(video: IO[bytes]) -> bytes:
+    """The video's last decoded frame as a PNG (the image an extension starts from)."""
+    video.seek(0)
+    last: av.VideoFrame | None = None
+    with av.open(video, "r") as container:
+        for frame in container.decode(video=0):
+            last = frame
+    video.seek(0)
+    if last is None:
+        raise NotPlayable("The video has no frames.")
+    picture = io.BytesIO()
+    last.to_image().convert("RGB").save(picture, "PNG")
+    return picture.getvalue()
+
+
+# JOINS: an extension's new clip after its source, in one MP4 with the index first. The source
+# fixes the size, the frame rate and the sound; the packets are copied when both are H.264 with
+# the same size, rate, pixel format and parameter sets (one encoder's settings), else every frame
+# is encoded once more at the source's size and rate.
+
+
+@dataclass(frozen=True)
+class _Track:
+    """What decides whether two videos' packets can share one stream."""
+
+    codec: str
+    width: int
+    height: int
+    rate: Fraction
+    pix_fmt: str | None
+    extradata: bytes | None
+
+
+def _track(stream: av.VideoStream) -> _Track:
+    context = stream.codec_context
+    return _Track(
+        context.name,
+        context.width,
+        context.height,
+        Fraction(stream.average_rate or 0),
+        context.pix_fmt,
+        bytes(context.extradata) if context.extradata else None,
+    )
+
+
+def _video_end(path: str) -> Fraction:
+    """When the video track ends, in seconds: its last packet's time plus its duration."""
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        end = Fraction(0)
+        for packet in container.demux(stream):
+            if packet.pts is not None and packet.time_base is not None:
+                end = max(end, (packet.pts + (packet.duration or 0)) * packet.time_base)
+    return end
+
+
+def join(source: str, addition: str, destination: str) -> bool:
+    """Writes `source` then `addition` as one MP4 at `destination`, the index first: the
+    source's size, frame rate and sound (cut at its last frame), then the addition's frames and
+    its own sound when it has one in the same format as the source's (else silent). True when
+    the video was re-encoded, False when its packets were copied. av.FFmpegError or NotPlayable
+    when either cannot be read."""
+    with av.open(source) as first, av.open(addition) as second:
+        for part in (first, second):
+            if "mp4" not in part.format.name.split(",") or not part.streams.video:
+                raise NotPlayable("A part to join is not an MP4 video.")
+        same = _track(first.streams.video[0]) == _track(second.streams.video[0])
+        is_h264 = first.streams.video[0].codec_context.name == "h264"
+    seam = _video_end(source)
+    if same and is_h264:
+        _join_copied(source, addition, destination, seam)
+        return False
+    _join_reencoded(source, addition, destination, seam)
+    return True
+
+
+def _sound_matches(ours: av.AudioStream, theirs: av.AudioStream) -> bool:
+    a, b = ours.codec_context, theirs.codec_context
+    return (a.name, a.sample_rate, a.channels) == (b.name, b.sample_rate, b.channels)
+
+
+def _join_copied(source: str, addition: str, destination: str, seam: Fraction) -> None:
+    with (
+        av.open(source) as first,
+        av.open(addition) as second,
+        av.open(destination, "w", format="mp4", options={"movflags": "+faststart"}) as joined,
+    ):
+        video = joined.add_stream_from_template(first.streams.video[0])
+        sound = _sound_stream(joined, first, second)
+        last_sound = _copy_part(first, joined, video, sound, shift=Fraction(0), cut=seam)
+        _copy_part(second, joined, video, sound, shift=seam, cut=None, after=last_sound)
+
+
+def _sound_stream(
+    joined: av.container.OutputContainer,
+    first: av.container.InputContainer,
+    second: av.container.InputContainer,
+) -> av.AudioStream | None:
+    """The joined video's sound track: the source's format, or the addition's when only it has
+    sound; None when neither has any."""
+    template = first.streams.audio[:1] or second.streams.audio[:1]
+    if not template:
+        return None
+    stream = joined.add_stream_from_template(template[0])
+    assert isinstance(stream, av.AudioStream)
+    return stream
+
+
+def _copy_part(
+    part: av.container.InputContainer,
+    joined: av.container.OutputContainer,
+    video: av.stream.Stream | None,
+    sound: av.AudioStream | None,
+    *,
+    shift: Fraction,
+    cut: Fraction | None,
+    after: Fraction | None = None,
+) -> Fraction | None:
+    """Copies the part's video packets (unless `video` is None) and its first sound track's,
+    when it matches the joined one, `shift` seconds later; sound starting at or after `cut` (the
+    end of the part's frames), or not after `after` (the sound already written: an encoder's
+    priming packets overlap it), is left out. Returns when the last sound packet copied starts."""
+    streams: list[av.stream.Stream] = [part.streams.video[0]] if video is not None else []
+    if sound is not None and part.streams.audio and _sound_matches(sound, part.streams.audio[0]):
+        streams.append(part.streams.audio[0])
+    if not streams:
+        return after
+    for packet in part.demux(*streams):
+        if packet.dts is None or packet.time_base is None:  # the demuxer's flush packet
+            continue
+        is_video = packet.stream.type == "video"
+        if (
+            not is_video
+            and cut is not None
+            and packet.pts is not None
+            and packet.pts * packet.time_base >= cut
+        ):
+            continue
+        ticks = round(shift / packet.time_base)
+        packet.dts += ticks
+        if packet.pts is not None:
+            packet.pts += ticks
+        if not is_video:
+            starts = packet.dts * packet.time_base
+            if after is not None and starts <= after:
+                continue
+            after = starts
+        target = video if is_video else sound
+        assert target is not None
+        packet.stream = target
+        joined.mux(packet)
+    return after
+
+
+def _join_reencoded(source: str, addition: str, destination: str, seam: Fraction) -> None:
+    with (
+        av.open(source) as first,
+        av.open(addition) as second,
+        av.open(destination, "w", format="mp4", options={"movflags": "+faststart"}) as joined,
+    ):
+        original = first.streams.video[0]
+        rate = Fraction(original.average_rate or 16)
+        their_rate = Fraction(second.streams.video[0].average_rate or rate)
+        encoder = _h264_stream(joined, original)
+        encoder.codec_context.time_base = 1 / rate  # one tick a frame, numbered in order
+        sound = _sound_stream(joined, first, second)
+        # The sound first: the muxer holds what it cannot interleave yet, and sound is small.
+        with av.open(source) as first_sound, av.open(addition) as second_sound:
+            last_sound = _copy_part(first_sound, joined, None, sound, shift=Fraction(0), cut=seam)
+            _copy_part(second_sound, joined, None, sound, shift=seam, cut=None, after=last_sound)
+        emitted = 0
+
+        def encode(frame: av.VideoFrame) -> None:
+            nonlocal emitted
+            converted = frame.reformat(
+                width=encoder.width, height=encoder.height, format=PLAYABLE_PIXEL_FORMAT
+            )
+            converted.pts, converted.time_base = emitted, encoder.codec_context.time_base
+            joined.mux(encoder.encode(converted))
+            emitted += 1
+
+        for frame in first.decode(original):
+            encode(frame)
+        kept = emitted
+        # Each new frame is shown for as many of the source's frames as its time spans.
+        for index, frame in enumerate(second.decode(second.streams.video[0])):
+            fitted = _cropped_to(frame, encoder.width, encoder.height)
+            while (emitted - kept) * their_rate < (index + 1) * rate:
+                encode(fitted)
+        joined.mux(encoder.encode())
+
+
+# Shapes closer than this are scaled as they are (a pixel or two of rounding).
+ASPECT_TOLERANCE = 0.01
+
+
+def _cropped_to(frame: av.VideoFrame, width: int, height: int) -> av.VideoFrame:
+    """The frame cut around its centre to the shape of `width` x `height` (so scaling it does
+    not stretch it), or the frame itself when it has that shape already."""
+    wanted = Fraction(width, height)
+    shape = Fraction(frame.width, frame.height)
+    if abs(shape / wanted - 1) <= ASPECT_TOLERANCE:
+        return frame
+    picture = frame.to_image()
+    if shape > wanted:  # wider: cut the sides
+        keep = round(frame.height * wanted)
+        left = (frame.width - keep) // 2
+        picture = picture.crop((left, 0, left + keep, frame.height))
+    else:  # taller: cut the top and bottom
+        keep = round(frame.width / wanted)
+        top = (frame.height - keep) // 2
+        picture = picture.crop((0, top, frame.width, top + keep))
+    return av.VideoFrame.from_image(picture)

@@ -243,7 +243,9 @@ class GenerationCreateSerializer(serializers.Serializer):
         choices=Operation.choices,
         default=Operation.CREATE,
         help_text="What to do: `create` a video, or make a take of a source video (each model "
-        "lists its `operations`).",
+        "lists its `operations`). `extend` (an image-to-video model): the source's last frame "
+        "is the image, send none; the new clip is joined after the source, at its size and "
+        "frame rate, with its sound; the cost is the model's for the new clip.",
     )
     source_generation = serializers.IntegerField(
         required=False,
@@ -493,7 +495,9 @@ class CatalogModelSerializer(serializers.Serializer):
         help_text="Offered now; false while it is turned off (a submission is refused)."
     )
     source_limits = SourceLimitsSerializer(
-        allow_null=True, help_text="What it accepts as a source video; null: it takes none."
+        allow_null=True,
+        help_text="What it accepts as a source video (for an image-to-video model, the video it "
+        "extends); null: it takes none.",
     )
     audio_limits = AudioLimitsSerializer(
         allow_null=True,

@@ -8,14 +8,17 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
+import av
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db.models.fields.files import FieldFile
 
 from generations import catalog, controls
 from generations.audio import clean_audio
 from generations.images import clean_image
 from generations.masks import MaskBox, render_mask, size_errors
+from generations.media import NotPlayable, last_frame_png
 from generations.models import IDEMPOTENCY_KEY_MAX_LENGTH, Generation, requested_fields
 from generations.operations import NEEDS_SOURCE_VIDEO, Operation
 from generations.source_videos import SourceVideo, clean_source_video
@@ -101,12 +104,17 @@ class GenerationParams:
                 f"The aspect ratio must be one of {', '.join(catalog.ASPECT_RATIOS)}."
             ]
         image: CleanUpload | None = None
+        # An extension starts from its source's last frame, taken below.
+        extends = self.operation == Operation.EXTEND
         if model is not None and model.takes("image") and self.image is not None:
-            try:
-                image = _counted(clean_image, self.image, "image_upload")
-            except ValidationError as error:
-                errors["image"] = error.messages
-        elif model is not None and model.needs_image:
+            if extends:
+                errors["image"] = ["Extend starts from the source's last frame; send no image."]
+            else:
+                try:
+                    image = _counted(clean_image, self.image, "image_upload")
+                except ValidationError as error:
+                    errors["image"] = error.messages
+        elif model is not None and model.needs_image and not extends:
             errors["image"] = [
                 "Image-to-video needs an input image."
                 if model.kind == "i2v"
@@ -134,6 +142,9 @@ class GenerationParams:
             errors.update(source_errors)
             mask, mask_errors = _mask(self, model, source)
             errors.update(mask_errors)
+            if extends and source is not None:
+                image, frame_errors = _last_frame(self, source)
+                errors.update(frame_errors)
         audio: CleanUpload | None = None
         if model is not None and self.audio is not None:
             if not model.takes_audio:
@@ -221,7 +232,7 @@ def _source_video(
         upload = opened = reopened(params.parent.video)
     if upload is None:
         return None, {"video": [f"{model.label} needs a source video: one of yours or an upload."]}
-    limits = model.source_limits or catalog.JOINED_SOURCE_LIMITS
+    limits = model.accepted_source or catalog.JOINED_SOURCE_LIMITS
     try:
         return _counted_video(upload, limits, "source video"), {}
     except ValidationError as error:
@@ -229,6 +240,19 @@ def _source_video(
     finally:
         if opened is not None:
             opened.close()
+
+
+def _last_frame(
+    params: GenerationParams, source: SourceVideo
+) -> tuple[CleanUpload | None, dict[str, list[str]]]:
+    """The source's last frame, as the image an extension starts from (checked like an input
+    image: it becomes the generation's)."""
+    field = "video" if params.video is not None else "source_generation"
+    try:
+        picture = last_frame_png(source.file)
+        return clean_image(ContentFile(picture, name="last-frame.png")), {}
+    except (NotPlayable, ValidationError, av.FFmpegError) as error:
+        return None, {field: [f"The source's last frame cannot start the extension ({error})."]}
 
 
 def _mask(
@@ -253,7 +277,7 @@ def _mask(
             return None, {"mask_box": box_errors}
         return render_mask(source, params.mask_box), {}
     assert params.mask is not None
-    limits = model.source_limits or catalog.JOINED_SOURCE_LIMITS
+    limits = model.accepted_source or catalog.JOINED_SOURCE_LIMITS
     try:
         mask = _counted_video(params.mask, limits, "mask video")
     except ValidationError as error:
@@ -341,7 +365,10 @@ def reused_params(generation: Generation, **changes: Any) -> GenerationParams:
     what a remix starts from. A take keeps its operation and its source, even one deleted since
     (the take has its own copy of the source video)."""
     files: dict[str, Any] = {
-        name: reopened(stored) if stored else None for name, stored in stored_inputs(generation)
+        name: reopened(stored) if stored else None
+        for name, stored in stored_inputs(generation)
+        # An extension's image is its source's last frame, taken again from the source's copy.
+        if not (name == "image" and generation.operation == Operation.EXTEND)
     }
     return replace(params_of(generation), parent=generation.parent, **files, **changes)
 

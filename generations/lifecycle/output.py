@@ -10,9 +10,12 @@ index moved first when the model wrote it last (generations.media).
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import tempfile
 from typing import IO
 
+import av
 import httpx
 from django.conf import settings
 from django.core.files import File
@@ -26,6 +29,7 @@ from generations.failures import FailureReason
 from generations.lifecycle import followups
 from generations.lifecycle.scheduling import COPY_PRIORITY, enqueue_later, retry_delay
 from generations.models import Generation
+from generations.operations import Operation
 from generations.replicate.predictions import ReplicateStatus
 from wan_pwa.log_context import names_generation
 
@@ -98,11 +102,15 @@ def copy(generation_id: int, attempt: int) -> None:
             tempfile.TemporaryDirectory(prefix="output-") as scratch,
         ):
             download(generation.output_url, video, max_bytes=settings.OUTPUT_MAX_BYTES)
+            made = video.name
             try:
                 poster = media.poster_frame(video.name)
+                if generation.operation == Operation.EXTEND:
+                    made = _joined(generation, video.name, scratch)
+                    poster = media.poster_frame(made)  # the joined video's, the source's start
             except media.NotPlayable as error:
                 raise CopyError(str(error), permanent=True) from None
-            with open(media.playable_copy(video.name, scratch, generation_id), "rb") as playable:
+            with open(media.playable_copy(made, scratch, generation_id), "rb") as playable:
                 video_name = _store(Generation.video.field, "video.mp4", File(playable))
             poster_name = _store(Generation.poster.field, "poster.jpg", ContentFile(poster))
     except CopyError as error:
@@ -123,6 +131,32 @@ def copy(generation_id: int, attempt: int) -> None:
         enqueue_later(copy_output, delay, generation_id, attempt + 1)
         return
     store_output(generation_id, video_name=video_name, poster_name=poster_name)
+
+
+def _joined(generation: Generation, addition: str, scratch: str) -> str:
+    """An extension's video: its source (the take's own copy) then the new clip, in one MP4 in
+    the `scratch` folder. CopyError (permanent) when they cannot be joined."""
+    if not generation.input_video:
+        raise CopyError("The source video to join is gone.", permanent=True)
+    source = os.path.join(scratch, "source.mp4")
+    joined = os.path.join(scratch, "joined.mp4")
+    try:
+        with generation.input_video.open("rb") as stored, open(source, "wb") as copy:
+            shutil.copyfileobj(stored, copy, CHUNK_BYTES)
+    except OSError as error:  # the storage: reading again may work
+        raise CopyError(f"The source video could not be read ({error}).", permanent=False) from None
+    try:
+        reencoded = media.join(source, addition, joined)
+    except (av.FFmpegError, media.NotPlayable) as error:
+        raise CopyError(
+            f"The new clip could not be joined to its source ({error}).", permanent=True
+        ) from None
+    logger.info(
+        "generation %s: joined the new clip after its source (%s)",
+        generation.pk,
+        "re-encoded" if reencoded else "packets copied",
+    )
+    return joined
 
 
 def store_output(generation_id: int, *, video_name: str, poster_name: str) -> bool:
