@@ -26,6 +26,7 @@ from wanpwa.errors import (
     WebhookVerificationError,
 )
 from wanpwa.models import (
+    AutoRefill,
     Bucket,
     Checkout,
     CreditPack,
@@ -34,6 +35,7 @@ from wanpwa.models import (
     LedgerEntry,
     Model,
     Plan,
+    SourceLimits,
     Subscription,
     WebhookDelivery,
     WebhookEndpoint,
@@ -46,6 +48,7 @@ __all__ = [
     "APITimeoutError",
     "AsyncWanPWA",
     "AuthenticationError",
+    "AutoRefill",
     "Bucket",
     "Checkout",
     "ConflictError",
@@ -60,6 +63,7 @@ __all__ = [
     "Plan",
     "RateLimitError",
     "ServerError",
+    "SourceLimits",
     "Subscription",
     "ValidationError",
     "WaitTimeoutError",
