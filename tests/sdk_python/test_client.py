@@ -84,6 +84,26 @@ def test_create_and_wait_then_download_a_playable_video(sdk: WanPWA, tmp_path: P
     assert ledger_of(sdk, video.id) == [("deduction", -video.cost)]
 
 
+def test_an_edit_of_a_finished_video_is_a_take_of_it(sdk: WanPWA):
+    edit: GenerationParams = {
+        "model_key": "edit-2.7",
+        "operation": "edit",
+        "resolution": "720p",
+        "prompt": "Make it a snowy winter evening",
+    }
+    # The simulator's text-to-video clips are shorter than an edit's 2 s minimum, and an edit
+    # lasts as long as its source: a take of an uploaded clip is the finished source.
+    source = sdk.generations.create_and_wait(**edit, video=factories.clip_bytes(2.5), **POLL)
+    assert (source.status, source.parent, source.has_source_video) == ("succeeded", None, True)
+
+    take = sdk.generations.create_and_wait(**edit, source_generation=source.id, **POLL)
+
+    assert take.status == "succeeded", take.error_message
+    assert (take.operation, take.parent, take.kind) == ("edit", source.id, "v2v")
+    assert take.has_source_video and not take.parent_deleted
+    assert sdk.generations.get(source.id).takes == [take.id]
+
+
 def test_lists_are_iterated_across_pages(sdk: WanPWA, account: Account):
     failed = [factories.make_generation(account.user, status=Status.FAILED).pk for _ in range(5)]
     succeeded = factories.make_generation(account.user, status=Status.SUCCEEDED).pk
