@@ -93,10 +93,12 @@ def test_an_edit_of_a_finished_video_is_a_take_of_it(sdk: WanPWA):
     }
     # The simulator's text-to-video clips are shorter than an edit's 2 s minimum, and an edit
     # lasts as long as its source: a take of an uploaded clip is the finished source.
-    source = sdk.generations.create_and_wait(**edit, video=factories.clip_bytes(2.5), **POLL)
+    upload: GenerationParams = {**edit, "video": factories.clip_bytes(2.5)}
+    source = sdk.generations.create_and_wait(**upload, **POLL)
     assert (source.status, source.parent, source.has_source_video) == ("succeeded", None, True)
 
-    take = sdk.generations.create_and_wait(**edit, source_generation=source.id, **POLL)
+    of_source: GenerationParams = {**edit, "source_generation": source.id}
+    take = sdk.generations.create_and_wait(**of_source, **POLL)
 
     assert take.status == "succeeded", take.error_message
     assert (take.operation, take.parent, take.kind) == ("edit", source.id, "v2v")
