@@ -34,6 +34,7 @@ from wanpwa import (
 )
 from wanpwa.generations import GenerationParams
 
+from credits.models import CreditPack
 from credits.selectors import balance_of
 from generations.models import Status
 from tests import factories
@@ -104,6 +105,24 @@ def test_an_edit_of_a_finished_video_is_a_take_of_it(sdk: WanPWA):
     assert (take.operation, take.parent, take.kind) == ("edit", source.id, "v2v")
     assert take.has_source_video and not take.parent_deleted
     assert sdk.generations.get(source.id).takes == [take.id]
+
+
+def test_auto_refill_is_read_and_set(sdk: WanPWA):
+    pack = CreditPack.objects.create(name="Starter", credits=100, price=500, currency="usd")
+    assert sdk.credits.auto_refill().enabled is False
+
+    saved = sdk.credits.set_auto_refill(enabled=False, threshold=20, pack_id=pack.pk, monthly_max=3)
+
+    assert (saved.enabled, saved.threshold, saved.pack_id, saved.monthly_max) == (
+        False,
+        20,
+        pack.pk,
+        3,
+    )
+    assert (saved.card, saved.refills_this_month) == (None, 0)
+    with pytest.raises(ValidationError, match="Save a card first"):
+        sdk.credits.set_auto_refill(enabled=True, threshold=20, pack_id=pack.pk, monthly_max=3)
+    assert sdk.credits.auto_refill() == saved
 
 
 def test_lists_are_iterated_across_pages(sdk: WanPWA, account: Account):
