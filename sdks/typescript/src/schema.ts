@@ -74,6 +74,28 @@ export interface paths {
          *     curl "$WANPWA_BASE_URL/api/v1/credits/auto-refill/" \
          *       -H "Authorization: Bearer $WANPWA_API_KEY"
          *     ```
+         *
+         *     Python:
+         *
+         *     ```python
+         *     from wanpwa import WanPWA
+         *
+         *     client = WanPWA()  # reads WANPWA_API_KEY, WANPWA_BASE_URL
+         *     refill = client.credits.auto_refill()
+         *     print(refill.enabled, refill.card)
+         *     ```
+         *
+         *     TypeScript:
+         *
+         *     ```ts
+         *     import { WanPWA } from "wanpwa";
+         *
+         *     const client = new WanPWA({
+         *       apiKey: process.env.WANPWA_API_KEY,
+         *       baseUrl: process.env.WANPWA_BASE_URL,
+         *     });
+         *     const refill = await client.credits.autoRefill();
+         *     ```
          */
         get: operations["credits_auto_refill"];
         /**
@@ -88,7 +110,37 @@ export interface paths {
          *
          *     ```bash
          *     curl -X PUT "$WANPWA_BASE_URL/api/v1/credits/auto-refill/" \
-         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *       -H "Authorization: Bearer $WANPWA_API_KEY" \
+         *       -H "Content-Type: application/json" \
+         *       -d '{"enabled": true, "threshold": 20, "pack_id": 1, "monthly_max": 3}'
+         *     ```
+         *
+         *     Python:
+         *
+         *     ```python
+         *     from wanpwa import WanPWA
+         *
+         *     client = WanPWA()  # reads WANPWA_API_KEY, WANPWA_BASE_URL
+         *     refill = client.credits.set_auto_refill(
+         *         enabled=True, threshold=20, pack_id=1, monthly_max=3
+         *     )
+         *     ```
+         *
+         *     TypeScript:
+         *
+         *     ```ts
+         *     import { WanPWA } from "wanpwa";
+         *
+         *     const client = new WanPWA({
+         *       apiKey: process.env.WANPWA_API_KEY,
+         *       baseUrl: process.env.WANPWA_BASE_URL,
+         *     });
+         *     const refill = await client.credits.setAutoRefill({
+         *       enabled: true,
+         *       threshold: 20,
+         *       pack_id: 1,
+         *       monthly_max: 3,
+         *     });
          *     ```
          */
         put: operations["credits_auto_refill_update"];
