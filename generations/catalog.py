@@ -83,6 +83,20 @@ class SourceLimits:
     max_pixels: int = 3840 * 2160
 
 
+@dataclass(frozen=True)
+class AudioLimits:
+    """What a model accepts as an audio track (a WAV or MP3), checked by decoding it
+    (generations/audio.py)."""
+
+    min_seconds: int
+    max_seconds: int
+    max_bytes: int = 15 * 1024 * 1024
+
+
+# Wan 2.5's audio track on Replicate (MODELS.md): 3 to 30 seconds, at most 15 MB.
+TRACK_LIMITS = AudioLimits(min_seconds=3, max_seconds=30)
+
+
 # The source of an operation that keeps it whole beside the result (Extend joins the new clip
 # after it) when the model itself takes no video.
 JOINED_SOURCE_LIMITS = SourceLimits(min_seconds=1, max_seconds=30)
@@ -120,6 +134,8 @@ class CatalogModel:
     resolution_values: Mapping[str, str] = field(default_factory=dict)
     # The source video it accepts (None: it takes none).
     source_limits: SourceLimits | None = None
+    # The audio track it accepts, when it takes one.
+    audio_limits: AudioLimits = TRACK_LIMITS
     # The input whose length the output takes when no length is chosen.
     length_follows: Literal["", "video", "audio"] = ""
     # Confidence marks by Replicate input name, and "price" (omitted: A, from MODELS.md).
@@ -445,7 +461,8 @@ EDITING_MODELS = (
         key="s2v-2.2",
         label="Wan 2.2 talking portrait",
         kind="i2v",
-        variants=(Variant("480p", SECOND_CREDITS_PER_CLIP[0.02], "wan-video/wan-2.2-s2v", 180),),
+        # Its run grows with the track: a 60 s one gets a deadline of 3 x 300 s + 300 s.
+        variants=(Variant("480p", SECOND_CREDITS_PER_CLIP[0.02], "wan-video/wan-2.2-s2v", 300),),
         controls=(),
         takes_negative_prompt=False,
         sends_resolution=False,
@@ -454,6 +471,9 @@ EDITING_MODELS = (
         files=(IMAGE, FileInput("audio", "audio", required=True)),
         operations=(Operation.SPEAK,),
         length_follows="audio",
+        # No cap in the schema; one app caps its input at 60 s (D).
+        audio_limits=AudioLimits(min_seconds=2, max_seconds=60),
+        confidence={"audio_length": "D"},
     ),
     CatalogModel(
         key="vace-14B",
@@ -732,6 +752,15 @@ def as_dict(models: Iterable[CatalogModel] | None = None) -> list[dict[str, Any]
                     "max_pixels": model.source_limits.max_pixels,
                 }
                 if model.source_limits
+                else None
+            ),
+            "audio_limits": (
+                {
+                    "min_seconds": model.audio_limits.min_seconds,
+                    "max_seconds": model.audio_limits.max_seconds,
+                    "max_bytes": model.audio_limits.max_bytes,
+                }
+                if model.takes_audio
                 else None
             ),
             "unverified": model.unverified,

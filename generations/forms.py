@@ -156,6 +156,15 @@ class CreateForm(forms.Form):
             }
         ),
     )
+    end_image = forms.FileField(
+        required=False,
+        label="Last frame (optional)",
+        help_text=(
+            "The image the video ends on, for the models that take one. JPEG, PNG or WebP, at "
+            f"most {MAX_IMAGE_SIZE}."
+        ),
+        widget=forms.FileInput(attrs={"accept": ",".join(ACCEPTED_CONTENT_TYPES)}),
+    )
     negative_prompt = forms.CharField(
         required=False,
         label="Negative prompt",
@@ -215,6 +224,12 @@ class CreateForm(forms.Form):
         (the audio field only for a model that takes a track: nothing shifts on load)."""
         return catalog.MODELS.get(str(self["model_key"].value()))
 
+    def takes_end_image(self) -> bool:
+        """The end image's field is drawn only for a model that takes one (first and last
+        frame), so nothing shifts when the script starts."""
+        model = self.chosen_model()
+        return model is not None and model.takes("end_image")
+
     def remix_source(self) -> Generation | None:
         value = self.initial.get("remix_of") if not self.is_bound else self.data.get("remix_of")
         if value is None:
@@ -257,4 +272,5 @@ class CreateForm(forms.Form):
             options={name: data.get(name) for name in controls.LABELS},
             image=image,
             audio=track,
+            end_image=data.get("end_image"),
         )

@@ -133,7 +133,7 @@ def remux_faststart(source: str, destination: str) -> None:
 def _h264_stream(copy: av.container.OutputContainer, video: av.VideoStream) -> av.VideoStream:
     """An H.264 yuv420p stream for `video`'s frames (even sizes, as 4:2:0 needs)."""
     encoder = copy.add_stream(
-        _h264_encoder(), rate=video.average_rate or 16, options=REENCODE_OPTIONS
+        h264_encoder(), rate=video.average_rate or 16, options=REENCODE_OPTIONS
     )
     assert isinstance(encoder, av.VideoStream)
     width, height = video.codec_context.width, video.codec_context.height
@@ -201,7 +201,7 @@ def reencode_yuv420p(source: str, destination: str) -> None:
         copy.mux(encoder.encode())
 
 
-def _h264_encoder() -> str:
+def h264_encoder() -> str:
     for name in H264_ENCODERS:
         try:
             av.codec.Codec(name, "w")

@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
-from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.shortcuts import get_object_or_404
 
 from credits.models import CreditTransaction, TransactionType
 from generations.models import Generation, Status
+from generations.operations import Operation
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -39,6 +40,7 @@ class GenerationFilters:
 
     status: str = ""  # one of Status.values; "": any
     starred: bool | None = None  # None: starred or not
+    originals: bool = False  # only what was created, not the takes made from it
 
     @classmethod
     def from_page(cls, query: Mapping[str, str]) -> GenerationFilters:
@@ -48,11 +50,12 @@ class GenerationFilters:
         return cls(
             status=status if status in Status.values else "",
             starred=True if query.get("starred") == "1" else None,
+            originals=query.get("originals") == "1",
         )
 
     @property
     def active(self) -> bool:
-        return bool(self.status) or self.starred is not None
+        return bool(self.status) or self.starred is not None or self.originals
 
 
 def history_of(user, filters: GenerationFilters | None = None) -> QuerySet[Generation]:
@@ -63,6 +66,8 @@ def history_of(user, filters: GenerationFilters | None = None) -> QuerySet[Gener
         generations = generations.filter(status=filters.status)
     if filters.starred is not None:
         generations = generations.filter(starred=filters.starred)
+    if filters.originals:
+        generations = generations.filter(operation=Operation.CREATE)
     return _with_refund_flag(generations).order_by("-created_at", "-id")
 
 
@@ -85,6 +90,19 @@ def with_takes(generations: QuerySet[Generation]) -> QuerySet[Generation]:
     return generations.select_related("parent").prefetch_related(
         Prefetch("takes", queryset=takes, to_attr="shown_takes")
     )
+
+
+def with_take_counts(generations: QuerySet[Generation]) -> QuerySet[Generation]:
+    """Each generation with `take_count`, its takes not deleted: a subquery, not a query a row."""
+    takes = (
+        Generation.objects.visible()
+        .filter(parent=OuterRef("pk"))
+        .order_by()
+        .values("parent")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return generations.annotate(take_count=Coalesce(Subquery(takes), 0))
 
 
 def take_ids(generation: Generation) -> list[int]:
@@ -141,3 +159,50 @@ def credit_entries_of(generation: Generation) -> list[CreditTransaction]:
     return list(
         CreditTransaction.objects.filter(generation=generation).order_by("created_at", "id")
     )
+
+
+# The detail page's tree: the source, its takes, and their takes, at most this deep and wide.
+TREE_DEPTH = 3
+TREE_WIDTH = 12
+
+
+@dataclass(frozen=True)
+class TakeNode:
+    generation: Generation
+    takes: list[TakeNode]
+
+
+def take_tree(generation: Generation) -> TakeNode | None:
+    """The generation's family for its page: from its oldest visible source (at most TREE_DEPTH
+    - 1 steps up) down TREE_DEPTH levels, the newest TREE_WIDTH takes of each; a query a level.
+    None for a generation with neither a source nor takes."""
+    root = generation
+    for _ in range(TREE_DEPTH - 1):
+        parent = root.parent
+        if parent is None or parent.deleted_at is not None:
+            break
+        root = parent
+    level = [TakeNode(root, [])]
+    top = level[0]
+    for _ in range(TREE_DEPTH - 1):
+        by_parent = {node.generation.pk: node for node in level}
+        rank = Window(
+            RowNumber(),
+            partition_by=[F("parent_id")],
+            order_by=[F("created_at").desc(), F("id").desc()],
+        )
+        takes = (
+            Generation.objects.visible()
+            .filter(parent_id__in=by_parent)
+            .annotate(rank=rank)
+            .filter(rank__lte=TREE_WIDTH)
+            .order_by("-created_at", "-id")
+        )
+        level = []
+        for take in takes:
+            node = TakeNode(take, [])
+            by_parent[take.parent_id].takes.append(node)
+            level.append(node)
+        if not level:
+            break
+    return top if top.takes or top.generation.pk != generation.pk else None

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
+from rest_framework.utils import html
 
 from generations import catalog, controls, eta, selectors
 from generations.actions.params import GenerationParams
 from generations.audio import MAX_AUDIO_SECONDS, MAX_AUDIO_SIZE, MIN_AUDIO_SECONDS
 from generations.failures import FailureReason
 from generations.images import MAX_IMAGE_SIZE, MIN_IMAGE_SIDE
+from generations.masks import MaskBox
 from generations.models import REQUESTED_FIELDS, Generation, Kind, Status
 from generations.moderation import Rejected
 from generations.operations import Operation
@@ -189,6 +193,31 @@ def option_choices(name: str) -> list[str]:
     )
 
 
+class MaskBoxSerializer(serializers.Serializer):
+    """A box on the source's first frame, in fractions of the frame (0 to 1 from its top left
+    corner): an object in JSON, or the same object as a JSON string in multipart/form-data."""
+
+    x = serializers.FloatField(min_value=0, max_value=1, help_text="Left edge.")
+    y = serializers.FloatField(min_value=0, max_value=1, help_text="Top edge.")
+    width = serializers.FloatField(min_value=0, max_value=1)
+    height = serializers.FloatField(min_value=0, max_value=1)
+
+    def get_value(self, dictionary):
+        # A form sends the object as one JSON string, not as DRF's `mask_box.x` fields.
+        if html.is_html_input(dictionary) and self.field_name in dictionary:
+            return dictionary[self.field_name]
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError("Send the box as a JSON object.") from None
+        # Whether it lies inside the frame is GenerationParams.clean's (MaskBox.errors).
+        return super().to_internal_value(data)
+
+
 class GenerationCreateSerializer(serializers.Serializer):
     """What a client sends to start a generation. Deeper checks (the model's resolutions, the
     image's content) are GenerationParams.clean's, shared with the pages."""
@@ -242,8 +271,17 @@ class GenerationCreateSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         default=None,
-        help_text="Change a region: a mask video as long as the source, white where the model "
-        "regenerates and black where it keeps the source.",
+        help_text="Change a region: a mask video of the source's size and at least its length, "
+        "white where the model regenerates and black where it keeps the source (else send "
+        "`mask_box`).",
+    )
+    mask_box = MaskBoxSerializer(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Change a region: a box drawn on the source's first frame, in fractions of "
+        "the frame (so any displayed size of it will do); we render it into the mask video, "
+        "white inside the box, of the source's size, frame rate and length. Instead of `mask`.",
     )
     negative_prompt = TextField(
         required=False,
@@ -273,7 +311,8 @@ class GenerationCreateSerializer(serializers.Serializer):
         default=None,
         help_text="An optional audio track for the models with `takes_audio` (multipart/form-data):"
         f" a WAV or MP3 of {MIN_AUDIO_SECONDS} to {MAX_AUDIO_SECONDS} seconds and at most "
-        f"{MAX_AUDIO_SIZE}. The video is made to go with it (speech, music).",
+        f"{MAX_AUDIO_SIZE} (a talking portrait's: its `audio_limits`). The video is made to go "
+        "with it (speech, music).",
     )
 
     # Advanced settings: each model has its own set and ranges (GET /api/v1/models/, `controls`),
@@ -389,7 +428,9 @@ class GenerationCreateSerializer(serializers.Serializer):
         data.pop("webhook_events_filter", None)
         options = {name: data.pop(name) for name in controls.LABELS if name in data}
         parent = data.pop("source_generation", None)
-        return GenerationParams(**data, options=options, parent=parent)
+        box = data.pop("mask_box", None)
+        mask_box = MaskBox(**box) if box else None
+        return GenerationParams(**data, options=options, parent=parent, mask_box=mask_box)
 
 
 class GenerationFilterSerializer(serializers.Serializer):
@@ -422,6 +463,12 @@ class SourceLimitsSerializer(serializers.Serializer):
     max_pixels = serializers.IntegerField()
 
 
+class AudioLimitsSerializer(serializers.Serializer):
+    min_seconds = serializers.IntegerField()
+    max_seconds = serializers.IntegerField()
+    max_bytes = serializers.IntegerField()
+
+
 class CatalogModelSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The `model_key` to submit.")
     # DRF's metaclass takes declared fields out of the class, so this does not replace the
@@ -447,6 +494,11 @@ class CatalogModelSerializer(serializers.Serializer):
     )
     source_limits = SourceLimitsSerializer(
         allow_null=True, help_text="What it accepts as a source video; null: it takes none."
+    )
+    audio_limits = AudioLimitsSerializer(
+        allow_null=True,
+        help_text="What it accepts as an audio track (a WAV or MP3, decoded to check); null: it "
+        "takes none.",
     )
     unverified = serializers.DictField(
         child=serializers.CharField(),

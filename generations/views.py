@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
@@ -36,11 +37,13 @@ from generations.actions.sharing import (
     set_starred,
 )
 from generations.analytics import count_submission
+from generations.edit_form import EditForm, costs, edit_operations, video_seconds
 from generations.files import zip_stream
 from generations.forms import CreateForm, script_data
 from generations.lifecycle.submission import retry_generation, submit_generation
 from generations.lifecycle.transitions import cancel_generation
 from generations.models import IN_FLIGHT_STATUSES, Generation, Status
+from generations.operations import Operation
 from generations.selectors import GenerationWithRefundFlag
 from generations.templatetags.wan_ui import retry_action_tag
 from wan_pwa.errors import DomainError
@@ -149,6 +152,119 @@ def _int(value: str) -> int | None:
         return None
 
 
+# Edit: a take of one of the user's videos, or of an uploaded clip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(
+    request: AuthenticatedHttpRequest, operation: str = "", pk: int | None = None
+) -> HttpResponse:
+    offered = edit_operations()
+    if operation and operation not in offered:
+        raise Http404("No such operation.")
+    chosen = Operation(operation) if operation else offered[0]
+    source = None
+    if pk is not None:
+        source = selectors.generation_of(request.user, pk)
+        if not source.is_ready:
+            messages.error(request, "Only a finished video can be edited.")
+            return redirect("detail", pk=pk)
+    if request.method == "POST":
+        form = EditForm(chosen, source, request.POST, request.FILES)
+        if form.is_valid():
+            params = form.params()
+            key = form.cleaned_data["idempotency_key"] or None
+            try:
+                take = submit_generation(request.user, params, idempotency_key=key).generation
+            except ValidationError as error:
+                _add_errors(form, error)
+            except (InsufficientCredits, CreditDebtOutstanding) as error:
+                messages.error(request, error.message, extra_tags="action-billing")
+                form.add_error(None, str(error))
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                count_submission()
+                messages.success(request, f"Take #{take.pk} started: {take.cost} credits reserved.")
+                return _go(request, reverse("detail", args=[take.pk]))
+            finally:
+                params.close_files()
+        count_submission("invalid")
+        messages.error(request, "The take was not started: check the highlighted fields.")
+        status = 422
+    else:
+        form = EditForm(chosen, source, initial=_remixed_take(request, source, chosen))
+        status = 200
+    seconds = video_seconds(source.video) if source else None
+    context = {
+        "form": form,
+        "source": source,
+        "operation": chosen,
+        "tabs": [(op, _edit_url(op, source)) for op in offered],
+        "action": _edit_url(chosen, source),
+        "costs": costs(chosen, seconds),
+        "cost_preview": _edit_cost_preview(form, seconds),
+    }
+    template = "generations/edit.html#edit-form" if request.htmx else "generations/edit.html"
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _add_errors(form: EditForm, error: ValidationError) -> None:
+    """The actions' field errors on the page's fields; those of inputs the page fills itself
+    (the source, its mask, the operation) above the form, named."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.message_dict.items():
+        if name in form.fields:
+            form.add_error(name, errors)
+        else:
+            form.add_error(None, errors)
+
+
+def _remixed_take(
+    request: AuthenticatedHttpRequest, source: Generation | None, operation: Operation
+) -> dict[str, object]:
+    """A take's parameters, when "Remix" on it led here (its source, its operation)."""
+    pk = _int(request.GET.get("remix", ""))
+    if pk is None or source is None:
+        return {}
+    take = selectors.history_of(request.user).filter(pk=pk, parent=source).first()
+    if take is None or take.operation != operation:
+        return {}
+    return {
+        "model_key": take.model_key,
+        "resolution": take.resolution,
+        "prompt": take.prompt,
+        "seed": take.seed,
+        **{
+            name: str(value).lower() if isinstance(value, bool) else value
+            for name, value in take.options.items()
+        },
+    }
+
+
+def _edit_url(operation: str, source: Generation | None) -> str:
+    if source is None:
+        return reverse("edit-clip", args=[operation])
+    return reverse("edit", args=[source.pk, operation])
+
+
+def _edit_cost_preview(form: EditForm, seconds: float | None) -> int | None:
+    model = form.chosen_model()
+    if model is None:
+        return None
+    length = form["duration"].value() if "duration" in form.fields else None
+    return (
+        costs(form.operation, seconds)[model.key]
+        .get(form["resolution"].value() or model.resolutions[0], {})
+        .get(str(length or ""))
+    )
+
+
 # History
 
 
@@ -159,7 +275,7 @@ def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     per_page = _int(request.GET.get("per_page", "")) or PAGE_SIZES[0]
     if per_page not in PAGE_SIZES:
         per_page = PAGE_SIZES[0]
-    generations = selectors.history_of(request.user, filters)
+    generations = selectors.with_take_counts(selectors.history_of(request.user, filters))
     page = Paginator(generations, per_page).get_page(request.GET.get("page"))
     context = {
         "page_obj": page,
@@ -283,6 +399,10 @@ def _detail_page(request: HtmxHttpRequest, generation: Generation) -> HttpRespon
     entries = selectors.credit_entries_of(generation)
     context = {
         "generation": generation,
+        "tree": selectors.take_tree(generation),
+        # A take of an uploaded clip has no source generation; a deleted one stays a row.
+        "source_deleted": generation.parent is not None
+        and generation.parent.deleted_at is not None,
         "entries": entries,
         "charged": sum(-e.amount for e in entries if e.amount < 0),
         "refunded_amount": sum(e.amount for e in entries if e.amount > 0),

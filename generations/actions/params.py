@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from django.db.models.fields.files import FieldFile
 from generations import catalog, controls
 from generations.audio import clean_audio
 from generations.images import clean_image
+from generations.masks import MaskBox, render_mask, size_errors
 from generations.models import IDEMPOTENCY_KEY_MAX_LENGTH, Generation, requested_fields
 from generations.operations import NEEDS_SOURCE_VIDEO, Operation
 from generations.source_videos import SourceVideo, clean_source_video
@@ -43,6 +45,8 @@ class GenerationParams:
     video: File | None = None
     end_image: File | None = None  # first and last frame
     mask: File | None = None  # VACE: white regenerates, black keeps
+    # Or a box drawn on the source's first frame, rendered into the mask by clean().
+    mask_box: MaskBox | None = None
     # Set by clean() once the files are decoded and written anew: their real formats' extensions,
     # and the length of the input the video's length follows (for its cost).
     image_extension: str = ""
@@ -124,11 +128,11 @@ class GenerationParams:
                 except ValidationError as error:
                     errors["end_image"] = error.messages
         source: SourceVideo | None = None
-        mask: SourceVideo | None = None
+        mask: File | None = None
         if model is not None and model.is_ready and not operation_errors:
             source, source_errors = _source_video(self, model)
             errors.update(source_errors)
-            mask, mask_errors = _mask(self, model)
+            mask, mask_errors = _mask(self, model, source)
             errors.update(mask_errors)
         audio: CleanUpload | None = None
         if model is not None and self.audio is not None:
@@ -139,7 +143,9 @@ class GenerationParams:
                 ]
             else:
                 try:
-                    audio = _counted(clean_audio, self.audio, "audio_upload")
+                    audio = _counted(
+                        partial(clean_audio, limits=model.audio_limits), self.audio, "audio_upload"
+                    )
                 except ValidationError as error:
                     errors["audio"] = error.messages
         elif model is not None and model.requires("audio"):
@@ -148,9 +154,9 @@ class GenerationParams:
         if model is not None and not errors:
             errors.update(_length_errors(model, options, input_seconds))
         if errors:
-            for cleaned in (source, mask):
+            for cleaned in (source.file if source else None, mask):
                 if cleaned is not None:
-                    cleaned.file.close()
+                    cleaned.close()
             raise ValidationError(errors)
         return replace(
             self,
@@ -166,7 +172,8 @@ class GenerationParams:
             audio=audio.file if audio else None,
             audio_extension=audio.extension if audio else "",
             video=source.file if source else None,
-            mask=mask.file if mask else None,
+            mask=mask,
+            mask_box=None,  # drawn into the mask
             end_image=end_image.file if end_image else None,
             end_image_extension=end_image.extension if end_image else "",
             input_seconds=input_seconds,
@@ -225,19 +232,36 @@ def _source_video(
 
 
 def _mask(
-    params: GenerationParams, model: catalog.CatalogModel
-) -> tuple[SourceVideo | None, dict[str, list[str]]]:
-    if params.mask is None:
+    params: GenerationParams, model: catalog.CatalogModel, source: SourceVideo | None
+) -> tuple[File | None, dict[str, list[str]]]:
+    """The mask video: the box rendered over the source, or the upload checked against it."""
+    field = "mask_box" if params.mask_box is not None else "mask"
+    if params.mask is None and params.mask_box is None:
         if model.requires("mask"):
-            return None, {"mask": [f"{model.label} needs a mask video."]}
+            return None, {
+                "mask": [f"{model.label} needs a mask: draw a box (mask_box) or upload a video."]
+            }
         return None, {}
     if not model.takes("mask"):
-        return None, {"mask": [f"{model.label} takes no mask."]}
+        return None, {field: [f"{model.label} takes no mask."]}
+    if params.mask is not None and params.mask_box is not None:
+        return None, {"mask": ["Send either a mask video or a mask_box, not both."]}
+    if source is None:  # the source's own error says why
+        return None, {}
+    if params.mask_box is not None:
+        if box_errors := params.mask_box.errors(source.width, source.height):
+            return None, {"mask_box": box_errors}
+        return render_mask(source, params.mask_box), {}
+    assert params.mask is not None
     limits = model.source_limits or catalog.JOINED_SOURCE_LIMITS
     try:
-        return _counted_video(params.mask, limits, "mask video"), {}
+        mask = _counted_video(params.mask, limits, "mask video")
     except ValidationError as error:
         return None, {"mask": error.messages}
+    if mismatch := size_errors(mask, source):
+        mask.file.close()
+        return None, {"mask": mismatch}
+    return mask.file, {}
 
 
 def _counted_video(upload: File, limits: catalog.SourceLimits, what: str) -> SourceVideo:

@@ -20,6 +20,7 @@ register = template.Library()
 
 # Hand-written 24x24 stroke icons, inline so the pages need no icon font or sprite request.
 ICONS: dict[str, str] = {
+    "edit": '<path d="M12 20h9"/><path d="M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4Z"/>',
     "star": '<polygon points="12 2 15.09 8.26 22 9.27 17 14.14 18.18 21.02 12 17.77 5.82 21.02 '
     '7 14.14 2 9.27 8.91 8.26 12 2"/>',
     "download": '<path d="M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4"/>'

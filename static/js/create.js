@@ -51,6 +51,12 @@
       input.disabled = !takesAudio; // nor a track (or its reuse) with a model that takes none
     });
 
+    // First and last frame: an end image, for the image-to-video models that take one.
+    const endField = root.querySelector("[data-takes-end-image]");
+    const takesEnd = Boolean(model && model.files && "end_image" in model.files);
+    endField.hidden = !takesEnd;
+    endField.querySelector("input").disabled = !takesEnd;
+
     showControls(root, model);
 
     const variant = model && model.resolutions.find((r) => r.resolution === resolutionSelect.value);

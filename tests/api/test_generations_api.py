@@ -413,8 +413,9 @@ def test_methods_not_offered_answer_405(api, user):
     assert error_of(response)["code"] == "method_not_allowed"
 
 
-def test_unknown_api_urls_answer_in_the_error_shape(api):
-    response = api.get("/api/v1/nothing-here/")
+@pytest.mark.parametrize("path", ["/api/v1/nothing-here/", "/api/v1/webhooks/1%0A/test/"])
+def test_unknown_api_urls_answer_in_the_error_shape(api, path):
+    response = api.get(path)
     assert response.status_code == 404
     assert error_of(response)["code"] == "not_found"
     hint = api.get("/api/v1/generations")

@@ -116,6 +116,16 @@ def test_every_page_fits_every_width_without_errors_or_shifts(
     make_generation(
         member, model_key="i2v-14B", prompt="The painted sea starts to move", playable=True
     )
+    take = make_generation(
+        member,
+        model_key="vace-14B",
+        prompt="A red balloon drifts into the corner of the frame",
+        operation="region",
+        parent=shared,
+        input_video="sources/x.mp4",
+        playable=True,
+        charged=False,
+    )
     order = paid_order(member, 100)
     endpoint = create_endpoint(
         member, "https://hooks.example.com/a/rather/long/path/for/our/webhooks", ["order.paid"]
@@ -141,6 +151,10 @@ def test_every_page_fits_every_width_without_errors_or_shifts(
             "history": "/history/",
             "video": f"/generations/{shared.pk}/",
             "failed-video": f"/generations/{failed.pk}/",
+            "edit": f"/generations/{shared.pk}/edit/edit/",
+            "edit-region": f"/generations/{shared.pk}/edit/region/",
+            "edit-clip": "/edit/",
+            "take": f"/generations/{take.pk}/",
             "settings": "/settings/",
             "billing": "/settings/billing/",
             "receipt": f"/settings/billing/orders/{order.pk}/receipt/",

@@ -32,6 +32,7 @@ def api_urls(v1_endpoints: Patterns) -> tuple[Patterns, str]:
             ),
             name="docs",
         ),
-        re_path(r"^(?P<path>.*)$", api_not_found, name="not-found"),
+        # Any character, a newline too: "webhooks/1%0A/test/" is an unknown URL like any other.
+        re_path(r"^(?P<path>[\s\S]*)$", api_not_found, name="not-found"),
     ]
     return patterns, "api"

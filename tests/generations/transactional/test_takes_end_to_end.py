@@ -5,64 +5,16 @@ back; then a retry of a take, whose source was deleted meanwhile."""
 from __future__ import annotations
 
 import base64
-import io
-from collections.abc import Callable, Iterator
 
-import av
-import httpx
 import pytest
-from PIL import ImageStat
-from pytest_django import Settings
-from pytest_django.live_server_helper import LiveServer
 
 from credits.models import CreditTransaction, TransactionType
 from credits.selectors import balance_of
-from generations.models import Generation, Status
-from generations.simulator import ReplicateSimulator
+from generations.models import Status
 from tests.factories import clip_bytes, make_generation
-from tests.generations.lifecycle_helpers import configure, run_tasks
-from tests.waiting import wait_until
+from tests.generations.takes_helpers import first_frame_and_size, run_until_ended
 
 PROMPT = "Make it a snowy winter evening"
-
-
-def first_frame_and_size(video: bytes) -> tuple[tuple[float, ...], tuple[int, int], bool]:
-    """The first frame's mean colour, the frame size and whether the video has sound."""
-    with av.open(io.BytesIO(video), mode="r") as container:
-        stream = container.streams.video[0]
-        size = (stream.codec_context.width, stream.codec_context.height)
-        frame = next(container.decode(stream)).to_image()
-        return tuple(ImageStat.Stat(frame).mean), size, bool(container.streams.audio)
-
-
-def run_until_ended(generation_id: int) -> Generation:
-    def ended() -> bool:  # the worker's tasks here, the webhooks on the live server
-        run_tasks()
-        return Generation.objects.get(pk=generation_id).is_terminal
-
-    wait_until(ended, timeout=20, what="the take to end")
-    return Generation.objects.get(pk=generation_id)
-
-
-@pytest.fixture
-def service(
-    simulator_factory: Callable[..., ReplicateSimulator],
-    live_server: LiveServer,
-    settings: Settings,
-    api_key: str,
-) -> Iterator[tuple[ReplicateSimulator, httpx.Client]]:
-    """The simulator, the app pointed at it, and an HTTP client of the API with a key."""
-    simulator = simulator_factory()
-    configure(settings, base_url=simulator.base_url, webhook_secret=simulator.webhook_secret)
-    settings.SITE_URL = live_server.url
-    # Closed afterwards: a kept-alive connection would keep a server thread (and its database
-    # connection) alive past the test.
-    with httpx.Client(
-        base_url=f"{live_server.url}/api/v1",
-        headers={"Authorization": f"Bearer {api_key}"},
-        timeout=30,
-    ) as client:
-        yield simulator, client
 
 
 @pytest.mark.django_db(transaction=True)
