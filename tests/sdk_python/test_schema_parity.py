@@ -31,6 +31,7 @@ MODELS: dict[str, type[models.APIObject]] = {
     "Control": models.Control,
     "Resolution": models.Resolution,
     "SourceLimits": models.SourceLimits,
+    "AudioLimits": models.AudioLimits,
     "WebhookEndpoint": models.WebhookEndpoint,
     "WebhookEndpointWithSecret": models.WebhookEndpoint,
     "Delivery": models.WebhookDelivery,

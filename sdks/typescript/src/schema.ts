@@ -1098,6 +1098,11 @@ export interface components {
             /** Format: date-time */
             readonly finished_at: string;
         };
+        AudioLimits: {
+            min_seconds: number;
+            max_seconds: number;
+            max_bytes: number;
+        };
         /**
          * @description * `auto` - auto
          *     * `origin` - origin
@@ -1166,6 +1171,8 @@ export interface components {
             ready: boolean;
             /** @description What it accepts as a source video; null: it takes none. */
             source_limits: components["schemas"]["SourceLimits"] | null;
+            /** @description What it accepts as an audio track (a WAV or MP3, decoded to check); null: it takes none. */
+            audio_limits: components["schemas"]["AudioLimits"] | null;
             /** @description Inputs (and `price`) not yet seen on Replicate's own pages, with how sure we are: B from code that calls Replicate, C from other vendors' docs, D inferred. */
             unverified: {
                 [key: string]: string;
@@ -1500,9 +1507,11 @@ export interface components {
             end_image?: string | null;
             /**
              * Format: binary
-             * @description Change a region: a mask video as long as the source, white where the model regenerates and black where it keeps the source.
+             * @description Change a region: a mask video of the source's size and at least its length, white where the model regenerates and black where it keeps the source (else send `mask_box`).
              */
             mask?: string | null;
+            /** @description Change a region: a box drawn on the source's first frame, in fractions of the frame (so any displayed size of it will do); we render it into the mask video, white inside the box, of the source's size, frame rate and length. Instead of `mask`. */
+            mask_box?: components["schemas"]["MaskBoxRequest"] | null;
             /**
              * @description What to avoid.
              * @default
@@ -1517,7 +1526,7 @@ export interface components {
             image?: string | null;
             /**
              * Format: binary
-             * @description An optional audio track for the models with `takes_audio` (multipart/form-data): a WAV or MP3 of 3 to 30 seconds and at most 15 MB. The video is made to go with it (speech, music).
+             * @description An optional audio track for the models with `takes_audio` (multipart/form-data): a WAV or MP3 of 3 to 30 seconds and at most 15 MB (a talking portrait's: its `audio_limits`). The video is made to go with it (speech, music).
              */
             audio?: string | null;
             /** @description Frames at 16 per second: 81 is about five seconds. t2v-1.3B: 17, 33, 49, 65, 81 (default 81); t2v-2.2-fast: 81, 121 (default 81); i2v-2.2-fast: 81, 121 (default 81). */
@@ -1616,6 +1625,26 @@ export interface components {
             readonly generation: number | null;
             /** Format: date-time */
             readonly created_at: string;
+        };
+        /**
+         * @description A box on the source's first frame, in fractions of the frame (0 to 1 from its top left
+         *     corner): an object in JSON, or the same object as a JSON string in multipart/form-data.
+         */
+        MaskBoxRequest: {
+            /**
+             * Format: double
+             * @description Left edge.
+             */
+            x: number;
+            /**
+             * Format: double
+             * @description Top edge.
+             */
+            y: number;
+            /** Format: double */
+            width: number;
+            /** Format: double */
+            height: number;
         };
         /** @enum {unknown} */
         NullEnum: null;

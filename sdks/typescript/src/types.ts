@@ -22,6 +22,10 @@ export type AutoRefillParams = Schemas["AutoRefillRequest"];
 export type CatalogModel = Schemas["CatalogModel"];
 /** What a model accepts as a source video. */
 export type SourceLimits = Schemas["SourceLimits"];
+/** What a model accepts as an audio track. */
+export type AudioLimits = Schemas["AudioLimits"];
+/** A region to change: a box on the source's first frame, in fractions of the frame. */
+export type MaskBox = Schemas["MaskBoxRequest"];
 export type ApiError = Schemas["ErrorObject"];
 
 /** The file fields of `generations.create` (each model's `files` says which it takes). */

@@ -26,6 +26,7 @@ from wanpwa.errors import (
     WebhookVerificationError,
 )
 from wanpwa.models import (
+    AudioLimits,
     AutoRefill,
     Bucket,
     Checkout,
@@ -47,6 +48,7 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AsyncWanPWA",
+    "AudioLimits",
     "AuthenticationError",
     "AutoRefill",
     "Bucket",

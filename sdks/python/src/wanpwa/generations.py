@@ -26,6 +26,16 @@ Status = Literal["queued", "starting", "processing", "succeeded", "failed", "can
 Operation = Literal["create", "edit", "extend", "animate", "replace", "speak", "region"]
 
 
+class MaskBox(TypedDict):
+    """A box on the source's first frame, in fractions of the frame (0 to 1 from its top left
+    corner)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+
 class GenerationParams(TypedDict, total=False):
     """What `create` sends (see GET /api/v1/models/ for each model's operations, files,
     resolutions and settings). The files (`image`, `end_image`, `audio`, `video`, `mask`) are a
@@ -40,6 +50,7 @@ class GenerationParams(TypedDict, total=False):
     video: FileInput
     end_image: FileInput
     mask: FileInput
+    mask_box: MaskBox  # the region to change, instead of a `mask` video
     resolution: str
     aspect_ratio: str
     negative_prompt: str

@@ -173,6 +173,15 @@ class SourceLimits(APIObject):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AudioLimits(APIObject):
+    """What a model accepts as an audio track (a WAV or MP3)."""
+
+    min_seconds: int
+    max_seconds: int
+    max_bytes: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class Model(APIObject):
     key: str
     label: str
@@ -184,6 +193,7 @@ class Model(APIObject):
     takes_prompt: bool
     ready: bool  # offered now; a submission to a model turned off is refused
     source_limits: SourceLimits | None  # None: it takes no source video
+    audio_limits: AudioLimits | None  # None: it takes no audio track
     unverified: dict[str, str]  # inputs not yet confirmed on Replicate, with how sure we are
     takes_negative_prompt: bool
     priced_by_length: bool
