@@ -107,6 +107,22 @@ def test_an_edit_of_a_finished_video_is_a_take_of_it(sdk: WanPWA):
     assert sdk.generations.get(source.id).takes == [take.id]
 
 
+def test_a_region_drawn_as_a_box_goes_with_an_uploaded_clip(sdk: WanPWA):
+    # A file makes the request multipart/form-data: the box goes as a JSON string there.
+    region = sdk.generations.create_and_wait(
+        model_key="vace-14B",
+        operation="region",
+        resolution="480p",
+        prompt="A red balloon floats in the sky",
+        video=factories.clip_bytes(1.5),
+        mask_box={"x": 0.25, "y": 0.5, "width": 0.5, "height": 0.25},
+        **POLL,
+    )
+
+    assert region.status == "succeeded", region.error_message
+    assert (region.operation, region.parent, region.has_source_video) == ("region", None, True)
+
+
 def test_auto_refill_is_read_and_set(sdk: WanPWA):
     pack = CreditPack.objects.create(name="Starter", credits=100, price=500, currency="usd")
     assert sdk.credits.auto_refill().enabled is False
