@@ -36,6 +36,7 @@ STALE = (
 # One user a test file (a key each), so balances and limits do not mix; "poor" has no credits.
 USERS = {
     "generations": 100,
+    "takes": 100,
     "account": 100,
     "retries": 100,
     "flaky": 100,

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 
 import { ConflictError } from "../dist/index.js";
-import { client, clipPath, deductionsFor, imagePath, PROMPT, TEXT_TO_VIDEO } from "./support.mjs";
+import { client, deductionsFor, imagePath, PROMPT, TEXT_TO_VIDEO } from "./support.mjs";
 
 const wan = client("generations");
 
@@ -61,27 +61,6 @@ test("an image becomes a video, given as a path, a Blob or bytes", async () => {
     assert.equal(done.has_input_image, true);
     assert.equal(done.kind, "i2v");
   }
-});
-
-test("an edit of a finished video is a take of it", async () => {
-  const edit = {
-    model_key: "edit-2.7",
-    operation: "edit",
-    resolution: "720p",
-    prompt: "Make it a snowy winter evening",
-  };
-  const wait = { timeout: 60, interval: 0.2 };
-  // The simulator's text-to-video clips are shorter than an edit's 2 s minimum, and an edit
-  // lasts as long as its source: a take of an uploaded clip is the finished source.
-  const source = await wan.generations.createAndWait({ ...edit, video: clipPath }, wait);
-  assert.equal(source.status, "succeeded");
-  assert.equal(source.parent, null);
-
-  const take = await wan.generations.createAndWait({ ...edit, source_generation: source.id }, wait);
-  assert.equal(take.status, "succeeded", take.error_message);
-  assert.deepEqual([take.operation, take.parent, take.kind], ["edit", source.id, "v2v"]);
-  assert.equal(take.has_source_video, true);
-  assert.deepEqual((await wan.generations.get(source.id)).takes, [take.id]);
 });
 
 test("lists iterate over every page, newest first, and filter", async () => {
