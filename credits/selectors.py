@@ -1,6 +1,16 @@
 from __future__ import annotations
 
-from credits.models import CreditBalance, CreditTransaction, TransactionType
+from typing import NamedTuple
+
+from django.db.models import Exists, OuterRef
+
+from credits.models import (
+    CreditBalance,
+    CreditTransaction,
+    Subscription,
+    SubscriptionStatus,
+    TransactionType,
+)
 
 
 def balance_of(user) -> int:
@@ -8,6 +18,25 @@ def balance_of(user) -> int:
     return (
         CreditBalance.objects.filter(user_id=user.pk).values_list("balance", flat=True).first() or 0
     )
+
+
+class HeaderCredits(NamedTuple):
+    balance: int
+    plan_payment_failed: bool  # the user's plan has a failed payment to fix
+
+
+def header_credits(user) -> HeaderCredits:
+    """What every page's header shows of the user's credits, in one query."""
+    failing = Subscription.objects.filter(
+        user_id=OuterRef("user_id"),
+        status__in=[SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID],
+    )
+    row = (
+        CreditBalance.objects.filter(user_id=user.pk)
+        .values_list("balance", Exists(failing))
+        .first()
+    )
+    return HeaderCredits(*row) if row else HeaderCredits(0, False)
 
 
 def has_bought_credits(user) -> bool:

@@ -4,21 +4,25 @@ from weakref import WeakKeyDictionary
 
 from django.http import HttpRequest
 
-from credits.selectors import balance_of
+from credits.selectors import HeaderCredits, header_credits
 from generations.catalog import CHEAPEST_COST
 
-# Each request's balance, read once: an HTMX answer renders the page's partial and then the
+# Each request's credits, read once: an HTMX answer renders the page's partial and then the
 # extras. Entries go with their request.
-_balances: WeakKeyDictionary[HttpRequest, int] = WeakKeyDictionary()
+_credits: WeakKeyDictionary[HttpRequest, HeaderCredits] = WeakKeyDictionary()
 
 
 def credit_balance(request: HttpRequest) -> dict:
-    """The header's balance and the low-credit warning (below the cheapest generation, so it
-    lives with the catalog), on every page."""
+    """The header's balance, the low-credit warning (below the cheapest generation, so it lives
+    with the catalog) and the banner of a plan whose payment failed, on every page."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    if request not in _balances:
-        _balances[request] = balance_of(user)
-    balance = _balances[request]
-    return {"credit_balance": balance, "low_credits": balance < CHEAPEST_COST}
+    if request not in _credits:
+        _credits[request] = header_credits(user)
+    balance, plan_payment_failed = _credits[request]
+    return {
+        "credit_balance": balance,
+        "low_credits": balance < CHEAPEST_COST,
+        "plan_payment_failed": plan_payment_failed,
+    }

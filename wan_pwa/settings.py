@@ -123,7 +123,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "generations.context_processors.credit_balance",
-                "credits.context_processors.plan_payment_failed",
                 "wan_pwa.legal.footer_links",
             ],
             # Tag libraries outside an app's templatetags/ package, which Django would not find.
