@@ -34,6 +34,7 @@ from wanpwa import (
 )
 from wanpwa.generations import GenerationParams
 
+from credits.models import CreditPack
 from credits.selectors import balance_of
 from generations.models import Status
 from tests import factories
@@ -82,6 +83,62 @@ def test_create_and_wait_then_download_a_playable_video(sdk: WanPWA, tmp_path: P
     assert list(tmp_path.iterdir()) == [target]  # written whole: no partial file left
     assert sdk.credits.get().balance == before - video.cost
     assert ledger_of(sdk, video.id) == [("deduction", -video.cost)]
+
+
+def test_an_edit_of_a_finished_video_is_a_take_of_it(sdk: WanPWA):
+    edit: GenerationParams = {
+        "model_key": "edit-2.7",
+        "operation": "edit",
+        "resolution": "720p",
+        "prompt": "Make it a snowy winter evening",
+    }
+    # The simulator's text-to-video clips are shorter than an edit's 2 s minimum, and an edit
+    # lasts as long as its source: a take of an uploaded clip is the finished source.
+    upload: GenerationParams = {**edit, "video": factories.clip_bytes(2.5)}
+    source = sdk.generations.create_and_wait(**upload, **POLL)
+    assert (source.status, source.parent, source.has_source_video) == ("succeeded", None, True)
+
+    of_source: GenerationParams = {**edit, "source_generation": source.id}
+    take = sdk.generations.create_and_wait(**of_source, **POLL)
+
+    assert take.status == "succeeded", take.error_message
+    assert (take.operation, take.parent, take.kind) == ("edit", source.id, "v2v")
+    assert take.has_source_video and not take.parent_deleted
+    assert sdk.generations.get(source.id).takes == [take.id]
+
+
+def test_a_region_drawn_as_a_box_goes_with_an_uploaded_clip(sdk: WanPWA):
+    # A file makes the request multipart/form-data: the box goes as a JSON string there.
+    region = sdk.generations.create_and_wait(
+        model_key="vace-14B",
+        operation="region",
+        resolution="480p",
+        prompt="A red balloon floats in the sky",
+        video=factories.clip_bytes(1.5),
+        mask_box={"x": 0.25, "y": 0.5, "width": 0.5, "height": 0.25},
+        **POLL,
+    )
+
+    assert region.status == "succeeded", region.error_message
+    assert (region.operation, region.parent, region.has_source_video) == ("region", None, True)
+
+
+def test_auto_refill_is_read_and_set(sdk: WanPWA):
+    pack = CreditPack.objects.create(name="Starter", credits=100, price=500, currency="usd")
+    assert sdk.credits.auto_refill().enabled is False
+
+    saved = sdk.credits.set_auto_refill(enabled=False, threshold=20, pack_id=pack.pk, monthly_max=3)
+
+    assert (saved.enabled, saved.threshold, saved.pack_id, saved.monthly_max) == (
+        False,
+        20,
+        pack.pk,
+        3,
+    )
+    assert (saved.card, saved.refills_this_month) == (None, 0)
+    with pytest.raises(ValidationError, match="Save a card first"):
+        sdk.credits.set_auto_refill(enabled=True, threshold=20, pack_id=pack.pk, monthly_max=3)
+    assert sdk.credits.auto_refill() == saved
 
 
 def test_lists_are_iterated_across_pages(sdk: WanPWA, account: Account):

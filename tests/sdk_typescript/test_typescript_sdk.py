@@ -18,8 +18,9 @@ from django.conf import settings
 from django.core.management import call_command
 from playwright.sync_api import Route, sync_playwright
 
+from credits.models import CreditPack
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
-from tests.factories import make_user, png_bytes
+from tests.factories import clip_bytes, make_user, png_bytes
 from tests.fixtures.live_stack import LiveStack
 from wan_pwa.accounts.api_keys import create_api_key
 from wan_pwa.api.code_samples import CODE_SAMPLES, TYPESCRIPT_CLIENT
@@ -35,6 +36,7 @@ STALE = (
 # One user a test file (a key each), so balances and limits do not mix; "poor" has no credits.
 USERS = {
     "generations": 100,
+    "takes": 100,
     "account": 100,
     "retries": 100,
     "flaky": 100,
@@ -197,11 +199,15 @@ def test_the_typescript_sdk_against_the_live_stack(
         keys[name] = create_api_key(user, "typescript sdk tests", scopes=SCOPES.get(name))[1]
     image = tmp_path / "lighthouse.png"
     image.write_bytes(png_bytes((128, 96)))
+    clip = tmp_path / "harbour.mp4"  # a take's source: edits last as long as theirs (2 s or more)
+    clip.write_bytes(clip_bytes(2.5))
+    CreditPack.objects.create(name="Starter", credits=100, price=500, currency="usd")
     env = {
         **os.environ,
         "WANPWA_BASE_URL": live_stack.url,
         "WANPWA_TEST_KEYS": json.dumps(keys),
         "WANPWA_TEST_IMAGE": str(image),
+        "WANPWA_TEST_CLIP": str(clip),
     }
     tests = sorted(str(path.relative_to(SDK)) for path in (SDK / "test").glob("*.test.mjs"))
     command = ["node", "--test", "--test-concurrency=8", "--test-reporter=spec", *tests]

@@ -3,12 +3,16 @@
 import { Paginator } from "./pagination.js";
 import type { Transport } from "./transport.js";
 import type {
+  AutoRefill,
+  AutoRefillParams,
   Balance,
   CatalogModel,
   Checkout,
   CreditPack,
   LedgerEntry,
   LedgerListParams,
+  Plan,
+  Subscription,
   WebhookDelivery,
   WebhookEndpoint,
   WebhookEndpointCreateParams,
@@ -43,6 +47,31 @@ export class Credits {
     return this.#transport.json("POST", "/api/v1/credits/checkout/", {
       json: { pack_id: packId },
     });
+  }
+
+  /** The monthly plans on sale. */
+  plans(): Promise<Plan[]> {
+    return this.#transport.json("GET", "/api/v1/credits/plans/");
+  }
+
+  /** Where to pay for a plan, or (with a plan already) to change it (needs `billing`). */
+  subscribe(planId: number): Promise<Subscription> {
+    return this.#transport.json("POST", "/api/v1/credits/subscribe/", {
+      json: { plan_id: planId },
+    });
+  }
+
+  /** The auto-refill settings, and the refills this month (needs `billing`). */
+  autoRefill(): Promise<AutoRefill> {
+    return this.#transport.json("GET", "/api/v1/credits/auto-refill/");
+  }
+
+  /**
+   * Buys the pack `pack_id` with the card saved in Billing whenever the balance falls below
+   * `threshold`, at most `monthly_max` times a calendar month (turning it on needs a saved card).
+   */
+  setAutoRefill(settings: AutoRefillParams): Promise<AutoRefill> {
+    return this.#transport.json("PUT", "/api/v1/credits/auto-refill/", { json: settings });
   }
 }
 

@@ -7,12 +7,19 @@ import { idempotencyKey, type Transport } from "./transport.js";
 import type {
   Generation,
   GenerationCreateParams,
+  GenerationFileField,
   GenerationListParams,
   GenerationStatus,
 } from "./types.js";
 
 const TERMINAL: ReadonlySet<GenerationStatus> = new Set(["succeeded", "failed", "canceled"]);
-const FILE_FIELDS = new Set(["image", "audio", "video"]);
+const FILE_FIELDS: ReadonlySet<string> = new Set<GenerationFileField>([
+  "image",
+  "end_image",
+  "audio",
+  "video",
+  "mask",
+]);
 
 export interface SubmitOptions {
   /** Your own key; by default one is made per call and reused by its retries. */

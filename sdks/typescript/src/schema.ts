@@ -55,6 +55,102 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/credits/auto-refill/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your auto-refill settings
+         * @description **Scope:** `billing`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl "$WANPWA_BASE_URL/api/v1/credits/auto-refill/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY"
+         *     ```
+         *
+         *     Python:
+         *
+         *     ```python
+         *     from wanpwa import WanPWA
+         *
+         *     client = WanPWA()  # reads WANPWA_API_KEY, WANPWA_BASE_URL
+         *     refill = client.credits.auto_refill()
+         *     print(refill.enabled, refill.card)
+         *     ```
+         *
+         *     TypeScript:
+         *
+         *     ```ts
+         *     import { WanPWA } from "wanpwa";
+         *
+         *     const client = new WanPWA({
+         *       apiKey: process.env.WANPWA_API_KEY,
+         *       baseUrl: process.env.WANPWA_BASE_URL,
+         *     });
+         *     const refill = await client.credits.autoRefill();
+         *     ```
+         */
+        get: operations["credits_auto_refill"];
+        /**
+         * Change your auto-refill settings
+         * @description When your balance falls below `threshold`, the pack `pack_id` is bought with the card you saved in Billing (Save a card), at most `monthly_max` times a calendar month, once per fall. Turning it on needs a saved card (400 otherwise). A payment your bank refuses or wants you present for turns it off (`stopped_reason`).
+         *
+         *     **Scope:** `billing`. An API key without it gets 403 `insufficient_scope`.
+         *
+         *     **Examples**
+         *
+         *     curl:
+         *
+         *     ```bash
+         *     curl -X PUT "$WANPWA_BASE_URL/api/v1/credits/auto-refill/" \
+         *       -H "Authorization: Bearer $WANPWA_API_KEY" \
+         *       -H "Content-Type: application/json" \
+         *       -d '{"enabled": true, "threshold": 20, "pack_id": 1, "monthly_max": 3}'
+         *     ```
+         *
+         *     Python:
+         *
+         *     ```python
+         *     from wanpwa import WanPWA
+         *
+         *     client = WanPWA()  # reads WANPWA_API_KEY, WANPWA_BASE_URL
+         *     refill = client.credits.set_auto_refill(
+         *         enabled=True, threshold=20, pack_id=1, monthly_max=3
+         *     )
+         *     ```
+         *
+         *     TypeScript:
+         *
+         *     ```ts
+         *     import { WanPWA } from "wanpwa";
+         *
+         *     const client = new WanPWA({
+         *       apiKey: process.env.WANPWA_API_KEY,
+         *       baseUrl: process.env.WANPWA_BASE_URL,
+         *     });
+         *     const refill = await client.credits.setAutoRefill({
+         *       enabled: true,
+         *       threshold: 20,
+         *       pack_id: 1,
+         *       monthly_max: 3,
+         *     });
+         *     ```
+         */
+        put: operations["credits_auto_refill_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/credits/checkout/": {
         parameters: {
             query?: never;
@@ -284,7 +380,7 @@ export interface paths {
         put?: never;
         /**
          * Start a generation
-         * @description Validates, charges the model's cost and queues the job. Send JSON, or multipart/form-data with an `image` file for image-to-video and, for the models with `takes_audio` (Wan 2.5), an optional `audio` track. Limits: submissions per minute and generations in progress per user (429 with Retry-After), and a site-wide daily budget (503). With `webhook`, its ending is POSTed to that URL, signed (see Webhooks we send).
+         * @description Validates, charges the model's cost and queues the job. Send JSON, or multipart/form-data with an `image` file for image-to-video and, for the models with `takes_audio` (Wan 2.5), an optional `audio` track. A take of one of your videos: its `operation` and `source_generation` (or an uploaded `video`) with a model that does that operation; it is charged by the model's price rule. Limits: submissions per minute and generations in progress per user (429 with Retry-After), and a site-wide daily budget (503). With `webhook`, its ending is POSTed to that URL, signed (see Webhooks we send).
          *
          *     **Scope:** `generations:write`. An API key without it gets 403 `insufficient_scope`.
          *
@@ -927,7 +1023,7 @@ export interface paths {
         put?: never;
         /**
          * Send a test event
-         * @description A `webhook.test` event to this endpoint, whatever events it takes.
+         * @description A `webhook.test` event to this endpoint, whatever events it takes. At most 3 may wait to be sent at once (429 with Retry-After).
          *
          *     **Scope:** `generations:write`. An API key without it gets 403 `insufficient_scope`.
          *
@@ -1002,6 +1098,40 @@ export interface components {
             /** Format: date-time */
             readonly finished_at: string;
         };
+        AudioLimits: {
+            min_seconds: number;
+            max_seconds: number;
+            max_bytes: number;
+        };
+        /**
+         * @description * `auto` - auto
+         *     * `origin` - origin
+         * @enum {string}
+         */
+        AudioSettingEnum: "auto" | "origin";
+        AutoRefill: {
+            enabled: boolean;
+            /** @description Refill when the balance falls below. */
+            threshold: number;
+            /** @description The pack bought each time (null until one is chosen). */
+            pack_id: number | null;
+            /** @description Refills a calendar month. */
+            monthly_max: number;
+            /** @description The saved card, e.g. 'Visa ending 4242'. */
+            readonly card: string | null;
+            readonly refills_this_month: number;
+            /** @description Why auto-refill turned itself off, if it did. */
+            readonly stopped_reason: string;
+        };
+        AutoRefillRequest: {
+            enabled: boolean;
+            /** @description Refill when the balance falls below. */
+            threshold: number;
+            /** @description The pack bought each time (null until one is chosen). */
+            pack_id: number | null;
+            /** @description Refills a calendar month. */
+            monthly_max: number;
+        };
         Balance: {
             /** @description Credits available now. */
             balance: number;
@@ -1028,8 +1158,25 @@ export interface components {
             label: string;
             kind: components["schemas"]["KindEnum"];
             needs_image: boolean;
-            /** @description It takes an optional audio track: `audio` when creating a generation. */
+            /** @description It takes an audio track: `audio` when creating a generation. */
             takes_audio: boolean;
+            /** @description What it does: the `operation` values it accepts. */
+            operations: components["schemas"]["OperationEnum"][];
+            /** @description The files it takes (image, end_image, video, mask, audio), each with whether it is required. */
+            files: {
+                [key: string]: boolean;
+            };
+            takes_prompt: boolean;
+            /** @description Offered now; false while it is turned off (a submission is refused). */
+            ready: boolean;
+            /** @description What it accepts as a source video; null: it takes none. */
+            source_limits: components["schemas"]["SourceLimits"] | null;
+            /** @description What it accepts as an audio track (a WAV or MP3, decoded to check); null: it takes none. */
+            audio_limits: components["schemas"]["AudioLimits"] | null;
+            /** @description Inputs (and `price`) not yet seen on Replicate's own pages, with how sure we are: B from code that calls Replicate, C from other vendors' docs, D inferred. */
+            unverified: {
+                [key: string]: string;
+            };
             takes_negative_prompt: boolean;
             /** @description The credits are per native clip (five seconds or 81 frames): a longer clip costs more. */
             priced_by_length: boolean;
@@ -1195,9 +1342,17 @@ export interface components {
             readonly options: {
                 [key: string]: unknown;
             };
+            readonly operation: components["schemas"]["OperationEnum"];
             readonly has_input_image: boolean;
             /** @description Whether it was made with an audio track that is still stored. */
             readonly has_input_audio: boolean;
+            /** @description Whether it was made from a source video that is still stored (its own copy). */
+            readonly has_source_video: boolean;
+            /** @description The source this take was made from (see `operation`); null for an original. It stays when the source is deleted (`parent_deleted`). */
+            readonly parent: number | null;
+            /** @description Whether its source was deleted since (the take stays). */
+            readonly parent_deleted: boolean;
+            readonly takes: number[];
             readonly status: components["schemas"]["GenerationStatusEnum"];
             readonly progress: number;
             /** @description Why it failed or was canceled, in a sentence for people (its wording may change; read `failure_reason` in code). Empty otherwise. */
@@ -1275,9 +1430,15 @@ export interface components {
          *     * `t2v-2.5-fast` - t2v-2.5-fast
          *     * `i2v-2.5` - i2v-2.5
          *     * `i2v-2.5-fast` - i2v-2.5-fast
+         *     * `edit-2.7` - edit-2.7
+         *     * `i2v-2.7` - i2v-2.7
+         *     * `animate-2.2` - animate-2.2
+         *     * `replace-2.2` - replace-2.2
+         *     * `s2v-2.2` - s2v-2.2
+         *     * `vace-14B` - vace-14B
          * @enum {string}
          */
-        GenerationCreateModelKeyEnum: "t2v-1.3B" | "t2v-14B" | "i2v-14B" | "t2v-2.2-fast" | "i2v-2.2-fast" | "t2v-2.5" | "t2v-2.5-fast" | "i2v-2.5" | "i2v-2.5-fast";
+        GenerationCreateModelKeyEnum: "t2v-1.3B" | "t2v-14B" | "i2v-14B" | "t2v-2.2-fast" | "i2v-2.2-fast" | "t2v-2.5" | "t2v-2.5-fast" | "i2v-2.5" | "i2v-2.5-fast" | "edit-2.7" | "i2v-2.7" | "animate-2.2" | "replace-2.2" | "s2v-2.2" | "vace-14B";
         /**
          * @description What a client sends to start a generation. Deeper checks (the model's resolutions, the
          *     image's content) are GenerationParams.clean's, shared with the pages.
@@ -1295,6 +1456,12 @@ export interface components {
              *     * `t2v-2.5-fast` - t2v-2.5-fast
              *     * `i2v-2.5` - i2v-2.5
              *     * `i2v-2.5-fast` - i2v-2.5-fast
+             *     * `edit-2.7` - edit-2.7
+             *     * `i2v-2.7` - i2v-2.7
+             *     * `animate-2.2` - animate-2.2
+             *     * `replace-2.2` - replace-2.2
+             *     * `s2v-2.2` - s2v-2.2
+             *     * `vace-14B` - vace-14B
              */
             model_key: components["schemas"]["GenerationCreateModelKeyEnum"];
             /**
@@ -1308,8 +1475,43 @@ export interface components {
             resolution?: components["schemas"]["ResolutionEnum"];
             /** @default 16:9 */
             aspect_ratio?: components["schemas"]["AspectRatioEnum"];
-            /** @description What the video shows (trimmed). */
-            prompt: string;
+            /** @description What the video shows, or (a take) what to change (trimmed). Required, 10 to 500 characters, except for the models with `takes_prompt` false, which take none. */
+            prompt?: string;
+            /**
+             * @description What to do: `create` a video, or make a take of a source video (each model lists its `operations`).
+             *
+             *     * `create` - Create
+             *     * `edit` - Edit by instruction
+             *     * `extend` - Extend
+             *     * `animate` - Animate a character
+             *     * `replace` - Replace a person
+             *     * `speak` - Talking portrait
+             *     * `region` - Change a region
+             * @default create
+             */
+            operation?: components["schemas"]["OperationEnum"];
+            /**
+             * Format: int64
+             * @description A take's source: the id of one of your finished videos (else send `video`).
+             */
+            source_generation?: number | null;
+            /**
+             * Format: binary
+             * @description A take's source uploaded (multipart/form-data): an MP4, MOV or WebM within the model's `source_limits` (length, pixels, bytes).
+             */
+            video?: string | null;
+            /**
+             * Format: binary
+             * @description First and last frame: the image the video ends on, for the models whose `files` list `end_image` (a JPEG, PNG or WebP like `image`).
+             */
+            end_image?: string | null;
+            /**
+             * Format: binary
+             * @description Change a region: a mask video of the source's size and at least its length, white where the model regenerates and black where it keeps the source (else send `mask_box`).
+             */
+            mask?: string | null;
+            /** @description Change a region: a box drawn on the source's first frame, in fractions of the frame (so any displayed size of it will do); we render it into the mask video, white inside the box, of the source's size, frame rate and length. Instead of `mask`. */
+            mask_box?: components["schemas"]["MaskBoxRequest"] | null;
             /**
              * @description What to avoid.
              * @default
@@ -1324,16 +1526,16 @@ export interface components {
             image?: string | null;
             /**
              * Format: binary
-             * @description An optional audio track for the models with `takes_audio` (multipart/form-data): a WAV or MP3 of 3 to 30 seconds and at most 15 MB. The video is made to go with it (speech, music).
+             * @description An optional audio track for the models with `takes_audio` (multipart/form-data): a WAV or MP3 of 3 to 30 seconds and at most 15 MB (a talking portrait's: its `audio_limits`). The video is made to go with it (speech, music).
              */
             audio?: string | null;
             /** @description Frames at 16 per second: 81 is about five seconds. t2v-1.3B: 17, 33, 49, 65, 81 (default 81); t2v-2.2-fast: 81, 121 (default 81); i2v-2.2-fast: 81, 121 (default 81). */
             frame_num?: number | null;
-            /** @description A longer clip costs more. t2v-2.5: 5, 10 (default 5); t2v-2.5-fast: 5, 10 (default 5); i2v-2.5: 5, 10 (default 5); i2v-2.5-fast: 5, 10 (default 5). */
+            /** @description A longer clip costs more. t2v-2.5: 5, 10 (default 5); t2v-2.5-fast: 5, 10 (default 5); i2v-2.5: 5, 10 (default 5); i2v-2.5-fast: 5, 10 (default 5); edit-2.7: 2, 3, 4, 5, 6, 7, 8, 9, 10 (default None); i2v-2.7: 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 (default 5). */
             duration?: number | null;
-            /** @description Let the model rewrite the prompt in more detail first. t2v-2.2-fast: true or false; t2v-2.5: true or false (default true); t2v-2.5-fast: true or false (default true); i2v-2.5: true or false (default true); i2v-2.5-fast: true or false (default true). */
+            /** @description Let the model rewrite the prompt in more detail first. t2v-2.2-fast: true or false; t2v-2.5: true or false (default true); t2v-2.5-fast: true or false (default true); i2v-2.5: true or false (default true); i2v-2.5-fast: true or false (default true); i2v-2.7: true or false. */
             prompt_expansion?: boolean | null;
-            /** @description Faster runs at some cost in quality. t2v-2.2-fast: true or false (default true); i2v-2.2-fast: true or false (default true). */
+            /** @description Faster runs at some cost in quality. t2v-2.2-fast: true or false (default true); i2v-2.2-fast: true or false (default true); animate-2.2: true or false (default true); replace-2.2: true or false. */
             go_fast?: boolean | null;
             /**
              * @description Faster runs at some cost in quality. t2v-14B: Off, Balanced, Fast (default Balanced); i2v-14B: Off, Balanced, Fast (default Balanced).
@@ -1362,6 +1564,15 @@ export interface components {
              * @description How strongly the LoRA applies. t2v-14B: 0 to 4 (default 1); i2v-14B: 0 to 4 (default 1).
              */
             lora_scale?: number | null;
+            /**
+             * @description origin keeps the source's sound; auto lets the model redo it. edit-2.7: auto, origin (default auto).
+             *
+             *     * `auto` - auto
+             *     * `origin` - origin
+             */
+            audio_setting?: (components["schemas"]["AudioSettingEnum"] | components["schemas"]["NullEnum"]) | null;
+            /** @description Put the source video's sound on the result. animate-2.2: true or false (default false); replace-2.2: true or false. */
+            merge_audio?: boolean | null;
             /** @description An https URL to POST this generation's ending to (`generation.succeeded`, `.failed`, `.canceled`), signed with your per-request secret (GET /api/v1/webhooks/signing-secret/). */
             webhook?: string | null;
             /** @description Which endings to send to `webhook`; all three when absent. */
@@ -1377,9 +1588,15 @@ export interface components {
          *     * `t2v-2.5-fast` - Wan 2.5 text-to-video fast
          *     * `i2v-2.5` - Wan 2.5 image-to-video
          *     * `i2v-2.5-fast` - Wan 2.5 image-to-video fast
+         *     * `edit-2.7` - Wan 2.7 video edit
+         *     * `i2v-2.7` - Wan 2.7 image-to-video
+         *     * `animate-2.2` - Wan 2.2 animate a character
+         *     * `replace-2.2` - Wan 2.2 replace a person
+         *     * `s2v-2.2` - Wan 2.2 talking portrait
+         *     * `vace-14B` - Wan VACE 14B region edit
          * @enum {string}
          */
-        GenerationModelKeyEnum: "t2v-1.3B" | "t2v-14B" | "i2v-14B" | "t2v-2.2-fast" | "i2v-2.2-fast" | "t2v-2.5" | "t2v-2.5-fast" | "i2v-2.5" | "i2v-2.5-fast";
+        GenerationModelKeyEnum: "t2v-1.3B" | "t2v-14B" | "i2v-14B" | "t2v-2.2-fast" | "i2v-2.2-fast" | "t2v-2.5" | "t2v-2.5-fast" | "i2v-2.5" | "i2v-2.5-fast" | "edit-2.7" | "i2v-2.7" | "animate-2.2" | "replace-2.2" | "s2v-2.2" | "vace-14B";
         /**
          * @description * `queued` - Queued
          *     * `starting` - Starting
@@ -1393,9 +1610,10 @@ export interface components {
         /**
          * @description * `t2v` - Text to video
          *     * `i2v` - Image to video
+         *     * `v2v` - Video to video
          * @enum {string}
          */
-        KindEnum: "t2v" | "i2v";
+        KindEnum: "t2v" | "i2v" | "v2v";
         LedgerEntry: {
             readonly id: number;
             /** @description Signed: positive adds credits, negative takes. */
@@ -1408,8 +1626,39 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
         };
+        /**
+         * @description A box on the source's first frame, in fractions of the frame (0 to 1 from its top left
+         *     corner): an object in JSON, or the same object as a JSON string in multipart/form-data.
+         */
+        MaskBoxRequest: {
+            /**
+             * Format: double
+             * @description Left edge.
+             */
+            x: number;
+            /**
+             * Format: double
+             * @description Top edge.
+             */
+            y: number;
+            /** Format: double */
+            width: number;
+            /** Format: double */
+            height: number;
+        };
         /** @enum {unknown} */
         NullEnum: null;
+        /**
+         * @description * `create` - Create
+         *     * `edit` - Edit by instruction
+         *     * `extend` - Extend
+         *     * `animate` - Animate a character
+         *     * `replace` - Replace a person
+         *     * `speak` - Talking portrait
+         *     * `region` - Change a region
+         * @enum {string}
+         */
+        OperationEnum: "create" | "edit" | "extend" | "animate" | "replace" | "speak" | "region";
         PaginatedDeliveryList: {
             /**
              * Format: uri
@@ -1491,6 +1740,14 @@ export interface components {
         SigningSecret: {
             /** @description Signs the per-request webhooks (`webhook` on POST /api/v1/generations/). */
             readonly secret: string;
+        };
+        SourceLimits: {
+            /** Format: double */
+            min_seconds: number;
+            /** Format: double */
+            max_seconds: number;
+            max_bytes: number;
+            max_pixels: number;
         };
         Subscribe: {
             /**
@@ -1597,6 +1854,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Balance"];
+                };
+            };
+            /** @description No API key or session, or the key is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    credits_auto_refill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutoRefill"];
+                };
+            };
+            /** @description No API key or session, or the key is unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    credits_auto_refill_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AutoRefillRequest"];
+                "multipart/form-data": components["schemas"]["AutoRefillRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["AutoRefillRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutoRefill"];
+                };
+            };
+            /** @description The request is not valid; `fields` says which fields and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No API key or session, or the key is unknown or revoked. */
@@ -2980,6 +3308,17 @@ export interface operations {
             /** @description The object's state does not allow this. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A limit was reached; retry after the `Retry-After` header's seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

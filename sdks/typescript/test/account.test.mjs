@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { ValidationError } from "../dist/index.js";
 import { client } from "./support.mjs";
 
 const wan = client("account");
@@ -21,4 +22,23 @@ test("the models, the balance, its ledger and the packs", async () => {
   assert.equal(ledger[0].balance_after, 100);
 
   assert.ok(Array.isArray(await wan.credits.packs()));
+});
+
+test("plans, and auto-refill read and set", async () => {
+  assert.ok(Array.isArray(await wan.credits.plans()));
+  assert.equal((await wan.credits.autoRefill()).enabled, false);
+  const [pack] = await wan.credits.packs();
+  const settings = { enabled: false, threshold: 20, pack_id: pack.id, monthly_max: 3 };
+
+  const saved = await wan.credits.setAutoRefill(settings);
+
+  assert.deepEqual(
+    [saved.enabled, saved.threshold, saved.pack_id, saved.monthly_max, saved.card],
+    [false, 20, pack.id, 3, null],
+  );
+  await assert.rejects(
+    wan.credits.setAutoRefill({ ...settings, enabled: true }),
+    (error) => error instanceof ValidationError && /Save a card first/.test(error.message),
+  );
+  assert.deepEqual(await wan.credits.autoRefill(), saved);
 });

@@ -7,6 +7,7 @@ import { WanPWA } from "../dist/index.js";
 export const baseUrl = process.env.WANPWA_BASE_URL;
 const keys = JSON.parse(process.env.WANPWA_TEST_KEYS ?? "{}");
 export const imagePath = process.env.WANPWA_TEST_IMAGE;
+export const clipPath = process.env.WANPWA_TEST_CLIP;
 
 export const PROMPT = "A paper boat drifting down a rainy street";
 export const TEXT_TO_VIDEO = { model_key: "t2v-1.3B", resolution: "480p", prompt: PROMPT };

@@ -1,5 +1,6 @@
-"""Files sent with a generation (an image, an audio track, a source video): a path, bytes or an
-open binary file, read once into a multipart part so that a retry sends the same bytes."""
+"""Files sent with a generation (an image, an end image, an audio track, a source video, a
+mask): a path, bytes or an open binary file, read once into a multipart part so that a retry
+sends the same bytes."""
 
 from __future__ import annotations
 
@@ -9,12 +10,6 @@ from pathlib import Path
 from typing import IO
 
 FileInput = str | os.PathLike[str] | bytes | IO[bytes]
-
-
-def is_file(value: object) -> bool:
-    """Whether a value is a file to upload; a plain string counts only for the named file
-    fields (image, audio), since it might otherwise be text."""
-    return isinstance(value, bytes | os.PathLike) or hasattr(value, "read")
 
 
 def file_part(name: str, value: FileInput) -> tuple[str, bytes, str]:

@@ -1,10 +1,10 @@
-"""`client.credits`: your balance, its ledger, the packs and plans on sale."""
+"""`client.credits`: your balance, its ledger, the packs and plans on sale, auto-refill."""
 
 from __future__ import annotations
 
 from wanpwa._core import Listing, Op
 from wanpwa._resource import Resource, async_iterating, awaitable, blocking, iterating
-from wanpwa.models import Checkout, CreditPack, Credits, LedgerEntry, Plan, Subscription
+from wanpwa.models import AutoRefill, Checkout, CreditPack, Credits, LedgerEntry, Plan, Subscription
 
 
 class CreditsBase(Resource):
@@ -40,6 +40,26 @@ class CreditsBase(Resource):
             "POST", "/api/v1/credits/subscribe/", Subscription.from_dict, json={"plan_id": plan_id}
         )
 
+    def _auto_refill(self) -> Op[AutoRefill]:
+        """Your auto-refill settings, and how many refills this month."""
+        return self._core.call("GET", "/api/v1/credits/auto-refill/", AutoRefill.from_dict)
+
+    def _set_auto_refill(
+        self, *, enabled: bool, threshold: int, pack_id: int | None, monthly_max: int
+    ) -> Op[AutoRefill]:
+        """Buy the pack `pack_id` with the card saved in Billing whenever the balance falls
+        below `threshold`, at most `monthly_max` times a calendar month (turning it on needs a
+        saved card)."""
+        settings = {
+            "enabled": enabled,
+            "threshold": threshold,
+            "pack_id": pack_id,
+            "monthly_max": monthly_max,
+        }
+        return self._core.call(
+            "PUT", "/api/v1/credits/auto-refill/", AutoRefill.from_dict, json=settings
+        )
+
 
 class CreditsResource(CreditsBase):
     get = blocking(CreditsBase._get)
@@ -48,6 +68,8 @@ class CreditsResource(CreditsBase):
     checkout = blocking(CreditsBase._checkout)
     plans = blocking(CreditsBase._plans)
     subscribe = blocking(CreditsBase._subscribe)
+    auto_refill = blocking(CreditsBase._auto_refill)
+    set_auto_refill = blocking(CreditsBase._set_auto_refill)
 
 
 class AsyncCreditsResource(CreditsBase):
@@ -57,3 +79,5 @@ class AsyncCreditsResource(CreditsBase):
     checkout = awaitable(CreditsBase._checkout)
     plans = awaitable(CreditsBase._plans)
     subscribe = awaitable(CreditsBase._subscribe)
+    auto_refill = awaitable(CreditsBase._auto_refill)
+    set_auto_refill = awaitable(CreditsBase._set_auto_refill)

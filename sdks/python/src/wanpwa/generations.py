@@ -18,19 +18,39 @@ from wanpwa._resource import (
 from wanpwa.errors import WaitTimeoutError
 from wanpwa.models import Generation
 
-FILE_FIELDS = ("image", "audio")
+FILE_FIELDS = ("image", "end_image", "audio", "video", "mask")
 DEFAULT_WAIT_TIMEOUT = 600.0
 DEFAULT_POLL_INTERVAL = 2.0
 
 Status = Literal["queued", "starting", "processing", "succeeded", "failed", "canceled"]
+Operation = Literal["create", "edit", "extend", "animate", "replace", "speak", "region"]
+
+
+class MaskBox(TypedDict):
+    """A box on the source's first frame, in fractions of the frame (0 to 1 from its top left
+    corner)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
 
 
 class GenerationParams(TypedDict, total=False):
-    """What `create` sends (see GET /api/v1/models/ for each model's resolutions and settings).
-    `image` and `audio` are a path, bytes or an open binary file."""
+    """What `create` sends (see GET /api/v1/models/ for each model's operations, files,
+    resolutions and settings). The files (`image`, `end_image`, `audio`, `video`, `mask`) are a
+    path, bytes or an open binary file. A take of a video (`operation` other than "create")
+    starts from `source_generation`, the id of one of your finished videos, or an uploaded
+    `video`."""
 
     model_key: Required[str]
-    prompt: Required[str]
+    prompt: str  # required except by the models whose `takes_prompt` is false
+    operation: Operation
+    source_generation: int | None
+    video: FileInput
+    end_image: FileInput
+    mask: FileInput
+    mask_box: MaskBox  # the region to change, instead of a `mask` video
     resolution: str
     aspect_ratio: str
     negative_prompt: str
@@ -47,6 +67,8 @@ class GenerationParams(TypedDict, total=False):
     shift: float
     lora_weights: str
     lora_scale: float
+    audio_setting: Literal["auto", "origin"]
+    merge_audio: bool
     # Sent as given to the API, which tells the URL's owner when the generation ends.
     webhook: NotRequired[str]
     webhook_events_filter: NotRequired[list[str]]

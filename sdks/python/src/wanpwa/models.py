@@ -36,8 +36,13 @@ class Generation(APIObject):
     negative_prompt: str
     seed: int | None
     options: dict[str, Any]
+    operation: str  # "create", or the take it is of its `parent` ("edit", "extend", ...)
     has_input_image: bool
     has_input_audio: bool
+    has_source_video: bool
+    parent: int | None  # the source of a take; None for an original
+    parent_deleted: bool  # the source was deleted since (the take stays)
+    takes: list[int]  # the ids of the takes made from it
     status: str
     progress: int
     error_message: str
@@ -118,6 +123,20 @@ class Subscription(APIObject):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AutoRefill(APIObject):
+    """Buy the pack `pack_id` with the saved card when the balance falls below `threshold`, at
+    most `monthly_max` times a calendar month."""
+
+    enabled: bool
+    threshold: int
+    pack_id: int | None  # None until a pack is chosen
+    monthly_max: int
+    card: str | None  # the saved card, e.g. "Visa ending 4242"
+    refills_this_month: int
+    stopped_reason: str  # why it turned itself off, if it did
+
+
+@dataclass(frozen=True, kw_only=True)
 class Checkout(APIObject):
     order_id: int
     status: str
@@ -144,12 +163,38 @@ class Resolution(APIObject):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SourceLimits(APIObject):
+    """What a model accepts as a source video (`video` or `source_generation`)."""
+
+    min_seconds: float
+    max_seconds: float
+    max_bytes: int
+    max_pixels: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AudioLimits(APIObject):
+    """What a model accepts as an audio track (a WAV or MP3)."""
+
+    min_seconds: int
+    max_seconds: int
+    max_bytes: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class Model(APIObject):
     key: str
     label: str
     kind: str
     needs_image: bool
     takes_audio: bool
+    operations: list[str]  # the `operation` values it accepts
+    files: dict[str, bool]  # the files it takes (image, end_image, video, ...): whether required
+    takes_prompt: bool
+    ready: bool  # offered now; a submission to a model turned off is refused
+    source_limits: SourceLimits | None  # None: it takes no source video
+    audio_limits: AudioLimits | None  # None: it takes no audio track
+    unverified: dict[str, str]  # inputs not yet confirmed on Replicate, with how sure we are
     takes_negative_prompt: bool
     priced_by_length: bool
     controls: list[Control]
