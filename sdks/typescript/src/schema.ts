@@ -1169,7 +1169,7 @@ export interface components {
             takes_prompt: boolean;
             /** @description Offered now; false while it is turned off (a submission is refused). */
             ready: boolean;
-            /** @description What it accepts as a source video; null: it takes none. */
+            /** @description What it accepts as a source video (for an image-to-video model, the video it extends); null: it takes none. */
             source_limits: components["schemas"]["SourceLimits"] | null;
             /** @description What it accepts as an audio track (a WAV or MP3, decoded to check); null: it takes none. */
             audio_limits: components["schemas"]["AudioLimits"] | null;
@@ -1478,7 +1478,7 @@ export interface components {
             /** @description What the video shows, or (a take) what to change (trimmed). Required, 10 to 500 characters, except for the models with `takes_prompt` false, which take none. */
             prompt?: string;
             /**
-             * @description What to do: `create` a video, or make a take of a source video (each model lists its `operations`).
+             * @description What to do: `create` a video, or make a take of a source video (each model lists its `operations`). `extend` (an image-to-video model): the source's last frame is the image, send none; the new clip is joined after the source, at its size and frame rate, with its sound; the cost is the model's for the new clip.
              *
              *     * `create` - Create
              *     * `edit` - Edit by instruction
