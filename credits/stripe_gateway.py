@@ -107,6 +107,10 @@ def create_checkout_session(
     }
     if email:
         params["customer_email"] = email
+    return _create_checkout_session(params, idempotency_key)
+
+
+def _create_checkout_session(params: dict[str, Any], idempotency_key: str) -> CheckoutSession:
     try:
         session = _client().v1.checkout.sessions.create(
             params=params,  # type: ignore[arg-type]
@@ -214,22 +218,16 @@ def create_subscription_checkout(
     cancel_url: str,
 ) -> CheckoutSession:
     """A Checkout Session in subscription mode for the customer (whose card it saves)."""
-    try:
-        session = _client().v1.checkout.sessions.create(
-            params={
-                "mode": "subscription",
-                "customer": customer,
-                "line_items": [{"price": price, "quantity": 1}],
-                "subscription_data": {"metadata": metadata},
-                "metadata": metadata,
-                "success_url": success_url,
-                "cancel_url": cancel_url,
-            },
-            options={"idempotency_key": idempotency_key},
-        )
-    except stripe.StripeError as error:
-        raise _unavailable(error) from error
-    return CheckoutSession.from_dict(session.to_dict())
+    params = {
+        "mode": "subscription",
+        "customer": customer,
+        "line_items": [{"price": price, "quantity": 1}],
+        "subscription_data": {"metadata": metadata},
+        "metadata": metadata,
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+    }
+    return _create_checkout_session(params, idempotency_key)
 
 
 def create_portal_session(*, customer: str, return_url: str) -> str:
@@ -318,14 +316,7 @@ def create_setup_session(
         "success_url": success_url,
         "cancel_url": cancel_url,
     }
-    try:
-        session = _client().v1.checkout.sessions.create(
-            params=params,  # type: ignore[arg-type]
-            options={"idempotency_key": idempotency_key},
-        )
-    except stripe.StripeError as error:
-        raise _unavailable(error) from error
-    return CheckoutSession.from_dict(session.to_dict())
+    return _create_checkout_session(params, idempotency_key)
 
 
 def saved_card(setup_intent_id: str) -> SavedCard:

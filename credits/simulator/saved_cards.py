@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 from .state import (
-    SESSION_LIFETIME,
     Card,
     StripeError,
     StripeState,
@@ -38,37 +37,19 @@ def create_setup_session(state: StripeState, params: dict[str, Any]) -> dict[str
             code="parameter_missing",
             param="currency",
         )
-    success_url = _required(params, "success_url")
-    session_id = new_id("cs")
-    now = int(time.time())
     setup_data = params.get("setup_intent_data") or {}
-    session: dict[str, Any] = {
-        "id": session_id,
-        "object": "checkout.session",
-        "mode": "setup",
-        "status": "open",
+    session = state.new_session(params, "setup") | {
         "payment_status": "no_payment_required",
-        "url": state.hosted_url(session_id),
         "amount_subtotal": None,
         "amount_total": None,
         "currency": str(currency or "").lower() or None,
         "customer": customer,
         "setup_intent": None,
-        "payment_intent": None,
-        "client_reference_id": params.get("client_reference_id"),
         "customer_email": None,
-        "customer_details": None,
-        "metadata": params.get("metadata") or {},
-        "success_url": success_url.replace("{CHECKOUT_SESSION_ID}", session_id),
-        "cancel_url": params.get("cancel_url"),
-        "created": now,
-        "expires_at": now + SESSION_LIFETIME,
-        "livemode": False,
-        "ui_mode": "hosted_page",
         "_line_items": [],
         "_setup_metadata": setup_data.get("metadata") if isinstance(setup_data, dict) else {},
     }
-    state.objects[session_id] = session
+    state.objects[session["id"]] = session
     return state.view(session)
 
 

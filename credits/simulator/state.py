@@ -188,15 +188,28 @@ class StripeState:
             fields = self._payment_session(params)
         else:
             raise StripeError(400, "The simulator supports payment and subscription.", param="mode")
+        session = (
+            self.new_session(params, mode)
+            | {
+                "payment_status": "unpaid",
+                "_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata") or {},
+            }
+            | fields
+        )
+        with self.lock:
+            self.objects[session["id"]] = session
+        return self.view(session)
+
+    def new_session(self, params: dict[str, Any], mode: str) -> dict[str, Any]:
+        """The fields every new Checkout Session has, whatever its mode."""
         success_url = _required(params, "success_url")
         session_id = new_id("cs")
         now = int(time.time())
-        session = {
+        return {
             "id": session_id,
             "object": "checkout.session",
             "mode": mode,
             "status": "open",
-            "payment_status": "unpaid",
             "url": self.hosted_url(session_id),
             "payment_intent": None,
             "client_reference_id": params.get("client_reference_id"),
@@ -209,11 +222,7 @@ class StripeState:
             "expires_at": now + SESSION_LIFETIME,
             "livemode": False,
             "ui_mode": "hosted_page",
-            "_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata") or {},
-        } | fields
-        with self.lock:
-            self.objects[session_id] = session
-        return self.view(session)
+        }
 
     def subscription_session(self, params: dict[str, Any]) -> dict[str, Any]:
         raise StripeError(400, "This simulator has no subscriptions.", param="mode")
