@@ -29,6 +29,15 @@ def note(label: str) -> str:
     return label
 
 
+@task()
+def delete_running_rows() -> str:
+    """Deletes the rows of the running tasks, its own included, as emptying the database does."""
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.filter(status="RUNNING").delete()
+    return "deleted"
+
+
 def stuck_job() -> str:
     """A periodic job that never finishes on its own within a test (bounded at 30 s)."""
     deadline = time.monotonic() + 30

@@ -9,6 +9,7 @@ its failure before upgrading django-tasks or django-tasks-db).
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
@@ -16,12 +17,15 @@ from typing import Any
 from uuid import UUID
 
 from django.core.management.base import CommandError
+from django.db import DatabaseError
 from django.db.models import Expression, QuerySet
 from django.db.models.functions import Now
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks import TaskResultStatus
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
+
+logger = logging.getLogger(__name__)
 
 # The columns of DBTaskResult written below (the test checks they exist with these types).
 WRITTEN_COLUMNS = ("status", "started_at", "finished_at", "exception_class_path", "traceback")
@@ -50,7 +54,15 @@ class Worker(db_worker.Worker):
 
     def run_task(self, db_task_result: DBTaskResult) -> None:
         with self.around_task(db_task_result.pk, list(db_task_result.worker_ids)):
-            super().run_task(db_task_result)
+            try:
+                super().run_task(db_task_result)
+            except DatabaseError:
+                # The library saves the outcome with update_fields, which raises when the row
+                # was deleted while its task ran (an operator's clean-up, a test emptying the
+                # database). There is nothing left to record: that must not stop the worker.
+                if DBTaskResult.objects.filter(pk=db_task_result.pk).exists():
+                    raise
+                logger.warning("task %s: its row was deleted while it ran", db_task_result.pk)
 
 
 class WorkerCommand(db_worker.Command):

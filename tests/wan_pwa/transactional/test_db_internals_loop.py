@@ -11,7 +11,7 @@ from uuid import UUID
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from tests.wan_pwa.worker_tasks import note
+from tests.wan_pwa.worker_tasks import delete_running_rows, note
 from wan_pwa.background import db_internals
 
 
@@ -60,3 +60,21 @@ def test_the_loop_claims_then_runs_each_task_in_the_calling_thread_inside_our_ho
         ("worker ends", None),
     ]
     assert DBTaskResult.objects.get(pk=queued.id).return_value == "hello"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_row_is_deleted_while_it_runs_does_not_stop_the_worker():
+    delete_running_rows.enqueue()
+    after = note.enqueue("still working")
+    db_internals.Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,  # returns once no task is ready, if it did not stop before
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="probe",
+        excluded_queue_names=[],
+    ).run()
+    assert not DBTaskResult.objects.filter(return_value="deleted").exists()
+    assert DBTaskResult.objects.get(pk=after.id).return_value == "still working"
