@@ -26,7 +26,7 @@ from credits.serializers import (
     SubscribeRequestSerializer,
     SubscribeSerializer,
 )
-from credits.subscriptions import available_plans, subscribe
+from credits.subscriptions import available_plans, live_subscription, subscribe
 from credits.views import checkout_urls, plan_urls
 from wan_pwa.api.authentication import authenticated_user
 from wan_pwa.api.pagination import NewestFirstPagination
@@ -76,6 +76,7 @@ class BalanceView(APIView):
             "low": balance < cheapest,
             "cheapest_generation_cost": cheapest,
             "buckets": buckets.holding(user.pk),
+            "subscription": live_subscription(user),
         }
         return Response(BalanceSerializer(data).data)
 

@@ -13,6 +13,7 @@ from credits.models import (
     CreditTransaction,
     Order,
     Plan,
+    Subscription,
 )
 
 
@@ -33,6 +34,32 @@ class BucketSerializer(serializers.ModelSerializer):
         }
 
 
+class PlanSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Plan
+        fields = ["id", "name", "credits", "price", "currency"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "credits": {"help_text": "Granted each month; they expire at the month's end."},
+            "price": {"help_text": "A month, in the currency's smallest unit (cents)."},
+        }
+
+
+class PlanSubscriptionSerializer(serializers.ModelSerializer):
+    plan = PlanSerializer(read_only=True)
+
+    class Meta:
+        model = Subscription
+        fields = ["plan", "status", "current_period_end", "cancel_at_period_end"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "current_period_end": {
+                "help_text": "When this period's plan credits expire and the plan renews "
+                "(or ends, with cancel_at_period_end)."
+            },
+        }
+
+
 class BalanceSerializer(serializers.Serializer):
     balance = serializers.IntegerField(help_text="Credits available now.")
     low = serializers.BooleanField(help_text="True when it cannot pay for the cheapest model.")
@@ -41,6 +68,9 @@ class BalanceSerializer(serializers.Serializer):
         many=True,
         help_text="Where the balance is, in the order it is spent: what expires first goes "
         "first. Credits past their expiry leave the balance within minutes.",
+    )
+    subscription = PlanSubscriptionSerializer(
+        allow_null=True, help_text="Your monthly plan, or null without one."
     )
 
 
@@ -108,17 +138,6 @@ class AutoRefillSerializer(serializers.Serializer):
     stopped_reason = serializers.CharField(
         read_only=True, help_text="Why auto-refill turned itself off, if it did."
     )
-
-
-class PlanSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Plan
-        fields = ["id", "name", "credits", "price", "currency"]
-        read_only_fields = fields
-        extra_kwargs = {
-            "credits": {"help_text": "Granted each month; they expire at the month's end."},
-            "price": {"help_text": "A month, in the currency's smallest unit (cents)."},
-        }
 
 
 class SubscribeRequestSerializer(serializers.Serializer):

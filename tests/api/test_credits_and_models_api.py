@@ -21,6 +21,7 @@ def test_the_balance_and_its_low_flag(api, user):
         "low": False,
         "cheapest_generation_cost": catalog.CHEAPEST_COST,
         "buckets": [{"credits": 100, "expires_at": None, "source": "bonus"}],
+        "subscription": None,
     }
     set_credits(user, 3)
     assert api.get("/api/v1/credits/").json()["low"] is True

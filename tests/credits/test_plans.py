@@ -70,6 +70,12 @@ def test_subscribing_grants_the_plans_credits_once_and_shows_the_plan(
     page = logged_in.get("/settings/billing/").content.decode()
     assert "Your plan: <strong>Starter</strong>" in page and "Renews on" in page
     assert "Manage plan" in page
+    credits = logged_in.get("/api/v1/credits/").json()
+    assert credits["subscription"]["plan"]["name"] == "Starter"
+    assert (credits["subscription"]["status"], credits["buckets"][0]["source"]) == (
+        "active",
+        "plan",
+    )
     assert_audit_clean()
 
 

@@ -25,6 +25,7 @@ MODELS: dict[str, type[models.APIObject]] = {
     "CreditPack": models.CreditPack,
     "Checkout": models.Checkout,
     "Plan": models.Plan,
+    "PlanSubscription": models.PlanSubscription,
     "Subscribe": models.Subscription,
     "AutoRefill": models.AutoRefill,
     "CatalogModel": models.Model,

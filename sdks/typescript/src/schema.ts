@@ -1140,6 +1140,8 @@ export interface components {
             cheapest_generation_cost: number;
             /** @description Where the balance is, in the order it is spent: what expires first goes first. Credits past their expiry leave the balance within minutes. */
             buckets: components["schemas"]["Bucket"][];
+            /** @description Your monthly plan, or null without one. */
+            subscription: components["schemas"]["PlanSubscription"] | null;
         };
         Bucket: {
             /** @description Credits left in it. */
@@ -1716,6 +1718,28 @@ export interface components {
             /** @description Lowercase ISO code, e.g. usd. */
             readonly currency: string;
         };
+        PlanSubscription: {
+            readonly plan: components["schemas"]["Plan"];
+            readonly status: components["schemas"]["PlanSubscriptionStatusEnum"];
+            /**
+             * Format: date-time
+             * @description When this period's plan credits expire and the plan renews (or ends, with cancel_at_period_end).
+             */
+            readonly current_period_end: string;
+            readonly cancel_at_period_end: boolean;
+        };
+        /**
+         * @description * `incomplete` - Awaiting first payment
+         *     * `incomplete_expired` - First payment never made
+         *     * `trialing` - Trial
+         *     * `active` - Active
+         *     * `past_due` - Payment failed
+         *     * `unpaid` - Unpaid
+         *     * `canceled` - Canceled
+         *     * `paused` - Paused
+         * @enum {string}
+         */
+        PlanSubscriptionStatusEnum: "incomplete" | "incomplete_expired" | "trialing" | "active" | "past_due" | "unpaid" | "canceled" | "paused";
         /**
          * @description * `prompt` - prompt
          *     * `image` - image

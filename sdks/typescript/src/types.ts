@@ -15,6 +15,8 @@ export type LedgerEntry = Schemas["LedgerEntry"];
 export type CreditPack = Schemas["CreditPack"];
 export type Checkout = Schemas["Checkout"];
 export type Plan = Schemas["Plan"];
+/** Your monthly plan (`Balance.subscription`): its state and when its period ends. */
+export type PlanSubscription = Schemas["PlanSubscription"];
 /** Where to send the user: Stripe Checkout, or the Customer Portal (`to_portal`). */
 export type Subscription = Schemas["Subscribe"];
 export type AutoRefill = Schemas["AutoRefill"];

@@ -82,6 +82,7 @@ class Credits(APIObject):
     low: bool
     cheapest_generation_cost: int
     buckets: list[Bucket]
+    subscription: PlanSubscription | None  # None without a monthly plan
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,6 +112,16 @@ class Plan(APIObject):
     credits: int  # granted each month; they expire at the month's end
     price: int  # a month, in the currency's smallest unit (cents)
     currency: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanSubscription(APIObject):
+    """Your monthly plan: its state, and when its period (and that period's credits) ends."""
+
+    plan: Plan
+    status: str  # "active", "past_due", "unpaid", ...
+    current_period_end: datetime
+    cancel_at_period_end: bool  # it ends, rather than renews, at current_period_end
 
 
 @dataclass(frozen=True, kw_only=True)
