@@ -13,6 +13,7 @@ from credits.models import CreditPack, Order
 from credits.simulator import StripeSimulator
 from credits.simulator.delivery import signature_header
 from credits.simulator.state import StripeError
+from credits.stripe_gateway import CheckoutSession
 
 WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
 PAID = "4242 4242 4242 4242"
@@ -86,3 +87,21 @@ def buy(sim: StripeSimulator, user, credits: int = 100) -> Order:
     deliver_all(sim)
     order.refresh_from_db()
     return order
+
+
+def paid_session(user) -> CheckoutSession:
+    """A paid Checkout Session, as Stripe's webhook reports it, of a new 50-credit order."""
+    pack = CreditPack.objects.create(name="Starter", credits=50, price=500, currency="usd")
+    order = Order.objects.create(
+        user=user, pack=pack, credits=50, amount=500, currency="usd", checkout_session_id="cs_1"
+    )
+    return CheckoutSession(
+        id="cs_1",
+        url="",
+        status="complete",
+        payment_status="paid",
+        payment_intent="pi_1",
+        amount_total=500,
+        currency="usd",
+        client_reference_id=str(order.pk),
+    )

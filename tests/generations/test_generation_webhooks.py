@@ -12,10 +12,9 @@ from pytest_django import Settings
 from rest_framework.test import APIClient
 
 from credits.actions import OrderOutcome, fulfil_checkout
-from credits.models import CreditPack, Order
-from credits.stripe_gateway import CheckoutSession
 from generations.lifecycle.transitions import apply_prediction_update, cancel_generation
 from generations.models import Generation
+from tests.credits.stripe_support import paid_session
 from tests.fixtures.fake_replicate import ReplicateAPI
 from tests.fixtures.local_servers import Answer, LocalServer, StartServer
 from tests.generations.lifecycle_helpers import (
@@ -195,20 +194,8 @@ def test_a_bad_per_request_webhook_is_refused_and_nothing_is_charged(
 
 def test_a_paid_order_is_sent_once(user: User, receiver: LocalServer, db: None):
     secret = subscribe(user, receiver, ["order.paid"])
-    pack = CreditPack.objects.create(name="Starter", credits=50, price=500, currency="usd")
-    order = Order.objects.create(
-        user=user, pack=pack, credits=50, amount=500, currency="usd", checkout_session_id="cs_1"
-    )
-    session = CheckoutSession(
-        id="cs_1",
-        url="",
-        status="complete",
-        payment_status="paid",
-        payment_intent="pi_1",
-        amount_total=500,
-        currency="usd",
-        client_reference_id=str(order.pk),
-    )
+    session = paid_session(user)
+    order_id = int(session.client_reference_id)
     assert fulfil_checkout(session).outcome == OrderOutcome.GRANTED
     assert fulfil_checkout(session).outcome == OrderOutcome.ALREADY_GRANTED
     run_tasks()
@@ -216,9 +203,9 @@ def test_a_paid_order_is_sent_once(user: User, receiver: LocalServer, db: None):
     (received,) = receiver.received
     assert signatures_valid_for(received, secret)
     assert event_of(received)["data"] == {
-        "order_id": order.pk,
+        "order_id": order_id,
         "credits": 50,
         "amount": 500,
         "currency": "usd",
     }
-    assert WebhookEvent.objects.get().key == f"order:{order.pk}"
+    assert WebhookEvent.objects.get().key == f"order:{order_id}"

@@ -14,13 +14,12 @@ from django.utils import timezone
 from credits import analytics as credit_analytics
 from credits import dashboard as credit_dashboard
 from credits.actions import OrderOutcome, fulfil_checkout, record_refund
-from credits.models import CreditPack, Order
-from credits.stripe_gateway import CheckoutSession
 from generations import analytics as generation_analytics
 from generations import dashboard
 from generations.actions.transitions import UpdateOutcome
 from generations.failures import FailureReason
 from generations.models import Generation, Status
+from tests.credits.stripe_support import paid_session
 from tests.factories import make_generation
 from wan_pwa.accounts import analytics as account_analytics
 from wan_pwa.analytics.dashboard import figures
@@ -68,20 +67,7 @@ def seeded(user, other_user):
     ended(user, Status.SUCCEEDED, took=1000, webhook=False)
     ended(user, Status.FAILED, took=30, failure_reason=FailureReason.PROVIDER_ERROR)
     make_generation(user, status=Status.PROCESSING)
-    pack = CreditPack.objects.create(name="Starter", credits=50, price=500, currency="usd")
-    order = Order.objects.create(
-        user=user, pack=pack, credits=50, amount=500, currency="usd", checkout_session_id="cs_1"
-    )
-    session = CheckoutSession(
-        id="cs_1",
-        url="",
-        status="complete",
-        payment_status="paid",
-        payment_intent="pi_1",
-        amount_total=500,
-        currency="usd",
-        client_reference_id=str(order.pk),
-    )
+    session = paid_session(user)
     assert fulfil_checkout(session).outcome == OrderOutcome.GRANTED
     record_refund("pi_1", 500)
     roll_up_everything()
