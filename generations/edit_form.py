@@ -17,8 +17,7 @@ from django.db.models.fields.files import FieldFile
 
 from generations import catalog
 from generations.actions.params import GenerationParams, reopened
-from generations.forms import option_field
-from generations.images import ACCEPTED_CONTENT_TYPES, MAX_IMAGE_SIZE
+from generations.forms import image_field, option_field, prompt_field
 from generations.masks import MaskBox
 from generations.models import IDEMPOTENCY_KEY_MAX_LENGTH, Generation
 from generations.operations import NEEDS_SOURCE_VIDEO, Operation
@@ -85,25 +84,14 @@ def costs(operation: str, input_seconds: float | None) -> dict[str, Any]:
 class EditForm(forms.Form):
     model_key = forms.ChoiceField(label="Model")
     resolution = forms.ChoiceField()
-    prompt = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": catalog.PROMPT_MAX_LENGTH}),
-        help_text=(
-            f"What to change, {catalog.PROMPT_MIN_LENGTH} to {catalog.PROMPT_MAX_LENGTH} "
-            "characters."
-        ),
-    )
+    prompt = prompt_field("What to change", rows=3, required=False)
     video = forms.FileField(
         required=False,
         label="Clip",
         help_text="An MP4, MOV or WebM video.",
         widget=forms.FileInput(attrs={"accept": ",".join(VIDEO_TYPES)}),
     )
-    image = forms.FileField(
-        required=False,
-        help_text=f"JPEG, PNG or WebP, at most {MAX_IMAGE_SIZE}.",
-        widget=forms.FileInput(attrs={"accept": ",".join(ACCEPTED_CONTENT_TYPES)}),
-    )
+    image = image_field()
     seed = forms.IntegerField(
         required=False,
         min_value=0,

@@ -133,6 +133,27 @@ def _natural(value: str) -> tuple[int, float | str]:
         return (1, value)
 
 
+def prompt_field(purpose: str, *, rows: int, required: bool = True) -> forms.CharField:
+    """The prompt box: `purpose` starts its help ("Describe the scene")."""
+    return forms.CharField(
+        required=required,
+        widget=forms.Textarea(attrs={"rows": rows, "maxlength": catalog.PROMPT_MAX_LENGTH}),
+        help_text=(
+            f"{purpose}, {catalog.PROMPT_MIN_LENGTH} to {catalog.PROMPT_MAX_LENGTH} characters."
+        ),
+    )
+
+
+def image_field(*, label: str | None = None, purpose: str = "") -> forms.FileField:
+    """An optional image upload (decoded when the submission is cleaned)."""
+    return forms.FileField(
+        required=False,
+        label=label,
+        help_text=f"{purpose}JPEG, PNG or WebP, at most {MAX_IMAGE_SIZE}.",
+        widget=forms.FileInput(attrs={"accept": ",".join(ACCEPTED_CONTENT_TYPES)}),
+    )
+
+
 class CreateForm(forms.Form):
     """Lengths and combinations are checked by GenerationParams, the rule every client obeys;
     the maxlength attributes only stop a browser from typing past them."""
@@ -152,19 +173,8 @@ class CreateForm(forms.Form):
         initial=catalog.ASPECT_RATIOS[0],
         widget=forms.RadioSelect,
     )
-    prompt = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": catalog.PROMPT_MAX_LENGTH}),
-        help_text=(
-            f"Describe the scene, {catalog.PROMPT_MIN_LENGTH} to {catalog.PROMPT_MAX_LENGTH} "
-            "characters."
-        ),
-    )
-    image = forms.FileField(
-        required=False,
-        label="Input image",
-        help_text=f"JPEG, PNG or WebP, at most {MAX_IMAGE_SIZE}.",
-        widget=forms.FileInput(attrs={"accept": ",".join(ACCEPTED_CONTENT_TYPES)}),
-    )
+    prompt = prompt_field("Describe the scene", rows=4)
+    image = image_field(label="Input image")
     audio = forms.FileField(
         required=False,
         label="Audio track",
@@ -179,14 +189,9 @@ class CreateForm(forms.Form):
             }
         ),
     )
-    end_image = forms.FileField(
-        required=False,
+    end_image = image_field(
         label="Last frame (optional)",
-        help_text=(
-            "The image the video ends on, for the models that take one. JPEG, PNG or WebP, at "
-            f"most {MAX_IMAGE_SIZE}."
-        ),
-        widget=forms.FileInput(attrs={"accept": ",".join(ACCEPTED_CONTENT_TYPES)}),
+        purpose="The image the video ends on, for the models that take one. ",
     )
     negative_prompt = forms.CharField(
         required=False,
