@@ -76,13 +76,7 @@ def complete_setup(state: StripeState, session: dict[str, Any], number: str, ema
     open; any other is attached through a succeeded SetupIntent, and the session completes."""
     card = test_card(number)
     if not card.saves:
-        raise StripeError(
-            402,
-            card.message,
-            type="card_error",
-            code="card_declined",
-            decline_code=card.decline_code,
-        )
+        raise card.declined()
     method = attach_card(state, session["customer"], number, card)
     intent: dict[str, Any] = {
         "id": new_id("seti"),

@@ -180,13 +180,7 @@ class StripeSimulator:
             timer.daemon = True
             timer.start()
         if card.outcome == "declined":
-            raise StripeError(
-                402,
-                card.message,
-                type="card_error",
-                code="card_declined",
-                decline_code=card.decline_code,
-            )
+            raise card.declined()
         self._wait_for_webhooks()
 
     def _wait_for_webhooks(self) -> None:

@@ -57,6 +57,16 @@ class Card:
     later: str = "paid"
     saves: bool = True  # False: declined when saved, too
 
+    def declined(self) -> StripeError:
+        """What Stripe answers when this card is declined on the page."""
+        return StripeError(
+            402,
+            self.message,
+            type="card_error",
+            code="card_declined",
+            decline_code=self.decline_code,
+        )
+
 
 DECLINED = "Your card was declined."
 NO_FUNDS = "Your card has insufficient funds."
